@@ -1,0 +1,24 @@
+/*
+ * panaio: the one translation unit from which jextract generates the kernel
+ * AIO ABI that panaio uses (package dev.panaio.internal.gen.aio_abi).
+ * Only system headers from linux-libc-dev plus panaio's own aio_ring.h.
+ * jextract.conf lists exactly which declarations are taken from it.
+ */
+#include <linux/aio_abi.h>   /* struct iocb, struct io_event, IOCB_CMD_*, IOCB_FLAG_* */
+#include <linux/fs.h>        /* RWF_* */
+#include <linux/stat.h>      /* struct statx, STATX_* */
+#include <linux/ioprio.h>    /* IOPRIO_CLASS_* */
+#include <linux/errno.h>     /* E* numbers, identical on x86_64 and aarch64 */
+#include <linux/fcntl.h>     /* AT_EMPTY_PATH (the arch-specific O_* flags are not taken) */
+#include "aio_ring.h"        /* struct aio_ring */
+
+/*
+ * rw flags newer than the oldest linux-libc-dev panaio builds against.
+ * The values are kernel ABI (include/uapi/linux/fs.h) and never change.
+ */
+#ifndef RWF_NOAPPEND
+#define RWF_NOAPPEND  ((__kernel_rwf_t)0x00000020)   /* Linux 6.9 */
+#endif
+#ifndef RWF_DONTCACHE
+#define RWF_DONTCACHE ((__kernel_rwf_t)0x00000080)   /* Linux 6.14 */
+#endif

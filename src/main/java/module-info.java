@@ -1,0 +1,3 @@
+module dev.panaio {
+    exports dev.panaio;
+}
