@@ -10,7 +10,19 @@
 #include <linux/ioprio.h>    /* IOPRIO_CLASS_* */
 #include <linux/errno.h>     /* E* numbers, identical on x86_64 and aarch64 */
 #include <linux/fcntl.h>     /* AT_EMPTY_PATH (the arch-specific O_* flags are not taken) */
+#include <linux/time_types.h> /* struct __kernel_timespec: io_getevents timeouts */
+#include <linux/uio.h>       /* struct iovec, UIO_MAXIOV: PREADV / PWRITEV */
 #include "aio_ring.h"        /* struct aio_ring */
+
+/*
+ * io_pgetevents' sixth argument. Like the ring, it is declared only inside the
+ * kernel (fs/aio.c). sigsetsize is the kernel's sigset size (8 bytes on
+ * x86_64 and aarch64), not glibc's 128-byte sigset_t.
+ */
+struct __aio_sigset {
+    const void *sigmask;
+    __kernel_size_t sigsetsize;
+};
 
 /*
  * rw flags newer than the oldest linux-libc-dev panaio builds against.

@@ -212,6 +212,15 @@ public class aio_abi_h {
     public static int AT_EMPTY_PATH() {
         return AT_EMPTY_PATH;
     }
+    private static final int UIO_MAXIOV = (int)1024L;
+    /**
+     * {@snippet lang=c :
+     * #define UIO_MAXIOV 1024
+     * }
+     */
+    public static int UIO_MAXIOV() {
+        return UIO_MAXIOV;
+    }
     private static final int AIO_RING_COMPAT_FEATURES = (int)1L;
     /**
      * {@snippet lang=c :

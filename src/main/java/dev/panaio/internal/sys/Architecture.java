@@ -1,0 +1,75 @@
+package dev.panaio.internal.sys;
+
+import java.util.Locale;
+
+/**
+ * The facts about the running CPU architecture that the kernel does not share
+ * between architectures: system call numbers and a few {@code open(2)} flags.
+ *
+ * <p>jextract cannot generate these portably: it sees the headers of the
+ * machine it runs on, and {@code <asm/unistd.h>} and {@code <asm/fcntl.h>}
+ * differ between x86_64 and aarch64 (which, like riscv64, uses
+ * asm-generic). The values come from the kernel's syscall tables and never
+ * change once assigned.
+ */
+public enum Architecture {
+    /** x86_64: arch/x86/entry/syscalls/syscall_64.tbl. */
+    X86_64(206, 207, 209, 210, 208, 333, 290, 332, 0x4000),
+    /** aarch64: include/uapi/asm-generic/unistd.h. */
+    AARCH64(0, 1, 2, 3, 4, 292, 19, 291, 0x10000);
+
+    public final long ioSetup;
+    public final long ioDestroy;
+    public final long ioSubmit;
+    public final long ioCancel;
+    public final long ioGetevents;
+    public final long ioPgetevents;
+    public final long eventfd2;
+    public final long statx;
+    /** {@code O_DIRECT}: 040000 on x86_64, 0200000 on asm-generic architectures. */
+    public final int oDirect;
+
+    Architecture(long ioSetup, long ioDestroy, long ioSubmit, long ioCancel, long ioGetevents,
+                 long ioPgetevents, long eventfd2, long statx, int oDirect) {
+        this.ioSetup = ioSetup;
+        this.ioDestroy = ioDestroy;
+        this.ioSubmit = ioSubmit;
+        this.ioCancel = ioCancel;
+        this.ioGetevents = ioGetevents;
+        this.ioPgetevents = ioPgetevents;
+        this.eventfd2 = eventfd2;
+        this.statx = statx;
+        this.oDirect = oDirect;
+    }
+
+    private static final Architecture CURRENT = detect(System.getProperty("os.name"), System.getProperty("os.arch"));
+
+    /**
+     * The architecture this JVM runs on.
+     *
+     * @throws UnsupportedOperationException naming the OS or architecture, where panaio has no syscall table for it
+     */
+    public static Architecture current() {
+        if (CURRENT == null) {
+            throw unsupported(System.getProperty("os.name"), System.getProperty("os.arch"));
+        }
+        return CURRENT;
+    }
+
+    static Architecture detect(String os, String arch) {
+        if (!"Linux".equals(os)) {
+            return null;
+        }
+        return switch (arch) {
+            case "amd64", "x86_64" -> X86_64;
+            case "aarch64", "arm64" -> AARCH64;
+            default -> null;
+        };
+    }
+
+    static UnsupportedOperationException unsupported(String os, String arch) {
+        return new UnsupportedOperationException(String.format(Locale.ROOT,
+                "panaio supports Linux on x86_64 and aarch64; this JVM runs on %s/%s, for which panaio has no "
+                        + "system call table", os, arch));
+    }
+}

@@ -1,0 +1,206 @@
+package dev.panaio.internal.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * Typed access to the system calls panaio makes.
+ *
+ * <p>Every method follows the kernel's own convention: it returns the call's
+ * non-negative result, or {@code -errno} on failure. No method allocates on
+ * the Java heap on success, so the submit and reap paths stay garbage-free;
+ * turning a negative result into an exception is the caller's job, done in
+ * one place ({@code dev.panaio.ErrnoExceptions}).
+ *
+ * <p>The hot calls take an {@code errnoCapture} segment of
+ * {@link #ERRNO_CAPTURE_SIZE} bytes, owned by the caller and used by one
+ * thread at a time; the cold ones allocate their own.
+ *
+ * <p>Thread-safe: the class holds no state.
+ */
+public final class Syscalls {
+    private Syscalls() {
+    }
+
+    /** Size of the segment the {@code errnoCapture} parameters take. */
+    public static final long ERRNO_CAPTURE_SIZE = Libc.CAPTURE_SIZE;
+
+    private static final Architecture ARCH = Architecture.current();
+
+    /** The architecture whose syscall numbers are in use. */
+    public static Architecture architecture() {
+        return ARCH;
+    }
+
+    private static long result(long ret, MemorySegment errnoCapture) {
+        return ret == -1 ? -(int) Libc.ERRNO.get(errnoCapture, 0L) : ret;
+    }
+
+    private static AssertionError linkageBroken(Throwable t) {
+        return new AssertionError("downcall signature mismatch: a bug in panaio", t);
+    }
+
+    /** {@code io_setup(nr, ctxp)}: on success the context id is stored at {@code ctxp}, which must hold 0. */
+    public static long io_setup(MemorySegment errnoCapture, int nr, MemorySegment ctxp) {
+        try {
+            return result((long) Libc.syscall2$MH.invokeExact(errnoCapture, ARCH.ioSetup, (long) nr, ctxp),
+                    errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code io_destroy(ctx)}: blocks until the context's in-flight I/O has finished. */
+    public static long io_destroy(MemorySegment errnoCapture, long ctx) {
+        try {
+            return result((long) Libc.syscall1$MH.invokeExact(errnoCapture, ARCH.ioDestroy, ctx), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code io_submit(ctx, nr, iocbpp)}: the number of iocbs accepted, from the first. */
+    public static long io_submit(MemorySegment errnoCapture, long ctx, long nr, MemorySegment iocbpp) {
+        try {
+            return result((long) Libc.syscall3$MH.invokeExact(errnoCapture, ARCH.ioSubmit, ctx, nr, iocbpp),
+                    errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code io_cancel(ctx, iocb, result)}: the iocb is identified by its user address. */
+    public static long io_cancel(MemorySegment errnoCapture, long ctx, MemorySegment iocb, MemorySegment result) {
+        try {
+            return result((long) Libc.syscall3pp$MH.invokeExact(errnoCapture, ARCH.ioCancel, ctx, iocb, result),
+                    errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /**
+     * {@code io_getevents(ctx, min_nr, nr, events, timeout)}. A NULL timeout
+     * waits without limit; the kernel also treats a negative one so.
+     */
+    public static long io_getevents(MemorySegment errnoCapture, long ctx, long minNr, long nr,
+                                    MemorySegment events, MemorySegment timeout) {
+        try {
+            return result((long) Libc.syscall5$MH.invokeExact(errnoCapture, ARCH.ioGetevents, ctx, minNr, nr,
+                    events, timeout), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code io_pgetevents(ctx, min_nr, nr, events, timeout, usig)}: io_getevents with a signal mask. */
+    public static long io_pgetevents(MemorySegment errnoCapture, long ctx, long minNr, long nr,
+                                     MemorySegment events, MemorySegment timeout, MemorySegment usig) {
+        try {
+            return result((long) Libc.syscall6$MH.invokeExact(errnoCapture, ARCH.ioPgetevents, ctx, minNr, nr,
+                    events, timeout, usig), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code eventfd2(initval, flags)}: a new file descriptor. */
+    public static long eventfd2(MemorySegment errnoCapture, int initval, int flags) {
+        try {
+            return result((long) Libc.syscall2ll$MH.invokeExact(errnoCapture, ARCH.eventfd2,
+                    (long) initval, (long) flags), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code statx(dirfd, path, flags, mask, statxbuf)}. */
+    public static long statx(MemorySegment errnoCapture, int dirfd, MemorySegment path, int flags, int mask,
+                             MemorySegment statxbuf) {
+        try {
+            return result((long) Libc.syscall5statx$MH.invokeExact(errnoCapture, ARCH.statx, (long) dirfd, path,
+                    (long) flags, (long) mask, statxbuf), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code open(path, flags, mode)}: a new file descriptor. */
+    public static long open(MemorySegment errnoCapture, MemorySegment path, int flags, int mode) {
+        try {
+            return result((int) Libc.open$MH.invokeExact(errnoCapture, path, flags, mode), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code close(fd)}. */
+    public static long close(MemorySegment errnoCapture, int fd) {
+        try {
+            return result((int) Libc.close$MH.invokeExact(errnoCapture, fd), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code read(fd, buf, count)}. */
+    public static long read(MemorySegment errnoCapture, int fd, MemorySegment buf, long count) {
+        try {
+            return result((long) Libc.read$MH.invokeExact(errnoCapture, fd, buf, count), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code write(fd, buf, count)}. */
+    public static long write(MemorySegment errnoCapture, int fd, MemorySegment buf, long count) {
+        try {
+            return result((long) Libc.write$MH.invokeExact(errnoCapture, fd, buf, count), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code ftruncate(fd, length)}. */
+    public static long ftruncate(MemorySegment errnoCapture, int fd, long length) {
+        try {
+            return result((int) Libc.ftruncate$MH.invokeExact(errnoCapture, fd, length), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** A fresh errno capture segment for a cold call, in the given arena. */
+    public static MemorySegment errnoCapture(Arena arena) {
+        return arena.allocate(ERRNO_CAPTURE_SIZE);
+    }
+
+    /** The symbolic name of an errno value ({@code "EAGAIN"}), or {@code "errno 11"} where libc cannot name it. */
+    @SuppressWarnings("restricted")
+    public static String errnoName(int errno) {
+        if (Libc.strerrorname_np$MH != null) {
+            try {
+                var name = (MemorySegment) Libc.strerrorname_np$MH.invokeExact(errno);
+                if (!name.equals(MemorySegment.NULL)) {
+                    return name.reinterpret(64).getString(0, StandardCharsets.US_ASCII);
+                }
+            } catch (Throwable t) {
+                throw linkageBroken(t);
+            }
+        }
+        return String.format(Locale.ROOT, "errno %d", errno);
+    }
+
+    /** libc's description of an errno value ({@code "Resource temporarily unavailable"}). */
+    @SuppressWarnings("restricted")
+    public static String strerror(int errno) {
+        try {
+            var text = (MemorySegment) Libc.strerror$MH.invokeExact(errno);
+            return text.reinterpret(1024).getString(0, StandardCharsets.UTF_8);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+}
