@@ -1,0 +1,1143 @@
+package dev.panaio;
+
+import dev.panaio.internal.gen.aio_abi.__kernel_timespec;
+import dev.panaio.internal.gen.aio_abi.aio_abi_h;
+import dev.panaio.internal.gen.aio_abi.io_event;
+import dev.panaio.internal.gen.aio_abi.iocb;
+import dev.panaio.internal.gen.aio_abi.iovec;
+import dev.panaio.internal.ring.CompletionRing;
+import dev.panaio.internal.sys.NativeAccess;
+import dev.panaio.internal.sys.Syscalls;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One kernel AIO context: prepare requests, submit them in one
+ * {@code io_submit}, and reap their completions straight from the ring the
+ * kernel maps into the process.
+ * {@snippet :
+ * try (AioContext aio = AioContext.open(64);
+ *      AioFile file = AioFile.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
+ *      Arena arena = Arena.ofConfined()) {
+ *     MemorySegment buffers = arena.allocate(16 * 4096, 4096);
+ *     for (int i = 0; i < 16; i++) {
+ *         aio.prepareRead(file, buffers.asSlice(i * 4096L, 4096), i * 4096L, i); // tag = i
+ *     }
+ *     aio.submit();                                   // one io_submit for all 16
+ *     int done = 0;
+ *     while (done < 16) {
+ *         done += aio.await(1, 1, TimeUnit.SECONDS, (tag, result) -> {
+ *             if (result < 0) System.err.println("read " + tag + " failed: errno " + -result);
+ *         });
+ *     }
+ * }
+ * }
+ *
+ * <h2>Requests</h2>
+ * A context has {@link #capacity()} request slots: the slots of the ring the
+ * kernel made, which is larger than the capacity asked for. Each prepared
+ * request takes a slot until its completion is reaped. Preconditions are
+ * checked in Java when a request is prepared, before the kernel sees it:
+ * bounds, native memory, read-only destinations, file access mode, and the
+ * alignment of direct I/O. Every request is tagged with a {@code long} that
+ * comes back with its completion; tags need not be unique.
+ *
+ * <h2>Submission</h2>
+ * {@link #submit()} hands every prepared request to the kernel, in prepare
+ * order, with as few io_submit calls as the ring allows. When the ring is
+ * full, it reaps completions into an internal queue (delivered by the next
+ * {@link #reap} or {@link #await}) and submits the rest. When the kernel
+ * rejects a request, {@link SubmitException} names it; the requests before
+ * it are in flight, and the ones after it are handed back, never dropped.
+ *
+ * <h2>Completions</h2>
+ * {@link #reap} takes whatever completions are in the ring without a system
+ * call; {@link #await} waits in {@code io_getevents} for a minimum number,
+ * with a timeout. Each completed request is delivered exactly once, to a
+ * {@link CompletionConsumer}, without allocation. If the ring's header is not
+ * the layout panaio knows, every reap goes through io_getevents instead
+ * ({@link #reapsFromRing()}).
+ *
+ * <h2>Threads</h2>
+ * The kernel allows one reaper per ring, and requests share slots, so a
+ * context is used by one thread at a time, like a selector: prepare, submit,
+ * reap and await must not run concurrently, and an attempt throws
+ * {@link IllegalStateException}. Handing the context from thread to thread is
+ * fine. A completion handler may prepare and submit on its own context.
+ * {@link #close()} may be called from any thread at any time.
+ *
+ * <h2>Closing</h2>
+ * {@link #close()} stops new calls, waits in {@code io_destroy} until the
+ * kernel has finished every request in flight (so no buffer is written after
+ * it returns), then releases native memory. Completions not yet reaped are
+ * discarded by the kernel; requests prepared but not submitted are dropped.
+ * Call {@link #await} until {@link #inFlight()} is 0 first to see every
+ * completion. Using a closed context throws {@link IllegalStateException}.
+ *
+ * <h2>Buffers</h2>
+ * The kernel writes into a read's buffer until the completion is reaped. The
+ * context keeps each buffer reachable until then, which protects memory the
+ * garbage collector manages (direct {@code ByteBuffer}s, {@code Arena.ofAuto()}
+ * segments). Memory of an arena you close yourself must stay open until the
+ * request's completion has been reaped or the context is closed.
+ */
+public final class AioContext implements AutoCloseable {
+    private static final long IOCB_SIZE = iocb.sizeof();
+    private static final long EVENT_SIZE = io_event.sizeof();
+    private static final long IOVEC_SIZE = iovec.sizeof();
+    private static final int UIO_MAXIOV = aio_abi_h.UIO_MAXIOV();
+    private static final short CMD_PREAD = (short) aio_abi_h.IOCB_CMD_PREAD();
+    private static final short CMD_PWRITE = (short) aio_abi_h.IOCB_CMD_PWRITE();
+    private static final short CMD_FSYNC = (short) aio_abi_h.IOCB_CMD_FSYNC();
+    private static final short CMD_FDSYNC = (short) aio_abi_h.IOCB_CMD_FDSYNC();
+    private static final short CMD_POLL = (short) aio_abi_h.IOCB_CMD_POLL();
+    private static final short CMD_PREADV = (short) aio_abi_h.IOCB_CMD_PREADV();
+    private static final short CMD_PWRITEV = (short) aio_abi_h.IOCB_CMD_PWRITEV();
+    private static final int FLAG_RESFD = aio_abi_h.IOCB_FLAG_RESFD();
+    private static final int FLAG_IOPRIO = aio_abi_h.IOCB_FLAG_IOPRIO();
+
+    /** Largest capacity accepted: far above any fs.aio-max-nr, low enough that slot arrays stay small. */
+    public static final int MAX_CAPACITY = 1 << 20;
+
+    /** When io_submit says EAGAIN with nothing in flight, how many times to back off before giving up. */
+    private static final int EAGAIN_RETRIES = 100;
+    private static final long EAGAIN_BACKOFF_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+
+    // State bits: BUSY while a thread is inside prepare/submit/reap/await; WAITING while that thread is
+    // blocked in io_getevents (it then does not touch the ring); CLOSED once close() has begun.
+    private static final int BUSY = 1;
+    private static final int WAITING = 2;
+    private static final int CLOSED = 4;
+
+    private final long ctx;
+    private final int requestedCapacity;
+    private final int slots;
+    private final Arena arena;
+    /** Owns only the view of the kernel's ring mapping; closed before io_destroy unmaps it. */
+    private final Arena ringArena;
+    private final CompletionRing ring;
+
+    private final MemorySegment iocbs;
+    private final MemorySegment iocbPointers;
+    private final MemorySegment events;
+    private final MemorySegment timeout;
+    private final MemorySegment errno;
+
+    private final int[] freeSlots;
+    private int freeCount;
+    private final int[] preparedSlots;
+    private int preparedCount;
+    private int inFlight;
+    private final long[] tags;
+    /** Per slot: the buffer(s) the kernel may touch, kept reachable until the completion is reaped. */
+    private final Object[] buffers;
+    /** Per slot: descriptors the prepared iocb names, held until io_submit has taken them. */
+    private final FileDescriptorHandle[] files;
+    private final FileDescriptorHandle[] notifyFds;
+    private final MemorySegment[] iovecs;
+
+    /** Completions reaped by submit() while making room, delivered first by the next reap/await. */
+    private long[] queuedTags;
+    private long[] queuedResults;
+    private int queuedHead;
+    private int queuedCount;
+
+    private final AtomicInteger state = new AtomicInteger();
+    private Thread owner;
+    private int depth;
+    private boolean teardownDeferred;
+    private final CountDownLatch closed = new CountDownLatch(1);
+
+    private AioContext(long ctx, int requestedCapacity, Arena arena, Arena ringArena, CompletionRing ring,
+                       int slots) {
+        this.ctx = ctx;
+        this.requestedCapacity = requestedCapacity;
+        this.arena = arena;
+        this.ringArena = ringArena;
+        this.ring = ring;
+        this.slots = slots;
+        this.iocbs = arena.allocate(IOCB_SIZE * slots, 64);
+        this.iocbPointers = arena.allocate(ValueLayout.ADDRESS, slots);
+        this.events = arena.allocate(EVENT_SIZE * slots, 8);
+        this.timeout = __kernel_timespec.allocate(arena);
+        this.errno = Syscalls.errnoCapture(arena);
+        this.freeSlots = new int[slots];
+        for (int i = 0; i < slots; i++) {
+            freeSlots[i] = slots - 1 - i;
+        }
+        this.freeCount = slots;
+        this.preparedSlots = new int[slots];
+        this.tags = new long[slots];
+        this.buffers = new Object[slots];
+        this.files = new FileDescriptorHandle[slots];
+        this.notifyFds = new FileDescriptorHandle[slots];
+        this.iovecs = new MemorySegment[slots];
+        this.queuedTags = new long[slots];
+        this.queuedResults = new long[slots];
+    }
+
+    /**
+     * Opens a context with room for at least {@code capacity} requests.
+     *
+     * <p>The kernel charges {@code capacity} to the system-wide
+     * {@code fs.aio-nr} until the context is closed, and makes a ring of at
+     * least that many slots; {@link #capacity()} tells how many.
+     *
+     * @param capacity requests the context must hold at once, 1 to {@link #MAX_CAPACITY}
+     * @throws IllegalArgumentException if capacity is out of range
+     * @throws AioLimitException        if fs.aio-max-nr would be exceeded; the message says by how much
+     * @throws AioException             if io_setup fails otherwise
+     * @throws IllegalCallerException   if native access is not enabled for panaio, naming the flag
+     */
+    public static AioContext open(int capacity) throws IOException {
+        return open(capacity, true);
+    }
+
+    /**
+     * As {@link #open(int)}; with {@code reapFromRing} false, completions are
+     * always read with io_getevents, as for a ring panaio does not recognise.
+     * Tests use it to compare the two paths.
+     */
+    static AioContext open(int capacity, boolean reapFromRing) throws IOException {
+        if (capacity < 1 || capacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                    "capacity must be between 1 and %d, not %d", MAX_CAPACITY, capacity));
+        }
+        NativeAccess.ensureEnabled();
+        long ctx;
+        try (Arena scratch = Arena.ofConfined()) {
+            MemorySegment ctxp = scratch.allocate(ValueLayout.JAVA_LONG); // zeroed: io_setup requires *ctxp == 0
+            long ret = Syscalls.io_setup(Syscalls.errnoCapture(scratch), capacity, ctxp);
+            if (ret < 0) {
+                throw ErrnoExceptions.ioSetup(capacity, (int) -ret);
+            }
+            ctx = ctxp.get(ValueLayout.JAVA_LONG, 0);
+        }
+        Arena arena = Arena.ofShared();
+        Arena ringArena = Arena.ofShared();
+        try {
+            CompletionRing ring = reapFromRing ? CompletionRing.map(ctx, ringArena) : null;
+            int slots = ring != null ? ring.slots() : CompletionRing.slotsOf(ctx);
+            if (slots <= 0 || slots > 2 * MAX_CAPACITY) {
+                slots = capacity; // a ring panaio cannot read: trust only what was asked for
+            }
+            return new AioContext(ctx, capacity, arena, ringArena, ring, slots);
+        } catch (RuntimeException | Error e) {
+            try (Arena scratch = Arena.ofConfined()) {
+                Syscalls.io_destroy(Syscalls.errnoCapture(scratch), ctx);
+            }
+            ringArena.close();
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** Requests the context holds at once: the slots of the ring the kernel made, at least the capacity asked for. */
+    public int capacity() {
+        return slots;
+    }
+
+    /** The capacity passed to {@link #open(int)}: what the context is charged in fs.aio-nr. */
+    public int requestedCapacity() {
+        return requestedCapacity;
+    }
+
+    /** Whether completions are reaped from the ring in user space; false means every reap is io_getevents. */
+    public boolean reapsFromRing() {
+        return ring != null;
+    }
+
+    /** Requests prepared and not yet submitted. */
+    public int prepared() {
+        return preparedCount;
+    }
+
+    /** Requests submitted whose completions have not yet been delivered. */
+    public int inFlight() {
+        return inFlight + queuedCount;
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public boolean isClosed() {
+        return (state.get() & CLOSED) != 0;
+    }
+
+    // ---------------------------------------------------------------- prepare
+
+    /** Prepares a read of {@code dst.byteSize()} bytes at {@code position}. See {@link #prepareRead(AioFile, MemorySegment, long, long, RequestOptions)}. */
+    public void prepareRead(AioFile file, MemorySegment dst, long position, long tag) {
+        prepareRead(file, dst, position, tag, RequestOptions.NONE);
+    }
+
+    /**
+     * Prepares a read of {@code dst.byteSize()} bytes of {@code file} at
+     * {@code position} into {@code dst}. The result is the number of bytes
+     * read: fewer at end of file, 0 past it.
+     *
+     * @throws IllegalArgumentException if dst is not native memory, is read-only, or position is negative or
+     *                                  overflows with the length
+     * @throws MisalignedIoException    if the file is direct and dst's address, position or length breaks its
+     *                                  {@link AioFile#alignment()}
+     * @throws IllegalStateException    if the context or file is closed, or the context is full
+     */
+    public void prepareRead(AioFile file, MemorySegment dst, long position, long tag, RequestOptions options) {
+        checkSegment(dst, true);
+        prepareTransfer(CMD_PREAD, file, dst, dst.address(), dst.byteSize(), position, tag, options);
+    }
+
+    /** Prepares a read into the remaining bytes of a direct buffer; its position and limit are not changed. */
+    public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag) {
+        prepareRead(file, dst, position, tag, RequestOptions.NONE);
+    }
+
+    /** As {@link #prepareRead(AioFile, ByteBuffer, long, long)}, with options. */
+    public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag, RequestOptions options) {
+        MemorySegment segment = segmentOf(dst, true);
+        prepareTransfer(CMD_PREAD, file, dst, segment.address(), segment.byteSize(), position, tag, options);
+    }
+
+    /** Prepares a write of all of {@code src} at {@code position}. */
+    public void prepareWrite(AioFile file, MemorySegment src, long position, long tag) {
+        prepareWrite(file, src, position, tag, RequestOptions.NONE);
+    }
+
+    /**
+     * Prepares a write of all of {@code src} to {@code file} at
+     * {@code position}. The result is the number of bytes written.
+     *
+     * @throws IllegalArgumentException if src is not native memory or position is negative or overflows
+     * @throws MisalignedIoException    if the file is direct and src's address, position or length breaks its
+     *                                  alignment
+     * @throws IllegalStateException    if the context or file is closed, or the context is full
+     */
+    public void prepareWrite(AioFile file, MemorySegment src, long position, long tag, RequestOptions options) {
+        checkSegment(src, false);
+        prepareTransfer(CMD_PWRITE, file, src, src.address(), src.byteSize(), position, tag, options);
+    }
+
+    /** Prepares a write of the remaining bytes of a direct buffer; its position and limit are not changed. */
+    public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag) {
+        prepareWrite(file, src, position, tag, RequestOptions.NONE);
+    }
+
+    /** As {@link #prepareWrite(AioFile, ByteBuffer, long, long)}, with options. */
+    public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag, RequestOptions options) {
+        MemorySegment segment = segmentOf(src, false);
+        prepareTransfer(CMD_PWRITE, file, src, segment.address(), segment.byteSize(), position, tag, options);
+    }
+
+    /**
+     * Prepares a vectored read ({@code IOCB_CMD_PREADV}): file bytes from
+     * {@code position} fill {@code dsts} in order. At most 1024 buffers.
+     */
+    public void prepareReadVectored(AioFile file, MemorySegment[] dsts, long position, long tag,
+                                    RequestOptions options) {
+        prepareVectored(CMD_PREADV, file, dsts, position, tag, options);
+    }
+
+    /** Prepares a vectored write ({@code IOCB_CMD_PWRITEV}) of {@code srcs}, in order, from {@code position}. */
+    public void prepareWriteVectored(AioFile file, MemorySegment[] srcs, long position, long tag,
+                                     RequestOptions options) {
+        prepareVectored(CMD_PWRITEV, file, srcs, position, tag, options);
+    }
+
+    /**
+     * Prepares an fsync ({@code IOCB_CMD_FSYNC}): file data and metadata
+     * reach stable storage. It runs on a kernel workqueue, so the submitter
+     * does not wait for it. The result is 0 or {@code -errno}.
+     */
+    public void prepareFsync(AioFile file, long tag) {
+        prepareSync(CMD_FSYNC, file, tag, RequestOptions.NONE);
+    }
+
+    /** As {@link #prepareFsync(AioFile, long)}; only priority and notify options apply, rw flags are rejected. */
+    public void prepareFsync(AioFile file, long tag, RequestOptions options) {
+        prepareSync(CMD_FSYNC, file, tag, options);
+    }
+
+    /** Prepares an fdatasync ({@code IOCB_CMD_FDSYNC}): like fsync, skipping metadata not needed to read the data. */
+    public void prepareFdatasync(AioFile file, long tag) {
+        prepareSync(CMD_FDSYNC, file, tag, RequestOptions.NONE);
+    }
+
+    /** As {@link #prepareFdatasync(AioFile, long)}, with priority and notify options. */
+    public void prepareFdatasync(AioFile file, long tag, RequestOptions options) {
+        prepareSync(CMD_FDSYNC, file, tag, options);
+    }
+
+    /**
+     * Prepares a one-shot poll ({@code IOCB_CMD_POLL}) for {@code events}
+     * (the {@code POLLIN}, {@code POLLOUT} ... bits of poll(2)) on
+     * {@code target}. It completes, with the ready events as its result, when
+     * one of them is ready; at once if one already is. Unlike file I/O, a
+     * pending poll can be {@linkplain #cancel(long) cancelled}.
+     *
+     * @throws IllegalArgumentException if events is 0 or does not fit in 16 bits
+     */
+    public void preparePoll(Pollable target, int events, long tag) {
+        Objects.requireNonNull(target, "target");
+        if (events <= 0 || events > 0xffff) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                    "poll events must be a non-empty mask of 16 bits (POLLIN = 0x1, POLLOUT = 0x4...), not 0x%x",
+                    events));
+        }
+        FileDescriptorHandle handle = switch (target) {
+            case AioFile file -> file.handle;
+            case EventFd eventFd -> eventFd.handle;
+        };
+        int slot = beginPrepare(handle);
+        try {
+            MemorySegment cb = fillCommon(slot, CMD_POLL, handle.fd(), tag, RequestOptions.NONE);
+            iocb.aio_buf(cb, events);
+            finishPrepare(slot, null);
+        } catch (RuntimeException | Error e) {
+            abortPrepare(slot);
+            throw e;
+        } finally {
+            exit();
+        }
+    }
+
+    private void prepareTransfer(short opcode, AioFile file, Object keepAlive, long address, long length,
+                                 long position, long tag, RequestOptions options) {
+        checkTransfer(opcode == CMD_PREAD || opcode == CMD_PREADV, file, address, length, position, options);
+        int slot = beginPrepare(file.handle);
+        try {
+            MemorySegment cb = fillCommon(slot, opcode, file.handle.fd(), tag, options);
+            iocb.aio_buf(cb, address);
+            iocb.aio_nbytes(cb, length);
+            iocb.aio_offset(cb, position);
+            finishPrepare(slot, keepAlive);
+        } catch (RuntimeException | Error e) {
+            abortPrepare(slot);
+            throw e;
+        } finally {
+            exit();
+        }
+    }
+
+    private void prepareVectored(short opcode, AioFile file, MemorySegment[] buffers, long position, long tag,
+                                 RequestOptions options) {
+        Objects.requireNonNull(buffers, "buffers");
+        if (buffers.length == 0 || buffers.length > UIO_MAXIOV) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                    "a vectored request takes 1 to %d buffers (UIO_MAXIOV), not %d", UIO_MAXIOV, buffers.length));
+        }
+        boolean read = opcode == CMD_PREADV;
+        long total = 0;
+        for (MemorySegment buffer : buffers) {
+            checkSegment(buffer, read);
+            checkDirectMemory(file, buffer.address(), "buffer address");
+            checkDirectOffset(file, buffer.byteSize(), "buffer length");
+            total += buffer.byteSize();
+            if (total < 0) {
+                throw new IllegalArgumentException("total length of the buffers overflows a long");
+            }
+        }
+        checkTransfer(read, file, 0, total, position, options);
+        MemorySegment[] keepAlive = buffers.clone();
+        int slot = beginPrepare(file.handle);
+        try {
+            MemorySegment vec = iovecs[slot];
+            if (vec == null || vec.byteSize() < buffers.length * IOVEC_SIZE) {
+                vec = iovecs[slot] = arena.allocate(IOVEC_SIZE * Math.max(buffers.length, 8), 8);
+            }
+            for (int i = 0; i < keepAlive.length; i++) {
+                MemorySegment v = iovec.asSlice(vec, i);
+                iovec.iov_base(v, keepAlive[i]);
+                iovec.iov_len(v, keepAlive[i].byteSize());
+            }
+            MemorySegment cb = fillCommon(slot, opcode, file.handle.fd(), tag, options);
+            iocb.aio_buf(cb, vec.address());
+            iocb.aio_nbytes(cb, keepAlive.length);
+            iocb.aio_offset(cb, position);
+            finishPrepare(slot, keepAlive);
+        } catch (RuntimeException | Error e) {
+            abortPrepare(slot);
+            throw e;
+        } finally {
+            exit();
+        }
+    }
+
+    private void prepareSync(short opcode, AioFile file, long tag, RequestOptions options) {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(options, "options");
+        if (options.rwFlags() != 0) {
+            // The kernel answers EINVAL: fsync iocbs must have buf, nbytes, offset and rw_flags all 0.
+            throw new IllegalArgumentException("fsync and fdatasync take no rw flags: " + options);
+        }
+        int slot = beginPrepare(file.handle);
+        try {
+            fillCommon(slot, opcode, file.handle.fd(), tag, options);
+            finishPrepare(slot, null);
+        } catch (RuntimeException | Error e) {
+            abortPrepare(slot);
+            throw e;
+        } finally {
+            exit();
+        }
+    }
+
+    private static void checkSegment(MemorySegment segment, boolean destination) {
+        Objects.requireNonNull(segment, "buffer");
+        if (!segment.isNative()) {
+            throw new IllegalArgumentException("AIO needs native memory, not a heap segment: allocate the buffer "
+                    + "from an Arena");
+        }
+        if (destination && segment.isReadOnly()) {
+            throw new IllegalArgumentException("cannot read into a read-only segment");
+        }
+        if (!segment.scope().isAlive()) {
+            throw new IllegalStateException("the buffer's arena is already closed");
+        }
+    }
+
+    private static MemorySegment segmentOf(ByteBuffer buffer, boolean destination) {
+        Objects.requireNonNull(buffer, "buffer");
+        if (!buffer.isDirect()) {
+            throw new IllegalArgumentException("AIO needs a direct ByteBuffer (ByteBuffer.allocateDirect), not a "
+                    + "heap buffer");
+        }
+        if (destination && buffer.isReadOnly()) {
+            throw new IllegalArgumentException("cannot read into a read-only ByteBuffer");
+        }
+        return MemorySegment.ofBuffer(buffer);
+    }
+
+    private static void checkTransfer(boolean read, AioFile file, long address, long length, long position,
+                                      RequestOptions options) {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(options, "options");
+        if (read ? !file.isReadable() : !file.isWritable()) {
+            throw new IllegalArgumentException(file.path() + " was not opened for " + (read ? "reading" : "writing"));
+        }
+        if (position < 0) {
+            throw new IllegalArgumentException("position must not be negative: " + position);
+        }
+        if (position + length < 0) {
+            throw new IllegalArgumentException("position " + position + " + length " + length + " overflows a long");
+        }
+        if (address != 0) {
+            checkDirectMemory(file, address, "buffer address");
+        }
+        checkDirectOffset(file, position, "file position");
+        checkDirectOffset(file, length, "length");
+    }
+
+    private static void checkDirectMemory(AioFile file, long address, String what) {
+        if (file.isDirect()) {
+            DirectAlignment rules = knownAlignment(file);
+            if (!rules.isMemoryAligned(address)) {
+                throw misaligned(file, what, "0x" + Long.toHexString(address), rules.memory(),
+                        "allocate it with arena.allocate(size, " + rules.memory() + ")");
+            }
+        }
+    }
+
+    private static void checkDirectOffset(AioFile file, long value, String what) {
+        if (file.isDirect()) {
+            DirectAlignment rules = knownAlignment(file);
+            if (!rules.isOffsetAligned(value)) {
+                throw misaligned(file, what, Long.toString(value), rules.offset(),
+                        "round it to a multiple of " + rules.offset());
+            }
+        }
+    }
+
+    private static DirectAlignment knownAlignment(AioFile file) {
+        try {
+            return file.alignment();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot learn the direct I/O alignment of " + file.path(), e);
+        }
+    }
+
+    private static MisalignedIoException misaligned(AioFile file, String what, String value, long alignment,
+                                                    String fix) {
+        return new MisalignedIoException(String.format(Locale.ROOT,
+                "direct I/O on %s needs the %s to be a multiple of %d, and %s is not: %s", file.path(), what,
+                alignment, value, fix), alignment);
+    }
+
+    /** Enters, takes a use of the descriptor and a free slot; on return the caller must finish or abort, then exit. */
+    private int beginPrepare(FileDescriptorHandle handle) {
+        enter();
+        if (freeCount == 0) {
+            exit();
+            throw new IllegalStateException(String.format(Locale.ROOT,
+                    "all %d request slots are in use (%d prepared, %d in flight): submit and reap first", slots,
+                    preparedCount, inFlight + queuedCount));
+        }
+        try {
+            handle.acquire();
+        } catch (RuntimeException e) {
+            exit();
+            throw e;
+        }
+        int slot = freeSlots[--freeCount];
+        files[slot] = handle;
+        return slot;
+    }
+
+    private MemorySegment fillCommon(int slot, short opcode, int fd, long tag, RequestOptions options) {
+        MemorySegment cb = iocbs.asSlice(slot * IOCB_SIZE, IOCB_SIZE);
+        cb.fill((byte) 0);
+        iocb.aio_data(cb, slot);
+        iocb.aio_lio_opcode(cb, opcode);
+        iocb.aio_fildes(cb, fd);
+        iocb.aio_rw_flags(cb, options.rwFlags());
+        int flags = 0;
+        IoPriority priority = options.priority();
+        if (priority != null) {
+            flags |= FLAG_IOPRIO;
+            iocb.aio_reqprio(cb, priority.value());
+        }
+        EventFd notify = options.notifyEventFd();
+        if (notify != null) {
+            flags |= FLAG_RESFD;
+            iocb.aio_resfd(cb, notify.handle.acquire());
+            notifyFds[slot] = notify.handle;
+        }
+        iocb.aio_flags(cb, flags);
+        tags[slot] = tag;
+        return cb;
+    }
+
+    private void finishPrepare(int slot, Object keepAlive) {
+        buffers[slot] = keepAlive;
+        iocbPointers.setAtIndex(ValueLayout.JAVA_LONG, preparedCount, iocbs.address() + slot * IOCB_SIZE);
+        preparedSlots[preparedCount++] = slot;
+    }
+
+    private void abortPrepare(int slot) {
+        releaseDescriptors(slot);
+        buffers[slot] = null;
+        freeSlots[freeCount++] = slot;
+    }
+
+    private void releaseDescriptors(int slot) {
+        FileDescriptorHandle file = files[slot];
+        if (file != null) {
+            files[slot] = null;
+            file.release();
+        }
+        FileDescriptorHandle notify = notifyFds[slot];
+        if (notify != null) {
+            notifyFds[slot] = null;
+            notify.release();
+        }
+    }
+
+    // ----------------------------------------------------------------- submit
+
+    /**
+     * Submits every prepared request, in prepare order.
+     *
+     * <p>One io_submit carries the whole batch when the ring has room. When
+     * it does not, the kernel accepts part of it; this method then waits for
+     * completions (queued for the next {@link #reap} or {@link #await}) and
+     * submits the rest, until all are in flight. Interrupted calls (EINTR)
+     * are retried.
+     *
+     * <p>io_submit may block: buffered I/O runs inside it, and even direct
+     * I/O can wait for metadata or a full device queue.
+     *
+     * @return the number of requests submitted
+     * @throws SubmitException       if the kernel rejected a request; it names the request, those before it
+     *                               are in flight, those after it are handed back unsubmitted
+     * @throws IllegalStateException if the context is closed or used by another thread
+     */
+    public int submit() throws SubmitException {
+        enter();
+        try {
+            return submitPrepared();
+        } finally {
+            exit();
+        }
+    }
+
+    private int submitPrepared() throws SubmitException {
+        int total = preparedCount;
+        int done = 0;
+        int eagainRetries = 0;
+        while (done < total) {
+            if (isClosed()) {
+                // Closed while this thread waited for room: the kernel context is gone.
+                throw new IllegalStateException(String.format(Locale.ROOT, "AioContext closed during submit: %d of "
+                        + "%d requests were submitted, the rest were dropped", done, total));
+            }
+            long ret = Syscalls.io_submit(errno, ctx, total - done,
+                    iocbPointers.asSlice(done * ValueLayout.ADDRESS.byteSize()));
+            if (ret > 0) {
+                markSubmitted(done, (int) ret);
+                done += (int) ret;
+                eagainRetries = 0;
+            } else if (ret == -ErrnoExceptions.EINTR) {
+                continue;
+            } else if (ret == -ErrnoExceptions.EAGAIN && (inFlight > 0 || eagainRetries++ < EAGAIN_RETRIES)) {
+                // The ring is full of requests in flight or completions not yet reaped: make room.
+                if (inFlight > 0) {
+                    waitIntoQueue();
+                } else {
+                    LockSupport.parkNanos(EAGAIN_BACKOFF_NANOS);
+                }
+            } else {
+                throw rejectBatch(done, total, ret == 0 ? ErrnoExceptions.EAGAIN : (int) -ret);
+            }
+        }
+        preparedCount = 0;
+        return total;
+    }
+
+    private void markSubmitted(int from, int count) {
+        for (int i = from; i < from + count; i++) {
+            releaseDescriptors(preparedSlots[i]);
+        }
+        inFlight += count;
+    }
+
+    /** The request at {@code failed} was rejected: free it and the rest, and say so precisely. */
+    private SubmitException rejectBatch(int failed, int total, int errnoValue) {
+        int failedSlot = preparedSlots[failed];
+        long failedTag = tags[failedSlot];
+        String request = describeRequest(failedSlot);
+        long[] unsubmitted = new long[total - failed - 1];
+        for (int i = failed; i < total; i++) {
+            int slot = preparedSlots[i];
+            if (i > failed) {
+                unsubmitted[i - failed - 1] = tags[slot];
+            }
+            abortPrepare(slot);
+        }
+        preparedCount = 0;
+        String message = String.format(Locale.ROOT,
+                "io_submit rejected request %d of a batch of %d (tag %d, %s): %s. The %d before it are in flight; "
+                        + "the %d after it were not submitted and are handed back",
+                failed, total, failedTag, request, ErrnoExceptions.describe(errnoValue), failed, unsubmitted.length);
+        return new SubmitException(message, errnoValue, failed, failedTag, unsubmitted);
+    }
+
+    private String describeRequest(int slot) {
+        MemorySegment cb = iocbs.asSlice(slot * IOCB_SIZE, IOCB_SIZE);
+        return String.format(Locale.ROOT, "%s fd=%d offset=%d nbytes=%d rw_flags=0x%x",
+                opcodeName(iocb.aio_lio_opcode(cb)), iocb.aio_fildes(cb), iocb.aio_offset(cb),
+                iocb.aio_nbytes(cb), iocb.aio_rw_flags(cb));
+    }
+
+    private static String opcodeName(short opcode) {
+        if (opcode == CMD_PREAD) return "PREAD";
+        if (opcode == CMD_PWRITE) return "PWRITE";
+        if (opcode == CMD_FSYNC) return "FSYNC";
+        if (opcode == CMD_FDSYNC) return "FDSYNC";
+        if (opcode == CMD_POLL) return "POLL";
+        if (opcode == CMD_PREADV) return "PREADV";
+        if (opcode == CMD_PWRITEV) return "PWRITEV";
+        return "opcode " + opcode;
+    }
+
+    /** Waits for at least one completion, appending it to the queue; used only to make room while submitting. */
+    private void waitIntoQueue() {
+        if (reapRing(null, Integer.MAX_VALUE) == 0) {
+            getEvents(1, null, -1);
+        }
+    }
+
+    // ------------------------------------------------------------------- reap
+
+    /**
+     * Delivers the completions available now, without waiting and, when
+     * reaping from the ring, without a system call.
+     *
+     * @return the number delivered
+     * @throws IllegalStateException if the context is closed or used by another thread
+     */
+    public int reap(CompletionConsumer consumer) {
+        return reap(Integer.MAX_VALUE, consumer);
+    }
+
+    /** As {@link #reap(CompletionConsumer)}, delivering at most {@code max} completions. */
+    public int reap(int max, CompletionConsumer consumer) {
+        Objects.requireNonNull(consumer, "consumer");
+        if (max < 1) {
+            throw new IllegalArgumentException("max must be positive: " + max);
+        }
+        enter();
+        try {
+            int delivered = drainQueue(consumer, max);
+            if (delivered < max) {
+                delivered += ring != null
+                        ? reapRing(consumer, max - delivered)
+                        : getEvents(0, consumer, max - delivered);
+            }
+            return delivered;
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Delivers at least {@code min} completions, waiting in io_getevents up
+     * to {@code timeout} for them; fewer only if the time runs out.
+     *
+     * @param min     1 to {@link #inFlight()}: waiting for more than are in flight would never end
+     * @param timeout how long to wait at most; 0 does not wait
+     * @return the number delivered, possibly more than min
+     * @throws IllegalArgumentException if min is out of range or timeout is negative
+     * @throws IllegalStateException    if the context is closed (also when closed during the wait) or used by
+     *                                  another thread
+     */
+    public int await(int min, long timeout, TimeUnit unit, CompletionConsumer consumer) {
+        Objects.requireNonNull(unit, "unit");
+        if (timeout < 0) {
+            // The kernel would take a negative timeout as "wait forever".
+            throw new IllegalArgumentException("timeout must not be negative: " + timeout + " " + unit
+                    + "; use await(min, consumer) to wait without a limit");
+        }
+        return awaitCompletions(min, unit.toNanos(timeout), consumer);
+    }
+
+    /** As {@link #await(int, long, TimeUnit, CompletionConsumer)}, waiting without a time limit. */
+    public int await(int min, CompletionConsumer consumer) {
+        return awaitCompletions(min, -1, consumer);
+    }
+
+    private int awaitCompletions(int min, long timeoutNanos, CompletionConsumer consumer) {
+        Objects.requireNonNull(consumer, "consumer");
+        enter();
+        try {
+            if (min < 1 || min > inFlight + queuedCount) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT,
+                        "min must be between 1 and the %d requests in flight, not %d", inFlight + queuedCount, min));
+            }
+            int delivered = drainQueue(consumer, Integer.MAX_VALUE);
+            if (ring != null && delivered < min && !isClosed()) {
+                delivered += reapRing(consumer, Integer.MAX_VALUE);
+            }
+            long deadline = timeoutNanos < 0 ? 0 : System.nanoTime() + timeoutNanos;
+            while (delivered < min && !isClosed()) {
+                long remaining = timeoutNanos < 0 ? -1 : Math.max(0, deadline - System.nanoTime());
+                delivered += getEvents(min - delivered, consumer, remaining);
+                if (remaining == 0) {
+                    break;
+                }
+            }
+            if (delivered < min && isClosed()) {
+                throw closedException();
+            }
+            return delivered;
+        } finally {
+            exit();
+        }
+    }
+
+    private int drainQueue(CompletionConsumer consumer, int max) {
+        int delivered = 0;
+        while (queuedCount > 0 && delivered < max) {
+            long tag = queuedTags[queuedHead];
+            long result = queuedResults[queuedHead];
+            queuedHead = queuedHead + 1 == queuedTags.length ? 0 : queuedHead + 1;
+            queuedCount--;
+            delivered++;
+            consumer.onCompletion(tag, result);
+        }
+        return delivered;
+    }
+
+    /**
+     * Takes completions from the ring in user space (see AioRingDescriptor for
+     * the protocol). With a null consumer they are appended to the queue.
+     * Stops early if the context is closed by a handler, before touching the
+     * ring again.
+     */
+    private int reapRing(CompletionConsumer consumer, int max) {
+        if (isClosed()) {
+            // close() may have destroyed the ring while this thread was blocked in io_getevents.
+            return 0;
+        }
+        int delivered = 0;
+        int head = ring.head();
+        int tail = ring.tailAcquire();
+        while (head != tail && delivered < max) {
+            long data = ring.data(head);
+            long result = ring.res(head);
+            head = ring.next(head);
+            ring.releaseHead(head);
+            delivered++;
+            complete(data, result, consumer);
+            if (consumer != null && isClosed()) {
+                break;
+            }
+        }
+        return delivered;
+    }
+
+    /**
+     * io_getevents for at least {@code min} (0 polls) and at most {@code max}
+     * events, waiting up to {@code timeoutNanos} (-1: no limit). Retries
+     * EINTR. With a null consumer the events are queued.
+     */
+    private int getEvents(int min, CompletionConsumer consumer, long timeoutNanos) {
+        int max = slots;
+        MemorySegment timespec = MemorySegment.NULL;
+        if (timeoutNanos >= 0) {
+            __kernel_timespec.tv_sec(timeout, timeoutNanos / 1_000_000_000L);
+            __kernel_timespec.tv_nsec(timeout, timeoutNanos % 1_000_000_000L);
+            timespec = timeout;
+        }
+        long ret;
+        if (!beginWaiting()) {
+            return 0;
+        }
+        try {
+            do {
+                ret = Syscalls.io_getevents(errno, ctx, min, max, events, timespec);
+            } while (ret == -ErrnoExceptions.EINTR && !isClosed());
+        } finally {
+            endWaiting();
+        }
+        if (ret < 0) {
+            if (isClosed()) {
+                return 0;
+            }
+            throw new IllegalStateException(ErrnoExceptions.message("io_getevents",
+                    String.format(Locale.ROOT, "min_nr=%d, nr=%d", min, max), (int) -ret, "a bug in panaio"));
+        }
+        for (int i = 0; i < ret; i++) {
+            MemorySegment event = io_event.asSlice(events, i);
+            complete(io_event.data(event), io_event.res(event), consumer);
+        }
+        return (int) ret;
+    }
+
+    /** Frees the slot of a completed request, then hands its completion to the consumer or the queue. */
+    private void complete(long data, long result, CompletionConsumer consumer) {
+        if (data < 0 || data >= slots) {
+            throw new IllegalStateException("completion for unknown request slot " + data + ": the ring is corrupt");
+        }
+        int slot = (int) data;
+        long tag = tags[slot];
+        buffers[slot] = null;
+        freeSlots[freeCount++] = slot;
+        inFlight--;
+        if (consumer == null) {
+            if (queuedCount == queuedTags.length) {
+                growQueue();
+            }
+            int tail = queuedHead + queuedCount;
+            tail = tail >= queuedTags.length ? tail - queuedTags.length : tail;
+            queuedTags[tail] = tag;
+            queuedResults[tail] = result;
+            queuedCount++;
+        } else {
+            consumer.onCompletion(tag, result);
+        }
+    }
+
+    /** Only when submit() is called again and again without reaping: the queue outgrows its first size. */
+    private void growQueue() {
+        int length = queuedTags.length;
+        long[] newTags = new long[length * 2];
+        long[] newResults = new long[length * 2];
+        for (int i = 0; i < queuedCount; i++) {
+            int from = (queuedHead + i) % length;
+            newTags[i] = queuedTags[from];
+            newResults[i] = queuedResults[from];
+        }
+        queuedTags = newTags;
+        queuedResults = newResults;
+        queuedHead = 0;
+    }
+
+    // ----------------------------------------------------------------- cancel
+
+    /**
+     * Asks the kernel to cancel the in-flight request with {@code tag} (the
+     * first one found, if tags repeat). Linux cancels only pending
+     * {@linkplain #preparePoll polls}; file reads and writes in flight cannot
+     * be cancelled and this returns false for them. A cancelled request still
+     * completes, once, with result 0 or {@code -ECANCELED}.
+     *
+     * @return whether the kernel accepted the cancellation
+     */
+    public boolean cancel(long tag) {
+        enter();
+        try {
+            boolean[] busy = new boolean[slots];
+            for (int i = 0; i < freeCount; i++) {
+                busy[freeSlots[i]] = true;
+            }
+            for (int i = 0; i < preparedCount; i++) {
+                busy[preparedSlots[i]] = true;
+            }
+            for (int slot = 0; slot < slots; slot++) {
+                if (!busy[slot] && tags[slot] == tag) {
+                    MemorySegment cb = iocbs.asSlice(slot * IOCB_SIZE, IOCB_SIZE);
+                    try (Arena scratch = Arena.ofConfined()) {
+                        MemorySegment result = io_event.allocate(scratch);
+                        long ret = Syscalls.io_cancel(errno, ctx, cb, result);
+                        if (ret == 0) {
+                            // Older kernels hand the completion back here instead of posting it to the ring.
+                            complete(io_event.data(result), io_event.res(result), null);
+                            return true;
+                        }
+                        if (ret == -ErrnoExceptions.EINPROGRESS) {
+                            return true;
+                        }
+                        if (ret == -ErrnoExceptions.EINVAL || ret == -ErrnoExceptions.EAGAIN) {
+                            return false; // not cancellable, or it completed meanwhile
+                        }
+                        throw new IllegalStateException(ErrnoExceptions.message("io_cancel", "tag " + tag,
+                                (int) -ret, null));
+                    }
+                }
+            }
+            return false;
+        } finally {
+            exit();
+        }
+    }
+
+    // ------------------------------------------------------------------ close
+
+    /**
+     * Closes the context: no new calls are accepted, io_destroy waits for every
+     * request in flight to finish, and native memory is released. Idempotent
+     * and callable from any thread; a concurrent {@link #await} returns or
+     * throws {@link IllegalStateException}. Called from a completion handler,
+     * the teardown finishes when the handler's reap returns.
+     */
+    @Override
+    public void close() {
+        int s;
+        do {
+            s = state.get();
+            if ((s & CLOSED) != 0) {
+                if (owner != Thread.currentThread()) {
+                    awaitTeardown();
+                }
+                return;
+            }
+        } while (!state.compareAndSet(s, s | CLOSED));
+        if (owner == Thread.currentThread()) {
+            teardownDeferred = true; // we are inside one of our own calls: exit() finishes the job
+            return;
+        }
+        // Wait until the owner, if any, is out of the ring: either gone or blocked in io_getevents.
+        while (((s = state.get()) & BUSY) != 0 && (s & WAITING) == 0) {
+            Thread.onSpinWait();
+            LockSupport.parkNanos(10_000);
+        }
+        teardown(true);
+    }
+
+    /** A second close() returns only once the first one's teardown is done. */
+    private void awaitTeardown() {
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                closed.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void teardown(boolean waitForOwner) {
+        ringArena.close(); // the ring view dies before the mapping does
+        try (Arena scratch = Arena.ofConfined()) {
+            // Blocks until in-flight I/O is done; wakes a thread waiting in io_getevents.
+            Syscalls.io_destroy(Syscalls.errnoCapture(scratch), ctx);
+        }
+        if (waitForOwner) {
+            while ((state.get() & BUSY) != 0) {
+                LockSupport.parkNanos(10_000);
+            }
+        }
+        for (int i = 0; i < preparedCount; i++) {
+            abortPrepare(preparedSlots[i]);
+        }
+        preparedCount = 0;
+        Arrays.fill(buffers, null);
+        arena.close();
+        closed.countDown();
+    }
+
+    // ----------------------------------------------------------- thread guard
+
+    private void enter() {
+        Thread current = Thread.currentThread();
+        if (owner == current) {
+            if (isClosed()) {
+                throw closedException();
+            }
+            depth++;
+            return;
+        }
+        int s = state.compareAndExchange(0, BUSY);
+        if (s != 0) {
+            if ((s & CLOSED) != 0) {
+                throw closedException();
+            }
+            throw new IllegalStateException("AioContext is in use by another thread: a context is used by one "
+                    + "thread at a time (the kernel allows one reaper per ring)");
+        }
+        owner = current;
+        depth = 1;
+    }
+
+    private void exit() {
+        if (--depth > 0) {
+            return;
+        }
+        owner = null;
+        boolean deferred = teardownDeferred;
+        state.getAndUpdate(s -> s & ~BUSY);
+        if (deferred) {
+            teardown(false);
+        }
+    }
+
+    /** Marks the owner as blocked in io_getevents, unless the context is closing. */
+    private boolean beginWaiting() {
+        int s = state.get();
+        while ((s & CLOSED) == 0) {
+            int witness = state.compareAndExchange(s, s | WAITING);
+            if (witness == s) {
+                return true;
+            }
+            s = witness;
+        }
+        return false;
+    }
+
+    private void endWaiting() {
+        state.getAndUpdate(s -> s & ~WAITING);
+    }
+
+    private static IllegalStateException closedException() {
+        return new IllegalStateException("AioContext is closed");
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "AioContext[capacity=%d, prepared=%d, inFlight=%d%s%s]", slots,
+                preparedCount, inFlight + queuedCount, ring != null ? ", ring" : ", io_getevents",
+                isClosed() ? ", closed" : "");
+    }
+}

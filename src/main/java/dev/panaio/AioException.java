@@ -1,0 +1,39 @@
+package dev.panaio;
+
+import java.io.IOException;
+
+/**
+ * A system call made by panaio failed.
+ *
+ * <p>The message names the call and its arguments, the errno by name and by
+ * libc's description, and, where one is known, what to do about it.
+ * Subclasses exist where a caller acts differently: {@link AioLimitException}
+ * and {@link SubmitException}.
+ */
+public class AioException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    private final String call;
+    private final int errno;
+
+    AioException(String message, String call, int errno) {
+        super(message);
+        this.call = call;
+        this.errno = errno;
+    }
+
+    /** The system call that failed, such as {@code "io_submit"}. */
+    public String call() {
+        return call;
+    }
+
+    /** The errno the call failed with (a positive number). */
+    public int errno() {
+        return errno;
+    }
+
+    /** The errno's symbolic name, such as {@code "EAGAIN"}. */
+    public String errnoName() {
+        return ErrnoExceptions.name(errno);
+    }
+}

@@ -1,0 +1,286 @@
+package dev.panaio;
+
+import com.sun.nio.file.ExtendedOpenOption;
+import dev.panaio.internal.gen.aio_abi.aio_abi_h;
+import dev.panaio.internal.gen.aio_abi.statx;
+import dev.panaio.internal.sys.NativeAccess;
+import dev.panaio.internal.sys.Syscalls;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * An open file that {@link AioContext} requests can name.
+ *
+ * <p>Open it with the same options as {@link java.nio.channels.FileChannel#open};
+ * add {@link ExtendedOpenOption#DIRECT} for direct I/O ({@code O_DIRECT}), the
+ * only mode in which Linux AIO is truly asynchronous. A direct file knows its
+ * {@link #alignment()}, and requests that break it are rejected in Java with
+ * {@link MisalignedIoException} before the kernel sees them.
+ * {@snippet :
+ * try (AioFile file = AioFile.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT)) {
+ *     DirectAlignment rules = file.alignment(); // e.g. 512 / 512 on ext4
+ * }
+ * }
+ *
+ * <p>Thread-safe. Closing the file while requests naming it are prepared but
+ * not yet submitted is safe: the descriptor is closed once they have been
+ * submitted or discarded, and the kernel keeps the file open for requests in
+ * flight.
+ */
+public final class AioFile implements Pollable, Closeable {
+    private static final int O_RDONLY = 0;
+    private static final int O_WRONLY = 1;
+    private static final int O_RDWR = 2;
+    private static final int O_CREAT = 0100;
+    private static final int O_EXCL = 0200;
+    private static final int O_TRUNC = 01000;
+    private static final int O_APPEND = 02000;
+    private static final int O_DSYNC = 010000;
+    private static final int O_SYNC = 04010000;
+    private static final int O_CLOEXEC = 02000000;
+    private static final int DEFAULT_MODE = 0666;
+
+    private final Path path;
+    private final boolean readable;
+    private final boolean writable;
+    private final boolean direct;
+    final FileDescriptorHandle handle;
+    private volatile DirectAlignment alignment;
+
+    private AioFile(Path path, int fd, boolean readable, boolean writable, boolean direct) {
+        this.path = path;
+        this.readable = readable;
+        this.writable = writable;
+        this.direct = direct;
+        this.handle = new FileDescriptorHandle(fd, "AioFile " + path);
+    }
+
+    /**
+     * Opens a file.
+     *
+     * @param path    the file
+     * @param options as for {@link java.nio.channels.FileChannel#open(Path, OpenOption...)}: READ (the default),
+     *                WRITE, APPEND, CREATE, CREATE_NEW, TRUNCATE_EXISTING, SPARSE (ignored), DSYNC, SYNC, and
+     *                {@link ExtendedOpenOption#DIRECT}
+     * @throws NoSuchFileException, FileAlreadyExistsException, AccessDeniedException as the JDK's channels do
+     * @throws DirectIoUnsupportedException if DIRECT was asked for on a filesystem without O_DIRECT, naming it
+     * @throws UnsupportedOperationException for an option panaio does not support, such as DELETE_ON_CLOSE
+     * @throws IOException for any other failure of open(2)
+     */
+    public static AioFile open(Path path, OpenOption... options) throws IOException {
+        Objects.requireNonNull(path, "path");
+        NativeAccess.ensureEnabled();
+        boolean read = false;
+        boolean write = false;
+        boolean append = false;
+        boolean direct = false;
+        int flags = O_CLOEXEC;
+        for (OpenOption option : options) {
+            Objects.requireNonNull(option, "option");
+            if (option == StandardOpenOption.READ) {
+                read = true;
+            } else if (option == StandardOpenOption.WRITE) {
+                write = true;
+            } else if (option == StandardOpenOption.APPEND) {
+                append = true;
+            } else if (option == StandardOpenOption.CREATE) {
+                flags |= O_CREAT;
+            } else if (option == StandardOpenOption.CREATE_NEW) {
+                flags |= O_CREAT | O_EXCL;
+            } else if (option == StandardOpenOption.TRUNCATE_EXISTING) {
+                flags |= O_TRUNC;
+            } else if (option == StandardOpenOption.DSYNC) {
+                flags |= O_DSYNC;
+            } else if (option == StandardOpenOption.SYNC) {
+                flags |= O_SYNC;
+            } else if (option == ExtendedOpenOption.DIRECT) {
+                direct = true;
+            } else if (option != StandardOpenOption.SPARSE) {
+                throw new UnsupportedOperationException("AioFile does not support the open option " + option);
+            }
+        }
+        if (append) {
+            if (read) {
+                throw new IllegalArgumentException("READ + APPEND not allowed");
+            }
+            write = true;
+            flags |= O_APPEND;
+        }
+        if (!write) {
+            read = true;
+            // As FileChannel: creating and truncating apply to files opened for writing only.
+            flags &= ~(O_CREAT | O_EXCL | O_TRUNC);
+        }
+        flags |= read && write ? O_RDWR : write ? O_WRONLY : O_RDONLY;
+        if (direct) {
+            flags |= Syscalls.architecture().oDirect;
+        }
+        String name = path.toString();
+        if (name.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("path contains a NUL character: " + name);
+        }
+        long fd;
+        try (Arena arena = Arena.ofConfined()) {
+            fd = Syscalls.open(Syscalls.errnoCapture(arena), arena.allocateFrom(name), flags, DEFAULT_MODE);
+        }
+        if (fd < 0) {
+            throw openFailure(path, (int) -fd, direct);
+        }
+        return new AioFile(path, (int) fd, read, write, direct);
+    }
+
+    private static IOException openFailure(Path path, int errno, boolean direct) {
+        String file = path.toString();
+        String reason = ErrnoExceptions.describe(errno);
+        if (errno == 2) { // ENOENT
+            return new NoSuchFileException(file, null, reason);
+        }
+        if (errno == 17) { // EEXIST
+            return new FileAlreadyExistsException(file, null, reason);
+        }
+        if (errno == 13 || errno == 1) { // EACCES, EPERM
+            return new AccessDeniedException(file, null, reason);
+        }
+        if (errno == ErrnoExceptions.EINVAL && direct) {
+            return new DirectIoUnsupportedException(path, MountTable.filesystemType(path));
+        }
+        return ErrnoExceptions.of("open", file, errno);
+    }
+
+    /** The path the file was opened with. */
+    public Path path() {
+        return path;
+    }
+
+    /** Whether the file was opened for direct I/O ({@code O_DIRECT}). */
+    public boolean isDirect() {
+        return direct;
+    }
+
+    /** Whether requests may read from the file. */
+    public boolean isReadable() {
+        return readable;
+    }
+
+    /** Whether requests may write to the file. */
+    public boolean isWritable() {
+        return writable;
+    }
+
+    /** Whether the file is open. */
+    public boolean isOpen() {
+        return handle.isOpen();
+    }
+
+    /**
+     * What direct I/O on this file requires, learned once: from
+     * {@code statx(STATX_DIOALIGN)}, else the device's logical block size,
+     * else 4096.
+     *
+     * @throws ClosedChannelException if the file is closed
+     */
+    public DirectAlignment alignment() throws IOException {
+        DirectAlignment known = alignment;
+        if (known == null) {
+            known = alignment = learnAlignment();
+        }
+        return known;
+    }
+
+    /** The file's size in bytes. */
+    public long size() throws IOException {
+        return stat(aio_abi_h.STATX_SIZE(), statx::stx_size);
+    }
+
+    /**
+     * Truncates or extends the file to {@code size} bytes.
+     *
+     * @throws IllegalArgumentException if size is negative
+     */
+    public void truncate(long size) throws IOException {
+        if (size < 0) {
+            throw new IllegalArgumentException("size must not be negative: " + size);
+        }
+        int fd = acquireOrThrowClosed();
+        try (Arena arena = Arena.ofConfined()) {
+            long ret = Syscalls.ftruncate(Syscalls.errnoCapture(arena), fd, size);
+            if (ret < 0) {
+                throw ErrnoExceptions.of("ftruncate", path + ", " + size, (int) -ret);
+            }
+        } finally {
+            handle.release();
+        }
+    }
+
+    /** Closes the file. Idempotent. */
+    @Override
+    public void close() throws IOException {
+        int errno = handle.close();
+        if (errno != 0) {
+            throw ErrnoExceptions.of("close", path.toString(), errno);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AioFile[" + path + (direct ? ", direct" : "") + (isOpen() ? "" : ", closed") + "]";
+    }
+
+    /** Runs statx on the open file and reads the answer with {@code reader}, while the buffer is alive. */
+    private <T> T stat(int mask, java.util.function.Function<MemorySegment, T> reader) throws IOException {
+        int fd = acquireOrThrowClosed();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = statx.allocate(arena);
+            long ret = Syscalls.statx(Syscalls.errnoCapture(arena), fd, arena.allocateFrom(""),
+                    aio_abi_h.AT_EMPTY_PATH(), mask, buf);
+            if (ret < 0) {
+                throw ErrnoExceptions.of("statx", path + ", mask=0x" + Integer.toHexString(mask), (int) -ret);
+            }
+            return reader.apply(buf);
+        } finally {
+            handle.release();
+        }
+    }
+
+    private DirectAlignment learnAlignment() throws IOException {
+        int dioAlign = aio_abi_h.STATX_DIOALIGN();
+        DirectAlignment fromStatx = stat(dioAlign, buf ->
+                (statx.stx_mask(buf) & dioAlign) != 0 && statx.stx_dio_mem_align(buf) != 0
+                        ? new DirectAlignment(Integer.toUnsignedLong(statx.stx_dio_mem_align(buf)),
+                        Integer.toUnsignedLong(statx.stx_dio_offset_align(buf)), DirectAlignment.Source.STATX)
+                        : null);
+        if (fromStatx != null) {
+            return fromStatx;
+        }
+        String device = stat(0, buf -> String.format(Locale.ROOT, "%d:%d",
+                Integer.toUnsignedLong(statx.stx_dev_major(buf)), Integer.toUnsignedLong(statx.stx_dev_minor(buf))));
+        // A partition's sysfs node has no queue/ of its own: the whole disk's is one level up.
+        for (String queue : new String[] {"queue", "../queue"}) {
+            long size = ErrnoExceptions.readProcLong(Path.of("/sys/dev/block", device, queue, "logical_block_size"));
+            if (size > 0 && Long.bitCount(size) == 1) {
+                return new DirectAlignment(size, size, DirectAlignment.Source.LOGICAL_BLOCK_SIZE);
+            }
+        }
+        return new DirectAlignment(4096, 4096, DirectAlignment.Source.DEFAULT);
+    }
+
+    private int acquireOrThrowClosed() throws ClosedChannelException {
+        try {
+            return handle.acquire();
+        } catch (IllegalStateException closed) {
+            throw new ClosedChannelException();
+        }
+    }
+}

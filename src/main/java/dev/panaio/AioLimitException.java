@@ -1,0 +1,32 @@
+package dev.panaio;
+
+/**
+ * {@code io_setup} failed with EAGAIN: the system-wide budget of AIO events,
+ * the sysctl {@code fs.aio-max-nr}, would be exceeded.
+ *
+ * <p>Every open context is charged the capacity it asked for until it is
+ * closed. Close unused contexts, ask for less, or raise the limit (as root:
+ * {@code sysctl -w fs.aio-max-nr=N}).
+ */
+public final class AioLimitException extends AioException {
+    private static final long serialVersionUID = 1L;
+
+    private final long aioNr;
+    private final long aioMaxNr;
+
+    AioLimitException(String message, long aioNr, long aioMaxNr) {
+        super(message, "io_setup", ErrnoExceptions.EAGAIN);
+        this.aioNr = aioNr;
+        this.aioMaxNr = aioMaxNr;
+    }
+
+    /** {@code /proc/sys/fs/aio-nr} when the call failed: events charged to open contexts, or -1 if unreadable. */
+    public long aioNr() {
+        return aioNr;
+    }
+
+    /** {@code /proc/sys/fs/aio-max-nr} when the call failed: the limit, or -1 if unreadable. */
+    public long aioMaxNr() {
+        return aioMaxNr;
+    }
+}

@@ -1,0 +1,145 @@
+package dev.panaio;
+
+import dev.panaio.internal.sys.NativeAccess;
+import dev.panaio.internal.sys.Syscalls;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.ClosedChannelException;
+
+/**
+ * A Linux eventfd: a 64-bit counter the kernel adds to and a reader drains.
+ *
+ * <p>With {@link RequestOptions#withNotify}, every completion of a request
+ * adds 1 to the counter ({@code IOCB_FLAG_RESFD}), so a thread can sleep on
+ * the eventfd (or put it in its own epoll loop) and then reap the ring.
+ * {@snippet :
+ * try (EventFd completions = EventFd.open()) {
+ *     RequestOptions signal = RequestOptions.NONE.withNotify(completions);
+ *     // ... prepare requests with `signal`, submit ...
+ *     long completed = completions.read(); // blocks until at least one completion
+ * }
+ * }
+ *
+ * <p>Thread-safe. {@link #read()} blocks the calling thread inside the
+ * kernel; on a virtual thread that pins its carrier, so wait on platform
+ * threads.
+ */
+public final class EventFd implements Pollable, Closeable {
+    private static final int EFD_CLOEXEC = 02000000;
+    private static final int EFD_NONBLOCK = 04000;
+
+    final FileDescriptorHandle handle;
+    private final boolean nonBlocking;
+
+    private EventFd(int fd, boolean nonBlocking) {
+        this.handle = new FileDescriptorHandle(fd, "EventFd " + fd);
+        this.nonBlocking = nonBlocking;
+    }
+
+    /** A new eventfd with counter 0, whose {@link #read()} blocks until the counter is non-zero. */
+    public static EventFd open() throws IOException {
+        return open(false);
+    }
+
+    /** A new eventfd with counter 0, whose {@link #read()} returns 0 at once when the counter is 0. */
+    public static EventFd openNonBlocking() throws IOException {
+        return open(true);
+    }
+
+    private static EventFd open(boolean nonBlocking) throws IOException {
+        NativeAccess.ensureEnabled();
+        int flags = EFD_CLOEXEC | (nonBlocking ? EFD_NONBLOCK : 0);
+        long fd;
+        try (Arena arena = Arena.ofConfined()) {
+            fd = Syscalls.eventfd2(Syscalls.errnoCapture(arena), 0, flags);
+        }
+        if (fd < 0) {
+            throw ErrnoExceptions.of("eventfd2", "0, 0x" + Integer.toHexString(flags), (int) -fd);
+        }
+        return new EventFd((int) fd, nonBlocking);
+    }
+
+    /**
+     * Reads and resets the counter. Blocks while it is 0, unless the eventfd
+     * is non-blocking, when it returns 0.
+     *
+     * @return the counter's value before the reset
+     * @throws ClosedChannelException if the eventfd is closed
+     */
+    public long read() throws IOException {
+        int fd = acquire();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment errno = Syscalls.errnoCapture(arena);
+            for (;;) {
+                long ret = Syscalls.read(errno, fd, value, Long.BYTES);
+                if (ret == Long.BYTES) {
+                    return value.get(ValueLayout.JAVA_LONG, 0);
+                }
+                if (ret == -ErrnoExceptions.EAGAIN && nonBlocking) {
+                    return 0;
+                }
+                if (ret != -ErrnoExceptions.EINTR) {
+                    throw ErrnoExceptions.of("read", "eventfd " + fd, (int) -ret);
+                }
+            }
+        } finally {
+            handle.release();
+        }
+    }
+
+    /**
+     * Adds {@code increment} to the counter, waking readers.
+     *
+     * @throws IllegalArgumentException if increment is not between 1 and 2^64 - 2 (as a signed long: positive)
+     */
+    public void write(long increment) throws IOException {
+        if (increment <= 0) {
+            throw new IllegalArgumentException("eventfd increment must be positive: " + increment);
+        }
+        int fd = acquire();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocateFrom(ValueLayout.JAVA_LONG, increment);
+            long ret;
+            do {
+                ret = Syscalls.write(Syscalls.errnoCapture(arena), fd, value, Long.BYTES);
+            } while (ret == -ErrnoExceptions.EINTR);
+            if (ret < 0) {
+                throw ErrnoExceptions.of("write", "eventfd " + fd + ", " + increment, (int) -ret);
+            }
+        } finally {
+            handle.release();
+        }
+    }
+
+    /** Whether the eventfd is open. */
+    public boolean isOpen() {
+        return handle.isOpen();
+    }
+
+    /** Closes the eventfd. Idempotent. */
+    @Override
+    public void close() throws IOException {
+        int errno = handle.close();
+        if (errno != 0) {
+            throw ErrnoExceptions.of("close", handle.toString(), errno);
+        }
+    }
+
+    private int acquire() throws ClosedChannelException {
+        try {
+            return handle.acquire();
+        } catch (IllegalStateException closed) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return handle + (isOpen() ? "" : " (closed)");
+    }
+}

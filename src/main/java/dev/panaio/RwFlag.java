@@ -1,0 +1,38 @@
+package dev.panaio;
+
+import dev.panaio.internal.gen.aio_abi.aio_abi_h;
+
+/**
+ * Per-request flags for reads and writes ({@code iocb.aio_rw_flags}, the
+ * {@code RWF_*} values of preadv2/pwritev2). Combine them in
+ * {@link RequestOptions#withFlags}.
+ *
+ * <p>The kernel rejects a flag the filesystem does not support, with
+ * EOPNOTSUPP either from io_submit or in the completion's result.
+ */
+public enum RwFlag {
+    /** Poll for completion on devices that support it (RWF_HIPRI). */
+    HIPRI(aio_abi_h.RWF_HIPRI()),
+    /** This write is {@code O_DSYNC} (RWF_DSYNC). */
+    DSYNC(aio_abi_h.RWF_DSYNC()),
+    /** This write is {@code O_SYNC} (RWF_SYNC). */
+    SYNC(aio_abi_h.RWF_SYNC()),
+    /**
+     * Fail with EAGAIN in the result rather than block (RWF_NOWAIT, Linux
+     * 4.13+): a buffered read of pages not in the page cache, or an O_DIRECT
+     * write that must allocate blocks. tmpfs answers EOPNOTSUPP.
+     */
+    NOWAIT(aio_abi_h.RWF_NOWAIT()),
+    /** Append this write at end of file, ignoring the position (RWF_APPEND). */
+    APPEND(aio_abi_h.RWF_APPEND()),
+    /** Honour the position even on an {@code O_APPEND} file (RWF_NOAPPEND, Linux 6.9+). */
+    NOAPPEND(aio_abi_h.RWF_NOAPPEND()),
+    /** Drop the pages from the page cache once written back (RWF_DONTCACHE, Linux 6.14+). */
+    DONTCACHE(aio_abi_h.RWF_DONTCACHE());
+
+    final int bits;
+
+    RwFlag(int bits) {
+        this.bits = bits;
+    }
+}
