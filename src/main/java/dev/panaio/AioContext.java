@@ -386,11 +386,20 @@ public final class AioContext implements AutoCloseable {
      * @throws IllegalArgumentException if events is 0 or does not fit in 16 bits
      */
     public void preparePoll(Pollable target, int events, long tag) {
+        preparePoll(target, events, tag, RequestOptions.NONE);
+    }
+
+    /** As {@link #preparePoll(Pollable, int, long)}; only priority and notify options apply, rw flags are rejected. */
+    public void preparePoll(Pollable target, int events, long tag, RequestOptions options) {
         Objects.requireNonNull(target, "target");
+        Objects.requireNonNull(options, "options");
         if (events <= 0 || events > 0xffff) {
             throw new IllegalArgumentException(String.format(Locale.ROOT,
                     "poll events must be a non-empty mask of 16 bits (POLLIN = 0x1, POLLOUT = 0x4...), not 0x%x",
                     events));
+        }
+        if (options.rwFlags() != 0) {
+            throw new IllegalArgumentException("poll takes no rw flags: " + options);
         }
         FileDescriptorHandle handle = switch (target) {
             case AioFile file -> file.handle;
@@ -398,7 +407,7 @@ public final class AioContext implements AutoCloseable {
         };
         int slot = beginPrepare(handle);
         try {
-            MemorySegment cb = fillCommon(slot, CMD_POLL, handle.fd(), tag, RequestOptions.NONE);
+            MemorySegment cb = fillCommon(slot, CMD_POLL, handle.fd(), tag, options);
             iocb.aio_buf(cb, events);
             finishPrepare(slot, null);
         } catch (RuntimeException | Error e) {
@@ -490,7 +499,7 @@ public final class AioContext implements AutoCloseable {
         }
     }
 
-    private static void checkSegment(MemorySegment segment, boolean destination) {
+    static void checkSegment(MemorySegment segment, boolean destination) {
         Objects.requireNonNull(segment, "buffer");
         if (!segment.isNative()) {
             throw new IllegalArgumentException("AIO needs native memory, not a heap segment: allocate the buffer "
@@ -516,7 +525,7 @@ public final class AioContext implements AutoCloseable {
         return MemorySegment.ofBuffer(buffer);
     }
 
-    private static void checkTransfer(boolean read, AioFile file, long address, long length, long position,
+    static void checkTransfer(boolean read, AioFile file, long address, long length, long position,
                                       RequestOptions options) {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(options, "options");
@@ -536,7 +545,7 @@ public final class AioContext implements AutoCloseable {
         checkDirectOffset(file, length, "length");
     }
 
-    private static void checkDirectMemory(AioFile file, long address, String what) {
+    static void checkDirectMemory(AioFile file, long address, String what) {
         if (file.isDirect()) {
             DirectAlignment rules = knownAlignment(file);
             if (!rules.isMemoryAligned(address)) {
@@ -546,7 +555,7 @@ public final class AioContext implements AutoCloseable {
         }
     }
 
-    private static void checkDirectOffset(AioFile file, long value, String what) {
+    static void checkDirectOffset(AioFile file, long value, String what) {
         if (file.isDirect()) {
             DirectAlignment rules = knownAlignment(file);
             if (!rules.isOffsetAligned(value)) {

@@ -75,6 +75,20 @@ final class ErrnoExceptions {
         return null;
     }
 
+    /** A request completed with {@code -errno}: the exception its caller sees. */
+    static AioException forResult(String request, int errno) {
+        String remedy = null;
+        if (errno == EINVAL) {
+            remedy = "for direct I/O, check the buffer, position and length against the file's DirectAlignment";
+        } else if (errno == EAGAIN) {
+            remedy = "RWF_NOWAIT: the request would have blocked";
+        } else if (errno == EOPNOTSUPP) {
+            remedy = "the filesystem does not support this request or one of its flags";
+        }
+        return new AioException(String.format(Locale.ROOT, "%s failed: %s%s", request, describe(errno),
+                remedy == null ? "" : ": " + remedy), "io_submit", errno);
+    }
+
     /** io_setup failed: EAGAIN gets its own type, naming fs.aio-max-nr and how far it is used. */
     static AioException ioSetup(int nr, int errno) {
         if (errno != EAGAIN) {

@@ -116,6 +116,26 @@ public final class EventFd implements Pollable, Closeable {
         }
     }
 
+    /**
+     * The engine's allocation-free read: like {@link #read()}, with the
+     * caller's own 8-byte value and errno capture segments. The caller must
+     * keep the eventfd open meanwhile.
+     */
+    long read(MemorySegment value, MemorySegment errno) throws IOException {
+        for (;;) {
+            long ret = Syscalls.read(errno, handle.fd(), value, Long.BYTES);
+            if (ret == Long.BYTES) {
+                return value.get(ValueLayout.JAVA_LONG, 0);
+            }
+            if (ret == -ErrnoExceptions.EAGAIN && nonBlocking) {
+                return 0;
+            }
+            if (ret != -ErrnoExceptions.EINTR) {
+                throw ErrnoExceptions.of("read", "eventfd " + handle.fd(), (int) -ret);
+            }
+        }
+    }
+
     /** Whether the eventfd is open. */
     public boolean isOpen() {
         return handle.isOpen();

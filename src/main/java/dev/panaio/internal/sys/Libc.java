@@ -68,6 +68,12 @@ final class Libc {
     /** ssize_t write(int fd, const void *buf, size_t count). */
     static final MethodHandle write$MH = downcall("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), CAPTURE_ERRNO);
+    /** ssize_t preadv2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags). */
+    static final MethodHandle preadv2$MH = downcall("preadv2",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
+    /** ssize_t pwritev2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags). */
+    static final MethodHandle pwritev2$MH = downcall("pwritev2",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
     /** int ftruncate(int fd, off_t length). */
     static final MethodHandle ftruncate$MH = downcall("ftruncate",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), CAPTURE_ERRNO);

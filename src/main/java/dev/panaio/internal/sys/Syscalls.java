@@ -163,6 +163,28 @@ public final class Syscalls {
         }
     }
 
+    /** {@code preadv2(fd, iov, iovcnt, offset, flags)}: a positional read with per-call RWF_* flags. */
+    public static long preadv2(MemorySegment errnoCapture, int fd, MemorySegment iov, int iovcnt, long offset,
+                               int flags) {
+        try {
+            return result((long) Libc.preadv2$MH.invokeExact(errnoCapture, fd, iov, iovcnt, offset, flags),
+                    errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code pwritev2(fd, iov, iovcnt, offset, flags)}: a positional write with per-call RWF_* flags. */
+    public static long pwritev2(MemorySegment errnoCapture, int fd, MemorySegment iov, int iovcnt, long offset,
+                                int flags) {
+        try {
+            return result((long) Libc.pwritev2$MH.invokeExact(errnoCapture, fd, iov, iovcnt, offset, flags),
+                    errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
     /** {@code ftruncate(fd, length)}. */
     public static long ftruncate(MemorySegment errnoCapture, int fd, long length) {
         try {

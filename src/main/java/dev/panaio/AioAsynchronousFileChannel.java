@@ -1,0 +1,285 @@
+package dev.panaio;
+
+import com.sun.nio.file.ExtendedOpenOption;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousFileChannel;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.CompletionHandler;
+import java.nio.channels.FileLock;
+import java.nio.channels.NonReadableChannelException;
+import java.nio.channels.NonWritableChannelException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+
+/**
+ * A drop-in {@link AsynchronousFileChannel} on kernel AIO.
+ *
+ * <p>The JDK's own implementation on Linux is a thread pool doing blocking
+ * reads: one thread per outstanding request. This one keeps requests in the
+ * kernel instead: thousands can be in flight from a few threads.
+ * {@snippet :
+ * // was: AsynchronousFileChannel.open(path, READ, ExtendedOpenOption.DIRECT)
+ * try (AioAsynchronousFileChannel channel =
+ *          AioAsynchronousFileChannel.open(path, READ, ExtendedOpenOption.DIRECT)) {
+ *     ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+ *     CompletableFuture<Integer> read = channel.readAsync(block, 0);
+ * }
+ * }
+ *
+ * <p>Reads and writes are routed as in {@link AioFileChannel}: kernel AIO for
+ * direct files (with bounce buffers for heap or misaligned buffers, unless
+ * {@link PanaioOpenOption#STRICT_ALIGNMENT}), {@code preadv2(RWF_NOWAIT)} then
+ * a pool for buffered reads, the page cache for buffered writes. Size,
+ * truncate, force and locks are the JDK's {@code AsynchronousFileChannel}
+ * on the same file.
+ *
+ * <h2>Where handlers run</h2>
+ * Completion handlers and futures complete on the thread that finished the
+ * request: an engine thread for kernel AIO, a pool thread for buffered reads
+ * that missed the page cache, or the calling thread itself when the page
+ * cache answered at once. Give an executor to {@link #open(Path, Set,
+ * ExecutorService, AioEngine)} to run CompletionHandlers there instead. A
+ * handler that throws does not disturb the engine; the exception goes to the
+ * thread's uncaught exception handler.
+ *
+ * <h2>Cancellation and close</h2>
+ * {@code Future.cancel} cannot stop a file read in flight (Linux cancels only
+ * polls): the kernel keeps writing into the buffer until the request
+ * completes, and the buffer must be left alone until then. Closing the
+ * channel fails requests still queued in the engine with
+ * {@link java.nio.channels.AsynchronousCloseException}; those already in the
+ * kernel complete.
+ *
+ * <p>Thread-safe.
+ */
+public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
+    private final AsynchronousFileChannel delegate;
+    private final FileIo io;
+    private final ExecutorService handlerExecutor;
+    private final boolean readable;
+    private final boolean writable;
+
+    private AioAsynchronousFileChannel(AsynchronousFileChannel delegate, FileIo io, ExecutorService handlerExecutor,
+                                       boolean readable, boolean writable) {
+        this.delegate = delegate;
+        this.io = io;
+        this.handlerExecutor = handlerExecutor;
+        this.readable = readable;
+        this.writable = writable;
+    }
+
+    /**
+     * Opens a file as {@link AsynchronousFileChannel#open(Path, OpenOption...)} does,
+     * on the {@linkplain AioEngine#shared() shared engine}.
+     */
+    public static AioAsynchronousFileChannel open(Path path, OpenOption... options) throws IOException {
+        return open(path, new HashSet<>(Arrays.asList(options)), null, AioEngine.shared());
+    }
+
+    /**
+     * Opens a file on the given engine.
+     *
+     * @param executor where CompletionHandlers run, or null to run them where the request completes
+     * @throws DirectIoUnsupportedException if DIRECT was asked for on a filesystem without it, naming the filesystem
+     */
+    public static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options,
+                                                  ExecutorService executor, AioEngine engine) throws IOException {
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(engine, "engine");
+        AioFileChannel.ChannelOptions parsed = AioFileChannel.ChannelOptions.parse(options);
+        AsynchronousFileChannel delegate = AsynchronousFileChannel.open(path, parsed.jdkOptions(), null);
+        try {
+            AioFile file = AioFile.open(path, parsed.aioOptions());
+            try {
+                FileIo io = new FileIo(engine, file, parsed.strict(), parsed.syncWrites());
+                return new AioAsynchronousFileChannel(delegate, io, executor, file.isReadable(), file.isWritable());
+            } catch (IOException | RuntimeException e) {
+                file.close();
+                throw e;
+            }
+        } catch (IOException | RuntimeException e) {
+            delegate.close();
+            throw e;
+        }
+    }
+
+    /** The direct I/O alignment of the file (meaningful when opened with DIRECT). */
+    public DirectAlignment alignment() throws IOException {
+        return io.file().alignment();
+    }
+
+    /** Whether the channel was opened with {@link ExtendedOpenOption#DIRECT}. */
+    public boolean isDirect() {
+        return io.file().isDirect();
+    }
+
+    @Override
+    public <A> void read(ByteBuffer dst, long position, A attachment,
+                         CompletionHandler<Integer, ? super A> handler) {
+        Objects.requireNonNull(handler, "handler");
+        checkRead(dst, position);
+        var op = new Operation.ToHandler<>(Operation.Kind.READ, io.file(), null, position, null, handler, attachment,
+                handlerExecutor);
+        if (!isOpen()) {
+            op.fail(new ClosedChannelException());
+            return;
+        }
+        io.read(dst, position, op);
+    }
+
+    @Override
+    public Future<Integer> read(ByteBuffer dst, long position) {
+        return readAsync(dst, position);
+    }
+
+    /** As {@link #read(ByteBuffer, long)}, returning a CompletableFuture. */
+    public CompletableFuture<Integer> readAsync(ByteBuffer dst, long position) {
+        checkRead(dst, position);
+        var op = new Operation.ToFuture(Operation.Kind.READ, io.file(), null, null, position, 0, null);
+        if (!isOpen()) {
+            op.fail(new ClosedChannelException());
+        } else {
+            io.read(dst, position, op);
+        }
+        return op.future;
+    }
+
+    @Override
+    public <A> void write(ByteBuffer src, long position, A attachment,
+                          CompletionHandler<Integer, ? super A> handler) {
+        Objects.requireNonNull(handler, "handler");
+        checkWrite(src, position);
+        var op = new Operation.ToHandler<>(Operation.Kind.WRITE, io.file(), null, position, null, handler, attachment,
+                handlerExecutor);
+        if (!isOpen()) {
+            op.fail(new ClosedChannelException());
+            return;
+        }
+        io.write(src, position, op);
+    }
+
+    @Override
+    public Future<Integer> write(ByteBuffer src, long position) {
+        return writeAsync(src, position);
+    }
+
+    /** As {@link #write(ByteBuffer, long)}, returning a CompletableFuture. */
+    public CompletableFuture<Integer> writeAsync(ByteBuffer src, long position) {
+        checkWrite(src, position);
+        var op = new Operation.ToFuture(Operation.Kind.WRITE, io.file(), null, null, position, 0, null);
+        if (!isOpen()) {
+            op.fail(new ClosedChannelException());
+        } else {
+            io.write(src, position, op);
+        }
+        return op.future;
+    }
+
+    private void checkRead(ByteBuffer dst, long position) {
+        Objects.requireNonNull(dst, "dst");
+        if (position < 0) {
+            throw new IllegalArgumentException("Negative position");
+        }
+        if (!readable) {
+            throw new NonReadableChannelException();
+        }
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("Read-only buffer");
+        }
+    }
+
+    private void checkWrite(ByteBuffer src, long position) {
+        Objects.requireNonNull(src, "src");
+        if (position < 0) {
+            throw new IllegalArgumentException("Negative position");
+        }
+        if (!writable) {
+            throw new NonWritableChannelException();
+        }
+    }
+
+    @Override
+    public long size() throws IOException {
+        return delegate.size();
+    }
+
+    @Override
+    public AioAsynchronousFileChannel truncate(long size) throws IOException {
+        delegate.truncate(size);
+        return this;
+    }
+
+    @Override
+    public void force(boolean metaData) throws IOException {
+        delegate.force(metaData);
+    }
+
+    @Override
+    public <A> void lock(long position, long size, boolean shared, A attachment,
+                         CompletionHandler<FileLock, ? super A> handler) {
+        Objects.requireNonNull(handler, "handler");
+        delegate.lock(position, size, shared, attachment, new CompletionHandler<FileLock, A>() {
+            @Override
+            public void completed(FileLock lock, A a) {
+                handler.completed(new AioFileChannel.DelegatedFileLock(AioAsynchronousFileChannel.this, lock), a);
+            }
+
+            @Override
+            public void failed(Throwable error, A a) {
+                handler.failed(error, a);
+            }
+        });
+    }
+
+    @Override
+    public Future<FileLock> lock(long position, long size, boolean shared) {
+        CompletableFuture<FileLock> future = new CompletableFuture<>();
+        lock(position, size, shared, null, new CompletionHandler<FileLock, Void>() {
+            @Override
+            public void completed(FileLock lock, Void attachment) {
+                future.complete(lock);
+            }
+
+            @Override
+            public void failed(Throwable error, Void attachment) {
+                future.completeExceptionally(error);
+            }
+        });
+        return future;
+    }
+
+    @Override
+    public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+        FileLock lock = delegate.tryLock(position, size, shared);
+        return lock == null ? null : new AioFileChannel.DelegatedFileLock(this, lock);
+    }
+
+    @Override
+    public boolean isOpen() {
+        return delegate.isOpen();
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            delegate.close();
+        } finally {
+            io.file().close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AioAsynchronousFileChannel[" + io.file().path() + (isDirect() ? ", direct" : "")
+                + (isOpen() ? "" : ", closed") + "]";
+    }
+}

@@ -1,0 +1,343 @@
+package dev.panaio;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.AsynchronousCloseException;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Thread-safe asynchronous file I/O on kernel AIO: any thread, including
+ * thousands of virtual threads, submits; engine threads batch, submit and
+ * reap.
+ * {@snippet :
+ * try (AioEngine engine = AioEngine.open();
+ *      AioFile file = AioFile.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
+ *      Arena arena = Arena.ofShared()) {
+ *     MemorySegment block = arena.allocate(4096, 4096);
+ *     int bytes = engine.read(file, block, 0).join();
+ * }
+ * }
+ *
+ * <h2>How it works</h2>
+ * Each engine thread owns one {@link AioContext}. A submitting thread puts
+ * its request on that thread's lock-free queue and returns at once: it never
+ * enters io_submit, which can block (buffered I/O runs inside it; even direct
+ * I/O can wait for metadata or a full device queue). The engine thread moves
+ * everything queued into its context, submits it with one io_submit, and
+ * reaps completions from the ring; when idle it sleeps on an eventfd that the
+ * kernel signals on every completion ({@code IOCB_FLAG_RESFD}) and submitters
+ * signal when they find it asleep. Many concurrent requests are thereby
+ * coalesced into few system calls.
+ *
+ * <h2>Backpressure</h2>
+ * At most {@link #capacity()} requests are in the kernel at once; the rest
+ * wait in the queues. A queue holds at most {@code maxPending} requests;
+ * beyond that, a submitting thread parks until there is room (a virtual
+ * thread unmounts). A busy engine never throws and never grows without bound.
+ * Submissions from an engine thread itself (from a completion callback) are
+ * never held back, so a callback cannot deadlock the engine.
+ *
+ * <h2>Completions</h2>
+ * Futures are completed on the engine thread, so dependent stages added with
+ * the non-async {@code CompletableFuture} methods run there too: keep them
+ * short, or use the {@code *Async} variants. A failed request completes its
+ * future exceptionally with an {@link AioException} naming the errno.
+ *
+ * <h2>Shutdown</h2>
+ * {@link #close()} stops accepting requests, fails each queued one with
+ * {@link AsynchronousCloseException}, cancels pending polls, waits for the
+ * kernel to finish every request in flight (each completes normally), and
+ * then closes the contexts: every request completes exactly once. Engine
+ * threads are daemons, so a JVM exit with I/O in flight does not hang.
+ */
+public final class AioEngine implements AutoCloseable {
+    /** Requested capacity of each engine context by default. */
+    public static final int DEFAULT_CAPACITY = 256;
+    /** Requests waiting for room in the kernel, per engine thread, before submitters park. */
+    public static final int DEFAULT_MAX_PENDING = 65_536;
+
+    private static final AtomicInteger ENGINES = new AtomicInteger();
+    private static volatile AioEngine shared;
+
+    private final EngineLoop[] loops;
+    private final AtomicInteger next = new AtomicInteger();
+    private final int blockingThreads;
+    private final AlignedBufferPool bouncePool;
+    private volatile ExecutorService blockingPool;
+    private volatile boolean closed;
+
+    private AioEngine(Builder builder) throws IOException {
+        int id = ENGINES.incrementAndGet();
+        this.loops = new EngineLoop[builder.threads];
+        try {
+            for (int i = 0; i < loops.length; i++) {
+                loops[i] = new EngineLoop(builder.capacity, builder.maxPending,
+                        String.format(Locale.ROOT, "panaio-engine-%d-%d", id, i));
+            }
+        } catch (IOException | RuntimeException e) {
+            for (EngineLoop loop : loops) {
+                if (loop != null) {
+                    loop.shutdown();
+                    loop.awaitTermination();
+                }
+            }
+            throw e;
+        }
+        this.blockingThreads = builder.blockingThreads;
+        this.bouncePool = new AlignedBufferPool(4096, builder.maxRetainedBufferBytes);
+    }
+
+    /** An engine with one thread and the default capacity. */
+    public static AioEngine open() throws IOException {
+        return builder().build();
+    }
+
+    /** A builder for an engine with chosen threads and capacities. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * The process-wide default engine, opened on first use with default
+     * settings and never closed (its threads are daemons). The channels use it
+     * unless given an engine.
+     *
+     * @throws UncheckedIOException if it cannot be opened, for instance when fs.aio-max-nr is used up
+     */
+    public static AioEngine shared() {
+        AioEngine engine = shared;
+        if (engine == null) {
+            synchronized (AioEngine.class) {
+                engine = shared;
+                if (engine == null) {
+                    try {
+                        shared = engine = open();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot open panaio's shared AioEngine", e);
+                    }
+                }
+            }
+        }
+        return engine;
+    }
+
+    /** Settings for {@link AioEngine}. Not thread-safe. */
+    public static final class Builder {
+        private int threads = 1;
+        private int capacity = DEFAULT_CAPACITY;
+        private int maxPending = DEFAULT_MAX_PENDING;
+        private int blockingThreads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+        private long maxRetainedBufferBytes = 64L << 20;
+
+        private Builder() {
+        }
+
+        /** Engine threads, each with its own context: 1 (the default) to 64. */
+        public Builder threads(int threads) {
+            this.threads = checkRange("threads", threads, 1, 64);
+            return this;
+        }
+
+        /** Requested capacity of each context (charged to fs.aio-nr); the kernel rounds it up. */
+        public Builder capacity(int capacity) {
+            this.capacity = checkRange("capacity", capacity, 1, AioContext.MAX_CAPACITY);
+            return this;
+        }
+
+        /** Requests each engine thread queues before submitters park. */
+        public Builder maxPending(int maxPending) {
+            this.maxPending = checkRange("maxPending", maxPending, 1, Integer.MAX_VALUE);
+            return this;
+        }
+
+        /** Threads that serve buffered reads the page cache cannot answer at once. */
+        public Builder blockingThreads(int blockingThreads) {
+            this.blockingThreads = checkRange("blockingThreads", blockingThreads, 1, 1024);
+            return this;
+        }
+
+        /** Bytes of idle bounce buffers kept for reuse. */
+        public Builder maxRetainedBufferBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("maxRetainedBufferBytes must not be negative: " + bytes);
+            }
+            this.maxRetainedBufferBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Opens the engine and starts its threads.
+         *
+         * @throws AioLimitException if fs.aio-max-nr cannot hold the contexts
+         */
+        public AioEngine build() throws IOException {
+            return new AioEngine(this);
+        }
+
+        private static int checkRange(String name, int value, int min, int max) {
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "%s must be between %d and %d, not %d",
+                        name, min, max, value));
+            }
+            return value;
+        }
+    }
+
+    /**
+     * Reads {@code dst.byteSize()} bytes of {@code file} at {@code position}.
+     * The future gets the number of bytes read (0 at or past end of file).
+     *
+     * @throws IllegalArgumentException, MisalignedIoException as {@link AioContext#prepareRead}, at once
+     */
+    public CompletableFuture<Integer> read(AioFile file, MemorySegment dst, long position) {
+        AioContext.checkSegment(dst, true);
+        AioContext.checkTransfer(true, file, dst.address(), dst.byteSize(), position, RequestOptions.NONE);
+        return submitForFuture(new Operation.ToFuture(Operation.Kind.READ, file, null, dst, position, 0, null), dst);
+    }
+
+    /** Writes all of {@code src} to {@code file} at {@code position}; the future gets the bytes written. */
+    public CompletableFuture<Integer> write(AioFile file, MemorySegment src, long position) {
+        AioContext.checkSegment(src, false);
+        AioContext.checkTransfer(false, file, src.address(), src.byteSize(), position, RequestOptions.NONE);
+        return submitForFuture(new Operation.ToFuture(Operation.Kind.WRITE, file, null, src, position, 0, null), src);
+    }
+
+    /** Flushes the file's data and metadata to stable storage ({@code IOCB_CMD_FSYNC}). */
+    public CompletableFuture<Integer> fsync(AioFile file) {
+        Objects.requireNonNull(file, "file");
+        return submitForFuture(new Operation.ToFuture(Operation.Kind.FSYNC, file, null, null, 0, 0, null), null);
+    }
+
+    /** Flushes the file's data, and metadata only as needed to read it ({@code IOCB_CMD_FDSYNC}). */
+    public CompletableFuture<Integer> fdatasync(AioFile file) {
+        Objects.requireNonNull(file, "file");
+        return submitForFuture(new Operation.ToFuture(Operation.Kind.FDSYNC, file, null, null, 0, 0, null), null);
+    }
+
+    /**
+     * Waits for {@code events} (poll(2) bits such as POLLIN = 1) on
+     * {@code target}, with {@code IOCB_CMD_POLL}: the future gets the ready
+     * events. It stays pending until an event is ready; cancelling the future
+     * does not cancel the kernel's poll, closing the engine does.
+     *
+     * @throws IllegalArgumentException if events is 0 or wider than 16 bits
+     */
+    public CompletableFuture<Integer> poll(Pollable target, int events) {
+        Objects.requireNonNull(target, "target");
+        if (events <= 0 || events > 0xffff) {
+            throw new IllegalArgumentException("poll events must be a non-empty mask of 16 bits, not 0x"
+                    + Integer.toHexString(events));
+        }
+        return submitForFuture(new Operation.ToFuture(Operation.Kind.POLL, null, target, null, 0, events, null),
+                null);
+    }
+
+    private CompletableFuture<Integer> submitForFuture(Operation.ToFuture op, Object keepAlive) {
+        op.keepAlive = keepAlive;
+        submit(op);
+        return op.future;
+    }
+
+    /** Hands an operation to an engine thread; it will be finished or failed exactly once. */
+    void submit(Operation op) {
+        if (closed) {
+            op.fail(new AsynchronousCloseException());
+            return;
+        }
+        EngineLoop loop = loops.length == 1 ? loops[0] : loops[Math.floorMod(next.getAndIncrement(), loops.length)];
+        loop.enqueue(op);
+    }
+
+    /** Bounce buffers for misaligned or heap buffers on direct files. */
+    AlignedBufferPool bouncePool() {
+        return bouncePool;
+    }
+
+    /** Platform threads for buffered reads that would block: the page cache did not have the data. */
+    ExecutorService blockingPool() {
+        ExecutorService pool = blockingPool;
+        if (pool == null) {
+            synchronized (this) {
+                pool = blockingPool;
+                if (pool == null) {
+                    AtomicInteger count = new AtomicInteger();
+                    ThreadPoolExecutor executor = new ThreadPoolExecutor(blockingThreads, blockingThreads, 10,
+                            TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                            task -> Thread.ofPlatform().daemon().name("panaio-blocking-" + count.incrementAndGet())
+                                    .unstarted(task));
+                    executor.allowCoreThreadTimeOut(true);
+                    blockingPool = pool = executor;
+                }
+            }
+        }
+        return pool;
+    }
+
+    /** Requests the kernel can hold at once, over all engine threads. */
+    public int capacity() {
+        int total = 0;
+        for (EngineLoop loop : loops) {
+            total += loop.capacity();
+        }
+        return total;
+    }
+
+    /** Requests queued or in the kernel now; a snapshot for monitoring. */
+    public int outstanding() {
+        int total = 0;
+        for (EngineLoop loop : loops) {
+            total += loop.outstanding();
+        }
+        return total;
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Whether the calling thread is one of this engine's threads. */
+    boolean isEngineThread() {
+        for (EngineLoop loop : loops) {
+            if (loop.isEngineThread()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Shuts the engine down: stops accepting requests, fails queued ones,
+     * waits for those in the kernel, closes the contexts. Idempotent; called
+     * from an engine thread (a callback), it does not wait for that thread.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        for (EngineLoop loop : loops) {
+            loop.shutdown();
+        }
+        for (EngineLoop loop : loops) {
+            loop.awaitTermination();
+        }
+        ExecutorService pool = blockingPool;
+        if (pool != null) {
+            pool.shutdown();
+        }
+        bouncePool.close();
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "AioEngine[threads=%d, capacity=%d, outstanding=%d%s]", loops.length,
+                capacity(), outstanding(), closed ? ", closed" : "");
+    }
+}

@@ -1,0 +1,402 @@
+package dev.panaio;
+
+import com.sun.nio.file.ExtendedOpenOption;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.NonReadableChannelException;
+import java.nio.channels.NonWritableChannelException;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A drop-in {@link FileChannel} whose reads and writes never make the calling
+ * thread wait for a disk: direct files go through kernel AIO, buffered reads
+ * through the page cache or a small pool (see below).
+ * {@snippet :
+ * // was: FileChannel.open(path, READ, ExtendedOpenOption.DIRECT)
+ * try (FileChannel channel = AioFileChannel.open(path, READ, ExtendedOpenOption.DIRECT)) {
+ *     ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+ *     channel.read(block, 0);
+ * }
+ * }
+ *
+ * <h2>Reads and writes</h2>
+ * The calling thread parks until its request completes. A virtual thread
+ * unmounts meanwhile: no carrier thread is pinned or compensated, so
+ * thousands of virtual threads can each have a read in flight.
+ * <ul>
+ *   <li>With {@link ExtendedOpenOption#DIRECT}, requests go to an
+ *       {@link AioEngine} as kernel AIO. File positions and lengths must be
+ *       multiples of the file's {@link #alignment()}
+ *       ({@link MisalignedIoException} otherwise, before the kernel sees the
+ *       request). A buffer on the heap or at a misaligned address is copied
+ *       through an aligned bounce buffer, at the cost of one memory copy of
+ *       the request's size; open with {@link PanaioOpenOption#STRICT_ALIGNMENT}
+ *       to reject such buffers instead.</li>
+ *   <li>Without it, a read first tries {@code preadv2(RWF_NOWAIT)}, which the
+ *       page cache answers at once when it holds the data; otherwise a pool
+ *       thread reads. A write completes in the page cache on the calling
+ *       thread; with DSYNC or SYNC, on a pool thread.</li>
+ * </ul>
+ * Scattering and gathering reads and writes handle their buffers one after
+ * another. Everything else (position, size, truncate, force, transfers,
+ * mapping, locks) is a plain JDK {@code FileChannel} on the same file, and
+ * follows its contract.
+ *
+ * <h2>Interrupts and close</h2>
+ * As with the JDK's channels, interrupting a thread blocked in a read or
+ * write closes the channel, and the call throws
+ * {@link java.nio.channels.ClosedByInterruptException}; closing the channel
+ * from another thread makes it throw
+ * {@link java.nio.channels.AsynchronousCloseException}. One difference: the
+ * call returns only once the kernel has finished with the buffer, because a
+ * file read in flight cannot be cancelled (Linux cancels only polls). That
+ * wait is bounded by the device's latency.
+ *
+ * <p>Thread-safe, as {@code FileChannel} is.
+ */
+public final class AioFileChannel extends FileChannel {
+    private final FileChannel delegate;
+    private final FileIo io;
+    private final boolean readable;
+    private final boolean writable;
+    private final boolean append;
+    /** Serialises the relative reads and writes, which read and move the position. */
+    private final ReentrantLock positionLock = new ReentrantLock();
+
+    private AioFileChannel(FileChannel delegate, FileIo io, boolean readable, boolean writable, boolean append) {
+        this.delegate = delegate;
+        this.io = io;
+        this.readable = readable;
+        this.writable = writable;
+        this.append = append;
+    }
+
+    /**
+     * Opens a file as {@link FileChannel#open(Path, OpenOption...)} does,
+     * on the {@linkplain AioEngine#shared() shared engine}.
+     */
+    public static AioFileChannel open(Path path, OpenOption... options) throws IOException {
+        return open(path, new HashSet<>(Arrays.asList(options)), AioEngine.shared());
+    }
+
+    /**
+     * Opens a file on the given engine.
+     *
+     * @param options the JDK's options, plus {@link ExtendedOpenOption#DIRECT} and
+     *                {@link PanaioOpenOption#STRICT_ALIGNMENT}
+     * @throws DirectIoUnsupportedException if DIRECT was asked for on a filesystem without it, naming the filesystem
+     */
+    public static AioFileChannel open(Path path, Set<? extends OpenOption> options, AioEngine engine)
+            throws IOException {
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(engine, "engine");
+        ChannelOptions parsed = ChannelOptions.parse(options);
+        FileChannel delegate = FileChannel.open(path, parsed.jdkOptions());
+        try {
+            AioFile file = AioFile.open(path, parsed.aioOptions());
+            try {
+                FileIo io = new FileIo(engine, file, parsed.strict(), parsed.syncWrites());
+                return new AioFileChannel(delegate, io, file.isReadable(), file.isWritable(), parsed.append());
+            } catch (IOException | RuntimeException e) {
+                file.close();
+                throw e;
+            }
+        } catch (IOException | RuntimeException e) {
+            delegate.close();
+            throw e;
+        }
+    }
+
+    /** The direct I/O alignment of the file (meaningful when opened with DIRECT). */
+    public DirectAlignment alignment() throws IOException {
+        return io.file().alignment();
+    }
+
+    /** Whether the channel was opened for direct I/O. */
+    public boolean isDirect() {
+        return io.file().isDirect();
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) throws IOException {
+        Objects.requireNonNull(dst, "dst");
+        if (position < 0) {
+            throw new IllegalArgumentException("Negative position");
+        }
+        checkReadable(dst);
+        return (int) transfer(dst, position, true);
+    }
+
+    @Override
+    public int write(ByteBuffer src, long position) throws IOException {
+        Objects.requireNonNull(src, "src");
+        if (position < 0) {
+            throw new IllegalArgumentException("Negative position");
+        }
+        checkWritable();
+        return (int) transfer(src, position, false);
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        Objects.requireNonNull(dst, "dst");
+        checkReadable(dst);
+        positionLock.lock();
+        try {
+            long position = delegate.position();
+            int n = (int) transfer(dst, position, true);
+            if (n > 0) {
+                delegate.position(position + n);
+            }
+            return n;
+        } finally {
+            positionLock.unlock();
+        }
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        Objects.requireNonNull(src, "src");
+        checkWritable();
+        positionLock.lock();
+        try {
+            // In append mode the kernel writes at end of file whatever the position (O_APPEND).
+            long position = append ? delegate.size() : delegate.position();
+            int n = (int) transfer(src, position, false);
+            if (n > 0 && !append) {
+                delegate.position(position + n);
+            }
+            return n;
+        } finally {
+            positionLock.unlock();
+        }
+    }
+
+    @Override
+    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, dsts.length);
+        long total = 0;
+        for (int i = offset; i < offset + length; i++) {
+            ByteBuffer dst = dsts[i];
+            if (!dst.hasRemaining()) {
+                continue;
+            }
+            int wanted = dst.remaining();
+            int n = read(dst);
+            if (n < 0) {
+                return total == 0 ? -1 : total;
+            }
+            total += n;
+            if (n < wanted) {
+                break;
+            }
+        }
+        return total;
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, srcs.length);
+        long total = 0;
+        for (int i = offset; i < offset + length; i++) {
+            ByteBuffer src = srcs[i];
+            int wanted = src.remaining();
+            total += write(src);
+            if (src.remaining() > 0 && wanted > 0) {
+                break;
+            }
+        }
+        return total;
+    }
+
+    /** One positional read or write through {@link FileIo}, with the JDK's interrupt and close semantics. */
+    private long transfer(ByteBuffer buffer, long position, boolean read) throws IOException {
+        ensureOpen();
+        Operation.Kind kind = read ? Operation.Kind.READ : Operation.Kind.WRITE;
+        Operation.ToWaiter op = new Operation.ToWaiter(kind, io.file(), null, position, null);
+        boolean completed = false;
+        begin();
+        try {
+            if (read) {
+                io.read(buffer, position, op);
+            } else {
+                io.write(buffer, position, op);
+            }
+            long n = op.await();
+            completed = true;
+            return n;
+        } finally {
+            end(completed);
+        }
+    }
+
+    private void checkReadable(ByteBuffer dst) throws IOException {
+        ensureOpen();
+        if (!readable) {
+            throw new NonReadableChannelException();
+        }
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("Read-only buffer");
+        }
+    }
+
+    private void checkWritable() throws IOException {
+        ensureOpen();
+        if (!writable) {
+            throw new NonWritableChannelException();
+        }
+    }
+
+    private void ensureOpen() throws IOException {
+        if (!isOpen()) {
+            throw new java.nio.channels.ClosedChannelException();
+        }
+    }
+
+    @Override
+    public long position() throws IOException {
+        ensureOpen();
+        return delegate.position();
+    }
+
+    @Override
+    public AioFileChannel position(long newPosition) throws IOException {
+        ensureOpen();
+        delegate.position(newPosition);
+        return this;
+    }
+
+    @Override
+    public long size() throws IOException {
+        ensureOpen();
+        return delegate.size();
+    }
+
+    @Override
+    public AioFileChannel truncate(long size) throws IOException {
+        ensureOpen();
+        delegate.truncate(size);
+        return this;
+    }
+
+    @Override
+    public void force(boolean metaData) throws IOException {
+        ensureOpen();
+        delegate.force(metaData);
+    }
+
+    @Override
+    public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+        ensureOpen();
+        return delegate.transferTo(position, count, target);
+    }
+
+    @Override
+    public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+        ensureOpen();
+        return delegate.transferFrom(src, position, count);
+    }
+
+    @Override
+    public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+        ensureOpen();
+        return delegate.map(mode, position, size);
+    }
+
+    @Override
+    public FileLock lock(long position, long size, boolean shared) throws IOException {
+        ensureOpen();
+        return new DelegatedFileLock(this, delegate.lock(position, size, shared));
+    }
+
+    @Override
+    public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+        ensureOpen();
+        FileLock lock = delegate.tryLock(position, size, shared);
+        return lock == null ? null : new DelegatedFileLock(this, lock);
+    }
+
+    @Override
+    protected void implCloseChannel() throws IOException {
+        // Requests in flight keep their own reference to the file in the kernel; the descriptor closes
+        // when the last one is submitted.
+        try {
+            delegate.close();
+        } finally {
+            io.file().close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AioFileChannel[" + io.file().path() + (isDirect() ? ", direct" : "") + (isOpen() ? "" : ", closed")
+                + "]";
+    }
+
+    /** The JDK options for the delegate channel, and the AioFile's, parsed from one set. */
+    record ChannelOptions(Set<OpenOption> jdkOptions, OpenOption[] aioOptions, boolean append, boolean strict,
+                          boolean syncWrites) {
+        static ChannelOptions parse(Set<? extends OpenOption> options) {
+            Set<OpenOption> jdk = new HashSet<>();
+            Set<OpenOption> aio = new HashSet<>();
+            boolean strict = false;
+            for (OpenOption option : options) {
+                Objects.requireNonNull(option, "option");
+                if (option == PanaioOpenOption.STRICT_ALIGNMENT) {
+                    strict = true;
+                } else if (option == ExtendedOpenOption.DIRECT) {
+                    // The delegate serves metadata, locks, maps and transfers: it uses the page cache.
+                    aio.add(option);
+                } else {
+                    jdk.add(option);
+                    if (option == StandardOpenOption.READ || option == StandardOpenOption.WRITE
+                            || option == StandardOpenOption.APPEND || option == StandardOpenOption.DSYNC
+                            || option == StandardOpenOption.SYNC) {
+                        aio.add(option);
+                    }
+                }
+            }
+            boolean append = options.contains(StandardOpenOption.APPEND);
+            boolean sync = options.contains(StandardOpenOption.DSYNC) || options.contains(StandardOpenOption.SYNC);
+            return new ChannelOptions(jdk, aio.toArray(OpenOption[]::new), append, strict, sync);
+        }
+    }
+
+    /** A lock taken through the delegate channel, reporting this channel as its owner. */
+    static final class DelegatedFileLock extends FileLock {
+        private final FileLock lock;
+
+        DelegatedFileLock(FileChannel owner, FileLock lock) {
+            super(owner, lock.position(), lock.size(), lock.isShared());
+            this.lock = lock;
+        }
+
+        DelegatedFileLock(java.nio.channels.AsynchronousFileChannel owner, FileLock lock) {
+            super(owner, lock.position(), lock.size(), lock.isShared());
+            this.lock = lock;
+        }
+
+        @Override
+        public boolean isValid() {
+            return lock.isValid();
+        }
+
+        @Override
+        public void release() throws IOException {
+            lock.release();
+        }
+    }
+}

@@ -1,0 +1,318 @@
+package dev.panaio;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.AsynchronousCloseException;
+import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import dev.panaio.internal.sys.Syscalls;
+
+/**
+ * One engine thread and the context it owns.
+ *
+ * <p>Submitting threads put operations on a lock-free queue and return; the
+ * engine thread moves them into the context, submits them in one io_submit,
+ * and reaps completions from the ring. It sleeps in a blocking read of one
+ * eventfd, which both the kernel (one count per completion, through
+ * {@code IOCB_FLAG_RESFD}) and submitters (when the thread is asleep) signal.
+ * So submitters never block in io_submit, and a burst of submissions from
+ * many threads is coalesced into few system calls.
+ *
+ * <p>Thread-safety: {@link #enqueue} and {@link #shutdown} from any thread;
+ * everything else runs on the engine thread.
+ */
+final class EngineLoop implements Runnable, CompletionConsumer {
+    private static final int RUNNING = 0;
+    private static final int CLOSING = 1;
+
+    private final AioContext context;
+    private final EventFd wakeups;
+    private final RequestOptions notify;
+    private final RequestOptions[] notifyWithFlag;
+    private final ConcurrentLinkedQueue<Operation> pending = new ConcurrentLinkedQueue<>();
+    /** Handed back by a rejected batch: they go first. Engine thread only. */
+    private final ArrayDeque<Operation> retry = new ArrayDeque<>();
+    private final Semaphore pendingPermits;
+    private final Operation[] inKernel;
+    private final int[] freeIds;
+    private int freeCount;
+    private final Thread thread;
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private final AtomicBoolean wakeupSent = new AtomicBoolean();
+    private volatile int state = RUNNING;
+    private volatile boolean sleeping;
+    private final Arena scratch = Arena.ofShared();
+    private final MemorySegment wakeupCount = scratch.allocate(ValueLayout.JAVA_LONG);
+    private final MemorySegment errno = Syscalls.errnoCapture(scratch);
+
+    EngineLoop(int capacity, int maxPending, String name) throws IOException {
+        this.context = AioContext.open(capacity);
+        try {
+            this.wakeups = EventFd.open();
+        } catch (IOException | RuntimeException e) {
+            context.close();
+            throw e;
+        }
+        this.notify = RequestOptions.NONE.withNotify(wakeups);
+        RwFlag[] flags = RwFlag.values();
+        this.notifyWithFlag = new RequestOptions[flags.length];
+        for (RwFlag flag : flags) {
+            notifyWithFlag[flag.ordinal()] = notify.withFlags(flag);
+        }
+        int slots = context.capacity();
+        this.inKernel = new Operation[slots];
+        this.freeIds = new int[slots];
+        for (int i = 0; i < slots; i++) {
+            freeIds[i] = slots - 1 - i;
+        }
+        this.freeCount = slots;
+        this.pendingPermits = new Semaphore(maxPending);
+        this.thread = Thread.ofPlatform().daemon().name(name).unstarted(this);
+        thread.start();
+    }
+
+    /** Requests the kernel can hold at once on this loop. */
+    int capacity() {
+        return inKernel.length;
+    }
+
+    boolean isEngineThread() {
+        return Thread.currentThread() == thread;
+    }
+
+    /**
+     * Queues an operation. Blocks (parks) while the loop already has
+     * maxPending operations waiting for room in the kernel, except on the
+     * engine thread itself (a completion handler submitting more work), which
+     * must never wait for itself.
+     */
+    void enqueue(Operation op) {
+        if (state != RUNNING) {
+            op.fail(new AsynchronousCloseException());
+            return;
+        }
+        if (!isEngineThread()) {
+            pendingPermits.acquireUninterruptibly();
+            op.holdsPermit = true;
+        }
+        pending.offer(op);
+        if (state != RUNNING && pending.remove(op)) {
+            // Closed between the check and the offer, and the loop had not taken it: fail it here, once.
+            releasePermit(op);
+            op.fail(new AsynchronousCloseException());
+            return;
+        }
+        if (sleeping && wakeupSent.compareAndSet(false, true)) {
+            signal();
+        }
+    }
+
+    private void signal() {
+        try {
+            wakeups.write(1);
+        } catch (IOException e) {
+            // Only when the eventfd is closed: the loop has ended and failed or finished everything.
+        }
+    }
+
+    /** Starts the shutdown: no new operations; the loop fails queued ones and waits for the kernel's. */
+    void shutdown() {
+        state = CLOSING;
+        if (!isEngineThread()) {
+            signal();
+        }
+    }
+
+    void awaitTermination() {
+        if (isEngineThread()) {
+            return;
+        }
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                terminated.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Operations queued or in the kernel. */
+    int outstanding() {
+        return pending.size() + context.inFlight();
+    }
+
+    @Override
+    public void run() {
+        Throwable fatal = null;
+        try {
+            for (;;) {
+                int moved = moveToKernel();
+                int reaped = context.reap(this);
+                if (moved > 0 || reaped > 0) {
+                    continue;
+                }
+                if (state != RUNNING) {
+                    if (finishShutdown()) {
+                        break;
+                    }
+                    continue;
+                }
+                sleeping = true;
+                boolean nothingToMove = (pending.isEmpty() && retry.isEmpty()) || freeCount == 0;
+                if (nothingToMove && state == RUNNING) {
+                    wakeups.read(wakeupCount, errno); // a completion or a submitter wakes us
+                }
+                sleeping = false;
+                wakeupSent.set(false);
+            }
+        } catch (Throwable t) {
+            fatal = t;
+        } finally {
+            terminate(fatal);
+        }
+    }
+
+    /** Prepares queued operations into free slots and submits them together. */
+    private int moveToKernel() {
+        int moved = 0;
+        while (freeCount > 0) {
+            Operation op = retry.pollFirst();
+            if (op == null) {
+                op = pending.poll();
+                if (op == null) {
+                    break;
+                }
+                releasePermit(op);
+            }
+            int id = freeIds[--freeCount];
+            try {
+                prepare(op, id);
+                inKernel[id] = op;
+                moved++;
+            } catch (RuntimeException e) {
+                freeIds[freeCount++] = id;
+                boolean fileClosed = op.file != null && !op.file.isOpen();
+                op.fail(fileClosed ? new AsynchronousCloseException() : e);
+            }
+        }
+        if (context.prepared() > 0) {
+            try {
+                context.submit();
+            } catch (SubmitException e) {
+                Operation failed = take((int) e.failedTag());
+                failed.fail(ErrnoExceptions.forResult(failed.describe() + " (rejected by io_submit)", e.errno()));
+                long[] handedBack = e.unsubmittedTags();
+                for (int i = handedBack.length - 1; i >= 0; i--) {
+                    retry.addFirst(take((int) handedBack[i]));
+                }
+            }
+        }
+        return moved;
+    }
+
+    private void prepare(Operation op, int id) {
+        RequestOptions options = op.flag == null ? notify : notifyWithFlag[op.flag.ordinal()];
+        switch (op.kind) {
+            case READ -> context.prepareRead(op.file, op.segment, op.position, id, options);
+            case WRITE -> context.prepareWrite(op.file, op.segment, op.position, id, options);
+            case FSYNC -> context.prepareFsync(op.file, id, notify);
+            case FDSYNC -> context.prepareFdatasync(op.file, id, notify);
+            case POLL -> context.preparePoll(op.pollTarget, op.pollEvents, id, notify);
+        }
+    }
+
+    private Operation take(int id) {
+        Operation op = inKernel[id];
+        inKernel[id] = null;
+        freeIds[freeCount++] = id;
+        return op;
+    }
+
+    private void releasePermit(Operation op) {
+        if (op.holdsPermit) {
+            op.holdsPermit = false;
+            pendingPermits.release();
+        }
+    }
+
+    @Override
+    public void onCompletion(long tag, long result) {
+        Operation op = take((int) tag);
+        try {
+            op.finish(result);
+        } catch (Throwable t) {
+            // Delivery code failed (a future's dependent threw synchronously...): the engine carries on.
+            Thread current = Thread.currentThread();
+            current.getUncaughtExceptionHandler().uncaughtException(current, t);
+        }
+    }
+
+    /**
+     * One step of the shutdown: fail what never reached the kernel, cancel
+     * polls (which may never complete by themselves), wait for the rest.
+     *
+     * @return true once nothing is outstanding
+     */
+    private boolean finishShutdown() {
+        failQueued();
+        if (context.inFlight() == 0) {
+            return true;
+        }
+        for (int id = 0; id < inKernel.length; id++) {
+            if (inKernel[id] != null && inKernel[id].kind == Operation.Kind.POLL) {
+                context.cancel(id);
+            }
+        }
+        context.await(1, 50, TimeUnit.MILLISECONDS, this);
+        return false;
+    }
+
+    private void failQueued() {
+        Operation op;
+        while ((op = retry.pollFirst()) != null) {
+            op.fail(new AsynchronousCloseException());
+        }
+        while ((op = pending.poll()) != null) {
+            releasePermit(op);
+            op.fail(new AsynchronousCloseException());
+        }
+    }
+
+    private void terminate(Throwable fatal) {
+        state = CLOSING;
+        try {
+            failQueued();
+            if (fatal != null) {
+                // Should not happen; the kernel still owns buffers, so close() below waits for them.
+                Thread current = Thread.currentThread();
+                current.getUncaughtExceptionHandler().uncaughtException(current, fatal);
+            }
+            context.close(); // io_destroy waits for anything still in flight
+            for (int id = 0; id < inKernel.length; id++) {
+                if (inKernel[id] != null) {
+                    take(id).fail(new AsynchronousCloseException());
+                }
+            }
+        } finally {
+            try {
+                wakeups.close();
+            } catch (IOException e) {
+                // nothing left to signal
+            }
+            scratch.close();
+            terminated.countDown();
+        }
+    }
+}

@@ -1,0 +1,204 @@
+package dev.panaio;
+
+import dev.panaio.internal.gen.aio_abi.iovec;
+import dev.panaio.internal.sys.Syscalls;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * The positional reads and writes behind panaio's channels: where each one
+ * goes, so that the calling thread never waits for a disk.
+ *
+ * <ul>
+ *   <li><b>Direct files</b> ({@code O_DIRECT}): through the engine's kernel
+ *       AIO. Positions and lengths must be aligned; a heap or misaligned
+ *       buffer is copied through an aligned bounce buffer (one memcpy of the
+ *       request's size), or rejected in strict mode.</li>
+ *   <li><b>Buffered reads</b>: first {@code preadv2(RWF_NOWAIT)} on the
+ *       calling thread, which the page cache answers at once when it holds the
+ *       data; when it does not (EAGAIN), or the filesystem has no NOWAIT
+ *       (EOPNOTSUPP, tmpfs), the read goes to the engine's small pool of
+ *       blocking threads. AIO would not help here: buffered AIO reads run
+ *       synchronously inside io_submit.</li>
+ *   <li><b>Buffered writes</b> complete in the page cache on the calling
+ *       thread with {@code pwritev2}; writes to a file opened with DSYNC or
+ *       SYNC wait for the disk, so they go to the blocking pool. (Even a page
+ *       cache write can stall when the kernel throttles a process that dirties
+ *       pages faster than the disk takes them.)</li>
+ * </ul>
+ * Each operation is finished exactly once: on the calling thread, an engine
+ * thread or a pool thread.
+ *
+ * <p>Thread-safe.
+ */
+final class FileIo {
+    private final AioEngine engine;
+    private final AioFile file;
+    private final DirectAlignment alignment;
+    private final boolean strict;
+    private final boolean syncWrites;
+    private volatile boolean nowaitUnsupported;
+
+    FileIo(AioEngine engine, AioFile file, boolean strict, boolean syncWrites) throws IOException {
+        this.engine = engine;
+        this.file = file;
+        this.alignment = file.isDirect() ? file.alignment() : null;
+        this.strict = strict;
+        this.syncWrites = syncWrites;
+    }
+
+    AioFile file() {
+        return file;
+    }
+
+    /** Starts a read of {@code dst}'s remaining bytes at {@code position}; its position advances by the count. */
+    void read(ByteBuffer dst, long position, Operation op) {
+        op.advance = dst;
+        op.eofAsMinusOne = true;
+        op.keepAlive = dst;
+        int length = dst.remaining();
+        if (length == 0) {
+            op.segment = MemorySegment.NULL;
+            op.finish(0);
+        } else if (alignment != null) {
+            startDirect(op, dst, length, true);
+        } else {
+            readBuffered(op, dst, length);
+        }
+    }
+
+    /** Starts a write of {@code src}'s remaining bytes at {@code position}; its position advances by the count. */
+    void write(ByteBuffer src, long position, Operation op) {
+        op.advance = src;
+        op.keepAlive = src;
+        int length = src.remaining();
+        if (length == 0) {
+            op.segment = MemorySegment.NULL;
+            op.finish(0);
+        } else if (alignment != null) {
+            startDirect(op, src, length, false);
+        } else {
+            writeBuffered(op, src, length);
+        }
+    }
+
+    private void startDirect(Operation op, ByteBuffer buffer, int length, boolean read) {
+        AioContext.checkDirectOffset(file, op.position, "file position");
+        AioContext.checkDirectOffset(file, length, "length");
+        if (buffer.isDirect() && alignment.isMemoryAligned(MemorySegment.ofBuffer(buffer).address())) {
+            op.segment = MemorySegment.ofBuffer(buffer);
+        } else if (strict) {
+            if (!buffer.isDirect()) {
+                throw new MisalignedIoException("direct I/O on " + file.path() + " needs native memory aligned to "
+                        + alignment.memory() + " bytes, and this is a heap buffer (STRICT_ALIGNMENT is on): use "
+                        + "ByteBuffer.allocateDirect and align it, or open without STRICT_ALIGNMENT to bounce it",
+                        alignment.memory());
+            }
+            AioContext.checkDirectMemory(file, MemorySegment.ofBuffer(buffer).address(), "buffer address");
+        } else {
+            bounce(op, buffer, length, read);
+        }
+        engine.submit(op);
+    }
+
+    private void bounce(Operation op, ByteBuffer buffer, int length, boolean read) {
+        AlignedBufferPool pool = engine.bouncePool();
+        op.bounce = pool.acquire(length);
+        op.bouncePool = pool;
+        op.segment = op.bounce.segment.asSlice(0, length);
+        if (read) {
+            op.copyBackTo = buffer;
+        } else {
+            MemorySegment.copy(MemorySegment.ofBuffer(buffer), 0, op.segment, 0, length);
+        }
+    }
+
+    private void readBuffered(Operation op, ByteBuffer dst, int length) {
+        if (dst.isDirect()) {
+            op.segment = MemorySegment.ofBuffer(dst);
+        } else {
+            bounce(op, dst, length, true);
+        }
+        if (!nowaitUnsupported) {
+            long result;
+            try {
+                result = transfer(op.segment, op.position, RwFlag.NOWAIT.bits, true);
+            } catch (IOException e) {
+                op.fail(e);
+                return;
+            }
+            if (result == -ErrnoExceptions.EOPNOTSUPP) {
+                nowaitUnsupported = true; // tmpfs and friends: go straight to the pool from now on
+            } else if (result != -ErrnoExceptions.EAGAIN) {
+                op.finish(result);
+                return;
+            }
+        }
+        runBlocking(op, true, 0);
+    }
+
+    private void writeBuffered(Operation op, ByteBuffer src, int length) {
+        if (src.isDirect()) {
+            op.segment = MemorySegment.ofBuffer(src);
+        } else {
+            bounce(op, src, length, false);
+        }
+        if (syncWrites) {
+            runBlocking(op, false, 0);
+            return;
+        }
+        try {
+            op.finish(transfer(op.segment, op.position, 0, false));
+        } catch (IOException e) {
+            op.fail(e);
+        }
+    }
+
+    private void runBlocking(Operation op, boolean read, int flags) {
+        try {
+            engine.blockingPool().execute(() -> {
+                long result;
+                try {
+                    result = transfer(op.segment, op.position, flags, read);
+                } catch (IOException | RuntimeException e) {
+                    op.fail(e);
+                    return;
+                }
+                op.finish(result);
+            });
+        } catch (RejectedExecutionException e) {
+            op.fail(new AsynchronousCloseException());
+        }
+    }
+
+    /** One preadv2 or pwritev2 of the whole segment: bytes, or -errno. EINTR is retried. */
+    private long transfer(MemorySegment buffer, long position, int flags, boolean read) throws IOException {
+        int fd;
+        try {
+            fd = file.handle.acquire();
+        } catch (IllegalStateException closed) {
+            throw new ClosedChannelException();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment iov = iovec.allocate(arena);
+            iovec.iov_base(iov, buffer);
+            iovec.iov_len(iov, buffer.byteSize());
+            MemorySegment errno = Syscalls.errnoCapture(arena);
+            long result;
+            do {
+                result = read
+                        ? Syscalls.preadv2(errno, fd, iov, 1, position, flags)
+                        : Syscalls.pwritev2(errno, fd, iov, 1, position, flags);
+            } while (result == -ErrnoExceptions.EINTR);
+            return result;
+        } finally {
+            file.handle.release();
+        }
+    }
+}

@@ -1,0 +1,225 @@
+package dev.panaio;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.CompletionHandler;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One request on its way through an {@link AioEngine}: what to do, the memory
+ * the kernel may touch, and who to tell when it is done.
+ *
+ * <p>An operation is filled in by the submitting thread, handed to an engine
+ * thread through a concurrent queue (which orders the two), and finished there
+ * exactly once: by {@link #finish(long)} with the kernel's result, or by
+ * {@link #fail(Throwable)} if it never reached the kernel. Until then it holds
+ * the buffers it names, so they stay reachable while the kernel uses them.
+ */
+abstract class Operation {
+    enum Kind { READ, WRITE, FSYNC, FDSYNC, POLL }
+
+    final Kind kind;
+    final AioFile file;
+    final Pollable pollTarget;
+    /** The memory the kernel reads or writes: the caller's own, or a bounce buffer. */
+    MemorySegment segment;
+    final long position;
+    final int pollEvents;
+    final RwFlag flag;
+
+    /** Keeps the caller's buffer reachable while the kernel may use it. */
+    Object keepAlive;
+    /** A bounce buffer to copy back from (reads) and to give back to its pool when done. */
+    AlignedBufferPool.Buffer bounce;
+    AlignedBufferPool bouncePool;
+    /** For reads through a bounce buffer: where the bytes read go. */
+    ByteBuffer copyBackTo;
+    /** A caller's ByteBuffer whose position advances by the bytes transferred, as channels do. */
+    ByteBuffer advance;
+    /** Channels report a read of 0 bytes at or past end of file as -1. */
+    boolean eofAsMinusOne;
+    /** Whether the operation holds one of its engine loop's pending permits. */
+    boolean holdsPermit;
+
+    Operation(Kind kind, AioFile file, Pollable pollTarget, MemorySegment segment, long position, int pollEvents,
+              RwFlag flag) {
+        this.kind = kind;
+        this.file = file;
+        this.pollTarget = pollTarget;
+        this.segment = segment;
+        this.position = position;
+        this.pollEvents = pollEvents;
+        this.flag = flag;
+    }
+
+    /** Called once, on the engine thread, with the kernel's result (bytes, or -errno). */
+    final void finish(long result) {
+        if (bounce != null) {
+            if (copyBackTo != null && result > 0) {
+                // Absolute put: the position advances below, with the other channel bookkeeping.
+                MemorySegment.copy(bounce.segment, 0, MemorySegment.ofBuffer(copyBackTo), 0, result);
+            }
+            bouncePool.release(bounce);
+            bounce = null;
+        }
+        keepAlive = null;
+        if (result < 0) {
+            fail(ErrnoExceptions.forResult(describe(), (int) -result));
+            return;
+        }
+        if (advance != null && result > 0) {
+            advance.position(advance.position() + (int) result);
+        }
+        long value = eofAsMinusOne && result == 0 && segment.byteSize() > 0 ? -1 : result;
+        succeed(value);
+    }
+
+    /** Called once when the operation fails without a kernel result, or with an error result. */
+    final void fail(Throwable error) {
+        if (bounce != null) {
+            bouncePool.release(bounce);
+            bounce = null;
+        }
+        keepAlive = null;
+        failed(error);
+    }
+
+    abstract void succeed(long value);
+
+    abstract void failed(Throwable error);
+
+    String describe() {
+        return switch (kind) {
+            case READ, WRITE -> kind + " " + segment.byteSize() + " bytes at " + position + " of " + file.path();
+            case FSYNC, FDSYNC -> kind + " " + file.path();
+            case POLL -> "POLL 0x" + Integer.toHexString(pollEvents) + " on " + pollTarget;
+        };
+    }
+
+    /** Completes a CompletableFuture: the engine's own API and the channels' convenience methods. */
+    static final class ToFuture extends Operation {
+        final CompletableFuture<Integer> future = new CompletableFuture<>();
+
+        ToFuture(Kind kind, AioFile file, Pollable pollTarget, MemorySegment segment, long position, int pollEvents,
+                 RwFlag flag) {
+            super(kind, file, pollTarget, segment, position, pollEvents, flag);
+        }
+
+        @Override
+        void succeed(long value) {
+            future.complete((int) value);
+        }
+
+        @Override
+        void failed(Throwable error) {
+            future.completeExceptionally(error);
+        }
+    }
+
+    /**
+     * Wakes one thread parked in {@link #await()}: the blocking channel calls.
+     * A virtual thread unmounts while it waits, pinning no carrier.
+     */
+    static final class ToWaiter extends Operation {
+        private final Thread waiter = Thread.currentThread();
+        private volatile boolean done;
+        private long value;
+        private Throwable error;
+
+        ToWaiter(Kind kind, AioFile file, MemorySegment segment, long position, RwFlag flag) {
+            super(kind, file, null, segment, position, 0, flag);
+        }
+
+        @Override
+        void succeed(long value) {
+            this.value = value;
+            done = true;
+            LockSupport.unpark(waiter);
+        }
+
+        @Override
+        void failed(Throwable error) {
+            this.error = error;
+            done = true;
+            LockSupport.unpark(waiter);
+        }
+
+        /**
+         * Waits for the result, ignoring interrupts until it has arrived: the
+         * kernel may still be writing into the caller's buffer, so returning
+         * early would hand it back while in use. The interrupt status is kept.
+         */
+        long await() throws IOException {
+            boolean interrupted = false;
+            while (!done) {
+                LockSupport.park(this);
+                if (Thread.interrupted()) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            if (error != null) {
+                if (error instanceof IOException io) {
+                    throw io;
+                }
+                if (error instanceof RuntimeException runtime) {
+                    throw runtime;
+                }
+                throw new IOException(error);
+            }
+            return value;
+        }
+    }
+
+    /** Calls an NIO CompletionHandler: the AsynchronousFileChannel contract. */
+    static final class ToHandler<A> extends Operation {
+        private final CompletionHandler<Integer, ? super A> handler;
+        private final A attachment;
+        private final Executor executor;
+
+        ToHandler(Kind kind, AioFile file, MemorySegment segment, long position, RwFlag flag,
+                  CompletionHandler<Integer, ? super A> handler, A attachment, Executor executor) {
+            super(kind, file, null, segment, position, 0, flag);
+            this.handler = handler;
+            this.attachment = attachment;
+            this.executor = executor;
+        }
+
+        @Override
+        void succeed(long value) {
+            dispatch(() -> handler.completed((int) value, attachment));
+        }
+
+        @Override
+        void failed(Throwable error) {
+            dispatch(() -> handler.failed(error, attachment));
+        }
+
+        private void dispatch(Runnable call) {
+            Runnable guarded = () -> {
+                try {
+                    call.run();
+                } catch (Throwable t) {
+                    // A throwing handler must not take the engine down: report it as an uncaught exception.
+                    Thread current = Thread.currentThread();
+                    current.getUncaughtExceptionHandler().uncaughtException(current, t);
+                }
+            };
+            if (executor == null) {
+                guarded.run();
+                return;
+            }
+            try {
+                executor.execute(guarded);
+            } catch (RejectedExecutionException e) {
+                guarded.run();
+            }
+        }
+    }
+}
