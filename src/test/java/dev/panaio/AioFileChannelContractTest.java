@@ -1,0 +1,14 @@
+package dev.panaio;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+
+/** The FileChannel contract tests against panaio's buffered AioFileChannel. */
+class AioFileChannelContractTest extends FileChannelContract {
+    @Override
+    FileChannel open(Path path, OpenOption... options) throws IOException {
+        return AioFileChannel.open(path, options);
+    }
+}

@@ -1,0 +1,327 @@
+package dev.panaio;
+
+import com.sun.nio.file.ExtendedOpenOption;
+import dev.panaio.testing.CarrierCheck;
+import dev.panaio.testing.JavaProcess;
+import dev.panaio.testing.PageCache;
+import dev.panaio.testing.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.CompletionHandler;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.CRC32;
+
+import static java.nio.file.StandardOpenOption.CREATE;
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.WRITE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** panaio's own promises for its channels, beyond the JDK contract (see the *ContractTest classes). */
+class AioFileChannelTest {
+    private static final int SEED = 1;
+
+    @TempDir
+    Path dir;
+
+    // ------------------------------------------------------------- direct I/O
+
+    @Test
+    void shouldReadIntoAlignedDirectBuffersWithoutCopying() throws IOException {
+        Path path = TestData.writeFile(dir.resolve("d"), 1 << 20, SEED);
+        try (AioFileChannel channel = AioFileChannel.open(path, READ, ExtendedOpenOption.DIRECT,
+                PanaioOpenOption.STRICT_ALIGNMENT)) {
+            assertThat(channel.isDirect()).isTrue();
+            assertThat(channel.alignment().memory()).isEqualTo(512);
+            ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+            assertThat(channel.read(block, 8192)).isEqualTo(4096);
+            assertThat(block.get(4095)).isEqualTo(TestData.byteAt(8192 + 4095, SEED));
+        }
+    }
+
+    @Test
+    void shouldBounceHeapAndMisalignedBuffersByDefault() throws IOException {
+        Path path = TestData.writeFile(dir.resolve("bounce"), 1 << 20, SEED);
+        try (AioFileChannel channel = AioFileChannel.open(path, READ, WRITE, ExtendedOpenOption.DIRECT)) {
+            ByteBuffer heap = ByteBuffer.allocate(4096);
+            assertThat(channel.read(heap, 4096)).isEqualTo(4096);
+            assertThat(heap.get(0)).isEqualTo(TestData.byteAt(4096, SEED));
+
+            ByteBuffer misaligned = ByteBuffer.allocateDirect(16384).alignedSlice(4096).position(1).slice()
+                    .limit(4096);
+            assertThat(channel.read(misaligned, 0)).isEqualTo(4096);
+            assertThat(misaligned.get(10)).isEqualTo(TestData.byteAt(10, SEED));
+
+            ByteBuffer out = ByteBuffer.allocate(512);
+            for (int i = 0; i < 512; i++) {
+                out.put(i, (byte) 0x5a);
+            }
+            assertThat(channel.write(out, 512)).isEqualTo(512);
+        }
+        assertThat(Files.readAllBytes(path)[700]).isEqualTo((byte) 0x5a);
+    }
+
+    @Test
+    void shouldRejectHeapAndMisalignedBuffersInStrictMode() throws IOException {
+        Path path = TestData.writeFile(dir.resolve("strict"), 1 << 16, SEED);
+        try (AioFileChannel channel = AioFileChannel.open(path, READ, ExtendedOpenOption.DIRECT,
+                PanaioOpenOption.STRICT_ALIGNMENT)) {
+            assertThatThrownBy(() -> channel.read(ByteBuffer.allocate(4096), 0))
+                    .isInstanceOf(MisalignedIoException.class)
+                    .hasMessageContaining("heap buffer")
+                    .hasMessageContaining("aligned to 512 bytes");
+            ByteBuffer misaligned = ByteBuffer.allocateDirect(16384).alignedSlice(4096).position(8).slice()
+                    .limit(4096);
+            assertThatThrownBy(() -> channel.read(misaligned, 0))
+                    .isInstanceOf(MisalignedIoException.class)
+                    .hasMessageContaining("buffer address to be a multiple of 512");
+        }
+    }
+
+    @Test
+    void shouldRejectMisalignedPositionsAndLengthsNamingTheAlignment() throws IOException {
+        Path path = TestData.writeFile(dir.resolve("mis"), 1 << 16, SEED);
+        try (AioFileChannel channel = AioFileChannel.open(path, READ, ExtendedOpenOption.DIRECT)) {
+            ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+            assertThatThrownBy(() -> channel.read(block, 100))
+                    .isInstanceOf(MisalignedIoException.class)
+                    .hasMessageContaining("file position to be a multiple of 512");
+            assertThatThrownBy(() -> channel.read(block.limit(1000), 0))
+                    .isInstanceOf(MisalignedIoException.class)
+                    .hasMessageContaining("length to be a multiple of 512");
+            assertThat(channel.isOpen()).as("a rejected request leaves the channel usable").isTrue();
+        }
+    }
+
+    @Test
+    void shouldNameTheFilesystemThatRefusesDirectIo() throws IOException {
+        Path shm = Path.of("/dev/shm");
+        assumeTrue(Files.isDirectory(shm), "no /dev/shm here");
+        // tmpfs accepts O_DIRECT since Linux 6.6 (without enforcing it): there the open must simply work.
+        Path file = Files.createTempFile(shm, "panaio", ".dat");
+        try (AioFileChannel channel = AioFileChannel.open(file, READ, WRITE, ExtendedOpenOption.DIRECT)) {
+            assertThat(channel.isDirect()).isTrue();
+        } catch (DirectIoUnsupportedException e) {
+            assertThat(e.filesystemType()).isEqualTo("tmpfs");
+            assertThat(e).hasMessageContaining("(tmpfs) does not support O_DIRECT");
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    // -------------------------------------------------------- virtual threads
+
+    @Test
+    void shouldServeThousandsOfVirtualThreadsWithoutCompensatingCarriers() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("vt"), 16 << 20, SEED);
+        JavaProcess.Result run = JavaProcess.run(CarrierCheck.class, List.of("--enable-native-access=ALL-UNNAMED"),
+                "aio", path.toString(), "4000", "5");
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        assumeTrue(!run.output().startsWith("unsupported"), run.output());
+        Matcher m = Pattern.compile("parallelism=(\\d+) maxPool=(\\d+) reads=(\\d+) mismatches=(\\d+)")
+                .matcher(run.output());
+        assertThat(m.find()).as(run.output()).isTrue();
+        assertThat(Long.parseLong(m.group(3))).isEqualTo(20_000);
+        assertThat(Long.parseLong(m.group(4))).isZero();
+        assertThat(Integer.parseInt(m.group(2))).as("carrier pool size").isLessThanOrEqualTo(
+                Integer.parseInt(m.group(1)));
+    }
+
+    @Test
+    void shouldSeeTheJdkFileChannelCompensateCarriersWhichShowsTheCheckWorks() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("vt-jdk"), 16 << 20, SEED);
+        PageCache.evict(path);
+        JavaProcess.Result run = JavaProcess.run(CarrierCheck.class, List.of("--enable-native-access=ALL-UNNAMED"),
+                "jdk", path.toString(), "200", "5");
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        assumeTrue(!run.output().startsWith("unsupported"), run.output());
+        Matcher m = Pattern.compile("parallelism=(\\d+) maxPool=(\\d+)").matcher(run.output());
+        assertThat(m.find()).as(run.output()).isTrue();
+        assertThat(Integer.parseInt(m.group(2))).as("carrier pool size under the JDK's blocking reads")
+                .isGreaterThan(Integer.parseInt(m.group(1)));
+    }
+
+    // ------------------------------------------------- buffered reads, NOWAIT
+
+    /** The thread a buffered read's CompletionHandler ran on. */
+    private static String completingThread(AioAsynchronousFileChannel channel, long position) throws Exception {
+        CompletableFuture<String> thread = new CompletableFuture<>();
+        channel.read(ByteBuffer.allocateDirect(4096), position, null, new CompletionHandler<Integer, Void>() {
+            @Override
+            public void completed(Integer result, Void attachment) {
+                if (result != 4096) {
+                    thread.completeExceptionally(new AssertionError("read " + result));
+                }
+                thread.complete(Thread.currentThread().getName());
+            }
+
+            @Override
+            public void failed(Throwable error, Void attachment) {
+                thread.completeExceptionally(error);
+            }
+        });
+        return thread.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void shouldCompleteCachedBufferedReadsInlineAndSendUncachedOnesToThePool() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("nowait"), 1 << 20, SEED);
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ)) {
+            Files.readAllBytes(path); // now cached
+            assertThat(completingThread(channel, 0)).isEqualTo(Thread.currentThread().getName());
+            PageCache.evict(path);
+            assertThat(completingThread(channel, 512 * 1024)).startsWith("panaio-blocking-");
+        }
+    }
+
+    @Test
+    void shouldFallBackToThePoolOnTmpfsWhereNowaitIsUnsupported() throws Exception {
+        Path shm = Path.of("/dev/shm");
+        assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm), "no writable /dev/shm here");
+        Path file = TestData.writeFile(Files.createTempFile(shm, "panaio", ".dat"), 1 << 16, SEED);
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(file, READ)) {
+            assertThat(completingThread(channel, 0)).startsWith("panaio-blocking-");
+            ByteBuffer dst = ByteBuffer.allocate(100);
+            assertThat(channel.read(dst, 100).get(10, TimeUnit.SECONDS)).isEqualTo(100);
+            assertThat(dst.get(0)).isEqualTo(TestData.byteAt(100, SEED));
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    // ------------------------------------------------------------ concurrency
+
+    @Test
+    void shouldKeepEveryBlockIntactUnderConcurrentReadersAndWriters() throws Exception {
+        int blocks = 512;
+        Path path = dir.resolve("mixed");
+        try (AioFileChannel channel = AioFileChannel.open(path, CREATE, READ, WRITE, ExtendedOpenOption.DIRECT);
+             ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            // Each block holds its own number, a version and a CRC: a torn or misplaced write shows.
+            ByteBuffer initial = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+            for (int b = 0; b < blocks; b++) {
+                fillBlock(initial, b, 0);
+                channel.write(initial, b * 4096L);
+            }
+            List<Future<?>> work = new ArrayList<>();
+            for (int t = 0; t < 16; t++) {
+                int writer = t;
+                work.add(threads.submit(() -> {
+                    ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+                    for (int i = 0; i < 200; i++) {
+                        int b = (writer * 31 + i * 17) % blocks;
+                        if ((i + writer) % 3 == 0) {
+                            block.clear();
+                            assertThat(channel.read(block, b * 4096L)).isEqualTo(4096);
+                            verifyBlock(block, b);
+                        } else {
+                            fillBlock(block, b, writer * 1000 + i);
+                            assertThat(channel.write(block, b * 4096L)).isEqualTo(4096);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : work) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+            for (int b = 0; b < blocks; b++) {
+                block.clear();
+                assertThat(channel.read(block, b * 4096L)).isEqualTo(4096);
+                verifyBlock(block, b);
+            }
+        }
+    }
+
+    private static void fillBlock(ByteBuffer block, int number, int version) {
+        block.clear();
+        block.putLong(0, number).putLong(8, version);
+        for (int i = 16; i < 4088; i++) {
+            block.put(i, (byte) (number * 7 + version * 13 + i));
+        }
+        CRC32 crc = new CRC32();
+        crc.update(block.slice(0, 4088));
+        block.putLong(4088, crc.getValue());
+    }
+
+    private static void verifyBlock(ByteBuffer block, int number) {
+        assertThat(block.getLong(0)).as("block number").isEqualTo(number);
+        CRC32 crc = new CRC32();
+        crc.update(block.slice(0, 4088));
+        assertThat(block.getLong(4088)).as("CRC of block %d", number).isEqualTo(crc.getValue());
+    }
+
+    @Test
+    void shouldCompleteOrFailEveryReadExactlyOnceWhenClosedDuringSubmissions() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("race"), 8 << 20, SEED);
+        for (int round = 0; round < 5; round++) {
+            AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ,
+                    ExtendedOpenOption.DIRECT);
+            AtomicInteger completed = new AtomicInteger();
+            AtomicInteger failed = new AtomicInteger();
+            Set<Class<?>> failures = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            int perThread = 300;
+            List<Thread> submitters = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                submitters.add(Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < perThread; i++) {
+                        ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+                        channel.readAsync(block, (i % 2048) * 4096L).whenComplete((n, e) -> {
+                            if (e == null) {
+                                completed.incrementAndGet();
+                            } else {
+                                failures.add(e.getClass());
+                                failed.incrementAndGet();
+                            }
+                        });
+                    }
+                }));
+            }
+            Thread.sleep(round);
+            channel.close();
+            for (Thread t : submitters) {
+                t.join();
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (completed.get() + failed.get() < 4 * perThread && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(completed.get() + failed.get()).isEqualTo(4 * perThread);
+            assertThat(failures).isSubsetOf(Set.of(ClosedChannelException.class, AsynchronousCloseException.class));
+        }
+    }
+
+    @Test
+    void shouldWorkAsAPlainFileChannelForCodeWrittenAgainstTheInterface() throws IOException {
+        Path path = TestData.writeFile(dir.resolve("plain"), 10_000, SEED);
+        try (FileChannel channel = AioFileChannel.open(path, READ)) {
+            ByteBuffer all = ByteBuffer.allocate(10_000);
+            while (all.hasRemaining() && channel.read(all) > 0) {
+                // read to the end, as ordinary code does
+            }
+            assertThat(all.position()).isEqualTo(10_000);
+            assertThat(new HashSet<>(List.of(channel.read(ByteBuffer.allocate(1))))).containsExactly(-1);
+        }
+    }
+}

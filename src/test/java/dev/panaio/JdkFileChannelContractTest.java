@@ -1,0 +1,14 @@
+package dev.panaio;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+
+/** The contract tests against the JDK's own FileChannel: they must pass here first. */
+class JdkFileChannelContractTest extends FileChannelContract {
+    @Override
+    FileChannel open(Path path, OpenOption... options) throws IOException {
+        return FileChannel.open(path, options);
+    }
+}
