@@ -1,59 +1,75 @@
 package dev.panaio.testing;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-/** Evicts a file from the page cache, so that a buffered read of it must go to the disk. */
+/**
+ * Drops a file's pages from the page cache, so that a buffered read has to go
+ * to the disk: the state in which RWF_NOWAIT answers EAGAIN. It uses its own
+ * descriptor and its own downcalls, not panaio's, so that the tests of panaio
+ * do not depend on the code they test.
+ */
 public final class PageCache {
     private PageCache() {
     }
 
+    private static final int O_RDONLY = 0;
     private static final int POSIX_FADV_DONTNEED = 4;
-    private static final MethodHandle POSIX_FADVISE;
+
     private static final MethodHandle OPEN;
+    private static final MethodHandle FSYNC;
+    private static final MethodHandle POSIX_FADVISE;
     private static final MethodHandle CLOSE;
 
     static {
         Linker linker = Linker.nativeLinker();
-        var libc = linker.defaultLookup();
-        POSIX_FADVISE = linker.downcallHandle(libc.find("posix_fadvise").orElseThrow(),
+        OPEN = downcall(linker, "open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        FSYNC = downcall(linker, "fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        POSIX_FADVISE = downcall(linker, "posix_fadvise",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
-        OPEN = linker.downcallHandle(libc.find("open").orElseThrow(),
-                FunctionDescriptor.of(JAVA_INT, java.lang.foreign.ValueLayout.ADDRESS, JAVA_INT),
-                Linker.Option.firstVariadicArg(2));
-        CLOSE = linker.downcallHandle(libc.find("close").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        CLOSE = downcall(linker, "close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     }
 
-    /** Writes the file's dirty pages back, then asks the kernel to drop all of its cached pages. */
+    @SuppressWarnings("restricted")
+    private static MethodHandle downcall(Linker linker, String name, FunctionDescriptor descriptor) {
+        MemorySegment symbol = linker.defaultLookup().find(name).orElseThrow();
+        return linker.downcallHandle(symbol, descriptor);
+    }
+
+    /**
+     * Writes back and evicts every cached page of {@code file}.
+     * {@code POSIX_FADV_DONTNEED} skips dirty pages, hence the fsync first.
+     */
     public static void evict(Path file) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            channel.force(true); // DONTNEED drops only clean pages
-        }
-        try (var arena = java.lang.foreign.Arena.ofConfined()) {
-            int fd = (int) OPEN.invokeExact(arena.allocateFrom(file.toString()), 0);
+        try (Arena arena = Arena.ofConfined()) {
+            int fd = (int) OPEN.invokeExact(arena.allocateFrom(file.toString()), O_RDONLY);
             if (fd < 0) {
-                throw new IOException("open " + file + " failed");
+                throw new IOException("open(" + file + ") failed");
             }
             try {
-                int ret = (int) POSIX_FADVISE.invokeExact(fd, 0L, 0L, POSIX_FADV_DONTNEED);
-                if (ret != 0) {
-                    throw new IOException("posix_fadvise(DONTNEED) failed: " + ret);
+                if ((int) FSYNC.invokeExact(fd) != 0) {
+                    throw new IOException("fsync(" + file + ") failed");
+                }
+                int err = (int) POSIX_FADVISE.invokeExact(fd, 0L, 0L, POSIX_FADV_DONTNEED);
+                if (err != 0) {
+                    throw new IOException("posix_fadvise(" + file + ", DONTNEED) failed with errno " + err);
                 }
             } finally {
                 int ignored = (int) CLOSE.invokeExact(fd);
             }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
-            throw new IOException(t);
+            throw new AssertionError(t);
         }
     }
 }

@@ -1,0 +1,97 @@
+package dev.panaio;
+
+import dev.panaio.testing.ChildJvm;
+import dev.panaio.testing.ChildJvm.Outcome;
+import dev.panaio.testing.TestData;
+import dev.panaio.testing.child.ExhaustAioBudget;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * io_setup fails with EAGAIN once fs.aio-max-nr would be exceeded; panaio says
+ * so with numbers and a remedy.
+ */
+class AioLimitExceptionTest {
+    private static final Pattern SUGGESTED_LIMIT = Pattern.compile("sysctl -w fs\\.aio-max-nr=(\\d+)");
+
+    private static long aioMaxNr() throws IOException {
+        return Long.parseLong(Files.readAllLines(Path.of("/proc/sys/fs/aio-max-nr")).get(0).trim());
+    }
+
+    private static long suggestedLimit(String message) {
+        Matcher m = SUGGESTED_LIMIT.matcher(message);
+        assertThat(m.find()).as("message suggests a limit: %s", message).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+
+    @Test
+    void shouldNameTheSysctlAndItsNumbersWhenOpenContextsUseUpTheBudget() throws Exception {
+        // In a child JVM: the budget is system-wide, and the child's exit gives every context back however
+        // it ends. Contexts of 4096 leave under 4096 events free at the peak, for whoever else runs now.
+        int capacity = 4096;
+        long before = TestData.aioNr();
+        Outcome child = ChildJvm.onClassPath(ExhaustAioBudget.class,
+                List.of("--enable-native-access=ALL-UNNAMED"), Integer.toString(capacity));
+
+        assertThat(child.exitCode()).as("%s", child).isZero();
+        long aioNr = Long.parseLong(child.value("aioNr"));
+        long aioMaxNr = Long.parseLong(child.value("aioMaxNr"));
+        String message = child.value("message");
+        assertThat(aioMaxNr).isEqualTo(aioMaxNr());
+        assertThat(aioNr).as("the budget really was nearly used up").isLessThanOrEqualTo(aioMaxNr)
+                .isGreaterThan(aioMaxNr - capacity);
+        assertThat(Integer.parseInt(child.value("opened"))).isPositive();
+        assertThat(child.value("call")).isEqualTo("io_setup");
+        assertThat(child.value("errnoName")).isEqualTo("EAGAIN");
+        assertThat(message)
+                .contains("io_setup(nr=" + capacity + ")")
+                .contains("EAGAIN")
+                .contains("fs.aio-max-nr")
+                .contains(Long.toString(aioNr))
+                .contains(Long.toString(aioMaxNr))
+                .contains("sysctl -w fs.aio-max-nr=");
+        assertThat(suggestedLimit(message)).isGreaterThan(aioMaxNr);
+        assertThat(TestData.aioNr()).as("the child's contexts are all given back").isEqualTo(before);
+    }
+
+    @Test
+    void shouldThrowItForOneContextLargerThanTheWholeBudget() throws IOException {
+        // The kernel refuses nr > fs.aio-max-nr outright, charging nothing: safe to do in this JVM.
+        long max = aioMaxNr();
+        int tooMany = (int) Math.min(max + 1, AioContext.MAX_CAPACITY);
+        assertThatThrownBy(() -> AioContext.open(tooMany))
+                .isInstanceOfSatisfying(AioLimitException.class, e -> {
+                    assertThat(e.aioMaxNr()).isEqualTo(max);
+                    assertThat(e.aioNr()).isNotNegative();
+                    assertThat(e.errno()).isEqualTo(ErrnoExceptions.EAGAIN);
+                    assertThat(e.errnoName()).isEqualTo("EAGAIN");
+                    assertThat(e.call()).isEqualTo("io_setup");
+                })
+                .hasMessageContaining("io_setup(nr=" + tooMany + ") failed: EAGAIN (")
+                .hasMessageContaining("fs.aio-max-nr " + max)
+                .hasMessageContaining("asks for " + tooMany + " more");
+    }
+
+    @Test
+    void shouldSuggestALimitHighEnoughForTheContextThatFailed() throws IOException {
+        try (AioContext held = AioContext.open(8)) {
+            int capacity = AioContext.MAX_CAPACITY;
+            assertThatThrownBy(() -> AioContext.open(capacity))
+                    .isInstanceOfSatisfying(AioLimitException.class, e ->
+                            assertThat(suggestedLimit(e.getMessage()))
+                                    .as("following the advice must let io_setup(%d) succeed with fs.aio-nr at %d",
+                                            capacity, e.aioNr())
+                                    .isGreaterThanOrEqualTo(e.aioNr() + capacity));
+            assertThat(held.isClosed()).isFalse();
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.panaio.internal.sys;
+
+import dev.panaio.testing.ChildJvm;
+import dev.panaio.testing.ChildJvm.Outcome;
+import dev.panaio.testing.child.ProbeNativeAccess;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What a user sees who forgot {@code --enable-native-access}: panaio's own
+ * {@link IllegalCallerException} naming the flag to add, from every public
+ * entry point, before any restricted method runs (so no JDK warning either).
+ * Each case runs in a fresh JVM, since native access is fixed at start-up and,
+ * in the JDK's default "warn" mode, switched on for good by the first
+ * restricted call.
+ */
+class NativeAccessTest {
+    private static final List<String> NO_FLAGS = List.of();
+    private static final String JDK_WARNING = "A restricted method";
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"context", "file", "eventfd"})
+    void shouldRefuseOnTheClassPathNamingAllUnnamed(String entryPoint) throws Exception {
+        Outcome child = ChildJvm.onClassPath(ProbeNativeAccess.class, NO_FLAGS, entryPoint);
+        assertThat(child.exitCode()).as("%s", child).isEqualTo(2);
+        assertThat(child.value("illegalCaller")).contains("--enable-native-access=ALL-UNNAMED");
+        assertThat(child.stderr()).as("the JDK's warning means a restricted call ran first").doesNotContain(JDK_WARNING);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"context", "file", "eventfd"})
+    void shouldRefuseOnTheModulePathNamingTheModule(String entryPoint) throws Exception {
+        Outcome child = ChildJvm.onModulePath(ProbeNativeAccess.class, NO_FLAGS, entryPoint);
+        assertThat(child.exitCode()).as("%s", child).isEqualTo(2);
+        assertThat(child.value("illegalCaller")).contains("--enable-native-access=dev.panaio");
+        assertThat(child.stderr()).doesNotContain(JDK_WARNING);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"context", "file", "eventfd"})
+    void shouldRefuseWithItsOwnMessageWhenTheJdkDeniesNativeAccess(String entryPoint) throws Exception {
+        // Under deny, a restricted call made while initialising a class would surface as an
+        // ExceptionInInitializerError, and every later use as NoClassDefFoundError.
+        Outcome child = ChildJvm.onClassPath(ProbeNativeAccess.class, List.of("--illegal-native-access=deny"),
+                entryPoint);
+        assertThat(child.exitCode()).as("%s", child).isEqualTo(2);
+        assertThat(child.value("illegalCaller")).contains("--enable-native-access=ALL-UNNAMED");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"context", "file", "eventfd"})
+    void shouldWorkSilentlyWithTheFlag(String entryPoint) throws Exception {
+        Outcome child = ChildJvm.onClassPath(ProbeNativeAccess.class,
+                List.of("--enable-native-access=ALL-UNNAMED"), entryPoint);
+        assertThat(child.exitCode()).as("%s", child).isZero();
+        assertThat(child.value("opened")).isEqualTo("true");
+        assertThat(child.stderr()).doesNotContain(JDK_WARNING);
+    }
+}

@@ -1,0 +1,140 @@
+package dev.panaio.testing;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * A small ext4 filesystem on a loop device, mounted under a test's temporary
+ * directory: the way to get a 4096-byte-sector device or a disk that fills up
+ * without touching the machine's real disk. Needs root, losetup, mkfs.ext4
+ * and mount; {@link #create} skips the test, saying which is missing.
+ * {@link #close()} unmounts and detaches, always.
+ */
+public final class LoopDevice implements AutoCloseable {
+    private static final List<String> TOOL_DIRS = List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin");
+
+    private final Path image;
+    private final String device;
+    private final Path mountPoint;
+    private boolean mounted;
+
+    private LoopDevice(Path image, String device, Path mountPoint) {
+        this.image = image;
+        this.device = device;
+        this.mountPoint = mountPoint;
+    }
+
+    /**
+     * Makes a {@code sizeBytes} image in {@code dir}, attaches it with the
+     * given logical sector size, formats it ext4 (no blocks reserved for root)
+     * and mounts it at {@code dir/mnt}.
+     */
+    public static LoopDevice create(Path dir, long sizeBytes, int sectorSize) throws IOException {
+        assumeTrue("root".equals(ProcessHandle.current().info().user().orElse("")),
+                "loop devices need root, and the tests run as " + ProcessHandle.current().info().user());
+        assumeTrue(Files.exists(Path.of("/dev/loop-control")), "this machine has no /dev/loop-control");
+        String losetup = tool("losetup", "util-linux");
+        String mkfs = tool("mkfs.ext4", "e2fsprogs");
+        String mount = tool("mount", "mount");
+        tool("umount", "mount");
+
+        Path image = dir.resolve("fs.img");
+        try (var file = new RandomAccessFile(image.toFile(), "rw")) {
+            file.setLength(sizeBytes); // sparse: the image costs only what mkfs writes
+        }
+        Result attach = exec(losetup, "--sector-size", Integer.toString(sectorSize), "-f", "--show",
+                image.toString());
+        assumeTrue(attach.exitCode == 0, () -> "cannot attach a loop device here: " + attach);
+        LoopDevice loop = new LoopDevice(image, attach.output.strip(), dir.resolve("mnt"));
+        try {
+            exec(mkfs, "-q", "-F", "-m", "0", loop.device).check("mkfs.ext4");
+            Files.createDirectories(loop.mountPoint);
+            exec(mount, loop.device, loop.mountPoint.toString()).check("mount");
+            loop.mounted = true;
+            return loop;
+        } catch (IOException | RuntimeException e) {
+            loop.close();
+            throw e;
+        }
+    }
+
+    /** The directory the filesystem is mounted on. */
+    public Path mountPoint() {
+        return mountPoint;
+    }
+
+    /** The device node, such as {@code /dev/loop0}. */
+    public String device() {
+        return device;
+    }
+
+    /** Unmounts, detaches the device and deletes the image. */
+    @Override
+    public void close() throws IOException {
+        try {
+            if (mounted) {
+                exec(tool("umount", "mount"), mountPoint.toString()).check("umount");
+                mounted = false;
+            }
+        } finally {
+            try {
+                exec(tool("losetup", "util-linux"), "-d", device).check("losetup -d");
+            } finally {
+                Files.deleteIfExists(image);
+            }
+        }
+    }
+
+    private static String tool(String name, String debianPackage) {
+        List<String> dirs = new ArrayList<>(TOOL_DIRS);
+        String path = System.getenv("PATH");
+        if (path != null) {
+            dirs.addAll(0, List.of(path.split(":")));
+        }
+        for (String dir : dirs) {
+            Path candidate = Path.of(dir, name);
+            if (Files.isExecutable(candidate)) {
+                return candidate.toString();
+            }
+        }
+        assumeTrue(false, name + " is not installed (Debian package " + debianPackage + ")");
+        throw new AssertionError("unreachable");
+    }
+
+    private record Result(String command, int exitCode, String output) {
+        Result check(String what) throws IOException {
+            if (exitCode != 0) {
+                throw new IOException(what + " failed: " + this);
+            }
+            return this;
+        }
+
+        @Override
+        public String toString() {
+            return command + " exited " + exitCode + ": " + output.strip();
+        }
+    }
+
+    private static Result exec(String... command) throws IOException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try {
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IOException(String.join(" ", command) + " did not finish in 60 s");
+            }
+            return new Result(String.join(" ", command), process.exitValue(), output);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted running " + String.join(" ", command), e);
+        }
+    }
+}
