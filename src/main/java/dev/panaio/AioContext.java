@@ -93,19 +93,26 @@ import java.util.concurrent.locks.LockSupport;
  * request's completion has been reaped or the context is closed.
  */
 public final class AioContext implements AutoCloseable {
-    private static final long IOCB_SIZE = iocb.sizeof();
-    private static final long EVENT_SIZE = io_event.sizeof();
-    private static final long IOVEC_SIZE = iovec.sizeof();
-    private static final int UIO_MAXIOV = aio_abi_h.UIO_MAXIOV();
-    private static final short CMD_PREAD = (short) aio_abi_h.IOCB_CMD_PREAD();
-    private static final short CMD_PWRITE = (short) aio_abi_h.IOCB_CMD_PWRITE();
-    private static final short CMD_FSYNC = (short) aio_abi_h.IOCB_CMD_FSYNC();
-    private static final short CMD_FDSYNC = (short) aio_abi_h.IOCB_CMD_FDSYNC();
-    private static final short CMD_POLL = (short) aio_abi_h.IOCB_CMD_POLL();
-    private static final short CMD_PREADV = (short) aio_abi_h.IOCB_CMD_PREADV();
-    private static final short CMD_PWRITEV = (short) aio_abi_h.IOCB_CMD_PWRITEV();
-    private static final int FLAG_RESFD = aio_abi_h.IOCB_FLAG_RESFD();
-    private static final int FLAG_IOPRIO = aio_abi_h.IOCB_FLAG_IOPRIO();
+    /**
+     * The generated ABI, in a holder: its initialisation calls restricted
+     * methods, which must not happen before {@link NativeAccess#ensureEnabled()}
+     * has had its say in {@link #open(int)}.
+     */
+    private static final class Abi {
+        static final long IOCB_SIZE = iocb.sizeof();
+        static final long EVENT_SIZE = io_event.sizeof();
+        static final long IOVEC_SIZE = iovec.sizeof();
+        static final int UIO_MAXIOV = aio_abi_h.UIO_MAXIOV();
+        static final short CMD_PREAD = (short) aio_abi_h.IOCB_CMD_PREAD();
+        static final short CMD_PWRITE = (short) aio_abi_h.IOCB_CMD_PWRITE();
+        static final short CMD_FSYNC = (short) aio_abi_h.IOCB_CMD_FSYNC();
+        static final short CMD_FDSYNC = (short) aio_abi_h.IOCB_CMD_FDSYNC();
+        static final short CMD_POLL = (short) aio_abi_h.IOCB_CMD_POLL();
+        static final short CMD_PREADV = (short) aio_abi_h.IOCB_CMD_PREADV();
+        static final short CMD_PWRITEV = (short) aio_abi_h.IOCB_CMD_PWRITEV();
+        static final int FLAG_RESFD = aio_abi_h.IOCB_FLAG_RESFD();
+        static final int FLAG_IOPRIO = aio_abi_h.IOCB_FLAG_IOPRIO();
+    }
 
     /** Largest capacity accepted: far above any fs.aio-max-nr, low enough that slot arrays stay small. */
     public static final int MAX_CAPACITY = 1 << 20;
@@ -167,9 +174,9 @@ public final class AioContext implements AutoCloseable {
         this.ringArena = ringArena;
         this.ring = ring;
         this.slots = slots;
-        this.iocbs = arena.allocate(IOCB_SIZE * slots, 64);
+        this.iocbs = arena.allocate(Abi.IOCB_SIZE * slots, 64);
         this.iocbPointers = arena.allocate(ValueLayout.ADDRESS, slots);
-        this.events = arena.allocate(EVENT_SIZE * slots, 8);
+        this.events = arena.allocate(Abi.EVENT_SIZE * slots, 8);
         this.timeout = __kernel_timespec.allocate(arena);
         this.errno = Syscalls.errnoCapture(arena);
         this.freeSlots = new int[slots];
@@ -293,7 +300,7 @@ public final class AioContext implements AutoCloseable {
      */
     public void prepareRead(AioFile file, MemorySegment dst, long position, long tag, RequestOptions options) {
         checkSegment(dst, true);
-        prepareTransfer(CMD_PREAD, file, dst, dst.address(), dst.byteSize(), position, tag, options);
+        prepareTransfer(Abi.CMD_PREAD, file, dst, dst.address(), dst.byteSize(), position, tag, options);
     }
 
     /** Prepares a read into the remaining bytes of a direct buffer; its position and limit are not changed. */
@@ -304,7 +311,7 @@ public final class AioContext implements AutoCloseable {
     /** As {@link #prepareRead(AioFile, ByteBuffer, long, long)}, with options. */
     public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag, RequestOptions options) {
         MemorySegment segment = segmentOf(dst, true);
-        prepareTransfer(CMD_PREAD, file, dst, segment.address(), segment.byteSize(), position, tag, options);
+        prepareTransfer(Abi.CMD_PREAD, file, dst, segment.address(), segment.byteSize(), position, tag, options);
     }
 
     /** Prepares a write of all of {@code src} at {@code position}. */
@@ -323,7 +330,7 @@ public final class AioContext implements AutoCloseable {
      */
     public void prepareWrite(AioFile file, MemorySegment src, long position, long tag, RequestOptions options) {
         checkSegment(src, false);
-        prepareTransfer(CMD_PWRITE, file, src, src.address(), src.byteSize(), position, tag, options);
+        prepareTransfer(Abi.CMD_PWRITE, file, src, src.address(), src.byteSize(), position, tag, options);
     }
 
     /** Prepares a write of the remaining bytes of a direct buffer; its position and limit are not changed. */
@@ -334,7 +341,7 @@ public final class AioContext implements AutoCloseable {
     /** As {@link #prepareWrite(AioFile, ByteBuffer, long, long)}, with options. */
     public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag, RequestOptions options) {
         MemorySegment segment = segmentOf(src, false);
-        prepareTransfer(CMD_PWRITE, file, src, segment.address(), segment.byteSize(), position, tag, options);
+        prepareTransfer(Abi.CMD_PWRITE, file, src, segment.address(), segment.byteSize(), position, tag, options);
     }
 
     /**
@@ -343,13 +350,13 @@ public final class AioContext implements AutoCloseable {
      */
     public void prepareReadVectored(AioFile file, MemorySegment[] dsts, long position, long tag,
                                     RequestOptions options) {
-        prepareVectored(CMD_PREADV, file, dsts, position, tag, options);
+        prepareVectored(Abi.CMD_PREADV, file, dsts, position, tag, options);
     }
 
     /** Prepares a vectored write ({@code IOCB_CMD_PWRITEV}) of {@code srcs}, in order, from {@code position}. */
     public void prepareWriteVectored(AioFile file, MemorySegment[] srcs, long position, long tag,
                                      RequestOptions options) {
-        prepareVectored(CMD_PWRITEV, file, srcs, position, tag, options);
+        prepareVectored(Abi.CMD_PWRITEV, file, srcs, position, tag, options);
     }
 
     /**
@@ -358,22 +365,22 @@ public final class AioContext implements AutoCloseable {
      * does not wait for it. The result is 0 or {@code -errno}.
      */
     public void prepareFsync(AioFile file, long tag) {
-        prepareSync(CMD_FSYNC, file, tag, RequestOptions.NONE);
+        prepareSync(Abi.CMD_FSYNC, file, tag, RequestOptions.NONE);
     }
 
     /** As {@link #prepareFsync(AioFile, long)}; only priority and notify options apply, rw flags are rejected. */
     public void prepareFsync(AioFile file, long tag, RequestOptions options) {
-        prepareSync(CMD_FSYNC, file, tag, options);
+        prepareSync(Abi.CMD_FSYNC, file, tag, options);
     }
 
     /** Prepares an fdatasync ({@code IOCB_CMD_FDSYNC}): like fsync, skipping metadata not needed to read the data. */
     public void prepareFdatasync(AioFile file, long tag) {
-        prepareSync(CMD_FDSYNC, file, tag, RequestOptions.NONE);
+        prepareSync(Abi.CMD_FDSYNC, file, tag, RequestOptions.NONE);
     }
 
     /** As {@link #prepareFdatasync(AioFile, long)}, with priority and notify options. */
     public void prepareFdatasync(AioFile file, long tag, RequestOptions options) {
-        prepareSync(CMD_FDSYNC, file, tag, options);
+        prepareSync(Abi.CMD_FDSYNC, file, tag, options);
     }
 
     /**
@@ -407,7 +414,7 @@ public final class AioContext implements AutoCloseable {
         };
         int slot = beginPrepare(handle);
         try {
-            MemorySegment cb = fillCommon(slot, CMD_POLL, handle.fd(), tag, options);
+            MemorySegment cb = fillCommon(slot, Abi.CMD_POLL, handle.fd(), tag, options);
             iocb.aio_buf(cb, events);
             finishPrepare(slot, null);
         } catch (RuntimeException | Error e) {
@@ -420,7 +427,7 @@ public final class AioContext implements AutoCloseable {
 
     private void prepareTransfer(short opcode, AioFile file, Object keepAlive, long address, long length,
                                  long position, long tag, RequestOptions options) {
-        checkTransfer(opcode == CMD_PREAD || opcode == CMD_PREADV, file, address, length, position, options);
+        checkTransfer(opcode == Abi.CMD_PREAD || opcode == Abi.CMD_PREADV, file, address, length, position, options);
         int slot = beginPrepare(file.handle);
         try {
             MemorySegment cb = fillCommon(slot, opcode, file.handle.fd(), tag, options);
@@ -439,11 +446,11 @@ public final class AioContext implements AutoCloseable {
     private void prepareVectored(short opcode, AioFile file, MemorySegment[] buffers, long position, long tag,
                                  RequestOptions options) {
         Objects.requireNonNull(buffers, "buffers");
-        if (buffers.length == 0 || buffers.length > UIO_MAXIOV) {
+        if (buffers.length == 0 || buffers.length > Abi.UIO_MAXIOV) {
             throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "a vectored request takes 1 to %d buffers (UIO_MAXIOV), not %d", UIO_MAXIOV, buffers.length));
+                    "a vectored request takes 1 to %d buffers (UIO_MAXIOV), not %d", Abi.UIO_MAXIOV, buffers.length));
         }
-        boolean read = opcode == CMD_PREADV;
+        boolean read = opcode == Abi.CMD_PREADV;
         long total = 0;
         for (MemorySegment buffer : buffers) {
             checkSegment(buffer, read);
@@ -459,8 +466,8 @@ public final class AioContext implements AutoCloseable {
         int slot = beginPrepare(file.handle);
         try {
             MemorySegment vec = iovecs[slot];
-            if (vec == null || vec.byteSize() < buffers.length * IOVEC_SIZE) {
-                vec = iovecs[slot] = arena.allocate(IOVEC_SIZE * Math.max(buffers.length, 8), 8);
+            if (vec == null || vec.byteSize() < buffers.length * Abi.IOVEC_SIZE) {
+                vec = iovecs[slot] = arena.allocate(Abi.IOVEC_SIZE * Math.max(buffers.length, 8), 8);
             }
             for (int i = 0; i < keepAlive.length; i++) {
                 MemorySegment v = iovec.asSlice(vec, i);
@@ -529,6 +536,9 @@ public final class AioContext implements AutoCloseable {
                                       RequestOptions options) {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(options, "options");
+        if (!file.isOpen()) {
+            throw new IllegalStateException(file.handle + " is closed");
+        }
         if (read ? !file.isReadable() : !file.isWritable()) {
             throw new IllegalArgumentException(file.path() + " was not opened for " + (read ? "reading" : "writing"));
         }
@@ -601,7 +611,7 @@ public final class AioContext implements AutoCloseable {
     }
 
     private MemorySegment fillCommon(int slot, short opcode, int fd, long tag, RequestOptions options) {
-        MemorySegment cb = iocbs.asSlice(slot * IOCB_SIZE, IOCB_SIZE);
+        MemorySegment cb = iocbs.asSlice(slot * Abi.IOCB_SIZE, Abi.IOCB_SIZE);
         cb.fill((byte) 0);
         iocb.aio_data(cb, slot);
         iocb.aio_lio_opcode(cb, opcode);
@@ -610,12 +620,12 @@ public final class AioContext implements AutoCloseable {
         int flags = 0;
         IoPriority priority = options.priority();
         if (priority != null) {
-            flags |= FLAG_IOPRIO;
+            flags |= Abi.FLAG_IOPRIO;
             iocb.aio_reqprio(cb, priority.value());
         }
         EventFd notify = options.notifyEventFd();
         if (notify != null) {
-            flags |= FLAG_RESFD;
+            flags |= Abi.FLAG_RESFD;
             iocb.aio_resfd(cb, notify.handle.acquire());
             notifyFds[slot] = notify.handle;
         }
@@ -626,7 +636,7 @@ public final class AioContext implements AutoCloseable {
 
     private void finishPrepare(int slot, Object keepAlive) {
         buffers[slot] = keepAlive;
-        iocbPointers.setAtIndex(ValueLayout.JAVA_LONG, preparedCount, iocbs.address() + slot * IOCB_SIZE);
+        iocbPointers.setAtIndex(ValueLayout.JAVA_LONG, preparedCount, iocbs.address() + slot * Abi.IOCB_SIZE);
         preparedSlots[preparedCount++] = slot;
     }
 
@@ -739,20 +749,20 @@ public final class AioContext implements AutoCloseable {
     }
 
     private String describeRequest(int slot) {
-        MemorySegment cb = iocbs.asSlice(slot * IOCB_SIZE, IOCB_SIZE);
+        MemorySegment cb = iocbs.asSlice(slot * Abi.IOCB_SIZE, Abi.IOCB_SIZE);
         return String.format(Locale.ROOT, "%s fd=%d offset=%d nbytes=%d rw_flags=0x%x",
                 opcodeName(iocb.aio_lio_opcode(cb)), iocb.aio_fildes(cb), iocb.aio_offset(cb),
                 iocb.aio_nbytes(cb), iocb.aio_rw_flags(cb));
     }
 
     private static String opcodeName(short opcode) {
-        if (opcode == CMD_PREAD) return "PREAD";
-        if (opcode == CMD_PWRITE) return "PWRITE";
-        if (opcode == CMD_FSYNC) return "FSYNC";
-        if (opcode == CMD_FDSYNC) return "FDSYNC";
-        if (opcode == CMD_POLL) return "POLL";
-        if (opcode == CMD_PREADV) return "PREADV";
-        if (opcode == CMD_PWRITEV) return "PWRITEV";
+        if (opcode == Abi.CMD_PREAD) return "PREAD";
+        if (opcode == Abi.CMD_PWRITE) return "PWRITE";
+        if (opcode == Abi.CMD_FSYNC) return "FSYNC";
+        if (opcode == Abi.CMD_FDSYNC) return "FDSYNC";
+        if (opcode == Abi.CMD_POLL) return "POLL";
+        if (opcode == Abi.CMD_PREADV) return "PREADV";
+        if (opcode == Abi.CMD_PWRITEV) return "PWRITEV";
         return "opcode " + opcode;
     }
 
@@ -992,7 +1002,7 @@ public final class AioContext implements AutoCloseable {
             }
             for (int slot = 0; slot < slots; slot++) {
                 if (!busy[slot] && tags[slot] == tag) {
-                    MemorySegment cb = iocbs.asSlice(slot * IOCB_SIZE, IOCB_SIZE);
+                    MemorySegment cb = iocbs.asSlice(slot * Abi.IOCB_SIZE, Abi.IOCB_SIZE);
                     try (Arena scratch = Arena.ofConfined()) {
                         MemorySegment result = io_event.allocate(scratch);
                         long ret = Syscalls.io_cancel(errno, ctx, cb, result);

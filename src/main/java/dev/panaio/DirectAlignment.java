@@ -27,7 +27,7 @@ public record DirectAlignment(long memory, long offset, Source source) {
      * @throws IllegalArgumentException if a value is not a positive power of two
      */
     public DirectAlignment {
-        if (Long.bitCount(memory) != 1 || Long.bitCount(offset) != 1) {
+        if (memory <= 0 || offset <= 0 || Long.bitCount(memory) != 1 || Long.bitCount(offset) != 1) {
             throw new IllegalArgumentException("alignments must be positive powers of two: memory=" + memory
                     + ", offset=" + offset);
         }

@@ -100,7 +100,7 @@ final class ErrnoExceptions {
                 "the system-wide AIO event budget is used up: fs.aio-nr is %d of fs.aio-max-nr %d, and this "
                         + "context asks for %d more. Close unused contexts, ask for a smaller capacity, or raise "
                         + "the limit as root: sysctl -w fs.aio-max-nr=%d", aioNr, aioMaxNr, nr,
-                Math.max(aioMaxNr * 2, 1_048_576));
+                Math.max(aioMaxNr * 2, aioNr + nr));
         return new AioLimitException(message("io_setup", "nr=" + nr, errno, remedy), aioNr, aioMaxNr);
     }
 

@@ -67,7 +67,8 @@ public final class EventFd implements Pollable, Closeable {
      * Reads and resets the counter. Blocks while it is 0, unless the eventfd
      * is non-blocking, when it returns 0.
      *
-     * @return the counter's value before the reset
+     * @return the counter's value before the reset, as an unsigned 64-bit value (negative above 2^63 - 1;
+     *         see {@link Long#toUnsignedString(long)})
      * @throws ClosedChannelException if the eventfd is closed
      */
     public long read() throws IOException {

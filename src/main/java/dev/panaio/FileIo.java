@@ -128,7 +128,7 @@ final class FileIo {
         if (!nowaitUnsupported) {
             long result;
             try {
-                result = transfer(op.segment, op.position, RwFlag.NOWAIT.bits, true);
+                result = transfer(op.segment, op.position, RwFlag.NOWAIT.bits(), true);
             } catch (IOException e) {
                 op.fail(e);
                 return;

@@ -14,16 +14,19 @@ public record IoPriority(IoClass ioClass, int level) {
     /** The scheduling classes of ioprio_set(2). */
     public enum IoClass {
         /** Served first; needs CAP_SYS_ADMIN or CAP_SYS_NICE. */
-        REALTIME(aio_abi_h.IOPRIO_CLASS_RT()),
+        REALTIME,
         /** The default class. */
-        BEST_EFFORT(aio_abi_h.IOPRIO_CLASS_BE()),
+        BEST_EFFORT,
         /** Served only when the disk is otherwise idle. */
-        IDLE(aio_abi_h.IOPRIO_CLASS_IDLE());
+        IDLE;
 
-        final int value;
-
-        IoClass(int value) {
-            this.value = value;
+        /** The kernel's value, looked up on use (see {@link RwFlag#bits()} for why). */
+        int value() {
+            return switch (this) {
+                case REALTIME -> aio_abi_h.IOPRIO_CLASS_RT();
+                case BEST_EFFORT -> aio_abi_h.IOPRIO_CLASS_BE();
+                case IDLE -> aio_abi_h.IOPRIO_CLASS_IDLE();
+            };
         }
     }
 
@@ -33,14 +36,14 @@ public record IoPriority(IoClass ioClass, int level) {
      */
     public IoPriority {
         java.util.Objects.requireNonNull(ioClass, "ioClass");
-        if (level < 0 || level >= aio_abi_h.IOPRIO_NR_LEVELS()) {
-            throw new IllegalArgumentException("I/O priority level must be 0 to "
-                    + (aio_abi_h.IOPRIO_NR_LEVELS() - 1) + ", not " + level);
+        // 8 levels (IOPRIO_NR_LEVELS); not read from the generated header here, see RwFlag#bits().
+        if (level < 0 || level > 7) {
+            throw new IllegalArgumentException("I/O priority level must be 0 to 7, not " + level);
         }
     }
 
     /** The value for {@code aio_reqprio}: class in the top bits, level below. */
     short value() {
-        return (short) (ioClass.value << aio_abi_h.IOPRIO_CLASS_SHIFT() | level);
+        return (short) (ioClass.value() << aio_abi_h.IOPRIO_CLASS_SHIFT() | level);
     }
 }

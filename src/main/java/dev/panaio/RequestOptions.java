@@ -16,28 +16,31 @@ public final class RequestOptions {
     /** No flags, default priority, no eventfd. */
     public static final RequestOptions NONE = new RequestOptions(0, null, null);
 
-    private final int rwFlags;
+    /** The flags as a set of {@link RwFlag} ordinals; translated to the kernel's bits on first use. */
+    private final int flagSet;
+    /** The kernel's RWF_* bits, or -1 until computed; a benign race computes the same value. */
+    private int rwFlags = -1;
     private final IoPriority priority;
     private final EventFd notify;
 
-    private RequestOptions(int rwFlags, IoPriority priority, EventFd notify) {
-        this.rwFlags = rwFlags;
+    private RequestOptions(int flagSet, IoPriority priority, EventFd notify) {
+        this.flagSet = flagSet;
         this.priority = priority;
         this.notify = notify;
     }
 
     /** These options plus the given rw flags. */
     public RequestOptions withFlags(RwFlag... flags) {
-        int bits = rwFlags;
+        int set = flagSet;
         for (RwFlag flag : flags) {
-            bits |= Objects.requireNonNull(flag, "flag").bits;
+            set |= 1 << Objects.requireNonNull(flag, "flag").ordinal();
         }
-        return new RequestOptions(bits, priority, notify);
+        return new RequestOptions(set, priority, notify);
     }
 
     /** These options with the given I/O priority ({@code IOCB_FLAG_IOPRIO}). */
     public RequestOptions withPriority(IoPriority priority) {
-        return new RequestOptions(rwFlags, Objects.requireNonNull(priority, "priority"), notify);
+        return new RequestOptions(flagSet, Objects.requireNonNull(priority, "priority"), notify);
     }
 
     /**
@@ -46,16 +49,27 @@ public final class RequestOptions {
      * eventfd must be open when the request is prepared.
      */
     public RequestOptions withNotify(EventFd eventFd) {
-        return new RequestOptions(rwFlags, priority, Objects.requireNonNull(eventFd, "eventFd"));
+        return new RequestOptions(flagSet, priority, Objects.requireNonNull(eventFd, "eventFd"));
     }
 
     /** Whether the given flag is set. */
     public boolean has(RwFlag flag) {
-        return (rwFlags & flag.bits) != 0;
+        return (flagSet & 1 << flag.ordinal()) != 0;
     }
 
+    /** The kernel's {@code aio_rw_flags} value. */
     int rwFlags() {
-        return rwFlags;
+        int bits = rwFlags;
+        if (bits < 0) {
+            bits = 0;
+            for (RwFlag flag : RwFlag.values()) {
+                if (has(flag)) {
+                    bits |= flag.bits();
+                }
+            }
+            rwFlags = bits;
+        }
+        return bits;
     }
 
     IoPriority priority() {

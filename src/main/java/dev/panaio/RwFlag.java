@@ -12,27 +12,39 @@ import dev.panaio.internal.gen.aio_abi.aio_abi_h;
  */
 public enum RwFlag {
     /** Poll for completion on devices that support it (RWF_HIPRI). */
-    HIPRI(aio_abi_h.RWF_HIPRI()),
+    HIPRI,
     /** This write is {@code O_DSYNC} (RWF_DSYNC). */
-    DSYNC(aio_abi_h.RWF_DSYNC()),
+    DSYNC,
     /** This write is {@code O_SYNC} (RWF_SYNC). */
-    SYNC(aio_abi_h.RWF_SYNC()),
+    SYNC,
     /**
      * Fail with EAGAIN in the result rather than block (RWF_NOWAIT, Linux
      * 4.13+): a buffered read of pages not in the page cache, or an O_DIRECT
-     * write that must allocate blocks. tmpfs answers EOPNOTSUPP.
+     * write that must allocate blocks. tmpfs rejects it in io_submit with
+     * EOPNOTSUPP.
      */
-    NOWAIT(aio_abi_h.RWF_NOWAIT()),
+    NOWAIT,
     /** Append this write at end of file, ignoring the position (RWF_APPEND). */
-    APPEND(aio_abi_h.RWF_APPEND()),
+    APPEND,
     /** Honour the position even on an {@code O_APPEND} file (RWF_NOAPPEND, Linux 6.9+). */
-    NOAPPEND(aio_abi_h.RWF_NOAPPEND()),
+    NOAPPEND,
     /** Drop the pages from the page cache once written back (RWF_DONTCACHE, Linux 6.14+). */
-    DONTCACHE(aio_abi_h.RWF_DONTCACHE());
+    DONTCACHE;
 
-    final int bits;
-
-    RwFlag(int bits) {
-        this.bits = bits;
+    /**
+     * The kernel's value. Looked up on use rather than in the enum's
+     * initialiser: the generated header class calls restricted methods when it
+     * initialises, which must wait for panaio's native-access check.
+     */
+    int bits() {
+        return switch (this) {
+            case HIPRI -> aio_abi_h.RWF_HIPRI();
+            case DSYNC -> aio_abi_h.RWF_DSYNC();
+            case SYNC -> aio_abi_h.RWF_SYNC();
+            case NOWAIT -> aio_abi_h.RWF_NOWAIT();
+            case APPEND -> aio_abi_h.RWF_APPEND();
+            case NOAPPEND -> aio_abi_h.RWF_NOAPPEND();
+            case DONTCACHE -> aio_abi_h.RWF_DONTCACHE();
+        };
     }
 }

@@ -1,8 +1,8 @@
 package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
-import dev.panaio.testing.CarrierCheck;
-import dev.panaio.testing.JavaProcess;
+import dev.panaio.testing.child.CarrierCheck;
+import dev.panaio.testing.ChildJvm;
 import dev.panaio.testing.PageCache;
 import dev.panaio.testing.TestData;
 import org.junit.jupiter.api.Test;
@@ -134,13 +134,13 @@ class AioFileChannelTest {
     @Test
     void shouldServeThousandsOfVirtualThreadsWithoutCompensatingCarriers() throws Exception {
         Path path = TestData.writeFile(dir.resolve("vt"), 16 << 20, SEED);
-        JavaProcess.Result run = JavaProcess.run(CarrierCheck.class, List.of("--enable-native-access=ALL-UNNAMED"),
-                "aio", path.toString(), "4000", "5");
-        assertThat(run.exitCode()).as(run.output()).isZero();
-        assumeTrue(!run.output().startsWith("unsupported"), run.output());
+        ChildJvm.Outcome run = ChildJvm.onClassPath(CarrierCheck.class,
+                List.of("--enable-native-access=ALL-UNNAMED"), "aio", path.toString(), "4000", "5");
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        assumeTrue(!run.stdout().startsWith("unsupported"), run.stdout());
         Matcher m = Pattern.compile("parallelism=(\\d+) maxPool=(\\d+) reads=(\\d+) mismatches=(\\d+)")
-                .matcher(run.output());
-        assertThat(m.find()).as(run.output()).isTrue();
+                .matcher(run.stdout());
+        assertThat(m.find()).as(run.stdout()).isTrue();
         assertThat(Long.parseLong(m.group(3))).isEqualTo(20_000);
         assertThat(Long.parseLong(m.group(4))).isZero();
         assertThat(Integer.parseInt(m.group(2))).as("carrier pool size").isLessThanOrEqualTo(
@@ -151,12 +151,12 @@ class AioFileChannelTest {
     void shouldSeeTheJdkFileChannelCompensateCarriersWhichShowsTheCheckWorks() throws Exception {
         Path path = TestData.writeFile(dir.resolve("vt-jdk"), 16 << 20, SEED);
         PageCache.evict(path);
-        JavaProcess.Result run = JavaProcess.run(CarrierCheck.class, List.of("--enable-native-access=ALL-UNNAMED"),
-                "jdk", path.toString(), "200", "5");
-        assertThat(run.exitCode()).as(run.output()).isZero();
-        assumeTrue(!run.output().startsWith("unsupported"), run.output());
-        Matcher m = Pattern.compile("parallelism=(\\d+) maxPool=(\\d+)").matcher(run.output());
-        assertThat(m.find()).as(run.output()).isTrue();
+        ChildJvm.Outcome run = ChildJvm.onClassPath(CarrierCheck.class,
+                List.of("--enable-native-access=ALL-UNNAMED"), "jdk", path.toString(), "200", "5");
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        assumeTrue(!run.stdout().startsWith("unsupported"), run.stdout());
+        Matcher m = Pattern.compile("parallelism=(\\d+) maxPool=(\\d+)").matcher(run.stdout());
+        assertThat(m.find()).as(run.stdout()).isTrue();
         assertThat(Integer.parseInt(m.group(2))).as("carrier pool size under the JDK's blocking reads")
                 .isGreaterThan(Integer.parseInt(m.group(1)));
     }

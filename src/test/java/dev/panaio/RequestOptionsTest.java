@@ -39,8 +39,8 @@ class RequestOptionsTest {
         RequestOptions nowait = RequestOptions.NONE.withFlags(RwFlag.NOWAIT);
         RequestOptions both = nowait.withFlags(RwFlag.DSYNC, RwFlag.NOWAIT);
         assertThat(RequestOptions.NONE.rwFlags()).isZero();
-        assertThat(nowait.rwFlags()).isEqualTo(RwFlag.NOWAIT.bits);
-        assertThat(both.rwFlags()).isEqualTo(RwFlag.NOWAIT.bits | RwFlag.DSYNC.bits);
+        assertThat(nowait.rwFlags()).isEqualTo(RwFlag.NOWAIT.bits());
+        assertThat(both.rwFlags()).isEqualTo(RwFlag.NOWAIT.bits() | RwFlag.DSYNC.bits());
         assertThat(both.has(RwFlag.DSYNC)).isTrue();
         assertThat(both.has(RwFlag.SYNC)).isFalse();
         assertThat(nowait.withFlags().rwFlags()).isEqualTo(nowait.rwFlags());
@@ -53,7 +53,7 @@ class RequestOptionsTest {
         try (EventFd eventFd = EventFd.open()) {
             RequestOptions options = RequestOptions.NONE.withFlags(RwFlag.APPEND).withPriority(idle)
                     .withNotify(eventFd).withFlags(RwFlag.SYNC);
-            assertThat(options.rwFlags()).isEqualTo(RwFlag.APPEND.bits | RwFlag.SYNC.bits);
+            assertThat(options.rwFlags()).isEqualTo(RwFlag.APPEND.bits() | RwFlag.SYNC.bits());
             assertThat(options.priority()).isEqualTo(idle);
             assertThat(options.notifyEventFd()).isSameAs(eventFd);
             assertThat(options).hasToString("RequestOptions[flags=SYNC|APPEND, priority=IoPriority[ioClass=IDLE, "

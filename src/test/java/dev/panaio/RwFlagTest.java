@@ -74,13 +74,13 @@ class RwFlagTest {
 
     @Test
     void shouldMatchTheKernelsRwfValues() {
-        assertThat(RwFlag.HIPRI.bits).isEqualTo(0x1);
-        assertThat(RwFlag.DSYNC.bits).isEqualTo(0x2);
-        assertThat(RwFlag.SYNC.bits).isEqualTo(0x4);
-        assertThat(RwFlag.NOWAIT.bits).isEqualTo(0x8);
-        assertThat(RwFlag.APPEND.bits).isEqualTo(0x10);
-        assertThat(RwFlag.NOAPPEND.bits).isEqualTo(0x20);
-        assertThat(RwFlag.DONTCACHE.bits).isEqualTo(0x80);
+        assertThat(RwFlag.HIPRI.bits()).isEqualTo(0x1);
+        assertThat(RwFlag.DSYNC.bits()).isEqualTo(0x2);
+        assertThat(RwFlag.SYNC.bits()).isEqualTo(0x4);
+        assertThat(RwFlag.NOWAIT.bits()).isEqualTo(0x8);
+        assertThat(RwFlag.APPEND.bits()).isEqualTo(0x10);
+        assertThat(RwFlag.NOAPPEND.bits()).isEqualTo(0x20);
+        assertThat(RwFlag.DONTCACHE.bits()).isEqualTo(0x80);
     }
 
     // ----------------------------------------------------------------- NOWAIT

@@ -1,4 +1,6 @@
-package dev.panaio.testing;
+package dev.panaio.testing.child;
+
+import dev.panaio.testing.TestData;
 
 import dev.panaio.AioFileChannel;
 
