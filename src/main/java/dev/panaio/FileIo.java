@@ -177,6 +177,16 @@ final class FileIo {
         }
     }
 
+    /**
+     * Per thread: one iovec and one errno capture for {@link #transfer}, so
+     * that a page-cache hit costs no native allocation. GC-managed memory: a
+     * thread's scratch is freed when the thread is gone.
+     */
+    private static final ThreadLocal<MemorySegment[]> SCRATCH = ThreadLocal.withInitial(() -> {
+        Arena arena = Arena.ofAuto();
+        return new MemorySegment[] {iovec.allocate(arena), Syscalls.errnoCapture(arena)};
+    });
+
     /** One preadv2 or pwritev2 of the whole segment: bytes, or -errno. EINTR is retried. */
     private long transfer(MemorySegment buffer, long position, int flags, boolean read) throws IOException {
         int fd;
@@ -185,11 +195,12 @@ final class FileIo {
         } catch (IllegalStateException closed) {
             throw new ClosedChannelException();
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment iov = iovec.allocate(arena);
+        try {
+            MemorySegment[] scratch = SCRATCH.get();
+            MemorySegment iov = scratch[0];
+            MemorySegment errno = scratch[1];
             iovec.iov_base(iov, buffer);
             iovec.iov_len(iov, buffer.byteSize());
-            MemorySegment errno = Syscalls.errnoCapture(arena);
             long result;
             do {
                 result = read
