@@ -45,9 +45,9 @@ import java.util.concurrent.locks.LockSupport;
  * }
  *
  * <h2>Requests</h2>
- * A context has {@link #capacity()} request slots: the slots of the ring the
- * kernel made, which is larger than the capacity asked for. Each prepared
- * request takes a slot until its completion is reaped. Preconditions are
+ * A context has {@link #capacity()} request slots, the capacity asked for.
+ * Each prepared request takes a slot until its completion is delivered, so
+ * the kernel never runs out of room for what panaio admits. Preconditions are
  * checked in Java when a request is prepared, before the kernel sees it:
  * bounds, native memory, read-only destinations, file access mode, and the
  * alignment of direct I/O. Every request is tagged with a {@code long} that
@@ -55,9 +55,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <h2>Submission</h2>
  * {@link #submit()} hands every prepared request to the kernel, in prepare
- * order, with as few io_submit calls as the ring allows. When the ring is
- * full, it reaps completions into an internal queue (delivered by the next
- * {@link #reap} or {@link #await}) and submits the rest. When the kernel
+ * order, in one io_submit. Should the kernel still accept only part of the
+ * batch, it waits for completions (queued for the next {@link #reap} or
+ * {@link #await}) and submits the rest. When the kernel
  * rejects a request, {@link SubmitException} names it; the requests before
  * it are in flight, and the ones after it are handed back, never dropped.
  *
@@ -121,15 +121,21 @@ public final class AioContext implements AutoCloseable {
     private static final int EAGAIN_RETRIES = 100;
     private static final long EAGAIN_BACKOFF_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
 
-    // State bits: BUSY while a thread is inside prepare/submit/reap/await; WAITING while that thread is
-    // blocked in io_getevents (it then does not touch the ring); CLOSED once close() has begun.
+    /** How long submit() waits for a completion when the kernel has no room, before trying again. */
+    private static final long ROOM_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** The io_event.data of the context's own wake-up poll (see close()); no request slot has it. */
+    private static final long WAKE_DATA = -1L;
+
+    // State bits: BUSY while a thread is inside prepare/submit/reap/await; CLOSED once close() has begun.
     private static final int BUSY = 1;
-    private static final int WAITING = 2;
     private static final int CLOSED = 4;
 
     private final long ctx;
-    private final int requestedCapacity;
+    /** Request slots: the capacity asked for, which the kernel guarantees (it makes a ring twice as large). */
     private final int slots;
+    private final int ringSize;
+    /** Signalled by close() to complete the context's own poll, which wakes a thread in io_getevents. */
+    private final EventFd wakeup;
     private final Arena arena;
     /** Owns only the view of the kernel's ring mapping; closed before io_destroy unmaps it. */
     private final Arena ringArena;
@@ -147,6 +153,8 @@ public final class AioContext implements AutoCloseable {
     private int preparedCount;
     private int inFlight;
     private final long[] tags;
+    /** Per slot: whether it is in the kernel, so that a second completion for it is caught, not obeyed. */
+    private final boolean[] submitted;
     /** Per slot: the buffer(s) the kernel may touch, kept reachable until the completion is reaped. */
     private final Object[] buffers;
     /** Per slot: descriptors the prepared iocb names, held until io_submit has taken them. */
@@ -166,17 +174,19 @@ public final class AioContext implements AutoCloseable {
     private boolean teardownDeferred;
     private final CountDownLatch closed = new CountDownLatch(1);
 
-    private AioContext(long ctx, int requestedCapacity, Arena arena, Arena ringArena, CompletionRing ring,
-                       int slots) {
+    private AioContext(long ctx, int slots, int ringSize, Arena arena, Arena ringArena, CompletionRing ring,
+                       EventFd wakeup) {
         this.ctx = ctx;
-        this.requestedCapacity = requestedCapacity;
+        this.slots = slots;
+        this.ringSize = ringSize;
         this.arena = arena;
         this.ringArena = ringArena;
         this.ring = ring;
-        this.slots = slots;
-        this.iocbs = arena.allocate(Abi.IOCB_SIZE * slots, 64);
+        this.wakeup = wakeup;
+        // One more iocb and event than there are slots: the wake-up poll's.
+        this.iocbs = arena.allocate(Abi.IOCB_SIZE * (slots + 1), 64);
         this.iocbPointers = arena.allocate(ValueLayout.ADDRESS, slots);
-        this.events = arena.allocate(Abi.EVENT_SIZE * slots, 8);
+        this.events = arena.allocate(Abi.EVENT_SIZE * (slots + 1), 8);
         this.timeout = __kernel_timespec.allocate(arena);
         this.errno = Syscalls.errnoCapture(arena);
         this.freeSlots = new int[slots];
@@ -186,6 +196,7 @@ public final class AioContext implements AutoCloseable {
         this.freeCount = slots;
         this.preparedSlots = new int[slots];
         this.tags = new long[slots];
+        this.submitted = new boolean[slots];
         this.buffers = new Object[slots];
         this.files = new FileDescriptorHandle[slots];
         this.notifyFds = new FileDescriptorHandle[slots];
@@ -195,11 +206,14 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Opens a context with room for at least {@code capacity} requests.
+     * Opens a context that holds {@code capacity} requests at once.
      *
-     * <p>The kernel charges {@code capacity} to the system-wide
-     * {@code fs.aio-nr} until the context is closed, and makes a ring of at
-     * least that many slots; {@link #capacity()} tells how many.
+     * <p>The kernel charges {@code capacity + 1} (one for the context's own
+     * wake-up poll) to the system-wide {@code fs.aio-nr} until the context is
+     * closed, and maps a ring of more slots than that ({@link #ringSize()}):
+     * it needs the slack, because slots it caches per CPU are not always free
+     * for another CPU. So {@link #capacity()} is what panaio admits: the
+     * capacity asked for, which the kernel always accepts.
      *
      * @param capacity requests the context must hold at once, 1 to {@link #MAX_CAPACITY}
      * @throws IllegalArgumentException if capacity is out of range
@@ -222,42 +236,80 @@ public final class AioContext implements AutoCloseable {
                     "capacity must be between 1 and %d, not %d", MAX_CAPACITY, capacity));
         }
         NativeAccess.ensureEnabled();
+        int nr = capacity + 1;
         long ctx;
         try (Arena scratch = Arena.ofConfined()) {
             MemorySegment ctxp = scratch.allocate(ValueLayout.JAVA_LONG); // zeroed: io_setup requires *ctxp == 0
-            long ret = Syscalls.io_setup(Syscalls.errnoCapture(scratch), capacity, ctxp);
+            long ret = Syscalls.io_setup(Syscalls.errnoCapture(scratch), nr, ctxp);
             if (ret < 0) {
-                throw ErrnoExceptions.ioSetup(capacity, (int) -ret);
+                throw ErrnoExceptions.ioSetup(nr, (int) -ret);
             }
             ctx = ctxp.get(ValueLayout.JAVA_LONG, 0);
         }
         Arena arena = Arena.ofShared();
         Arena ringArena = Arena.ofShared();
+        EventFd wakeup = null;
         try {
+            wakeup = EventFd.open();
             CompletionRing ring = reapFromRing ? CompletionRing.map(ctx, ringArena) : null;
-            int slots = ring != null ? ring.slots() : CompletionRing.slotsOf(ctx);
-            if (slots <= 0 || slots > 2 * MAX_CAPACITY) {
-                slots = capacity; // a ring panaio cannot read: trust only what was asked for
-            }
-            return new AioContext(ctx, capacity, arena, ringArena, ring, slots);
-        } catch (RuntimeException | Error e) {
+            int ringSize = ring != null ? ring.slots() : CompletionRing.slotsOf(ctx);
+            AioContext context = new AioContext(ctx, capacity, ringSize, arena, ringArena, ring, wakeup);
+            context.armWakeup();
+            return context;
+        } catch (IOException | RuntimeException | Error e) {
             try (Arena scratch = Arena.ofConfined()) {
                 Syscalls.io_destroy(Syscalls.errnoCapture(scratch), ctx);
             }
             ringArena.close();
             arena.close();
+            if (wakeup != null) {
+                wakeup.close();
+            }
             throw e;
         }
     }
 
-    /** Requests the context holds at once: the slots of the ring the kernel made, at least the capacity asked for. */
+    /**
+     * Submits the context's own poll on its wake-up eventfd. It completes only
+     * when close() signals the eventfd, and so wakes a thread blocked in
+     * io_getevents on this context before io_destroy runs: the waiter can then
+     * never block on a later context that reuses this one's id.
+     */
+    private void armWakeup() throws IOException {
+        MemorySegment cb = iocbs.asSlice(slots * Abi.IOCB_SIZE, Abi.IOCB_SIZE);
+        cb.fill((byte) 0);
+        iocb.aio_data(cb, WAKE_DATA);
+        iocb.aio_lio_opcode(cb, Abi.CMD_POLL);
+        iocb.aio_fildes(cb, wakeup.handle.fd());
+        iocb.aio_buf(cb, 1); // POLLIN
+        try (Arena scratch = Arena.ofConfined()) {
+            MemorySegment pointer = scratch.allocateFrom(ValueLayout.JAVA_LONG, cb.address());
+            long ret;
+            do {
+                ret = Syscalls.io_submit(errno, ctx, 1, pointer);
+            } while (ret == -ErrnoExceptions.EINTR);
+            if (ret != 1) {
+                throw ErrnoExceptions.of("io_submit", "the context's wake-up poll", ret < 0 ? (int) -ret
+                        : ErrnoExceptions.EAGAIN);
+            }
+        }
+    }
+
+    /**
+     * Requests the context holds at once, counting prepared ones, those in
+     * flight and completions not yet delivered: the capacity passed to
+     * {@link #open(int)}.
+     */
     public int capacity() {
         return slots;
     }
 
-    /** The capacity passed to {@link #open(int)}: what the context is charged in fs.aio-nr. */
-    public int requestedCapacity() {
-        return requestedCapacity;
+    /**
+     * Event slots of the ring the kernel mapped, read from the ring itself:
+     * more than the capacity asked for (1 to 32 give 127 on 4 KiB pages).
+     */
+    public int ringSize() {
+        return ringSize;
     }
 
     /** Whether completions are reaped from the ring in user space; false means every reap is io_getevents. */
@@ -662,20 +714,20 @@ public final class AioContext implements AutoCloseable {
     // ----------------------------------------------------------------- submit
 
     /**
-     * Submits every prepared request, in prepare order.
+     * Submits every prepared request, in prepare order, in one io_submit.
      *
-     * <p>One io_submit carries the whole batch when the ring has room. When
-     * it does not, the kernel accepts part of it; this method then waits for
-     * completions (queued for the next {@link #reap} or {@link #await}) and
-     * submits the rest, until all are in flight. Interrupted calls (EINTR)
-     * are retried.
+     * <p>Should the kernel accept only part of the batch, or answer EAGAIN,
+     * this method waits for completions (queued for the next {@link #reap} or
+     * {@link #await}) and submits the rest; with nothing in flight it backs
+     * off briefly and retries. Interrupted calls (EINTR) are retried.
      *
      * <p>io_submit may block: buffered I/O runs inside it, and even direct
      * I/O can wait for metadata or a full device queue.
      *
      * @return the number of requests submitted
-     * @throws SubmitException       if the kernel rejected a request; it names the request, those before it
-     *                               are in flight, those after it are handed back unsubmitted
+     * @throws SubmitException       if the kernel rejected a request (or kept refusing room for it); it names
+     *                               the request, those before it are in flight, those after it are handed back
+     *                               unsubmitted
      * @throws IllegalStateException if the context is closed or used by another thread
      */
     public int submit() throws SubmitException {
@@ -693,7 +745,7 @@ public final class AioContext implements AutoCloseable {
         int eagainRetries = 0;
         while (done < total) {
             if (isClosed()) {
-                // Closed while this thread waited for room: the kernel context is gone.
+                // Closed by a completion handler while this thread waited for room.
                 throw new IllegalStateException(String.format(Locale.ROOT, "AioContext closed during submit: %d of "
                         + "%d requests were submitted, the rest were dropped", done, total));
             }
@@ -705,15 +757,16 @@ public final class AioContext implements AutoCloseable {
                 eagainRetries = 0;
             } else if (ret == -ErrnoExceptions.EINTR) {
                 continue;
-            } else if (ret == -ErrnoExceptions.EAGAIN && (inFlight > 0 || eagainRetries++ < EAGAIN_RETRIES)) {
-                // The ring is full of requests in flight or completions not yet reaped: make room.
+            } else if ((ret == -ErrnoExceptions.EAGAIN || ret == 0) && eagainRetries++ < EAGAIN_RETRIES) {
+                // No room in the kernel: let completions free some, never waiting without a limit.
                 if (inFlight > 0) {
                     waitIntoQueue();
                 } else {
                     LockSupport.parkNanos(EAGAIN_BACKOFF_NANOS);
                 }
             } else {
-                throw rejectBatch(done, total, ret == 0 ? ErrnoExceptions.EAGAIN : (int) -ret);
+                int errnoValue = ret == 0 ? ErrnoExceptions.EAGAIN : (int) -ret;
+                throw rejectBatch(done, total, errnoValue, ret == -ErrnoExceptions.EAGAIN || ret == 0);
             }
         }
         preparedCount = 0;
@@ -722,13 +775,15 @@ public final class AioContext implements AutoCloseable {
 
     private void markSubmitted(int from, int count) {
         for (int i = from; i < from + count; i++) {
-            releaseDescriptors(preparedSlots[i]);
+            int slot = preparedSlots[i];
+            submitted[slot] = true;
+            releaseDescriptors(slot);
         }
         inFlight += count;
     }
 
     /** The request at {@code failed} was rejected: free it and the rest, and say so precisely. */
-    private SubmitException rejectBatch(int failed, int total, int errnoValue) {
+    private SubmitException rejectBatch(int failed, int total, int errnoValue, boolean noRoom) {
         int failedSlot = preparedSlots[failed];
         long failedTag = tags[failedSlot];
         String request = describeRequest(failedSlot);
@@ -741,10 +796,14 @@ public final class AioContext implements AutoCloseable {
             abortPrepare(slot);
         }
         preparedCount = 0;
+        String reason = noRoom
+                ? String.format(Locale.ROOT, "%s: the kernel kept refusing room for it (%d tries)",
+                ErrnoExceptions.describe(errnoValue), EAGAIN_RETRIES)
+                : ErrnoExceptions.describe(errnoValue);
         String message = String.format(Locale.ROOT,
                 "io_submit rejected request %d of a batch of %d (tag %d, %s): %s. The %d before it are in flight; "
                         + "the %d after it were not submitted and are handed back",
-                failed, total, failedTag, request, ErrnoExceptions.describe(errnoValue), failed, unsubmitted.length);
+                failed, total, failedTag, request, reason, failed, unsubmitted.length);
         return new SubmitException(message, errnoValue, failed, failedTag, unsubmitted);
     }
 
@@ -766,10 +825,10 @@ public final class AioContext implements AutoCloseable {
         return "opcode " + opcode;
     }
 
-    /** Waits for at least one completion, appending it to the queue; used only to make room while submitting. */
+    /** Waits a little for completions, queueing them; used only to make room while submitting. */
     private void waitIntoQueue() {
-        if (reapRing(null, Integer.MAX_VALUE) == 0) {
-            getEvents(1, null, -1);
+        if (ring == null || reapRing(null, Integer.MAX_VALUE) == 0) {
+            getEvents(1, slots, ROOM_WAIT_NANOS);
         }
     }
 
@@ -796,9 +855,11 @@ public final class AioContext implements AutoCloseable {
         try {
             int delivered = drainQueue(consumer, max);
             if (delivered < max) {
-                delivered += ring != null
-                        ? reapRing(consumer, max - delivered)
-                        : getEvents(0, consumer, max - delivered);
+                if (ring != null) {
+                    delivered += reapRing(consumer, max - delivered);
+                } else if (getEvents(0, Math.min(max - delivered, slots), 0) > 0) {
+                    delivered += drainQueue(consumer, max - delivered);
+                }
             }
             return delivered;
         } finally {
@@ -808,14 +869,15 @@ public final class AioContext implements AutoCloseable {
 
     /**
      * Delivers at least {@code min} completions, waiting in io_getevents up
-     * to {@code timeout} for them; fewer only if the time runs out.
+     * to {@code timeout} for them; fewer only if the time runs out or the
+     * context is closed meanwhile.
      *
      * @param min     1 to {@link #inFlight()}: waiting for more than are in flight would never end
      * @param timeout how long to wait at most; 0 does not wait
      * @return the number delivered, possibly more than min
      * @throws IllegalArgumentException if min is out of range or timeout is negative
-     * @throws IllegalStateException    if the context is closed (also when closed during the wait) or used by
-     *                                  another thread
+     * @throws IllegalStateException    if the context is closed, before or during the wait with nothing
+     *                                  delivered, or is used by another thread
      */
     public int await(int min, long timeout, TimeUnit unit, CompletionConsumer consumer) {
         Objects.requireNonNull(unit, "unit");
@@ -841,18 +903,19 @@ public final class AioContext implements AutoCloseable {
                         "min must be between 1 and the %d requests in flight, not %d", inFlight + queuedCount, min));
             }
             int delivered = drainQueue(consumer, Integer.MAX_VALUE);
-            if (ring != null && delivered < min && !isClosed()) {
+            if (ring != null && delivered < min) {
                 delivered += reapRing(consumer, Integer.MAX_VALUE);
             }
-            long deadline = timeoutNanos < 0 ? 0 : System.nanoTime() + timeoutNanos;
+            long deadline = System.nanoTime() + Math.max(timeoutNanos, 0);
             while (delivered < min && !isClosed()) {
                 long remaining = timeoutNanos < 0 ? -1 : Math.max(0, deadline - System.nanoTime());
-                delivered += getEvents(min - delivered, consumer, remaining);
+                getEvents(min - delivered, slots, remaining);
+                delivered += drainQueue(consumer, Integer.MAX_VALUE);
                 if (remaining == 0) {
                     break;
                 }
             }
-            if (delivered < min && isClosed()) {
+            if (delivered == 0 && isClosed()) {
                 throw closedException();
             }
             return delivered;
@@ -876,27 +939,23 @@ public final class AioContext implements AutoCloseable {
 
     /**
      * Takes completions from the ring in user space (see AioRingDescriptor for
-     * the protocol). With a null consumer they are appended to the queue.
-     * Stops early if the context is closed by a handler, before touching the
-     * ring again.
+     * the protocol); with a null consumer they are queued. Head and tail are
+     * read afresh for every event, because a handler may reap the same ring
+     * (through submit) before it returns. Stops when the context is closing:
+     * close() may be about to destroy the ring.
      */
     private int reapRing(CompletionConsumer consumer, int max) {
-        if (isClosed()) {
-            // close() may have destroyed the ring while this thread was blocked in io_getevents.
-            return 0;
-        }
         int delivered = 0;
-        int head = ring.head();
-        int tail = ring.tailAcquire();
-        while (head != tail && delivered < max) {
+        while (delivered < max && !isClosed()) {
+            int head = ring.head();
+            if (head == ring.tailAcquire()) {
+                break;
+            }
             long data = ring.data(head);
             long result = ring.res(head);
-            head = ring.next(head);
-            ring.releaseHead(head);
-            delivered++;
-            complete(data, result, consumer);
-            if (consumer != null && isClosed()) {
-                break;
+            ring.releaseHead(ring.next(head));
+            if (complete(data, result, consumer)) {
+                delivered++;
             }
         }
         return delivered;
@@ -904,28 +963,30 @@ public final class AioContext implements AutoCloseable {
 
     /**
      * io_getevents for at least {@code min} (0 polls) and at most {@code max}
-     * events, waiting up to {@code timeoutNanos} (-1: no limit). Retries
-     * EINTR. With a null consumer the events are queued.
+     * events, waiting up to {@code timeoutNanos} (-1: no limit). The events
+     * are queued, not delivered, so that neither a throwing handler nor a
+     * nested call can lose or overwrite the ones after it. EINTR is retried
+     * within the same deadline.
+     *
+     * @return the number of completions queued
      */
-    private int getEvents(int min, CompletionConsumer consumer, long timeoutNanos) {
-        int max = slots;
-        MemorySegment timespec = MemorySegment.NULL;
-        if (timeoutNanos >= 0) {
-            __kernel_timespec.tv_sec(timeout, timeoutNanos / 1_000_000_000L);
-            __kernel_timespec.tv_nsec(timeout, timeoutNanos % 1_000_000_000L);
-            timespec = timeout;
-        }
+    private int getEvents(int min, int max, long timeoutNanos) {
+        long deadline = System.nanoTime() + Math.max(timeoutNanos, 0);
         long ret;
-        if (!beginWaiting()) {
-            return 0;
-        }
-        try {
-            do {
-                ret = Syscalls.io_getevents(errno, ctx, min, max, events, timespec);
-            } while (ret == -ErrnoExceptions.EINTR && !isClosed());
-        } finally {
-            endWaiting();
-        }
+        do {
+            if (isClosed()) {
+                // close() has signalled (or will signal) the wake-up poll; do not wait on a context it destroys.
+                return 0;
+            }
+            MemorySegment timespec = MemorySegment.NULL;
+            if (timeoutNanos >= 0) {
+                long remaining = Math.max(0, deadline - System.nanoTime());
+                __kernel_timespec.tv_sec(timeout, remaining / 1_000_000_000L);
+                __kernel_timespec.tv_nsec(timeout, remaining % 1_000_000_000L);
+                timespec = timeout;
+            }
+            ret = Syscalls.io_getevents(errno, ctx, min, max, events, timespec);
+        } while (ret == -ErrnoExceptions.EINTR);
         if (ret < 0) {
             if (isClosed()) {
                 return 0;
@@ -933,20 +994,33 @@ public final class AioContext implements AutoCloseable {
             throw new IllegalStateException(ErrnoExceptions.message("io_getevents",
                     String.format(Locale.ROOT, "min_nr=%d, nr=%d", min, max), (int) -ret, "a bug in panaio"));
         }
+        int queued = 0;
         for (int i = 0; i < ret; i++) {
             MemorySegment event = io_event.asSlice(events, i);
-            complete(io_event.data(event), io_event.res(event), consumer);
+            if (complete(io_event.data(event), io_event.res(event), null)) {
+                queued++;
+            }
         }
-        return (int) ret;
+        return queued;
     }
 
-    /** Frees the slot of a completed request, then hands its completion to the consumer or the queue. */
-    private void complete(long data, long result, CompletionConsumer consumer) {
-        if (data < 0 || data >= slots) {
-            throw new IllegalStateException("completion for unknown request slot " + data + ": the ring is corrupt");
+    /**
+     * Frees the slot of a completed request, then hands its completion to the
+     * consumer, or to the queue when the consumer is null.
+     *
+     * @return false for the context's own wake-up poll, which is not a request
+     */
+    private boolean complete(long data, long result, CompletionConsumer consumer) {
+        if (data == WAKE_DATA) {
+            return false;
+        }
+        if (data < 0 || data >= slots || !submitted[(int) data]) {
+            throw new IllegalStateException("completion for request slot " + data + ", which is not in flight: "
+                    + "the ring is corrupt, or something else reaps this context");
         }
         int slot = (int) data;
         long tag = tags[slot];
+        submitted[slot] = false;
         buffers[slot] = null;
         freeSlots[freeCount++] = slot;
         inFlight--;
@@ -962,6 +1036,7 @@ public final class AioContext implements AutoCloseable {
         } else {
             consumer.onCompletion(tag, result);
         }
+        return true;
     }
 
     /** Only when submit() is called again and again without reaping: the queue outgrows its first size. */
@@ -993,15 +1068,8 @@ public final class AioContext implements AutoCloseable {
     public boolean cancel(long tag) {
         enter();
         try {
-            boolean[] busy = new boolean[slots];
-            for (int i = 0; i < freeCount; i++) {
-                busy[freeSlots[i]] = true;
-            }
-            for (int i = 0; i < preparedCount; i++) {
-                busy[preparedSlots[i]] = true;
-            }
             for (int slot = 0; slot < slots; slot++) {
-                if (!busy[slot] && tags[slot] == tag) {
+                if (submitted[slot] && tags[slot] == tag) {
                     MemorySegment cb = iocbs.asSlice(slot * Abi.IOCB_SIZE, Abi.IOCB_SIZE);
                     try (Arena scratch = Arena.ofConfined()) {
                         MemorySegment result = io_event.allocate(scratch);
@@ -1031,11 +1099,13 @@ public final class AioContext implements AutoCloseable {
     // ------------------------------------------------------------------ close
 
     /**
-     * Closes the context: no new calls are accepted, io_destroy waits for every
-     * request in flight to finish, and native memory is released. Idempotent
-     * and callable from any thread; a concurrent {@link #await} returns or
-     * throws {@link IllegalStateException}. Called from a completion handler,
-     * the teardown finishes when the handler's reap returns.
+     * Closes the context: no new calls are accepted, a thread blocked in
+     * {@link #await} is woken (it returns what it has, or throws
+     * {@link IllegalStateException}), io_destroy waits for every request in
+     * flight to finish, and native memory is released. Idempotent and
+     * callable from any thread; it returns once the owner thread, if any, has
+     * left its call. Called from a completion handler, the teardown finishes
+     * when the handler's reap returns.
      */
     @Override
     public void close() {
@@ -1053,12 +1123,15 @@ public final class AioContext implements AutoCloseable {
             teardownDeferred = true; // we are inside one of our own calls: exit() finishes the job
             return;
         }
-        // Wait until the owner, if any, is out of the ring: either gone or blocked in io_getevents.
-        while (((s = state.get()) & BUSY) != 0 && (s & WAITING) == 0) {
-            Thread.onSpinWait();
+        try {
+            wakeup.write(1); // completes the wake-up poll: a thread in io_getevents returns
+        } catch (IOException e) {
+            // Cannot happen while the context holds the eventfd; the owner's waits are bounded anyway.
+        }
+        while ((state.get() & BUSY) != 0) {
             LockSupport.parkNanos(10_000);
         }
-        teardown(true);
+        teardown();
     }
 
     /** A second close() returns only once the first one's teardown is done. */
@@ -1077,24 +1150,28 @@ public final class AioContext implements AutoCloseable {
         }
     }
 
-    private void teardown(boolean waitForOwner) {
-        ringArena.close(); // the ring view dies before the mapping does
-        try (Arena scratch = Arena.ofConfined()) {
-            // Blocks until in-flight I/O is done; wakes a thread waiting in io_getevents.
-            Syscalls.io_destroy(Syscalls.errnoCapture(scratch), ctx);
-        }
-        if (waitForOwner) {
-            while ((state.get() & BUSY) != 0) {
-                LockSupport.parkNanos(10_000);
+    /** Runs when no thread is inside the context: ring view, kernel context, then memory. */
+    private void teardown() {
+        try {
+            ringArena.close(); // the ring view dies before the mapping does
+            try (Arena scratch = Arena.ofConfined()) {
+                // Blocks until in-flight I/O is done; only then may the memory below be freed.
+                Syscalls.io_destroy(Syscalls.errnoCapture(scratch), ctx);
             }
+            for (int i = 0; i < preparedCount; i++) {
+                abortPrepare(preparedSlots[i]);
+            }
+            preparedCount = 0;
+            Arrays.fill(buffers, null);
+            arena.close();
+            try {
+                wakeup.close();
+            } catch (IOException e) {
+                // the descriptor is released either way
+            }
+        } finally {
+            closed.countDown();
         }
-        for (int i = 0; i < preparedCount; i++) {
-            abortPrepare(preparedSlots[i]);
-        }
-        preparedCount = 0;
-        Arrays.fill(buffers, null);
-        arena.close();
-        closed.countDown();
     }
 
     // ----------------------------------------------------------- thread guard
@@ -1128,25 +1205,8 @@ public final class AioContext implements AutoCloseable {
         boolean deferred = teardownDeferred;
         state.getAndUpdate(s -> s & ~BUSY);
         if (deferred) {
-            teardown(false);
+            teardown();
         }
-    }
-
-    /** Marks the owner as blocked in io_getevents, unless the context is closing. */
-    private boolean beginWaiting() {
-        int s = state.get();
-        while ((s & CLOSED) == 0) {
-            int witness = state.compareAndExchange(s, s | WAITING);
-            if (witness == s) {
-                return true;
-            }
-            s = witness;
-        }
-        return false;
-    }
-
-    private void endWaiting() {
-        state.getAndUpdate(s -> s & ~WAITING);
     }
 
     private static IllegalStateException closedException() {
@@ -1155,8 +1215,8 @@ public final class AioContext implements AutoCloseable {
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "AioContext[capacity=%d, prepared=%d, inFlight=%d%s%s]", slots,
-                preparedCount, inFlight + queuedCount, ring != null ? ", ring" : ", io_getevents",
-                isClosed() ? ", closed" : "");
+        return String.format(Locale.ROOT, "AioContext[capacity=%d, ring=%d, prepared=%d, inFlight=%d%s%s]", slots,
+                ringSize, preparedCount, inFlight + queuedCount, ring != null ? ", user-space reaping"
+                        : ", io_getevents", isClosed() ? ", closed" : "");
     }
 }
