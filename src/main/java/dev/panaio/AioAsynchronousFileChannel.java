@@ -209,18 +209,40 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
 
     @Override
     public long size() throws IOException {
-        return delegate.size();
+        try {
+            return delegate.size();
+        } catch (java.nio.channels.AsynchronousCloseException e) {
+            throw closeAfter(e);
+        }
     }
 
     @Override
     public AioAsynchronousFileChannel truncate(long size) throws IOException {
-        delegate.truncate(size);
+        try {
+            delegate.truncate(size);
+        } catch (java.nio.channels.AsynchronousCloseException e) {
+            throw closeAfter(e);
+        }
         return this;
     }
 
     @Override
     public void force(boolean metaData) throws IOException {
-        delegate.force(metaData);
+        try {
+            delegate.force(metaData);
+        } catch (java.nio.channels.AsynchronousCloseException e) {
+            throw closeAfter(e);
+        }
+    }
+
+    /** An interrupt closed the delegate: close this channel too rather than leave it half open. */
+    private IOException closeAfter(java.nio.channels.AsynchronousCloseException e) {
+        try {
+            close();
+        } catch (IOException suppressed) {
+            e.addSuppressed(suppressed);
+        }
+        return e;
     }
 
     @Override

@@ -581,7 +581,12 @@ public final class AioContext implements AutoCloseable {
         if (destination && buffer.isReadOnly()) {
             throw new IllegalArgumentException("cannot read into a read-only ByteBuffer");
         }
-        return MemorySegment.ofBuffer(buffer);
+        MemorySegment segment = MemorySegment.ofBuffer(buffer);
+        if (!segment.scope().isAlive()) {
+            // A buffer viewing memory of a closed arena: its address points into freed memory.
+            throw new IllegalStateException("the buffer's arena is already closed");
+        }
+        return segment;
     }
 
     static void checkTransfer(boolean read, AioFile file, long address, long length, long position,

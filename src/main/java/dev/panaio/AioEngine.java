@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -252,8 +253,24 @@ public final class AioEngine implements AutoCloseable {
             op.fail(new AsynchronousCloseException());
             return;
         }
-        EngineLoop loop = loops.length == 1 ? loops[0] : loops[Math.floorMod(next.getAndIncrement(), loops.length)];
-        loop.enqueue(op);
+        loopFor().enqueue(op);
+    }
+
+    /**
+     * An engine thread submits to its own loop, where it is never held back
+     * (a callback must not wait for an engine thread, its own or another's);
+     * other threads take turns.
+     */
+    private EngineLoop loopFor() {
+        if (loops.length == 1) {
+            return loops[0];
+        }
+        for (EngineLoop loop : loops) {
+            if (loop.isEngineThread()) {
+                return loop;
+            }
+        }
+        return loops[Math.floorMod(next.getAndIncrement(), loops.length)];
     }
 
     /** Bounce buffers for misaligned or heap buffers on direct files. */
@@ -267,6 +284,9 @@ public final class AioEngine implements AutoCloseable {
         if (pool == null) {
             synchronized (this) {
                 pool = blockingPool;
+                if (closed) {
+                    throw new RejectedExecutionException("the AioEngine is closed");
+                }
                 if (pool == null) {
                     AtomicInteger count = new AtomicInteger();
                     ThreadPoolExecutor executor = new ThreadPoolExecutor(blockingThreads, blockingThreads, 10,
@@ -317,16 +337,22 @@ public final class AioEngine implements AutoCloseable {
     /**
      * Shuts the engine down: stops accepting requests, fails queued ones,
      * waits for those in the kernel, closes the contexts. Idempotent; called
-     * from an engine thread (a callback), it does not wait for that thread.
+     * from an engine thread (a callback), it starts the shutdown and returns
+     * without waiting.
      */
     @Override
     public void close() {
-        closed = true;
+        synchronized (this) {
+            closed = true; // with blockingPool(): no pool is created after this
+        }
         for (EngineLoop loop : loops) {
             loop.shutdown();
         }
-        for (EngineLoop loop : loops) {
-            loop.awaitTermination();
+        if (!isEngineThread()) {
+            // An engine thread must not wait for the others: two callbacks closing at once would wait forever.
+            for (EngineLoop loop : loops) {
+                loop.awaitTermination();
+            }
         }
         ExecutorService pool = blockingPool;
         if (pool != null) {

@@ -22,7 +22,11 @@ public class AioException extends IOException {
         this.errno = errno;
     }
 
-    /** The system call that failed, such as {@code "io_submit"}. */
+    /**
+     * The system call that failed, such as {@code "io_submit"} or
+     * {@code "preadv2"}; {@code "aio"} for a request the kernel completed
+     * with an error.
+     */
     public String call() {
         return call;
     }

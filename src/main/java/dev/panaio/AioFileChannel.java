@@ -188,6 +188,15 @@ public final class AioFileChannel extends FileChannel {
     @Override
     public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, dsts.length);
+        positionLock.lock(); // the whole scattering read moves the position once, as FileChannel's does
+        try {
+            return readSequentially(dsts, offset, length);
+        } finally {
+            positionLock.unlock();
+        }
+    }
+
+    private long readSequentially(ByteBuffer[] dsts, int offset, int length) throws IOException {
         long total = 0;
         for (int i = offset; i < offset + length; i++) {
             ByteBuffer dst = dsts[i];
@@ -210,6 +219,15 @@ public final class AioFileChannel extends FileChannel {
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, srcs.length);
+        positionLock.lock();
+        try {
+            return writeSequentially(srcs, offset, length);
+        } finally {
+            positionLock.unlock();
+        }
+    }
+
+    private long writeSequentially(ByteBuffer[] srcs, int offset, int length) throws IOException {
         long total = 0;
         for (int i = offset; i < offset + length; i++) {
             ByteBuffer src = srcs[i];
@@ -225,6 +243,11 @@ public final class AioFileChannel extends FileChannel {
     /** One positional read or write through {@link FileIo}, with the JDK's interrupt and close semantics. */
     private long transfer(ByteBuffer buffer, long position, boolean read) throws IOException {
         ensureOpen();
+        if (io.engine().isEngineThread()) {
+            throw new IllegalStateException("a blocking AioFileChannel call on an AioEngine thread (in a completion "
+                    + "callback) would wait for that thread itself: use AioAsynchronousFileChannel or the engine's "
+                    + "futures there, or move the call to another executor");
+        }
         Operation.Kind kind = read ? Operation.Kind.READ : Operation.Kind.WRITE;
         Operation.ToWaiter op = new Operation.ToWaiter(kind, io.file(), null, position, null);
         boolean completed = false;
@@ -266,67 +289,97 @@ public final class AioFileChannel extends FileChannel {
         }
     }
 
+    /** A call to the JDK delegate, which does its own blocking I/O. */
+    @FunctionalInterface
+    private interface DelegatedCall<T> {
+        T call() throws IOException;
+    }
+
+    /**
+     * Runs a delegated call. An interrupt or a concurrent close closes the
+     * delegate (the JDK's contract); this channel must then close as well,
+     * or it would be left half open.
+     */
+    private <T> T delegated(DelegatedCall<T> call) throws IOException {
+        ensureOpen();
+        try {
+            return call.call();
+        } catch (java.nio.channels.AsynchronousCloseException e) {
+            try {
+                close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
     @Override
     public long position() throws IOException {
-        ensureOpen();
-        return delegate.position();
+        return delegated(delegate::position);
     }
 
     @Override
     public AioFileChannel position(long newPosition) throws IOException {
-        ensureOpen();
-        delegate.position(newPosition);
-        return this;
+        positionLock.lock(); // not in the middle of a relative read or write
+        try {
+            delegated(() -> delegate.position(newPosition));
+            return this;
+        } finally {
+            positionLock.unlock();
+        }
     }
 
     @Override
     public long size() throws IOException {
-        ensureOpen();
-        return delegate.size();
+        return delegated(delegate::size);
     }
 
     @Override
     public AioFileChannel truncate(long size) throws IOException {
-        ensureOpen();
-        delegate.truncate(size);
-        return this;
+        positionLock.lock();
+        try {
+            delegated(() -> delegate.truncate(size));
+            return this;
+        } finally {
+            positionLock.unlock();
+        }
     }
 
     @Override
     public void force(boolean metaData) throws IOException {
-        ensureOpen();
-        delegate.force(metaData);
+        delegated(() -> {
+            delegate.force(metaData);
+            return null;
+        });
     }
 
     @Override
     public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
-        ensureOpen();
-        return delegate.transferTo(position, count, target);
+        return delegated(() -> delegate.transferTo(position, count, target));
     }
 
     @Override
     public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
-        ensureOpen();
-        return delegate.transferFrom(src, position, count);
+        return delegated(() -> delegate.transferFrom(src, position, count));
     }
 
     @Override
     public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
-        ensureOpen();
-        return delegate.map(mode, position, size);
+        return delegated(() -> delegate.map(mode, position, size));
     }
 
     @Override
     public FileLock lock(long position, long size, boolean shared) throws IOException {
-        ensureOpen();
-        return new DelegatedFileLock(this, delegate.lock(position, size, shared));
+        return delegated(() -> new DelegatedFileLock(this, delegate.lock(position, size, shared)));
     }
 
     @Override
     public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-        ensureOpen();
-        FileLock lock = delegate.tryLock(position, size, shared);
-        return lock == null ? null : new DelegatedFileLock(this, lock);
+        return delegated(() -> {
+            FileLock lock = delegate.tryLock(position, size, shared);
+            return lock == null ? null : new DelegatedFileLock(this, lock);
+        });
     }
 
     @Override

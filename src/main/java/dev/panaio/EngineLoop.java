@@ -212,7 +212,8 @@ final class EngineLoop implements Runnable, CompletionConsumer {
                 context.submit();
             } catch (SubmitException e) {
                 Operation failed = take((int) e.failedTag());
-                failed.fail(ErrnoExceptions.forResult(failed.describe() + " (rejected by io_submit)", e.errno()));
+                failed.fail(ErrnoExceptions.forResult("io_submit", failed.describe() + " (rejected by io_submit)",
+                        e.errno()));
                 long[] handedBack = e.unsubmittedTags();
                 for (int i = handedBack.length - 1; i >= 0; i--) {
                     retry.addFirst(take((int) handedBack[i]));

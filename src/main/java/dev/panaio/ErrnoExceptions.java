@@ -76,7 +76,7 @@ final class ErrnoExceptions {
     }
 
     /** A request completed with {@code -errno}: the exception its caller sees. */
-    static AioException forResult(String request, int errno) {
+    static AioException forResult(String call, String request, int errno) {
         String remedy = null;
         if (errno == EINVAL) {
             remedy = "for direct I/O, check the buffer, position and length against the file's DirectAlignment";
@@ -86,7 +86,7 @@ final class ErrnoExceptions {
             remedy = "the filesystem does not support this request or one of its flags";
         }
         return new AioException(String.format(Locale.ROOT, "%s failed: %s%s", request, describe(errno),
-                remedy == null ? "" : ": " + remedy), "io_submit", errno);
+                remedy == null ? "" : ": " + remedy), call, errno);
     }
 
     /** io_setup failed: EAGAIN gets its own type, naming fs.aio-max-nr and how far it is used. */

@@ -57,8 +57,42 @@ final class FileIo {
         return file;
     }
 
+    AioEngine engine() {
+        return engine;
+    }
+
+    /** Deeper than this, a completion found on the calling thread is delivered from the pool instead. */
+    private static final int MAX_INLINE_DEPTH = 16;
+    private static final ThreadLocal<int[]> INLINE_DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+    /** A thread that is never started: a confined segment is not accessible by it. */
+    private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
+
+    /**
+     * Checks a caller's buffer before anything uses its address: a direct
+     * buffer whose arena is closed would send the kernel into freed memory.
+     */
+    private static void checkBuffer(ByteBuffer buffer, Operation op, boolean needsCopyElsewhere) {
+        if (!buffer.isDirect()) {
+            return;
+        }
+        MemorySegment segment = MemorySegment.ofBuffer(buffer);
+        if (!segment.scope().isAlive()) {
+            throw new IllegalStateException("the buffer's arena is already closed");
+        }
+        if (needsCopyElsewhere && !(op instanceof Operation.ToWaiter) && !segment.isAccessibleBy(OTHER_THREAD)) {
+            throw new IllegalArgumentException("this buffer is confined to one thread, and an asynchronous request "
+                    + "through a bounce buffer must copy it on another: use a buffer from a shared or automatic "
+                    + "arena, or an aligned one that needs no bounce");
+        }
+    }
+
     /** Starts a read of {@code dst}'s remaining bytes at {@code position}; its position advances by the count. */
     void read(ByteBuffer dst, long position, Operation op) {
+        checkBuffer(dst, op, needsBounce(dst));
+        if (engine.isClosed()) {
+            op.fail(new AsynchronousCloseException());
+            return;
+        }
         op.advance = dst;
         op.eofAsMinusOne = true;
         op.keepAlive = dst;
@@ -75,6 +109,11 @@ final class FileIo {
 
     /** Starts a write of {@code src}'s remaining bytes at {@code position}; its position advances by the count. */
     void write(ByteBuffer src, long position, Operation op) {
+        checkBuffer(src, op, false);
+        if (engine.isClosed()) {
+            op.fail(new AsynchronousCloseException());
+            return;
+        }
         op.advance = src;
         op.keepAlive = src;
         int length = src.remaining();
@@ -88,9 +127,18 @@ final class FileIo {
         }
     }
 
+    /** Whether a read into this buffer would go through a bounce buffer and need copying back. */
+    private boolean needsBounce(ByteBuffer buffer) {
+        if (!buffer.isDirect()) {
+            return false; // heap memory is accessible from every thread
+        }
+        return alignment != null && !alignment.isMemoryAligned(MemorySegment.ofBuffer(buffer).address());
+    }
+
     private void startDirect(Operation op, ByteBuffer buffer, int length, boolean read) {
         AioContext.checkDirectOffset(file, op.position, "file position");
         AioContext.checkDirectOffset(file, length, "length");
+
         if (buffer.isDirect() && alignment.isMemoryAligned(MemorySegment.ofBuffer(buffer).address())) {
             op.segment = MemorySegment.ofBuffer(buffer);
         } else if (strict) {
@@ -108,7 +156,7 @@ final class FileIo {
     }
 
     private void bounce(Operation op, ByteBuffer buffer, int length, boolean read) {
-        AlignedBufferPool pool = engine.bouncePool();
+        AlignedBufferPool pool = engine.bouncePool(); // acquire() refuses once the engine is closed
         op.bounce = pool.acquire(length);
         op.bouncePool = pool;
         op.segment = op.bounce.segment.asSlice(0, length);
@@ -125,6 +173,7 @@ final class FileIo {
         } else {
             bounce(op, dst, length, true);
         }
+        op.resultCall = "preadv2";
         if (!nowaitUnsupported) {
             long result;
             try {
@@ -136,7 +185,7 @@ final class FileIo {
             if (result == -ErrnoExceptions.EOPNOTSUPP) {
                 nowaitUnsupported = true; // tmpfs and friends: go straight to the pool from now on
             } else if (result != -ErrnoExceptions.EAGAIN) {
-                op.finish(result);
+                finishInline(op, result);
                 return;
             }
         }
@@ -149,14 +198,46 @@ final class FileIo {
         } else {
             bounce(op, src, length, false);
         }
+        op.resultCall = "pwritev2";
         if (syncWrites) {
             runBlocking(op, false, 0);
             return;
         }
+        long result;
         try {
-            op.finish(transfer(op.segment, op.position, 0, false));
+            result = transfer(op.segment, op.position, 0, false);
         } catch (IOException e) {
             op.fail(e);
+            return;
+        }
+        finishInline(op, result);
+    }
+
+    /**
+     * Finishes an operation on the calling thread. A callback that starts the
+     * next read from inside the last one's handler would otherwise recurse
+     * once per page-cache hit until the stack overflows; past a small depth
+     * the completion is handed to the pool, as the JDK's channels do.
+     */
+    private void finishInline(Operation op, long result) {
+        if (op instanceof Operation.ToWaiter) {
+            op.finish(result); // the caller is waiting right here: no callback runs
+            return;
+        }
+        int[] depth = INLINE_DEPTH.get();
+        if (depth[0] >= MAX_INLINE_DEPTH) {
+            try {
+                engine.blockingPool().execute(() -> op.finish(result));
+                return;
+            } catch (RejectedExecutionException closed) {
+                // the engine is closing: deliver here rather than lose the result
+            }
+        }
+        depth[0]++;
+        try {
+            op.finish(result);
+        } finally {
+            depth[0]--;
         }
     }
 

@@ -56,35 +56,61 @@ abstract class Operation {
         this.flag = flag;
     }
 
-    /** Called once, on the engine thread, with the kernel's result (bytes, or -errno). */
-    final void finish(long result) {
-        if (bounce != null) {
-            if (copyBackTo != null && result > 0) {
-                // Absolute put: the position advances below, with the other channel bookkeeping.
+    /** Names the call whose result this is, for error messages: "aio", "preadv2", "pwritev2". */
+    String resultCall = "aio";
+
+    /**
+     * Called once with the kernel's result (bytes, or -errno): on an engine
+     * thread, a pool thread, or the submitting thread.
+     */
+    void finish(long result) {
+        long value;
+        try {
+            value = settle(result);
+        } catch (Throwable t) {
+            failed(t);
+            return;
+        }
+        succeed(value);
+    }
+
+    /**
+     * The caller-side bookkeeping of a result, done exactly once: copy a
+     * bounced read back, give the bounce buffer back to its pool (whatever
+     * happens), advance the caller's buffer, map end of file.
+     *
+     * @return the value the caller sees
+     * @throws IOException for a {@code -errno} result
+     */
+    final long settle(long result) throws IOException {
+        try {
+            if (bounce != null && copyBackTo != null && result > 0) {
+                // Relative to the caller's position, which advances below with the other bookkeeping.
                 MemorySegment.copy(bounce.segment, 0, MemorySegment.ofBuffer(copyBackTo), 0, result);
             }
-            bouncePool.release(bounce);
-            bounce = null;
+        } finally {
+            releaseBounce();
         }
-        keepAlive = null;
         if (result < 0) {
-            fail(ErrnoExceptions.forResult(describe(), (int) -result));
-            return;
+            throw ErrnoExceptions.forResult(resultCall, describe(), (int) -result);
         }
         if (advance != null && result > 0) {
             advance.position(advance.position() + (int) result);
         }
-        long value = eofAsMinusOne && result == 0 && segment.byteSize() > 0 ? -1 : result;
-        succeed(value);
+        return eofAsMinusOne && result == 0 && segment.byteSize() > 0 ? -1 : result;
     }
 
-    /** Called once when the operation fails without a kernel result, or with an error result. */
-    final void fail(Throwable error) {
+    final void releaseBounce() {
         if (bounce != null) {
             bouncePool.release(bounce);
             bounce = null;
         }
         keepAlive = null;
+    }
+
+    /** Called once when the operation fails without a kernel result. */
+    void fail(Throwable error) {
+        releaseBounce();
         failed(error);
     }
 
@@ -127,25 +153,39 @@ abstract class Operation {
     static final class ToWaiter extends Operation {
         private final Thread waiter = Thread.currentThread();
         private volatile boolean done;
-        private long value;
+        private long result;
         private Throwable error;
 
         ToWaiter(Kind kind, AioFile file, MemorySegment segment, long position, RwFlag flag) {
             super(kind, file, null, segment, position, 0, flag);
         }
 
+        /**
+         * Only records the result: the bookkeeping ({@link #settle}) runs on
+         * the waiting thread, which alone may touch a buffer confined to it.
+         */
         @Override
-        void succeed(long value) {
-            this.value = value;
+        void finish(long result) {
+            this.result = result;
             done = true;
             LockSupport.unpark(waiter);
         }
 
         @Override
-        void failed(Throwable error) {
+        void fail(Throwable error) {
             this.error = error;
             done = true;
             LockSupport.unpark(waiter);
+        }
+
+        @Override
+        void succeed(long value) {
+            throw new AssertionError("a waiter settles its own result");
+        }
+
+        @Override
+        void failed(Throwable error) {
+            throw new AssertionError("a waiter settles its own result");
         }
 
         /**
@@ -165,6 +205,7 @@ abstract class Operation {
                 Thread.currentThread().interrupt();
             }
             if (error != null) {
+                releaseBounce();
                 if (error instanceof IOException io) {
                     throw io;
                 }
@@ -173,7 +214,7 @@ abstract class Operation {
                 }
                 throw new IOException(error);
             }
-            return value;
+            return settle(result);
         }
     }
 

@@ -622,4 +622,125 @@ class AioContextTest {
             assertThat(aio.inFlight()).isZero();
         }
     }
+
+    @Test
+    void shouldDeliverEachCompletionOnceWhenAHandlerReapsTheSameContext() throws IOException {
+        Path path = TestData.writeFile(dir.resolve("reentrant"), 1 << 16, SEED);
+        try (AioContext aio = AioContext.open(8); AioFile file = AioFile.open(path, READ)) {
+            for (int i = 0; i < 4; i++) {
+                aio.prepareRead(file, arena.allocate(512), i * 512L, i); // buffered: done inside io_submit
+            }
+            aio.submit();
+            Completions seen = new Completions();
+            CompletionConsumer outer = new CompletionConsumer() {
+                boolean first = true;
+
+                @Override
+                public void onCompletion(long tag, long result) {
+                    seen.onCompletion(tag, result);
+                    if (first) {
+                        first = false;
+                        aio.reap(seen); // the owner may re-enter its context from a handler
+                    }
+                }
+            };
+            aio.reap(outer);
+            assertThat(seen.count).isEqualTo(4);
+            seen.byTag.forEach((tag, results) -> assertThat(results).hasSize(1));
+            assertThat(aio.inFlight()).isZero();
+        }
+    }
+
+    @Test
+    void shouldDeliverEachCompletionOnceWhenAHandlerSubmitsMore() throws IOException {
+        Path path = TestData.writeFile(dir.resolve("handler-submits"), 1 << 20, SEED);
+        try (AioContext aio = AioContext.open(16); AioFile file = AioFile.open(path, READ)) {
+            for (int i = 0; i < 12; i++) {
+                aio.prepareRead(file, arena.allocate(64), i * 64L, i);
+            }
+            aio.submit();
+            Completions seen = new Completions();
+            CompletionConsumer handler = new CompletionConsumer() {
+                int next = 100;
+
+                @Override
+                public void onCompletion(long tag, long result) {
+                    seen.onCompletion(tag, result);
+                    if (next < 160) {
+                        for (int k = 0; k < 4 && aio.prepared() + aio.inFlight() < aio.capacity(); k++) {
+                            aio.prepareRead(file, arena.allocate(64), 0, next++);
+                        }
+                        try {
+                            aio.submit(); // completes inside io_submit: the ring fills under the outer reap
+                        } catch (SubmitException e) {
+                            throw new AssertionError(e);
+                        }
+                    }
+                }
+            };
+            while (aio.inFlight() > 0) {
+                if (aio.reap(handler) == 0) {
+                    aio.await(1, 10, TimeUnit.SECONDS, handler);
+                }
+            }
+            assertThat(seen.byTag.values()).allSatisfy(results -> assertThat(results).hasSize(1));
+            assertThat(seen.count).isEqualTo(seen.byTag.size()).isGreaterThanOrEqualTo(60);
+        }
+    }
+
+    @Test
+    void shouldKeepTheRestOfAnIoGeteventsBatchWhenAHandlerThrows() throws IOException {
+        Path path = TestData.writeFile(dir.resolve("batch-throws"), 1 << 16, SEED);
+        try (AioContext aio = AioContext.open(8, false); AioFile file = AioFile.open(path, READ)) {
+            for (int i = 0; i < 4; i++) {
+                aio.prepareRead(file, arena.allocate(512), i * 512L, i);
+            }
+            aio.submit();
+            assertThatThrownBy(() -> aio.reap((tag, result) -> {
+                throw new IllegalStateException("handler bug");
+            })).hasMessage("handler bug");
+            Completions rest = new Completions();
+            aio.reap(rest);
+            assertThat(rest.count).isEqualTo(3);
+            assertThat(aio.inFlight()).isZero();
+        }
+    }
+
+    @Test
+    void shouldHonourMaxWhenReapingThroughIoGetevents() throws IOException {
+        Path path = TestData.writeFile(dir.resolve("max"), 1 << 16, SEED);
+        try (AioContext aio = AioContext.open(8, false); AioFile file = AioFile.open(path, READ)) {
+            for (int i = 0; i < 4; i++) {
+                aio.prepareRead(file, arena.allocate(512), i * 512L, i);
+            }
+            aio.submit();
+            assertThat(aio.reap(1, new Completions())).isEqualTo(1);
+            assertThat(aio.inFlight()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void shouldSubmitAsManyPendingPollsAsItsCapacityWithoutBlocking() throws Exception {
+        try (AioContext aio = AioContext.open(4); EventFd never = EventFd.open()) {
+            for (int i = 0; i < aio.capacity(); i++) {
+                aio.preparePoll(never, 1, i);
+            }
+            assertThat(aio.submit()).isEqualTo(4); // returns: the kernel always has room for the capacity
+            never.write(1);
+            assertThat(awaitAll(aio).count).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void shouldRefuseAByteBufferWhoseArenaIsClosed() throws IOException {
+        Path path = TestData.writeFile(dir.resolve("dead"), 1 << 16, SEED);
+        try (AioContext aio = AioContext.open(8); AioFile file = AioFile.open(path, READ)) {
+            Arena closed = Arena.ofShared();
+            ByteBuffer dead = closed.allocate(4096, 4096).asByteBuffer();
+            closed.close();
+            assertThatThrownBy(() -> aio.prepareRead(file, dead, 0, 1))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("arena is already closed");
+            assertThat(aio.prepared()).isZero();
+        }
+    }
 }

@@ -196,4 +196,56 @@ class AioEngineTest {
                     .hasMessageContaining("threads must be between 1 and 64, not 0");
         }
     }
+
+    @Test
+    void shouldServeReadsAndCloseWhilePollsArePending() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("polls"), 1 << 16, SEED);
+        AioEngine engine = AioEngine.builder().capacity(4).build();
+        try (EventFd never = EventFd.open(); AioFile file = AioFile.open(path, READ)) {
+            List<CompletableFuture<Integer>> polls = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                polls.add(engine.poll(never, 1)); // each pending poll holds one of the engine's 4 slots
+            }
+            assertThat(engine.read(file, arena.allocate(100), 0).get(10, TimeUnit.SECONDS)).isEqualTo(100);
+            Thread closer = Thread.ofPlatform().start(engine::close);
+            closer.join(10_000);
+            assertThat(closer.isAlive()).as("close() with polls pending").isFalse();
+            assertThat(polls).allSatisfy(poll -> assertThat(poll).isDone());
+        }
+    }
+
+    @Test
+    void shouldNotDeadlockWhenCallbacksOnTwoEngineThreadsSubmitToEachOther() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("two"), 1 << 16, SEED);
+        try (AioEngine engine = AioEngine.builder().threads(2).maxPending(1).build();
+             AioFile file = AioFile.open(path, READ); EventFd trigger = EventFd.open()) {
+            java.util.concurrent.CyclicBarrier bothInCallbacks = new java.util.concurrent.CyclicBarrier(3);
+            CountDownLatch go = new CountDownLatch(1);
+            AtomicInteger completed = new AtomicInteger();
+            for (int loop = 0; loop < 2; loop++) {
+                engine.poll(trigger, 1).thenRun(() -> { // runs on whichever engine thread completed the poll
+                    try {
+                        bothInCallbacks.await();
+                        go.await();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                    for (int i = 0; i < 16; i++) {
+                        engine.read(file, arena.allocate(64), 0).thenRun(completed::incrementAndGet);
+                    }
+                });
+            }
+            trigger.write(1);
+            bothInCallbacks.await(10, TimeUnit.SECONDS);
+            // Both engine threads sit in callbacks: fill each queue's single permit from an ordinary thread.
+            engine.read(file, arena.allocate(64), 0).thenRun(completed::incrementAndGet);
+            engine.read(file, arena.allocate(64), 0).thenRun(completed::incrementAndGet);
+            go.countDown();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (completed.get() < 34 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(completed.get()).isEqualTo(34);
+        }
+    }
 }

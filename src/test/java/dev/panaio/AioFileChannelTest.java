@@ -324,4 +324,105 @@ class AioFileChannelTest {
             assertThat(new HashSet<>(List.of(channel.read(ByteBuffer.allocate(1))))).containsExactly(-1);
         }
     }
+
+    @Test
+    void shouldRefuseABlockingCallFromAnEngineCallback() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("callback"), 1 << 16, SEED);
+        try (AioEngine engine = AioEngine.open(); EventFd trigger = EventFd.open();
+             AioFileChannel channel = AioFileChannel.open(path, Set.of(READ, ExtendedOpenOption.DIRECT), engine)) {
+            ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+            CompletableFuture<Integer> chained = engine.poll(trigger, 1).thenApply(events -> {
+                try {
+                    return channel.read(block, 0); // on the engine thread: it would wait for itself
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            trigger.write(1);
+            assertThatThrownBy(() -> chained.get(10, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("would wait for that thread itself");
+        }
+    }
+
+    @Test
+    void shouldBounceAReadIntoAMisalignedBufferOfAConfinedArena() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("confined"), 1 << 16, SEED);
+        try (AioFileChannel channel = AioFileChannel.open(path, READ, ExtendedOpenOption.DIRECT);
+             java.lang.foreign.Arena confined = java.lang.foreign.Arena.ofConfined()) {
+            ByteBuffer misaligned = confined.allocate(4096 + 64, 4096).asSlice(1, 4096).asByteBuffer();
+            assertThat(channel.read(misaligned, 4096)).isEqualTo(4096); // copied back on this thread
+            assertThat(misaligned.get(0)).isEqualTo(TestData.byteAt(4096, SEED));
+        }
+    }
+
+    @Test
+    void shouldRefuseAnAsynchronousBouncedReadIntoAConfinedBuffer() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("confined-async"), 1 << 16, SEED);
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ,
+                ExtendedOpenOption.DIRECT); java.lang.foreign.Arena confined = java.lang.foreign.Arena.ofConfined()) {
+            ByteBuffer misaligned = confined.allocate(4096 + 64, 4096).asSlice(1, 4096).asByteBuffer();
+            assertThatThrownBy(() -> channel.readAsync(misaligned, 0))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("confined to one thread");
+        }
+    }
+
+    @Test
+    void shouldRefuseAByteBufferWhoseArenaIsClosed() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("dead"), 1 << 16, SEED);
+        try (AioFileChannel channel = AioFileChannel.open(path, READ)) {
+            java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+            ByteBuffer dead = arena.allocate(4096, 4096).asByteBuffer();
+            arena.close();
+            assertThatThrownBy(() -> channel.read(dead, 0))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("arena is already closed");
+            assertThat(channel.isOpen()).isTrue();
+        }
+    }
+
+    @Test
+    void shouldNotRecurseWithoutBoundWhenHandlersChainReadsOfACachedFile() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("chain"), 8 << 20, SEED);
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ)) {
+            Files.readAllBytes(path); // cached: every read completes on the calling thread
+            AtomicInteger maxDepth = new AtomicInteger();
+            CompletableFuture<Long> done = new CompletableFuture<>();
+            ByteBuffer buffer = ByteBuffer.allocateDirect(512);
+            channel.read(buffer, 0, 0L, new CompletionHandler<Integer, Long>() {
+                @Override
+                public void completed(Integer n, Long position) {
+                    maxDepth.accumulateAndGet(Thread.currentThread().getStackTrace().length, Math::max);
+                    if (n < 0) {
+                        done.complete(position);
+                        return;
+                    }
+                    buffer.clear();
+                    channel.read(buffer, position + n, position + n, this);
+                }
+
+                @Override
+                public void failed(Throwable error, Long position) {
+                    done.completeExceptionally(error);
+                }
+            });
+            assertThat(done.get(60, TimeUnit.SECONDS)).isEqualTo(8L << 20);
+            assertThat(maxDepth.get()).as("deepest stack in a handler").isLessThan(500);
+        }
+    }
+
+    @Test
+    void shouldCloseWhenAnInterruptClosesTheDelegateDuringAMetadataCall() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("interrupt"), 1 << 16, SEED);
+        try (AioFileChannel channel = AioFileChannel.open(path, READ)) {
+            Thread.currentThread().interrupt();
+            try {
+                assertThatThrownBy(channel::size).isInstanceOf(java.nio.channels.ClosedByInterruptException.class);
+            } finally {
+                Thread.interrupted();
+            }
+            assertThat(channel.isOpen()).isFalse();
+            assertThatThrownBy(() -> channel.read(ByteBuffer.allocate(10), 0))
+                    .isInstanceOf(ClosedChannelException.class);
+        }
+    }
 }
