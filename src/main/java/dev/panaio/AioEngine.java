@@ -196,7 +196,9 @@ public final class AioEngine implements AutoCloseable {
      * Reads {@code dst.byteSize()} bytes of {@code file} at {@code position}.
      * The future gets the number of bytes read (0 at or past end of file).
      *
-     * @throws IllegalArgumentException, MisalignedIoException as {@link AioContext#prepareRead}, at once
+     * @throws IllegalArgumentException as {@link AioContext#prepareRead}, at once: for heap memory, a read-only
+     *                                  segment, a negative position, or misaligned direct I/O
+     *                                  ({@link MisalignedIoException})
      */
     public CompletableFuture<Integer> read(AioFile file, MemorySegment dst, long position) {
         AioContext.checkSegment(dst, true);

@@ -74,7 +74,9 @@ public final class AioFile implements Pollable, Closeable {
      * @param options as for {@link java.nio.channels.FileChannel#open(Path, OpenOption...)}: READ (the default),
      *                WRITE, APPEND, CREATE, CREATE_NEW, TRUNCATE_EXISTING, SPARSE (ignored), DSYNC, SYNC, and
      *                {@link ExtendedOpenOption#DIRECT}
-     * @throws NoSuchFileException, FileAlreadyExistsException, AccessDeniedException as the JDK's channels do
+     * @throws NoSuchFileException          if the file does not exist and is not to be created
+     * @throws FileAlreadyExistsException   for CREATE_NEW on an existing file
+     * @throws AccessDeniedException        when permissions refuse the access asked for
      * @throws DirectIoUnsupportedException if DIRECT was asked for on a filesystem without O_DIRECT, naming it
      * @throws UnsupportedOperationException for an option panaio does not support, such as DELETE_ON_CLOSE
      * @throws IOException for any other failure of open(2)
