@@ -82,7 +82,8 @@ final class BenchTarget {
         try (AioFile aio = AioFile.open(file, StandardOpenOption.READ, ExtendedOpenOption.DIRECT)) {
             return aio.alignment();
         } catch (DirectIoUnsupportedException e) {
-            throw new BenchFailure(e.getMessage() + "; or use --buffered");
+            throw new BenchFailure(String.format(Locale.ROOT, "%s is on a filesystem (%s) without O_DIRECT: use "
+                    + "--buffered, or a file on a disk filesystem such as ext4 or xfs", file, e.filesystemType()));
         } catch (NoSuchFileException e) {
             throw new BenchFailure("no such file: " + file);
         } catch (AccessDeniedException e) {
