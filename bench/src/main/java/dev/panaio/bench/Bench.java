@@ -91,6 +91,11 @@ public final class Bench {
             } catch (EngineException e) {
                 Progress.say("scripts/bench: " + engine.name() + ": " + e.getMessage());
                 rows.add(new Results.Row(engine.name(), null, e.getMessage()));
+            } catch (RuntimeException e) {
+                // A bug in an engine or the harness: keep the trace, and let the other engines run.
+                Progress.say("scripts/bench: " + engine.name() + " failed unexpectedly:");
+                e.printStackTrace();
+                rows.add(new Results.Row(engine.name(), null, e.toString()));
             }
         }
         return rows;

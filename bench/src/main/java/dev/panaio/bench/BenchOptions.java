@@ -36,9 +36,10 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
               --bs N[k|m]        bytes per request (default 4096)
               --qd N             requests in flight; threads for thread-based engines (default 32)
               --seconds S        measured window (default 5; 2 for sweep)
-              --warmup S         warm-up before it (default 1; 0.5 for sweep)
+              --warmup S         warm-up before it (default 1)
               --direct           O_DIRECT (the default for file workloads)
-              --buffered         through the page cache
+              --buffered         through the page cache (the file must fit in it to measure the
+                                 cache, not the disk: try --size 256m)
               --json             one JSON object per engine per line on stdout, nothing else
               --qd-list A,B,...  queue depths of a sweep (default 1,2,4,...,256)
               -h, --help         this text
@@ -145,7 +146,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
             throw new UsageException("--size " + size + " is smaller than --bs " + bs);
         }
         return new BenchOptions(sweep, workload, engines, file, size, bs, qd, qdList,
-                seconds != null ? seconds : sweep ? 2 : 5, warmup != null ? warmup : sweep ? 0.5 : 1,
+                seconds != null ? seconds : sweep ? 2 : 5, warmup != null ? warmup : 1,
                 direct == null || direct, json);
     }
 
