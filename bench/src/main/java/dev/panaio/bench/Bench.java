@@ -2,8 +2,10 @@ package dev.panaio.bench;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * The entry point of {@code scripts/bench}: runs one workload on each engine,
@@ -85,6 +87,7 @@ public final class Bench {
                 Progress.say("  note: " + caveat);
             }
             try {
+                warmUpJit(engine, spec);
                 EngineResult result = engine.run(spec);
                 Progress.say(String.format(Locale.ROOT, "  %s: %,.0f IOPS", engine.name(), result.iops()));
                 rows.add(new Results.Row(engine.name(), result, null));
@@ -99,6 +102,25 @@ public final class Bench {
             }
         }
         return rows;
+    }
+
+    private static final Set<String> JIT_WARMED = new HashSet<>();
+    private static final long JIT_WARMUP_NANOS = 500_000_000L;
+
+    /** Once per engine and process: an unmeasured run on /dev/zero, which gets the engine's code compiled fast. */
+    private static void warmUpJit(Engine engine, RunSpec spec) throws EngineException, InterruptedException {
+        if (!engine.runsInThisJvm() || spec.warmupNanos() == 0 || !JIT_WARMED.add(engine.name())) {
+            return;
+        }
+        Progress.say(String.format(Locale.ROOT, "  %s: JIT warm-up, %.1f s of nullread (not measured)",
+                engine.name(), JIT_WARMUP_NANOS / 1e9));
+        Progress.mute(true);
+        try {
+            engine.run(new RunSpec(Workload.NULLREAD, Path.of(Workload.DEV_ZERO), 0, 4096, Math.min(spec.qd(), 32),
+                    false, 0, JIT_WARMUP_NANOS, 4096));
+        } finally {
+            Progress.mute(false);
+        }
     }
 
     static void print(RunSpec spec, List<Results.Row> rows, boolean json) {

@@ -33,6 +33,11 @@ final class CLoopEngine implements Engine {
     }
 
     @Override
+    public boolean runsInThisJvm() {
+        return false;
+    }
+
+    @Override
     public String unavailableReason() {
         Path binary = binary();
         return binary == null || !Files.isExecutable(binary)

@@ -21,6 +21,15 @@ public interface Engine {
         return null;
     }
 
+    /**
+     * Whether the engine runs in the harness's JVM. Such an engine gets one
+     * unmeasured run on /dev/zero before its first real one, so that the JIT
+     * compiler's work does not land in a measured window.
+     */
+    default boolean runsInThisJvm() {
+        return true;
+    }
+
     /** A warning to print when the engine's numbers mean little for this run, or null. */
     default String caveat(RunSpec spec) {
         return null;

@@ -24,6 +24,11 @@ final class FioEngine implements Engine {
     }
 
     @Override
+    public boolean runsInThisJvm() {
+        return false;
+    }
+
+    @Override
     public String unavailableReason() {
         return ExternalProcess.onPath("fio") == null
                 ? "fio is not installed: run scripts/install-deps bench, or apt-get install fio" : null;

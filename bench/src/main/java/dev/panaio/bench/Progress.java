@@ -5,7 +5,17 @@ public final class Progress {
     private Progress() {
     }
 
+    private static volatile boolean muted;
+
+    /** Mutes or unmutes {@link #say}: for unmeasured runs, whose steps would read like measured ones. */
+    static void mute(boolean mute) {
+        muted = mute;
+    }
+
     public static void say(String line) {
+        if (muted) {
+            return;
+        }
         System.err.println(line);
         System.err.flush();
     }

@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * {@code scripts/bench sweep}: every engine at each queue depth of --qd-list,
- * written to sweep.csv and drawn as sweep.png (IOPS against queue depth).
+ * written to sweep.csv and drawn as sweep.png (IOPS against queue depth) and
+ * sweep-cpu.png (CPU time per request against queue depth).
  */
 final class Sweep {
     private Sweep() {
@@ -48,14 +49,16 @@ final class Sweep {
         }
         Path csvFile = dataDir.resolve("sweep.csv");
         Path pngFile = dataDir.resolve("sweep.png");
+        Path cpuPngFile = dataDir.resolve("sweep-cpu.png");
         try {
             Files.createDirectories(dataDir);
             Files.writeString(csvFile, csv);
-            SweepChart.write(pngFile, last, byEngine);
+            SweepChart.write(pngFile, last, byEngine, "IOPS", EngineResult::iops);
+            SweepChart.write(cpuPngFile, last, byEngine, "CPU µs per request", EngineResult::cpuMicrosPerOp);
         } catch (IOException e) {
             throw new BenchFailure("cannot write " + csvFile + " or " + pngFile + ": " + e.getMessage());
         }
-        Progress.say("wrote " + csvFile + " and " + pngFile);
+        Progress.say("wrote " + csvFile + ", " + pngFile + " and " + cpuPngFile);
         if (!options.json()) {
             System.out.print(matrix(last, options.qdList(), byEngine));
         }
