@@ -13,8 +13,9 @@
  * It exists for nullread (buffered reads of /dev/zero), where the cost of a
  * request is all that is measured, and runs the file workloads too.
  *
- * usage: nullread WORKLOAD FILE FILE_SIZE BS QD DIRECT WARMUP_S SECONDS
+ * usage: nullread WORKLOAD FILE FILE_SIZE BS QD DIRECT WARMUP_S SECONDS [BATCH]
  *   WORKLOAD  randread | randwrite | seqread | nullread
+ *   BATCH     most requests per io_submit (default QD: every free slot at once)
  * Prints one JSON object on one line, with the harness's keys.
  */
 #define _GNU_SOURCE
@@ -208,8 +209,8 @@ static long await_one(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 9) {
-        fprintf(stderr, "usage: %s WORKLOAD FILE FILE_SIZE BS QD DIRECT WARMUP_S SECONDS\n", argv[0]);
+    if (argc != 9 && argc != 10) {
+        fprintf(stderr, "usage: %s WORKLOAD FILE FILE_SIZE BS QD DIRECT WARMUP_S SECONDS [BATCH]\n", argv[0]);
         return 2;
     }
     const char *workload = argv[1];
@@ -219,10 +220,11 @@ int main(int argc, char **argv) {
     int qd = atoi(argv[5]);
     int direct = atoi(argv[6]);
     struct window w = {atof(argv[7]), atof(argv[8]), 0, 0, 0, 0};
+    int max_batch = argc == 10 ? atoi(argv[9]) : qd;
     int writes = strcmp(workload, "randwrite") == 0;
     int random = writes || strcmp(workload, "randread") == 0;
-    if (bs == 0 || qd < 1) {
-        fprintf(stderr, "c-loop: BS and QD must be positive\n");
+    if (bs == 0 || qd < 1 || max_batch < 1) {
+        fprintf(stderr, "c-loop: BS, QD and BATCH must be positive\n");
         return 2;
     }
 
@@ -296,7 +298,8 @@ int main(int argc, char **argv) {
                 }
                 int done = 0;
                 while (done < n) {
-                    long ret = syscall(SYS_io_submit, ctx, (long) (n - done), batch + done);
+                    long chunk = n - done < max_batch ? n - done : max_batch;
+                    long ret = syscall(SYS_io_submit, ctx, chunk, batch + done);
                     if (ret > 0) {
                         done += (int) ret;
                         in_flight += ret;
@@ -324,9 +327,9 @@ int main(int argc, char **argv) {
     double cpu_s = (w.cpu1 - w.cpu0) / 1e9;
     double iops = seconds > 0 ? measured_ops / seconds : 0;
     printf("{\"engine\":\"c-loop\",\"workload\":\"%s\",\"bs\":%llu,\"qd\":%d,\"direct\":%s,\"file\":\"%s\","
-           "\"seconds\":%.3f,\"ops\":%llu,\"iops\":%.1f,\"mib_s\":%.2f,\"p50_us\":%.2f,\"p99_us\":%.2f,"
+           "\"batch\":%d,\"seconds\":%.3f,\"ops\":%llu,\"iops\":%.1f,\"mib_s\":%.2f,\"p50_us\":%.2f,\"p99_us\":%.2f,"
            "\"p999_us\":%.2f,\"cpu_s\":%.4f,\"cpu_us_per_op\":%.4f}\n",
-           workload, (unsigned long long) bs, qd, direct ? "true" : "false", path, seconds,
+           workload, (unsigned long long) bs, qd, direct ? "true" : "false", path, max_batch, seconds,
            (unsigned long long) measured_ops, iops, iops * bs / 1048576.0, percentile_ns(50) / 1e3,
            percentile_ns(99) / 1e3, percentile_ns(99.9) / 1e3, cpu_s,
            measured_ops > 0 ? cpu_s * 1e6 / measured_ops : 0.0);

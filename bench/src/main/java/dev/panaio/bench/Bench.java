@@ -117,7 +117,7 @@ public final class Bench {
         Progress.mute(true);
         try {
             engine.run(new RunSpec(Workload.NULLREAD, Path.of(Workload.DEV_ZERO), 0, 4096, Math.min(spec.qd(), 32),
-                    false, 0, JIT_WARMUP_NANOS, 4096));
+                    false, 0, JIT_WARMUP_NANOS, 4096, spec.batch()));
         } finally {
             Progress.mute(false);
         }

@@ -16,10 +16,11 @@ import java.util.Locale;
  * @param direct   O_DIRECT for file workloads
  * @param seconds  length of the measured window
  * @param warmup   length of the warm-up before it
+ * @param batch    most requests per io_submit for panaio and c-loop; 0 for every free slot at once
  */
 public record BenchOptions(boolean sweep, Workload workload, List<String> engines, Path file, long size, int bs,
-                           int qd, List<Integer> qdList, double seconds, double warmup, boolean direct,
-                           boolean json) {
+                           int qd, int batch, List<Integer> qdList, double seconds, double warmup,
+                           boolean direct, boolean json) {
 
     static final String USAGE = """
             usage: scripts/bench [WORKLOAD] [options]
@@ -35,6 +36,8 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
               --size N[k|m|g]    size of target/bench/bench.dat (default 1g)
               --bs N[k|m]        bytes per request (default 4096)
               --qd N             requests in flight; threads for thread-based engines (default 32)
+              --batch N          panaio and c-loop: at most N requests per io_submit (default: all
+                                 free slots in one call; 1 is fio's default)
               --seconds S        measured window (default 5; 2 for sweep)
               --warmup S         warm-up before it (default 1)
               --direct           O_DIRECT (the default for file workloads)
@@ -72,6 +75,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
         long size = 1L << 30;
         int bs = 4096;
         int qd = 32;
+        int batch = 0;
         List<Integer> qdList = List.of(1, 2, 4, 8, 16, 32, 64, 128, 256);
         Double seconds = null;
         Double warmup = null;
@@ -92,8 +96,8 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
                 case "--json" -> json = true;
                 case "--direct" -> direct = Boolean.TRUE;
                 case "--buffered" -> direct = Boolean.FALSE;
-                case "--engine", "--engines", "--file", "--size", "--bs", "--qd", "--seconds", "--warmup",
-                     "--qd-list" -> {
+                case "--engine", "--engines", "--file", "--size", "--bs", "--qd", "--batch", "--seconds",
+                     "--warmup", "--qd-list" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new UsageException(arg + " needs a value");
@@ -106,6 +110,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
                         case "--size" -> size = parseBytes(arg, value);
                         case "--bs" -> bs = (int) Math.min(parseBytes(arg, value), Integer.MAX_VALUE);
                         case "--qd" -> qd = parseCount(arg, value);
+                        case "--batch" -> batch = parseCount(arg, value);
                         case "--seconds" -> seconds = parseSeconds(arg, value, false);
                         case "--warmup" -> warmup = parseSeconds(arg, value, true);
                         case "--qd-list" -> qdList = parseQdList(value);
@@ -145,7 +150,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
         if (file == null && size < bs) {
             throw new UsageException("--size " + size + " is smaller than --bs " + bs);
         }
-        return new BenchOptions(sweep, workload, engines, file, size, bs, qd, qdList,
+        return new BenchOptions(sweep, workload, engines, file, size, bs, qd, batch, qdList,
                 seconds != null ? seconds : sweep ? 2 : 5, warmup != null ? warmup : 1,
                 direct == null || direct, json);
     }

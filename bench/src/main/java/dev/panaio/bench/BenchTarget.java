@@ -33,7 +33,7 @@ final class BenchTarget {
         long measure = (long) (options.seconds() * 1e9);
         if (!options.workload().usesDataFile()) {
             return new RunSpec(options.workload(), Path.of(Workload.DEV_ZERO), 0, options.bs(), qd, false,
-                    warmup, measure, 4096);
+                    warmup, measure, 4096, batch(options, qd));
         }
         Path file = options.file() != null ? options.file() : ensureDataFile(dataDir.resolve("bench.dat"),
                 options.size());
@@ -53,7 +53,11 @@ final class BenchTarget {
             cacheOnce(file, size);
         }
         return new RunSpec(options.workload(), file, size, options.bs(), qd, options.direct(), warmup, measure,
-                alignment);
+                alignment, batch(options, qd));
+    }
+
+    private static int batch(BenchOptions options, int qd) {
+        return options.batch() > 0 ? Math.min(options.batch(), qd) : qd;
     }
 
     private static final java.util.Set<Path> CACHED = new java.util.HashSet<>();

@@ -50,7 +50,7 @@ final class CLoopEngine implements Engine {
         List<String> cmd = List.of(binary().toString(), spec.workload().id(), spec.file().toString(),
                 Long.toString(spec.fileSize()), Integer.toString(spec.bs()), Integer.toString(spec.qd()),
                 spec.direct() ? "1" : "0", Double.toString(spec.warmupNanos() / 1e9),
-                Double.toString(spec.measureNanos() / 1e9));
+                Double.toString(spec.measureNanos() / 1e9), Integer.toString(spec.batch()));
         Progress.say(String.format(Locale.ROOT, "  c-loop: %.1f s warm-up + %.1f s: %s", spec.warmupNanos() / 1e9,
                 spec.measureNanos() / 1e9, String.join(" ", cmd)));
         String out = ExternalProcess.run(name(), cmd);

@@ -15,7 +15,8 @@ import java.util.List;
 
 /**
  * panaio's low-level API on one thread: {@code qd} requests in flight; every
- * free slot is prepared, then one {@code submit()} sends the batch; completions
+ * free slot is prepared, then one {@code submit()} sends the batch (or batches
+ * of at most {@code --batch} requests each); completions
  * are reaped from the ring, and only when it is empty does the thread block in
  * {@code await(1)} (io_getevents). The loop allocates nothing.
  */
@@ -63,10 +64,9 @@ public final class PanaioEngine implements Engine {
             Slots slots = new Slots(spec, window, recorder, all);
             while (true) {
                 if (!window.stopped()) {
-                    slots.prepareFree(aio, file);
-                    if (aio.prepared() > 0) {
-                        long now = System.nanoTime();
-                        slots.stampBatch(now);
+                    // Every free slot goes out now, in batches of at most spec.batch() per io_submit.
+                    while (slots.prepareFree(aio, file, spec.batch()) > 0) {
+                        slots.stampBatch(System.nanoTime());
                         aio.submit();
                     }
                 } else if (aio.inFlight() == 0) {
@@ -115,10 +115,11 @@ public final class PanaioEngine implements Engine {
             this.expected = spec.bs();
         }
 
-        void prepareFree(AioContext aio, AioFile file) {
+        /** Prepares up to {@code max} requests on free slots; returns how many. */
+        int prepareFree(AioContext aio, AioFile file, int max) {
             batchCount = 0;
             boolean reads = spec.reads();
-            while (freeCount > 0) {
+            while (freeCount > 0 && batchCount < max) {
                 int slot = free[--freeCount];
                 if (reads) {
                     aio.prepareRead(file, buffers[slot], offsets[slot].next(), slot);
@@ -127,6 +128,7 @@ public final class PanaioEngine implements Engine {
                 }
                 batch[batchCount++] = slot;
             }
+            return batchCount;
         }
 
         void stampBatch(long now) {

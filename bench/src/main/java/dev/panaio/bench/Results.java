@@ -21,6 +21,7 @@ final class Results {
         o.put("bs", spec.bs());
         o.put("qd", spec.qd());
         o.put("direct", spec.direct());
+        o.put("batch", spec.batch());
         o.put("file", spec.file().toString());
         if (r == null) {
             o.put("error", error);
@@ -58,8 +59,10 @@ final class Results {
     static String table(RunSpec spec, List<Row> rows) {
         EngineResult base = baseline(rows);
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%s bs=%d qd=%d %s, %s: %.1f s measured after %.1f s warm-up%n",
-                spec.workload().id(), spec.bs(), spec.qd(), spec.direct() ? "O_DIRECT" : "buffered", spec.file(),
+        sb.append(String.format(Locale.ROOT, "%s bs=%d qd=%d%s %s, %s: %.1f s measured after %.1f s warm-up%n",
+                spec.workload().id(), spec.bs(), spec.qd(),
+                spec.batch() < spec.qd() ? " batch<=" + spec.batch() : "",
+                spec.direct() ? "O_DIRECT" : "buffered", spec.file(),
                 spec.measureNanos() / 1e9, spec.warmupNanos() / 1e9));
         sb.append(String.format(Locale.ROOT, "%-22s %10s %9s %9s %9s %9s %10s %9s %9s%n", "engine", "IOPS", "MiB/s",
                 "p50 µs", "p99 µs", "p99.9 µs", "CPU µs/op", "IOPS", "CPU/op"));

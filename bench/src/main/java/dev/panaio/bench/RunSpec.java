@@ -8,9 +8,10 @@ import java.nio.file.Path;
  * @param file            the file to read or write ({@code /dev/zero} for nullread)
  * @param fileSize        bytes of the file that offsets may cover; 0 for nullread
  * @param bufferAlignment alignment of every buffer's address: a page, and at least what O_DIRECT needs
+ * @param batch           most requests one io_submit carries, for the engines that batch (panaio, c-loop)
  */
 public record RunSpec(Workload workload, Path file, long fileSize, int bs, int qd, boolean direct,
-                      long warmupNanos, long measureNanos, int bufferAlignment) {
+                      long warmupNanos, long measureNanos, int bufferAlignment, int batch) {
 
     /** The offsets of stream {@code index} of {@code qd}: a request slot, a thread. */
     public OffsetStream offsets(int index) {
