@@ -277,29 +277,29 @@ int main(int argc, char **argv) {
     }
     for (;;) {
         if (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != STOP) {
-            int n = 0;
+            /* Every free slot goes out now, in batches of at most max_batch per io_submit. */
             while (free_count > 0) {
-                int slot = free_slots[--free_count];
-                struct iocb *cb = &iocbs[slot];
-                memset(cb, 0, sizeof *cb);
-                cb->aio_data = (uint64_t) slot;
-                cb->aio_lio_opcode = writes ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
-                cb->aio_fildes = (uint32_t) fd;
-                cb->aio_buf = (uint64_t) (uintptr_t) (buffers + (uint64_t) slot * bs);
-                cb->aio_nbytes = bs;
-                cb->aio_offset = (int64_t) next_offset(&streams[slot]);
-                batch[n] = cb;
-                batch_slots[n++] = slot;
-            }
-            if (n > 0) {
+                int n = 0;
+                while (free_count > 0 && n < max_batch) {
+                    int slot = free_slots[--free_count];
+                    struct iocb *cb = &iocbs[slot];
+                    memset(cb, 0, sizeof *cb);
+                    cb->aio_data = (uint64_t) slot;
+                    cb->aio_lio_opcode = writes ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
+                    cb->aio_fildes = (uint32_t) fd;
+                    cb->aio_buf = (uint64_t) (uintptr_t) (buffers + (uint64_t) slot * bs);
+                    cb->aio_nbytes = bs;
+                    cb->aio_offset = (int64_t) next_offset(&streams[slot]);
+                    batch[n] = cb;
+                    batch_slots[n++] = slot;
+                }
                 uint64_t t = now_ns(CLOCK_MONOTONIC);
                 for (int i = 0; i < n; i++) {
                     submitted[batch_slots[i]] = t;
                 }
                 int done = 0;
-                while (done < n) {
-                    long chunk = n - done < max_batch ? n - done : max_batch;
-                    long ret = syscall(SYS_io_submit, ctx, chunk, batch + done);
+                while (done < n) { /* the kernel may take only part of a batch */
+                    long ret = syscall(SYS_io_submit, ctx, (long) (n - done), batch + done);
                     if (ret > 0) {
                         done += (int) ret;
                         in_flight += ret;
