@@ -27,8 +27,8 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
                    scripts/bench sweep [WORKLOAD] [options]
                    scripts/bench jmh [JMH options]
 
-            workloads: randread (default), randwrite, seqread, nullread (4 KiB-style reads of /dev/zero:
-                       the cost of one request, buffered)
+            workloads: randread (default), randwrite, seqread, and nullread: buffered reads of --bs bytes
+                       from /dev/zero, which leave only the cost of a request
             options:
               --engine E[,E...]  engines to run (default: all available): %s
               --file PATH        file to run on (default: target/bench/bench.dat, made once);
