@@ -1,0 +1,127 @@
+package dev.panaio.bench;
+
+import com.sun.nio.file.ExtendedOpenOption;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousFileChannel;
+import java.nio.channels.CompletionHandler;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code qd} requests in flight on one {@link AsynchronousFileChannel}: each
+ * request slot's {@link CompletionHandler} records the completion and issues
+ * the slot's next request. A subclass says which channel.
+ */
+public abstract class AsyncChannelEngine implements Engine {
+    private final String name;
+
+    protected AsyncChannelEngine(String name) {
+        this.name = name;
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    /** Opens the channel. */
+    protected abstract AsynchronousFileChannel open(Path file, Set<OpenOption> options) throws IOException;
+
+    @Override
+    public EngineResult run(RunSpec spec) throws EngineException, InterruptedException {
+        Set<OpenOption> options = new LinkedHashSet<>();
+        options.add(spec.reads() ? StandardOpenOption.READ : StandardOpenOption.WRITE);
+        if (spec.direct()) {
+            options.add(ExtendedOpenOption.DIRECT);
+        }
+        MeasuredWindow window = new MeasuredWindow();
+        CountDownLatch idle = new CountDownLatch(spec.qd());
+        List<Slot> slots = new ArrayList<>();
+        MeasuredWindow.Timing timing;
+        try (AsynchronousFileChannel channel = open(spec.file(), options)) {
+            for (int i = 0; i < spec.qd(); i++) {
+                slots.add(new Slot(channel, spec, spec.offsets(i), window, idle));
+            }
+            for (Slot slot : slots) {
+                slot.issue();
+            }
+            timing = window.run(name, spec);
+            idle.await();
+        } catch (IOException e) {
+            window.fail(e);
+            timing = null;
+        }
+        window.rethrow();
+        return EngineResult.of(name, timing, slots.stream().map(s -> s.recorder).toList());
+    }
+
+    /** One request in flight at a time; its completions are serialised by the channel. */
+    private static final class Slot implements CompletionHandler<Integer, Void> {
+        private final AsynchronousFileChannel channel;
+        private final RunSpec spec;
+        private final OffsetStream offsets;
+        private final MeasuredWindow window;
+        private final CountDownLatch idle;
+        private final ByteBuffer buffer;
+        final LatencyRecorder recorder = new LatencyRecorder();
+        private long position;
+        private long start;
+
+        Slot(AsynchronousFileChannel channel, RunSpec spec, OffsetStream offsets, MeasuredWindow window,
+             CountDownLatch idle) {
+            this.channel = channel;
+            this.spec = spec;
+            this.offsets = offsets;
+            this.window = window;
+            this.idle = idle;
+            this.buffer = AlignedBuffers.direct(spec.bs(), spec.bufferAlignment(), !spec.reads());
+        }
+
+        void issue() {
+            if (window.stopped()) {
+                idle.countDown();
+                return;
+            }
+            position = offsets.next();
+            buffer.clear();
+            start = System.nanoTime();
+            try {
+                if (spec.reads()) {
+                    channel.read(buffer, position, null, this);
+                } else {
+                    channel.write(buffer, position, null, this);
+                }
+            } catch (RuntimeException e) {
+                failed(e, null);
+            }
+        }
+
+        @Override
+        public void completed(Integer n, Void attachment) {
+            long end = System.nanoTime();
+            if (n != spec.bs()) {
+                failed(new IOException(spec.file() + ": a request at " + position + " moved " + n + " of "
+                        + spec.bs() + " bytes"), null);
+                return;
+            }
+            if (window.measuring()) {
+                recorder.record(end - start);
+            }
+            issue();
+        }
+
+        @Override
+        public void failed(Throwable t, Void attachment) {
+            window.fail(t);
+            idle.countDown();
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package dev.panaio.bench;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The entry point of {@code scripts/bench}: runs one workload on each engine,
+ * side by side in one process, and prints a table (or JSON lines).
+ *
+ * <p>Exit status: 0 when every engine ran; 1 when the file cannot be used or
+ * an engine failed; 2 for a bad command line.
+ */
+public final class Bench {
+    private Bench() {
+    }
+
+    /** Where the data file, the sweep's CSV and chart go; scripts/bench points it at target/bench. */
+    static final String DIR_PROPERTY = "panaio.bench.dir";
+
+    public static void main(String[] args) throws InterruptedException {
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) throws InterruptedException {
+        BenchOptions options;
+        try {
+            options = BenchOptions.parse(args);
+        } catch (BenchOptions.UsageException e) {
+            System.err.println("scripts/bench: " + e.getMessage());
+            System.err.print(BenchOptions.usage());
+            return 2;
+        }
+        if (options == null) {
+            System.out.print(BenchOptions.usage());
+            return 0;
+        }
+        Path dataDir = Path.of(System.getProperty(DIR_PROPERTY, "target/bench")).toAbsolutePath();
+        List<Engine> engines = engines(options);
+        try {
+            if (options.sweep()) {
+                return Sweep.run(options, engines, dataDir);
+            }
+            RunSpec spec = BenchTarget.prepare(options, options.qd(), dataDir);
+            List<Results.Row> rows = runAll(spec, engines);
+            print(spec, rows, options.json());
+            return rows.stream().allMatch(r -> r.result() != null) ? 0 : 1;
+        } catch (BenchFailure e) {
+            System.err.println("scripts/bench: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** The engines asked for; by default every engine that can run here, saying which cannot and why. */
+    static List<Engine> engines(BenchOptions options) {
+        if (!options.engines().isEmpty()) {
+            return options.engines().stream().map(Engines::byName).toList();
+        }
+        List<Engine> available = new ArrayList<>();
+        for (Engine engine : Engines.all()) {
+            String reason = engine.unavailableReason();
+            if (reason == null) {
+                available.add(engine);
+            } else {
+                Progress.say("skipping " + engine.name() + ": " + reason);
+            }
+        }
+        return available;
+    }
+
+    /** Runs each engine in turn; a failing engine gets a row naming its failure, and the others still run. */
+    static List<Results.Row> runAll(RunSpec spec, List<Engine> engines) throws InterruptedException {
+        Progress.say(spec.describe());
+        List<Results.Row> rows = new ArrayList<>();
+        for (Engine engine : engines) {
+            String reason = engine.unavailableReason();
+            if (reason != null) {
+                Progress.say("scripts/bench: " + engine.name() + ": " + reason);
+                rows.add(new Results.Row(engine.name(), null, reason));
+                continue;
+            }
+            String caveat = engine.caveat(spec);
+            if (caveat != null) {
+                Progress.say("  note: " + caveat);
+            }
+            try {
+                warmUpJit(engine, spec);
+                EngineResult result = engine.run(spec);
+                Progress.say(String.format(Locale.ROOT, "  %s: %,.0f IOPS", engine.name(), result.iops()));
+                rows.add(new Results.Row(engine.name(), result, null));
+            } catch (EngineException e) {
+                Progress.say("scripts/bench: " + engine.name() + ": " + e.getMessage());
+                rows.add(new Results.Row(engine.name(), null, e.getMessage()));
+            } catch (RuntimeException e) {
+                // A bug in an engine or the harness: keep the trace, and let the other engines run.
+                Progress.say("scripts/bench: " + engine.name() + " failed unexpectedly:");
+                e.printStackTrace();
+                rows.add(new Results.Row(engine.name(), null, e.toString()));
+            }
+        }
+        return rows;
+    }
+
+    private static final Set<String> JIT_WARMED = new HashSet<>();
+    private static final long JIT_WARMUP_NANOS = 500_000_000L;
+
+    /** Once per engine and process: an unmeasured run on /dev/zero, which gets the engine's code compiled fast. */
+    private static void warmUpJit(Engine engine, RunSpec spec) throws EngineException, InterruptedException {
+        if (!engine.runsInThisJvm() || spec.warmupNanos() == 0 || !JIT_WARMED.add(engine.name())) {
+            return;
+        }
+        Progress.say(String.format(Locale.ROOT, "  %s: JIT warm-up, %.1f s of nullread (not measured)",
+                engine.name(), JIT_WARMUP_NANOS / 1e9));
+        Progress.mute(true);
+        try {
+            engine.run(new RunSpec(Workload.NULLREAD, Path.of(Workload.DEV_ZERO), 0, 4096, Math.min(spec.qd(), 32),
+                    false, 0, JIT_WARMUP_NANOS, 4096, spec.batch()));
+        } finally {
+            Progress.mute(false);
+        }
+    }
+
+    static void print(RunSpec spec, List<Results.Row> rows, boolean json) {
+        if (json) {
+            EngineResult base = Results.baseline(rows);
+            for (Results.Row row : rows) {
+                System.out.println(Results.jsonLine(spec, row.engine(), row.result(), row.error(), base));
+            }
+        } else {
+            System.out.print(Results.table(spec, rows));
+        }
+        System.out.flush();
+    }
+}

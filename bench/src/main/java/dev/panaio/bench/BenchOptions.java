@@ -1,0 +1,248 @@
+package dev.panaio.bench;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The command line of {@code scripts/bench}, parsed.
+ *
+ * @param sweep    run every queue depth of {@code qdList} instead of one run at {@code qd}
+ * @param engines  engine names asked for, or empty for every available engine
+ * @param file     the file to run on, or null for the benchmark's own data file
+ * @param size     size of the benchmark's own data file, in bytes
+ * @param direct   O_DIRECT for file workloads
+ * @param seconds  length of the measured window
+ * @param warmup   length of the warm-up before it
+ * @param batch    most requests per io_submit for panaio and c-loop; 0 for every free slot at once
+ */
+public record BenchOptions(boolean sweep, Workload workload, List<String> engines, Path file, long size, int bs,
+                           int qd, int batch, List<Integer> qdList, double seconds, double warmup,
+                           boolean direct, boolean json) {
+
+    static final String USAGE = """
+            usage: scripts/bench [WORKLOAD] [options]
+                   scripts/bench sweep [WORKLOAD] [options]
+                   scripts/bench jmh [JMH options]
+
+            workloads: randread (default), randwrite, seqread, and nullread: buffered reads of --bs bytes
+                       from /dev/zero, which leave only the cost of a request
+            options:
+              --engine E[,E...]  engines to run (default: all available): %s
+              --file PATH        file to run on (default: target/bench/bench.dat, made once);
+                                 randwrite overwrites its contents
+              --size N[k|m|g]    size of target/bench/bench.dat (default 1g)
+              --bs N[k|m]        bytes per request (default 4096)
+              --qd N             requests in flight; threads for thread-based engines (default 32)
+              --batch N          panaio and c-loop: at most N requests per io_submit (default: all
+                                 free slots in one call; 1 is fio's default)
+              --seconds S        measured window (default 5; 2 for sweep)
+              --warmup S         warm-up before it (default 1)
+              --direct           O_DIRECT (the default for file workloads)
+              --buffered         through the page cache (the file must fit in it to measure the
+                                 cache, not the disk: try --size 256m)
+              --json             one JSON object per engine per line on stdout, nothing else
+              --qd-list A,B,...  queue depths of a sweep (default 1,2,4,...,256)
+              -h, --help         this text
+            """;
+
+    /** A command line that cannot be run; the message is one line. */
+    public static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    /** The usage text, naming the engines that exist. */
+    public static String usage() {
+        return String.format(Locale.ROOT, USAGE, String.join(", ", Engines.names()));
+    }
+
+    /**
+     * Parses the arguments; {@code --help} gives a null result.
+     *
+     * @throws UsageException naming the first thing wrong
+     */
+    public static BenchOptions parse(String... args) throws UsageException {
+        boolean sweep = false;
+        Workload workload = null;
+        List<String> engines = List.of();
+        Path file = null;
+        long size = 1L << 30;
+        int bs = 4096;
+        int qd = 32;
+        int batch = 0;
+        List<Integer> qdList = List.of(1, 2, 4, 8, 16, 32, 64, 128, 256);
+        Double seconds = null;
+        Double warmup = null;
+        Boolean direct = null;
+        boolean json = false;
+
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            String value = null;
+            if (arg.startsWith("--") && arg.contains("=")) {
+                value = arg.substring(arg.indexOf('=') + 1);
+                arg = arg.substring(0, arg.indexOf('='));
+            }
+            switch (arg) {
+                case "-h", "--help" -> {
+                    return null;
+                }
+                case "--json" -> json = true;
+                case "--direct" -> direct = Boolean.TRUE;
+                case "--buffered" -> direct = Boolean.FALSE;
+                case "--engine", "--engines", "--file", "--size", "--bs", "--qd", "--batch", "--seconds",
+                     "--warmup", "--qd-list" -> {
+                    if (value == null) {
+                        if (i + 1 >= args.length) {
+                            throw new UsageException(arg + " needs a value");
+                        }
+                        value = args[++i];
+                    }
+                    switch (arg) {
+                        case "--engine", "--engines" -> engines = parseEngines(value);
+                        case "--file" -> file = Path.of(value);
+                        case "--size" -> size = parseBytes(arg, value);
+                        case "--bs" -> bs = (int) Math.min(parseBytes(arg, value), Integer.MAX_VALUE);
+                        case "--qd" -> qd = parseCount(arg, value);
+                        case "--batch" -> batch = parseCount(arg, value);
+                        case "--seconds" -> seconds = parseSeconds(arg, value, false);
+                        case "--warmup" -> warmup = parseSeconds(arg, value, true);
+                        case "--qd-list" -> qdList = parseQdList(value);
+                        default -> throw new AssertionError(arg);
+                    }
+                }
+                default -> {
+                    if (arg.startsWith("-")) {
+                        throw new UsageException("unknown option " + arg);
+                    }
+                    if (arg.equals("sweep") && !sweep && workload == null) {
+                        sweep = true;
+                    } else if (Workload.byId(arg) != null && workload == null) {
+                        workload = Workload.byId(arg);
+                    } else {
+                        throw new UsageException("unexpected argument '" + arg + "': the workloads are "
+                                + Arrays.stream(Workload.values()).map(Workload::id).toList());
+                    }
+                }
+            }
+        }
+        if (workload == null) {
+            workload = Workload.RANDREAD;
+        }
+        if (bs > (1 << 30)) {
+            throw new UsageException("--bs must be at most 1g");
+        }
+        if (!workload.usesDataFile()) {
+            if (Boolean.TRUE.equals(direct)) {
+                throw new UsageException("nullread reads /dev/zero, which has no O_DIRECT: drop --direct");
+            }
+            if (file != null) {
+                throw new UsageException("nullread always reads /dev/zero: drop --file");
+            }
+            direct = Boolean.FALSE;
+        }
+        if (file == null && size < bs) {
+            throw new UsageException("--size " + size + " is smaller than --bs " + bs);
+        }
+        return new BenchOptions(sweep, workload, engines, file, size, bs, qd, batch, qdList,
+                seconds != null ? seconds : sweep ? 2 : 5, warmup != null ? warmup : 1,
+                direct == null || direct, json);
+    }
+
+    private static List<String> parseEngines(String value) throws UsageException {
+        List<String> names = new ArrayList<>();
+        for (String name : value.split(",")) {
+            name = name.trim();
+            if (name.isEmpty()) {
+                continue;
+            }
+            if (Engines.byName(name) == null) {
+                throw new UsageException("unknown engine '" + name + "': the engines are "
+                        + String.join(", ", Engines.names()));
+            }
+            if (!names.contains(name)) {
+                names.add(name);
+            }
+        }
+        if (names.isEmpty()) {
+            throw new UsageException("--engine needs at least one engine name");
+        }
+        return List.copyOf(names);
+    }
+
+    /** {@code 4096}, {@code 4k}, {@code 1m}, {@code 1g}: binary multiples. */
+    static long parseBytes(String option, String value) throws UsageException {
+        String v = value.trim().toLowerCase(Locale.ROOT);
+        long unit = 1;
+        if (v.endsWith("ib")) {
+            v = v.substring(0, v.length() - 2);
+        } else if (v.endsWith("b")) {
+            v = v.substring(0, v.length() - 1);
+        }
+        if (!v.isEmpty()) {
+            switch (v.charAt(v.length() - 1)) {
+                case 'k' -> unit = 1L << 10;
+                case 'm' -> unit = 1L << 20;
+                case 'g' -> unit = 1L << 30;
+                case 't' -> unit = 1L << 40;
+                default -> unit = 1;
+            }
+            if (unit != 1) {
+                v = v.substring(0, v.length() - 1);
+            }
+        }
+        try {
+            long n = Long.parseLong(v);
+            if (n <= 0 || n > Long.MAX_VALUE / unit) {
+                throw new UsageException(option + " must be positive and not absurdly large, not " + value);
+            }
+            return n * unit;
+        } catch (NumberFormatException e) {
+            throw new UsageException(option + " takes a size such as 4096, 4k, 1m or 1g, not '" + value + "'");
+        }
+    }
+
+    private static int parseCount(String option, String value) throws UsageException {
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n < 1 || n > 4096) {
+                throw new UsageException(option + " must be between 1 and 4096, not " + value);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new UsageException(option + " takes a whole number, not '" + value + "'");
+        }
+    }
+
+    private static double parseSeconds(String option, String value, boolean zeroAllowed) throws UsageException {
+        try {
+            double s = Double.parseDouble(value.trim());
+            if (!(s >= 0) || (!zeroAllowed && s == 0) || s > 86_400) {
+                throw new UsageException(option + " must be " + (zeroAllowed ? "0" : "more than 0")
+                        + " to 86400 seconds, not " + value);
+            }
+            return s;
+        } catch (NumberFormatException e) {
+            throw new UsageException(option + " takes seconds such as 5 or 0.5, not '" + value + "'");
+        }
+    }
+
+    private static List<Integer> parseQdList(String value) throws UsageException {
+        List<Integer> qds = new ArrayList<>();
+        for (String part : value.split(",")) {
+            if (!part.isBlank()) {
+                qds.add(parseCount("--qd-list", part));
+            }
+        }
+        if (qds.isEmpty()) {
+            throw new UsageException("--qd-list needs at least one queue depth");
+        }
+        return List.copyOf(qds);
+    }
+}

@@ -1,0 +1,172 @@
+package dev.panaio.bench;
+
+import com.sun.nio.file.ExtendedOpenOption;
+import dev.panaio.AioFile;
+import dev.panaio.DirectAlignment;
+import dev.panaio.DirectIoUnsupportedException;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Readies the file a run works on, and checks it before any engine starts:
+ * that it exists and is large enough, that its filesystem does O_DIRECT, and
+ * that --bs keeps to the file's direct I/O alignment.
+ */
+final class BenchTarget {
+    private BenchTarget() {
+    }
+
+    /** The spec of a run of {@code options} at queue depth {@code qd}. */
+    static RunSpec prepare(BenchOptions options, int qd, Path dataDir) throws BenchFailure {
+        long warmup = (long) (options.warmup() * 1e9);
+        long measure = (long) (options.seconds() * 1e9);
+        if (!options.workload().usesDataFile()) {
+            return new RunSpec(options.workload(), Path.of(Workload.DEV_ZERO), 0, options.bs(), qd, false,
+                    warmup, measure, 4096, batch(options, qd));
+        }
+        Path file = options.file() != null ? options.file() : ensureDataFile(dataDir.resolve("bench.dat"),
+                options.size());
+        long size = checkFile(file, options);
+        int alignment = 4096;
+        if (options.direct()) {
+            DirectAlignment rules = directAlignment(file);
+            if (options.bs() % rules.offset() != 0) {
+                throw new BenchFailure(String.format(Locale.ROOT,
+                        "--bs %d is not a multiple of %d, the O_DIRECT alignment of %s (learned from %s): use "
+                                + "--bs %d, or --buffered", options.bs(), rules.offset(), file,
+                        rules.source().name().toLowerCase(Locale.ROOT),
+                        Math.max(rules.offset(), options.bs() / rules.offset() * rules.offset())));
+            }
+            alignment = (int) Math.max(alignment, rules.memory());
+        } else if (options.workload().isRead()) {
+            cacheOnce(file, size);
+        }
+        return new RunSpec(options.workload(), file, size, options.bs(), qd, options.direct(), warmup, measure,
+                alignment, batch(options, qd));
+    }
+
+    private static int batch(BenchOptions options, int qd) {
+        return options.batch() > 0 ? Math.min(options.batch(), qd) : qd;
+    }
+
+    private static final java.util.Set<Path> CACHED = new java.util.HashSet<>();
+
+    /**
+     * Reads the file once through the page cache before buffered reads, so that
+     * every engine finds it cached. Otherwise the first engine pays for the
+     * disk, and buffered AIO pays most: it reads synchronously inside io_submit,
+     * one request at a time.
+     */
+    private static void cacheOnce(Path file, long size) throws BenchFailure {
+        if (!CACHED.add(file)) {
+            return;
+        }
+        Progress.say(String.format(Locale.ROOT, "reading %s (%s) into the page cache for buffered reads", file,
+                bytes(size)));
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
+            long position = 0;
+            int n;
+            while ((n = in.read(chunk.clear(), position)) > 0) {
+                position += n;
+            }
+        } catch (IOException e) {
+            throw new BenchFailure("cannot read " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static long checkFile(Path file, BenchOptions options) throws BenchFailure {
+        if (!Files.exists(file)) {
+            throw new BenchFailure("no such file: " + file);
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new BenchFailure(file + " is not a regular file");
+        }
+        boolean write = !options.workload().isRead();
+        if (!(write ? Files.isWritable(file) : Files.isReadable(file))) {
+            throw new BenchFailure("cannot " + (write ? "write " : "read ") + file + ": permission denied");
+        }
+        long size;
+        try {
+            size = Files.size(file);
+        } catch (IOException e) {
+            throw new BenchFailure("cannot read the size of " + file + ": " + e.getMessage());
+        }
+        if (size < options.bs()) {
+            throw new BenchFailure(String.format(Locale.ROOT, "%s holds %d bytes, less than one --bs block of %d",
+                    file, size, options.bs()));
+        }
+        return size;
+    }
+
+    private static DirectAlignment directAlignment(Path file) throws BenchFailure {
+        try (AioFile aio = AioFile.open(file, StandardOpenOption.READ, ExtendedOpenOption.DIRECT)) {
+            return aio.alignment();
+        } catch (DirectIoUnsupportedException e) {
+            throw new BenchFailure(String.format(Locale.ROOT, "%s is on a filesystem (%s) without O_DIRECT: use "
+                    + "--buffered, or a file on a disk filesystem such as ext4 or xfs", file, e.filesystemType()));
+        } catch (NoSuchFileException e) {
+            throw new BenchFailure("no such file: " + file);
+        } catch (AccessDeniedException e) {
+            throw new BenchFailure("cannot open " + file + ": permission denied");
+        } catch (IOException e) {
+            throw new BenchFailure("cannot open " + file + " for direct I/O: " + e.getMessage());
+        }
+    }
+
+    /** Makes {@code file} of {@code size} bytes of non-zero data, unless it already is that size. */
+    static Path ensureDataFile(Path file, long size) throws BenchFailure {
+        try {
+            if (Files.isRegularFile(file) && Files.size(file) == size) {
+                return file;
+            }
+            Files.createDirectories(file.getParent());
+            Progress.say(String.format(Locale.ROOT, "creating %s: %s of non-zero data, once", file, bytes(size)));
+            long start = System.nanoTime();
+            Path partial = file.resolveSibling(file.getFileName() + ".partial");
+            try (FileChannel out = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
+                SplittableRandom random = new SplittableRandom(42);
+                for (int i = 0; i < chunk.capacity(); i++) {
+                    chunk.put(i, (byte) (random.nextInt(255) + 1));
+                }
+                long written = 0;
+                while (written < size) {
+                    chunk.clear().limit((int) Math.min(chunk.capacity(), size - written));
+                    while (chunk.hasRemaining()) {
+                        written += out.write(chunk, written);
+                    }
+                }
+                out.force(true);
+            }
+            Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Progress.say(String.format(Locale.ROOT, "created %s in %.1f s", file,
+                    (System.nanoTime() - start) / (double) TimeUnit.SECONDS.toNanos(1)));
+            return file;
+        } catch (IOException e) {
+            throw new BenchFailure("cannot create " + file + ": " + e.getMessage());
+        }
+    }
+
+    static String bytes(long n) {
+        if (n >= 1L << 30 && n % (1L << 30) == 0) {
+            return (n >> 30) + " GiB";
+        }
+        if (n >= 1L << 20) {
+            return String.format(Locale.ROOT, "%.1f MiB", n / (double) (1 << 20));
+        }
+        return n + " bytes";
+    }
+}

@@ -1,0 +1,42 @@
+package dev.panaio.bench;
+
+import org.HdrHistogram.Histogram;
+
+import java.util.Collection;
+
+/**
+ * What one engine achieved in the measured window.
+ *
+ * @param seconds    the measured window's real length
+ * @param cpuSeconds CPU time (user + system) of the engine's process during the window
+ * @param note       how the numbers were taken where it differs from the harness's own way, or null
+ */
+public record EngineResult(String engine, long ops, double seconds, double p50Us, double p99Us, double p999Us,
+                           double cpuSeconds, String note) {
+
+    /** Merges the recorders of one in-process run. */
+    public static EngineResult of(String engine, MeasuredWindow.Timing timing,
+                                  Collection<LatencyRecorder> recorders) {
+        Histogram all = new Histogram(LatencyRecorder.MAX_NANOS, 3);
+        long ops = 0;
+        for (LatencyRecorder r : recorders) {
+            all.add(r.histogram);
+            ops += r.ops;
+        }
+        return new EngineResult(engine, ops, timing.elapsedNanos() / 1e9,
+                all.getValueAtPercentile(50) / 1e3, all.getValueAtPercentile(99) / 1e3,
+                all.getValueAtPercentile(99.9) / 1e3, timing.cpuNanos() / 1e9, null);
+    }
+
+    public double iops() {
+        return seconds > 0 ? ops / seconds : 0;
+    }
+
+    public double mibPerSecond(int bs) {
+        return iops() * bs / (1 << 20);
+    }
+
+    public double cpuMicrosPerOp() {
+        return ops > 0 ? cpuSeconds * 1e6 / ops : Double.NaN;
+    }
+}

@@ -1,0 +1,36 @@
+package dev.panaio.bench;
+
+import java.util.List;
+
+/**
+ * Every engine, in the order runs and tables use. To add one, write its class
+ * (usually a few lines over {@link ThreadedChannelEngine} or
+ * {@link AsyncChannelEngine}) and list it here.
+ */
+public final class Engines {
+    private Engines() {
+    }
+
+    private static final List<Engine> ALL = List.of(
+            new PanaioEngine(),
+            new FileChannelEngine(),
+            new VirtualThreadFileChannelEngine(),
+            new JdkAsyncFileChannelEngine(),
+            new FioEngine(),
+            new CLoopEngine());
+
+    /** Every engine. */
+    public static List<Engine> all() {
+        return ALL;
+    }
+
+    /** The names of every engine. */
+    public static List<String> names() {
+        return ALL.stream().map(Engine::name).toList();
+    }
+
+    /** The engine called {@code name}, or null. */
+    public static Engine byName(String name) {
+        return ALL.stream().filter(e -> e.name().equals(name)).findFirst().orElse(null);
+    }
+}

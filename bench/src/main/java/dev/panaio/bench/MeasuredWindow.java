@@ -1,0 +1,82 @@
+package dev.panaio.bench;
+
+import java.lang.management.ManagementFactory;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The clock of one in-process run: a warm-up, then the measured window, then
+ * a stop. Workers keep issuing requests until {@link #stopped()}, and record a
+ * completion only while {@link #measuring()}; the controlling thread takes the
+ * wall and CPU time at the window's edges.
+ */
+public final class MeasuredWindow {
+    private static final int WARMUP = 0;
+    private static final int MEASURE = 1;
+    private static final int STOP = 2;
+
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+    /** Wall time and process CPU time of the measured window. */
+    public record Timing(long elapsedNanos, long cpuNanos) {
+    }
+
+    private volatile int phase = WARMUP;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final CountDownLatch failed = new CountDownLatch(1);
+
+    /** Whether completions now count. */
+    public boolean measuring() {
+        return phase == MEASURE;
+    }
+
+    /** Whether workers must stop issuing requests. */
+    public boolean stopped() {
+        return phase == STOP;
+    }
+
+    /** A worker failed: the run stops and {@link #rethrow()} reports the first failure. */
+    public void fail(Throwable t) {
+        failure.compareAndSet(null, t);
+        phase = STOP;
+        failed.countDown();
+    }
+
+    /**
+     * Runs the warm-up and the measured window on the calling thread while the
+     * workers run, then tells them to stop. Returns early if a worker fails.
+     */
+    public Timing run(String engine, RunSpec spec) throws InterruptedException {
+        if (spec.warmupNanos() > 0) {
+            Progress.say(String.format(Locale.ROOT, "  %s: warming up %.1f s", engine, spec.warmupNanos() / 1e9));
+            if (failed.await(spec.warmupNanos(), TimeUnit.NANOSECONDS)) {
+                return new Timing(0, 0);
+            }
+        }
+        Progress.say(String.format(Locale.ROOT, "  %s: measuring %.1f s", engine, spec.measureNanos() / 1e9));
+        long cpu0 = OS.getProcessCpuTime();
+        long t0 = System.nanoTime();
+        phase = MEASURE;
+        failed.await(spec.measureNanos(), TimeUnit.NANOSECONDS);
+        phase = STOP;
+        long t1 = System.nanoTime();
+        long cpu1 = OS.getProcessCpuTime();
+        return new Timing(t1 - t0, cpu1 - cpu0);
+    }
+
+    /** Throws the first worker failure, if any. */
+    public void rethrow() throws EngineException {
+        Throwable t = failure.get();
+        if (t != null) {
+            throw EngineException.from(t);
+        }
+    }
+
+    /** Reports a worker's failure, on its own thread. */
+    public Thread.UncaughtExceptionHandler failureHandler() {
+        return (thread, t) -> fail(t);
+    }
+}

@@ -1,0 +1,96 @@
+package dev.panaio.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.List;
+import java.util.Locale;
+
+/** The table people read, and the JSON lines programs read. */
+final class Results {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Results() {
+    }
+
+    /** One JSON object, on one line, for one engine's result or failure. */
+    static String jsonLine(RunSpec spec, String engine, EngineResult r, String error, EngineResult baseline) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("engine", engine);
+        o.put("workload", spec.workload().id());
+        o.put("bs", spec.bs());
+        o.put("qd", spec.qd());
+        o.put("direct", spec.direct());
+        o.put("batch", spec.batch());
+        o.put("file", spec.file().toString());
+        if (r == null) {
+            o.put("error", error);
+            return o.toString();
+        }
+        o.put("seconds", round(r.seconds(), 3));
+        o.put("ops", r.ops());
+        o.put("iops", round(r.iops(), 1));
+        o.put("mib_s", round(r.mibPerSecond(spec.bs()), 2));
+        o.put("p50_us", round(r.p50Us(), 2));
+        o.put("p99_us", round(r.p99Us(), 2));
+        o.put("p999_us", round(r.p999Us(), 2));
+        o.put("cpu_s", round(r.cpuSeconds(), 4));
+        o.put("cpu_us_per_op", round(r.cpuMicrosPerOp(), 4));
+        if (baseline != null && baseline.iops() > 0) {
+            o.put("iops_x_panaio", round(r.iops() / baseline.iops(), 3));
+            o.put("cpu_per_op_x_panaio", round(r.cpuMicrosPerOp() / baseline.cpuMicrosPerOp(), 3));
+        }
+        return o.toString();
+    }
+
+    private static double round(double v, int places) {
+        if (!Double.isFinite(v)) {
+            return 0;
+        }
+        double scale = Math.pow(10, places);
+        return Math.round(v * scale) / scale;
+    }
+
+    /** One result or failure of an engine. */
+    record Row(String engine, EngineResult result, String error) {
+    }
+
+    /** The human table: one row per engine, ratios against panaio when it ran. */
+    static String table(RunSpec spec, List<Row> rows) {
+        EngineResult base = baseline(rows);
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%s bs=%d qd=%d%s %s, %s: %.1f s measured after %.1f s warm-up%n",
+                spec.workload().id(), spec.bs(), spec.qd(),
+                spec.batch() < spec.qd() ? " batch<=" + spec.batch() : "",
+                spec.direct() ? "O_DIRECT" : "buffered", spec.file(),
+                spec.measureNanos() / 1e9, spec.warmupNanos() / 1e9));
+        sb.append(String.format(Locale.ROOT, "%-22s %10s %9s %9s %9s %9s %10s %9s %9s%n", "engine", "IOPS", "MiB/s",
+                "p50 µs", "p99 µs", "p99.9 µs", "CPU µs/op", "IOPS", "CPU/op"));
+        sb.append(String.format(Locale.ROOT, "%-22s %10s %9s %9s %9s %9s %10s %9s %9s%n", "", "", "", "", "", "",
+                "", "x panaio", "x panaio"));
+        for (Row row : rows) {
+            EngineResult r = row.result();
+            if (r == null) {
+                sb.append(String.format(Locale.ROOT, "%-22s failed: %s%n", row.engine(), row.error()));
+                continue;
+            }
+            String iopsRatio = base != null ? String.format(Locale.ROOT, "%.2f", r.iops() / base.iops()) : "-";
+            String cpuRatio = base != null
+                    ? String.format(Locale.ROOT, "%.2f", r.cpuMicrosPerOp() / base.cpuMicrosPerOp()) : "-";
+            sb.append(String.format(Locale.ROOT, "%-22s %,10.0f %9.1f %9.1f %9.1f %9.1f %10.2f %9s %9s%n",
+                    row.engine(), r.iops(), r.mibPerSecond(spec.bs()), r.p50Us(), r.p99Us(), r.p999Us(),
+                    r.cpuMicrosPerOp(), iopsRatio, cpuRatio));
+        }
+        return sb.toString();
+    }
+
+    /** panaio's result, when it ran and completed anything. */
+    static EngineResult baseline(List<Row> rows) {
+        for (Row row : rows) {
+            if (row.engine().equals("panaio") && row.result() != null && row.result().ops() > 0) {
+                return row.result();
+            }
+        }
+        return null;
+    }
+}

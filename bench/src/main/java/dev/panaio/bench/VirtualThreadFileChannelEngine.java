@@ -1,0 +1,24 @@
+package dev.panaio.bench;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.util.Set;
+
+/** The JDK's FileChannel on {@code qd} virtual threads. */
+final class VirtualThreadFileChannelEngine extends ThreadedChannelEngine {
+    VirtualThreadFileChannelEngine() {
+        super("filechannel-vthreads");
+    }
+
+    @Override
+    protected FileChannel open(Path file, Set<OpenOption> options) throws IOException {
+        return FileChannel.open(file, options);
+    }
+
+    @Override
+    protected Thread.Builder threads() {
+        return Thread.ofVirtual();
+    }
+}
