@@ -466,8 +466,7 @@ public final class AioContext implements AutoCloseable {
         };
         int slot = beginPrepare(handle);
         try {
-            MemorySegment cb = fillCommon(slot, Abi.CMD_POLL, handle.fd(), tag, options);
-            iocb.aio_buf(cb, events);
+            fillIocb(slot, Abi.CMD_POLL, handle.fd(), tag, options, events, 0, 0);
             finishPrepare(slot, null);
         } catch (RuntimeException | Error e) {
             abortPrepare(slot);
@@ -482,10 +481,7 @@ public final class AioContext implements AutoCloseable {
         checkTransfer(opcode == Abi.CMD_PREAD || opcode == Abi.CMD_PREADV, file, address, length, position, options);
         int slot = beginPrepare(file.handle);
         try {
-            MemorySegment cb = fillCommon(slot, opcode, file.handle.fd(), tag, options);
-            iocb.aio_buf(cb, address);
-            iocb.aio_nbytes(cb, length);
-            iocb.aio_offset(cb, position);
+            fillIocb(slot, opcode, file.handle.fd(), tag, options, address, length, position);
             finishPrepare(slot, keepAlive);
         } catch (RuntimeException | Error e) {
             abortPrepare(slot);
@@ -526,10 +522,7 @@ public final class AioContext implements AutoCloseable {
                 iovec.iov_base(v, keepAlive[i]);
                 iovec.iov_len(v, keepAlive[i].byteSize());
             }
-            MemorySegment cb = fillCommon(slot, opcode, file.handle.fd(), tag, options);
-            iocb.aio_buf(cb, vec.address());
-            iocb.aio_nbytes(cb, keepAlive.length);
-            iocb.aio_offset(cb, position);
+            fillIocb(slot, opcode, file.handle.fd(), tag, options, vec.address(), keepAlive.length, position);
             finishPrepare(slot, keepAlive);
         } catch (RuntimeException | Error e) {
             abortPrepare(slot);
@@ -548,7 +541,7 @@ public final class AioContext implements AutoCloseable {
         }
         int slot = beginPrepare(file.handle);
         try {
-            fillCommon(slot, opcode, file.handle.fd(), tag, options);
+            fillIocb(slot, opcode, file.handle.fd(), tag, options, 0, 0, 0);
             finishPrepare(slot, null);
         } catch (RuntimeException | Error e) {
             abortPrepare(slot);
@@ -667,28 +660,42 @@ public final class AioContext implements AutoCloseable {
         return slot;
     }
 
-    private MemorySegment fillCommon(int slot, short opcode, int fd, long tag, RequestOptions options) {
-        MemorySegment cb = iocbs.asSlice(slot * Abi.IOCB_SIZE, Abi.IOCB_SIZE);
-        cb.fill((byte) 0);
-        iocb.aio_data(cb, slot);
-        iocb.aio_lio_opcode(cb, opcode);
-        iocb.aio_fildes(cb, fd);
-        iocb.aio_rw_flags(cb, options.rwFlags());
+    /**
+     * Writes every field of a slot's iocb in place. Each field is written at
+     * its generated offset within the iocbs array rather than through a slice,
+     * so that the hot path allocates nothing even before the JIT has proved a
+     * slice does not escape.
+     */
+    private void fillIocb(int slot, short opcode, int fd, long tag, RequestOptions options, long buf, long nbytes,
+                          long offset) {
+        long base = slot * Abi.IOCB_SIZE;
         int flags = 0;
+        short reqprio = 0;
         IoPriority priority = options.priority();
         if (priority != null) {
             flags |= Abi.FLAG_IOPRIO;
-            iocb.aio_reqprio(cb, priority.value());
+            reqprio = priority.value();
         }
+        int resfd = 0;
         EventFd notify = options.notifyEventFd();
         if (notify != null) {
             flags |= Abi.FLAG_RESFD;
-            iocb.aio_resfd(cb, notify.handle.acquire());
+            resfd = notify.handle.acquire();
             notifyFds[slot] = notify.handle;
         }
-        iocb.aio_flags(cb, flags);
+        iocbs.set(iocb.aio_data$layout(), base + iocb.aio_data$offset(), slot);
+        iocbs.set(iocb.aio_key$layout(), base + iocb.aio_key$offset(), 0);
+        iocbs.set(iocb.aio_rw_flags$layout(), base + iocb.aio_rw_flags$offset(), options.rwFlags());
+        iocbs.set(iocb.aio_lio_opcode$layout(), base + iocb.aio_lio_opcode$offset(), opcode);
+        iocbs.set(iocb.aio_reqprio$layout(), base + iocb.aio_reqprio$offset(), reqprio);
+        iocbs.set(iocb.aio_fildes$layout(), base + iocb.aio_fildes$offset(), fd);
+        iocbs.set(iocb.aio_buf$layout(), base + iocb.aio_buf$offset(), buf);
+        iocbs.set(iocb.aio_nbytes$layout(), base + iocb.aio_nbytes$offset(), nbytes);
+        iocbs.set(iocb.aio_offset$layout(), base + iocb.aio_offset$offset(), offset);
+        iocbs.set(iocb.aio_reserved2$layout(), base + iocb.aio_reserved2$offset(), 0L);
+        iocbs.set(iocb.aio_flags$layout(), base + iocb.aio_flags$offset(), flags);
+        iocbs.set(iocb.aio_resfd$layout(), base + iocb.aio_resfd$offset(), resfd);
         tags[slot] = tag;
-        return cb;
     }
 
     private void finishPrepare(int slot, Object keepAlive) {
@@ -754,8 +761,10 @@ public final class AioContext implements AutoCloseable {
                 throw new IllegalStateException(String.format(Locale.ROOT, "AioContext closed during submit: %d of "
                         + "%d requests were submitted, the rest were dropped", done, total));
             }
-            long ret = Syscalls.io_submit(errno, ctx, total - done,
-                    iocbPointers.asSlice(done * ValueLayout.ADDRESS.byteSize()));
+            // The whole array in the usual case: no slice for the downcall to keep.
+            MemorySegment pending = done == 0 ? iocbPointers
+                    : iocbPointers.asSlice(done * ValueLayout.ADDRESS.byteSize());
+            long ret = Syscalls.io_submit(errno, ctx, total - done, pending);
             if (ret > 0) {
                 markSubmitted(done, (int) ret);
                 done += (int) ret;

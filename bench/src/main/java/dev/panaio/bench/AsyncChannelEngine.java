@@ -60,7 +60,8 @@ public abstract class AsyncChannelEngine implements Engine {
             timing = null;
         }
         window.rethrow();
-        return EngineResult.of(name, timing, slots.stream().map(s -> s.recorder).toList());
+        return EngineResult.of(name, timing, slots.stream().map(s -> s.recorder).toList())
+                .withSubmitStalls(slots.stream().map(s -> s.submitStalls).toList());
     }
 
     /** One request in flight at a time; its completions are serialised by the channel. */
@@ -72,6 +73,8 @@ public abstract class AsyncChannelEngine implements Engine {
         private final CountDownLatch idle;
         private final ByteBuffer buffer;
         final LatencyRecorder recorder = new LatencyRecorder();
+        /** How long the read or write call itself kept this slot's submitting thread. */
+        final LatencyRecorder submitStalls = new LatencyRecorder();
         private long position;
         private long start;
 
@@ -93,6 +96,7 @@ public abstract class AsyncChannelEngine implements Engine {
             position = offsets.next();
             buffer.clear();
             start = System.nanoTime();
+            boolean measuring = window.measuring();
             try {
                 if (spec.reads()) {
                     channel.read(buffer, position, null, this);
@@ -101,6 +105,11 @@ public abstract class AsyncChannelEngine implements Engine {
                 }
             } catch (RuntimeException e) {
                 failed(e, null);
+                return;
+            }
+            if (measuring) {
+                // Includes the completion when the channel completed the request inside the call.
+                submitStalls.record(System.nanoTime() - start);
             }
         }
 

@@ -10,9 +10,31 @@ import java.util.Collection;
  * @param seconds    the measured window's real length
  * @param cpuSeconds CPU time (user + system) of the engine's process during the window
  * @param note       how the numbers were taken where it differs from the harness's own way, or null
+ * @param submitP999Us p99.9 of the time the submitting thread spent inside the call that submits a request
+ *                     (NaN where the engine does not measure it: blocking engines wait for the I/O itself)
+ * @param submitMaxUs  the longest such stall
  */
 public record EngineResult(String engine, long ops, double seconds, double p50Us, double p99Us, double p999Us,
-                           double cpuSeconds, String note) {
+                           double cpuSeconds, String note, double submitP999Us, double submitMaxUs) {
+
+    /** A result with no submit-stall figures. */
+    public EngineResult(String engine, long ops, double seconds, double p50Us, double p99Us, double p999Us,
+                        double cpuSeconds, String note) {
+        this(engine, ops, seconds, p50Us, p99Us, p999Us, cpuSeconds, note, Double.NaN, Double.NaN);
+    }
+
+    /** This result with the stalls recorded while submitting, merged from the given recorders. */
+    public EngineResult withSubmitStalls(Collection<LatencyRecorder> stalls) {
+        Histogram all = new Histogram(LatencyRecorder.MAX_NANOS, 3);
+        for (LatencyRecorder r : stalls) {
+            all.add(r.histogram);
+        }
+        if (all.getTotalCount() == 0) {
+            return this;
+        }
+        return new EngineResult(engine, ops, seconds, p50Us, p99Us, p999Us, cpuSeconds, note,
+                all.getValueAtPercentile(99.9) / 1e3, all.getMaxValue() / 1e3);
+    }
 
     /** Merges the recorders of one in-process run. */
     public static EngineResult of(String engine, MeasuredWindow.Timing timing,

@@ -13,6 +13,8 @@ public final class Engines {
 
     private static final List<Engine> ALL = List.of(
             new PanaioEngine(),
+            new PanaioAsyncEngine(),
+            new PanaioVirtualThreadEngine(),
             new FileChannelEngine(),
             new VirtualThreadFileChannelEngine(),
             new JdkAsyncFileChannelEngine(),

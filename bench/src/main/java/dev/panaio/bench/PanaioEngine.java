@@ -30,9 +30,10 @@ public final class PanaioEngine implements Engine {
     public EngineResult run(RunSpec spec) throws EngineException, InterruptedException {
         MeasuredWindow window = new MeasuredWindow();
         LatencyRecorder recorder = new LatencyRecorder();
+        LatencyRecorder submitStalls = new LatencyRecorder();
         Thread worker = Thread.ofPlatform().name("panaio-bench").unstarted(() -> {
             try {
-                loop(spec, window, recorder);
+                loop(spec, window, recorder, submitStalls);
             } catch (IOException e) {
                 window.fail(e);
             }
@@ -42,10 +43,11 @@ public final class PanaioEngine implements Engine {
         MeasuredWindow.Timing timing = window.run(name(), spec);
         worker.join();
         window.rethrow();
-        return EngineResult.of(name(), timing, List.of(recorder));
+        return EngineResult.of(name(), timing, List.of(recorder)).withSubmitStalls(List.of(submitStalls));
     }
 
-    private static void loop(RunSpec spec, MeasuredWindow window, LatencyRecorder recorder) throws IOException {
+    private static void loop(RunSpec spec, MeasuredWindow window, LatencyRecorder recorder,
+                             LatencyRecorder submitStalls) throws IOException {
         List<OpenOption> options = new ArrayList<>();
         options.add(spec.reads() ? StandardOpenOption.READ : StandardOpenOption.WRITE);
         if (spec.direct()) {
@@ -66,8 +68,12 @@ public final class PanaioEngine implements Engine {
                 if (!window.stopped()) {
                     // Every free slot goes out now, in batches of at most spec.batch() per io_submit.
                     while (slots.prepareFree(aio, file, spec.batch()) > 0) {
-                        slots.stampBatch(System.nanoTime());
+                        long start = System.nanoTime();
+                        slots.stampBatch(start);
                         aio.submit();
+                        if (window.measuring()) {
+                            submitStalls.record(System.nanoTime() - start); // this thread calls io_submit itself
+                        }
                     }
                 } else if (aio.inFlight() == 0) {
                     break;

@@ -36,6 +36,10 @@ final class Results {
         o.put("p999_us", round(r.p999Us(), 2));
         o.put("cpu_s", round(r.cpuSeconds(), 4));
         o.put("cpu_us_per_op", round(r.cpuMicrosPerOp(), 4));
+        if (Double.isFinite(r.submitP999Us())) {
+            o.put("submit_p999_us", round(r.submitP999Us(), 2));
+            o.put("submit_max_us", round(r.submitMaxUs(), 2));
+        }
         if (baseline != null && baseline.iops() > 0) {
             o.put("iops_x_panaio", round(r.iops() / baseline.iops(), 3));
             o.put("cpu_per_op_x_panaio", round(r.cpuMicrosPerOp() / baseline.cpuMicrosPerOp(), 3));
@@ -80,6 +84,17 @@ final class Results {
             sb.append(String.format(Locale.ROOT, "%-22s %,10.0f %9.1f %9.1f %9.1f %9.1f %10.2f %9s %9s%n",
                     row.engine(), r.iops(), r.mibPerSecond(spec.bs()), r.p50Us(), r.p99Us(), r.p999Us(),
                     r.cpuMicrosPerOp(), iopsRatio, cpuRatio));
+        }
+        if (rows.stream().anyMatch(row -> row.result() != null && Double.isFinite(row.result().submitP999Us()))) {
+            sb.append(String.format(Locale.ROOT, "%nTime the submitting thread spent inside the submitting call:%n"));
+            sb.append(String.format(Locale.ROOT, "%-22s %12s %12s%n", "engine", "p99.9 µs", "max µs"));
+            for (Row row : rows) {
+                EngineResult r = row.result();
+                if (r != null && Double.isFinite(r.submitP999Us())) {
+                    sb.append(String.format(Locale.ROOT, "%-22s %12.1f %12.1f%n", row.engine(), r.submitP999Us(),
+                            r.submitMaxUs()));
+                }
+            }
         }
         return sb.toString();
     }
