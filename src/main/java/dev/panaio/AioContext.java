@@ -126,9 +126,18 @@ public final class AioContext implements AutoCloseable {
     /** The io_event.data of the context's own wake-up poll (see close()); no request slot has it. */
     private static final long WAKE_DATA = -1L;
 
-    // State bits: BUSY while a thread is inside prepare/submit/reap/await; CLOSED once close() has begun.
-    private static final int BUSY = 1;
-    private static final int CLOSED = 4;
+    /**
+     * 1 while a thread is inside prepare/submit/reap/await. Taken with a CAS
+     * (which also detects a second thread), given back with a release store.
+     */
+    private final AtomicInteger busy = new AtomicInteger();
+    /**
+     * Set once by close(). Together with {@link #busy} it forms a Dekker pair:
+     * enter() takes busy, then reads closing; close() sets closing, then
+     * reads busy. Both are sequentially consistent, so either the owner sees
+     * the close and backs out, or close() sees the owner and waits for it.
+     */
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
 
     private final long ctx;
     /** Request slots: the capacity asked for, which the kernel guarantees (it makes a ring twice as large). */
@@ -159,6 +168,14 @@ public final class AioContext implements AutoCloseable {
     private final Object[] buffers;
     /** Per slot: descriptors the prepared iocb names, held until io_submit has taken them. */
     private final FileDescriptorHandle[] files;
+    /**
+     * The file the last batch named, with one use held by the context across
+     * requests, so that a stream of requests on one file costs no atomic
+     * operation each. Changed or dropped only when no request is prepared.
+     */
+    private FileDescriptorHandle pinned;
+    /** The file of the most recent prepare: the one to pin after the next submit. */
+    private FileDescriptorHandle lastFile;
     private final FileDescriptorHandle[] notifyFds;
     private final MemorySegment[] iovecs;
 
@@ -168,7 +185,6 @@ public final class AioContext implements AutoCloseable {
     private int queuedHead;
     private int queuedCount;
 
-    private final AtomicInteger state = new AtomicInteger();
     private Thread owner;
     private int depth;
     private boolean teardownDeferred;
@@ -329,7 +345,7 @@ public final class AioContext implements AutoCloseable {
 
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
-        return (state.get() & CLOSED) != 0;
+        return closing.get();
     }
 
     // ---------------------------------------------------------------- prepare
@@ -649,15 +665,54 @@ public final class AioContext implements AutoCloseable {
                     "all %d request slots are in use (%d prepared, %d in flight): submit and reap first", slots,
                     preparedCount, inFlight + queuedCount));
         }
-        try {
-            handle.acquire();
-        } catch (RuntimeException e) {
-            exit();
-            throw e;
+        boolean covered = handle == pinned && handle.isOpen();
+        if (!covered) {
+            try {
+                handle.acquire();
+            } catch (RuntimeException e) {
+                exit();
+                throw e;
+            }
         }
         int slot = freeSlots[--freeCount];
-        files[slot] = handle;
+        files[slot] = covered ? null : handle; // a pinned file needs no use of its own per request
+        lastFile = handle;
         return slot;
+    }
+
+    /**
+     * Moves the pin to the file just submitted to, or drops it when that file
+     * was closed; only with nothing prepared, since prepared requests on the
+     * pinned file rely on the pin to keep its descriptor number valid.
+     */
+    private void repin() {
+        if (preparedCount != 0) {
+            return;
+        }
+        FileDescriptorHandle want = lastFile != null && lastFile.isOpen() ? lastFile : null;
+        if (want == pinned) {
+            if (pinned != null && !pinned.isOpen()) {
+                unpin();
+            }
+            return;
+        }
+        if (want != null) {
+            try {
+                want.acquire();
+            } catch (IllegalStateException closedMeanwhile) {
+                want = null;
+            }
+        }
+        unpin();
+        pinned = want;
+    }
+
+    private void unpin() {
+        FileDescriptorHandle old = pinned;
+        pinned = null;
+        if (old != null) {
+            old.release();
+        }
     }
 
     /**
@@ -747,6 +802,7 @@ public final class AioContext implements AutoCloseable {
         try {
             return submitPrepared();
         } finally {
+            repin();
             exit();
         }
     }
@@ -867,6 +923,9 @@ public final class AioContext implements AutoCloseable {
         }
         enter();
         try {
+            if (pinned != null && !pinned.isOpen()) {
+                repin(); // the pinned file was closed: let its descriptor go
+            }
             int delivered = drainQueue(consumer, max);
             if (delivered < max) {
                 if (ring != null) {
@@ -1123,16 +1182,12 @@ public final class AioContext implements AutoCloseable {
      */
     @Override
     public void close() {
-        int s;
-        do {
-            s = state.get();
-            if ((s & CLOSED) != 0) {
-                if (owner != Thread.currentThread()) {
-                    awaitTeardown();
-                }
-                return;
+        if (!closing.compareAndSet(false, true)) {
+            if (owner != Thread.currentThread()) {
+                awaitTeardown();
             }
-        } while (!state.compareAndSet(s, s | CLOSED));
+            return;
+        }
         if (owner == Thread.currentThread()) {
             teardownDeferred = true; // we are inside one of our own calls: exit() finishes the job
             return;
@@ -1142,7 +1197,7 @@ public final class AioContext implements AutoCloseable {
         } catch (IOException e) {
             // Cannot happen while the context holds the eventfd; the owner's waits are bounded anyway.
         }
-        while ((state.get() & BUSY) != 0) {
+        while (busy.get() != 0) {
             LockSupport.parkNanos(10_000);
         }
         teardown();
@@ -1176,6 +1231,8 @@ public final class AioContext implements AutoCloseable {
                 abortPrepare(preparedSlots[i]);
             }
             preparedCount = 0;
+            unpin();
+            lastFile = null;
             Arrays.fill(buffers, null);
             arena.close();
             try {
@@ -1199,13 +1256,16 @@ public final class AioContext implements AutoCloseable {
             depth++;
             return;
         }
-        int s = state.compareAndExchange(0, BUSY);
-        if (s != 0) {
-            if ((s & CLOSED) != 0) {
+        if (!busy.compareAndSet(0, 1)) {
+            if (isClosed()) {
                 throw closedException();
             }
             throw new IllegalStateException("AioContext is in use by another thread: a context is used by one "
                     + "thread at a time (the kernel allows one reaper per ring)");
+        }
+        if (isClosed()) {
+            busy.set(0);
+            throw closedException();
         }
         owner = current;
         depth = 1;
@@ -1217,7 +1277,7 @@ public final class AioContext implements AutoCloseable {
         }
         owner = null;
         boolean deferred = teardownDeferred;
-        state.getAndUpdate(s -> s & ~BUSY);
+        busy.setRelease(0);
         if (deferred) {
             teardown();
         }

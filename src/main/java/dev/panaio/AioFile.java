@@ -37,7 +37,10 @@ import java.util.Objects;
  * <p>Thread-safe. Closing the file while requests naming it are prepared but
  * not yet submitted is safe: the descriptor is closed once they have been
  * submitted or discarded, and the kernel keeps the file open for requests in
- * flight.
+ * flight. An {@link AioContext} holds one use of the file it last submitted
+ * to (so that a stream of requests on one file costs no atomic operation
+ * each); after {@code close()}, that descriptor is closed at the context's
+ * next submit or reap, or when the context closes.
  */
 public final class AioFile implements Pollable, Closeable {
     private static final int O_RDONLY = 0;
