@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
+import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -61,9 +62,27 @@ final class FileIo {
         return engine;
     }
 
-    /** Deeper than this, a completion found on the calling thread is delivered from the pool instead. */
-    private static final int MAX_INLINE_DEPTH = 16;
-    private static final ThreadLocal<int[]> INLINE_DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+    /**
+     * Per thread: native scratch for {@link #transfer} (one iovec, one errno
+     * capture), so that a page-cache hit allocates no native memory; and the
+     * completions found on this thread while a callback of an earlier one is
+     * still running here, delivered when it returns. The scratch is
+     * GC-managed: a thread's is freed when the thread is gone.
+     */
+    private static final class PerThread {
+        final MemorySegment iov;
+        final MemorySegment errno;
+        boolean delivering;
+        final ArrayDeque<Operation> deferred = new ArrayDeque<>();
+
+        PerThread() {
+            Arena arena = Arena.ofAuto();
+            iov = iovec.allocate(arena);
+            errno = Syscalls.errnoCapture(arena);
+        }
+    }
+
+    private static final ThreadLocal<PerThread> PER_THREAD = ThreadLocal.withInitial(PerThread::new);
     /** A thread that is never started: a confined segment is not accessible by it. */
     private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
 
@@ -71,11 +90,10 @@ final class FileIo {
      * Checks a caller's buffer before anything uses its address: a direct
      * buffer whose arena is closed would send the kernel into freed memory.
      */
-    private static void checkBuffer(ByteBuffer buffer, Operation op, boolean needsCopyElsewhere) {
-        if (!buffer.isDirect()) {
-            return;
+    private static void checkBuffer(MemorySegment segment, Operation op, boolean needsCopyElsewhere) {
+        if (segment == null) {
+            return; // heap memory
         }
-        MemorySegment segment = MemorySegment.ofBuffer(buffer);
         if (!segment.scope().isAlive()) {
             throw new IllegalStateException("the buffer's arena is already closed");
         }
@@ -88,7 +106,8 @@ final class FileIo {
 
     /** Starts a read of {@code dst}'s remaining bytes at {@code position}; its position advances by the count. */
     void read(ByteBuffer dst, long position, Operation op) {
-        checkBuffer(dst, op, needsBounce(dst));
+        MemorySegment direct = dst.isDirect() ? MemorySegment.ofBuffer(dst) : null;
+        checkBuffer(direct, op, needsBounce(direct));
         if (engine.isClosed()) {
             op.fail(new AsynchronousCloseException());
             return;
@@ -101,15 +120,16 @@ final class FileIo {
             op.segment = MemorySegment.NULL;
             op.finish(0);
         } else if (alignment != null) {
-            startDirect(op, dst, length, true);
+            startDirect(op, dst, direct, length, true);
         } else {
-            readBuffered(op, dst, length);
+            readBuffered(op, dst, direct, length);
         }
     }
 
     /** Starts a write of {@code src}'s remaining bytes at {@code position}; its position advances by the count. */
     void write(ByteBuffer src, long position, Operation op) {
-        checkBuffer(src, op, false);
+        MemorySegment direct = src.isDirect() ? MemorySegment.ofBuffer(src) : null;
+        checkBuffer(direct, op, false);
         if (engine.isClosed()) {
             op.fail(new AsynchronousCloseException());
             return;
@@ -121,34 +141,34 @@ final class FileIo {
             op.segment = MemorySegment.NULL;
             op.finish(0);
         } else if (alignment != null) {
-            startDirect(op, src, length, false);
+            startDirect(op, src, direct, length, false);
         } else {
-            writeBuffered(op, src, length);
+            writeBuffered(op, src, direct, length);
         }
     }
 
     /** Whether a read into this buffer would go through a bounce buffer and need copying back. */
-    private boolean needsBounce(ByteBuffer buffer) {
-        if (!buffer.isDirect()) {
+    private boolean needsBounce(MemorySegment direct) {
+        if (direct == null) {
             return false; // heap memory is accessible from every thread
         }
-        return alignment != null && !alignment.isMemoryAligned(MemorySegment.ofBuffer(buffer).address());
+        return alignment != null && !alignment.isMemoryAligned(direct.address());
     }
 
-    private void startDirect(Operation op, ByteBuffer buffer, int length, boolean read) {
+    private void startDirect(Operation op, ByteBuffer buffer, MemorySegment direct, int length, boolean read) {
         AioContext.checkDirectOffset(file, op.position, "file position");
         AioContext.checkDirectOffset(file, length, "length");
 
-        if (buffer.isDirect() && alignment.isMemoryAligned(MemorySegment.ofBuffer(buffer).address())) {
-            op.segment = MemorySegment.ofBuffer(buffer);
+        if (direct != null && alignment.isMemoryAligned(direct.address())) {
+            op.segment = direct;
         } else if (strict) {
-            if (!buffer.isDirect()) {
+            if (direct == null) {
                 throw new MisalignedIoException("direct I/O on " + file.path() + " needs native memory aligned to "
                         + alignment.memory() + " bytes, and this is a heap buffer (STRICT_ALIGNMENT is on): use "
                         + "ByteBuffer.allocateDirect and align it, or open without STRICT_ALIGNMENT to bounce it",
                         alignment.memory());
             }
-            AioContext.checkDirectMemory(file, MemorySegment.ofBuffer(buffer).address(), "buffer address");
+            AioContext.checkDirectMemory(file, direct.address(), "buffer address");
         } else {
             bounce(op, buffer, length, read);
         }
@@ -167,9 +187,9 @@ final class FileIo {
         }
     }
 
-    private void readBuffered(Operation op, ByteBuffer dst, int length) {
-        if (dst.isDirect()) {
-            op.segment = MemorySegment.ofBuffer(dst);
+    private void readBuffered(Operation op, ByteBuffer dst, MemorySegment direct, int length) {
+        if (direct != null) {
+            op.segment = direct;
         } else {
             bounce(op, dst, length, true);
         }
@@ -192,9 +212,9 @@ final class FileIo {
         runBlocking(op, true, 0);
     }
 
-    private void writeBuffered(Operation op, ByteBuffer src, int length) {
-        if (src.isDirect()) {
-            op.segment = MemorySegment.ofBuffer(src);
+    private void writeBuffered(Operation op, ByteBuffer src, MemorySegment direct, int length) {
+        if (direct != null) {
+            op.segment = direct;
         } else {
             bounce(op, src, length, false);
         }
@@ -213,31 +233,63 @@ final class FileIo {
         finishInline(op, result);
     }
 
+    /** Completions one thread delivers in a row before it hands the rest of a chain to the pool. */
+    private static final int MAX_CHAINED_DELIVERIES = 256;
+
     /**
      * Finishes an operation on the calling thread. A callback that starts the
-     * next read from inside the last one's handler would otherwise recurse
-     * once per page-cache hit until the stack overflows; past a small depth
-     * the completion is handed to the pool, as the JDK's channels do.
+     * next read from inside the last one's callback would recurse once per
+     * page-cache hit until the stack overflows; so a completion found while a
+     * callback runs on this thread is deferred, and delivered by the
+     * outermost one when that callback returns: the chain runs as a loop.
+     * After {@link #MAX_CHAINED_DELIVERIES} the rest goes to the pool, so that
+     * the thread that started the chain gets control back.
      */
     private void finishInline(Operation op, long result) {
         if (op instanceof Operation.ToWaiter) {
             op.finish(result); // the caller is waiting right here: no callback runs
             return;
         }
-        int[] depth = INLINE_DEPTH.get();
-        if (depth[0] >= MAX_INLINE_DEPTH) {
-            try {
-                engine.blockingPool().execute(() -> op.finish(result));
-                return;
-            } catch (RejectedExecutionException closed) {
-                // the engine is closing: deliver here rather than lose the result
-            }
+        PerThread trampoline = PER_THREAD.get();
+        if (trampoline.delivering) {
+            op.inlineResult = result;
+            trampoline.deferred.addLast(op);
+            return;
         }
-        depth[0]++;
+        op.inlineResult = result;
+        deliverChain(trampoline, op);
+    }
+
+    /** Delivers {@code first}, then what its callbacks defer, up to the budget; the rest continues on the pool. */
+    private void deliverChain(PerThread trampoline, Operation first) {
+        trampoline.delivering = true;
+        try {
+            deliver(first, first.inlineResult);
+            Operation next;
+            for (int delivered = 1; (next = trampoline.deferred.pollFirst()) != null; delivered++) {
+                if (delivered >= MAX_CHAINED_DELIVERIES) {
+                    Operation resume = next;
+                    try {
+                        engine.blockingPool().execute(() -> deliverChain(PER_THREAD.get(), resume));
+                        continue; // the rest of the deque: each is the head of a chain, handed off likewise
+                    } catch (RejectedExecutionException closed) {
+                        // the engine is closing: deliver here rather than drop it
+                    }
+                }
+                deliver(next, next.inlineResult);
+            }
+        } finally {
+            trampoline.delivering = false;
+        }
+    }
+
+    private static void deliver(Operation op, long result) {
         try {
             op.finish(result);
-        } finally {
-            depth[0]--;
+        } catch (Throwable t) {
+            // finish() reports callback failures itself; this keeps the deferred ones behind it flowing.
+            Thread current = Thread.currentThread();
+            current.getUncaughtExceptionHandler().uncaughtException(current, t);
         }
     }
 
@@ -258,16 +310,6 @@ final class FileIo {
         }
     }
 
-    /**
-     * Per thread: one iovec and one errno capture for {@link #transfer}, so
-     * that a page-cache hit costs no native allocation. GC-managed memory: a
-     * thread's scratch is freed when the thread is gone.
-     */
-    private static final ThreadLocal<MemorySegment[]> SCRATCH = ThreadLocal.withInitial(() -> {
-        Arena arena = Arena.ofAuto();
-        return new MemorySegment[] {iovec.allocate(arena), Syscalls.errnoCapture(arena)};
-    });
-
     /** One preadv2 or pwritev2 of the whole segment: bytes, or -errno. EINTR is retried. */
     private long transfer(MemorySegment buffer, long position, int flags, boolean read) throws IOException {
         int fd;
@@ -277,9 +319,9 @@ final class FileIo {
             throw new ClosedChannelException();
         }
         try {
-            MemorySegment[] scratch = SCRATCH.get();
-            MemorySegment iov = scratch[0];
-            MemorySegment errno = scratch[1];
+            PerThread scratch = PER_THREAD.get();
+            MemorySegment iov = scratch.iov;
+            MemorySegment errno = scratch.errno;
             iovec.iov_base(iov, buffer);
             iovec.iov_len(iov, buffer.byteSize());
             long result;

@@ -44,6 +44,8 @@ abstract class Operation {
     boolean eofAsMinusOne;
     /** Whether the operation holds one of its engine loop's pending permits. */
     boolean holdsPermit;
+    /** A result found on the calling thread and deferred behind a running callback (FileIo's trampoline). */
+    long inlineResult;
 
     Operation(Kind kind, AioFile file, Pollable pollTarget, MemorySegment segment, long position, int pollEvents,
               RwFlag flag) {
@@ -234,32 +236,49 @@ abstract class Operation {
 
         @Override
         void succeed(long value) {
-            dispatch(() -> handler.completed((int) value, attachment));
+            if (executor == null) {
+                completedHere((int) value);
+                return;
+            }
+            dispatch(() -> completedHere((int) value));
         }
 
         @Override
         void failed(Throwable error) {
-            dispatch(() -> handler.failed(error, attachment));
+            if (executor == null) {
+                failedHere(error);
+                return;
+            }
+            dispatch(() -> failedHere(error));
+        }
+
+        private void completedHere(int value) {
+            try {
+                handler.completed(value, attachment);
+            } catch (Throwable t) {
+                reportHandlerFailure(t);
+            }
+        }
+
+        private void failedHere(Throwable error) {
+            try {
+                handler.failed(error, attachment);
+            } catch (Throwable t) {
+                reportHandlerFailure(t);
+            }
+        }
+
+        /** A throwing handler must not take the engine down: report it as an uncaught exception. */
+        private static void reportHandlerFailure(Throwable t) {
+            Thread current = Thread.currentThread();
+            current.getUncaughtExceptionHandler().uncaughtException(current, t);
         }
 
         private void dispatch(Runnable call) {
-            Runnable guarded = () -> {
-                try {
-                    call.run();
-                } catch (Throwable t) {
-                    // A throwing handler must not take the engine down: report it as an uncaught exception.
-                    Thread current = Thread.currentThread();
-                    current.getUncaughtExceptionHandler().uncaughtException(current, t);
-                }
-            };
-            if (executor == null) {
-                guarded.run();
-                return;
-            }
             try {
-                executor.execute(guarded);
+                executor.execute(call);
             } catch (RejectedExecutionException e) {
-                guarded.run();
+                call.run();
             }
         }
     }
