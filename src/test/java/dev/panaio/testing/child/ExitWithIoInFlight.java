@@ -1,0 +1,67 @@
+package dev.panaio.testing.child;
+
+import com.sun.nio.file.ExtendedOpenOption;
+import dev.panaio.AioContext;
+import dev.panaio.AioEngine;
+import dev.panaio.AioFile;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Starts thousands of direct reads and ends the JVM while they are in
+ * flight, without closing anything. Prints {@code submitted=N} first.
+ *
+ * <p>Arguments: the file (at least 16 MiB), the number of reads, and how to
+ * end:
+ * <ul>
+ *   <li>{@code exit}: System.exit(42) from main, through an {@link AioEngine};</li>
+ *   <li>{@code exit-in-callback}: System.exit(43) from the first read's
+ *       completion stage, which runs on an engine thread;</li>
+ *   <li>{@code return}: main returns (engine threads are daemons);</li>
+ *   <li>{@code context}: System.exit(44) with reads submitted through an
+ *       {@link AioContext} that nobody reaps.</li>
+ * </ul>
+ */
+public final class ExitWithIoInFlight {
+    private ExitWithIoInFlight() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path path = Path.of(args[0]);
+        int reads = Integer.parseInt(args[1]);
+        String mode = args[2];
+        AioFile file = AioFile.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
+        MemorySegment buffers = Arena.ofShared().allocate(reads * 4096L, 4096);
+        if (mode.equals("context")) {
+            AioContext aio = AioContext.open(reads);
+            for (int i = 0; i < reads; i++) {
+                aio.prepareRead(file, buffers.asSlice(i * 4096L, 4096), (i % 4096) * 4096L, i);
+            }
+            aio.submit();
+            System.out.println("submitted=" + reads);
+            System.out.flush();
+            System.exit(44);
+        }
+        AioEngine engine = AioEngine.builder().threads(2).capacity(256).build();
+        for (int i = 0; i < reads; i++) {
+            CompletableFuture<Integer> read = engine.read(file, buffers.asSlice(i * 4096L, 4096), (i % 4096) * 4096L);
+            if (i == 0 && mode.equals("exit-in-callback")) {
+                read.thenRun(() -> System.exit(43));
+            }
+        }
+        System.out.println("submitted=" + reads + " outstanding=" + engine.outstanding());
+        System.out.flush();
+        switch (mode) {
+            case "exit" -> System.exit(42);
+            case "return" -> {
+                // main ends with the engine open and reads in flight
+            }
+            case "exit-in-callback" -> Thread.sleep(60_000); // the callback ends the JVM long before
+            default -> throw new IllegalArgumentException("unknown mode " + mode);
+        }
+    }
+}
