@@ -460,8 +460,8 @@ class FaultTest {
                 assertThat(result).isInstanceOf(expected);
                 assertThat(channel.isOpen()).isFalse();
             }
-            if (interruption == Interruption.INTERRUPT) {
-                assertThat(interruptedAfter.get()).as("interrupt status after the call").isTrue();
+            if (result instanceof ClosedByInterruptException) {
+                assertThat(interruptedAfter.get()).as("interrupt status after the interrupted call").isTrue();
             }
             assertUnchangedAfterAWhile(memory, atReturn, "the caller's buffer");
             channel.close();
@@ -533,7 +533,7 @@ class FaultTest {
             try (AioFile file = AioFile.open(path, READ, ExtendedOpenOption.DIRECT)) {
                 MemorySegment segment = arena.allocate(size, BLOCK);
                 CompletableFuture<Integer> raw = engine.read(file, segment, 0);
-                assertThat(raw.cancel(true)).isTrue();
+                raw.cancel(true); // false only if the 16 MiB read already completed: the checks below hold either way
                 // outstanding() does not count a request on its way from the queue into the ring: wait for the data.
                 deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (TestData.firstMismatch(segment, 0, SEED) != -1 && System.nanoTime() < deadline) {
@@ -685,17 +685,18 @@ class FaultTest {
     }
 
     /**
-     * Waits 10 s for {@code call}; if it is still blocked, makes the polls
-     * ready (which unblocks it, so nothing is left hanging) and fails.
+     * Waits 5 s for {@code call} (it takes milliseconds when it works); if it
+     * is still blocked, makes the polls ready (which unblocks it, so nothing
+     * is left hanging) and fails.
      */
     private static Object awaitOrUnblock(CompletableFuture<Object> call, EventFd polled, String what)
             throws Exception {
         try {
-            return call.get(10, TimeUnit.SECONDS);
+            return call.get(5, TimeUnit.SECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
             polled.write(1);
             call.get(30, TimeUnit.SECONDS);
-            throw new AssertionError(what + " was still blocked after 10 s; it returned only once the polls "
+            throw new AssertionError(what + " was still blocked after 5 s; it returned only once the polls "
                     + "completed (see the BUG note above this test)");
         }
     }
@@ -725,7 +726,13 @@ class FaultTest {
         Path path = TestData.writeFile(dir.resolve("handlers"), 1 << 20, SEED);
         Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
         Queue<Throwable> reported = new ConcurrentLinkedQueue<>();
-        Thread.setDefaultUncaughtExceptionHandler((thread, error) -> reported.add(error));
+        Thread.setDefaultUncaughtExceptionHandler((thread, error) -> {
+            if (String.valueOf(error.getMessage()).contains("throws")) {
+                reported.add(error); // only this test's handlers' exceptions
+            } else if (previous != null) {
+                previous.uncaughtException(thread, error);
+            }
+        });
         ExecutorService handlerThreads = Executors.newSingleThreadExecutor();
         try (AioEngine engine = AioEngine.open();
              AioAsynchronousFileChannel onEngineThread = AioAsynchronousFileChannel.open(path,
