@@ -4,6 +4,7 @@ import com.sun.nio.file.ExtendedOpenOption;
 import dev.panaio.AioContext;
 import dev.panaio.AioEngine;
 import dev.panaio.AioFile;
+import dev.panaio.EventFd;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -19,8 +20,8 @@ import java.util.concurrent.CompletableFuture;
  * end:
  * <ul>
  *   <li>{@code exit}: System.exit(42) from main, through an {@link AioEngine};</li>
- *   <li>{@code exit-in-callback}: System.exit(43) from the first read's
- *       completion stage, which runs on an engine thread;</li>
+ *   <li>{@code exit-in-callback}: System.exit(43) from the completion stage
+ *       of a poll signalled after the reads, on an engine thread;</li>
  *   <li>{@code return}: main returns (engine threads are daemons);</li>
  *   <li>{@code context}: System.exit(44) with reads submitted through an
  *       {@link AioContext} that nobody reaps.</li>
@@ -47,11 +48,14 @@ public final class ExitWithIoInFlight {
             System.exit(44);
         }
         AioEngine engine = AioEngine.builder().threads(2).capacity(256).build();
+        // A poll completes only when signalled, so its stage is surely attached first and runs on an engine thread.
+        EventFd signal = EventFd.open();
+        CompletableFuture<Integer> poll = engine.poll(signal, 1);
+        if (mode.equals("exit-in-callback")) {
+            poll.thenRun(() -> System.exit(43));
+        }
         for (int i = 0; i < reads; i++) {
-            CompletableFuture<Integer> read = engine.read(file, buffers.asSlice(i * 4096L, 4096), (i % 4096) * 4096L);
-            if (i == 0 && mode.equals("exit-in-callback")) {
-                read.thenRun(() -> System.exit(43));
-            }
+            engine.read(file, buffers.asSlice(i * 4096L, 4096), (i % 4096) * 4096L);
         }
         System.out.println("submitted=" + reads + " outstanding=" + engine.outstanding());
         System.out.flush();
@@ -60,7 +64,10 @@ public final class ExitWithIoInFlight {
             case "return" -> {
                 // main ends with the engine open and reads in flight
             }
-            case "exit-in-callback" -> Thread.sleep(60_000); // the callback ends the JVM long before
+            case "exit-in-callback" -> {
+                signal.write(1);
+                Thread.sleep(60_000); // the callback ends the JVM long before
+            }
             default -> throw new IllegalArgumentException("unknown mode " + mode);
         }
     }
