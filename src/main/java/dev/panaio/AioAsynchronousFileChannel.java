@@ -12,6 +12,7 @@ import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Objects;
@@ -86,6 +87,21 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     }
 
     /**
+     * Opens a file as {@link AsynchronousFileChannel#open(Path, Set, ExecutorService, FileAttribute[])}
+     * does, on the {@linkplain AioEngine#shared() shared engine}. It hides
+     * that static method, so that this class's {@code open} never quietly
+     * returns a JDK channel.
+     *
+     * @param executor where CompletionHandlers run, or null to run them where the request completes
+     * @param attrs    file attributes to set when the file is created
+     */
+    public static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options,
+                                                  ExecutorService executor, FileAttribute<?>... attrs)
+            throws IOException {
+        return open(path, options, executor, AioEngine.shared(), attrs);
+    }
+
+    /**
      * Opens a file on the given engine.
      *
      * @param executor where CompletionHandlers run, or null to run them where the request completes
@@ -93,10 +109,16 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      */
     public static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options,
                                                   ExecutorService executor, AioEngine engine) throws IOException {
+        return open(path, options, executor, engine, new FileAttribute<?>[0]);
+    }
+
+    private static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options,
+                                                   ExecutorService executor, AioEngine engine,
+                                                   FileAttribute<?>[] attrs) throws IOException {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(engine, "engine");
         AioFileChannel.ChannelOptions parsed = AioFileChannel.ChannelOptions.parse(options);
-        AsynchronousFileChannel delegate = AsynchronousFileChannel.open(path, parsed.jdkOptions(), null);
+        AsynchronousFileChannel delegate = AsynchronousFileChannel.open(path, parsed.jdkOptions(), null, attrs);
         try {
             AioFile file = AioFile.open(path, parsed.aioOptions());
             try {

@@ -14,6 +14,7 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Objects;
@@ -93,6 +94,19 @@ public final class AioFileChannel extends FileChannel {
     }
 
     /**
+     * Opens a file as {@link FileChannel#open(Path, Set, FileAttribute[])}
+     * does, on the {@linkplain AioEngine#shared() shared engine}. It hides
+     * that static method, so that {@code AioFileChannel.open(path, options)}
+     * never quietly returns a JDK channel.
+     *
+     * @param attrs file attributes to set when the file is created
+     */
+    public static AioFileChannel open(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
+            throws IOException {
+        return open(path, options, AioEngine.shared(), attrs);
+    }
+
+    /**
      * Opens a file on the given engine.
      *
      * @param options the JDK's options, plus {@link ExtendedOpenOption#DIRECT} and
@@ -101,10 +115,15 @@ public final class AioFileChannel extends FileChannel {
      */
     public static AioFileChannel open(Path path, Set<? extends OpenOption> options, AioEngine engine)
             throws IOException {
+        return open(path, options, engine, new FileAttribute<?>[0]);
+    }
+
+    private static AioFileChannel open(Path path, Set<? extends OpenOption> options, AioEngine engine,
+                                       FileAttribute<?>[] attrs) throws IOException {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(engine, "engine");
         ChannelOptions parsed = ChannelOptions.parse(options);
-        FileChannel delegate = FileChannel.open(path, parsed.jdkOptions());
+        FileChannel delegate = FileChannel.open(path, parsed.jdkOptions(), attrs);
         try {
             AioFile file = AioFile.open(path, parsed.aioOptions());
             try {

@@ -106,6 +106,7 @@ final class FileIo {
 
     /** Starts a read of {@code dst}'s remaining bytes at {@code position}; its position advances by the count. */
     void read(ByteBuffer dst, long position, Operation op) {
+        checkRange(position, dst.remaining());
         MemorySegment direct = dst.isDirect() ? MemorySegment.ofBuffer(dst) : null;
         checkBuffer(direct, op, needsBounce(direct));
         if (engine.isClosed()) {
@@ -128,6 +129,7 @@ final class FileIo {
 
     /** Starts a write of {@code src}'s remaining bytes at {@code position}; its position advances by the count. */
     void write(ByteBuffer src, long position, Operation op) {
+        checkRange(position, src.remaining());
         MemorySegment direct = src.isDirect() ? MemorySegment.ofBuffer(src) : null;
         checkBuffer(direct, op, false);
         if (engine.isClosed()) {
@@ -144,6 +146,12 @@ final class FileIo {
             startDirect(op, src, direct, length, false);
         } else {
             writeBuffered(op, src, direct, length);
+        }
+    }
+
+    private static void checkRange(long position, int length) {
+        if (position + length < 0) {
+            throw new IllegalArgumentException("position " + position + " + length " + length + " overflows a long");
         }
     }
 
@@ -169,29 +177,41 @@ final class FileIo {
                         alignment.memory());
             }
             AioContext.checkDirectMemory(file, direct.address(), "buffer address");
-        } else {
-            bounce(op, buffer, length, read);
+        } else if (!bounce(op, buffer, length, read)) {
+            return;
         }
         engine.submit(op);
     }
 
-    private void bounce(Operation op, ByteBuffer buffer, int length, boolean read) {
-        AlignedBufferPool pool = engine.bouncePool(); // acquire() refuses once the engine is closed
-        op.bounce = pool.acquire(length);
+    /** Copies through a pooled aligned buffer; false (the operation failed) once the engine is closed. */
+    private boolean bounce(Operation op, ByteBuffer buffer, int length, boolean read) {
+        AlignedBufferPool pool = engine.bouncePool();
+        try {
+            op.bounce = pool.acquire(length);
+        } catch (IllegalStateException poolClosed) {
+            op.fail(new AsynchronousCloseException()); // the engine closed since read() or write() looked
+            return false;
+        }
         op.bouncePool = pool;
         op.segment = op.bounce.segment.asSlice(0, length);
         if (read) {
             op.copyBackTo = buffer;
         } else {
-            MemorySegment.copy(MemorySegment.ofBuffer(buffer), 0, op.segment, 0, length);
+            try {
+                MemorySegment.copy(MemorySegment.ofBuffer(buffer), 0, op.segment, 0, length);
+            } catch (RuntimeException | Error e) {
+                op.releaseBounce(); // the caller's memory went away meanwhile: do not leak the pool's
+                throw e;
+            }
         }
+        return true;
     }
 
     private void readBuffered(Operation op, ByteBuffer dst, MemorySegment direct, int length) {
         if (direct != null) {
             op.segment = direct;
-        } else {
-            bounce(op, dst, length, true);
+        } else if (!bounce(op, dst, length, true)) {
+            return;
         }
         op.resultCall = "preadv2";
         if (!nowaitUnsupported) {
@@ -215,8 +235,8 @@ final class FileIo {
     private void writeBuffered(Operation op, ByteBuffer src, MemorySegment direct, int length) {
         if (direct != null) {
             op.segment = direct;
-        } else {
-            bounce(op, src, length, false);
+        } else if (!bounce(op, src, length, false)) {
+            return;
         }
         op.resultCall = "pwritev2";
         if (syncWrites) {

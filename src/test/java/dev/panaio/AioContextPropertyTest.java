@@ -55,7 +55,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 class AioContextPropertyTest {
     private static final int FILE_SIZE = 64 * 1024;
     private static final int UNIT = 512;
-    /** Far below what the kernel accepts at once on any ring (see FaultTest on capacity()). */
+    /** The context's capacity: requests prepared, in flight and not yet reaped, at most. */
     private static final int MAX_OUTSTANDING = 32;
     private static final long BASE_SEED = Long.getLong("panaio.property.seed", System.nanoTime());
     private static final int TRIES = Integer.getInteger("panaio.property.tries", 60);
@@ -218,7 +218,7 @@ class AioContextPropertyTest {
             }
             Files.write(dir.resolve("buffered"), model[0]);
             Files.write(dir.resolve("direct"), model[1]);
-            aio = AioContext.open(8);
+            aio = AioContext.open(MAX_OUTSTANDING);
             files = new AioFile[] {AioFile.open(dir.resolve("buffered"), READ, WRITE),
                     AioFile.open(dir.resolve("direct"), READ, WRITE, ExtendedOpenOption.DIRECT)};
             readOnly = AioFile.open(dir.resolve("buffered"), READ);

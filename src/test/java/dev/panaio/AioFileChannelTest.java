@@ -425,4 +425,19 @@ class AioFileChannelTest {
                     .isInstanceOf(ClosedChannelException.class);
         }
     }
+
+    @Test
+    void shouldOpenAPanaioChannelWithASetOfOptionsAndApplyFileAttributes() throws Exception {
+        Path path = dir.resolve("attrs");
+        var permissions = java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----");
+        try (FileChannel channel = AioFileChannel.open(path, Set.of(CREATE, WRITE),
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(permissions))) {
+            // The JDK's static FileChannel.open(Path, Set, FileAttribute...) is hidden, not inherited.
+            assertThat(channel).isInstanceOf(AioFileChannel.class);
+        }
+        assertThat(Files.getPosixFilePermissions(path)).isEqualTo(permissions);
+        try (var async = AioAsynchronousFileChannel.open(path, Set.of(READ), null)) {
+            assertThat(async).isInstanceOf(AioAsynchronousFileChannel.class);
+        }
+    }
 }
