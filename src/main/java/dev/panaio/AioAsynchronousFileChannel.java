@@ -120,14 +120,9 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         AioFileChannel.ChannelOptions parsed = AioFileChannel.ChannelOptions.parse(options);
         AsynchronousFileChannel delegate = AsynchronousFileChannel.open(path, parsed.jdkOptions(), null, attrs);
         try {
-            AioFile file = AioFile.open(path, parsed.aioOptions());
-            try {
-                FileIo io = new FileIo(engine, file, parsed.strict(), parsed.syncWrites());
-                return new AioAsynchronousFileChannel(delegate, io, executor, file.isReadable(), file.isWritable());
-            } catch (IOException | RuntimeException e) {
-                file.close();
-                throw e;
-            }
+            FileIo io = FileIo.open(path, parsed, engine);
+            return new AioAsynchronousFileChannel(delegate, io, executor, io.file().isReadable(),
+                    io.file().isWritable());
         } catch (IOException | RuntimeException e) {
             delegate.close();
             throw e;

@@ -123,16 +123,10 @@ public final class AioFileChannel extends FileChannel {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(engine, "engine");
         ChannelOptions parsed = ChannelOptions.parse(options);
-        FileChannel delegate = FileChannel.open(path, parsed.jdkOptions(), attrs);
+        FileChannel delegate = FileChannel.open(path, parsed.jdkOptions(), attrs); // creates the file if asked
         try {
-            AioFile file = AioFile.open(path, parsed.aioOptions());
-            try {
-                FileIo io = new FileIo(engine, file, parsed.strict(), parsed.syncWrites());
-                return new AioFileChannel(delegate, io, file.isReadable(), file.isWritable(), parsed.append());
-            } catch (IOException | RuntimeException e) {
-                file.close();
-                throw e;
-            }
+            FileIo io = FileIo.open(path, parsed, engine);
+            return new AioFileChannel(delegate, io, io.file().isReadable(), io.file().isWritable(), parsed.append());
         } catch (IOException | RuntimeException e) {
             delegate.close();
             throw e;

@@ -40,7 +40,7 @@ final class AlignedBufferPool implements AutoCloseable {
     private final long maxRetainedBytes;
     private final AtomicLong retainedBytes = new AtomicLong();
     private final AtomicLong outstandingBytes = new AtomicLong();
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"}) // an array of a generic type can only be made raw
     private final ConcurrentLinkedDeque<Buffer>[] idle = new ConcurrentLinkedDeque[CLASSES];
     private volatile boolean closed;
 

@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
 
@@ -52,6 +53,17 @@ final class FileIo {
         this.alignment = file.isDirect() ? file.alignment() : null;
         this.strict = strict;
         this.syncWrites = syncWrites;
+    }
+
+    /** Opens the channel's own descriptor of {@code path} for AIO, with the channel's options. */
+    static FileIo open(Path path, AioFileChannel.ChannelOptions options, AioEngine engine) throws IOException {
+        AioFile file = AioFile.open(path, options.aioOptions());
+        try {
+            return new FileIo(engine, file, options.strict(), options.syncWrites());
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
+        }
     }
 
     AioFile file() {

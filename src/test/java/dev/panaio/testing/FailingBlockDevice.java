@@ -11,6 +11,9 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static dev.panaio.testing.SystemCommands.assumeRoot;
+import static dev.panaio.testing.SystemCommands.exec;
+import static dev.panaio.testing.SystemCommands.tool;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -33,7 +36,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 public final class FailingBlockDevice implements AutoCloseable {
     private static final AtomicInteger NAMES = new AtomicInteger();
-    private static final List<String> TOOL_DIRS = List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin");
 
     private final Path device;
     private final long goodBytes;
@@ -70,15 +72,15 @@ public final class FailingBlockDevice implements AutoCloseable {
         long good = goodBytes / 512;
         long bad = badBytes / 512;
         Path table = Files.createTempFile(Path.of("target"), name, ".table");
-        Result created;
+        SystemCommands.Result created;
         try {
             Files.writeString(table, String.format(Locale.ROOT, "0 %d zero\n%d %d error\n", good, good, bad));
             created = exec(dmsetup, "create", "--noudevsync", name, table.toString());
         } finally {
             Files.deleteIfExists(table);
         }
-        Result outcome = created;
-        assumeTrue(outcome.exitCode == 0, () -> "device-mapper is there but dmsetup create failed: " + outcome);
+        SystemCommands.Result outcome = created;
+        assumeTrue(outcome.exitCode() == 0, () -> "device-mapper is there but dmsetup create failed: " + outcome);
         FailingBlockDevice result = new FailingBlockDevice(Path.of("/dev/mapper", name), goodBytes);
         result.cleanup.add(new String[] {dmsetup, "remove", "--noudevsync", name});
         try {
@@ -111,11 +113,11 @@ public final class FailingBlockDevice implements AutoCloseable {
                 file.setLength(deviceBytes); // sparse: blocks are allocated as the device is written
             }
             long free = Files.getFileStore(filesystem.mountPoint()).getUsableSpace();
-            Result attached = exec(losetup, "-f", "--show", backing.toString());
-            assumeTrue(attached.exitCode == 0, () -> "cannot attach a loop device here: " + attached);
-            FailingBlockDevice result = new FailingBlockDevice(Path.of(attached.output.strip()), free);
+            SystemCommands.Result attached = exec(losetup, "-f", "--show", backing.toString());
+            assumeTrue(attached.exitCode() == 0, () -> "cannot attach a loop device here: " + attached);
+            FailingBlockDevice result = new FailingBlockDevice(Path.of(attached.output().strip()), free);
             result.filesystem = filesystem;
-            result.cleanup.add(new String[] {losetup, "-d", attached.output.strip()});
+            result.cleanup.add(new String[] {losetup, "-d", attached.output().strip()});
             return result;
         } catch (IOException | RuntimeException | Error e) {
             filesystem.close();
@@ -128,8 +130,8 @@ public final class FailingBlockDevice implements AutoCloseable {
     public void close() throws IOException {
         IOException failure = null;
         for (String[] command : cleanup.reversed()) {
-            Result removed = exec(command);
-            if (removed.exitCode != 0 && failure == null) {
+            SystemCommands.Result removed = exec(command);
+            if (removed.exitCode() != 0 && failure == null) {
                 failure = new IOException("cleanup failed: " + removed);
             }
         }
@@ -148,54 +150,4 @@ public final class FailingBlockDevice implements AutoCloseable {
         return device.toString();
     }
 
-    private static void assumeRoot() {
-        assumeTrue("root".equals(ProcessHandle.current().info().user().orElse("")),
-                "block devices need root, and the tests run as " + ProcessHandle.current().info().user());
-    }
-
-    private static String tool(String name, String debianPackage) {
-        List<String> dirs = new ArrayList<>(TOOL_DIRS);
-        String path = System.getenv("PATH");
-        if (path != null) {
-            dirs.addAll(0, List.of(path.split(":")));
-        }
-        for (String dir : dirs) {
-            Path candidate = Path.of(dir, name);
-            if (Files.isExecutable(candidate)) {
-                return candidate.toString();
-            }
-        }
-        assumeTrue(false, name + " is not installed (Debian package " + debianPackage + ")");
-        throw new AssertionError("unreachable");
-    }
-
-    private record Result(String command, int exitCode, String output) {
-        Result check(String what) throws IOException {
-            if (exitCode != 0) {
-                throw new IOException(what + " failed: " + this);
-            }
-            return this;
-        }
-
-        @Override
-        public String toString() {
-            return command + " exited " + exitCode + ": " + output.strip();
-        }
-    }
-
-    private static Result exec(String... command) throws IOException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectInput(
-                ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        try {
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException(String.join(" ", command) + " did not finish in 60 s");
-            }
-            return new Result(String.join(" ", command), process.exitValue(), output);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted running " + String.join(" ", command), e);
-        }
-    }
 }

@@ -9,6 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static dev.panaio.testing.SystemCommands.assumeRoot;
+import static dev.panaio.testing.SystemCommands.exec;
+import static dev.panaio.testing.SystemCommands.tool;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -19,7 +22,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@link #close()} unmounts and detaches, always.
  */
 public final class LoopDevice implements AutoCloseable {
-    private static final List<String> TOOL_DIRS = List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin");
 
     private final Path image;
     private final String device;
@@ -38,8 +40,7 @@ public final class LoopDevice implements AutoCloseable {
      * and mounts it at {@code dir/mnt}.
      */
     public static LoopDevice create(Path dir, long sizeBytes, int sectorSize) throws IOException {
-        assumeTrue("root".equals(ProcessHandle.current().info().user().orElse("")),
-                "loop devices need root, and the tests run as " + ProcessHandle.current().info().user());
+        assumeRoot();
         assumeTrue(Files.exists(Path.of("/dev/loop-control")), "this machine has no /dev/loop-control");
         String losetup = tool("losetup", "util-linux");
         String mkfs = tool("mkfs.ext4", "e2fsprogs");
@@ -50,10 +51,10 @@ public final class LoopDevice implements AutoCloseable {
         try (var file = new RandomAccessFile(image.toFile(), "rw")) {
             file.setLength(sizeBytes); // sparse: the image costs only what mkfs writes
         }
-        Result attach = exec(losetup, "--sector-size", Integer.toString(sectorSize), "-f", "--show",
+        SystemCommands.Result attach = exec(losetup, "--sector-size", Integer.toString(sectorSize), "-f", "--show",
                 image.toString());
-        assumeTrue(attach.exitCode == 0, () -> "cannot attach a loop device here: " + attach);
-        LoopDevice loop = new LoopDevice(image, attach.output.strip(), dir.resolve("mnt"));
+        assumeTrue(attach.exitCode() == 0, () -> "cannot attach a loop device here: " + attach);
+        LoopDevice loop = new LoopDevice(image, attach.output().strip(), dir.resolve("mnt"));
         try {
             exec(mkfs, "-q", "-F", "-m", "0", loop.device).check("mkfs.ext4");
             Files.createDirectories(loop.mountPoint);
@@ -90,51 +91,6 @@ public final class LoopDevice implements AutoCloseable {
             } finally {
                 Files.deleteIfExists(image);
             }
-        }
-    }
-
-    private static String tool(String name, String debianPackage) {
-        List<String> dirs = new ArrayList<>(TOOL_DIRS);
-        String path = System.getenv("PATH");
-        if (path != null) {
-            dirs.addAll(0, List.of(path.split(":")));
-        }
-        for (String dir : dirs) {
-            Path candidate = Path.of(dir, name);
-            if (Files.isExecutable(candidate)) {
-                return candidate.toString();
-            }
-        }
-        assumeTrue(false, name + " is not installed (Debian package " + debianPackage + ")");
-        throw new AssertionError("unreachable");
-    }
-
-    private record Result(String command, int exitCode, String output) {
-        Result check(String what) throws IOException {
-            if (exitCode != 0) {
-                throw new IOException(what + " failed: " + this);
-            }
-            return this;
-        }
-
-        @Override
-        public String toString() {
-            return command + " exited " + exitCode + ": " + output.strip();
-        }
-    }
-
-    private static Result exec(String... command) throws IOException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        try {
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException(String.join(" ", command) + " did not finish in 60 s");
-            }
-            return new Result(String.join(" ", command), process.exitValue(), output);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted running " + String.join(" ", command), e);
         }
     }
 }
