@@ -813,7 +813,12 @@ public final class AioContext implements AutoCloseable {
         int eagainRetries = 0;
         while (done < total) {
             if (isClosed()) {
-                // Closed by a completion handler while this thread waited for room.
+                // Closed while this thread waited for room. The first `done` are in the kernel; the rest never
+                // reached it and give their slots back now, so that teardown sees nothing prepared.
+                for (int i = done; i < total; i++) {
+                    abortPrepare(preparedSlots[i]);
+                }
+                preparedCount = 0;
                 throw new IllegalStateException(String.format(Locale.ROOT, "AioContext closed during submit: %d of "
                         + "%d requests were submitted, the rest were dropped", done, total));
             }
@@ -982,7 +987,9 @@ public final class AioContext implements AutoCloseable {
             long deadline = System.nanoTime() + Math.max(timeoutNanos, 0);
             while (delivered < min && !isClosed()) {
                 long remaining = timeoutNanos < 0 ? -1 : Math.max(0, deadline - System.nanoTime());
-                getEvents(min - delivered, slots, remaining);
+                // min_nr 1, not min - delivered: the wake-up poll that close() completes is one event, and the
+                // kernel must return on it; this loop counts up to min itself.
+                getEvents(1, slots, remaining);
                 delivered += drainQueue(consumer, Integer.MAX_VALUE);
                 if (remaining == 0) {
                     break;

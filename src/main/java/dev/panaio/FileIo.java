@@ -278,8 +278,10 @@ final class FileIo {
      * the thread that started the chain gets control back.
      */
     private void finishInline(Operation op, long result) {
-        if (op instanceof Operation.ToWaiter) {
-            op.finish(result); // the caller is waiting right here: no callback runs
+        if (!(op instanceof Operation.ToHandler<?>)) {
+            // A waiter is parked right here; a future's dependents are CompletableFuture's business (it
+            // unwinds nested completions itself), and a callback may block on that future: never defer it.
+            op.finish(result);
             return;
         }
         PerThread trampoline = PER_THREAD.get();
@@ -312,6 +314,16 @@ final class FileIo {
             }
         } finally {
             trampoline.delivering = false;
+            // Only if a delivery threw past deliver(): the deferred ones must not wait for a later chain.
+            Operation stranded;
+            while ((stranded = trampoline.deferred.pollFirst()) != null) {
+                Operation op = stranded;
+                try {
+                    engine.blockingPool().execute(() -> deliverChain(PER_THREAD.get(), op));
+                } catch (RejectedExecutionException closed) {
+                    deliver(op, op.inlineResult);
+                }
+            }
         }
     }
 

@@ -743,4 +743,31 @@ class AioContextTest {
             assertThat(aio.prepared()).isZero();
         }
     }
+
+    @Test
+    void shouldReturnFromAnUnboundedAwaitForSeveralWhenClosed() throws Exception {
+        AioContext aio = AioContext.open(4);
+        try (EventFd a = EventFd.open(); EventFd b = EventFd.open()) {
+            aio.preparePoll(a, 1, 1);
+            aio.preparePoll(b, 1, 2);
+            aio.submit();
+            AtomicReference<Throwable> outcome = new AtomicReference<>();
+            Thread waiter = Thread.ofPlatform().start(() -> {
+                try {
+                    aio.await(2, (tag, result) -> { }); // no timeout, more than one
+                } catch (Throwable t) {
+                    outcome.set(t);
+                }
+            });
+            Thread.sleep(100);
+            Thread closer = Thread.ofPlatform().start(aio::close);
+            closer.join(10_000);
+            assertThat(closer.isAlive()).as("close() with a waiter in await(2)").isFalse();
+            waiter.join(10_000);
+            assertThat(waiter.isAlive()).isFalse();
+            if (outcome.get() != null) {
+                assertThat(outcome.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+            }
+        }
+    }
 }

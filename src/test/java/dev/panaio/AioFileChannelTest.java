@@ -440,4 +440,29 @@ class AioFileChannelTest {
             assertThat(async).isInstanceOf(AioAsynchronousFileChannel.class);
         }
     }
+
+    @Test
+    void shouldLetACompletionHandlerWaitForAFutureOfTheSameChannel() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("nested"), 8192, SEED);
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ, WRITE)) {
+            CompletableFuture<Integer> inner = new CompletableFuture<>();
+            // A buffered write completes on the calling thread; so does the one its handler waits for.
+            channel.write(ByteBuffer.wrap(new byte[10]), 0, null, new CompletionHandler<Integer, Void>() {
+                @Override
+                public void completed(Integer n, Void attachment) {
+                    try {
+                        inner.complete(channel.write(ByteBuffer.wrap(new byte[10]), 100).get(10, TimeUnit.SECONDS));
+                    } catch (Exception e) {
+                        inner.completeExceptionally(e);
+                    }
+                }
+
+                @Override
+                public void failed(Throwable error, Void attachment) {
+                    inner.completeExceptionally(error);
+                }
+            });
+            assertThat(inner.get(20, TimeUnit.SECONDS)).isEqualTo(10);
+        }
+    }
 }
