@@ -144,7 +144,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
                          CompletionHandler<Integer, ? super A> handler) {
         Objects.requireNonNull(handler, "handler");
         checkRead(dst, position);
-        var op = new Operation.ToHandler<>(Operation.Kind.READ, io.file(), null, position, null, handler, attachment,
+        var op = new Operation.ToHandler<>(Operation.Kind.READ, io.file(), position, handler, attachment,
                 handlerExecutor);
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
@@ -161,7 +161,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     /** As {@link #read(ByteBuffer, long)}, returning a CompletableFuture. */
     public CompletableFuture<Integer> readAsync(ByteBuffer dst, long position) {
         checkRead(dst, position);
-        var op = new Operation.ToFuture(Operation.Kind.READ, io.file(), null, null, position, 0, null);
+        var op = new Operation.ToFuture(Operation.Kind.READ, io.file(), null, null, position, 0);
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
         } else {
@@ -175,7 +175,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
                           CompletionHandler<Integer, ? super A> handler) {
         Objects.requireNonNull(handler, "handler");
         checkWrite(src, position);
-        var op = new Operation.ToHandler<>(Operation.Kind.WRITE, io.file(), null, position, null, handler, attachment,
+        var op = new Operation.ToHandler<>(Operation.Kind.WRITE, io.file(), position, handler, attachment,
                 handlerExecutor);
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
@@ -192,7 +192,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     /** As {@link #write(ByteBuffer, long)}, returning a CompletableFuture. */
     public CompletableFuture<Integer> writeAsync(ByteBuffer src, long position) {
         checkWrite(src, position);
-        var op = new Operation.ToFuture(Operation.Kind.WRITE, io.file(), null, null, position, 0, null);
+        var op = new Operation.ToFuture(Operation.Kind.WRITE, io.file(), null, null, position, 0);
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
         } else {

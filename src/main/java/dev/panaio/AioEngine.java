@@ -203,26 +203,26 @@ public final class AioEngine implements AutoCloseable {
     public CompletableFuture<Integer> read(AioFile file, MemorySegment dst, long position) {
         AioContext.checkSegment(dst, true);
         AioContext.checkTransfer(true, file, dst.address(), dst.byteSize(), position, RequestOptions.NONE);
-        return submitForFuture(new Operation.ToFuture(Operation.Kind.READ, file, null, dst, position, 0, null), dst);
+        return submitForFuture(new Operation.ToFuture(Operation.Kind.READ, file, null, dst, position, 0), dst);
     }
 
     /** Writes all of {@code src} to {@code file} at {@code position}; the future gets the bytes written. */
     public CompletableFuture<Integer> write(AioFile file, MemorySegment src, long position) {
         AioContext.checkSegment(src, false);
         AioContext.checkTransfer(false, file, src.address(), src.byteSize(), position, RequestOptions.NONE);
-        return submitForFuture(new Operation.ToFuture(Operation.Kind.WRITE, file, null, src, position, 0, null), src);
+        return submitForFuture(new Operation.ToFuture(Operation.Kind.WRITE, file, null, src, position, 0), src);
     }
 
     /** Flushes the file's data and metadata to stable storage ({@code IOCB_CMD_FSYNC}). */
     public CompletableFuture<Integer> fsync(AioFile file) {
         checkOpen(file);
-        return submitForFuture(new Operation.ToFuture(Operation.Kind.FSYNC, file, null, null, 0, 0, null), null);
+        return submitForFuture(new Operation.ToFuture(Operation.Kind.FSYNC, file, null, null, 0, 0), null);
     }
 
     /** Flushes the file's data, and metadata only as needed to read it ({@code IOCB_CMD_FDSYNC}). */
     public CompletableFuture<Integer> fdatasync(AioFile file) {
         checkOpen(file);
-        return submitForFuture(new Operation.ToFuture(Operation.Kind.FDSYNC, file, null, null, 0, 0, null), null);
+        return submitForFuture(new Operation.ToFuture(Operation.Kind.FDSYNC, file, null, null, 0, 0), null);
     }
 
     /**
@@ -239,7 +239,7 @@ public final class AioEngine implements AutoCloseable {
             throw new IllegalArgumentException("poll events must be a non-empty mask of 16 bits, not 0x"
                     + Integer.toHexString(events));
         }
-        return submitForFuture(new Operation.ToFuture(Operation.Kind.POLL, null, target, null, 0, events, null),
+        return submitForFuture(new Operation.ToFuture(Operation.Kind.POLL, null, target, null, 0, events),
                 null);
     }
 

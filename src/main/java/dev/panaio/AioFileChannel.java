@@ -262,7 +262,7 @@ public final class AioFileChannel extends FileChannel {
                     + "futures there, or move the call to another executor");
         }
         Operation.Kind kind = read ? Operation.Kind.READ : Operation.Kind.WRITE;
-        Operation.ToWaiter op = new Operation.ToWaiter(kind, io.file(), null, position, null);
+        Operation.ToWaiter op = new Operation.ToWaiter(kind, io.file(), position);
         boolean completed = false;
         begin();
         try {

@@ -35,7 +35,6 @@ final class EngineLoop implements Runnable, CompletionConsumer {
     private final AioContext context;
     private final EventFd wakeups;
     private final RequestOptions notify;
-    private final RequestOptions[] notifyWithFlag;
     private final ConcurrentLinkedQueue<Operation> pending = new ConcurrentLinkedQueue<>();
     /** Handed back by a rejected batch: they go first. Engine thread only. */
     private final ArrayDeque<Operation> retry = new ArrayDeque<>();
@@ -61,11 +60,6 @@ final class EngineLoop implements Runnable, CompletionConsumer {
             throw e;
         }
         this.notify = RequestOptions.NONE.withNotify(wakeups);
-        RwFlag[] flags = RwFlag.values();
-        this.notifyWithFlag = new RequestOptions[flags.length];
-        for (RwFlag flag : flags) {
-            notifyWithFlag[flag.ordinal()] = notify.withFlags(flag);
-        }
         int slots = context.capacity();
         this.inKernel = new Operation[slots];
         this.freeIds = new int[slots];
@@ -224,10 +218,9 @@ final class EngineLoop implements Runnable, CompletionConsumer {
     }
 
     private void prepare(Operation op, int id) {
-        RequestOptions options = op.flag == null ? notify : notifyWithFlag[op.flag.ordinal()];
         switch (op.kind) {
-            case READ -> context.prepareRead(op.file, op.segment, op.position, id, options);
-            case WRITE -> context.prepareWrite(op.file, op.segment, op.position, id, options);
+            case READ -> context.prepareRead(op.file, op.segment, op.position, id, notify);
+            case WRITE -> context.prepareWrite(op.file, op.segment, op.position, id, notify);
             case FSYNC -> context.prepareFsync(op.file, id, notify);
             case FDSYNC -> context.prepareFdatasync(op.file, id, notify);
             case POLL -> context.preparePoll(op.pollTarget, op.pollEvents, id, notify);

@@ -23,7 +23,6 @@ final class ErrnoExceptions {
     static final int EAGAIN = aio_abi_h.EAGAIN();
     static final int EBADF = aio_abi_h.EBADF();
     static final int EINVAL = aio_abi_h.EINVAL();
-    static final int EFAULT = aio_abi_h.EFAULT();
     static final int ENOMEM = aio_abi_h.ENOMEM();
     static final int ENOSYS = aio_abi_h.ENOSYS();
     static final int EOPNOTSUPP = aio_abi_h.EOPNOTSUPP();

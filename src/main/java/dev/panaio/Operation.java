@@ -29,7 +29,6 @@ abstract class Operation {
     MemorySegment segment;
     final long position;
     final int pollEvents;
-    final RwFlag flag;
 
     /** Keeps the caller's buffer reachable while the kernel may use it. */
     Object keepAlive;
@@ -47,15 +46,13 @@ abstract class Operation {
     /** A result found on the calling thread and deferred behind a running callback (FileIo's trampoline). */
     long inlineResult;
 
-    Operation(Kind kind, AioFile file, Pollable pollTarget, MemorySegment segment, long position, int pollEvents,
-              RwFlag flag) {
+    Operation(Kind kind, AioFile file, Pollable pollTarget, MemorySegment segment, long position, int pollEvents) {
         this.kind = kind;
         this.file = file;
         this.pollTarget = pollTarget;
         this.segment = segment;
         this.position = position;
         this.pollEvents = pollEvents;
-        this.flag = flag;
     }
 
     /** Names the call whose result this is, for error messages: "aio", "preadv2", "pwritev2". */
@@ -132,9 +129,8 @@ abstract class Operation {
     static final class ToFuture extends Operation {
         final CompletableFuture<Integer> future = new CompletableFuture<>();
 
-        ToFuture(Kind kind, AioFile file, Pollable pollTarget, MemorySegment segment, long position, int pollEvents,
-                 RwFlag flag) {
-            super(kind, file, pollTarget, segment, position, pollEvents, flag);
+        ToFuture(Kind kind, AioFile file, Pollable pollTarget, MemorySegment segment, long position, int pollEvents) {
+            super(kind, file, pollTarget, segment, position, pollEvents);
         }
 
         @Override
@@ -158,8 +154,9 @@ abstract class Operation {
         private long result;
         private Throwable error;
 
-        ToWaiter(Kind kind, AioFile file, MemorySegment segment, long position, RwFlag flag) {
-            super(kind, file, null, segment, position, 0, flag);
+        /** The memory is the channel's to choose ({@link FileIo} sets {@link #segment}). */
+        ToWaiter(Kind kind, AioFile file, long position) {
+            super(kind, file, null, null, position, 0);
         }
 
         /**
@@ -226,9 +223,10 @@ abstract class Operation {
         private final A attachment;
         private final Executor executor;
 
-        ToHandler(Kind kind, AioFile file, MemorySegment segment, long position, RwFlag flag,
-                  CompletionHandler<Integer, ? super A> handler, A attachment, Executor executor) {
-            super(kind, file, null, segment, position, 0, flag);
+        /** The memory is the channel's to choose ({@link FileIo} sets {@link #segment}). */
+        ToHandler(Kind kind, AioFile file, long position, CompletionHandler<Integer, ? super A> handler,
+                  A attachment, Executor executor) {
+            super(kind, file, null, null, position, 0);
             this.handler = handler;
             this.attachment = attachment;
             this.executor = executor;

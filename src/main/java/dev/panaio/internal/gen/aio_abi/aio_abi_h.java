@@ -131,15 +131,6 @@ public class aio_abi_h {
     public static int ENOMEM() {
         return ENOMEM;
     }
-    private static final int EFAULT = (int)14L;
-    /**
-     * {@snippet lang=c :
-     * #define EFAULT 14
-     * }
-     */
-    public static int EFAULT() {
-        return EFAULT;
-    }
     private static final int EINVAL = (int)22L;
     /**
      * {@snippet lang=c :
