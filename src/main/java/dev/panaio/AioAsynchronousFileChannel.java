@@ -2,14 +2,18 @@ package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
 
+import dev.panaio.internal.channel.ChannelChecks;
+import dev.panaio.internal.channel.ChannelCompletion;
+import dev.panaio.internal.channel.ChannelOptions;
+import dev.panaio.internal.channel.DelegatedFileLock;
+import dev.panaio.internal.channel.FileIo;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.CompletionHandler;
 import java.nio.channels.FileLock;
-import java.nio.channels.NonReadableChannelException;
-import java.nio.channels.NonWritableChannelException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileAttribute;
@@ -117,7 +121,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
                                                    FileAttribute<?>[] attrs) throws IOException {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(engine, "engine");
-        AioFileChannel.ChannelOptions parsed = AioFileChannel.ChannelOptions.parse(options);
+        ChannelOptions parsed = ChannelOptions.parse(options);
         AsynchronousFileChannel delegate = AsynchronousFileChannel.open(path, parsed.jdkOptions(), null, attrs);
         try {
             FileIo io = FileIo.open(path, parsed, engine);
@@ -144,8 +148,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
                          CompletionHandler<Integer, ? super A> handler) {
         Objects.requireNonNull(handler, "handler");
         checkRead(dst, position);
-        var op = new Operation.ToHandler<>(Operation.Kind.READ, io.file(), position, handler, attachment,
-                handlerExecutor);
+        var op = new ChannelCompletion.ToHandler<>(handler, attachment, handlerExecutor);
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
             return;
@@ -161,13 +164,13 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     /** As {@link #read(ByteBuffer, long)}, returning a CompletableFuture. */
     public CompletableFuture<Integer> readAsync(ByteBuffer dst, long position) {
         checkRead(dst, position);
-        var op = new Operation.ToFuture(Operation.Kind.READ, io.file(), null, null, position, 0);
+        var op = new ChannelCompletion.ToFuture();
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
         } else {
             io.read(dst, position, op);
         }
-        return op.future;
+        return op.future();
     }
 
     @Override
@@ -175,8 +178,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
                           CompletionHandler<Integer, ? super A> handler) {
         Objects.requireNonNull(handler, "handler");
         checkWrite(src, position);
-        var op = new Operation.ToHandler<>(Operation.Kind.WRITE, io.file(), position, handler, attachment,
-                handlerExecutor);
+        var op = new ChannelCompletion.ToHandler<>(handler, attachment, handlerExecutor);
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
             return;
@@ -192,36 +194,25 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     /** As {@link #write(ByteBuffer, long)}, returning a CompletableFuture. */
     public CompletableFuture<Integer> writeAsync(ByteBuffer src, long position) {
         checkWrite(src, position);
-        var op = new Operation.ToFuture(Operation.Kind.WRITE, io.file(), null, null, position, 0);
+        var op = new ChannelCompletion.ToFuture();
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
         } else {
             io.write(src, position, op);
         }
-        return op.future;
+        return op.future();
     }
 
     private void checkRead(ByteBuffer dst, long position) {
         Objects.requireNonNull(dst, "dst");
-        if (position < 0) {
-            throw new IllegalArgumentException("Negative position");
-        }
-        if (!readable) {
-            throw new NonReadableChannelException();
-        }
-        if (dst.isReadOnly()) {
-            throw new IllegalArgumentException("Read-only buffer");
-        }
+        ChannelChecks.checkPosition(position);
+        ChannelChecks.checkReadable(readable, dst);
     }
 
     private void checkWrite(ByteBuffer src, long position) {
         Objects.requireNonNull(src, "src");
-        if (position < 0) {
-            throw new IllegalArgumentException("Negative position");
-        }
-        if (!writable) {
-            throw new NonWritableChannelException();
-        }
+        ChannelChecks.checkPosition(position);
+        ChannelChecks.checkWritable(writable);
     }
 
     @Override
@@ -269,7 +260,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         delegate.lock(position, size, shared, attachment, new CompletionHandler<FileLock, A>() {
             @Override
             public void completed(FileLock lock, A a) {
-                handler.completed(new AioFileChannel.DelegatedFileLock(AioAsynchronousFileChannel.this, lock), a);
+                handler.completed(new DelegatedFileLock(AioAsynchronousFileChannel.this, lock), a);
             }
 
             @Override
@@ -299,7 +290,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     @Override
     public FileLock tryLock(long position, long size, boolean shared) throws IOException {
         FileLock lock = delegate.tryLock(position, size, shared);
-        return lock == null ? null : new AioFileChannel.DelegatedFileLock(this, lock);
+        return lock == null ? null : new DelegatedFileLock(this, lock);
     }
 
     @Override

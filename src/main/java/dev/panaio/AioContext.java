@@ -6,6 +6,9 @@ import dev.panaio.internal.gen.aio_abi.io_event;
 import dev.panaio.internal.gen.aio_abi.iocb;
 import dev.panaio.internal.gen.aio_abi.iovec;
 import dev.panaio.internal.ring.CompletionRing;
+import dev.panaio.internal.context.RequestChecks;
+import dev.panaio.internal.sys.ErrnoExceptions;
+import dev.panaio.internal.sys.FileDescriptorHandle;
 import dev.panaio.internal.sys.NativeAccess;
 import dev.panaio.internal.sys.Syscalls;
 
@@ -367,7 +370,7 @@ public final class AioContext implements AutoCloseable {
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareRead(AioFile file, MemorySegment dst, long position, long tag, RequestOptions options) {
-        checkSegment(dst, true);
+        RequestChecks.checkSegment(dst, true);
         prepareTransfer(Abi.CMD_PREAD, file, dst, dst.address(), dst.byteSize(), position, tag, options);
     }
 
@@ -378,7 +381,7 @@ public final class AioContext implements AutoCloseable {
 
     /** As {@link #prepareRead(AioFile, ByteBuffer, long, long)}, with options. */
     public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag, RequestOptions options) {
-        MemorySegment segment = segmentOf(dst, true);
+        MemorySegment segment = RequestChecks.segmentOf(dst, true);
         prepareTransfer(Abi.CMD_PREAD, file, dst, segment.address(), segment.byteSize(), position, tag, options);
     }
 
@@ -397,7 +400,7 @@ public final class AioContext implements AutoCloseable {
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareWrite(AioFile file, MemorySegment src, long position, long tag, RequestOptions options) {
-        checkSegment(src, false);
+        RequestChecks.checkSegment(src, false);
         prepareTransfer(Abi.CMD_PWRITE, file, src, src.address(), src.byteSize(), position, tag, options);
     }
 
@@ -408,7 +411,7 @@ public final class AioContext implements AutoCloseable {
 
     /** As {@link #prepareWrite(AioFile, ByteBuffer, long, long)}, with options. */
     public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag, RequestOptions options) {
-        MemorySegment segment = segmentOf(src, false);
+        MemorySegment segment = RequestChecks.segmentOf(src, false);
         prepareTransfer(Abi.CMD_PWRITE, file, src, segment.address(), segment.byteSize(), position, tag, options);
     }
 
@@ -468,11 +471,7 @@ public final class AioContext implements AutoCloseable {
     public void preparePoll(Pollable target, int events, long tag, RequestOptions options) {
         Objects.requireNonNull(target, "target");
         Objects.requireNonNull(options, "options");
-        if (events <= 0 || events > 0xffff) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "poll events must be a non-empty mask of 16 bits (POLLIN = 0x1, POLLOUT = 0x4...), not 0x%x",
-                    events));
-        }
+        RequestChecks.checkPollEvents(events);
         if (options.rwFlags() != 0) {
             throw new IllegalArgumentException("poll takes no rw flags: " + options);
         }
@@ -494,7 +493,7 @@ public final class AioContext implements AutoCloseable {
 
     private void prepareTransfer(short opcode, AioFile file, Object keepAlive, long address, long length,
                                  long position, long tag, RequestOptions options) {
-        checkTransfer(opcode == Abi.CMD_PREAD || opcode == Abi.CMD_PREADV, file, address, length, position, options);
+        RequestChecks.checkTransfer(opcode == Abi.CMD_PREAD || opcode == Abi.CMD_PREADV, file, address, length, position, options);
         int slot = beginPrepare(file.handle);
         try {
             fillIocb(slot, opcode, file.handle.fd(), tag, options, address, length, position);
@@ -517,15 +516,15 @@ public final class AioContext implements AutoCloseable {
         boolean read = opcode == Abi.CMD_PREADV;
         long total = 0;
         for (MemorySegment buffer : buffers) {
-            checkSegment(buffer, read);
-            checkDirectMemory(file, buffer.address(), "buffer address");
-            checkDirectOffset(file, buffer.byteSize(), "buffer length");
+            RequestChecks.checkSegment(buffer, read);
+            RequestChecks.checkDirectMemory(file, buffer.address(), "buffer address");
+            RequestChecks.checkDirectOffset(file, buffer.byteSize(), "buffer length");
             total += buffer.byteSize();
             if (total < 0) {
                 throw new IllegalArgumentException("total length of the buffers overflows a long");
             }
         }
-        checkTransfer(read, file, 0, total, position, options);
+        RequestChecks.checkTransfer(read, file, 0, total, position, options);
         MemorySegment[] keepAlive = buffers.clone();
         int slot = beginPrepare(file.handle);
         try {
@@ -565,95 +564,6 @@ public final class AioContext implements AutoCloseable {
         } finally {
             exit();
         }
-    }
-
-    static void checkSegment(MemorySegment segment, boolean destination) {
-        Objects.requireNonNull(segment, "buffer");
-        if (!segment.isNative()) {
-            throw new IllegalArgumentException("AIO needs native memory, not a heap segment: allocate the buffer "
-                    + "from an Arena");
-        }
-        if (destination && segment.isReadOnly()) {
-            throw new IllegalArgumentException("cannot read into a read-only segment");
-        }
-        if (!segment.scope().isAlive()) {
-            throw new IllegalStateException("the buffer's arena is already closed");
-        }
-    }
-
-    private static MemorySegment segmentOf(ByteBuffer buffer, boolean destination) {
-        Objects.requireNonNull(buffer, "buffer");
-        if (!buffer.isDirect()) {
-            throw new IllegalArgumentException("AIO needs a direct ByteBuffer (ByteBuffer.allocateDirect), not a "
-                    + "heap buffer");
-        }
-        if (destination && buffer.isReadOnly()) {
-            throw new IllegalArgumentException("cannot read into a read-only ByteBuffer");
-        }
-        MemorySegment segment = MemorySegment.ofBuffer(buffer);
-        if (!segment.scope().isAlive()) {
-            // A buffer viewing memory of a closed arena: its address points into freed memory.
-            throw new IllegalStateException("the buffer's arena is already closed");
-        }
-        return segment;
-    }
-
-    static void checkTransfer(boolean read, AioFile file, long address, long length, long position,
-                                      RequestOptions options) {
-        Objects.requireNonNull(file, "file");
-        Objects.requireNonNull(options, "options");
-        if (!file.isOpen()) {
-            throw new IllegalStateException(file.handle + " is closed");
-        }
-        if (read ? !file.isReadable() : !file.isWritable()) {
-            throw new IllegalArgumentException(file.path() + " was not opened for " + (read ? "reading" : "writing"));
-        }
-        if (position < 0) {
-            throw new IllegalArgumentException("position must not be negative: " + position);
-        }
-        if (position + length < 0) {
-            throw new IllegalArgumentException("position " + position + " + length " + length + " overflows a long");
-        }
-        if (address != 0) {
-            checkDirectMemory(file, address, "buffer address");
-        }
-        checkDirectOffset(file, position, "file position");
-        checkDirectOffset(file, length, "length");
-    }
-
-    static void checkDirectMemory(AioFile file, long address, String what) {
-        if (file.isDirect()) {
-            DirectAlignment rules = knownAlignment(file);
-            if (!rules.isMemoryAligned(address)) {
-                throw misaligned(file, what, "0x" + Long.toHexString(address), rules.memory(),
-                        "allocate it with arena.allocate(size, " + rules.memory() + ")");
-            }
-        }
-    }
-
-    static void checkDirectOffset(AioFile file, long value, String what) {
-        if (file.isDirect()) {
-            DirectAlignment rules = knownAlignment(file);
-            if (!rules.isOffsetAligned(value)) {
-                throw misaligned(file, what, Long.toString(value), rules.offset(),
-                        "round it to a multiple of " + rules.offset());
-            }
-        }
-    }
-
-    private static DirectAlignment knownAlignment(AioFile file) {
-        try {
-            return file.alignment();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot learn the direct I/O alignment of " + file.path(), e);
-        }
-    }
-
-    private static MisalignedIoException misaligned(AioFile file, String what, String value, long alignment,
-                                                    String fix) {
-        return new MisalignedIoException(String.format(Locale.ROOT,
-                "direct I/O on %s needs the %s to be a multiple of %d, and %s is not: %s", file.path(), what,
-                alignment, value, fix), alignment);
     }
 
     /** Enters, takes a use of the descriptor and a free slot; on return the caller must finish or abort, then exit. */

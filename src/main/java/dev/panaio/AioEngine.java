@@ -1,17 +1,21 @@
 package dev.panaio;
 
+import dev.panaio.internal.access.SharedSecrets;
+import dev.panaio.internal.context.RequestChecks;
+import dev.panaio.internal.engine.AlignedBufferPool;
+import dev.panaio.internal.engine.BlockingPool;
+import dev.panaio.internal.engine.CompletionSink;
+import dev.panaio.internal.engine.EngineLoop;
+import dev.panaio.internal.engine.FutureSink;
+import dev.panaio.internal.engine.Request;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.AsynchronousCloseException;
 import java.util.Locale;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -65,14 +69,37 @@ public final class AioEngine implements AutoCloseable {
     /** Requests waiting for room in the kernel, per engine thread, before submitters park. */
     public static final int DEFAULT_MAX_PENDING = 65_536;
 
+    static {
+        SharedSecrets.setEngineAccess(new SharedSecrets.EngineAccess() {
+            @Override
+            public void submit(AioEngine engine, Request request, CompletionSink sink) {
+                engine.submit(request, sink);
+            }
+
+            @Override
+            public AlignedBufferPool bouncePool(AioEngine engine) {
+                return engine.bouncePool();
+            }
+
+            @Override
+            public ExecutorService blockingPool(AioEngine engine) {
+                return engine.blockingPool();
+            }
+
+            @Override
+            public boolean isEngineThread(AioEngine engine) {
+                return engine.isEngineThread();
+            }
+        });
+    }
+
     private static final AtomicInteger ENGINES = new AtomicInteger();
     private static volatile AioEngine shared;
 
     private final EngineLoop[] loops;
     private final AtomicInteger next = new AtomicInteger();
-    private final int blockingThreads;
     private final AlignedBufferPool bouncePool;
-    private volatile ExecutorService blockingPool;
+    private final BlockingPool blockingPool;
     private volatile boolean closed;
 
     private AioEngine(Builder builder) throws IOException {
@@ -92,7 +119,7 @@ public final class AioEngine implements AutoCloseable {
             }
             throw e;
         }
-        this.blockingThreads = builder.blockingThreads;
+        this.blockingPool = new BlockingPool(builder.blockingThreads);
         this.bouncePool = new AlignedBufferPool(4096, builder.maxRetainedBufferBytes);
     }
 
@@ -201,28 +228,28 @@ public final class AioEngine implements AutoCloseable {
      *                                  ({@link MisalignedIoException})
      */
     public CompletableFuture<Integer> read(AioFile file, MemorySegment dst, long position) {
-        AioContext.checkSegment(dst, true);
-        AioContext.checkTransfer(true, file, dst.address(), dst.byteSize(), position, RequestOptions.NONE);
-        return submitForFuture(new Operation.ToFuture(Operation.Kind.READ, file, null, dst, position, 0), dst);
+        RequestChecks.checkSegment(dst, true);
+        RequestChecks.checkTransfer(true, file, dst.address(), dst.byteSize(), position, RequestOptions.NONE);
+        return submitForFuture(Request.read(file, dst, position, "aio"));
     }
 
     /** Writes all of {@code src} to {@code file} at {@code position}; the future gets the bytes written. */
     public CompletableFuture<Integer> write(AioFile file, MemorySegment src, long position) {
-        AioContext.checkSegment(src, false);
-        AioContext.checkTransfer(false, file, src.address(), src.byteSize(), position, RequestOptions.NONE);
-        return submitForFuture(new Operation.ToFuture(Operation.Kind.WRITE, file, null, src, position, 0), src);
+        RequestChecks.checkSegment(src, false);
+        RequestChecks.checkTransfer(false, file, src.address(), src.byteSize(), position, RequestOptions.NONE);
+        return submitForFuture(Request.write(file, src, position, "aio"));
     }
 
     /** Flushes the file's data and metadata to stable storage ({@code IOCB_CMD_FSYNC}). */
     public CompletableFuture<Integer> fsync(AioFile file) {
-        checkOpen(file);
-        return submitForFuture(new Operation.ToFuture(Operation.Kind.FSYNC, file, null, null, 0, 0), null);
+        RequestChecks.checkOpen(file);
+        return submitForFuture(Request.sync(Request.Kind.FSYNC, file));
     }
 
     /** Flushes the file's data, and metadata only as needed to read it ({@code IOCB_CMD_FDSYNC}). */
     public CompletableFuture<Integer> fdatasync(AioFile file) {
-        checkOpen(file);
-        return submitForFuture(new Operation.ToFuture(Operation.Kind.FDSYNC, file, null, null, 0, 0), null);
+        RequestChecks.checkOpen(file);
+        return submitForFuture(Request.sync(Request.Kind.FDSYNC, file));
     }
 
     /**
@@ -234,36 +261,24 @@ public final class AioEngine implements AutoCloseable {
      * @throws IllegalArgumentException if events is 0 or wider than 16 bits
      */
     public CompletableFuture<Integer> poll(Pollable target, int events) {
-        Objects.requireNonNull(target, "target");
-        if (events <= 0 || events > 0xffff) {
-            throw new IllegalArgumentException("poll events must be a non-empty mask of 16 bits, not 0x"
-                    + Integer.toHexString(events));
-        }
-        return submitForFuture(new Operation.ToFuture(Operation.Kind.POLL, null, target, null, 0, events),
-                null);
+        RequestChecks.checkPoll(target, events);
+        return submitForFuture(Request.poll(target, events));
     }
 
-    /** As read and write do (through AioContext's checks): a closed file is refused at once. */
-    private static void checkOpen(AioFile file) {
-        Objects.requireNonNull(file, "file");
-        if (!file.isOpen()) {
-            throw new IllegalStateException(file.handle + " is closed");
-        }
+    /** The request keeps its memory reachable until the future completes. */
+    private CompletableFuture<Integer> submitForFuture(Request request) {
+        FutureSink sink = new FutureSink(request);
+        submit(request, sink);
+        return sink.future();
     }
 
-    private CompletableFuture<Integer> submitForFuture(Operation.ToFuture op, Object keepAlive) {
-        op.keepAlive = keepAlive;
-        submit(op);
-        return op.future;
-    }
-
-    /** Hands an operation to an engine thread; it will be finished or failed exactly once. */
-    void submit(Operation op) {
+    /** Hands a request to an engine thread; its sink will be finished or failed exactly once. */
+    void submit(Request request, CompletionSink sink) {
         if (closed) {
-            op.fail(new AsynchronousCloseException());
+            sink.fail(new AsynchronousCloseException());
             return;
         }
-        loopFor().enqueue(op);
+        loopFor().enqueue(request, sink);
     }
 
     /**
@@ -290,25 +305,7 @@ public final class AioEngine implements AutoCloseable {
 
     /** Platform threads for buffered reads that would block: the page cache did not have the data. */
     ExecutorService blockingPool() {
-        ExecutorService pool = blockingPool;
-        if (pool == null) {
-            synchronized (this) {
-                pool = blockingPool;
-                if (closed) {
-                    throw new RejectedExecutionException("the AioEngine is closed");
-                }
-                if (pool == null) {
-                    AtomicInteger count = new AtomicInteger();
-                    ThreadPoolExecutor executor = new ThreadPoolExecutor(blockingThreads, blockingThreads, 10,
-                            TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-                            task -> Thread.ofPlatform().daemon().name("panaio-blocking-" + count.incrementAndGet())
-                                    .unstarted(task));
-                    executor.allowCoreThreadTimeOut(true);
-                    blockingPool = pool = executor;
-                }
-            }
-        }
-        return pool;
+        return blockingPool.executor();
     }
 
     /** Requests the kernel can hold at once, over all engine threads. */
@@ -356,9 +353,8 @@ public final class AioEngine implements AutoCloseable {
      */
     @Override
     public void close() {
-        synchronized (this) {
-            closed = true; // with blockingPool(): no pool is created after this
-        }
+        closed = true;
+        blockingPool.refuseNew(); // no pool is created after this
         for (EngineLoop loop : loops) {
             loop.shutdown();
         }
@@ -368,10 +364,7 @@ public final class AioEngine implements AutoCloseable {
                 loop.awaitTermination();
             }
         }
-        ExecutorService pool = blockingPool;
-        if (pool != null) {
-            pool.shutdown();
-        }
+        blockingPool.shutdown();
         bouncePool.close();
     }
 

@@ -1,5 +1,8 @@
 package dev.panaio;
 
+import dev.panaio.internal.access.SharedSecrets;
+import dev.panaio.internal.sys.ErrnoExceptions;
+
 import java.io.IOException;
 
 /**
@@ -12,6 +15,31 @@ import java.io.IOException;
  */
 public class AioException extends IOException {
     private static final long serialVersionUID = 1L;
+
+    static {
+        SharedSecrets.setExceptionAccess(new SharedSecrets.ExceptionAccess() {
+            @Override
+            public AioException aioException(String message, String call, int errno) {
+                return new AioException(message, call, errno);
+            }
+
+            @Override
+            public AioException aioLimitException(String message, long aioNr, long aioMaxNr) {
+                return new AioLimitException(message, aioNr, aioMaxNr);
+            }
+
+            @Override
+            public SubmitException submitException(String message, int errno, int accepted, long failedTag,
+                                                   long[] unsubmittedTags) {
+                return new SubmitException(message, errno, accepted, failedTag, unsubmittedTags);
+            }
+
+            @Override
+            public MisalignedIoException misalignedIoException(String message, long requiredAlignment) {
+                return new MisalignedIoException(message, requiredAlignment);
+            }
+        });
+    }
 
     private final String call;
     private final int errno;

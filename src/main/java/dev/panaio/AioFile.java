@@ -3,6 +3,10 @@ package dev.panaio;
 import com.sun.nio.file.ExtendedOpenOption;
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.gen.aio_abi.statx;
+import dev.panaio.internal.access.SharedSecrets;
+import dev.panaio.internal.sys.ErrnoExceptions;
+import dev.panaio.internal.sys.FileDescriptorHandle;
+import dev.panaio.internal.sys.MountTable;
 import dev.panaio.internal.sys.NativeAccess;
 import dev.panaio.internal.sys.Syscalls;
 
@@ -43,6 +47,10 @@ import java.util.Objects;
  * next submit or reap, or when the context closes.
  */
 public final class AioFile implements Pollable, Closeable {
+    static {
+        SharedSecrets.setFileAccess(file -> file.handle);
+    }
+
     private static final int O_RDONLY = 0;
     private static final int O_WRONLY = 1;
     private static final int O_RDWR = 2;

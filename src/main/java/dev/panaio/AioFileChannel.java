@@ -2,18 +2,21 @@ package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
 
+import dev.panaio.internal.channel.ChannelChecks;
+import dev.panaio.internal.channel.ChannelCompletion;
+import dev.panaio.internal.channel.ChannelOptions;
+import dev.panaio.internal.channel.DelegatedFileLock;
+import dev.panaio.internal.channel.FileIo;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.NonReadableChannelException;
-import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -146,9 +149,7 @@ public final class AioFileChannel extends FileChannel {
     @Override
     public int read(ByteBuffer dst, long position) throws IOException {
         Objects.requireNonNull(dst, "dst");
-        if (position < 0) {
-            throw new IllegalArgumentException("Negative position");
-        }
+        ChannelChecks.checkPosition(position);
         checkReadable(dst);
         return (int) transfer(dst, position, true);
     }
@@ -156,9 +157,7 @@ public final class AioFileChannel extends FileChannel {
     @Override
     public int write(ByteBuffer src, long position) throws IOException {
         Objects.requireNonNull(src, "src");
-        if (position < 0) {
-            throw new IllegalArgumentException("Negative position");
-        }
+        ChannelChecks.checkPosition(position);
         checkWritable();
         return (int) transfer(src, position, false);
     }
@@ -256,13 +255,12 @@ public final class AioFileChannel extends FileChannel {
     /** One positional read or write through {@link FileIo}, with the JDK's interrupt and close semantics. */
     private long transfer(ByteBuffer buffer, long position, boolean read) throws IOException {
         ensureOpen();
-        if (io.engine().isEngineThread()) {
+        if (io.onEngineThread()) {
             throw new IllegalStateException("a blocking AioFileChannel call on an AioEngine thread (in a completion "
                     + "callback) would wait for that thread itself: use AioAsynchronousFileChannel or the engine's "
                     + "futures there, or move the call to another executor");
         }
-        Operation.Kind kind = read ? Operation.Kind.READ : Operation.Kind.WRITE;
-        Operation.ToWaiter op = new Operation.ToWaiter(kind, io.file(), position);
+        var op = new ChannelCompletion.ToWaiter();
         boolean completed = false;
         begin();
         try {
@@ -281,19 +279,12 @@ public final class AioFileChannel extends FileChannel {
 
     private void checkReadable(ByteBuffer dst) throws IOException {
         ensureOpen();
-        if (!readable) {
-            throw new NonReadableChannelException();
-        }
-        if (dst.isReadOnly()) {
-            throw new IllegalArgumentException("Read-only buffer");
-        }
+        ChannelChecks.checkReadable(readable, dst);
     }
 
     private void checkWritable() throws IOException {
         ensureOpen();
-        if (!writable) {
-            throw new NonWritableChannelException();
-        }
+        ChannelChecks.checkWritable(writable);
     }
 
     private void ensureOpen() throws IOException {
@@ -410,59 +401,5 @@ public final class AioFileChannel extends FileChannel {
     public String toString() {
         return "AioFileChannel[" + io.file().path() + (isDirect() ? ", direct" : "") + (isOpen() ? "" : ", closed")
                 + "]";
-    }
-
-    /** The JDK options for the delegate channel, and the AioFile's, parsed from one set. */
-    record ChannelOptions(Set<OpenOption> jdkOptions, OpenOption[] aioOptions, boolean append, boolean strict,
-                          boolean syncWrites) {
-        static ChannelOptions parse(Set<? extends OpenOption> options) {
-            Set<OpenOption> jdk = new HashSet<>();
-            Set<OpenOption> aio = new HashSet<>();
-            boolean strict = false;
-            for (OpenOption option : options) {
-                Objects.requireNonNull(option, "option");
-                if (option == PanaioOpenOption.STRICT_ALIGNMENT) {
-                    strict = true;
-                } else if (option == ExtendedOpenOption.DIRECT) {
-                    // The delegate serves metadata, locks, maps and transfers: it uses the page cache.
-                    aio.add(option);
-                } else {
-                    jdk.add(option);
-                    if (option == StandardOpenOption.READ || option == StandardOpenOption.WRITE
-                            || option == StandardOpenOption.APPEND || option == StandardOpenOption.DSYNC
-                            || option == StandardOpenOption.SYNC) {
-                        aio.add(option);
-                    }
-                }
-            }
-            boolean append = options.contains(StandardOpenOption.APPEND);
-            boolean sync = options.contains(StandardOpenOption.DSYNC) || options.contains(StandardOpenOption.SYNC);
-            return new ChannelOptions(jdk, aio.toArray(OpenOption[]::new), append, strict, sync);
-        }
-    }
-
-    /** A lock taken through the delegate channel, reporting this channel as its owner. */
-    static final class DelegatedFileLock extends FileLock {
-        private final FileLock lock;
-
-        DelegatedFileLock(FileChannel owner, FileLock lock) {
-            super(owner, lock.position(), lock.size(), lock.isShared());
-            this.lock = lock;
-        }
-
-        DelegatedFileLock(java.nio.channels.AsynchronousFileChannel owner, FileLock lock) {
-            super(owner, lock.position(), lock.size(), lock.isShared());
-            this.lock = lock;
-        }
-
-        @Override
-        public boolean isValid() {
-            return lock.isValid();
-        }
-
-        @Override
-        public void release() throws IOException {
-            lock.release();
-        }
     }
 }

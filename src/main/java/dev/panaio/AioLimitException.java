@@ -1,5 +1,7 @@
 package dev.panaio;
 
+import dev.panaio.internal.sys.ErrnoExceptions;
+
 /**
  * {@code io_setup} failed with EAGAIN: the system-wide budget of AIO events,
  * the sysctl {@code fs.aio-max-nr}, would be exceeded.

@@ -1,5 +1,8 @@
 package dev.panaio;
 
+import dev.panaio.internal.access.SharedSecrets;
+import dev.panaio.internal.sys.ErrnoExceptions;
+import dev.panaio.internal.sys.FileDescriptorHandle;
 import dev.panaio.internal.sys.NativeAccess;
 import dev.panaio.internal.sys.Syscalls;
 
@@ -29,6 +32,20 @@ import java.nio.channels.ClosedChannelException;
  * threads.
  */
 public final class EventFd implements Pollable, Closeable {
+    static {
+        SharedSecrets.setEventFdAccess(new SharedSecrets.EventFdAccess() {
+            @Override
+            public FileDescriptorHandle handle(EventFd eventFd) {
+                return eventFd.handle;
+            }
+
+            @Override
+            public long read(EventFd eventFd, MemorySegment value, MemorySegment errno) throws IOException {
+                return eventFd.readCounter(eventFd.handle.fd(), value, errno);
+            }
+        });
+    }
+
     private static final int EFD_CLOEXEC = 02000000;
     private static final int EFD_NONBLOCK = 04000;
 
@@ -74,20 +91,7 @@ public final class EventFd implements Pollable, Closeable {
     public long read() throws IOException {
         int fd = acquire();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
-            MemorySegment errno = Syscalls.errnoCapture(arena);
-            for (;;) {
-                long ret = Syscalls.read(errno, fd, value, Long.BYTES);
-                if (ret == Long.BYTES) {
-                    return value.get(ValueLayout.JAVA_LONG, 0);
-                }
-                if (ret == -ErrnoExceptions.EAGAIN && nonBlocking) {
-                    return 0;
-                }
-                if (ret != -ErrnoExceptions.EINTR) {
-                    throw ErrnoExceptions.of("read", "eventfd " + fd, (int) -ret);
-                }
-            }
+            return readCounter(fd, arena.allocate(ValueLayout.JAVA_LONG), Syscalls.errnoCapture(arena));
         } finally {
             handle.release();
         }
@@ -118,13 +122,13 @@ public final class EventFd implements Pollable, Closeable {
     }
 
     /**
-     * The engine's allocation-free read: like {@link #read()}, with the
-     * caller's own 8-byte value and errno capture segments. The caller must
-     * keep the eventfd open meanwhile.
+     * Reads and resets the counter into {@code value}, with {@code errno} as
+     * the capture segment: the engine's read passes its own, so that it
+     * allocates nothing. The caller keeps the descriptor open meanwhile.
      */
-    long read(MemorySegment value, MemorySegment errno) throws IOException {
+    private long readCounter(int fd, MemorySegment value, MemorySegment errno) throws IOException {
         for (;;) {
-            long ret = Syscalls.read(errno, handle.fd(), value, Long.BYTES);
+            long ret = Syscalls.read(errno, fd, value, Long.BYTES);
             if (ret == Long.BYTES) {
                 return value.get(ValueLayout.JAVA_LONG, 0);
             }
@@ -132,7 +136,7 @@ public final class EventFd implements Pollable, Closeable {
                 return 0;
             }
             if (ret != -ErrnoExceptions.EINTR) {
-                throw ErrnoExceptions.of("read", "eventfd " + handle.fd(), (int) -ret);
+                throw ErrnoExceptions.of("read", "eventfd " + fd, (int) -ret);
             }
         }
     }

@@ -1,5 +1,7 @@
 package dev.panaio;
 
+import dev.panaio.internal.access.SharedSecrets;
+
 import java.util.Objects;
 
 /**
@@ -13,6 +15,30 @@ import java.util.Objects;
  * }
  */
 public final class RequestOptions {
+    static {
+        SharedSecrets.setOptionsAccess(new SharedSecrets.OptionsAccess() {
+            @Override
+            public int rwFlags(RequestOptions options) {
+                return options.rwFlags();
+            }
+
+            @Override
+            public IoPriority priority(RequestOptions options) {
+                return options.priority();
+            }
+
+            @Override
+            public short reqprio(IoPriority priority) {
+                return priority.value();
+            }
+
+            @Override
+            public EventFd notifyEventFd(RequestOptions options) {
+                return options.notifyEventFd();
+            }
+        });
+    }
+
     /** No flags, default priority, no eventfd. */
     public static final RequestOptions NONE = new RequestOptions(0, null, null);
 

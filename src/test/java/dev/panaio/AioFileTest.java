@@ -1,6 +1,7 @@
 package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
+import dev.panaio.internal.sys.MountTable;
 import dev.panaio.testing.TestData;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

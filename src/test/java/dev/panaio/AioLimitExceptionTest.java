@@ -1,5 +1,6 @@
 package dev.panaio;
 
+import dev.panaio.internal.sys.ErrnoExceptions;
 import dev.panaio.testing.ChildJvm;
 import dev.panaio.testing.ChildJvm.Outcome;
 import dev.panaio.testing.TestData;

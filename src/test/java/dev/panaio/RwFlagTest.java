@@ -2,6 +2,7 @@ package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
+import dev.panaio.internal.sys.MountTable;
 import dev.panaio.testing.PageCache;
 import dev.panaio.testing.TestData;
 import org.junit.jupiter.api.AfterEach;

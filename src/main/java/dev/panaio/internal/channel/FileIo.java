@@ -1,6 +1,16 @@
-package dev.panaio;
+package dev.panaio.internal.channel;
 
+import dev.panaio.AioEngine;
+import dev.panaio.AioFile;
+import dev.panaio.DirectAlignment;
+import dev.panaio.internal.access.SharedSecrets;
+import dev.panaio.internal.context.RequestChecks;
+import dev.panaio.internal.engine.AlignedBufferPool;
+import dev.panaio.internal.engine.Request;
+import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.gen.aio_abi.iovec;
+import dev.panaio.internal.sys.ErrnoExceptions;
+import dev.panaio.internal.sys.FileDescriptorHandle;
 import dev.panaio.internal.sys.Syscalls;
 
 import java.io.IOException;
@@ -10,7 +20,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -34,29 +44,36 @@ import java.util.concurrent.RejectedExecutionException;
  *       cache write can stall when the kernel throttles a process that dirties
  *       pages faster than the disk takes them.)</li>
  * </ul>
- * Each operation is finished exactly once: on the calling thread, an engine
+ * Each request's sink is finished exactly once: on the calling thread, an engine
  * thread or a pool thread.
  *
  * <p>Thread-safe.
  */
-final class FileIo {
+public final class FileIo {
+    private static final SharedSecrets.EngineAccess ENGINES = SharedSecrets.engineAccess();
+
     private final AioEngine engine;
     private final AioFile file;
+    private final FileDescriptorHandle handle;
     private final DirectAlignment alignment;
     private final boolean strict;
     private final boolean syncWrites;
     private volatile boolean nowaitUnsupported;
+    /** The engine's blocking pool, looked up only when a task is handed to it: it is made on first use. */
+    private final Executor pool;
 
-    FileIo(AioEngine engine, AioFile file, boolean strict, boolean syncWrites) throws IOException {
+    private FileIo(AioEngine engine, AioFile file, boolean strict, boolean syncWrites) throws IOException {
         this.engine = engine;
         this.file = file;
+        this.handle = SharedSecrets.fileAccess().handle(file);
         this.alignment = file.isDirect() ? file.alignment() : null;
         this.strict = strict;
         this.syncWrites = syncWrites;
+        this.pool = task -> ENGINES.blockingPool(engine).execute(task);
     }
 
     /** Opens the channel's own descriptor of {@code path} for AIO, with the channel's options. */
-    static FileIo open(Path path, AioFileChannel.ChannelOptions options, AioEngine engine) throws IOException {
+    public static FileIo open(Path path, ChannelOptions options, AioEngine engine) throws IOException {
         AioFile file = AioFile.open(path, options.aioOptions());
         try {
             return new FileIo(engine, file, options.strict(), options.syncWrites());
@@ -66,35 +83,32 @@ final class FileIo {
         }
     }
 
-    AioFile file() {
+    public AioFile file() {
         return file;
     }
 
-    AioEngine engine() {
-        return engine;
+    /** Whether the calling thread is one of the engine's threads, where a blocking call would wait for itself. */
+    public boolean onEngineThread() {
+        return ENGINES.isEngineThread(engine);
     }
 
     /**
      * Per thread: native scratch for {@link #transfer} (one iovec, one errno
-     * capture), so that a page-cache hit allocates no native memory; and the
-     * completions found on this thread while a callback of an earlier one is
-     * still running here, delivered when it returns. The scratch is
+     * capture), so that a page-cache hit allocates no native memory. It is
      * GC-managed: a thread's is freed when the thread is gone.
      */
-    private static final class PerThread {
+    private static final class Scratch {
         final MemorySegment iov;
         final MemorySegment errno;
-        boolean delivering;
-        final ArrayDeque<Operation> deferred = new ArrayDeque<>();
 
-        PerThread() {
+        Scratch() {
             Arena arena = Arena.ofAuto();
             iov = iovec.allocate(arena);
             errno = Syscalls.errnoCapture(arena);
         }
     }
 
-    private static final ThreadLocal<PerThread> PER_THREAD = ThreadLocal.withInitial(PerThread::new);
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     /** A thread that is never started: a confined segment is not accessible by it. */
     private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
 
@@ -102,14 +116,14 @@ final class FileIo {
      * Checks a caller's buffer before anything uses its address: a direct
      * buffer whose arena is closed would send the kernel into freed memory.
      */
-    private static void checkBuffer(MemorySegment segment, Operation op, boolean needsCopyElsewhere) {
+    private static void checkBuffer(MemorySegment segment, ChannelCompletion op, boolean needsCopyElsewhere) {
         if (segment == null) {
             return; // heap memory
         }
         if (!segment.scope().isAlive()) {
             throw new IllegalStateException("the buffer's arena is already closed");
         }
-        if (needsCopyElsewhere && !(op instanceof Operation.ToWaiter) && !segment.isAccessibleBy(OTHER_THREAD)) {
+        if (needsCopyElsewhere && !op.settlesOnCaller() && !segment.isAccessibleBy(OTHER_THREAD)) {
             throw new IllegalArgumentException("this buffer is confined to one thread, and an asynchronous request "
                     + "through a bounce buffer must copy it on another: use a buffer from a shared or automatic "
                     + "arena, or an aligned one that needs no bounce");
@@ -117,7 +131,7 @@ final class FileIo {
     }
 
     /** Starts a read of {@code dst}'s remaining bytes at {@code position}; its position advances by the count. */
-    void read(ByteBuffer dst, long position, Operation op) {
+    public void read(ByteBuffer dst, long position, ChannelCompletion op) {
         checkRange(position, dst.remaining());
         MemorySegment direct = dst.isDirect() ? MemorySegment.ofBuffer(dst) : null;
         checkBuffer(direct, op, needsBounce(direct));
@@ -125,22 +139,20 @@ final class FileIo {
             op.fail(new AsynchronousCloseException());
             return;
         }
-        op.advance = dst;
-        op.eofAsMinusOne = true;
-        op.keepAlive = dst;
+        op.transfersWith(dst, true);
         int length = dst.remaining();
         if (length == 0) {
-            op.segment = MemorySegment.NULL;
+            op.request = Request.read(file, MemorySegment.NULL, position, "aio");
             op.finish(0);
         } else if (alignment != null) {
-            startDirect(op, dst, direct, length, true);
+            startDirect(op, dst, direct, position, length, true);
         } else {
-            readBuffered(op, dst, direct, length);
+            readBuffered(op, dst, direct, position, length);
         }
     }
 
     /** Starts a write of {@code src}'s remaining bytes at {@code position}; its position advances by the count. */
-    void write(ByteBuffer src, long position, Operation op) {
+    public void write(ByteBuffer src, long position, ChannelCompletion op) {
         checkRange(position, src.remaining());
         MemorySegment direct = src.isDirect() ? MemorySegment.ofBuffer(src) : null;
         checkBuffer(direct, op, false);
@@ -148,16 +160,15 @@ final class FileIo {
             op.fail(new AsynchronousCloseException());
             return;
         }
-        op.advance = src;
-        op.keepAlive = src;
+        op.transfersWith(src, false);
         int length = src.remaining();
         if (length == 0) {
-            op.segment = MemorySegment.NULL;
+            op.request = Request.write(file, MemorySegment.NULL, position, "aio");
             op.finish(0);
         } else if (alignment != null) {
-            startDirect(op, src, direct, length, false);
+            startDirect(op, src, direct, position, length, false);
         } else {
-            writeBuffered(op, src, direct, length);
+            writeBuffered(op, src, direct, position, length);
         }
     }
 
@@ -175,61 +186,71 @@ final class FileIo {
         return alignment != null && !alignment.isMemoryAligned(direct.address());
     }
 
-    private void startDirect(Operation op, ByteBuffer buffer, MemorySegment direct, int length, boolean read) {
-        AioContext.checkDirectOffset(file, op.position, "file position");
-        AioContext.checkDirectOffset(file, length, "length");
+    private void startDirect(ChannelCompletion op, ByteBuffer buffer, MemorySegment direct, long position,
+                             int length, boolean read) {
+        RequestChecks.checkDirectOffset(file, position, "file position");
+        RequestChecks.checkDirectOffset(file, length, "length");
 
+        MemorySegment memory;
         if (direct != null && alignment.isMemoryAligned(direct.address())) {
-            op.segment = direct;
+            memory = direct;
         } else if (strict) {
             if (direct == null) {
-                throw new MisalignedIoException("direct I/O on " + file.path() + " needs native memory aligned to "
+                throw RequestChecks.misaligned("direct I/O on " + file.path() + " needs native memory aligned to "
                         + alignment.memory() + " bytes, and this is a heap buffer (STRICT_ALIGNMENT is on): use "
                         + "ByteBuffer.allocateDirect and align it, or open without STRICT_ALIGNMENT to bounce it",
                         alignment.memory());
             }
-            AioContext.checkDirectMemory(file, direct.address(), "buffer address");
-        } else if (!bounce(op, buffer, length, read)) {
-            return;
+            RequestChecks.checkDirectMemory(file, direct.address(), "buffer address");
+            memory = direct;
+        } else {
+            memory = bounce(op, buffer, length, read);
+            if (memory == null) {
+                return;
+            }
         }
-        engine.submit(op);
+        op.request = read ? Request.read(file, memory, position, "aio") : Request.write(file, memory, position, "aio");
+        ENGINES.submit(engine, op.request, op);
     }
 
-    /** Copies through a pooled aligned buffer; false (the operation failed) once the engine is closed. */
-    private boolean bounce(Operation op, ByteBuffer buffer, int length, boolean read) {
-        AlignedBufferPool pool = engine.bouncePool();
+    /**
+     * Copies through a pooled aligned buffer.
+     *
+     * @return the bounce memory, or null (the request failed) once the engine is closed
+     */
+    private MemorySegment bounce(ChannelCompletion op, ByteBuffer buffer, int length, boolean read) {
+        AlignedBufferPool pool = ENGINES.bouncePool(engine);
+        AlignedBufferPool.Buffer bounce;
         try {
-            op.bounce = pool.acquire(length);
+            bounce = pool.acquire(length);
         } catch (IllegalStateException poolClosed) {
             op.fail(new AsynchronousCloseException()); // the engine closed since read() or write() looked
-            return false;
+            return null;
         }
-        op.bouncePool = pool;
-        op.segment = op.bounce.segment.asSlice(0, length);
-        if (read) {
-            op.copyBackTo = buffer;
-        } else {
+        op.bouncesThrough(pool, bounce, read ? buffer : null);
+        MemorySegment memory = bounce.segment.asSlice(0, length);
+        if (!read) {
             try {
-                MemorySegment.copy(MemorySegment.ofBuffer(buffer), 0, op.segment, 0, length);
+                MemorySegment.copy(MemorySegment.ofBuffer(buffer), 0, memory, 0, length);
             } catch (RuntimeException | Error e) {
                 op.releaseBounce(); // the caller's memory went away meanwhile: do not leak the pool's
                 throw e;
             }
         }
-        return true;
+        return memory;
     }
 
-    private void readBuffered(Operation op, ByteBuffer dst, MemorySegment direct, int length) {
-        if (direct != null) {
-            op.segment = direct;
-        } else if (!bounce(op, dst, length, true)) {
+    private void readBuffered(ChannelCompletion op, ByteBuffer dst, MemorySegment direct, long position,
+                              int length) {
+        MemorySegment memory = direct != null ? direct : bounce(op, dst, length, true);
+        if (memory == null) {
             return;
         }
-        op.resultCall = "preadv2";
+        Request request = op.request = Request.read(file, memory, position, "preadv2");
         if (!nowaitUnsupported) {
             long result;
             try {
-                result = transfer(op.segment, op.position, RwFlag.NOWAIT.bits(), true);
+                result = transfer(request, aio_abi_h.RWF_NOWAIT());
             } catch (IOException e) {
                 op.fail(e);
                 return;
@@ -241,23 +262,23 @@ final class FileIo {
                 return;
             }
         }
-        runBlocking(op, true, 0);
+        runBlocking(op, request, 0);
     }
 
-    private void writeBuffered(Operation op, ByteBuffer src, MemorySegment direct, int length) {
-        if (direct != null) {
-            op.segment = direct;
-        } else if (!bounce(op, src, length, false)) {
+    private void writeBuffered(ChannelCompletion op, ByteBuffer src, MemorySegment direct, long position,
+                               int length) {
+        MemorySegment memory = direct != null ? direct : bounce(op, src, length, false);
+        if (memory == null) {
             return;
         }
-        op.resultCall = "pwritev2";
+        Request request = op.request = Request.write(file, memory, position, "pwritev2");
         if (syncWrites) {
-            runBlocking(op, false, 0);
+            runBlocking(op, request, 0);
             return;
         }
         long result;
         try {
-            result = transfer(op.segment, op.position, 0, false);
+            result = transfer(request, 0);
         } catch (IOException e) {
             op.fail(e);
             return;
@@ -265,84 +286,27 @@ final class FileIo {
         finishInline(op, result);
     }
 
-    /** Completions one thread delivers in a row before it hands the rest of a chain to the pool. */
-    private static final int MAX_CHAINED_DELIVERIES = 256;
-
     /**
-     * Finishes an operation on the calling thread. A callback that starts the
-     * next read from inside the last one's callback would recurse once per
-     * page-cache hit until the stack overflows; so a completion found while a
-     * callback runs on this thread is deferred, and delivered by the
-     * outermost one when that callback returns: the chain runs as a loop.
-     * After {@link #MAX_CHAINED_DELIVERIES} the rest goes to the pool, so that
-     * the thread that started the chain gets control back.
+     * Finishes a request on the calling thread. A CompletionHandler goes
+     * through the {@link Trampoline}, so that a chain of callbacks runs as a
+     * loop; a waiter is parked right here, and a future's dependents are
+     * CompletableFuture's business (it unwinds nested completions itself, and
+     * a callback may block on that future): those are never deferred.
      */
-    private void finishInline(Operation op, long result) {
-        if (!(op instanceof Operation.ToHandler<?>)) {
-            // A waiter is parked right here; a future's dependents are CompletableFuture's business (it
-            // unwinds nested completions itself), and a callback may block on that future: never defer it.
+    private void finishInline(ChannelCompletion op, long result) {
+        if (op instanceof ChannelCompletion.ToHandler<?>) {
+            Trampoline.deliver(op, result, pool);
+        } else {
             op.finish(result);
-            return;
-        }
-        PerThread trampoline = PER_THREAD.get();
-        if (trampoline.delivering) {
-            op.inlineResult = result;
-            trampoline.deferred.addLast(op);
-            return;
-        }
-        op.inlineResult = result;
-        deliverChain(trampoline, op);
-    }
-
-    /** Delivers {@code first}, then what its callbacks defer, up to the budget; the rest continues on the pool. */
-    private void deliverChain(PerThread trampoline, Operation first) {
-        trampoline.delivering = true;
-        try {
-            deliver(first, first.inlineResult);
-            Operation next;
-            for (int delivered = 1; (next = trampoline.deferred.pollFirst()) != null; delivered++) {
-                if (delivered >= MAX_CHAINED_DELIVERIES) {
-                    Operation resume = next;
-                    try {
-                        engine.blockingPool().execute(() -> deliverChain(PER_THREAD.get(), resume));
-                        continue; // the rest of the deque: each is the head of a chain, handed off likewise
-                    } catch (RejectedExecutionException closed) {
-                        // the engine is closing: deliver here rather than drop it
-                    }
-                }
-                deliver(next, next.inlineResult);
-            }
-        } finally {
-            trampoline.delivering = false;
-            // Only if a delivery threw past deliver(): the deferred ones must not wait for a later chain.
-            Operation stranded;
-            while ((stranded = trampoline.deferred.pollFirst()) != null) {
-                Operation op = stranded;
-                try {
-                    engine.blockingPool().execute(() -> deliverChain(PER_THREAD.get(), op));
-                } catch (RejectedExecutionException closed) {
-                    deliver(op, op.inlineResult);
-                }
-            }
         }
     }
 
-    private static void deliver(Operation op, long result) {
+    private void runBlocking(ChannelCompletion op, Request request, int flags) {
         try {
-            op.finish(result);
-        } catch (Throwable t) {
-            // finish() reports callback failures itself; this keeps the deferred ones behind it flowing.
-            Thread current = Thread.currentThread();
-            current.getUncaughtExceptionHandler().uncaughtException(current, t);
-        }
-    }
-
-    private void runBlocking(Operation op, boolean read, int flags) {
-        try {
-            engine.blockingPool().execute(() -> {
+            pool.execute(() -> {
                 long result;
                 try {
-                    result = transfer(op.segment, op.position, flags, read);
+                    result = transfer(request, flags);
                 } catch (IOException | RuntimeException e) {
                     op.fail(e);
                     return;
@@ -355,28 +319,30 @@ final class FileIo {
     }
 
     /** One preadv2 or pwritev2 of the whole segment: bytes, or -errno. EINTR is retried. */
-    private long transfer(MemorySegment buffer, long position, int flags, boolean read) throws IOException {
+    private long transfer(Request request, int flags) throws IOException {
         int fd;
         try {
-            fd = file.handle.acquire();
+            fd = handle.acquire();
         } catch (IllegalStateException closed) {
             throw new ClosedChannelException();
         }
         try {
-            PerThread scratch = PER_THREAD.get();
+            Scratch scratch = SCRATCH.get();
             MemorySegment iov = scratch.iov;
             MemorySegment errno = scratch.errno;
+            MemorySegment buffer = request.segment();
+            long position = request.position();
             iovec.iov_base(iov, buffer);
             iovec.iov_len(iov, buffer.byteSize());
             long result;
             do {
-                result = read
+                result = request.kind() == Request.Kind.READ
                         ? Syscalls.preadv2(errno, fd, iov, 1, position, flags)
                         : Syscalls.pwritev2(errno, fd, iov, 1, position, flags);
             } while (result == -ErrnoExceptions.EINTR);
             return result;
         } finally {
-            file.handle.release();
+            handle.release();
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.panaio;
+package dev.panaio.internal.sys;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,12 +9,12 @@ import java.util.List;
  * Names the filesystem a path lives on, from {@code /proc/self/mountinfo},
  * so that "this filesystem does not support O_DIRECT" can say which one.
  */
-final class MountTable {
+public final class MountTable {
     private MountTable() {
     }
 
     /** The filesystem type ("ext4", "tmpfs") of the mount holding {@code path}, or "unknown". */
-    static String filesystemType(Path path) {
+    public static String filesystemType(Path path) {
         Path real = realExistingAncestor(path);
         List<String> lines;
         try {

@@ -1,4 +1,9 @@
-package dev.panaio;
+package dev.panaio.internal.channel;
+
+import dev.panaio.internal.engine.AlignedBufferPool;
+import dev.panaio.internal.engine.CompletionSink;
+import dev.panaio.internal.engine.Request;
+import dev.panaio.internal.engine.UncaughtExceptions;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -10,59 +15,58 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One request on its way through an {@link AioEngine}: what to do, the memory
- * the kernel may touch, and who to tell when it is done.
+ * The sink of one channel read or write, with the channel layer's own
+ * bookkeeping of its result: copy a bounced read back, give the bounce buffer
+ * back, advance the caller's ByteBuffer, report end of file as -1. Only
+ * {@link FileIo} writes that bookkeeping, before the request leaves it;
+ * the engine and the pool only call {@link #finish} or {@link #fail}.
  *
- * <p>An operation is filled in by the submitting thread, handed to an engine
- * thread through a concurrent queue (which orders the two), and finished there
- * exactly once: by {@link #finish(long)} with the kernel's result, or by
- * {@link #fail(Throwable)} if it never reached the kernel. Until then it holds
- * the buffers it names, so they stay reachable while the kernel uses them.
+ * <p>Three ways to deliver the value: {@link ToFuture}, {@link ToWaiter} (a
+ * blocking call parked on it) and {@link ToHandler} (an NIO CompletionHandler).
  */
-abstract class Operation {
-    enum Kind { READ, WRITE, FSYNC, FDSYNC, POLL }
-
-    final Kind kind;
-    final AioFile file;
-    final Pollable pollTarget;
-    /** The memory the kernel reads or writes: the caller's own, or a bounce buffer. */
-    MemorySegment segment;
-    final long position;
-    final int pollEvents;
-
+public abstract sealed class ChannelCompletion implements CompletionSink {
+    /** What was asked of the kernel; set once the memory is chosen. */
+    Request request;
     /** Keeps the caller's buffer reachable while the kernel may use it. */
-    Object keepAlive;
+    private Object keepAlive;
     /** A bounce buffer to copy back from (reads) and to give back to its pool when done. */
-    AlignedBufferPool.Buffer bounce;
-    AlignedBufferPool bouncePool;
+    private AlignedBufferPool.Buffer bounce;
+    private AlignedBufferPool bouncePool;
     /** For reads through a bounce buffer: where the bytes read go. */
-    ByteBuffer copyBackTo;
-    /** A caller's ByteBuffer whose position advances by the bytes transferred, as channels do. */
-    ByteBuffer advance;
+    private ByteBuffer copyBackTo;
+    /** The caller's ByteBuffer, whose position advances by the bytes transferred, as channels do. */
+    private ByteBuffer advance;
     /** Channels report a read of 0 bytes at or past end of file as -1. */
-    boolean eofAsMinusOne;
-    /** Whether the operation holds one of its engine loop's pending permits. */
-    boolean holdsPermit;
-    /** A result found on the calling thread and deferred behind a running callback (FileIo's trampoline). */
-    long inlineResult;
+    private boolean eofAsMinusOne;
 
-    Operation(Kind kind, AioFile file, Pollable pollTarget, MemorySegment segment, long position, int pollEvents) {
-        this.kind = kind;
-        this.file = file;
-        this.pollTarget = pollTarget;
-        this.segment = segment;
-        this.position = position;
-        this.pollEvents = pollEvents;
+    ChannelCompletion() {
     }
 
-    /** Names the call whose result this is, for error messages: "aio", "preadv2", "pwritev2". */
-    String resultCall = "aio";
+    /** The caller's buffer: kept reachable, and advanced by the count transferred. */
+    final void transfersWith(ByteBuffer buffer, boolean read) {
+        keepAlive = buffer;
+        advance = buffer;
+        eofAsMinusOne = read;
+    }
+
+    /** The request goes through {@code buffer} from {@code pool}; a read's bytes are copied on to {@code copyBackTo}. */
+    final void bouncesThrough(AlignedBufferPool pool, AlignedBufferPool.Buffer buffer, ByteBuffer copyBackTo) {
+        this.bouncePool = pool;
+        this.bounce = buffer;
+        this.copyBackTo = copyBackTo;
+    }
+
+    /** Whether the result is settled on the calling thread, which alone may touch a buffer confined to it. */
+    boolean settlesOnCaller() {
+        return false;
+    }
 
     /**
      * Called once with the kernel's result (bytes, or -errno): on an engine
      * thread, a pool thread, or the submitting thread.
      */
-    void finish(long result) {
+    @Override
+    public void finish(long result) {
         long value;
         try {
             value = settle(result);
@@ -73,8 +77,15 @@ abstract class Operation {
         succeed(value);
     }
 
+    /** Called once when the request fails without a kernel result. */
+    @Override
+    public void fail(Throwable error) {
+        releaseBounce();
+        failed(error);
+    }
+
     /**
-     * The caller-side bookkeeping of a result, done exactly once: copy a
+     * The channel's bookkeeping of a result, done exactly once: copy a
      * bounced read back, give the bounce buffer back to its pool (whatever
      * happens), advance the caller's buffer, map end of file.
      *
@@ -91,12 +102,12 @@ abstract class Operation {
             releaseBounce();
         }
         if (result < 0) {
-            throw ErrnoExceptions.forResult(resultCall, describe(), (int) -result);
+            throw request.failure((int) -result);
         }
         if (advance != null && result > 0) {
             advance.position(advance.position() + (int) result);
         }
-        return eofAsMinusOne && result == 0 && segment.byteSize() > 0 ? -1 : result;
+        return eofAsMinusOne && result == 0 && request.segment().byteSize() > 0 ? -1 : result;
     }
 
     final void releaseBounce() {
@@ -107,30 +118,17 @@ abstract class Operation {
         keepAlive = null;
     }
 
-    /** Called once when the operation fails without a kernel result. */
-    void fail(Throwable error) {
-        releaseBounce();
-        failed(error);
-    }
-
     abstract void succeed(long value);
 
     abstract void failed(Throwable error);
 
-    String describe() {
-        return switch (kind) {
-            case READ, WRITE -> kind + " " + segment.byteSize() + " bytes at " + position + " of " + file.path();
-            case FSYNC, FDSYNC -> kind + " " + file.path();
-            case POLL -> "POLL 0x" + Integer.toHexString(pollEvents) + " on " + pollTarget;
-        };
-    }
+    /** Completes a CompletableFuture: the asynchronous channel's future methods. */
+    public static final class ToFuture extends ChannelCompletion {
+        private final CompletableFuture<Integer> future = new CompletableFuture<>();
 
-    /** Completes a CompletableFuture: the engine's own API and the channels' convenience methods. */
-    static final class ToFuture extends Operation {
-        final CompletableFuture<Integer> future = new CompletableFuture<>();
-
-        ToFuture(Kind kind, AioFile file, Pollable pollTarget, MemorySegment segment, long position, int pollEvents) {
-            super(kind, file, pollTarget, segment, position, pollEvents);
+        /** The future the value goes to. */
+        public CompletableFuture<Integer> future() {
+            return future;
         }
 
         @Override
@@ -148,30 +146,27 @@ abstract class Operation {
      * Wakes one thread parked in {@link #await()}: the blocking channel calls.
      * A virtual thread unmounts while it waits, pinning no carrier.
      */
-    static final class ToWaiter extends Operation {
+    public static final class ToWaiter extends ChannelCompletion {
         private final Thread waiter = Thread.currentThread();
         private volatile boolean done;
         private long result;
         private Throwable error;
 
-        /** The memory is the channel's to choose ({@link FileIo} sets {@link #segment}). */
-        ToWaiter(Kind kind, AioFile file, long position) {
-            super(kind, file, null, null, position, 0);
+        @Override
+        boolean settlesOnCaller() {
+            return true;
         }
 
-        /**
-         * Only records the result: the bookkeeping ({@link #settle}) runs on
-         * the waiting thread, which alone may touch a buffer confined to it.
-         */
+        /** Only records the result: the bookkeeping ({@link #settle}) runs on the waiting thread. */
         @Override
-        void finish(long result) {
+        public void finish(long result) {
             this.result = result;
             done = true;
             LockSupport.unpark(waiter);
         }
 
         @Override
-        void fail(Throwable error) {
+        public void fail(Throwable error) {
             this.error = error;
             done = true;
             LockSupport.unpark(waiter);
@@ -192,7 +187,7 @@ abstract class Operation {
          * kernel may still be writing into the caller's buffer, so returning
          * early would hand it back while in use. The interrupt status is kept.
          */
-        long await() throws IOException {
+        public long await() throws IOException {
             boolean interrupted = false;
             while (!done) {
                 LockSupport.park(this);
@@ -218,15 +213,13 @@ abstract class Operation {
     }
 
     /** Calls an NIO CompletionHandler: the AsynchronousFileChannel contract. */
-    static final class ToHandler<A> extends Operation {
+    public static final class ToHandler<A> extends ChannelCompletion {
         private final CompletionHandler<Integer, ? super A> handler;
         private final A attachment;
         private final Executor executor;
 
-        /** The memory is the channel's to choose ({@link FileIo} sets {@link #segment}). */
-        ToHandler(Kind kind, AioFile file, long position, CompletionHandler<Integer, ? super A> handler,
-                  A attachment, Executor executor) {
-            super(kind, file, null, null, position, 0);
+        /** With a null executor, the handler runs where the request completes. */
+        public ToHandler(CompletionHandler<Integer, ? super A> handler, A attachment, Executor executor) {
             this.handler = handler;
             this.attachment = attachment;
             this.executor = executor;
@@ -254,7 +247,7 @@ abstract class Operation {
             try {
                 handler.completed(value, attachment);
             } catch (Throwable t) {
-                reportHandlerFailure(t);
+                UncaughtExceptions.report(t); // a throwing handler must not take the engine down
             }
         }
 
@@ -262,14 +255,8 @@ abstract class Operation {
             try {
                 handler.failed(error, attachment);
             } catch (Throwable t) {
-                reportHandlerFailure(t);
+                UncaughtExceptions.report(t);
             }
-        }
-
-        /** A throwing handler must not take the engine down: report it as an uncaught exception. */
-        private static void reportHandlerFailure(Throwable t) {
-            Thread current = Thread.currentThread();
-            current.getUncaughtExceptionHandler().uncaughtException(current, t);
         }
 
         private void dispatch(Runnable call) {

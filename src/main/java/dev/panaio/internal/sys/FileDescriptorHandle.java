@@ -1,6 +1,5 @@
-package dev.panaio;
+package dev.panaio.internal.sys;
 
-import dev.panaio.internal.sys.Syscalls;
 
 import java.lang.foreign.Arena;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Thread-safe.
  */
-final class FileDescriptorHandle {
+public final class FileDescriptorHandle {
     private static final int CLOSED = 1;
     private static final int USE = 2;
 
@@ -27,13 +26,13 @@ final class FileDescriptorHandle {
     /** {@code uses * USE | CLOSED}. */
     private final AtomicInteger state = new AtomicInteger();
 
-    FileDescriptorHandle(int fd, String description) {
+    public FileDescriptorHandle(int fd, String description) {
         this.fd = fd;
         this.description = description;
     }
 
     /** Takes a use of the descriptor and returns its number. */
-    int acquire() {
+    public int acquire() {
         for (;;) {
             int s = state.get();
             if ((s & CLOSED) != 0) {
@@ -46,13 +45,13 @@ final class FileDescriptorHandle {
     }
 
     /** Gives back a use taken by {@link #acquire()}. */
-    void release() {
+    public void release() {
         if (state.addAndGet(-USE) == CLOSED) {
             closeDescriptor();
         }
     }
 
-    boolean isOpen() {
+    public boolean isOpen() {
         return (state.get() & CLOSED) == 0;
     }
 
@@ -62,7 +61,7 @@ final class FileDescriptorHandle {
      *
      * @return the errno of an immediate close(2) that failed, else 0
      */
-    int close() {
+    public int close() {
         int s;
         do {
             s = state.get();
@@ -74,7 +73,7 @@ final class FileDescriptorHandle {
     }
 
     /** The number, for calls made while the caller holds a use or knows the handle is open. */
-    int fd() {
+    public int fd() {
         return fd;
     }
 

@@ -1,4 +1,4 @@
-package dev.panaio;
+package dev.panaio.internal.engine;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -12,6 +12,13 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import dev.panaio.AioContext;
+import dev.panaio.CompletionConsumer;
+import dev.panaio.EventFd;
+import dev.panaio.RequestOptions;
+import dev.panaio.SubmitException;
+import dev.panaio.internal.access.SharedSecrets;
+import dev.panaio.internal.sys.ErrnoExceptions;
 import dev.panaio.internal.sys.Syscalls;
 
 /**
@@ -28,18 +35,35 @@ import dev.panaio.internal.sys.Syscalls;
  * <p>Thread-safety: {@link #enqueue} and {@link #shutdown} from any thread;
  * everything else runs on the engine thread.
  */
-final class EngineLoop implements Runnable, CompletionConsumer {
+public final class EngineLoop implements Runnable, CompletionConsumer {
+    /**
+     * A request on its way through this loop, with its sink, and whether it
+     * holds one of the loop's pending permits: the loop's own bookkeeping,
+     * written by nothing else.
+     */
+    private static final class Submission {
+        final Request request;
+        final CompletionSink sink;
+        boolean holdsPermit;
+
+        Submission(Request request, CompletionSink sink) {
+            this.request = request;
+            this.sink = sink;
+        }
+    }
+
     private static final int RUNNING = 0;
     private static final int CLOSING = 1;
+    private static final SharedSecrets.EventFdAccess EVENT_FDS = SharedSecrets.eventFdAccess();
 
     private final AioContext context;
     private final EventFd wakeups;
     private final RequestOptions notify;
-    private final ConcurrentLinkedQueue<Operation> pending = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Submission> pending = new ConcurrentLinkedQueue<>();
     /** Handed back by a rejected batch: they go first. Engine thread only. */
-    private final ArrayDeque<Operation> retry = new ArrayDeque<>();
+    private final ArrayDeque<Submission> retry = new ArrayDeque<>();
     private final Semaphore pendingPermits;
-    private final Operation[] inKernel;
+    private final Submission[] inKernel;
     private final int[] freeIds;
     private int freeCount;
     private final Thread thread;
@@ -51,7 +75,7 @@ final class EngineLoop implements Runnable, CompletionConsumer {
     private final MemorySegment wakeupCount = scratch.allocate(ValueLayout.JAVA_LONG);
     private final MemorySegment errno = Syscalls.errnoCapture(scratch);
 
-    EngineLoop(int capacity, int maxPending, String name) throws IOException {
+    public EngineLoop(int capacity, int maxPending, String name) throws IOException {
         this.context = AioContext.open(capacity);
         try {
             this.wakeups = EventFd.open();
@@ -61,7 +85,7 @@ final class EngineLoop implements Runnable, CompletionConsumer {
         }
         this.notify = RequestOptions.NONE.withNotify(wakeups);
         int slots = context.capacity();
-        this.inKernel = new Operation[slots];
+        this.inKernel = new Submission[slots];
         this.freeIds = new int[slots];
         for (int i = 0; i < slots; i++) {
             freeIds[i] = slots - 1 - i;
@@ -73,11 +97,11 @@ final class EngineLoop implements Runnable, CompletionConsumer {
     }
 
     /** Requests the kernel can hold at once on this loop. */
-    int capacity() {
+    public int capacity() {
         return inKernel.length;
     }
 
-    boolean isEngineThread() {
+    public boolean isEngineThread() {
         return Thread.currentThread() == thread;
     }
 
@@ -87,11 +111,12 @@ final class EngineLoop implements Runnable, CompletionConsumer {
      * engine thread itself (a completion handler submitting more work), which
      * must never wait for itself.
      */
-    void enqueue(Operation op) {
+    public void enqueue(Request request, CompletionSink sink) {
         if (state != RUNNING) {
-            op.fail(new AsynchronousCloseException());
+            sink.fail(new AsynchronousCloseException());
             return;
         }
+        Submission op = new Submission(request, sink);
         if (!isEngineThread()) {
             pendingPermits.acquireUninterruptibly();
             op.holdsPermit = true;
@@ -100,7 +125,7 @@ final class EngineLoop implements Runnable, CompletionConsumer {
         if (state != RUNNING && pending.remove(op)) {
             // Closed between the check and the offer, and the loop had not taken it: fail it here, once.
             releasePermit(op);
-            op.fail(new AsynchronousCloseException());
+            sink.fail(new AsynchronousCloseException());
             return;
         }
         if (sleeping && wakeupSent.compareAndSet(false, true)) {
@@ -117,14 +142,14 @@ final class EngineLoop implements Runnable, CompletionConsumer {
     }
 
     /** Starts the shutdown: no new operations; the loop fails queued ones and waits for the kernel's. */
-    void shutdown() {
+    public void shutdown() {
         state = CLOSING;
         if (!isEngineThread()) {
             signal();
         }
     }
 
-    void awaitTermination() {
+    public void awaitTermination() {
         if (isEngineThread()) {
             return;
         }
@@ -143,7 +168,7 @@ final class EngineLoop implements Runnable, CompletionConsumer {
     }
 
     /** Operations queued or in the kernel. */
-    int outstanding() {
+    public int outstanding() {
         return pending.size() + context.inFlight();
     }
 
@@ -166,7 +191,7 @@ final class EngineLoop implements Runnable, CompletionConsumer {
                 sleeping = true;
                 boolean nothingToMove = (pending.isEmpty() && retry.isEmpty()) || freeCount == 0;
                 if (nothingToMove && state == RUNNING) {
-                    wakeups.read(wakeupCount, errno); // a completion or a submitter wakes us
+                    EVENT_FDS.read(wakeups, wakeupCount, errno); // a completion or a submitter wakes us
                 }
                 sleeping = false;
                 wakeupSent.set(false);
@@ -182,7 +207,7 @@ final class EngineLoop implements Runnable, CompletionConsumer {
     private int moveToKernel() {
         int moved = 0;
         while (freeCount > 0) {
-            Operation op = retry.pollFirst();
+            Submission op = retry.pollFirst();
             if (op == null) {
                 op = pending.poll();
                 if (op == null) {
@@ -192,22 +217,22 @@ final class EngineLoop implements Runnable, CompletionConsumer {
             }
             int id = freeIds[--freeCount];
             try {
-                prepare(op, id);
+                prepare(op.request, id);
                 inKernel[id] = op;
                 moved++;
             } catch (RuntimeException e) {
                 freeIds[freeCount++] = id;
-                boolean fileClosed = op.file != null && !op.file.isOpen();
-                op.fail(fileClosed ? new AsynchronousCloseException() : e);
+                boolean fileClosed = op.request.file() != null && !op.request.file().isOpen();
+                op.sink.fail(fileClosed ? new AsynchronousCloseException() : e);
             }
         }
         if (context.prepared() > 0) {
             try {
                 context.submit();
             } catch (SubmitException e) {
-                Operation failed = take((int) e.failedTag());
-                failed.fail(ErrnoExceptions.forResult("io_submit", failed.describe() + " (rejected by io_submit)",
-                        e.errno()));
+                Submission failed = take((int) e.failedTag());
+                failed.sink.fail(ErrnoExceptions.forResult("io_submit",
+                        failed.request.describe() + " (rejected by io_submit)", e.errno()));
                 long[] handedBack = e.unsubmittedTags();
                 for (int i = handedBack.length - 1; i >= 0; i--) {
                     retry.addFirst(take((int) handedBack[i]));
@@ -217,24 +242,24 @@ final class EngineLoop implements Runnable, CompletionConsumer {
         return moved;
     }
 
-    private void prepare(Operation op, int id) {
-        switch (op.kind) {
-            case READ -> context.prepareRead(op.file, op.segment, op.position, id, notify);
-            case WRITE -> context.prepareWrite(op.file, op.segment, op.position, id, notify);
-            case FSYNC -> context.prepareFsync(op.file, id, notify);
-            case FDSYNC -> context.prepareFdatasync(op.file, id, notify);
-            case POLL -> context.preparePoll(op.pollTarget, op.pollEvents, id, notify);
+    private void prepare(Request op, int id) {
+        switch (op.kind()) {
+            case READ -> context.prepareRead(op.file(), op.segment(), op.position(), id, notify);
+            case WRITE -> context.prepareWrite(op.file(), op.segment(), op.position(), id, notify);
+            case FSYNC -> context.prepareFsync(op.file(), id, notify);
+            case FDSYNC -> context.prepareFdatasync(op.file(), id, notify);
+            case POLL -> context.preparePoll(op.pollTarget(), op.pollEvents(), id, notify);
         }
     }
 
-    private Operation take(int id) {
-        Operation op = inKernel[id];
+    private Submission take(int id) {
+        Submission op = inKernel[id];
         inKernel[id] = null;
         freeIds[freeCount++] = id;
         return op;
     }
 
-    private void releasePermit(Operation op) {
+    private void releasePermit(Submission op) {
         if (op.holdsPermit) {
             op.holdsPermit = false;
             pendingPermits.release();
@@ -243,13 +268,12 @@ final class EngineLoop implements Runnable, CompletionConsumer {
 
     @Override
     public void onCompletion(long tag, long result) {
-        Operation op = take((int) tag);
+        Submission op = take((int) tag);
         try {
-            op.finish(result);
+            op.sink.finish(result);
         } catch (Throwable t) {
             // Delivery code failed (a future's dependent threw synchronously...): the engine carries on.
-            Thread current = Thread.currentThread();
-            current.getUncaughtExceptionHandler().uncaughtException(current, t);
+            UncaughtExceptions.report(t);
         }
     }
 
@@ -265,7 +289,7 @@ final class EngineLoop implements Runnable, CompletionConsumer {
             return true;
         }
         for (int id = 0; id < inKernel.length; id++) {
-            if (inKernel[id] != null && inKernel[id].kind == Operation.Kind.POLL) {
+            if (inKernel[id] != null && inKernel[id].request.kind() == Request.Kind.POLL) {
                 context.cancel(id);
             }
         }
@@ -274,13 +298,13 @@ final class EngineLoop implements Runnable, CompletionConsumer {
     }
 
     private void failQueued() {
-        Operation op;
+        Submission op;
         while ((op = retry.pollFirst()) != null) {
-            op.fail(new AsynchronousCloseException());
+            op.sink.fail(new AsynchronousCloseException());
         }
         while ((op = pending.poll()) != null) {
             releasePermit(op);
-            op.fail(new AsynchronousCloseException());
+            op.sink.fail(new AsynchronousCloseException());
         }
     }
 
@@ -290,13 +314,12 @@ final class EngineLoop implements Runnable, CompletionConsumer {
             failQueued();
             if (fatal != null) {
                 // Should not happen; the kernel still owns buffers, so close() below waits for them.
-                Thread current = Thread.currentThread();
-                current.getUncaughtExceptionHandler().uncaughtException(current, fatal);
+                UncaughtExceptions.report(fatal);
             }
             context.close(); // io_destroy waits for anything still in flight
             for (int id = 0; id < inKernel.length; id++) {
                 if (inKernel[id] != null) {
-                    take(id).fail(new AsynchronousCloseException());
+                    take(id).sink.fail(new AsynchronousCloseException());
                 }
             }
         } finally {

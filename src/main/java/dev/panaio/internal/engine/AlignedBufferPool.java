@@ -1,4 +1,4 @@
-package dev.panaio;
+package dev.panaio.internal.engine;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -19,14 +19,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Thread-safe.
  */
-final class AlignedBufferPool implements AutoCloseable {
+public final class AlignedBufferPool implements AutoCloseable {
     private static final int MIN_SHIFT = 12;
     private static final int CLASSES = 31 - MIN_SHIFT;
 
     /** One pooled buffer: its own arena, so it can be freed alone. */
-    static final class Buffer {
+    public static final class Buffer {
         final Arena arena;
-        final MemorySegment segment;
+        public final MemorySegment segment;
         final int sizeClass;
 
         private Buffer(Arena arena, MemorySegment segment, int sizeClass) {
@@ -44,7 +44,7 @@ final class AlignedBufferPool implements AutoCloseable {
     private final ConcurrentLinkedDeque<Buffer>[] idle = new ConcurrentLinkedDeque[CLASSES];
     private volatile boolean closed;
 
-    AlignedBufferPool(long alignment, long maxRetainedBytes) {
+    public AlignedBufferPool(long alignment, long maxRetainedBytes) {
         if (Long.bitCount(alignment) != 1 || alignment > (1L << MIN_SHIFT)) {
             throw new IllegalArgumentException("alignment must be a power of two up to 4096: " + alignment);
         }
@@ -62,7 +62,7 @@ final class AlignedBufferPool implements AutoCloseable {
      * @throws IllegalArgumentException if size is negative or above 1 GiB
      * @throws IllegalStateException    if the pool is closed
      */
-    Buffer acquire(long size) {
+    public Buffer acquire(long size) {
         if (size < 0 || size > (1L << 30)) {
             throw new IllegalArgumentException("bounce buffers hold 0 to 1 GiB, not " + size);
         }
@@ -83,7 +83,7 @@ final class AlignedBufferPool implements AutoCloseable {
     }
 
     /** Gives a buffer back; only once the kernel can no longer touch it. */
-    void release(Buffer buffer) {
+    public void release(Buffer buffer) {
         long bytes = buffer.segment.byteSize();
         outstandingBytes.addAndGet(-bytes);
         if (!closed) {
@@ -100,12 +100,12 @@ final class AlignedBufferPool implements AutoCloseable {
     }
 
     /** Bytes kept idle for reuse. */
-    long retainedBytes() {
+    public long retainedBytes() {
         return retainedBytes.get();
     }
 
     /** Bytes handed out and not yet released. */
-    long outstandingBytes() {
+    public long outstandingBytes() {
         return outstandingBytes.get();
     }
 

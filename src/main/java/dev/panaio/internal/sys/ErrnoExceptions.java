@@ -1,7 +1,8 @@
-package dev.panaio;
+package dev.panaio.internal.sys;
 
+import dev.panaio.AioException;
+import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
-import dev.panaio.internal.sys.Syscalls;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,39 +16,39 @@ import java.util.Locale;
  * description, and the remedy where one is known. They are formatted with
  * {@link Locale#ROOT}.
  */
-final class ErrnoExceptions {
+public final class ErrnoExceptions {
     private ErrnoExceptions() {
     }
 
-    static final int EINTR = aio_abi_h.EINTR();
-    static final int EAGAIN = aio_abi_h.EAGAIN();
-    static final int EBADF = aio_abi_h.EBADF();
-    static final int EINVAL = aio_abi_h.EINVAL();
-    static final int ENOMEM = aio_abi_h.ENOMEM();
-    static final int ENOSYS = aio_abi_h.ENOSYS();
-    static final int EOPNOTSUPP = aio_abi_h.EOPNOTSUPP();
-    static final int EINPROGRESS = aio_abi_h.EINPROGRESS();
+    public static final int EINTR = aio_abi_h.EINTR();
+    public static final int EAGAIN = aio_abi_h.EAGAIN();
+    public static final int EBADF = aio_abi_h.EBADF();
+    public static final int EINVAL = aio_abi_h.EINVAL();
+    public static final int ENOMEM = aio_abi_h.ENOMEM();
+    public static final int ENOSYS = aio_abi_h.ENOSYS();
+    public static final int EOPNOTSUPP = aio_abi_h.EOPNOTSUPP();
+    public static final int EINPROGRESS = aio_abi_h.EINPROGRESS();
 
-    static final Path AIO_NR = Path.of("/proc/sys/fs/aio-nr");
-    static final Path AIO_MAX_NR = Path.of("/proc/sys/fs/aio-max-nr");
+    public static final Path AIO_NR = Path.of("/proc/sys/fs/aio-nr");
+    public static final Path AIO_MAX_NR = Path.of("/proc/sys/fs/aio-max-nr");
 
     /** {@code "EAGAIN"}. */
-    static String name(int errno) {
+    public static String name(int errno) {
         return Syscalls.errnoName(errno);
     }
 
     /** {@code "EAGAIN (Resource temporarily unavailable)"}. */
-    static String describe(int errno) {
+    public static String describe(int errno) {
         return name(errno) + " (" + Syscalls.strerror(errno) + ")";
     }
 
     /** The exception for {@code call(args)} failing with {@code errno}, with the remedy where one is known. */
-    static AioException of(String call, String args, int errno) {
+    public static AioException of(String call, String args, int errno) {
         String remedy = remedy(call, errno);
-        return new AioException(message(call, args, errno, remedy), call, errno);
+        return SharedSecrets.exceptionAccess().aioException(message(call, args, errno, remedy), call, errno);
     }
 
-    static String message(String call, String args, int errno, String remedy) {
+    public static String message(String call, String args, int errno, String remedy) {
         return String.format(Locale.ROOT, "%s(%s) failed: %s%s", call, args, describe(errno),
                 remedy == null ? "" : ": " + remedy);
     }
@@ -75,7 +76,7 @@ final class ErrnoExceptions {
     }
 
     /** A request completed with {@code -errno}: the exception its caller sees. */
-    static AioException forResult(String call, String request, int errno) {
+    public static AioException forResult(String call, String request, int errno) {
         String remedy = null;
         if (errno == EINVAL) {
             remedy = "for direct I/O, check the buffer, position and length against the file's DirectAlignment";
@@ -84,12 +85,12 @@ final class ErrnoExceptions {
         } else if (errno == EOPNOTSUPP) {
             remedy = "the filesystem does not support this request or one of its flags";
         }
-        return new AioException(String.format(Locale.ROOT, "%s failed: %s%s", request, describe(errno),
-                remedy == null ? "" : ": " + remedy), call, errno);
+        return SharedSecrets.exceptionAccess().aioException(String.format(Locale.ROOT, "%s failed: %s%s", request,
+                describe(errno), remedy == null ? "" : ": " + remedy), call, errno);
     }
 
     /** io_setup failed: EAGAIN gets its own type, naming fs.aio-max-nr and how far it is used. */
-    static AioException ioSetup(int nr, int errno) {
+    public static AioException ioSetup(int nr, int errno) {
         if (errno != EAGAIN) {
             return of("io_setup", "nr=" + nr, errno);
         }
@@ -100,7 +101,8 @@ final class ErrnoExceptions {
                         + "context asks for %d more. Close unused contexts, ask for a smaller capacity, or raise "
                         + "the limit as root: sysctl -w fs.aio-max-nr=%d", aioNr, aioMaxNr, nr,
                 Math.max(aioMaxNr * 2, aioNr + nr));
-        return new AioLimitException(message("io_setup", "nr=" + nr, errno, remedy), aioNr, aioMaxNr);
+        return SharedSecrets.exceptionAccess().aioLimitException(message("io_setup", "nr=" + nr, errno, remedy),
+                aioNr, aioMaxNr);
     }
 
     /**
@@ -108,7 +110,7 @@ final class ErrnoExceptions {
      * Not {@code Files.readString}: on a sysctl file (size 0) it returns only
      * the first byte on JDK 25, so "65536" would read as 6.
      */
-    static long readProcLong(Path file) {
+    public static long readProcLong(Path file) {
         try {
             return Long.parseLong(Files.readAllLines(file).get(0).trim());
         } catch (IOException | RuntimeException e) {

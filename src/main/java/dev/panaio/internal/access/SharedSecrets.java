@@ -1,0 +1,155 @@
+package dev.panaio.internal.access;
+
+import dev.panaio.AioEngine;
+import dev.panaio.AioException;
+import dev.panaio.AioFile;
+import dev.panaio.EventFd;
+import dev.panaio.IoPriority;
+import dev.panaio.RequestOptions;
+import dev.panaio.internal.engine.AlignedBufferPool;
+import dev.panaio.internal.engine.CompletionSink;
+import dev.panaio.internal.engine.Request;
+import dev.panaio.internal.sys.FileDescriptorHandle;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * The one bridge from panaio's internal packages to members of its API types
+ * that are not public API, in the manner of the JDK's
+ * {@code jdk.internal.access.SharedSecrets}.
+ *
+ * <p>Each API type that has such members registers an accessor from its
+ * static initialiser. A getter first makes sure that type is initialised
+ * ({@code Class.forName} with initialisation), so
+ * an accessor is never asked for before it is registered. The accessors are
+ * set once and read without locking: class initialisation orders the two.
+ *
+ * <p>Thread-safe.
+ */
+public final class SharedSecrets {
+    private SharedSecrets() {
+    }
+
+    /** What internal code needs of {@link AioFile}. */
+    public interface FileAccess {
+        /** The file's descriptor, with its use count. */
+        FileDescriptorHandle handle(AioFile file);
+    }
+
+    /** What internal code needs of {@link EventFd}. */
+    public interface EventFdAccess {
+        /** The eventfd's descriptor, with its use count. */
+        FileDescriptorHandle handle(EventFd eventFd);
+
+        /** Reads the counter into the caller's 8-byte {@code value}, with the caller's errno capture. */
+        long read(EventFd eventFd, MemorySegment value, MemorySegment errno) throws java.io.IOException;
+    }
+
+    /** What internal code needs of {@link RequestOptions} and the values in it. */
+    public interface OptionsAccess {
+        /** The kernel's {@code aio_rw_flags} value. */
+        int rwFlags(RequestOptions options);
+
+        /** The priority, or null for the default. */
+        IoPriority priority(RequestOptions options);
+
+        /** The value for {@code aio_reqprio}. */
+        short reqprio(IoPriority priority);
+
+        /** The eventfd to signal on completion, or null. */
+        EventFd notifyEventFd(RequestOptions options);
+    }
+
+    /** What the channels need of {@link AioEngine}. */
+    public interface EngineAccess {
+        /** Hands a request to an engine thread; its sink is finished or failed exactly once. */
+        void submit(AioEngine engine, Request request, CompletionSink sink);
+
+        /** Bounce buffers for misaligned or heap buffers on direct files. */
+        AlignedBufferPool bouncePool(AioEngine engine);
+
+        /** Platform threads for buffered I/O that would block. */
+        ExecutorService blockingPool(AioEngine engine);
+
+        /** Whether the calling thread is one of the engine's threads. */
+        boolean isEngineThread(AioEngine engine);
+    }
+
+    /** Constructors of the API's exceptions, which are not public API. */
+    public interface ExceptionAccess {
+        AioException aioException(String message, String call, int errno);
+
+        AioException aioLimitException(String message, long aioNr, long aioMaxNr);
+
+        dev.panaio.SubmitException submitException(String message, int errno, int accepted, long failedTag,
+                                                   long[] unsubmittedTags);
+
+        dev.panaio.MisalignedIoException misalignedIoException(String message, long requiredAlignment);
+    }
+
+    private static FileAccess fileAccess;
+    private static EventFdAccess eventFdAccess;
+    private static OptionsAccess optionsAccess;
+    private static EngineAccess engineAccess;
+    private static ExceptionAccess exceptionAccess;
+
+    public static void setFileAccess(FileAccess access) {
+        fileAccess = access;
+    }
+
+    public static FileAccess fileAccess() {
+        FileAccess access = fileAccess;
+        return access != null ? access : initialised(AioFile.class, () -> fileAccess);
+    }
+
+    public static void setEventFdAccess(EventFdAccess access) {
+        eventFdAccess = access;
+    }
+
+    public static EventFdAccess eventFdAccess() {
+        EventFdAccess access = eventFdAccess;
+        return access != null ? access : initialised(EventFd.class, () -> eventFdAccess);
+    }
+
+    public static void setOptionsAccess(OptionsAccess access) {
+        optionsAccess = access;
+    }
+
+    public static OptionsAccess optionsAccess() {
+        OptionsAccess access = optionsAccess;
+        return access != null ? access : initialised(RequestOptions.class, () -> optionsAccess);
+    }
+
+    public static void setEngineAccess(EngineAccess access) {
+        engineAccess = access;
+    }
+
+    public static EngineAccess engineAccess() {
+        EngineAccess access = engineAccess;
+        return access != null ? access : initialised(AioEngine.class, () -> engineAccess);
+    }
+
+    public static void setExceptionAccess(ExceptionAccess access) {
+        exceptionAccess = access;
+    }
+
+    public static ExceptionAccess exceptionAccess() {
+        ExceptionAccess access = exceptionAccess;
+        return access != null ? access : initialised(AioException.class, () -> exceptionAccess);
+    }
+
+    /** Runs {@code owner}'s static initialiser, which registers the accessor, then returns it. */
+    private static <T> T initialised(Class<?> owner, java.util.function.Supplier<T> accessor) {
+        try {
+            Class.forName(owner.getName(), true, owner.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new AssertionError(owner.getName() + " is part of panaio", e);
+        }
+        T access = accessor.get();
+        if (access == null) {
+            throw new AssertionError(owner.getName() + " registered no accessor in its static initialiser");
+        }
+        return access;
+    }
+}

@@ -1,0 +1,66 @@
+package dev.panaio.internal.engine;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An engine's platform threads for I/O that would block the caller: buffered
+ * reads the page cache could not answer, synchronous writes. Made on first
+ * use, since most engines serve only direct files; idle threads time out.
+ *
+ * <p>Thread-safe.
+ */
+public final class BlockingPool {
+    private final int threads;
+    private volatile ExecutorService executor;
+    /** Guarded by this: once set, no executor is made. */
+    private boolean closed;
+
+    public BlockingPool(int threads) {
+        this.threads = threads;
+    }
+
+    /**
+     * The executor, made on first use.
+     *
+     * @throws RejectedExecutionException once {@link #refuseNew()} has run and no executor was made before
+     */
+    public ExecutorService executor() {
+        ExecutorService pool = executor;
+        if (pool == null) {
+            synchronized (this) {
+                pool = executor;
+                if (closed) {
+                    throw new RejectedExecutionException("the AioEngine is closed");
+                }
+                if (pool == null) {
+                    AtomicInteger count = new AtomicInteger();
+                    ThreadPoolExecutor made = new ThreadPoolExecutor(threads, threads, 10, TimeUnit.SECONDS,
+                            new LinkedBlockingQueue<>(),
+                            task -> Thread.ofPlatform().daemon().name("panaio-blocking-" + count.incrementAndGet())
+                                    .unstarted(task));
+                    made.allowCoreThreadTimeOut(true);
+                    executor = pool = made;
+                }
+            }
+        }
+        return pool;
+    }
+
+    /** The first step of the engine's close: no executor is made after this. */
+    public synchronized void refuseNew() {
+        closed = true;
+    }
+
+    /** The last step of the engine's close: queued tasks still run, new ones are rejected. */
+    public void shutdown() {
+        ExecutorService pool = executor;
+        if (pool != null) {
+            pool.shutdown();
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.panaio.internal.engine;
+
+import dev.panaio.AioException;
+import dev.panaio.AioFile;
+import dev.panaio.Pollable;
+import dev.panaio.internal.sys.ErrnoExceptions;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * What one request asks of the kernel: immutable, made once by the layer
+ * that chose its memory, and read by every layer after it. Who is told of its
+ * completion is a separate {@link CompletionSink}.
+ *
+ * @param kind       what to do
+ * @param file       the file read, written or synced; null for a poll
+ * @param pollTarget what a poll waits on; null otherwise
+ * @param segment    the memory the kernel reads or writes (the caller's, or a bounce buffer); null for sync and
+ *                   poll
+ * @param position   the file position of a read or write
+ * @param pollEvents the poll(2) bits a poll waits for
+ * @param call       the call whose result this is, for error messages: "aio", "preadv2", "pwritev2"
+ */
+public record Request(Kind kind, AioFile file, Pollable pollTarget, MemorySegment segment, long position,
+                      int pollEvents, String call) {
+    /** The request's kind, one per iocb opcode panaio's engine uses. */
+    public enum Kind { READ, WRITE, FSYNC, FDSYNC, POLL }
+
+    /** A read into all of {@code dst} at {@code position}. */
+    public static Request read(AioFile file, MemorySegment dst, long position, String call) {
+        return new Request(Kind.READ, file, null, dst, position, 0, call);
+    }
+
+    /** A write of all of {@code src} at {@code position}. */
+    public static Request write(AioFile file, MemorySegment src, long position, String call) {
+        return new Request(Kind.WRITE, file, null, src, position, 0, call);
+    }
+
+    /** An fsync or fdatasync of {@code file}. */
+    public static Request sync(Kind kind, AioFile file) {
+        return new Request(kind, file, null, null, 0, 0, "aio");
+    }
+
+    /** A one-shot poll for {@code events} on {@code target}. */
+    public static Request poll(Pollable target, int events) {
+        return new Request(Kind.POLL, null, target, null, 0, events, "aio");
+    }
+
+    /** The exception a caller sees for a {@code -errno} result of this request. */
+    public AioException failure(int errno) {
+        return ErrnoExceptions.forResult(call, describe(), errno);
+    }
+
+    /** The request in words, for error messages. */
+    public String describe() {
+        return switch (kind) {
+            case READ, WRITE -> kind + " " + segment.byteSize() + " bytes at " + position + " of " + file.path();
+            case FSYNC, FDSYNC -> kind + " " + file.path();
+            case POLL -> "POLL 0x" + Integer.toHexString(pollEvents) + " on " + pollTarget;
+        };
+    }
+}
