@@ -135,11 +135,15 @@ public final class RequestChecks {
         }
     }
 
-    /** Sync and poll requests take no rw flags: the kernel would answer EINVAL. */
+    /**
+     * Sync and poll requests take no rw flags: the kernel would answer
+     * EINVAL. {@code requests} names them in the message, with its verb:
+     * "poll takes".
+     */
     public static void checkNoRwFlags(RequestOptions options, String requests) {
         Objects.requireNonNull(options, "options");
         if (SharedSecrets.optionsAccess().rwFlags(options) != 0) {
-            throw new IllegalArgumentException(requests + " take no rw flags: " + options);
+            throw new IllegalArgumentException(requests + " no rw flags: " + options);
         }
     }
 
