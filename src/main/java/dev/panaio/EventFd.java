@@ -109,10 +109,8 @@ public final class EventFd implements Pollable, Closeable {
         int fd = acquire();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment value = arena.allocateFrom(ValueLayout.JAVA_LONG, increment);
-            long ret;
-            do {
-                ret = Syscalls.write(Syscalls.errnoCapture(arena), fd, value, Long.BYTES);
-            } while (ret == -ErrnoExceptions.EINTR);
+            MemorySegment errno = Syscalls.errnoCapture(arena);
+            long ret = Syscalls.restartOnEintr(() -> Syscalls.write(errno, fd, value, Long.BYTES));
             if (ret < 0) {
                 throw ErrnoExceptions.of("write", "eventfd " + fd + ", " + increment, (int) -ret);
             }
@@ -127,18 +125,14 @@ public final class EventFd implements Pollable, Closeable {
      * allocates nothing. The caller keeps the descriptor open meanwhile.
      */
     private long readCounter(int fd, MemorySegment value, MemorySegment errno) throws IOException {
-        for (;;) {
-            long ret = Syscalls.read(errno, fd, value, Long.BYTES);
-            if (ret == Long.BYTES) {
-                return value.get(ValueLayout.JAVA_LONG, 0);
-            }
-            if (ret == -ErrnoExceptions.EAGAIN && nonBlocking) {
-                return 0;
-            }
-            if (ret != -ErrnoExceptions.EINTR) {
-                throw ErrnoExceptions.of("read", "eventfd " + fd, (int) -ret);
-            }
+        long ret = Syscalls.restartOnEintr(() -> Syscalls.read(errno, fd, value, Long.BYTES));
+        if (ret == Long.BYTES) {
+            return value.get(ValueLayout.JAVA_LONG, 0);
         }
+        if (ret == -ErrnoExceptions.EAGAIN && nonBlocking) {
+            return 0;
+        }
+        throw ErrnoExceptions.of("read", "eventfd " + fd, (int) -ret);
     }
 
     /** Whether the eventfd is open. */

@@ -334,13 +334,9 @@ public final class FileIo {
             long position = request.position();
             iovec.iov_base(iov, buffer);
             iovec.iov_len(iov, buffer.byteSize());
-            long result;
-            do {
-                result = request.kind() == Request.Kind.READ
-                        ? Syscalls.preadv2(errno, fd, iov, 1, position, flags)
-                        : Syscalls.pwritev2(errno, fd, iov, 1, position, flags);
-            } while (result == -ErrnoExceptions.EINTR);
-            return result;
+            return request.kind() == Request.Kind.READ
+                    ? Syscalls.restartOnEintr(() -> Syscalls.preadv2(errno, fd, iov, 1, position, flags))
+                    : Syscalls.restartOnEintr(() -> Syscalls.pwritev2(errno, fd, iov, 1, position, flags));
         } finally {
             handle.release();
         }

@@ -121,12 +121,12 @@ public final class CompletionReaper {
     private int reapRing(CompletionConsumer consumer, int max) {
         int delivered = 0;
         while (delivered < max && !guard.isClosed()) {
-            int head = ring.head();
+            int head = ring.headAcquire();
             if (head == ring.tailAcquire()) {
                 break;
             }
-            long data = ring.data(head);
-            long result = ring.res(head);
+            long data = ring.dataPlain(head);
+            long result = ring.resPlain(head);
             ring.releaseHead(ring.next(head));
             if (complete(data, result, consumer)) {
                 delivered++;
@@ -160,7 +160,7 @@ public final class CompletionReaper {
                 timespec = timeout;
             }
             ret = Syscalls.io_getevents(errno, ctx, min, max, events, timespec);
-        } while (ret == -ErrnoExceptions.EINTR);
+        } while (ret == -ErrnoExceptions.EINTR); // not restartOnEintr: the retry waits only what is left
         if (ret < 0) {
             if (guard.isClosed()) {
                 return 0;

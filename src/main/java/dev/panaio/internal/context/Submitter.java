@@ -127,10 +127,7 @@ public final class Submitter {
         MemorySegment cb = iocbs.writeWakeupPoll(eventFd, CompletionReaper.WAKE_DATA);
         try (Arena scratch = Arena.ofConfined()) {
             MemorySegment pointer = scratch.allocateFrom(ValueLayout.JAVA_LONG, cb.address());
-            long ret;
-            do {
-                ret = Syscalls.io_submit(errno, ctx, 1, pointer);
-            } while (ret == -ErrnoExceptions.EINTR);
+            long ret = Syscalls.restartOnEintr(() -> Syscalls.io_submit(errno, ctx, 1, pointer));
             if (ret != 1) {
                 throw ErrnoExceptions.of("io_submit", "the context's wake-up poll", ret < 0 ? (int) -ret
                         : ErrnoExceptions.EAGAIN);
@@ -164,7 +161,7 @@ public final class Submitter {
                 done += (int) ret;
                 eagainRetries = 0;
             } else if (ret == -ErrnoExceptions.EINTR) {
-                continue;
+                continue; // not restartOnEintr: a close() during the retry must be seen first
             } else if ((ret == -ErrnoExceptions.EAGAIN || ret == 0) && eagainRetries++ < EAGAIN_RETRIES) {
                 // No room in the kernel: let completions free some, never waiting without a limit.
                 if (slots.inFlight() > 0) {

@@ -167,7 +167,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         }
     }
 
-    /** Operations queued or in the kernel. */
+    /** Requests queued or in the kernel. */
     public int outstanding() {
         return pending.size() + context.inFlight();
     }

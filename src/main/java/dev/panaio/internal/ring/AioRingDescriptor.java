@@ -53,8 +53,6 @@ public final class AioRingDescriptor {
     private AioRingDescriptor() {
     }
 
-    /** Offset of {@code id}, the kernel's index of the context. Read-only for user space. */
-    public static final long ID_OFFSET = aio_ring.id$offset();
     /** Offset of {@code nr}, the number of event slots. */
     public static final long NR_OFFSET = aio_ring.nr$offset();
     /** Offset of {@code head}, the consumer index, written with release semantics by the reaper. */
@@ -83,9 +81,4 @@ public final class AioRingDescriptor {
     public static final int MAGIC = aio_abi_h.AIO_RING_MAGIC();
     /** The only {@code incompat_features} value this layout can be reaped with. */
     public static final int INCOMPAT_FEATURES = aio_abi_h.AIO_RING_INCOMPAT_FEATURES();
-
-    /** Byte offset of event {@code index} from the start of the ring. */
-    public static long eventOffset(int index) {
-        return EVENTS_OFFSET + index * EVENT_SIZE;
-    }
 }

@@ -68,10 +68,10 @@ public final class CompletionRing {
     }
 
     /**
-     * The consumer index. Only the reaper writes it, but io_getevents (in the
-     * kernel) writes it too, so it is loaded with acquire semantics like tail.
+     * The consumer index, loaded with acquire. Only the reaper writes it, but
+     * io_getevents (in the kernel) writes it too, so it is loaded like tail.
      */
-    public int head() {
+    public int headAcquire() {
         return (int) INT.getAcquire(ring, HEAD_OFFSET);
     }
 
@@ -80,13 +80,16 @@ public final class CompletionRing {
         return (int) INT.getAcquire(ring, TAIL_OFFSET);
     }
 
-    /** {@code io_event.data} of slot {@code index}; valid after a {@link #tailAcquire()} that covers it. */
-    public long data(int index) {
+    /**
+     * {@code io_event.data} of slot {@code index}, a plain load: ordered by
+     * the {@link #tailAcquire()} that covers the slot, before it.
+     */
+    public long dataPlain(int index) {
         return ring.get(ValueLayout.JAVA_LONG, EVENTS_OFFSET + index * EVENT_SIZE + EVENT_DATA_OFFSET);
     }
 
-    /** {@code io_event.res} of slot {@code index}: bytes transferred, or {@code -errno}. */
-    public long res(int index) {
+    /** {@code io_event.res} of slot {@code index} (bytes, or {@code -errno}), a plain load like {@link #dataPlain}. */
+    public long resPlain(int index) {
         return ring.get(ValueLayout.JAVA_LONG, EVENTS_OFFSET + index * EVENT_SIZE + EVENT_RES_OFFSET);
     }
 
@@ -96,7 +99,7 @@ public final class CompletionRing {
         return n == nr ? 0 : n;
     }
 
-    /** Hands slots up to {@code head} back to the kernel, after their events have been loaded. */
+    /** Hands slots up to {@code head} back to the kernel with a release store, after their events' loads. */
     public void releaseHead(int head) {
         INT.setRelease(ring, HEAD_OFFSET, head);
     }

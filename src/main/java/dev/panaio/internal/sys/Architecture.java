@@ -14,29 +14,27 @@ import java.util.Locale;
  */
 public enum Architecture {
     /** x86_64: arch/x86/entry/syscalls/syscall_64.tbl. */
-    X86_64(206, 207, 209, 210, 208, 333, 290, 332, 0x4000),
+    X86_64(206, 207, 209, 210, 208, 290, 332, 0x4000),
     /** aarch64: include/uapi/asm-generic/unistd.h. */
-    AARCH64(0, 1, 2, 3, 4, 292, 19, 291, 0x10000);
+    AARCH64(0, 1, 2, 3, 4, 19, 291, 0x10000);
 
     public final long ioSetup;
     public final long ioDestroy;
     public final long ioSubmit;
     public final long ioCancel;
     public final long ioGetevents;
-    public final long ioPgetevents;
     public final long eventfd2;
     public final long statx;
     /** {@code O_DIRECT}: 040000 on x86_64, 0200000 on asm-generic architectures. */
     public final int oDirect;
 
     Architecture(long ioSetup, long ioDestroy, long ioSubmit, long ioCancel, long ioGetevents,
-                 long ioPgetevents, long eventfd2, long statx, int oDirect) {
+                 long eventfd2, long statx, int oDirect) {
         this.ioSetup = ioSetup;
         this.ioDestroy = ioDestroy;
         this.ioSubmit = ioSubmit;
         this.ioCancel = ioCancel;
         this.ioGetevents = ioGetevents;
-        this.ioPgetevents = ioPgetevents;
         this.eventfd2 = eventfd2;
         this.statx = statx;
         this.oDirect = oDirect;

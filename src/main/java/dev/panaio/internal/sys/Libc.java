@@ -51,9 +51,6 @@ final class Libc {
     /** syscall(nr, a1, ..., a5): io_getevents, statx. */
     static final MethodHandle syscall5$MH = variadicSyscall(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS);
     static final MethodHandle syscall5statx$MH = variadicSyscall(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS);
-    /** syscall(nr, a1, ..., a6): io_pgetevents. */
-    static final MethodHandle syscall6$MH =
-            variadicSyscall(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS);
 
     /** int open(const char *path, int flags, ... mode_t mode). */
     static final MethodHandle open$MH = downcall("open",

@@ -2,8 +2,10 @@ package dev.panaio.internal.sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.WrongMethodTypeException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.function.LongSupplier;
 
 /**
  * Typed access to the system calls panaio makes.
@@ -12,20 +14,17 @@ import java.util.Locale;
  * non-negative result, or {@code -errno} on failure. No method allocates on
  * the Java heap on success, so the submit and reap paths stay garbage-free;
  * turning a negative result into an exception is the caller's job, done in
- * one place ({@code dev.panaio.ErrnoExceptions}).
+ * one place ({@link ErrnoExceptions}).
  *
- * <p>The hot calls take an {@code errnoCapture} segment of
- * {@link #ERRNO_CAPTURE_SIZE} bytes, owned by the caller and used by one
- * thread at a time; the cold ones allocate their own.
+ * <p>Every call takes an {@code errnoCapture} segment from
+ * {@link #errnoCapture(Arena)}: the hot paths keep one, used by one thread at
+ * a time; the cold ones allocate their own.
  *
  * <p>Thread-safe: the class holds no state.
  */
 public final class Syscalls {
     private Syscalls() {
     }
-
-    /** Size of the segment the {@code errnoCapture} parameters take. */
-    public static final long ERRNO_CAPTURE_SIZE = Libc.CAPTURE_SIZE;
 
     private static final Architecture ARCH = Architecture.current();
 
@@ -38,8 +37,38 @@ public final class Syscalls {
         return ret == -1 ? -(int) Libc.ERRNO.get(errnoCapture, 0L) : ret;
     }
 
-    private static AssertionError linkageBroken(Throwable t) {
-        return new AssertionError("downcall signature mismatch: a bug in panaio", t);
+    /**
+     * What a downcall threw, for its caller to throw. An
+     * {@code invokeExact} whose types do not match the handle's is a bug in
+     * panaio, and says so; anything else (an {@link IllegalStateException}
+     * for a segment of a closed arena, an {@link OutOfMemoryError}) is
+     * rethrown as it is.
+     */
+    private static Error linkageBroken(Throwable t) {
+        if (t instanceof WrongMethodTypeException) {
+            return new AssertionError("downcall signature mismatch: a bug in panaio", t);
+        }
+        if (t instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        if (t instanceof Error error) {
+            return error;
+        }
+        return new AssertionError("a downcall threw a checked exception, which it cannot: a bug in panaio", t);
+    }
+
+    /**
+     * Makes a call again for as long as a signal interrupts it ({@code EINTR}:
+     * it did nothing, so repeating it is safe), and returns its first other
+     * result. Callers whose loop must do more between tries (recompute a
+     * deadline, check for close) test for {@code -EINTR} themselves.
+     */
+    public static long restartOnEintr(LongSupplier call) {
+        long ret;
+        do {
+            ret = call.getAsLong();
+        } while (ret == -ErrnoExceptions.EINTR);
+        return ret;
     }
 
     /** {@code io_setup(nr, ctxp)}: on success the context id is stored at {@code ctxp}, which must hold 0. */
@@ -90,17 +119,6 @@ public final class Syscalls {
         try {
             return result((long) Libc.syscall5$MH.invokeExact(errnoCapture, ARCH.ioGetevents, ctx, minNr, nr,
                     events, timeout), errnoCapture);
-        } catch (Throwable t) {
-            throw linkageBroken(t);
-        }
-    }
-
-    /** {@code io_pgetevents(ctx, min_nr, nr, events, timeout, usig)}: io_getevents with a signal mask. */
-    public static long io_pgetevents(MemorySegment errnoCapture, long ctx, long minNr, long nr,
-                                     MemorySegment events, MemorySegment timeout, MemorySegment usig) {
-        try {
-            return result((long) Libc.syscall6$MH.invokeExact(errnoCapture, ARCH.ioPgetevents, ctx, minNr, nr,
-                    events, timeout, usig), errnoCapture);
         } catch (Throwable t) {
             throw linkageBroken(t);
         }
@@ -196,7 +214,7 @@ public final class Syscalls {
 
     /** A fresh errno capture segment for a cold call, in the given arena. */
     public static MemorySegment errnoCapture(Arena arena) {
-        return arena.allocate(ERRNO_CAPTURE_SIZE);
+        return arena.allocate(Libc.CAPTURE_SIZE);
     }
 
     /** The symbolic name of an errno value ({@code "EAGAIN"}), or {@code "errno 11"} where libc cannot name it. */

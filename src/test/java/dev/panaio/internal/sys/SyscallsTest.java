@@ -2,7 +2,6 @@ package dev.panaio.internal.sys;
 
 import dev.panaio.AioFile;
 import dev.panaio.DirectAlignment;
-import dev.panaio.internal.gen.aio_abi.__aio_sigset;
 import dev.panaio.internal.gen.aio_abi.__kernel_timespec;
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.gen.aio_abi.io_event;
@@ -212,28 +211,6 @@ class SyscallsTest {
     void shouldRejectIoGeteventsOnAContextThatDoesNotExist() {
         MemorySegment events = io_event.allocateArray(1, arena);
         assertThat(Syscalls.io_getevents(errno, 0x1234_5000L, 0, 1, events, zeroTimeout())).isEqualTo(-EINVAL);
-    }
-
-    @Test
-    void shouldTakeTheKernelsEightByteSigsetInIoPgeteventsButNotGlibcs128() throws IOException {
-        long ctx = setup(8);
-        MemorySegment cb = preadIocb(readableFile(), arena.allocate(100), 0, 7);
-        assertThat(Syscalls.io_submit(errno, ctx, 1, pointers(cb))).isEqualTo(1);
-        MemorySegment events = io_event.allocateArray(4, arena);
-        // Block every signal for the duration of the call: the kernel swaps this mask in and back out.
-        MemorySegment mask = arena.allocate(128);
-        mask.fill((byte) 0xff);
-        MemorySegment sigset = __aio_sigset.allocate(arena);
-        __aio_sigset.sigmask(sigset, mask);
-
-        __aio_sigset.sigsetsize(sigset, 128); // sizeof(sigset_t) in glibc
-        assertThat(Syscalls.io_pgetevents(errno, ctx, 1, 4, events, timeoutSeconds(10), sigset))
-                .isEqualTo(-EINVAL);
-
-        __aio_sigset.sigsetsize(sigset, 8); // the kernel's sigset_t: one bit per signal, 64 signals
-        assertThat(Syscalls.io_pgetevents(errno, ctx, 1, 4, events, timeoutSeconds(10), sigset)).isEqualTo(1);
-        assertThat(io_event.data(events)).isEqualTo(7);
-        assertThat(io_event.res(events)).isEqualTo(100);
     }
 
     @Test
