@@ -1,10 +1,12 @@
 /**
  * panaio: Linux native AIO for Java, over the Foreign Function &amp; Memory API.
  *
- * <p>Only {@code dev.panaio} is exported. The generated ABI
- * ({@code dev.panaio.internal.gen.*}), the system call layer
- * ({@code dev.panaio.internal.sys}) and the ring protocol
- * ({@code dev.panaio.internal.ring}) are internal.
+ * <p>Only {@code dev.panaio}, the API, is exported. Its implementation lives
+ * in {@code dev.panaio.internal.*}, one package per layer: the generated ABI
+ * ({@code gen.aio_abi}), the system calls ({@code sys}), the ring protocol
+ * ({@code ring}), the parts of a context ({@code context}), the engine
+ * ({@code engine}), the channels' I/O routing ({@code channel}), and the one
+ * bridge to non-public members of the API types ({@code access}).
  *
  * <p>Run with {@code --enable-native-access=dev.panaio} on the module path.
  */
