@@ -78,13 +78,17 @@ public final class SharedSecrets {
 
     /** Constructors of the API's exceptions, which are not public API. */
     public interface ExceptionAccess {
+        /** {@code new AioException(message, call, errno)}. */
         AioException aioException(String message, String call, int errno);
 
+        /** {@code new AioLimitException(message, aioNr, aioMaxNr)}. */
         AioException aioLimitException(String message, long aioNr, long aioMaxNr);
 
+        /** {@code new SubmitException(...)}, for a batch io_submit rejected. */
         dev.panaio.SubmitException submitException(String message, int errno, int accepted, long failedTag,
                                                    long[] unsubmittedTags);
 
+        /** {@code new MisalignedIoException(message, requiredAlignment)}. */
         dev.panaio.MisalignedIoException misalignedIoException(String message, long requiredAlignment);
     }
 
@@ -94,46 +98,56 @@ public final class SharedSecrets {
     private static EngineAccess engineAccess;
     private static ExceptionAccess exceptionAccess;
 
+    /** Called once, from {@link AioFile}'s static initialiser. */
     public static void setFileAccess(FileAccess access) {
         fileAccess = access;
     }
 
+    /** AioFile's accessor, initialising AioFile first if need be. */
     public static FileAccess fileAccess() {
         FileAccess access = fileAccess;
         return access != null ? access : initialised(AioFile.class, () -> fileAccess);
     }
 
+    /** Called once, from {@link EventFd}'s static initialiser. */
     public static void setEventFdAccess(EventFdAccess access) {
         eventFdAccess = access;
     }
 
+    /** EventFd's accessor, initialising EventFd first if need be. */
     public static EventFdAccess eventFdAccess() {
         EventFdAccess access = eventFdAccess;
         return access != null ? access : initialised(EventFd.class, () -> eventFdAccess);
     }
 
+    /** Called once, from {@link RequestOptions}'s static initialiser. */
     public static void setOptionsAccess(OptionsAccess access) {
         optionsAccess = access;
     }
 
+    /** RequestOptions's accessor, initialising RequestOptions first if need be. */
     public static OptionsAccess optionsAccess() {
         OptionsAccess access = optionsAccess;
         return access != null ? access : initialised(RequestOptions.class, () -> optionsAccess);
     }
 
+    /** Called once, from {@link AioEngine}'s static initialiser. */
     public static void setEngineAccess(EngineAccess access) {
         engineAccess = access;
     }
 
+    /** AioEngine's accessor, initialising AioEngine first if need be. */
     public static EngineAccess engineAccess() {
         EngineAccess access = engineAccess;
         return access != null ? access : initialised(AioEngine.class, () -> engineAccess);
     }
 
+    /** Called once, from {@link AioException}'s static initialiser. */
     public static void setExceptionAccess(ExceptionAccess access) {
         exceptionAccess = access;
     }
 
+    /** AioException's accessor, initialising AioException first if need be. */
     public static ExceptionAccess exceptionAccess() {
         ExceptionAccess access = exceptionAccess;
         return access != null ? access : initialised(AioException.class, () -> exceptionAccess);

@@ -83,6 +83,7 @@ public final class FileIo {
         }
     }
 
+    /** The channel's own AioFile. */
     public AioFile file() {
         return file;
     }

@@ -35,6 +35,7 @@ public final class OwnerGuard {
     private int depth;
     private boolean teardownDeferred;
 
+    /** A guard that runs {@code wakeOwner}, then {@code teardown} once, when closed. */
     public OwnerGuard(Runnable wakeOwner, Runnable teardown) {
         this.wakeOwner = wakeOwner;
         this.teardown = teardown;

@@ -17,6 +17,7 @@ public final class PendingCompletions {
     private int head;
     private int count;
 
+    /** An empty queue with room for {@code capacity} completions before it grows. */
     public PendingCompletions(int capacity) {
         this.tags = new long[capacity];
         this.results = new long[capacity];

@@ -41,6 +41,7 @@ public final class SlotTable {
     /** The file of the most recent prepare: the one to pin after the next submit. */
     private FileDescriptorHandle lastFile;
 
+    /** A table of {@code slots} free slots. */
     public SlotTable(int slots) {
         this.freeSlots = new int[slots];
         for (int i = 0; i < slots; i++) {
@@ -99,10 +100,12 @@ public final class SlotTable {
         return fd;
     }
 
+    /** Records the caller's tag of the request in {@code slot}. */
     public void setTag(int slot, long tag) {
         tags[slot] = tag;
     }
 
+    /** The caller's tag of the request in {@code slot}. */
     public long tag(int slot) {
         return tags[slot];
     }

@@ -44,6 +44,7 @@ public final class Submitter {
     private final CompletionReaper reaper;
     private final MemorySegment errno;
 
+    /** The submission side of context {@code ctx}, over the context's other parts. */
     public Submitter(long ctx, OwnerGuard guard, SlotTable slots, IocbWriter iocbs, PendingCompletions pending,
                      CompletionReaper reaper, MemorySegment errno) {
         this.ctx = ctx;

@@ -26,6 +26,7 @@ public final class AlignedBufferPool implements AutoCloseable {
     /** One pooled buffer: its own arena, so it can be freed alone. */
     public static final class Buffer {
         final Arena arena;
+        /** The buffer's memory, aligned to 4096. */
         public final MemorySegment segment;
         final int sizeClass;
 
@@ -44,6 +45,7 @@ public final class AlignedBufferPool implements AutoCloseable {
     private final ConcurrentLinkedDeque<Buffer>[] idle = new ConcurrentLinkedDeque[CLASSES];
     private volatile boolean closed;
 
+    /** A pool of buffers aligned to {@code alignment}, keeping up to {@code maxRetainedBytes} idle. */
     public AlignedBufferPool(long alignment, long maxRetainedBytes) {
         if (Long.bitCount(alignment) != 1 || alignment > (1L << MIN_SHIFT)) {
             throw new IllegalArgumentException("alignment must be a power of two up to 4096: " + alignment);

@@ -20,6 +20,7 @@ public final class BlockingPool {
     /** Guarded by this: once set, no executor is made. */
     private boolean closed;
 
+    /** A pool of at most {@code threads} threads, none started yet. */
     public BlockingPool(int threads) {
         this.threads = threads;
     }

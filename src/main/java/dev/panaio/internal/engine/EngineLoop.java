@@ -75,6 +75,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     private final MemorySegment wakeupCount = scratch.allocate(ValueLayout.JAVA_LONG);
     private final MemorySegment errno = Syscalls.errnoCapture(scratch);
 
+    /** Opens the loop's context and eventfd and starts its thread, named {@code name}. */
     public EngineLoop(int capacity, int maxPending, String name) throws IOException {
         this.context = AioContext.open(capacity);
         try {
@@ -101,6 +102,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         return inKernel.length;
     }
 
+    /** Whether the calling thread is this loop's. */
     public boolean isEngineThread() {
         return Thread.currentThread() == thread;
     }
@@ -149,6 +151,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         }
     }
 
+    /** Waits for the loop's thread to end; at once on that thread itself. */
     public void awaitTermination() {
         if (isEngineThread()) {
             return;
@@ -266,6 +269,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         }
     }
 
+    /** A completion from the context: the tag is the request's index in {@code inKernel}. */
     @Override
     public void onCompletion(long tag, long result) {
         Submission op = take((int) tag);

@@ -7,6 +7,7 @@ public final class FutureSink implements CompletionSink {
     private final Request request;
     private final CompletableFuture<Integer> future = new CompletableFuture<>();
 
+    /** A sink for {@code request}, whose description names it in a failure. */
     public FutureSink(Request request) {
         this.request = request;
     }
