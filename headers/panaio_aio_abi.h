@@ -5,11 +5,12 @@
  * jextract.conf lists exactly which declarations are taken from it.
  */
 #include <linux/aio_abi.h>   /* struct iocb, struct io_event, IOCB_CMD_*, IOCB_FLAG_* */
-#include <linux/fs.h>        /* RWF_* */
+#include <linux/fs.h>        /* RWF_*, SEEK_SET */
 #include <linux/stat.h>      /* struct statx, STATX_* */
 #include <linux/ioprio.h>    /* IOPRIO_CLASS_* */
 #include <linux/errno.h>     /* E* numbers, identical on x86_64 and aarch64 */
-#include <linux/fcntl.h>     /* AT_EMPTY_PATH (the arch-specific O_* flags are not taken) */
+#include <linux/fcntl.h>     /* AT_EMPTY_PATH; via <asm/fcntl.h>: struct flock, F_OFD_*, F_*LCK
+                              (the arch-specific O_* flags are not taken) */
 #include <linux/time_types.h> /* struct __kernel_timespec: io_getevents timeouts */
 #include <linux/uio.h>       /* struct iovec, UIO_MAXIOV: PREADV / PWRITEV */
 #include "aio_ring.h"        /* struct aio_ring */
@@ -23,6 +24,12 @@ struct __aio_sigset {
     const void *sigmask;
     __kernel_size_t sigsetsize;
 };
+
+/*
+ * struct flock (asm-generic/fcntl.h) is what fcntl(F_OFD_*) takes. On x86_64 and
+ * aarch64 __kernel_off_t is 64 bits, so it is glibc's struct flock too:
+ * l_type s16, l_whence s16, l_start s64, l_len s64, l_pid s32; 32 bytes.
+ */
 
 /*
  * rw flags newer than the oldest linux-libc-dev panaio builds against.

@@ -58,5 +58,12 @@ int main(void) {
     FIELD(statx, stx_dev_minor);
     FIELD(statx, stx_dio_mem_align);
     FIELD(statx, stx_dio_offset_align);
+
+    SIZE(flock);
+    FIELD(flock, l_type);
+    FIELD(flock, l_whence);
+    FIELD(flock, l_start);
+    FIELD(flock, l_len);
+    FIELD(flock, l_pid);
     return 0;
 }

@@ -1,5 +1,7 @@
 package dev.panaio.internal.gen;
 
+import dev.panaio.internal.gen.aio_abi.aio_abi_h;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -31,6 +33,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class AbiLayoutTest {
     private static Map<String, String> kernel;
     private static Map<String, String> libaio;
+    private static Map<String, String> glibcFlock;
 
     @BeforeAll
     static void compileProbes() throws Exception {
@@ -38,6 +41,7 @@ class AbiLayoutTest {
                 + "(.ci/run installs it)");
         kernel = probe("aio_abi_probe.c");
         libaio = Files.exists(Path.of("/usr/include/libaio.h")) ? probe("libaio_probe.c") : null;
+        glibcFlock = probe("glibc_flock_probe.c");
     }
 
     @Test
@@ -64,6 +68,35 @@ class AbiLayoutTest {
         assertMatchesGcc("iovec", dev.panaio.internal.gen.aio_abi.iovec.layout(), kernel);
         assertMatchesGcc("__aio_sigset", dev.panaio.internal.gen.aio_abi.__aio_sigset.layout(), kernel);
         assertMatchesGcc("statx", dev.panaio.internal.gen.aio_abi.statx.layout(), kernel);
+    }
+
+    @Test
+    void shouldLayOutFlockAsTheKernelDoes() {
+        assertMatchesGcc("flock", dev.panaio.internal.gen.aio_abi.flock.layout(), kernel);
+        assertThat(kernel).containsEntry("flock", "32");
+    }
+
+    @Test
+    void shouldShowTheKernelsFlockIsTheOneGlibcsFcntlTakes() {
+        Map<String, String> kernelFlock = new LinkedHashMap<>();
+        kernel.forEach((key, value) -> {
+            if (key.equals("flock") || key.startsWith("flock.")) {
+                kernelFlock.put(key, value);
+            }
+        });
+        Map<String, String> glibcStruct = new LinkedHashMap<>(glibcFlock);
+        glibcStruct.keySet().removeIf(key -> !key.equals("flock") && !key.startsWith("flock."));
+        assertThat(glibcStruct).hasSize(6).isEqualTo(kernelFlock);
+
+        Map<String, String> constants = new LinkedHashMap<>();
+        constants.put("F_OFD_GETLK", Integer.toString(aio_abi_h.F_OFD_GETLK()));
+        constants.put("F_OFD_SETLK", Integer.toString(aio_abi_h.F_OFD_SETLK()));
+        constants.put("F_OFD_SETLKW", Integer.toString(aio_abi_h.F_OFD_SETLKW()));
+        constants.put("F_RDLCK", Integer.toString(aio_abi_h.F_RDLCK()));
+        constants.put("F_WRLCK", Integer.toString(aio_abi_h.F_WRLCK()));
+        constants.put("F_UNLCK", Integer.toString(aio_abi_h.F_UNLCK()));
+        constants.put("SEEK_SET", Integer.toString(aio_abi_h.SEEK_SET()));
+        assertThat(glibcFlock).containsAllEntriesOf(constants).hasSize(6 + constants.size());
     }
 
     @Test

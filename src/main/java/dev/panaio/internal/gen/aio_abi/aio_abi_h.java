@@ -68,6 +68,15 @@ public class aio_abi_h {
     public static final AddressLayout C_POINTER = ValueLayout.ADDRESS
             .withTargetLayout(MemoryLayout.sequenceLayout(java.lang.Long.MAX_VALUE, JAVA_BYTE));
     public static final ValueLayout.OfLong C_LONG = ValueLayout.JAVA_LONG;
+    private static final int SEEK_SET = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define SEEK_SET 0
+     * }
+     */
+    public static int SEEK_SET() {
+        return SEEK_SET;
+    }
     private static final int IOPRIO_CLASS_SHIFT = (int)13L;
     /**
      * {@snippet lang=c :
@@ -85,6 +94,24 @@ public class aio_abi_h {
      */
     public static int IOPRIO_NR_LEVELS() {
         return IOPRIO_NR_LEVELS;
+    }
+    private static final int EPERM = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define EPERM 1
+     * }
+     */
+    public static int EPERM() {
+        return EPERM;
+    }
+    private static final int ENOENT = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define ENOENT 2
+     * }
+     */
+    public static int ENOENT() {
+        return ENOENT;
     }
     private static final int EINTR = (int)4L;
     /**
@@ -131,6 +158,33 @@ public class aio_abi_h {
     public static int ENOMEM() {
         return ENOMEM;
     }
+    private static final int EACCES = (int)13L;
+    /**
+     * {@snippet lang=c :
+     * #define EACCES 13
+     * }
+     */
+    public static int EACCES() {
+        return EACCES;
+    }
+    private static final int EEXIST = (int)17L;
+    /**
+     * {@snippet lang=c :
+     * #define EEXIST 17
+     * }
+     */
+    public static int EEXIST() {
+        return EEXIST;
+    }
+    private static final int EISDIR = (int)21L;
+    /**
+     * {@snippet lang=c :
+     * #define EISDIR 21
+     * }
+     */
+    public static int EISDIR() {
+        return EISDIR;
+    }
     private static final int EINVAL = (int)22L;
     /**
      * {@snippet lang=c :
@@ -158,6 +212,24 @@ public class aio_abi_h {
     public static int ENOSPC() {
         return ENOSPC;
     }
+    private static final int EDEADLK = (int)35L;
+    /**
+     * {@snippet lang=c :
+     * #define EDEADLK 35
+     * }
+     */
+    public static int EDEADLK() {
+        return EDEADLK;
+    }
+    private static final int ENOLCK = (int)37L;
+    /**
+     * {@snippet lang=c :
+     * #define ENOLCK 37
+     * }
+     */
+    public static int ENOLCK() {
+        return ENOLCK;
+    }
     private static final int ENOSYS = (int)38L;
     /**
      * {@snippet lang=c :
@@ -166,6 +238,15 @@ public class aio_abi_h {
      */
     public static int ENOSYS() {
         return ENOSYS;
+    }
+    private static final int ELOOP = (int)40L;
+    /**
+     * {@snippet lang=c :
+     * #define ELOOP 40
+     * }
+     */
+    public static int ELOOP() {
+        return ELOOP;
     }
     private static final int EOPNOTSUPP = (int)95L;
     /**
@@ -193,6 +274,60 @@ public class aio_abi_h {
      */
     public static int ECANCELED() {
         return ECANCELED;
+    }
+    private static final int F_OFD_GETLK = (int)36L;
+    /**
+     * {@snippet lang=c :
+     * #define F_OFD_GETLK 36
+     * }
+     */
+    public static int F_OFD_GETLK() {
+        return F_OFD_GETLK;
+    }
+    private static final int F_OFD_SETLK = (int)37L;
+    /**
+     * {@snippet lang=c :
+     * #define F_OFD_SETLK 37
+     * }
+     */
+    public static int F_OFD_SETLK() {
+        return F_OFD_SETLK;
+    }
+    private static final int F_OFD_SETLKW = (int)38L;
+    /**
+     * {@snippet lang=c :
+     * #define F_OFD_SETLKW 38
+     * }
+     */
+    public static int F_OFD_SETLKW() {
+        return F_OFD_SETLKW;
+    }
+    private static final int F_RDLCK = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define F_RDLCK 0
+     * }
+     */
+    public static int F_RDLCK() {
+        return F_RDLCK;
+    }
+    private static final int F_WRLCK = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define F_WRLCK 1
+     * }
+     */
+    public static int F_WRLCK() {
+        return F_WRLCK;
+    }
+    private static final int F_UNLCK = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define F_UNLCK 2
+     * }
+     */
+    public static int F_UNLCK() {
+        return F_UNLCK;
     }
     private static final int AT_EMPTY_PATH = (int)4096L;
     /**
