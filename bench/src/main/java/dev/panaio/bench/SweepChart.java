@@ -31,6 +31,7 @@ final class SweepChart {
             "filechannel-vthreads", new Color(0x2CA02C),
             "jdk-afc", new Color(0xFF7F0E),
             "fio", new Color(0x9467BD),
+            "fio-uring", new Color(0xE377C2),
             "c-loop", new Color(0x555555));
 
     /** Writes the chart of {@code metric} ("IOPS" or "CPU µs per request") against queue depth. */
