@@ -53,8 +53,8 @@ final class Sweep {
         try {
             Files.createDirectories(dataDir);
             Files.writeString(csvFile, csv);
-            SweepChart.write(pngFile, last, byEngine, "IOPS", EngineResult::iops);
-            SweepChart.write(cpuPngFile, last, byEngine, "CPU µs per request", EngineResult::cpuMicrosPerOp);
+            BenchChart.writeSweep(pngFile, last, byEngine, "IOPS", EngineResult::iops);
+            BenchChart.writeSweep(cpuPngFile, last, byEngine, "CPU µs per request", EngineResult::cpuMicrosPerOp);
         } catch (IOException e) {
             throw new BenchFailure("cannot write " + csvFile + " or " + pngFile + ": " + e.getMessage());
         }
