@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -35,8 +36,8 @@ final class BenchTarget {
             return new RunSpec(options.workload(), Path.of(Workload.DEV_ZERO), 0, options.bs(), qd, false,
                     warmup, measure, 4096, batch(options, qd));
         }
-        Path file = options.file() != null ? options.file() : ensureDataFile(dataDir.resolve("bench.dat"),
-                options.size());
+        Path file = options.file() != null ? ensureUserFile(options.file(), options)
+                : ensureDataFile(dataDir.resolve("bench.dat"), options.size());
         long size = checkFile(file, options);
         int alignment = 4096;
         if (options.direct()) {
@@ -125,6 +126,30 @@ final class BenchTarget {
         }
     }
 
+    /**
+     * The file of --file; made at --size when it does not exist but its
+     * directory does, as fio does. An existing file is used as it is.
+     */
+    private static Path ensureUserFile(Path file, BenchOptions options) throws BenchFailure {
+        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            return file;
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new BenchFailure("no such directory: " + dir + " (for --file " + file + ")");
+        }
+        if (options.size() < options.bs()) {
+            throw new BenchFailure(String.format(Locale.ROOT, "cannot make %s: --size %d is smaller than --bs %d",
+                    file, options.size(), options.bs()));
+        }
+        try {
+            writeDataFile(file, options.size());
+        } catch (IOException e) {
+            throw new BenchFailure("cannot create " + file + ": " + e.getMessage());
+        }
+        return file;
+    }
+
     /** Makes {@code file} of {@code size} bytes of non-zero data, unless it already is that size. */
     static Path ensureDataFile(Path file, long size) throws BenchFailure {
         try {
@@ -132,32 +157,37 @@ final class BenchTarget {
                 return file;
             }
             Files.createDirectories(file.getParent());
-            Progress.say(String.format(Locale.ROOT, "creating %s: %s of non-zero data, once", file, bytes(size)));
-            long start = System.nanoTime();
-            Path partial = file.resolveSibling(file.getFileName() + ".partial");
-            try (FileChannel out = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
-                SplittableRandom random = new SplittableRandom(42);
-                for (int i = 0; i < chunk.capacity(); i++) {
-                    chunk.put(i, (byte) (random.nextInt(255) + 1));
-                }
-                long written = 0;
-                while (written < size) {
-                    chunk.clear().limit((int) Math.min(chunk.capacity(), size - written));
-                    while (chunk.hasRemaining()) {
-                        written += out.write(chunk, written);
-                    }
-                }
-                out.force(true);
-            }
-            Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            Progress.say(String.format(Locale.ROOT, "created %s in %.1f s", file,
-                    (System.nanoTime() - start) / (double) TimeUnit.SECONDS.toNanos(1)));
+            writeDataFile(file, size);
             return file;
         } catch (IOException e) {
             throw new BenchFailure("cannot create " + file + ": " + e.getMessage());
         }
+    }
+
+    /** Writes {@code size} bytes of non-zero data to {@code file}, through a sibling that is renamed at the end. */
+    private static void writeDataFile(Path file, long size) throws IOException {
+        Progress.say(String.format(Locale.ROOT, "creating %s: %s of non-zero data, once", file, bytes(size)));
+        long start = System.nanoTime();
+        Path partial = file.resolveSibling(file.getFileName() + ".partial");
+        try (FileChannel out = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
+            SplittableRandom random = new SplittableRandom(42);
+            for (int i = 0; i < chunk.capacity(); i++) {
+                chunk.put(i, (byte) (random.nextInt(255) + 1));
+            }
+            long written = 0;
+            while (written < size) {
+                chunk.clear().limit((int) Math.min(chunk.capacity(), size - written));
+                while (chunk.hasRemaining()) {
+                    written += out.write(chunk, written);
+                }
+            }
+            out.force(true);
+        }
+        Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Progress.say(String.format(Locale.ROOT, "created %s in %.1f s", file,
+                (System.nanoTime() - start) / (double) TimeUnit.SECONDS.toNanos(1)));
     }
 
     static String bytes(long n) {
