@@ -49,10 +49,17 @@ public final class Bench {
                 return Sweep.run(options, engines, dataDir);
             }
             RunSpec spec = BenchTarget.prepare(options, options.qd(), dataDir);
+            String warning = BenchTarget.directIoWarning(spec);
+            if (warning != null) {
+                Progress.say(warning);
+            }
             List<Results.Row> rows = runAll(spec, engines);
             print(spec, rows, options.json());
             // Under --json, stdout holds nothing but the JSON lines: the chart and the verdict go to stderr.
             PrintStream out = options.json() ? System.err : System.out;
+            if (warning != null) {
+                out.println(warning);
+            }
             String chart = writeRunChart(spec, rows, dataDir.resolve(RUN_CHART));
             if (chart != null) {
                 out.println(chart);

@@ -27,8 +27,15 @@ final class Sweep {
                 "engine,workload,bs,qd,direct,seconds,ops,iops,mib_s,p50_us,p99_us,p999_us,cpu_s,cpu_us_per_op\n");
         boolean allRan = true;
         RunSpec last = null;
+        String warning = null;
         for (int qd : options.qdList()) {
             RunSpec spec = BenchTarget.prepare(options, qd, dataDir);
+            if (last == null) {
+                warning = BenchTarget.directIoWarning(spec);
+                if (warning != null) {
+                    Progress.say(warning);
+                }
+            }
             last = spec;
             List<Results.Row> rows = Bench.runAll(spec, engines);
             if (options.json()) {
@@ -61,6 +68,9 @@ final class Sweep {
         Progress.say("wrote " + csvFile + ", " + pngFile + " and " + cpuPngFile);
         if (!options.json()) {
             System.out.print(matrix(last, options.qdList(), byEngine));
+            if (warning != null) {
+                System.out.println(warning);
+            }
         }
         return allRan ? 0 : 1;
     }
