@@ -31,8 +31,9 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
                        from /dev/zero, which leave only the cost of a request
             options:
               --engine E[,E...]  engines to run (default: all available): %s
-              --file PATH        file to run on (default: target/bench/bench.dat, made once); made
-                                 at --size if it does not exist; randwrite overwrites its contents
+              --file PATH        file to run on (default: target/bench/bench.dat, made once); a file
+                                 that does not exist is made at --size; randwrite overwrites the
+                                 file's contents
               --size N[k|m|g]    size of the file the benchmark makes (default 1g)
               --bs N[k|m]        bytes per request (default 4096)
               --qd N             requests in flight; threads for thread-based engines (default 32)
