@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Checks scripts/bench's contract with its users, in about a minute:
 # exit 2 and a usage for bad command lines, exit 1 and a one-line reason for
-# files it cannot use, and nothing but JSON lines on stdout under --json.
+# files it cannot use, nothing but JSON lines on stdout under --json, and, from
+# runs of a fraction of a second on tiny files: a verdict line and a chart, a
+# --file made when missing, and a warning when O_DIRECT measures memory.
 # Usage: bench/cli-test.sh    (prints 'N passed, N failed'; exit 1 if any failed)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bench="$root/scripts/bench"
 passed=0
 failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# On a disk filesystem, under the build directory: /tmp may be tmpfs, whose O_DIRECT is fake.
+mkdir -p "$root/target"
+tmp=$(mktemp -d "$root/target/cli-test.XXXXXX")
+shm=""
+trap 'rm -rf "$tmp" ${shm:+"$shm"}' EXIT
 
 # expect NAME STATUS STDERR_PATTERN -- ARGS...: runs scripts/bench ARGS, checks its exit status and stderr.
 expect() {
@@ -26,6 +31,20 @@ expect() {
   fi
 }
 
+# check NAME COMMAND...: passes if COMMAND succeeds; else prints NAME and the last run's output.
+check() {
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name; stdout, then stderr:" >&2
+    sed 's/^/    /' "$tmp/out" | tail -8 >&2
+    sed 's/^/    /' "$tmp/err" | tail -5 >&2
+  fi
+}
+
 # The first call builds everything; later ones reuse the build.
 "$bench" --help >/dev/null 2>"$tmp/build.err" || { cat "$tmp/build.err" >&2; echo "0 passed, 1 failed"; exit 1; }
 
@@ -37,7 +56,10 @@ expect "bad size" 2 "--bs takes a size" -- --bs 4q
 expect "missing value" 2 "--seconds needs a value" -- --seconds
 expect "usage printed" 2 "^usage: scripts/bench" -- --bogus
 expect "nullread is buffered" 2 "has no O_DIRECT" -- nullread --direct
-expect "missing file" 1 "^scripts/bench: no such file: $tmp/none$" -- --file "$tmp/none"
+expect "missing directory" 1 "^scripts/bench: no such directory: $tmp/none \(for --file $tmp/none/x\.dat\)$" \
+  -- --file "$tmp/none/x.dat"
+"$bench" --help >"$tmp/out" 2>"$tmp/err"
+check "--help lists fio-uring" grep -q "fio-uring" "$tmp/out"
 head -c 4096 /dev/urandom >"$tmp/small.dat"
 expect "file too small" 1 "holds 4096 bytes, less than one --bs block of 8192" -- --file "$tmp/small.dat" --bs 8k
 head -c 65536 /dev/urandom >"$tmp/data.dat"
@@ -46,9 +68,43 @@ if [[ -r /sys/kernel/mm/transparent_hugepage/enabled ]]; then
   expect "no O_DIRECT" 1 "without O_DIRECT: use --buffered" -- --file /sys/kernel/mm/transparent_hugepage/enabled
 fi
 
-# --json: one JSON object per engine on stdout, with the documented keys, and nothing else.
+# A run of 0.2 s on a --file that does not exist yet: it is made at --size; stdout has the table with
+# its "better:" row, the chart's path (a PNG written by this run) and, last, the verdict.
+touch "$tmp/before"
+"$bench" --file "$tmp/made.dat" --size 64k --engine panaio,filechannel --qd 2 --seconds 0.2 --warmup 0 \
+  >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "run exits 0" test "$rc" -eq 0
+check "--file made at --size" test "$(stat -c %s "$tmp/made.dat" 2>/dev/null)" = 65536
+check "table says which way is better" grep -q "^better: .*higher .*lower" "$tmp/out"
+verdict="^verdict: panaio did [0-9.]+x the IOPS of the best peer, filechannel \(higher is better\), at [0-9.]+x"
+verdict+=" its CPU time per request \(lower is better\)$"
+check "verdict is the last line" grep -Eq "$verdict" <(tail -1 "$tmp/out")
+chart=$(sed -n 's/^chart: \(.*\.png\) (.*/\1/p' "$tmp/out")
+check "chart written" test -n "$chart" -a "$chart" -nt "$tmp/before"
+check "chart is a PNG" grep -q "PNG" <(head -c 4 "$chart" 2>/dev/null)
+
+# tmpfs takes O_DIRECT (Linux 6.6 on) and ignores it: the output must say the figures measure memory.
+# Older kernels refuse O_DIRECT there, which the harness reports as an unusable file.
+tmpfs_warned() {
+  if ((rc == 0)); then
+    grep -q "^warning: .* is on tmpfs, .* measure memory, not a device" "$tmp/out"
+  else
+    ((rc == 1)) && grep -q "without O_DIRECT" "$tmp/err"
+  fi
+}
+if [[ -d /dev/shm && -w /dev/shm && "$(stat -f -c %T /dev/shm)" == tmpfs ]]; then
+  shm=$(mktemp -d /dev/shm/panaio-cli-test.XXXXXX)
+  "$bench" --file "$shm/data.dat" --size 64k --engine panaio --qd 1 --seconds 0.1 --warmup 0 \
+    >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  check "tmpfs warning" tmpfs_warned
+fi
+
+# --json: one JSON object per engine on stdout, with the documented keys, and nothing else;
+# the verdict goes to stderr.
 if "$bench" nullread --engine panaio --qd 2 --seconds 0.3 --warmup 0.2 --json >"$tmp/out" 2>"$tmp/err" \
-    && python3 - "$tmp/out" <<'EOF'
+    && grep -q "^verdict: " "$tmp/err" && python3 - "$tmp/out" <<'EOF'
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 assert len(lines) == 1, lines

@@ -1,5 +1,8 @@
 package dev.panaio.bench;
 
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -9,7 +12,8 @@ import java.util.Set;
 
 /**
  * The entry point of {@code scripts/bench}: runs one workload on each engine,
- * side by side in one process, and prints a table (or JSON lines).
+ * side by side in one process, and prints a table (or JSON lines), the path
+ * of a chart of the run, and a one-line verdict.
  *
  * <p>Exit status: 0 when every engine ran; 1 when the file cannot be used or
  * an engine failed; 2 for a bad command line.
@@ -45,8 +49,23 @@ public final class Bench {
                 return Sweep.run(options, engines, dataDir);
             }
             RunSpec spec = BenchTarget.prepare(options, options.qd(), dataDir);
+            String warning = BenchTarget.directIoWarning(spec);
+            if (warning != null) {
+                Progress.say(warning);
+            }
             List<Results.Row> rows = runAll(spec, engines);
             print(spec, rows, options.json());
+            // Under --json, stdout holds nothing but the JSON lines: the chart and the verdict go to stderr.
+            PrintStream out = options.json() ? System.err : System.out;
+            if (warning != null) {
+                out.println(warning);
+            }
+            String chart = writeRunChart(spec, rows, dataDir.resolve(RUN_CHART));
+            if (chart != null) {
+                out.println(chart);
+            }
+            out.println(Results.verdict(rows));
+            out.flush();
             return rows.stream().allMatch(r -> r.result() != null) ? 0 : 1;
         } catch (BenchFailure e) {
             System.err.println("scripts/bench: " + e.getMessage());
@@ -69,6 +88,24 @@ public final class Bench {
             }
         }
         return available;
+    }
+
+    /** The chart of the last single run, in the data directory. */
+    static final String RUN_CHART = "run.png";
+
+    /** Draws the run into {@code png}; returns the line that says where, or null when nothing completed. */
+    private static String writeRunChart(RunSpec spec, List<Results.Row> rows, Path png) {
+        if (rows.stream().noneMatch(r -> r.result() != null && r.result().ops() > 0)) {
+            return null;
+        }
+        try {
+            Files.createDirectories(png.getParent());
+            BenchChart.writeRun(png, spec, rows);
+            return "chart: " + png + " (IOPS and CPU per request of every engine)";
+        } catch (IOException | RuntimeException | LinkageError e) {
+            // The figures are printed already; a machine without fonts or AWT libraries only loses the picture.
+            return "chart: not written: cannot draw " + png + ": " + e;
+        }
     }
 
     /** Runs each engine in turn; a failing engine gets a row naming its failure, and the others still run. */

@@ -12,7 +12,7 @@ import java.util.Locale;
  * @param sweep    run every queue depth of {@code qdList} instead of one run at {@code qd}
  * @param engines  engine names asked for, or empty for every available engine
  * @param file     the file to run on, or null for the benchmark's own data file
- * @param size     size of the benchmark's own data file, in bytes
+ * @param size     size of the data file the benchmark makes (its own, or a --file that does not exist)
  * @param direct   O_DIRECT for file workloads
  * @param seconds  length of the measured window
  * @param warmup   length of the warm-up before it
@@ -31,9 +31,10 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
                        from /dev/zero, which leave only the cost of a request
             options:
               --engine E[,E...]  engines to run (default: all available): %s
-              --file PATH        file to run on (default: target/bench/bench.dat, made once);
-                                 randwrite overwrites its contents
-              --size N[k|m|g]    size of target/bench/bench.dat (default 1g)
+              --file PATH        file to run on (default: target/bench/bench.dat, made once); a file
+                                 that does not exist is made at --size; randwrite overwrites the
+                                 file's contents
+              --size N[k|m|g]    size of the file the benchmark makes (default 1g)
               --bs N[k|m]        bytes per request (default 4096)
               --qd N             requests in flight; threads for thread-based engines (default 32)
               --batch N          panaio and c-loop: at most N requests per io_submit (default: all

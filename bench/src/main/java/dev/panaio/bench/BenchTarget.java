@@ -10,11 +10,14 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -35,8 +38,8 @@ final class BenchTarget {
             return new RunSpec(options.workload(), Path.of(Workload.DEV_ZERO), 0, options.bs(), qd, false,
                     warmup, measure, 4096, batch(options, qd));
         }
-        Path file = options.file() != null ? options.file() : ensureDataFile(dataDir.resolve("bench.dat"),
-                options.size());
+        Path file = options.file() != null ? ensureUserFile(options.file(), options)
+                : ensureDataFile(dataDir.resolve("bench.dat"), options.size());
         long size = checkFile(file, options);
         int alignment = 4096;
         if (options.direct()) {
@@ -54,6 +57,96 @@ final class BenchTarget {
         }
         return new RunSpec(options.workload(), file, size, options.bs(), qd, options.direct(), warmup, measure,
                 alignment, batch(options, qd));
+    }
+
+    /** Filesystems in memory: O_DIRECT opens there (tmpfs since Linux 6.6) but every request is a memory copy. */
+    private static final Set<String> MEMORY_FILESYSTEMS = Set.of("tmpfs", "ramfs");
+    private static final int PROBE_READS = 16;
+    /** How much slower than a page cache hit a direct read must be to have come from a device. */
+    private static final double DEVICE_FACTOR = 2;
+    private static final long PROBE_BUDGET_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    /**
+     * A warning line when a run with O_DIRECT would measure memory rather than
+     * a device; null otherwise. Two checks. First the file's filesystem type,
+     * from the mount table ({@code FileStore.type()}): tmpfs and ramfs accept
+     * O_DIRECT and ignore it. Then, for any other filesystem that might (FUSE,
+     * network or stacked ones), a probe that times, one by one, reads of at
+     * most 4 KiB of {@value #PROBE_READS} blocks spread over the file, each
+     * read once through the page cache (untimed, so it is cached), again
+     * through the page cache (timed: a cache hit on this machine, now), and
+     * with O_DIRECT. A device takes several times longer than a cache hit (the
+     * fastest NVMe drives about 10 µs, a hit 1 to 4 µs); a direct median under
+     * {@value #DEVICE_FACTOR} times the cached one means the page cache
+     * answered. Timing against a hit measured alongside keeps the test fair on
+     * a busy machine or a cold JVM. It costs a few milliseconds and leaves 16
+     * blocks in the page cache, which direct reads ignore.
+     */
+    static String directIoWarning(RunSpec spec) {
+        if (!spec.direct() || !spec.workload().usesDataFile()) {
+            return null;
+        }
+        Path file = spec.file();
+        String type;
+        try {
+            type = Files.getFileStore(file).type();
+        } catch (IOException e) {
+            type = "unknown";
+        }
+        if (MEMORY_FILESYSTEMS.contains(type)) {
+            return String.format(Locale.ROOT, "warning: %s is on %s, which accepts O_DIRECT but does not enforce "
+                    + "it: every request is a copy to or from memory, so the figures measure memory, not a device",
+                    file, type);
+        }
+        double[] medians = probeReadMicros(spec);
+        if (medians != null && medians[1] < DEVICE_FACTOR * medians[0]) {
+            return String.format(Locale.ROOT, "warning: O_DIRECT reads of %s took %.1f µs, a page cache hit %.1f µs "
+                    + "(medians of %d probe reads): its filesystem (%s) answers O_DIRECT reads from memory, so the "
+                    + "figures measure memory, not a device", file, medians[1], medians[0], PROBE_READS, type);
+        }
+        return null;
+    }
+
+    /**
+     * The medians, in µs, of the probe's cached and direct reads, or null when
+     * the file cannot be probed or the probe ran out of time (a slow device).
+     */
+    private static double[] probeReadMicros(RunSpec spec) {
+        // 4 KiB at most: a small read, whose time is mostly latency. A --bs above 4 KiB that keeps
+        // to the O_DIRECT alignment is a multiple of 4 KiB whenever the alignment divides 4 KiB.
+        int length = spec.bs() > 4096 && spec.bs() % 4096 == 0 ? 4096 : spec.bs();
+        long blocks = spec.fileSize() / spec.bs();
+        if (blocks == 0) {
+            return null;
+        }
+        ByteBuffer buffer = ByteBuffer.allocateDirect(length + spec.bufferAlignment())
+                .alignedSlice(spec.bufferAlignment());
+        long[] cached = new long[PROBE_READS];
+        long[] direct = new long[PROBE_READS];
+        try (FileChannel buffered = FileChannel.open(spec.file(), StandardOpenOption.READ);
+             FileChannel unbuffered = FileChannel.open(spec.file(), StandardOpenOption.READ,
+                     ExtendedOpenOption.DIRECT)) {
+            long deadline = System.nanoTime() + PROBE_BUDGET_NANOS;
+            for (int i = 0; i < PROBE_READS; i++) {
+                long position = Long.remainderUnsigned(i * 0x9E3779B97F4A7C15L, blocks) * spec.bs();
+                buffered.read(buffer.clear().limit(length), position);
+                long start = System.nanoTime();
+                buffered.read(buffer.clear().limit(length), position);
+                long middle = System.nanoTime();
+                unbuffered.read(buffer.clear().limit(length), position);
+                long end = System.nanoTime();
+                cached[i] = middle - start;
+                direct[i] = end - middle;
+                if (end > deadline) {
+                    return null;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return null; // unreadable (a write-only file) or misaligned for the JDK: the run itself will say more
+        }
+        Arrays.sort(cached);
+        Arrays.sort(direct);
+        return new double[] {cached[PROBE_READS / 2] / 1e3, direct[PROBE_READS / 2] / 1e3};
     }
 
     private static int batch(BenchOptions options, int qd) {
@@ -125,6 +218,30 @@ final class BenchTarget {
         }
     }
 
+    /**
+     * The file of --file; made at --size when it does not exist but its
+     * directory does, as fio does. An existing file is used as it is.
+     */
+    private static Path ensureUserFile(Path file, BenchOptions options) throws BenchFailure {
+        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            return file;
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new BenchFailure("no such directory: " + dir + " (for --file " + file + ")");
+        }
+        if (options.size() < options.bs()) {
+            throw new BenchFailure(String.format(Locale.ROOT, "cannot make %s: --size %d is smaller than --bs %d",
+                    file, options.size(), options.bs()));
+        }
+        try {
+            writeDataFile(file, options.size());
+        } catch (IOException e) {
+            throw new BenchFailure("cannot create " + file + ": " + e.getMessage());
+        }
+        return file;
+    }
+
     /** Makes {@code file} of {@code size} bytes of non-zero data, unless it already is that size. */
     static Path ensureDataFile(Path file, long size) throws BenchFailure {
         try {
@@ -132,32 +249,37 @@ final class BenchTarget {
                 return file;
             }
             Files.createDirectories(file.getParent());
-            Progress.say(String.format(Locale.ROOT, "creating %s: %s of non-zero data, once", file, bytes(size)));
-            long start = System.nanoTime();
-            Path partial = file.resolveSibling(file.getFileName() + ".partial");
-            try (FileChannel out = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
-                SplittableRandom random = new SplittableRandom(42);
-                for (int i = 0; i < chunk.capacity(); i++) {
-                    chunk.put(i, (byte) (random.nextInt(255) + 1));
-                }
-                long written = 0;
-                while (written < size) {
-                    chunk.clear().limit((int) Math.min(chunk.capacity(), size - written));
-                    while (chunk.hasRemaining()) {
-                        written += out.write(chunk, written);
-                    }
-                }
-                out.force(true);
-            }
-            Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            Progress.say(String.format(Locale.ROOT, "created %s in %.1f s", file,
-                    (System.nanoTime() - start) / (double) TimeUnit.SECONDS.toNanos(1)));
+            writeDataFile(file, size);
             return file;
         } catch (IOException e) {
             throw new BenchFailure("cannot create " + file + ": " + e.getMessage());
         }
+    }
+
+    /** Writes {@code size} bytes of non-zero data to {@code file}, through a sibling that is renamed at the end. */
+    private static void writeDataFile(Path file, long size) throws IOException {
+        Progress.say(String.format(Locale.ROOT, "creating %s: %s of non-zero data, once", file, bytes(size)));
+        long start = System.nanoTime();
+        Path partial = file.resolveSibling(file.getFileName() + ".partial");
+        try (FileChannel out = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
+            SplittableRandom random = new SplittableRandom(42);
+            for (int i = 0; i < chunk.capacity(); i++) {
+                chunk.put(i, (byte) (random.nextInt(255) + 1));
+            }
+            long written = 0;
+            while (written < size) {
+                chunk.clear().limit((int) Math.min(chunk.capacity(), size - written));
+                while (chunk.hasRemaining()) {
+                    written += out.write(chunk, written);
+                }
+            }
+            out.force(true);
+        }
+        Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Progress.say(String.format(Locale.ROOT, "created %s in %.1f s", file,
+                (System.nanoTime() - start) / (double) TimeUnit.SECONDS.toNanos(1)));
     }
 
     static String bytes(long n) {

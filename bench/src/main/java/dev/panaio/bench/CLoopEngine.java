@@ -27,6 +27,11 @@ final class CLoopEngine implements Engine {
         return "c-loop";
     }
 
+    @Override
+    public boolean isPeer() {
+        return false;
+    }
+
     private static Path binary() {
         String path = System.getProperty(BINARY_PROPERTY);
         return path == null ? null : Path.of(path);

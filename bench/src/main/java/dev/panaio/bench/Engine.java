@@ -30,6 +30,15 @@ public interface Engine {
         return true;
     }
 
+    /**
+     * Whether the verdict weighs panaio against this engine: another way of
+     * doing the I/O that a user could pick instead. panaio's own levels are not
+     * peers, nor is the C loop, which is panaio's loop written in C (a floor).
+     */
+    default boolean isPeer() {
+        return true;
+    }
+
     /** A warning to print when the engine's numbers mean little for this run, or null. */
     default String caveat(RunSpec spec) {
         return null;

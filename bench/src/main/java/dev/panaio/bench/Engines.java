@@ -18,7 +18,8 @@ public final class Engines {
             new FileChannelEngine(),
             new VirtualThreadFileChannelEngine(),
             new JdkAsyncFileChannelEngine(),
-            new FioEngine(),
+            FioEngine.libaio(),
+            FioEngine.ioUring(),
             new CLoopEngine());
 
     /** Every engine. */

@@ -4,23 +4,52 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * fio with its libaio engine, run on the same file with the same workload:
- * the usual native yardstick. fio times the window itself (ramp_time, then
- * runtime); its latency is fio's {@code lat} (submission plus completion), the
- * same span the harness measures, and its CPU time is the job's usr + sys.
+ * fio run on the same file with the same workload: the usual native
+ * yardstick, with its libaio engine ({@code fio}, the same kernel interface as
+ * panaio) or its io_uring engine ({@code fio-uring}, the interface users weigh
+ * Linux AIO against; fio's defaults: no SQ polling, no registered files or
+ * buffers). fio times the window itself (ramp_time, then runtime); its latency
+ * is fio's {@code lat} (submission plus completion), the same span the harness
+ * measures, and its CPU time is the job's usr + sys.
  */
 final class FioEngine implements Engine {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The sysctl that turns io_uring off: 0 allowed, 1 only for CAP_SYS_ADMIN or kernel.io_uring_group, 2 off. */
+    private static final Path IO_URING_DISABLED = Path.of("/proc/sys/kernel/io_uring_disabled");
+    private static final Path IO_URING_GROUP = Path.of("/proc/sys/kernel/io_uring_group");
+    private static final int CAP_SYS_ADMIN = 21;
+
+    private final String name;
+    private final String ioengine;
+    private String unavailableReason;
+    private boolean checked;
+
+    private FioEngine(String name, String ioengine) {
+        this.name = name;
+        this.ioengine = ioengine;
+    }
+
+    /** fio --ioengine=libaio. */
+    static FioEngine libaio() {
+        return new FioEngine("fio", "libaio");
+    }
+
+    /** fio --ioengine=io_uring. */
+    static FioEngine ioUring() {
+        return new FioEngine("fio-uring", "io_uring");
+    }
+
     @Override
     public String name() {
-        return "fio";
+        return name;
     }
 
     @Override
@@ -29,19 +58,88 @@ final class FioEngine implements Engine {
     }
 
     @Override
-    public String unavailableReason() {
-        return ExternalProcess.onPath("fio") == null
-                ? "fio is not installed: run scripts/install-deps bench, or apt-get install fio" : null;
+    public synchronized String unavailableReason() {
+        if (!checked) {
+            unavailableReason = findUnavailableReason();
+            checked = true;
+        }
+        return unavailableReason;
+    }
+
+    private String findUnavailableReason() {
+        if (ExternalProcess.onPath("fio") == null) {
+            return "fio is not installed: run scripts/install-deps bench, or apt-get install fio";
+        }
+        if (!ioengine.equals("io_uring")) {
+            return null;
+        }
+        String disabled = ioUringDisabledReason();
+        if (disabled != null) {
+            return disabled;
+        }
+        try {
+            String engines = ExternalProcess.run(name, List.of("fio", "--enghelp"));
+            if (engines.lines().map(String::strip).noneMatch(ioengine::equals)) {
+                return "this fio has no io_uring engine (fio --enghelp does not list it)";
+            }
+        } catch (EngineException e) {
+            return "cannot list fio's engines: " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted while listing fio's engines";
+        }
+        return null;
+    }
+
+    /** Why this process may not create an io_uring instance, from kernel.io_uring_disabled; null if it may. */
+    private static String ioUringDisabledReason() {
+        String value;
+        try {
+            value = Files.readString(IO_URING_DISABLED).strip();
+        } catch (IOException e) {
+            return null; // kernels before 6.6 have no such switch
+        }
+        return switch (value) {
+            case "2" -> "io_uring is disabled on this kernel (kernel.io_uring_disabled = 2)";
+            case "1" -> mayUseRestrictedIoUring() ? null
+                    : "io_uring is restricted on this kernel to CAP_SYS_ADMIN and kernel.io_uring_group "
+                    + "(kernel.io_uring_disabled = 1), and this process has neither";
+            default -> null;
+        };
+    }
+
+    /** Whether this process (and so the fio it starts) has CAP_SYS_ADMIN or is in kernel.io_uring_group. */
+    private static boolean mayUseRestrictedIoUring() {
+        try {
+            String group = Files.readString(IO_URING_GROUP).strip();
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("CapEff:")) {
+                    long caps = Long.parseUnsignedLong(line.substring(7).strip(), 16);
+                    if ((caps & (1L << CAP_SYS_ADMIN)) != 0) {
+                        return true;
+                    }
+                } else if (line.startsWith("Groups:") || line.startsWith("Gid:")) {
+                    for (String gid : line.substring(line.indexOf(':') + 1).strip().split("\\s+")) {
+                        if (gid.equals(group)) {
+                            return true;
+                        }
+                    }
+                }
+            }
+            return false;
+        } catch (IOException | RuntimeException e) {
+            return true; // cannot tell: let fio try, and say why if it fails
+        }
     }
 
     @Override
     public String caveat(RunSpec spec) {
         return spec.workload() == Workload.SEQREAD
-                ? "fio reads seqread as one sequential stream at depth qd, not qd streams" : null;
+                ? name + " reads seqread as one sequential stream at depth qd, not qd streams" : null;
     }
 
     /** The fio command line for {@code spec}. */
-    static List<String> command(RunSpec spec) {
+    List<String> command(RunSpec spec) {
         String rw = switch (spec.workload()) {
             case RANDREAD -> "randread";
             case RANDWRITE -> "randwrite";
@@ -49,7 +147,7 @@ final class FioEngine implements Engine {
         };
         long size = spec.workload().usesDataFile() ? spec.fileSize() / spec.bs() * spec.bs() : 1L << 30;
         List<String> cmd = new ArrayList<>(List.of("fio", "--name=panaio-bench",
-                "--filename=" + spec.file(), "--ioengine=libaio", "--rw=" + rw, "--bs=" + spec.bs(),
+                "--filename=" + spec.file(), "--ioengine=" + ioengine, "--rw=" + rw, "--bs=" + spec.bs(),
                 "--iodepth=" + spec.qd(), "--direct=" + (spec.direct() ? 1 : 0), "--size=" + size,
                 "--time_based", "--runtime=" + millis(spec.measureNanos()),
                 "--norandommap", "--randrepeat=0", "--lat_percentiles=1", "--percentile_list=50:99:99.9",
@@ -67,7 +165,7 @@ final class FioEngine implements Engine {
     @Override
     public EngineResult run(RunSpec spec) throws EngineException, InterruptedException {
         List<String> cmd = command(spec);
-        Progress.say(String.format(Locale.ROOT, "  fio: %.1f s warm-up + %.1f s: %s", spec.warmupNanos() / 1e9,
+        Progress.say(String.format(Locale.ROOT, "  %s: %.1f s warm-up + %.1f s: %s", name, spec.warmupNanos() / 1e9,
                 spec.measureNanos() / 1e9, String.join(" ", cmd)));
         String out = ExternalProcess.run(name(), cmd);
         try {
@@ -77,7 +175,7 @@ final class FioEngine implements Engine {
         }
     }
 
-    static EngineResult parse(String out, RunSpec spec) throws IOException {
+    EngineResult parse(String out, RunSpec spec) throws IOException {
         // fio may print notes before its JSON document.
         int start = out.indexOf('{');
         if (start < 0) {
@@ -95,7 +193,7 @@ final class FioEngine implements Engine {
             percentiles = dir.path("clat_ns").path("percentile");
         }
         double cpuPercent = job.path("usr_cpu").asDouble() + job.path("sys_cpu").asDouble();
-        return new EngineResult("fio", ops, seconds, percentiles.path("50.000000").asDouble() / 1e3,
+        return new EngineResult(name, ops, seconds, percentiles.path("50.000000").asDouble() / 1e3,
                 percentiles.path("99.000000").asDouble() / 1e3, percentiles.path("99.900000").asDouble() / 1e3,
                 cpuPercent / 100 * seconds, null);
     }

@@ -19,6 +19,11 @@ final class PanaioAsyncEngine extends AsyncChannelEngine {
     }
 
     @Override
+    public boolean isPeer() {
+        return false;
+    }
+
+    @Override
     protected AsynchronousFileChannel open(Path file, Set<OpenOption> options) throws IOException {
         return AioAsynchronousFileChannel.open(file, options, null, AioEngine.shared());
     }

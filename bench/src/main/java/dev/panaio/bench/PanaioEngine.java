@@ -27,6 +27,11 @@ public final class PanaioEngine implements Engine {
     }
 
     @Override
+    public boolean isPeer() {
+        return false;
+    }
+
+    @Override
     public EngineResult run(RunSpec spec) throws EngineException, InterruptedException {
         MeasuredWindow window = new MeasuredWindow();
         LatencyRecorder recorder = new LatencyRecorder();

@@ -16,6 +16,11 @@ final class PanaioVirtualThreadEngine extends ThreadedChannelEngine {
     }
 
     @Override
+    public boolean isPeer() {
+        return false;
+    }
+
+    @Override
     protected FileChannel open(Path file, Set<OpenOption> options) throws IOException {
         return AioFileChannel.open(file, options, AioEngine.shared());
     }

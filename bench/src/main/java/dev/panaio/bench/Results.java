@@ -72,6 +72,8 @@ final class Results {
                 "p50 µs", "p99 µs", "p99.9 µs", "CPU µs/op", "IOPS", "CPU/op"));
         sb.append(String.format(Locale.ROOT, "%-22s %10s %9s %9s %9s %9s %10s %9s %9s%n", "", "", "", "", "", "",
                 "", "x panaio", "x panaio"));
+        sb.append(String.format(Locale.ROOT, "%-22s %10s %9s %9s %9s %9s %10s %9s %9s%n", "better:", "higher",
+                "higher", "lower", "lower", "lower", "lower", "<1 panaio", ">1 panaio"));
         for (Row row : rows) {
             EngineResult r = row.result();
             if (r == null) {
@@ -85,6 +87,8 @@ final class Results {
                     row.engine(), r.iops(), r.mibPerSecond(spec.bs()), r.p50Us(), r.p99Us(), r.p999Us(),
                     r.cpuMicrosPerOp(), iopsRatio, cpuRatio));
         }
+        sb.append(String.format(Locale.ROOT, "(x panaio: the engine's figure over panaio's, so an IOPS ratio below 1 or "
+                + "a CPU/op ratio above 1 means panaio did better)%n"));
         if (rows.stream().anyMatch(row -> row.result() != null && Double.isFinite(row.result().submitP999Us()))) {
             sb.append(String.format(Locale.ROOT, "%nTime the submitting thread spent inside the submitting call:%n"));
             sb.append(String.format(Locale.ROOT, "%-22s %12s %12s%n", "engine", "p99.9 µs", "max µs"));
@@ -97,6 +101,34 @@ final class Results {
             }
         }
         return sb.toString();
+    }
+
+    /**
+     * The one-line verdict: panaio against the peer with the most IOPS (see
+     * {@link Engine#isPeer}), in IOPS and in CPU time per request, each ratio
+     * saying which way is better.
+     */
+    static String verdict(List<Row> rows) {
+        EngineResult panaio = baseline(rows);
+        if (panaio == null) {
+            return "verdict: none: the panaio engine did not run or completed nothing";
+        }
+        Row best = null;
+        for (Row row : rows) {
+            Engine engine = Engines.byName(row.engine());
+            if (engine != null && engine.isPeer() && row.result() != null && row.result().ops() > 0
+                    && (best == null || row.result().iops() > best.result().iops())) {
+                best = row;
+            }
+        }
+        if (best == null) {
+            return "verdict: none: no peer ran to compare panaio with (peers: " + String.join(", ",
+                    Engines.all().stream().filter(Engine::isPeer).map(Engine::name).toList()) + ")";
+        }
+        return String.format(Locale.ROOT, "verdict: panaio did %.2fx the IOPS of the best peer, %s (higher is "
+                        + "better), at %.2fx its CPU time per request (lower is better)",
+                panaio.iops() / best.result().iops(), best.engine(),
+                panaio.cpuMicrosPerOp() / best.result().cpuMicrosPerOp());
     }
 
     /** panaio's result, when it ran and completed anything. */

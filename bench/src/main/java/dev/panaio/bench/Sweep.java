@@ -27,8 +27,15 @@ final class Sweep {
                 "engine,workload,bs,qd,direct,seconds,ops,iops,mib_s,p50_us,p99_us,p999_us,cpu_s,cpu_us_per_op\n");
         boolean allRan = true;
         RunSpec last = null;
+        String warning = null;
         for (int qd : options.qdList()) {
             RunSpec spec = BenchTarget.prepare(options, qd, dataDir);
+            if (last == null) {
+                warning = BenchTarget.directIoWarning(spec);
+                if (warning != null) {
+                    Progress.say(warning);
+                }
+            }
             last = spec;
             List<Results.Row> rows = Bench.runAll(spec, engines);
             if (options.json()) {
@@ -53,14 +60,17 @@ final class Sweep {
         try {
             Files.createDirectories(dataDir);
             Files.writeString(csvFile, csv);
-            SweepChart.write(pngFile, last, byEngine, "IOPS", EngineResult::iops);
-            SweepChart.write(cpuPngFile, last, byEngine, "CPU µs per request", EngineResult::cpuMicrosPerOp);
+            BenchChart.writeSweep(pngFile, last, byEngine, "IOPS", EngineResult::iops);
+            BenchChart.writeSweep(cpuPngFile, last, byEngine, "CPU µs per request", EngineResult::cpuMicrosPerOp);
         } catch (IOException e) {
             throw new BenchFailure("cannot write " + csvFile + " or " + pngFile + ": " + e.getMessage());
         }
         Progress.say("wrote " + csvFile + ", " + pngFile + " and " + cpuPngFile);
         if (!options.json()) {
             System.out.print(matrix(last, options.qdList(), byEngine));
+            if (warning != null) {
+                System.out.println(warning);
+            }
         }
         return allRan ? 0 : 1;
     }
