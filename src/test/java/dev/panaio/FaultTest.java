@@ -252,14 +252,8 @@ class FaultTest {
             assertThat(failures).isSubsetOf(Set.of(AsynchronousCloseException.class, ClosedChannelException.class));
             assertThat(engine.outstanding()).isZero();
             assertThat(engine.bouncePool().outstandingBytes()).as("bounce buffers still out").isZero();
-            /*
-             * BUG (reported): once the engine is closed, AioAsynchronousFileChannel.readAsync (and read with a
-             * handler) of a heap or misaligned buffer on a direct channel throws IllegalStateException("buffer
-             * pool is closed") at once: FileIo.startDirect -> bounce -> AlignedBufferPool.acquire runs before
-             * AioEngine.submit, which would have failed the request with AsynchronousCloseException as it does
-             * for an aligned buffer. The AsynchronousFileChannel contract reports such failures through the
-             * future or the handler, and the message names an internal part, not the closed engine.
-             */
+            // After close, a heap or misaligned buffer on a direct channel must fail through the future or the
+            // handler (AsynchronousFileChannel's contract), as an aligned one does, not throw from the call.
             assertThat(wrong).as("requests that did not finish as they should").isEmpty();
         }
     }
@@ -621,22 +615,10 @@ class FaultTest {
     // ------------------------------------------- a ring full of pending polls
 
     /*
-     * BUG (reported, not fixed here: src/main is the lead's). AioContext.capacity() is the number of
-     * slots of the ring (struct aio_ring.nr), but the kernel does not let all of them be used: it
-     * doubles the requested nr internally and hands out request slots in per-CPU batches, so some of
-     * the ring's slots are always held back. Measured on a 2-CPU machine: open(1..32) -> capacity() 127,
-     * 120 accepted; open(64) -> 255, 248; open(128) -> 383, 371; open(256) -> 639, 593. Only the
-     * requested capacity is guaranteed.
-     * When more requests than that are in flight, io_submit answers EAGAIN and AioContext.submit()
-     * waits in io_getevents without a timeout for a completion to make room (submitPrepared ->
-     * waitIntoQueue -> getEvents(1, null, -1)). Requests that never complete by themselves (polls)
-     * make that wait endless: submit() never returns. EngineLoop sizes its request ids with
-     * context.capacity(), so an AioEngine with that many pending polls has its thread stuck inside
-     * submit(), where neither new submissions nor shutdown() (which signals the wakeup eventfd, not the
-     * ring) reach it: AioEngine.close() hangs.
-     * Fix directions: size by requestedCapacity() (what the kernel guarantees), or report the usable
-     * count as capacity(); and never wait without a bound inside submit() (return, or throw, with the
-     * rest still prepared).
+     * The kernel accepts at least the requested capacity of a context, whatever it does with the ring's extra
+     * slots; AioContext.capacity() reports the requested number (AioContextTest), so pending polls up to
+     * capacity() must be accepted without submit() waiting for a completion that never comes, and an engine
+     * with its ring full of polls must still close.
      */
 
     @Test
