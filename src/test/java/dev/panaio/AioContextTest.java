@@ -532,23 +532,40 @@ class AioContextTest {
         try (EventFd never = EventFd.open()) {
             aio.preparePoll(never, 1, 1);
             aio.submit();
-            AtomicReference<Throwable> outcome = new AtomicReference<>();
+            AtomicReference<Object> outcome = new AtomicReference<>();
+            Map<Long, Long> delivered = new java.util.concurrent.ConcurrentHashMap<>();
             Thread waiter = Thread.ofPlatform().start(() -> {
                 try {
-                    aio.await(1, (t, r) -> { });
+                    outcome.set(aio.await(1, delivered::put));
                 } catch (Throwable t) {
                     outcome.set(t);
                 }
             });
-            Thread.sleep(100);
+            // The close must land while the waiter is inside io_getevents, not before it gets there.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!inIoGetevents(waiter) && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertThat(inIoGetevents(waiter)).as("waiter inside io_getevents").isTrue();
             // io_destroy cancels the pending poll, which completes it, and wakes io_getevents.
             aio.close();
             waiter.join(10_000);
             assertThat(waiter.isAlive()).isFalse();
-            if (outcome.get() != null) {
-                assertThat(outcome.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+            // Either the cancelled poll's completion was delivered, or nothing was and await says closed.
+            if (outcome.get() instanceof Integer n) {
+                assertThat(n).isEqualTo(1);
+                assertThat(delivered).containsOnlyKeys(1L);
+            } else {
+                assertThat(outcome.get()).isInstanceOfSatisfying(IllegalStateException.class,
+                        e -> assertThat(e).hasMessageContaining("closed"));
+                assertThat(delivered).isEmpty();
             }
         }
+    }
+
+    private static boolean inIoGetevents(Thread thread) {
+        return java.util.Arrays.stream(thread.getStackTrace())
+                .anyMatch(frame -> frame.getMethodName().equals("io_getevents"));
     }
 
     @Test
