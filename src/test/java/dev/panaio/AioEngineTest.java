@@ -9,18 +9,24 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.CompletionHandler;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
@@ -131,15 +137,95 @@ class AioEngineTest {
             }
             engine.close();
             assertThat(poll).isDone(); // cancelled by the shutdown, not left hanging
+            int succeeded = 0;
             for (CompletableFuture<Integer> f : futures) {
                 assertThat(f).isDone();
-                if (!f.isCompletedExceptionally()) {
+                if (f.isCompletedExceptionally()) {
+                    assertThatThrownBy(f::join).hasCauseInstanceOf(AsynchronousCloseException.class);
+                } else {
                     assertThat(f.join()).isEqualTo(4096);
+                    succeeded++;
                 }
             }
             assertThat(completions.get()).isEqualTo(2000);
+            assertThat(closedFailures.get()).as("reads failed by the close").isEqualTo(2000 - succeeded);
             assertThatThrownBy(() -> engine.read(file, buffers.asSlice(0, 4096), 0).join())
                     .isInstanceOf(CompletionException.class).hasCauseInstanceOf(AsynchronousCloseException.class);
+        }
+    }
+
+    /*
+     * A CompletableFuture ignores a second completion, so futures cannot show a duplicate delivery. A
+     * CompletionHandler of a channel on the engine is called once per delivery, so it counts them.
+     */
+    @Test
+    void shouldDeliverEveryCompletionExactlyOnceWhenClosedWithWorkPending() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("once"), 8 << 20, SEED);
+        int reads = 2000;
+        AioEngine engine = AioEngine.builder().capacity(16).build();
+        DeliveryCount deliveries = new DeliveryCount(reads);
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path,
+                Set.of(READ, ExtendedOpenOption.DIRECT), null, engine)) {
+            for (int i = 0; i < reads; i++) {
+                ByteBuffer buffer = arena.allocate(4096, 4096).asByteBuffer();
+                channel.read(buffer, (i % 2048) * 4096L, i, deliveries);
+            }
+            engine.close(); // returns once every request has been delivered
+            deliveries.assertEachExactlyOnce();
+            assertThat(deliveries.failures()).allSatisfy(
+                    failure -> assertThat(failure).isInstanceOf(AsynchronousCloseException.class));
+        }
+    }
+
+    @Test
+    void shouldFailEveryQueuedRequestWithAsynchronousCloseExceptionOnClose() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("queued"), 1 << 20, SEED);
+        int reads = 50;
+        AioEngine engine = AioEngine.builder().capacity(1).maxPending(reads).build();
+        DeliveryCount deliveries = new DeliveryCount(reads);
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path,
+                Set.of(READ, ExtendedOpenOption.DIRECT), null, engine); EventFd never = EventFd.open()) {
+            CompletableFuture<Integer> poll = engine.poll(never, 1); // holds the engine's one slot
+            for (int i = 0; i < reads; i++) {
+                // Direct: a buffered read would be answered from the page cache without the engine's queue.
+                channel.read(arena.allocate(4096, 4096).asByteBuffer(), i * 4096L, i, deliveries);
+            }
+            engine.close();
+            assertThat(poll).isDone();
+            deliveries.assertEachExactlyOnce();
+            assertThat(deliveries.failures()).hasSize(reads).allSatisfy(
+                    failure -> assertThat(failure).isInstanceOf(AsynchronousCloseException.class));
+        }
+    }
+
+    /** Counts the deliveries to a CompletionHandler per request (the attachment is the request's index). */
+    private static final class DeliveryCount implements CompletionHandler<Integer, Integer> {
+        private final AtomicIntegerArray counts;
+        private final Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+
+        DeliveryCount(int requests) {
+            counts = new AtomicIntegerArray(requests);
+        }
+
+        @Override
+        public void completed(Integer result, Integer request) {
+            counts.incrementAndGet(request);
+        }
+
+        @Override
+        public void failed(Throwable error, Integer request) {
+            counts.incrementAndGet(request);
+            failures.add(error);
+        }
+
+        List<Throwable> failures() {
+            return List.copyOf(failures);
+        }
+
+        void assertEachExactlyOnce() {
+            for (int i = 0; i < counts.length(); i++) {
+                assertThat(counts.get(i)).as("deliveries of request %d", i).isEqualTo(1);
+            }
         }
     }
 
@@ -167,20 +253,64 @@ class AioEngineTest {
     }
 
     @Test
-    void shouldParkSubmittersBeyondMaxPendingWithoutFailing() throws Exception {
+    void shouldParkSubmittersBeyondMaxPendingUntilTheQueueDrains() throws Exception {
         Path path = TestData.writeFile(dir.resolve("bp"), 1 << 20, SEED);
-        try (AioEngine engine = AioEngine.builder().capacity(1).maxPending(4).build();
-             AioFile file = AioFile.open(path, READ);
-             ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            ConcurrentHashMap<Integer, Integer> results = new ConcurrentHashMap<>();
-            for (int i = 0; i < 2000; i++) {
-                int n = i;
-                threads.submit(() -> results.put(n, engine.read(file, arena.allocate(512), n * 512L).join()));
+        int maxPending = 4;
+        int submitters = maxPending + 2;
+        try (AioEngine engine = AioEngine.builder().capacity(1).maxPending(maxPending).build();
+             AioFile file = AioFile.open(path, READ); EventFd gate = EventFd.open()) {
+            CompletableFuture<Integer> poll = engine.poll(gate, 1); // holds the engine's one slot until written
+            List<CompletableFuture<Integer>> reads = new ArrayList<>();
+            List<Thread> threads = new ArrayList<>();
+            for (int i = 0; i < submitters; i++) {
+                CompletableFuture<Integer> read = new CompletableFuture<>();
+                long position = i * 512L;
+                reads.add(read);
+                threads.add(Thread.ofPlatform().daemon().start(() -> {
+                    CompletableFuture<Integer> f = engine.read(file, arena.allocate(512), position);
+                    f.whenComplete((r, e) -> {
+                        if (e != null) {
+                            read.completeExceptionally(e);
+                        } else {
+                            read.complete(r);
+                        }
+                    });
+                }));
             }
-            threads.shutdown();
-            assertThat(threads.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
-            assertThat(results).hasSize(2000).allSatisfy((n, r) -> assertThat(r).isEqualTo(512));
+            // maxPending submitters return with their request queued; the rest park inside read().
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (System.nanoTime() < deadline && (count(threads, Thread.State.TERMINATED) < maxPending
+                    || parkedInEngine(threads) < submitters - maxPending)) {
+                Thread.sleep(5);
+            }
+            assertThat(count(threads, Thread.State.TERMINATED)).as("submitters that returned").isEqualTo(maxPending);
+            assertThat(parkedInEngine(threads)).as("submitters parked in AioEngine.read")
+                    .isEqualTo(submitters - maxPending);
+            assertThat(reads).allSatisfy(read -> assertThat(read).isNotDone());
+
+            gate.write(1); // the poll completes, the queue drains, the parked submitters get permits
+            assertThat(poll.get(10, TimeUnit.SECONDS) & 1).isEqualTo(1);
+            for (Thread thread : threads) {
+                thread.join(10_000);
+                assertThat(thread.isAlive()).as("%s still parked after the queue drained", thread).isFalse();
+            }
+            for (CompletableFuture<Integer> read : reads) {
+                assertThat(read.get(10, TimeUnit.SECONDS)).isEqualTo(512);
+            }
         }
+    }
+
+    private static long count(List<Thread> threads, Thread.State state) {
+        return threads.stream().filter(t -> t.getState() == state).count();
+    }
+
+    /** Threads parked (WAITING) with a stack inside AioEngine: waiting for room in its queue. */
+    private static long parkedInEngine(List<Thread> threads) {
+        return threads.stream()
+                .filter(t -> t.getState() == Thread.State.WAITING)
+                .filter(t -> Arrays.stream(t.getStackTrace())
+                        .anyMatch(frame -> frame.getClassName().equals(AioEngine.class.getName())))
+                .count();
     }
 
     @Test
@@ -188,7 +318,8 @@ class AioEngineTest {
         Path path = TestData.writeFile(dir.resolve("bad"), 1 << 16, SEED);
         try (AioEngine engine = AioEngine.open(); AioFile file = AioFile.open(path, READ, ExtendedOpenOption.DIRECT)) {
             assertThatThrownBy(() -> engine.read(file, arena.allocate(4096, 4096), 100))
-                    .isInstanceOf(MisalignedIoException.class).hasMessageContaining("multiple of 512");
+                    .isInstanceOf(MisalignedIoException.class)
+                    .hasMessageContaining("multiple of " + file.alignment().offset());
             assertThatThrownBy(() -> engine.read(file, MemorySegment.ofArray(new byte[4096]), 0))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("native memory");
             assertThatThrownBy(() -> engine.poll(file, 0)).isInstanceOf(IllegalArgumentException.class);

@@ -321,9 +321,8 @@ class BadInputTest {
             String writeBuffer = "AioContext.prepareWrite(AioFile,ByteBuffer,long,long" + suffix;
             add(readBuffer + ": heap buffer", IllegalArgumentException.class, "needs a direct ByteBuffer",
                     x -> prepareRead(x, x.readOnly, ByteBuffer.allocate(512), 0, withOptions));
-            // BUG (reported): a direct ByteBuffer keeps the address of memory its arena has freed, and
-            // AioContext.segmentOf never checks MemorySegment.ofBuffer(buffer).scope().isAlive(), so the read is
-            // prepared; submitted, the kernel would write into freed memory. This case never submits it.
+            // A direct ByteBuffer keeps the address of memory its arena has freed: prepared and submitted, the
+            // kernel would write into freed memory. This case never submits it.
             add(readBuffer + ": closed arena", IllegalStateException.class, "closed",
                     x -> prepareRead(x, x.readOnly, x.deadBuffer(512, 0), 0, withOptions));
             add(writeBuffer + ": heap buffer", IllegalArgumentException.class, "needs a direct ByteBuffer",
@@ -525,9 +524,8 @@ class BadInputTest {
             boolean fsync = sync.equals("fsync");
             add("AioEngine." + sync + "(AioFile): null file", NullPointerException.class, "file",
                     x -> fsync ? x.engine.fsync(null) : x.engine.fdatasync(null));
-            // BUG (reported): read and write check the file at once (IllegalStateException "... is closed"), but
-            // fsync and fdatasync do not: the engine thread then fails the future with a message-less
-            // AsynchronousCloseException, as if the file had been closed while the request was queued.
+            // Checked at once, as read and write are, not failed later on the engine thread as if the file had
+            // been closed while the request was queued.
             add("AioEngine." + sync + "(AioFile): closed file", IllegalStateException.class, "is closed",
                     x -> fsync ? x.engine.fsync(x.closedFile) : x.engine.fdatasync(x.closedFile));
             add("AioEngine." + sync + "(AioFile): closed engine", AsynchronousCloseException.class, null,
@@ -606,9 +604,8 @@ class BadInputTest {
                 x -> x.strictChannel.read(ByteBuffer.allocate(4096), 0));
         add(channelRead + ": direct, strict, misaligned buffer", MisalignedIoException.class, "buffer address",
                 x -> x.strictChannel.read(x.misaligned(4096), 0));
-        // BUG (reported): a misaligned direct buffer of a closed arena goes through a bounce buffer, and the
-        // copy back (Operation.finish, on the engine thread) throws IllegalStateException there: the waiting
-        // caller is never woken, and the bounce buffer never returns to its pool. Bounded here so it cannot hang.
+        // A misaligned direct buffer goes through a bounce buffer; a copy back into freed memory would throw on
+        // the engine thread and leave the caller waiting. Bounded so that a regression fails instead of hanging.
         add(channelRead + ": closed arena", IllegalStateException.class, "closed",
                 x -> withinSeconds(HANG_SECONDS, y -> y.directChannel.read(y.deadBuffer(4096, 8), 0)));
         // The relative calls hold the channel's position lock while they wait: each gets a channel of its own.
@@ -624,9 +621,8 @@ class BadInputTest {
                 x -> x.readOnlyChannel.write(ByteBuffer.allocate(10), 0));
         add(channelWrite + ": closed channel", ClosedChannelException.class, null,
                 x -> x.closedChannel.write(ByteBuffer.allocate(10), 0));
-        // BUG (reported): FileIo never checks that a direct ByteBuffer's memory is still alive. Aligned, it is
-        // handed to the kernel as it is (the kernel reads freed memory into the file); misaligned, the copy into
-        // the bounce buffer throws after the bounce buffer was taken, which then never returns to the pool.
+        // Aligned, the buffer would go to the kernel as it is (freed memory read into the file); misaligned, the
+        // copy into a bounce buffer would fail after the bounce buffer was taken.
         add(channelWrite + ": closed arena", IllegalStateException.class, "closed",
                 x -> withinSeconds(HANG_SECONDS, y -> y.directChannel.write(y.deadBuffer(4096, 0), 0)));
         add(channelWrite + ": closed arena, misaligned", IllegalStateException.class, "closed",
@@ -636,9 +632,9 @@ class BadInputTest {
         add("AioFileChannel.write(ByteBuffer[],int,int): closed arena", IllegalStateException.class, "closed",
                 x -> withinSeconds(HANG_SECONDS, y -> y.directChannel().write(
                         new ByteBuffer[] {y.deadBuffer(4096, 0)}, 0, 1)));
-        // BUG (reported): on a buffered channel, a direct buffer goes to preadv2/pwritev2 as it is, without a
-        // liveness check. A write only makes the kernel read freed memory into the file, so it is what is tried
-        // here; the same read would make the kernel write into freed memory.
+        // On a buffered channel a direct buffer goes to preadv2/pwritev2 as it is. A write that slipped through
+        // would only make the kernel read freed memory into the file, so it is what is tried here; the same read
+        // would make the kernel write into freed memory.
         add(channelWrite + ": buffered, closed arena", IllegalStateException.class, "closed",
                 x -> withinSeconds(HANG_SECONDS, y -> y.channel.write(y.deadBuffer(4096, 0), 0)));
         add("AioAsynchronousFileChannel.writeAsync(ByteBuffer,long): buffered, closed arena",

@@ -10,10 +10,12 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.nio.channels.CompletionHandler;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -101,8 +103,9 @@ class DeviceErrorTest {
     }
 
     /**
-     * Through the engine and a direct channel: a request at {@code bad}
-     * fails with an AioException naming {@code errno}; one at 0 then succeeds.
+     * Through the engine, a direct channel and a direct asynchronous channel
+     * (handler and future): a request at {@code bad} fails with an exception
+     * naming {@code errno}; one at 0 then succeeds.
      */
     private static void assertEngineAndChannelReport(FailingBlockDevice device, Arena arena, long bad,
                                                      boolean readsFail, long errno) throws Exception {
@@ -130,6 +133,36 @@ class DeviceErrorTest {
                 }).isInstanceOf(IOException.class).hasMessageContaining(name);
                 assertThat(channel.isOpen()).as("a failed request leaves the channel open").isTrue();
                 assertThat(channel.read(buffer.clear().limit(BLOCK), 0)).isEqualTo(BLOCK);
+            }
+
+            try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(device.path(),
+                    Set.of(READ, WRITE, ExtendedOpenOption.DIRECT), null, engine)) {
+                ByteBuffer buffer = ByteBuffer.allocateDirect(2 * BLOCK).alignedSlice(BLOCK).limit(BLOCK);
+                CompletableFuture<Integer> outcome = new CompletableFuture<>();
+                CompletionHandler<Integer, Void> handler = new CompletionHandler<>() {
+                    @Override
+                    public void completed(Integer result, Void attachment) {
+                        outcome.complete(result);
+                    }
+
+                    @Override
+                    public void failed(Throwable error, Void attachment) {
+                        outcome.completeExceptionally(error);
+                    }
+                };
+                if (readsFail) {
+                    channel.read(buffer, bad, null, handler);
+                } else {
+                    channel.write(buffer, bad, null, handler);
+                }
+                assertThatThrownBy(() -> outcome.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                        .cause().isInstanceOf(IOException.class).hasMessageContaining(name);
+                var viaFuture = readsFail ? channel.readAsync(buffer.clear().limit(BLOCK), bad)
+                        : channel.writeAsync(buffer.clear().limit(BLOCK), bad);
+                assertThatThrownBy(() -> viaFuture.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                        .cause().isInstanceOf(IOException.class).hasMessageContaining(name);
+                assertThat(channel.isOpen()).as("a failed request leaves the channel open").isTrue();
+                assertThat(channel.read(buffer.clear().limit(BLOCK), 0).get(30, TimeUnit.SECONDS)).isEqualTo(BLOCK);
             }
         }
     }

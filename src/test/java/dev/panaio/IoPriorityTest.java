@@ -2,6 +2,9 @@ package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
 import dev.panaio.IoPriority.IoClass;
+import dev.panaio.testing.BlockTrace;
+import dev.panaio.testing.LoopDevice;
+import dev.panaio.testing.PageCache;
 import dev.panaio.testing.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -13,6 +16,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static java.nio.file.StandardOpenOption.READ;
@@ -57,26 +61,44 @@ class IoPriorityTest {
         return false;
     }
 
+    /**
+     * What reaches the device, not only what io_submit accepts: the block layer's own tracepoint records
+     * the priority of each request issued to a loop device that only this test uses.
+     */
     @ParameterizedTest
     @EnumSource(IoClass.class)
-    void shouldCarryEachClassToTheKernelOnADirectRead(IoClass ioClass) throws IOException {
-        Path path = TestData.writeFile(dir.resolve("prio"), 8192, SEED);
+    void shouldCarryEachClassToTheDeviceOnADirectRead(IoClass ioClass) throws IOException {
         boolean mayUseRealtime = hasCapability(CAP_SYS_ADMIN) || hasCapability(CAP_SYS_NICE);
-        try (AioContext aio = AioContext.open(4); AioFile file = AioFile.open(path, READ, ExtendedOpenOption.DIRECT);
-             Arena arena = Arena.ofConfined()) {
-            MemorySegment dst = arena.allocate(4096, 4096);
-            aio.prepareRead(file, dst, 4096, 1, RequestOptions.NONE.withPriority(new IoPriority(ioClass, 3)));
-            if (ioClass == IoClass.REALTIME && !mayUseRealtime) {
-                // The kernel checks the capability in io_submit (ioprio_check_cap).
-                assertThatThrownBy(aio::submit).isInstanceOfSatisfying(SubmitException.class,
-                        e -> assertThat(e.errnoName()).isEqualTo("EPERM"));
-                return;
+        try (LoopDevice loop = LoopDevice.create(dir, 16L << 20, 512)) {
+            Path path = TestData.writeFile(loop.mountPoint().resolve("prio"), 8192, SEED);
+            PageCache.evict(path);
+            try (BlockTrace trace = BlockTrace.ofDeviceHolding(dir, path); AioContext aio = AioContext.open(4);
+                 AioFile file = AioFile.open(path, READ, ExtendedOpenOption.DIRECT); Arena arena = Arena.ofConfined()) {
+                MemorySegment dst = arena.allocate(4096, 4096);
+                aio.prepareRead(file, dst, 4096, 1, RequestOptions.NONE.withPriority(new IoPriority(ioClass, 3)));
+                if (ioClass == IoClass.REALTIME && !mayUseRealtime) {
+                    // The kernel checks the capability in io_submit (ioprio_check_cap).
+                    assertThatThrownBy(aio::submit).isInstanceOfSatisfying(SubmitException.class,
+                            e -> assertThat(e.errnoName()).isEqualTo("EPERM"));
+                    return;
+                }
+                assertThat(aio.submit()).isEqualTo(1);
+                long[] result = {0};
+                aio.await(1, 10, TimeUnit.SECONDS, (tag, res) -> result[0] = res);
+                assertThat(result[0]).isEqualTo(4096);
+                assertThat(TestData.firstMismatch(dst, 4096, SEED)).isEqualTo(-1);
+                // block_rq_issue prints "<dev> <rwbs> 4096 () <sector> + 8 <class>,<hint>,<level> [<comm>]",
+                // where rwbs starts with R for a read (RS: a synchronous read, as direct reads are).
+                String printed = switch (ioClass) {
+                    case REALTIME -> "rt";
+                    case BEST_EFFORT -> "be";
+                    case IDLE -> "idle";
+                } + ",0,3 ";
+                List<String> issued = trace.issued();
+                assertThat(issued).as("requests issued to the loop device")
+                        .anySatisfy(line -> assertThat(line).matches(".*block_rq_issue: \\d+,\\d+ R[A-Z]* 4096 .*")
+                                .contains(printed));
             }
-            assertThat(aio.submit()).isEqualTo(1);
-            long[] result = {0};
-            aio.await(1, 10, TimeUnit.SECONDS, (tag, res) -> result[0] = res);
-            assertThat(result[0]).isEqualTo(4096);
-            assertThat(TestData.firstMismatch(dst, 4096, SEED)).isEqualTo(-1);
         }
     }
 }

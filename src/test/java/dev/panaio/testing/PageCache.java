@@ -1,14 +1,18 @@
 package dev.panaio.testing;
 
+import org.junit.jupiter.api.Assumptions;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -17,6 +21,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * to the disk: the state in which RWF_NOWAIT answers EAGAIN. It uses its own
  * descriptor and its own downcalls, not panaio's, so that the tests of panaio
  * do not depend on the code they test.
+ *
+ * <p>{@code POSIX_FADV_DONTNEED} is advice: a page that is mapped, locked or
+ * under writeback stays. So {@link #evict} checks with {@code mincore(2)}
+ * that no page is left, and skips the calling test, saying so, when the
+ * kernel keeps some: a test of the uncached path must not quietly test the
+ * cached one.
  */
 public final class PageCache {
     private PageCache() {
@@ -29,6 +39,13 @@ public final class PageCache {
     private static final MethodHandle FSYNC;
     private static final MethodHandle POSIX_FADVISE;
     private static final MethodHandle CLOSE;
+    private static final MethodHandle MMAP;
+    private static final MethodHandle MUNMAP;
+    private static final MethodHandle MINCORE;
+    private static final MethodHandle GETPAGESIZE;
+    private static final int PROT_READ = 1;
+    private static final int MAP_SHARED = 1;
+    private static final int ATTEMPTS = 3;
 
     static {
         Linker linker = Linker.nativeLinker();
@@ -37,6 +54,11 @@ public final class PageCache {
         POSIX_FADVISE = downcall(linker, "posix_fadvise",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
         CLOSE = downcall(linker, "close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        MMAP = downcall(linker, "mmap",
+                FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+        MUNMAP = downcall(linker, "munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+        MINCORE = downcall(linker, "mincore", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
+        GETPAGESIZE = downcall(linker, "getpagesize", FunctionDescriptor.of(JAVA_INT));
     }
 
     @SuppressWarnings("restricted")
@@ -46,10 +68,67 @@ public final class PageCache {
     }
 
     /**
-     * Writes back and evicts every cached page of {@code file}.
+     * Writes back and evicts every cached page of {@code file}, and checks
+     * that none is left; if the kernel keeps some after a few tries, the
+     * calling test is skipped with the count.
      * {@code POSIX_FADV_DONTNEED} skips dirty pages, hence the fsync first.
      */
     public static void evict(Path file) throws IOException {
+        long cached = 0;
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            adviseDontNeed(file);
+            cached = residentPages(file);
+            if (cached == 0) {
+                return;
+            }
+        }
+        Assumptions.abort(cached + " pages of " + file + " stayed in the page cache after " + ATTEMPTS
+                + " fsync + POSIX_FADV_DONTNEED: the test needs them read from the disk");
+    }
+
+    /** Pages of {@code file} in the page cache now, by {@code mincore(2)} over a read-only mapping. */
+    public static long residentPages(Path file) throws IOException {
+        long size = Files.size(file);
+        if (size == 0) {
+            return 0;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            int fd = (int) OPEN.invokeExact(arena.allocateFrom(file.toString()), O_RDONLY);
+            if (fd < 0) {
+                throw new IOException("open(" + file + ") failed");
+            }
+            try {
+                MemorySegment map = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, size, PROT_READ, MAP_SHARED,
+                        fd, 0L);
+                if (map.address() == -1L) {
+                    throw new IOException("mmap(" + file + ") failed");
+                }
+                try {
+                    long pageSize = (int) GETPAGESIZE.invokeExact();
+                    long pages = (size + pageSize - 1) / pageSize;
+                    MemorySegment vector = arena.allocate(pages);
+                    if ((int) MINCORE.invokeExact(map, size, vector) != 0) {
+                        throw new IOException("mincore(" + file + ") failed");
+                    }
+                    long resident = 0;
+                    for (long i = 0; i < pages; i++) {
+                        resident += vector.get(JAVA_BYTE, i) & 1;
+                    }
+                    return resident;
+                } finally {
+                    int ignored = (int) MUNMAP.invokeExact(map, size);
+                }
+            } finally {
+                int ignored = (int) CLOSE.invokeExact(fd);
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static void adviseDontNeed(Path file) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             int fd = (int) OPEN.invokeExact(arena.allocateFrom(file.toString()), O_RDONLY);
             if (fd < 0) {

@@ -9,6 +9,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * What a user sees who forgot {@code --enable-native-access}: panaio's own
@@ -45,6 +46,8 @@ class NativeAccessTest {
     void shouldRefuseWithItsOwnMessageWhenTheJdkDeniesNativeAccess(String entryPoint) throws Exception {
         // Under deny, a restricted call made while initialising a class would surface as an
         // ExceptionInInitializerError, and every later use as NoClassDefFoundError.
+        assumeTrue(Runtime.version().feature() >= 24,
+                "--illegal-native-access exists from JDK 24 on; this JDK is " + Runtime.version());
         Outcome child = ChildJvm.onClassPath(ProbeNativeAccess.class, List.of("--illegal-native-access=deny"),
                 entryPoint);
         assertThat(child.exitCode()).as("%s", child).isEqualTo(2);

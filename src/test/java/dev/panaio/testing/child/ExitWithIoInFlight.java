@@ -43,7 +43,8 @@ public final class ExitWithIoInFlight {
                 aio.prepareRead(file, buffers.asSlice(i * 4096L, 4096), (i % 4096) * 4096L, i);
             }
             aio.submit();
-            System.out.println("submitted=" + reads);
+            // System.nanoTime is CLOCK_MONOTONIC, one clock for every process: the parent times the exit from here.
+            System.out.println("submitted=" + reads + " atNanos=" + System.nanoTime());
             System.out.flush();
             System.exit(44);
         }
@@ -57,7 +58,8 @@ public final class ExitWithIoInFlight {
         for (int i = 0; i < reads; i++) {
             engine.read(file, buffers.asSlice(i * 4096L, 4096), (i % 4096) * 4096L);
         }
-        System.out.println("submitted=" + reads + " outstanding=" + engine.outstanding());
+        System.out.println("submitted=" + reads + " outstanding=" + engine.outstanding() + " atNanos="
+                + System.nanoTime());
         System.out.flush();
         switch (mode) {
             case "exit" -> System.exit(42);

@@ -1,0 +1,94 @@
+package dev.panaio.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static dev.panaio.testing.SystemCommands.assumeRoot;
+import static dev.panaio.testing.SystemCommands.exec;
+import static dev.panaio.testing.SystemCommands.tool;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Records the requests the block layer issues to one device, with the I/O
+ * priority each carries, through the kernel's {@code block:block_rq_issue}
+ * tracepoint: what reached the device, not what panaio wrote into an iocb.
+ * It traces in a tracefs instance of its own (so that it neither sees nor
+ * disturbs anybody else's tracing), on a tracefs it mounts under the test's
+ * directory when none is mounted. Needs root, tracefs, and a kernel whose
+ * tracepoint has the {@code ioprio} field (Linux 6.10+); skips otherwise.
+ */
+public final class BlockTrace implements AutoCloseable {
+    private final Path mountedHere;
+    private final Path instance;
+
+    private BlockTrace(Path mountedHere, Path instance) {
+        this.mountedHere = mountedHere;
+        this.instance = instance;
+    }
+
+    /** Starts tracing requests issued to the block device that holds {@code file}'s filesystem. */
+    public static BlockTrace ofDeviceHolding(Path dir, Path file) throws IOException {
+        long dev = ((Number) Files.getAttribute(file, "unix:dev")).longValue();
+        int major = (int) ((dev >>> 8) & 0xfff | (dev >>> 32) & ~0xfffL);
+        int minor = (int) (dev & 0xff | (dev >>> 12) & ~0xffL);
+        return start(dir, major, minor);
+    }
+
+    /** Starts tracing requests issued to the block device {@code major:minor}. */
+    public static BlockTrace start(Path dir, int major, int minor) throws IOException {
+        assumeRoot();
+        Path tracefs = mountedTracefs();
+        Path mountedHere = null;
+        if (tracefs == null) {
+            tracefs = Files.createDirectories(dir.resolve("tracefs"));
+            SystemCommands.Result mounted = exec(tool("mount", "mount"), "-t", "tracefs", "nodev", tracefs.toString());
+            assumeTrue(mounted.exitCode() == 0, "cannot mount tracefs: " + mounted);
+            mountedHere = tracefs;
+        }
+        Path format = tracefs.resolve("events/block/block_rq_issue/format");
+        if (!Files.exists(format) || !Files.readString(format).contains("ioprio")) {
+            unmount(mountedHere);
+            assumeTrue(false, "this kernel's block_rq_issue tracepoint has no ioprio field (Linux 6.10+ has)");
+        }
+        Path instance = tracefs.resolve("instances/panaio-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        Files.createDirectory(instance); // tracefs makes a new trace instance
+        Path event = instance.resolve("events/block/block_rq_issue");
+        // dev_t in the kernel is major << 20 | minor.
+        Files.writeString(event.resolve("filter"), "dev == " + ((long) major << 20 | minor));
+        Files.writeString(event.resolve("enable"), "1");
+        return new BlockTrace(mountedHere, instance);
+    }
+
+    /** Requests issued so far, one line each, as the tracepoint prints them ("... be,0,3 [comm]"). */
+    public List<String> issued() throws IOException {
+        return Files.readAllLines(instance.resolve("trace")).stream().filter(line -> !line.startsWith("#")).toList();
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            Files.writeString(instance.resolve("events/block/block_rq_issue/enable"), "0");
+            Files.delete(instance);
+        } finally {
+            unmount(mountedHere);
+        }
+    }
+
+    private static void unmount(Path mountedHere) throws IOException {
+        if (mountedHere != null) {
+            exec(tool("umount", "mount"), mountedHere.toString()).check("umount " + mountedHere);
+        }
+    }
+
+    private static Path mountedTracefs() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
+            String[] fields = line.split(" ");
+            if (fields.length > 2 && fields[2].equals("tracefs")) {
+                return Path.of(fields[1]);
+            }
+        }
+        return null;
+    }
+}
