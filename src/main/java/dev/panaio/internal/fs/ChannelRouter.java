@@ -4,6 +4,7 @@ import com.sun.nio.file.ExtendedOpenOption;
 import dev.panaio.AioAsynchronousFileChannel;
 import dev.panaio.AioFileChannel;
 import dev.panaio.PanaioOpenOption;
+import dev.panaio.internal.sys.NativeAccess;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -38,7 +39,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>native access is enabled for panaio's module. When it is not, a provider
  *       made with {@code fallBack} warns once and opens every file with the
  *       wrapped provider; otherwise the open throws panaio's
- *       {@code IllegalCallerException} naming the flag.</li>
+ *       {@code IllegalCallerException} naming the flag, before anything native
+ *       is touched.</li>
  * </ul>
  * The paths given are already unwrapped (the wrapped provider's own), so that
  * panaio's channels, which open their JDK half through {@code FileChannel.open},
@@ -106,7 +108,7 @@ public final class ChannelRouter {
         }
         if (!MODULE.isNativeAccessEnabled()) {
             if (!fallBack) {
-                return true; // panaio's open throws, naming the flag
+                NativeAccess.ensureEnabled(); // throws, naming the flag, before the shared engine is made
             }
             warnOnce();
             return false;
