@@ -6,6 +6,8 @@ import dev.panaio.internal.fs.WrappingFileSystem;
 import dev.panaio.internal.fs.WrappingPath;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.FileChannel;
@@ -322,13 +324,13 @@ public final class AioFileSystemProvider extends FileSystemProvider {
 
     /** The wrapped provider's stream (the JDK's, over its own channel). */
     @Override
-    public java.io.InputStream newInputStream(Path path, OpenOption... options) throws IOException {
+    public InputStream newInputStream(Path path, OpenOption... options) throws IOException {
         return wrapped.newInputStream(unwrap(path), options);
     }
 
     /** The wrapped provider's stream (the JDK's, over its own channel). */
     @Override
-    public java.io.OutputStream newOutputStream(Path path, OpenOption... options) throws IOException {
+    public OutputStream newOutputStream(Path path, OpenOption... options) throws IOException {
         return wrapped.newOutputStream(unwrap(path), options);
     }
 
