@@ -43,10 +43,23 @@ public final class ChildJvm {
      */
     public static Outcome onClassPath(Class<?> mainClass, List<String> jvmOptions, String... args)
             throws IOException, InterruptedException {
+        return onClassPath(mainClass, List.of(), jvmOptions, args);
+    }
+
+    /**
+     * As {@link #onClassPath(Class, List, String...)}, with {@code libraries}
+     * (jars of the test dependencies) after panaio's classes on the class path.
+     */
+    public static Outcome onClassPath(Class<?> mainClass, List<Path> libraries, List<String> jvmOptions,
+                                      String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(java());
         command.add("-cp");
-        command.add(CLASSES + ":" + TEST_CLASSES);
+        StringBuilder classPath = new StringBuilder(CLASSES + ":" + TEST_CLASSES);
+        for (Path library : libraries) {
+            classPath.append(':').append(library.toAbsolutePath());
+        }
+        command.add(classPath.toString());
         command.addAll(jvmOptions);
         command.add(mainClass.getName());
         command.addAll(List.of(args));

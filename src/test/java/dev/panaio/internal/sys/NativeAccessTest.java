@@ -24,7 +24,7 @@ class NativeAccessTest {
     private static final String JDK_WARNING = "A restricted method";
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"context", "file", "eventfd"})
+    @ValueSource(strings = {"context", "file", "eventfd", "provider"})
     void shouldRefuseOnTheClassPathNamingAllUnnamed(String entryPoint) throws Exception {
         Outcome child = ChildJvm.onClassPath(ProbeNativeAccess.class, NO_FLAGS, entryPoint);
         assertThat(child.exitCode()).as("%s", child).isEqualTo(2);
@@ -33,7 +33,7 @@ class NativeAccessTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"context", "file", "eventfd"})
+    @ValueSource(strings = {"context", "file", "eventfd", "provider"})
     void shouldRefuseOnTheModulePathNamingTheModule(String entryPoint) throws Exception {
         Outcome child = ChildJvm.onModulePath(ProbeNativeAccess.class, NO_FLAGS, entryPoint);
         assertThat(child.exitCode()).as("%s", child).isEqualTo(2);
@@ -42,7 +42,7 @@ class NativeAccessTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"context", "file", "eventfd"})
+    @ValueSource(strings = {"context", "file", "eventfd", "provider"})
     void shouldRefuseWithItsOwnMessageWhenTheJdkDeniesNativeAccess(String entryPoint) throws Exception {
         // Under deny, a restricted call made while initialising a class would surface as an
         // ExceptionInInitializerError, and every later use as NoClassDefFoundError.
@@ -55,7 +55,7 @@ class NativeAccessTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"context", "file", "eventfd"})
+    @ValueSource(strings = {"context", "file", "eventfd", "provider"})
     void shouldWorkSilentlyWithTheFlag(String entryPoint) throws Exception {
         Outcome child = ChildJvm.onClassPath(ProbeNativeAccess.class,
                 List.of("--enable-native-access=ALL-UNNAMED"), entryPoint);
