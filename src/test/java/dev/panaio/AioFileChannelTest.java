@@ -186,7 +186,8 @@ class AioFileChannelTest {
     @Test
     void shouldCompleteCachedBufferedReadsInlineAndSendUncachedOnesToThePool() throws Exception {
         Path path = TestData.writeFile(dir.resolve("nowait"), 1 << 20, SEED);
-        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ)) {
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ,
+                PanaioOpenOption.INLINE_COMPLETION)) {
             Files.readAllBytes(path); // now cached
             assertThat(completingThread(channel, 0)).isEqualTo(Thread.currentThread().getName());
             PageCache.evict(path);
@@ -199,7 +200,8 @@ class AioFileChannelTest {
         Path shm = Path.of("/dev/shm");
         assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm), "no writable /dev/shm here");
         Path file = TestData.writeFile(Files.createTempFile(shm, "panaio", ".dat"), 1 << 16, SEED);
-        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(file, READ)) {
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(file, READ,
+                PanaioOpenOption.INLINE_COMPLETION)) {
             assertThat(completingThread(channel, 0)).startsWith("panaio-blocking-");
             ByteBuffer dst = ByteBuffer.allocate(100);
             assertThat(channel.read(dst, 100).get(10, TimeUnit.SECONDS)).isEqualTo(100);
