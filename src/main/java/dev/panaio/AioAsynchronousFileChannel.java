@@ -195,7 +195,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
             op.fail(new ClosedChannelException());
             return;
         }
-        io.read(dst, position, op);
+        startOrFail(op, () -> io.read(dst, position, op));
     }
 
     @Override
@@ -210,7 +210,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
         } else {
-            io.read(dst, position, op);
+            startOrFail(op, () -> io.read(dst, position, op));
         }
         return op.future();
     }
@@ -225,7 +225,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
             op.fail(new ClosedChannelException());
             return;
         }
-        io.write(src, position, op);
+        startOrFail(op, () -> io.write(src, position, op));
     }
 
     @Override
@@ -240,9 +240,32 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
         } else {
-            io.write(src, position, op);
+            startOrFail(op, () -> io.write(src, position, op));
         }
         return op.future();
+    }
+
+    /** Starting a read or write. */
+    @FunctionalInterface
+    private interface Start {
+        void start() throws Exception;
+    }
+
+    /**
+     * Starts a request; an I/O error found before the kernel sees it (a
+     * misaligned position or length on a direct channel) fails the request,
+     * as the JDK's asynchronous channel reports it, instead of being thrown.
+     */
+    private static void startOrFail(ChannelCompletion op, Start start) {
+        try {
+            start.start();
+        } catch (MisalignedIoException e) {
+            op.fail(e);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            op.fail(e);
+        }
     }
 
     /** Even with INLINE_COMPLETION, the failure of a call on a closed channel never runs on the caller's thread. */

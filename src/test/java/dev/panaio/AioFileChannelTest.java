@@ -467,4 +467,150 @@ class AioFileChannelTest {
             assertThat(inner.get(20, TimeUnit.SECONDS)).isEqualTo(10);
         }
     }
+
+    // ------------------------------------------------------------ locks: OFD locks on the channel's descriptor
+
+    @Test
+    void shouldConflictWithAJdkChannelsLockOnTheSameFileInThisJvm() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("locked"), 100, SEED);
+        try (FileChannel jdk = FileChannel.open(path, READ, WRITE);
+             AioFileChannel panaio = AioFileChannel.open(path, READ, WRITE)) {
+            java.nio.channels.FileLock held = panaio.lock(0, 10, false);
+            assertThat(jdk.tryLock(0, 10, false)).as("the JDK sees panaio's OFD lock as another holder's").isNull();
+            held.release();
+            java.nio.channels.FileLock jdkLock = jdk.lock(0, 10, false);
+            assertThat(panaio.tryLock(5, 10, false)).isNull();
+            jdkLock.release();
+            assertThat(panaio.tryLock(5, 10, false)).isNotNull();
+        }
+    }
+
+    @Test
+    void shouldThrowOverlappingFileLockExceptionAcrossPanaioChannelsOfOneFile() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("locked"), 100, SEED);
+        try (AioFileChannel first = AioFileChannel.open(path, READ, WRITE);
+             AioAsynchronousFileChannel second = AioAsynchronousFileChannel.open(path, READ, WRITE)) {
+            java.nio.channels.FileLock held = first.lock(0, 10, true);
+            assertThatThrownBy(() -> second.tryLock(5, 10, true))
+                    .isInstanceOf(java.nio.channels.OverlappingFileLockException.class);
+            assertThatThrownBy(() -> second.lock(5, 10, true, null, null))
+                    .isInstanceOf(NullPointerException.class);
+            held.release();
+            assertThat(second.lock(5, 10, true).get(10, TimeUnit.SECONDS).isValid()).isTrue();
+        }
+    }
+
+    @Test
+    void shouldCloseTheChannelAndThrowFileLockInterruptionExceptionWhenABlockingLockIsInterrupted()
+            throws Exception {
+        Path path = TestData.writeFile(dir.resolve("locked"), 100, SEED);
+        try (FileChannel jdk = FileChannel.open(path, READ, WRITE)) {
+            java.nio.channels.FileLock held = jdk.lock(0, 10, false);
+            AioFileChannel channel = AioFileChannel.open(path, READ, WRITE);
+            CompletableFuture<Throwable> thrown = new CompletableFuture<>();
+            Thread waiter = Thread.ofPlatform().start(() -> {
+                try {
+                    channel.lock(0, 10, false);
+                    thrown.complete(null);
+                } catch (Throwable t) {
+                    thrown.complete(t);
+                }
+            });
+            Thread.sleep(100); // waiting for the JDK's lock
+            waiter.interrupt();
+            assertThat(thrown.get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(java.nio.channels.FileLockInterruptionException.class);
+            assertThat(channel.isOpen()).isFalse();
+
+            AioFileChannel closing = AioFileChannel.open(path, READ, WRITE);
+            CompletableFuture<Throwable> closedMeanwhile = new CompletableFuture<>();
+            Thread.ofPlatform().start(() -> {
+                try {
+                    closing.lock(0, 10, false);
+                    closedMeanwhile.complete(null);
+                } catch (Throwable t) {
+                    closedMeanwhile.complete(t);
+                }
+            });
+            Thread.sleep(100);
+            closing.close();
+            assertThat(closedMeanwhile.get(10, TimeUnit.SECONDS)).isInstanceOf(AsynchronousCloseException.class);
+
+            try (AioFileChannel waiting = AioFileChannel.open(path, READ, WRITE)) {
+                Thread.ofPlatform().start(() -> {
+                    try {
+                        Thread.sleep(100);
+                        held.release();
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                assertThat(waiting.lock(0, 10, false).isValid()).as("taken once the JDK's lock is released")
+                        .isTrue();
+            }
+        }
+    }
+
+    @Test
+    void shouldReleaseTheLocksOfAChannelDroppedWithoutClose() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("locked"), 100, SEED);
+        lockAndDrop(path);
+        try (AioFileChannel channel = AioFileChannel.open(path, READ, WRITE)) {
+            java.nio.channels.FileLock lock = null;
+            for (int i = 0; i < 200 && lock == null; i++) {
+                System.gc();
+                try {
+                    lock = channel.tryLock(0, 10, false);
+                } catch (java.nio.channels.OverlappingFileLockException stillHeld) {
+                    Thread.sleep(50);
+                }
+            }
+            assertThat(lock).as("the dropped channel's lock, released by its cleaner").isNotNull();
+        }
+    }
+
+    private static void lockAndDrop(Path path) throws IOException {
+        AioFileChannel dropped = AioFileChannel.open(path, READ, WRITE);
+        assertThat(dropped.tryLock(0, 10, false)).isNotNull();
+    }
+
+    @Test
+    void shouldRunAsynchronousHandlersOnTheDefaultExecutorUnlessInlineCompletionIsAsked() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("cached"), 4096, SEED);
+        Files.readAllBytes(path);
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ)) {
+            assertThat(completingThread(channel, 0)).startsWith("panaio-handler-");
+        }
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ,
+                PanaioOpenOption.INLINE_COMPLETION)) {
+            assertThat(completingThread(channel, 0)).isEqualTo(Thread.currentThread().getName());
+        }
+    }
+
+    @Test
+    void shouldRefusePathsOfAnotherFileSystem() throws Exception {
+        Path zip = dir.resolve("a.zip");
+        try (java.nio.file.FileSystem zipfs = java.nio.file.FileSystems.newFileSystem(zip,
+                java.util.Map.of("create", "true"))) {
+            Path inside = zipfs.getPath("/inside");
+            assertThatThrownBy(() -> AioFileChannel.open(inside, READ))
+                    .isInstanceOf(java.nio.file.ProviderMismatchException.class);
+            assertThatThrownBy(() -> AioAsynchronousFileChannel.open(inside, READ))
+                    .isInstanceOf(java.nio.file.ProviderMismatchException.class);
+        }
+    }
+
+    @Test
+    void shouldTransferToAndFromADirectChannelAtAnyPosition() throws Exception {
+        Path source = TestData.writeFile(dir.resolve("direct-source"), 100_000, SEED);
+        Path copy = dir.resolve("copy");
+        try (AioFileChannel direct = AioFileChannel.open(source, Set.of(READ, ExtendedOpenOption.DIRECT));
+             FileChannel target = FileChannel.open(copy, CREATE, WRITE)) {
+            assertThat(direct.transferTo(3, 70_001, target)).isEqualTo(70_001);
+        }
+        byte[] bytes = Files.readAllBytes(copy);
+        for (int i = 0; i < bytes.length; i += 101) {
+            assertThat(bytes[i]).isEqualTo(TestData.byteAt(3 + i, SEED));
+        }
+    }
 }

@@ -505,4 +505,153 @@ abstract class FileChannelContract {
             assertThatThrownBy(() -> channel.write(buffer.clear().limit(1), 0)).isInstanceOf(IOException.class);
         }
     }
+
+    // ---- the descriptor's own calls, beside the JDK's (issue 8, §2)
+
+    @Test
+    void shouldRefuseConflictingOptionsAndUnsupportedAttributesAsTheJdk() throws IOException {
+        Path path = file(100);
+        assertThatThrownBy(() -> open(path, READ, APPEND)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> open(path, APPEND, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING))
+                .isInstanceOf(IllegalArgumentException.class);
+        FileAttribute<String> owner = new FileAttribute<>() {
+            @Override
+            public String name() {
+                return "posix:owner";
+            }
+
+            @Override
+            public String value() {
+                return "root";
+            }
+        };
+        assertThatThrownBy(() -> open(path, Set.of(READ), owner)).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> open(dir.resolve("missing"), READ))
+                .isInstanceOf(java.nio.file.NoSuchFileException.class);
+        assertThatThrownBy(() -> open(path, CREATE_NEW, WRITE))
+                .isInstanceOf(java.nio.file.FileAlreadyExistsException.class);
+        assertThatThrownBy(() -> open(dir, WRITE)).isInstanceOf(java.nio.file.FileSystemException.class);
+    }
+
+    @Test
+    void shouldReportTheSizeAsThePositionInAppendMode() throws IOException {
+        try (FileChannel channel = open(file(100), APPEND)) {
+            assertThat(channel.position()).isEqualTo(100);
+            assertThat(channel.write(pattern(0, 10))).isEqualTo(10);
+            assertThat(channel.position()).isEqualTo(110);
+            assertThat(channel.size()).isEqualTo(110);
+        }
+    }
+
+    @Test
+    void shouldTruncateWithoutEverExtendingAndMoveThePositionDown() throws IOException {
+        try (FileChannel channel = open(file(1000), READ, WRITE)) {
+            channel.position(800);
+            channel.truncate(2000);
+            assertThat(channel.size()).as("truncate never extends").isEqualTo(1000);
+            assertThat(channel.position()).isEqualTo(800);
+            channel.truncate(500);
+            assertThat(channel.size()).isEqualTo(500);
+            assertThat(channel.position()).isEqualTo(500);
+            assertThatThrownBy(() -> channel.truncate(-1)).isInstanceOf(IllegalArgumentException.class);
+        }
+        try (FileChannel readOnly = open(dir.resolve("f"), READ)) {
+            assertThatThrownBy(() -> readOnly.truncate(0)).isInstanceOf(NonWritableChannelException.class);
+        }
+    }
+
+    @Test
+    void shouldTransferToWithoutMovingThisChannelsPosition() throws IOException {
+        Path other = dir.resolve("copy");
+        try (FileChannel source = open(file(100_000), READ); FileChannel target = open(other, CREATE_NEW, WRITE)) {
+            source.position(7);
+            assertThat(source.transferTo(1000, 90_000, target)).isEqualTo(90_000);
+            assertThat(source.position()).isEqualTo(7);
+            assertThat(target.position()).isEqualTo(90_000);
+            assertThat(source.transferTo(100_001, 10, target)).as("past the end").isZero();
+            assertThat(source.transferTo(99_990, 100, target)).as("across the end").isEqualTo(10);
+        }
+        byte[] copied = Files.readAllBytes(other);
+        assertThat(copied).hasSize(90_010);
+        for (int i = 0; i < 90_000; i += 997) {
+            assertThat(copied[i]).isEqualTo(TestData.byteAt(1000 + i, SEED));
+        }
+    }
+
+    @Test
+    void shouldTransferFromTheSourcesPositionAndAdvanceIt() throws IOException {
+        Path source = TestData.writeFile(dir.resolve("source"), 50_000, SEED);
+        try (FileChannel src = open(source, READ); FileChannel target = open(dir.resolve("t"), CREATE_NEW, READ,
+                WRITE)) {
+            src.position(1000);
+            target.position(3);
+            assertThat(target.transferFrom(src, 100, 20_000)).isEqualTo(20_000);
+            assertThat(src.position()).isEqualTo(21_000);
+            assertThat(target.position()).as("this channel's position stays").isEqualTo(3);
+            assertThat(target.size()).as("a transfer beyond the end extends the file").isEqualTo(20_100);
+            ByteBuffer back = ByteBuffer.allocate(1);
+            target.read(back, 100 + 5000);
+            assertThat(back.get(0)).isEqualTo(TestData.byteAt(1000 + 5000, SEED));
+        }
+    }
+
+    @Test
+    void shouldMapWithTheJdksModeRules() throws IOException {
+        Path path = file(1000);
+        try (FileChannel readOnly = open(path, READ)) {
+            MappedByteBuffer map = readOnly.map(FileChannel.MapMode.READ_ONLY, 10, 100);
+            assertThat(map.isReadOnly()).isTrue();
+            assertThat(map.get(0)).isEqualTo(TestData.byteAt(10, SEED));
+            assertThatThrownBy(() -> readOnly.map(FileChannel.MapMode.READ_WRITE, 0, 10))
+                    .isInstanceOf(NonWritableChannelException.class);
+            assertThatThrownBy(() -> readOnly.map(FileChannel.MapMode.PRIVATE, 0, 10))
+                    .isInstanceOf(NonWritableChannelException.class);
+        }
+        try (FileChannel writeOnly = open(path, WRITE)) {
+            assertThatThrownBy(() -> writeOnly.map(FileChannel.MapMode.READ_ONLY, 0, 10))
+                    .isInstanceOf(NonReadableChannelException.class);
+        }
+        MappedByteBuffer map;
+        try (FileChannel channel = open(path, READ, WRITE)) {
+            map = channel.map(FileChannel.MapMode.READ_WRITE, 0, 2000);
+            assertThat(channel.size()).as("mapping beyond the end extends the file").isEqualTo(2000);
+        }
+        map.put(1500, (byte) 42); // the mapping outlives the channel
+        map.force();
+        assertThat(Files.readAllBytes(path)[1500]).isEqualTo((byte) 42);
+    }
+
+    @Test
+    void shouldCheckLockRequestsAsTheJdk() throws IOException {
+        Path path = file(100);
+        try (FileChannel readOnly = open(path, READ); FileChannel writeOnly = open(path, WRITE)) {
+            assertThatThrownBy(() -> readOnly.lock(0, 10, false)).isInstanceOf(NonWritableChannelException.class);
+            assertThatThrownBy(() -> writeOnly.tryLock(0, 10, true)).isInstanceOf(NonReadableChannelException.class);
+            assertThatThrownBy(() -> writeOnly.tryLock(-1, 10, false)).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Test
+    void shouldReleaseAndInvalidateLocksAsTheJdk() throws IOException {
+        Path path = file(100);
+        FileChannel channel = open(path, READ, WRITE);
+        FileLock whole = channel.lock();
+        assertThat(whole.size()).isEqualTo(Long.MAX_VALUE);
+        assertThat(whole.acquiredBy()).isSameAs(channel);
+        assertThatThrownBy(() -> channel.tryLock(5, 5, true)).isInstanceOf(OverlappingFileLockException.class);
+        whole.release();
+        assertThat(whole.isValid()).isFalse();
+        FileLock part = channel.tryLock(10, 10, true);
+        assertThat(part).isNotNull();
+        assertThat(part.isShared()).isTrue();
+        assertThat(channel.tryLock(20, 10, false)).as("a range next to it").isNotNull();
+        channel.close();
+        assertThat(part.isValid()).as("closing the channel releases its locks").isFalse();
+        assertThatThrownBy(part::release).isInstanceOf(ClosedChannelException.class);
+        try (FileChannel again = open(path, READ, WRITE)) {
+            FileLock relocked = again.tryLock(0, 100, false);
+            assertThat(relocked).isNotNull();
+            relocked.release();
+        }
+    }
 }
