@@ -522,6 +522,11 @@ class AioFileChannelTest {
                     .isInstanceOf(java.nio.channels.FileLockInterruptionException.class);
             assertThat(channel.isOpen()).isFalse();
 
+            // Closing any descriptor of the file drops this process's POSIX locks on it (the JDK's FileLock
+            // javadoc warns of it): the JDK's lock went with the interrupted channel, so take it again.
+            assertThat(held.isValid()).isTrue(); // as far as the JDK knows
+            held.release();
+            java.nio.channels.FileLock heldAgain = jdk.lock(0, 10, false);
             AioFileChannel closing = AioFileChannel.open(path, READ, WRITE);
             CompletableFuture<Throwable> closedMeanwhile = new CompletableFuture<>();
             Thread.ofPlatform().start(() -> {
@@ -536,11 +541,13 @@ class AioFileChannelTest {
             closing.close();
             assertThat(closedMeanwhile.get(10, TimeUnit.SECONDS)).isInstanceOf(AsynchronousCloseException.class);
 
+            heldAgain.release();
+            java.nio.channels.FileLock heldOnceMore = jdk.lock(0, 10, false);
             try (AioFileChannel waiting = AioFileChannel.open(path, READ, WRITE)) {
                 Thread.ofPlatform().start(() -> {
                     try {
                         Thread.sleep(100);
-                        held.release();
+                        heldOnceMore.release();
                     } catch (Exception e) {
                         throw new AssertionError(e);
                     }
