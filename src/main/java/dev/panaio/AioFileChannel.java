@@ -71,19 +71,73 @@ import java.util.concurrent.locks.ReentrantLock;
  *       thread; with DSYNC or SYNC, on a pool thread.</li>
  * </ul>
  * Scattering and gathering reads and writes handle their buffers one after
- * another. Everything else (position, size, truncate, force, transfers,
- * mapping, locks) is a plain JDK {@code FileChannel} on the same file, and
- * follows its contract.
+ * another, with the JDK's checks first (open, readable or writable) even when
+ * every buffer is empty.
+ *
+ * <h2>One descriptor</h2>
+ * The channel owns exactly one file descriptor, opened once by panaio with
+ * every option {@link FileChannel#open} accepts: READ, WRITE, APPEND, CREATE,
+ * CREATE_NEW, TRUNCATE_EXISTING, DELETE_ON_CLOSE (the file is unlinked right
+ * after it is opened, as the JDK does on Linux), SPARSE (ignored), SYNC,
+ * DSYNC, {@link java.nio.file.LinkOption#NOFOLLOW_LINKS}, DIRECT, and the
+ * {@code posix:permissions} attribute; the JDK's exceptions for the JDK's
+ * failures. Everything works on that descriptor:
+ * <ul>
+ *   <li>The position is kept in Java; in APPEND mode {@link #position()} is the
+ *       size, as the JDK's. Size is {@code statx}, {@link #truncate} is
+ *       {@code ftruncate} with the JDK's rules (it never extends the file),
+ *       {@link #force} is {@code fsync} or {@code fdatasync}.</li>
+ *   <li>Transfers read and write through this descriptor, with the JDK's
+ *       checks and results; a transfer on a direct channel reads whole aligned
+ *       blocks around the range asked for.</li>
+ *   <li>{@link #map} maps through a transient JDK channel opened on
+ *       {@code /proc/self/fd/<fd>} (the same file, even renamed or deleted),
+ *       closed right after mapping: the mapping outlives it.</li>
+ *   <li>Locks are Linux open file description locks ({@code F_OFD_SETLK}) on
+ *       the descriptor. A JVM-wide table throws
+ *       {@link java.nio.channels.OverlappingFileLockException} for a lock
+ *       that overlaps one held or wanted through any panaio channel in this
+ *       JVM, as the JDK does for its own channels. Next to JDK channels on the
+ *       same file in the same JVM, panaio's locks behave like another
+ *       process's: a JDK {@code tryLock} on the range returns null instead of
+ *       throwing, and the two lock tables do not know each other. Unlike the
+ *       JDK's POSIX locks, panaio's are not dropped when some other
+ *       descriptor of the file closes; but closing a panaio channel, like
+ *       closing any descriptor, drops the POSIX locks the JDK's channels hold
+ *       on that file in this process (the JDK's {@link FileLock} javadoc warns
+ *       of this). A blocking {@link #lock} polls the kernel, pausing up to
+ *       10 ms between tries.</li>
+ * </ul>
+ * A channel that becomes unreachable without {@link #close()} has its locks
+ * released and its descriptor closed by a {@link java.lang.ref.Cleaner}, as
+ * the JDK's.
  *
  * <h2>Interrupts and close</h2>
- * As with the JDK's channels, interrupting a thread blocked in a read or
- * write closes the channel, and the call throws
- * {@link java.nio.channels.ClosedByInterruptException}; closing the channel
- * from another thread makes it throw
- * {@link java.nio.channels.AsynchronousCloseException}. One difference: the
- * call returns only once the kernel has finished with the buffer, because a
- * file read in flight cannot be cancelled (Linux cancels only polls). That
- * wait is bounded by the device's latency.
+ * As with the JDK's channels, interrupting a thread blocked in any call on
+ * the channel (a read or write, relative or positional, size, truncate,
+ * force, a transfer, a blocking lock) closes the channel, and the call throws
+ * {@link java.nio.channels.ClosedByInterruptException} (a lock,
+ * {@link FileLockInterruptionException}); closing the channel from another
+ * thread makes it throw {@link java.nio.channels.AsynchronousCloseException}.
+ * A transfer whose other channel is closed by another thread throws
+ * AsynchronousCloseException and leaves this channel open; an interrupt
+ * during a transfer closes both, as the JDK. One difference: a read or write
+ * returns only once the kernel has finished with the buffer, because a file
+ * read in flight cannot be cancelled (Linux cancels only polls). That wait is
+ * bounded by the device's latency.
+ *
+ * <h2>Differences from the JDK</h2>
+ * <ul>
+ *   <li>Direct I/O needs the alignment {@code statx(STATX_DIOALIGN)} reports,
+ *       often smaller than the filesystem block size the JDK asks for, and
+ *       misaligned buffers are bounced (above): more permissive.</li>
+ *   <li>A transfer on a direct channel works at any position and count: more
+ *       permissive.</li>
+ *   <li>{@code open} accepts a path of the default filesystem only
+ *       ({@link java.nio.file.ProviderMismatchException} otherwise): the JDK's
+ *       {@code FileChannel.open} would open another provider's channel. This is
+ *       the one restriction: panaio's I/O needs a Linux file descriptor.</li>
+ * </ul>
  *
  * <p>Thread-safe, as {@code FileChannel} is.
  */
