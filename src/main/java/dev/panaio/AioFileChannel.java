@@ -486,7 +486,11 @@ public final class AioFileChannel extends FileChannel {
         if (!readable) {
             throw new NonReadableChannelException();
         }
-        checkOtherWritable(target);
+        try {
+            checkOtherWritable(target);
+        } catch (ClosedChannelException e) { // the probe met an interrupt: both close, as the JDK
+            throw transferFailed(e, target);
+        }
         if (position < 0 || count < 0) {
             throw new IllegalArgumentException();
         }
@@ -561,7 +565,11 @@ public final class AioFileChannel extends FileChannel {
         if (!src.isOpen()) {
             throw new ClosedChannelException();
         }
-        checkOtherReadable(src);
+        try {
+            checkOtherReadable(src);
+        } catch (ClosedChannelException e) {
+            throw transferFailed(e, src);
+        }
         if (!writable) {
             throw new NonWritableChannelException();
         }

@@ -620,4 +620,20 @@ class AioFileChannelTest {
             assertThat(bytes[i]).isEqualTo(TestData.byteAt(3 + i, SEED));
         }
     }
+
+    @Test
+    void shouldGiveBackTheDescriptorsOfAsynchronousChannelsDroppedWithoutClose() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("dropped"), 100, SEED);
+        int before = dev.panaio.testing.OpenDescriptors.on(path);
+        dropAsynchronousChannels(path, 50);
+        int after = dev.panaio.testing.OpenDescriptors.awaitOn(path, n -> n <= before, true, 10_000);
+        assertThat(after).as("descriptors 10 s after dropping 50 channels, gc run").isEqualTo(before);
+    }
+
+    private static void dropAsynchronousChannels(Path path, int count) throws Exception {
+        for (int i = 0; i < count; i++) {
+            AioAsynchronousFileChannel dropped = AioAsynchronousFileChannel.open(path, READ);
+            assertThat(dropped.read(ByteBuffer.allocate(10), 0).get(10, TimeUnit.SECONDS)).isEqualTo(10);
+        }
+    }
 }
