@@ -4,16 +4,24 @@ import com.sun.nio.file.ExtendedOpenOption;
 
 import dev.panaio.internal.channel.ChannelChecks;
 import dev.panaio.internal.channel.ChannelCompletion;
+import dev.panaio.internal.channel.ChannelCleaner;
+import dev.panaio.internal.channel.ChannelLocks;
 import dev.panaio.internal.channel.ChannelOptions;
-import dev.panaio.internal.channel.DelegatedFileLock;
+import dev.panaio.internal.channel.DefaultHandlerExecutor;
+import dev.panaio.internal.channel.DescriptorCalls;
 import dev.panaio.internal.channel.FileIo;
+import dev.panaio.internal.channel.PanaioFileLock;
+import dev.panaio.internal.engine.UncaughtExceptions;
 
 import java.io.IOException;
+import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.CompletionHandler;
 import java.nio.channels.FileLock;
+import java.nio.channels.NonWritableChannelException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileAttribute;
@@ -22,8 +30,10 @@ import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A drop-in {@link AsynchronousFileChannel} on kernel AIO.
@@ -40,53 +50,92 @@ import java.util.concurrent.Future;
  * }
  * }
  *
- * <p>Reads and writes are routed as in {@link AioFileChannel}: kernel AIO for
- * direct files (with bounce buffers for heap or misaligned buffers, unless
- * {@link PanaioOpenOption#STRICT_ALIGNMENT}), {@code preadv2(RWF_NOWAIT)} then
- * a pool for buffered reads, the page cache for buffered writes. Size,
- * truncate, force and locks are the JDK's {@code AsynchronousFileChannel}
- * on the same file.
+ * <p>The channel owns one file descriptor, opened once by panaio with every
+ * option the JDK accepts. Reads and writes are routed as in
+ * {@link AioFileChannel}: kernel AIO for direct files (with bounce buffers for
+ * heap or misaligned buffers, unless {@link PanaioOpenOption#STRICT_ALIGNMENT}),
+ * {@code preadv2(RWF_NOWAIT)} then a pool for buffered reads, the page cache
+ * for buffered writes. Size ({@code statx}), truncate ({@code ftruncate}),
+ * force ({@code fsync} / {@code fdatasync}) and locks work on the same
+ * descriptor.
  *
  * <h2>Where handlers run</h2>
- * Completion handlers and futures complete on the thread that finished the
- * request: an engine thread for kernel AIO, a pool thread for buffered reads
- * that missed the page cache, or the calling thread itself when the page
- * cache answered at once. Give an executor to {@link #open(Path, Set,
- * ExecutorService, AioEngine)} to run CompletionHandlers there instead. A
- * handler that throws does not disturb the engine; the exception goes to the
- * thread's uncaught exception handler.
+ * As with the JDK, a CompletionHandler never runs on the thread that started
+ * the operation: it runs on the executor given to {@link #open(Path, Set,
+ * ExecutorService, FileAttribute[])}, else on panaio's default executor, a
+ * process-wide cached pool of daemon threads (as the JDK's default thread
+ * pool). A handler that throws does not disturb the channel; the exception
+ * goes to the thread's uncaught exception handler.
+ * <ul>
+ *   <li>{@link PanaioOpenOption#INLINE_COMPLETION} (panaio's own opt-in) runs
+ *       read and write handlers where the request completes instead: an
+ *       engine thread for kernel AIO, a pool thread for a buffered read that
+ *       missed the page cache, or the calling thread itself, before the call
+ *       returns, when the page cache answered at once. It saves a thread
+ *       hand-off per request; such handlers must not block.</li>
+ *   <li>Futures ({@link #read(ByteBuffer, long)}, {@link #readAsync}) are
+ *       {@link CompletableFuture}s, completed where the request completes;
+ *       their dependent stages run there too, unless given an executor
+ *       ({@code thenApplyAsync(fn, executor)}).</li>
+ *   <li>The handler of {@link #lock(long, long, boolean, Object, CompletionHandler) lock}
+ *       runs on the channel's executor (the default one with INLINE_COMPLETION),
+ *       which also waits for the lock.</li>
+ * </ul>
+ *
+ * <h2>Locks</h2>
+ * Locks are Linux open file description locks ({@code fcntl(F_OFD_SETLK)})
+ * on the channel's descriptor, and a JVM-wide table throws
+ * {@link java.nio.channels.OverlappingFileLockException} for a lock that
+ * overlaps one held through any panaio channel in this JVM, as the JDK does
+ * for its own channels. Unlike the JDK's POSIX record locks, they are not
+ * dropped when another descriptor of the file in this process closes, and a
+ * JDK channel in the same JVM sees them as another process's locks (its
+ * {@code tryLock} returns null rather than throwing
+ * OverlappingFileLockException). Closing the channel releases them.
  *
  * <h2>Cancellation and close</h2>
  * {@code Future.cancel} cannot stop a file read in flight (Linux cancels only
  * polls): the kernel keeps writing into the buffer until the request
- * completes, and the buffer must be left alone until then. Closing the
- * channel fails requests still queued in the engine with
- * {@link java.nio.channels.AsynchronousCloseException}; those already in the
- * kernel complete.
+ * completes, and the buffer must be left alone until then. A read or write
+ * pending when the channel closes either completes or fails with
+ * {@link AsynchronousCloseException}; one started after the close fails with
+ * {@link ClosedChannelException}. A channel dropped without {@code close()}
+ * has its descriptor closed by a {@link java.lang.ref.Cleaner}, as the JDK's.
  *
  * <p>Thread-safe.
  */
 public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
-    private final AsynchronousFileChannel delegate;
     private final FileIo io;
-    private final ExecutorService handlerExecutor;
+    private final AioFile file;
+    /** Where read and write handlers run: null to run them where the request completes (INLINE_COMPLETION). */
+    private final Executor handlerExecutor;
+    /** Where lock requests wait and their handlers run. */
+    private final Executor lockExecutor;
     private final boolean readable;
     private final boolean writable;
+    private final ChannelLocks locks;
+    private final ChannelCleaner.CloseDescriptor closeAction;
+    private final Cleaner.Cleanable cleanable;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    private AioAsynchronousFileChannel(AsynchronousFileChannel delegate, FileIo io, ExecutorService handlerExecutor,
-                                       boolean readable, boolean writable) {
-        this.delegate = delegate;
+    private AioAsynchronousFileChannel(FileIo io, ExecutorService executor, boolean inline) {
         this.io = io;
-        this.handlerExecutor = handlerExecutor;
-        this.readable = readable;
-        this.writable = writable;
+        this.file = io.file();
+        this.lockExecutor = executor != null ? executor : DefaultHandlerExecutor.get();
+        this.handlerExecutor = inline ? null : lockExecutor;
+        this.readable = file.isReadable();
+        this.writable = file.isWritable();
+        this.locks = new ChannelLocks(file);
+        this.closeAction = ChannelCleaner.closing(file, locks);
+        this.cleanable = ChannelCleaner.register(this, closeAction);
     }
 
     /**
      * Opens a file as {@link AsynchronousFileChannel#open(Path, OpenOption...)} does,
-     * on the {@linkplain AioEngine#shared() shared engine}.
+     * on the {@linkplain AioEngine#shared() shared engine}; handlers run on the default executor.
      */
     public static AioAsynchronousFileChannel open(Path path, OpenOption... options) throws IOException {
+        Objects.requireNonNull(options, "options");
         return open(path, new HashSet<>(Arrays.asList(options)), null, AioEngine.shared());
     }
 
@@ -96,8 +145,8 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      * that static method, so that this class's {@code open} never quietly
      * returns a JDK channel.
      *
-     * @param executor where CompletionHandlers run, or null to run them where the request completes
-     * @param attrs    file attributes to set when the file is created
+     * @param executor where CompletionHandlers run, or null for the default executor
+     * @param attrs    file attributes to set when the file is created: {@code posix:permissions} only, as the JDK
      */
     public static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options,
                                                   ExecutorService executor, FileAttribute<?>... attrs)
@@ -108,7 +157,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     /**
      * Opens a file on the given engine.
      *
-     * @param executor where CompletionHandlers run, or null to run them where the request completes
+     * @param executor where CompletionHandlers run, or null for the default executor
      * @throws DirectIoUnsupportedException if DIRECT was asked for on a filesystem without it, naming the filesystem
      */
     public static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options,
@@ -121,26 +170,19 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
                                                    FileAttribute<?>[] attrs) throws IOException {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(engine, "engine");
-        ChannelOptions parsed = ChannelOptions.parse(options);
-        AsynchronousFileChannel delegate = AsynchronousFileChannel.open(path, parsed.jdkOptions(), null, attrs);
-        try {
-            FileIo io = FileIo.open(path, parsed, engine);
-            return new AioAsynchronousFileChannel(delegate, io, executor, io.file().isReadable(),
-                    io.file().isWritable());
-        } catch (IOException | RuntimeException e) {
-            delegate.close();
-            throw e;
-        }
+        ChannelOptions parsed = ChannelOptions.parse(options, attrs);
+        return new AioAsynchronousFileChannel(FileIo.open(path, parsed, engine), executor,
+                parsed.inlineCompletion());
     }
 
     /** The direct I/O alignment of the file (meaningful when opened with DIRECT). */
     public DirectAlignment alignment() throws IOException {
-        return io.file().alignment();
+        return file.alignment();
     }
 
     /** Whether the channel was opened with {@link ExtendedOpenOption#DIRECT}. */
     public boolean isDirect() {
-        return io.file().isDirect();
+        return file.isDirect();
     }
 
     @Override
@@ -148,12 +190,12 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
                          CompletionHandler<Integer, ? super A> handler) {
         Objects.requireNonNull(handler, "handler");
         checkRead(dst, position);
-        var op = new ChannelCompletion.ToHandler<>(handler, attachment, handlerExecutor);
+        var op = new ChannelCompletion.ToHandler<>(handler, attachment, closedOrHandlerExecutor());
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
             return;
         }
-        io.read(dst, position, op);
+        startOrFail(op, () -> io.read(dst, position, op));
     }
 
     @Override
@@ -168,7 +210,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
         } else {
-            io.read(dst, position, op);
+            startOrFail(op, () -> io.read(dst, position, op));
         }
         return op.future();
     }
@@ -178,12 +220,12 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
                           CompletionHandler<Integer, ? super A> handler) {
         Objects.requireNonNull(handler, "handler");
         checkWrite(src, position);
-        var op = new ChannelCompletion.ToHandler<>(handler, attachment, handlerExecutor);
+        var op = new ChannelCompletion.ToHandler<>(handler, attachment, closedOrHandlerExecutor());
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
             return;
         }
-        io.write(src, position, op);
+        startOrFail(op, () -> io.write(src, position, op));
     }
 
     @Override
@@ -198,9 +240,37 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
         } else {
-            io.write(src, position, op);
+            startOrFail(op, () -> io.write(src, position, op));
         }
         return op.future();
+    }
+
+    /** Starting a read or write. */
+    @FunctionalInterface
+    private interface Start {
+        void start() throws Exception;
+    }
+
+    /**
+     * Starts a request; an I/O error found before the kernel sees it (a
+     * misaligned position or length on a direct channel) fails the request,
+     * as the JDK's asynchronous channel reports it, instead of being thrown.
+     */
+    private static void startOrFail(ChannelCompletion op, Start start) {
+        try {
+            start.start();
+        } catch (MisalignedIoException e) {
+            op.fail(e);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            op.fail(e);
+        }
+    }
+
+    /** Even with INLINE_COMPLETION, the failure of a call on a closed channel never runs on the caller's thread. */
+    private Executor closedOrHandlerExecutor() {
+        return isOpen() ? handlerExecutor : lockExecutor;
     }
 
     private void checkRead(ByteBuffer dst, long position) {
@@ -215,59 +285,120 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         ChannelChecks.checkWritable(writable);
     }
 
-    @Override
-    public long size() throws IOException {
+    private void ensureOpen() throws ClosedChannelException {
+        if (!isOpen()) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    /** A call on the descriptor: a close by another thread meanwhile gives AsynchronousCloseException. */
+    @FunctionalInterface
+    private interface DescriptorCall<T> {
+        T call() throws IOException;
+    }
+
+    private <T> T onDescriptor(DescriptorCall<T> call) throws IOException {
+        ensureOpen();
         try {
-            return delegate.size();
-        } catch (java.nio.channels.AsynchronousCloseException e) {
-            throw closeAfter(e);
+            return call.call();
+        } catch (ClosedChannelException e) {
+            throw isOpen() ? e : new AsynchronousCloseException();
         }
     }
 
     @Override
+    public long size() throws IOException {
+        return onDescriptor(file::size);
+    }
+
+    /** As the JDK: never extends the file. */
+    @Override
     public AioAsynchronousFileChannel truncate(long size) throws IOException {
-        try {
-            delegate.truncate(size);
-        } catch (java.nio.channels.AsynchronousCloseException e) {
-            throw closeAfter(e);
+        if (size < 0) {
+            throw new IllegalArgumentException("Negative size");
         }
+        if (!writable) {
+            throw new NonWritableChannelException();
+        }
+        onDescriptor(() -> {
+            if (size < file.size()) {
+                file.truncate(size);
+            }
+            return null;
+        });
         return this;
     }
 
+    /** {@code fsync} with metadata, else {@code fdatasync}. */
     @Override
     public void force(boolean metaData) throws IOException {
-        try {
-            delegate.force(metaData);
-        } catch (java.nio.channels.AsynchronousCloseException e) {
-            throw closeAfter(e);
-        }
+        onDescriptor(() -> {
+            DescriptorCalls.force(file, metaData);
+            return null;
+        });
     }
 
-    /** An interrupt closed the delegate: close this channel too rather than leave it half open. */
-    private IOException closeAfter(java.nio.channels.AsynchronousCloseException e) {
-        try {
-            close();
-        } catch (IOException suppressed) {
-            e.addSuppressed(suppressed);
-        }
-        return e;
-    }
-
+    /**
+     * Takes an open file description lock; the request waits, and the
+     * handler runs, on the channel's executor.
+     *
+     * @throws java.nio.channels.OverlappingFileLockException at once, if a lock held or wanted through a panaio
+     *                                                        channel in this JVM overlaps it
+     */
     @Override
     public <A> void lock(long position, long size, boolean shared, A attachment,
                          CompletionHandler<FileLock, ? super A> handler) {
-        Objects.requireNonNull(handler, "handler");
-        delegate.lock(position, size, shared, attachment, new CompletionHandler<FileLock, A>() {
-            @Override
-            public void completed(FileLock lock, A a) {
-                handler.completed(new DelegatedFileLock(AioAsynchronousFileChannel.this, lock), a);
+        Objects.requireNonNull(handler, "'handler' is null");
+        ChannelLocks.check(shared, readable, writable);
+        PanaioFileLock lock = locks.newLock(this, position, size, shared);
+        if (!isOpen()) {
+            lockExecutor.execute(() -> failLock(handler, attachment, new ClosedChannelException()));
+            return;
+        }
+        try {
+            locks.reserve(lock);
+        } catch (IOException e) { // the file's identity could not be learned: a closed channel
+            lockExecutor.execute(() -> failLock(handler, attachment,
+                    isOpen() ? e : new AsynchronousCloseException()));
+            return;
+        }
+        boolean started = false;
+        try {
+            lockExecutor.execute(() -> waitForLock(lock, attachment, handler));
+            started = true;
+        } finally {
+            if (!started) {
+                locks.unreserve(lock);
             }
+        }
+    }
 
-            @Override
-            public void failed(Throwable error, A a) {
-                handler.failed(error, a);
+    private <A> void waitForLock(PanaioFileLock lock, A attachment, CompletionHandler<FileLock, ? super A> handler) {
+        Throwable error = null;
+        try {
+            if (!locks.lockReserved(lock, this::isOpen) || !isOpen()) {
+                error = new AsynchronousCloseException();
             }
-        });
+        } catch (IOException e) {
+            error = isOpen() ? e : new AsynchronousCloseException();
+        }
+        if (error != null) {
+            failLock(handler, attachment, error);
+            return;
+        }
+        try {
+            handler.completed(lock, attachment);
+        } catch (Throwable t) {
+            UncaughtExceptions.report(t);
+        }
+    }
+
+    private static <A> void failLock(CompletionHandler<FileLock, ? super A> handler, A attachment, Throwable error) {
+        try {
+            handler.failed(error, attachment);
+        } catch (Throwable t) {
+            UncaughtExceptions.report(t);
+        }
     }
 
     @Override
@@ -289,27 +420,36 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
 
     @Override
     public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-        FileLock lock = delegate.tryLock(position, size, shared);
-        return lock == null ? null : new DelegatedFileLock(this, lock);
+        ChannelLocks.check(shared, readable, writable);
+        PanaioFileLock lock = locks.newLock(this, position, size, shared);
+        return onDescriptor(() -> locks.tryLock(lock) ? lock : null);
     }
 
     @Override
     public boolean isOpen() {
-        return delegate.isOpen();
+        return !closed.get();
     }
 
+    /**
+     * Closes the channel: its locks are released and its descriptor closed.
+     * Requests already in the kernel complete; those still queued fail with
+     * {@link AsynchronousCloseException}.
+     */
     @Override
     public void close() throws IOException {
-        try {
-            delegate.close();
-        } finally {
-            io.file().close();
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        cleanable.clean();
+        IOException failure = closeAction.failure();
+        if (failure != null) {
+            throw failure;
         }
     }
 
     @Override
     public String toString() {
-        return "AioAsynchronousFileChannel[" + io.file().path() + (isDirect() ? ", direct" : "")
+        return "AioAsynchronousFileChannel[" + file.path() + (isDirect() ? ", direct" : "")
                 + (isOpen() ? "" : ", closed") + "]";
     }
 }

@@ -16,13 +16,19 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.FileSystems;
+import java.nio.file.LinkOption;
+import java.nio.file.ProviderMismatchException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.HashSet;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * An open file that {@link AioContext} requests can name.
@@ -48,7 +54,17 @@ import java.util.Objects;
  */
 public final class AioFile implements Pollable, Closeable {
     static {
-        SharedSecrets.setFileAccess(file -> file.handle);
+        SharedSecrets.setFileAccess(new SharedSecrets.FileAccess() {
+            @Override
+            public FileDescriptorHandle handle(AioFile file) {
+                return file.handle;
+            }
+
+            @Override
+            public AioFile open(Path path, Set<? extends OpenOption> options, int mode) throws IOException {
+                return AioFile.open(path, options, mode);
+            }
+        });
     }
 
     private static final int O_RDONLY = 0;
@@ -81,24 +97,46 @@ public final class AioFile implements Pollable, Closeable {
     /**
      * Opens a file.
      *
-     * @param path    the file
+     * @param path    a file of the default filesystem
      * @param options as for {@link java.nio.channels.FileChannel#open(Path, OpenOption...)}: READ (the default),
-     *                WRITE, APPEND, CREATE, CREATE_NEW, TRUNCATE_EXISTING, SPARSE (ignored), DSYNC, SYNC, and
-     *                {@link ExtendedOpenOption#DIRECT}
+     *                WRITE, APPEND, CREATE, CREATE_NEW, TRUNCATE_EXISTING, DELETE_ON_CLOSE (the file is unlinked
+     *                right after it is opened, as the JDK does on Linux), SPARSE (ignored), DSYNC, SYNC,
+     *                {@link LinkOption#NOFOLLOW_LINKS}, and {@link ExtendedOpenOption#DIRECT}
      * @throws NoSuchFileException          if the file does not exist and is not to be created
      * @throws FileAlreadyExistsException   for CREATE_NEW on an existing file
      * @throws AccessDeniedException        when permissions refuse the access asked for
      * @throws DirectIoUnsupportedException if DIRECT was asked for on a filesystem without O_DIRECT, naming it
-     * @throws UnsupportedOperationException for an option panaio does not support, such as DELETE_ON_CLOSE
-     * @throws IOException for any other failure of open(2)
+     * @throws IllegalArgumentException      for READ + APPEND, or APPEND + TRUNCATE_EXISTING, as the JDK
+     * @throws UnsupportedOperationException for an option that is not one of the above, as the JDK
+     * @throws java.nio.file.ProviderMismatchException for a path of another filesystem than the default one
+     * @throws FileSystemException for any other failure of open(2) (a directory opened for writing, a symbolic
+     *                             link with NOFOLLOW_LINKS), as the JDK
      */
     public static AioFile open(Path path, OpenOption... options) throws IOException {
+        Objects.requireNonNull(options, "options");
+        Set<OpenOption> set = new HashSet<>();
+        for (OpenOption option : options) {
+            set.add(Objects.requireNonNull(option, "option"));
+        }
+        return open(path, set, DEFAULT_MODE);
+    }
+
+    /** Opens a file with the JDK's option rules; {@code mode} is the permissions of a file it creates. */
+    private static AioFile open(Path path, Set<? extends OpenOption> options, int mode) throws IOException {
         Objects.requireNonNull(path, "path");
+        if (path.getFileSystem() != FileSystems.getDefault()) {
+            throw new ProviderMismatchException("panaio opens files of the default filesystem only: " + path);
+        }
         NativeAccess.ensureEnabled();
         boolean read = false;
         boolean write = false;
         boolean append = false;
         boolean direct = false;
+        boolean create = false;
+        boolean createNew = false;
+        boolean truncate = false;
+        boolean noFollow = false;
+        boolean deleteOnClose = false;
         int flags = O_CLOEXEC;
         for (OpenOption option : options) {
             Objects.requireNonNull(option, "option");
@@ -109,11 +147,15 @@ public final class AioFile implements Pollable, Closeable {
             } else if (option == StandardOpenOption.APPEND) {
                 append = true;
             } else if (option == StandardOpenOption.CREATE) {
-                flags |= O_CREAT;
+                create = true;
             } else if (option == StandardOpenOption.CREATE_NEW) {
-                flags |= O_CREAT | O_EXCL;
+                createNew = true;
             } else if (option == StandardOpenOption.TRUNCATE_EXISTING) {
-                flags |= O_TRUNC;
+                truncate = true;
+            } else if (option == StandardOpenOption.DELETE_ON_CLOSE) {
+                deleteOnClose = true;
+            } else if (option == LinkOption.NOFOLLOW_LINKS) {
+                noFollow = true;
             } else if (option == StandardOpenOption.DSYNC) {
                 flags |= O_DSYNC;
             } else if (option == StandardOpenOption.SYNC) {
@@ -121,22 +163,41 @@ public final class AioFile implements Pollable, Closeable {
             } else if (option == ExtendedOpenOption.DIRECT) {
                 direct = true;
             } else if (option != StandardOpenOption.SPARSE) {
-                throw new UnsupportedOperationException("AioFile does not support the open option " + option);
+                throw new UnsupportedOperationException(option + " not supported");
             }
         }
-        if (append) {
-            if (read) {
-                throw new IllegalArgumentException("READ + APPEND not allowed");
-            }
-            write = true;
-            flags |= O_APPEND;
+        if (read && append) {
+            throw new IllegalArgumentException("READ + APPEND not allowed");
         }
-        if (!write) {
-            read = true;
-            // As FileChannel: creating and truncating apply to files opened for writing only.
-            flags &= ~(O_CREAT | O_EXCL | O_TRUNC);
+        if (append && truncate) {
+            throw new IllegalArgumentException("APPEND + TRUNCATE_EXISTING not allowed");
+        }
+        if (!read && !write) {
+            if (append) {
+                write = true;
+            } else {
+                read = true;
+            }
         }
         flags |= read && write ? O_RDWR : write ? O_WRONLY : O_RDONLY;
+        // As FileChannel: creating, truncating and appending apply to files opened for writing only.
+        if (write) {
+            if (truncate) {
+                flags |= O_TRUNC;
+            }
+            if (append) {
+                flags |= O_APPEND;
+            }
+            if (createNew) {
+                flags |= O_CREAT | O_EXCL;
+            } else if (create) {
+                flags |= O_CREAT;
+            }
+        }
+        // As the JDK: DELETE_ON_CLOSE never follows a link, so that it cannot delete the link's target.
+        if (!(write && createNew) && (noFollow || deleteOnClose)) {
+            flags |= Syscalls.architecture().oNofollow;
+        }
         if (direct) {
             flags |= Syscalls.architecture().oDirect;
         }
@@ -146,7 +207,12 @@ public final class AioFile implements Pollable, Closeable {
         }
         long fd;
         try (Arena arena = Arena.ofConfined()) {
-            fd = Syscalls.open(Syscalls.errnoCapture(arena), arena.allocateFrom(name), flags, DEFAULT_MODE);
+            MemorySegment cPath = arena.allocateFrom(name);
+            MemorySegment errno = Syscalls.errnoCapture(arena);
+            fd = Syscalls.open(errno, cPath, flags, mode);
+            if (fd >= 0 && deleteOnClose) {
+                Syscalls.unlink(errno, cPath); // as the JDK on Linux: right after the open, failures ignored
+            }
         }
         if (fd < 0) {
             throw openFailure(path, (int) -fd, direct);
@@ -169,7 +235,10 @@ public final class AioFile implements Pollable, Closeable {
         if (errno == ErrnoExceptions.EINVAL && direct) {
             return new DirectIoUnsupportedException(path, MountTable.filesystemType(path));
         }
-        return ErrnoExceptions.of("open", file, errno);
+        if (errno == aio_abi_h.ELOOP()) { // what the JDK says for NOFOLLOW_LINKS on a link
+            return new FileSystemException(file, null, reason + " or unable to access attributes of symbolic link");
+        }
+        return new FileSystemException(file, null, reason); // EISDIR and the rest: the JDK's type
     }
 
     /** The path the file was opened with. */

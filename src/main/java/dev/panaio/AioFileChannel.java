@@ -2,21 +2,37 @@ package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
 
+import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.channel.ChannelChecks;
+import dev.panaio.internal.channel.ChannelCleaner;
 import dev.panaio.internal.channel.ChannelCompletion;
+import dev.panaio.internal.channel.ChannelLocks;
 import dev.panaio.internal.channel.ChannelOptions;
-import dev.panaio.internal.channel.DelegatedFileLock;
+import dev.panaio.internal.channel.DescriptorCalls;
 import dev.panaio.internal.channel.FileIo;
+import dev.panaio.internal.channel.PanaioFileLock;
+import dev.panaio.internal.sys.FileDescriptorHandle;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.Channel;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.FileLockInterruptionException;
+import java.nio.channels.NonReadableChannelException;
+import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -55,37 +71,102 @@ import java.util.concurrent.locks.ReentrantLock;
  *       thread; with DSYNC or SYNC, on a pool thread.</li>
  * </ul>
  * Scattering and gathering reads and writes handle their buffers one after
- * another. Everything else (position, size, truncate, force, transfers,
- * mapping, locks) is a plain JDK {@code FileChannel} on the same file, and
- * follows its contract.
+ * another, with the JDK's checks first (open, readable or writable) even when
+ * every buffer is empty.
+ *
+ * <h2>One descriptor</h2>
+ * The channel owns exactly one file descriptor, opened once by panaio with
+ * every option {@link FileChannel#open} accepts: READ, WRITE, APPEND, CREATE,
+ * CREATE_NEW, TRUNCATE_EXISTING, DELETE_ON_CLOSE (the file is unlinked right
+ * after it is opened, as the JDK does on Linux), SPARSE (ignored), SYNC,
+ * DSYNC, {@link java.nio.file.LinkOption#NOFOLLOW_LINKS}, DIRECT, and the
+ * {@code posix:permissions} attribute; the JDK's exceptions for the JDK's
+ * failures. Everything works on that descriptor:
+ * <ul>
+ *   <li>The position is kept in Java; in APPEND mode {@link #position()} is the
+ *       size, as the JDK's. Size is {@code statx}, {@link #truncate} is
+ *       {@code ftruncate} with the JDK's rules (it never extends the file),
+ *       {@link #force} is {@code fsync} or {@code fdatasync}.</li>
+ *   <li>Transfers read and write through this descriptor, with the JDK's
+ *       checks and results; a transfer on a direct channel reads whole aligned
+ *       blocks around the range asked for.</li>
+ *   <li>{@link #map} maps through a transient JDK channel opened on
+ *       {@code /proc/self/fd/<fd>} (the same file, even renamed or deleted),
+ *       closed right after mapping: the mapping outlives it.</li>
+ *   <li>Locks are Linux open file description locks ({@code F_OFD_SETLK}) on
+ *       the descriptor. A JVM-wide table throws
+ *       {@link java.nio.channels.OverlappingFileLockException} for a lock
+ *       that overlaps one held or wanted through any panaio channel in this
+ *       JVM, as the JDK does for its own channels. Next to JDK channels on the
+ *       same file in the same JVM, panaio's locks behave like another
+ *       process's: a JDK {@code tryLock} on the range returns null instead of
+ *       throwing, and the two lock tables do not know each other. Unlike the
+ *       JDK's POSIX locks, panaio's are not dropped when some other
+ *       descriptor of the file closes; but closing a panaio channel, like
+ *       closing any descriptor, drops the POSIX locks the JDK's channels hold
+ *       on that file in this process (the JDK's {@link FileLock} javadoc warns
+ *       of this). A blocking {@link #lock} polls the kernel, pausing up to
+ *       10 ms between tries.</li>
+ * </ul>
+ * A channel that becomes unreachable without {@link #close()} has its locks
+ * released and its descriptor closed by a {@link java.lang.ref.Cleaner}, as
+ * the JDK's.
  *
  * <h2>Interrupts and close</h2>
- * As with the JDK's channels, interrupting a thread blocked in a read or
- * write closes the channel, and the call throws
- * {@link java.nio.channels.ClosedByInterruptException}; closing the channel
- * from another thread makes it throw
- * {@link java.nio.channels.AsynchronousCloseException}. One difference: the
- * call returns only once the kernel has finished with the buffer, because a
- * file read in flight cannot be cancelled (Linux cancels only polls). That
- * wait is bounded by the device's latency.
+ * As with the JDK's channels, interrupting a thread blocked in any call on
+ * the channel (a read or write, relative or positional, size, truncate,
+ * force, a transfer, a blocking lock) closes the channel, and the call throws
+ * {@link java.nio.channels.ClosedByInterruptException} (a lock,
+ * {@link FileLockInterruptionException}); closing the channel from another
+ * thread makes it throw {@link java.nio.channels.AsynchronousCloseException}.
+ * A transfer whose other channel is closed by another thread throws
+ * AsynchronousCloseException and leaves this channel open; an interrupt
+ * during a transfer closes both, as the JDK. One difference: a read or write
+ * returns only once the kernel has finished with the buffer, because a file
+ * read in flight cannot be cancelled (Linux cancels only polls). That wait is
+ * bounded by the device's latency.
+ *
+ * <h2>Differences from the JDK</h2>
+ * <ul>
+ *   <li>Direct I/O needs the alignment {@code statx(STATX_DIOALIGN)} reports,
+ *       often smaller than the filesystem block size the JDK asks for, and
+ *       misaligned buffers are bounced (above): more permissive.</li>
+ *   <li>A transfer on a direct channel works at any position and count: more
+ *       permissive.</li>
+ *   <li>{@code open} accepts a path of the default filesystem only
+ *       ({@link java.nio.file.ProviderMismatchException} otherwise): the JDK's
+ *       {@code FileChannel.open} would open another provider's channel. This is
+ *       the one restriction: panaio's I/O needs a Linux file descriptor.</li>
+ * </ul>
  *
  * <p>Thread-safe, as {@code FileChannel} is.
  */
 public final class AioFileChannel extends FileChannel {
-    private final FileChannel delegate;
+    /** The largest piece a transfer moves at a time, through one direct scratch buffer. */
+    private static final int TRANSFER_SIZE = 64 * 1024;
+
     private final FileIo io;
+    private final AioFile file;
     private final boolean readable;
     private final boolean writable;
     private final boolean append;
+    private final ChannelLocks locks;
+    private final ChannelCleaner.CloseDescriptor closeAction;
+    private final Cleaner.Cleanable cleanable;
     /** Serialises the relative reads and writes, which read and move the position. */
     private final ReentrantLock positionLock = new ReentrantLock();
+    /** The file position, kept in Java: the kernel's offset of the descriptor is never used. */
+    private long position;
 
-    private AioFileChannel(FileChannel delegate, FileIo io, boolean readable, boolean writable, boolean append) {
-        this.delegate = delegate;
+    private AioFileChannel(FileIo io, boolean append) {
         this.io = io;
-        this.readable = readable;
-        this.writable = writable;
+        this.file = io.file();
+        this.readable = file.isReadable();
+        this.writable = file.isWritable();
         this.append = append;
+        this.locks = new ChannelLocks(file);
+        this.closeAction = ChannelCleaner.closing(file, locks);
+        this.cleanable = ChannelCleaner.register(this, closeAction);
     }
 
     /**
@@ -93,6 +174,7 @@ public final class AioFileChannel extends FileChannel {
      * on the {@linkplain AioEngine#shared() shared engine}.
      */
     public static AioFileChannel open(Path path, OpenOption... options) throws IOException {
+        Objects.requireNonNull(options, "options");
         return open(path, new HashSet<>(Arrays.asList(options)), AioEngine.shared());
     }
 
@@ -102,7 +184,7 @@ public final class AioFileChannel extends FileChannel {
      * that static method, so that {@code AioFileChannel.open(path, options)}
      * never quietly returns a JDK channel.
      *
-     * @param attrs file attributes to set when the file is created
+     * @param attrs file attributes to set when the file is created: {@code posix:permissions} only, as the JDK
      */
     public static AioFileChannel open(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
             throws IOException {
@@ -125,25 +207,18 @@ public final class AioFileChannel extends FileChannel {
                                        FileAttribute<?>[] attrs) throws IOException {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(engine, "engine");
-        ChannelOptions parsed = ChannelOptions.parse(options);
-        FileChannel delegate = FileChannel.open(path, parsed.jdkOptions(), attrs); // creates the file if asked
-        try {
-            FileIo io = FileIo.open(path, parsed, engine);
-            return new AioFileChannel(delegate, io, io.file().isReadable(), io.file().isWritable(), parsed.append());
-        } catch (IOException | RuntimeException e) {
-            delegate.close();
-            throw e;
-        }
+        ChannelOptions parsed = ChannelOptions.parse(options, attrs);
+        return new AioFileChannel(FileIo.open(path, parsed, engine), parsed.append());
     }
 
     /** The direct I/O alignment of the file (meaningful when opened with DIRECT). */
     public DirectAlignment alignment() throws IOException {
-        return io.file().alignment();
+        return file.alignment();
     }
 
     /** Whether the channel was opened for direct I/O. */
     public boolean isDirect() {
-        return io.file().isDirect();
+        return file.isDirect();
     }
 
     @Override
@@ -168,10 +243,9 @@ public final class AioFileChannel extends FileChannel {
         checkReadable(dst);
         positionLock.lock();
         try {
-            long position = delegate.position();
             int n = (int) transfer(dst, position, true);
             if (n > 0) {
-                delegate.position(position + n);
+                position += n;
             }
             return n;
         } finally {
@@ -185,11 +259,13 @@ public final class AioFileChannel extends FileChannel {
         checkWritable();
         positionLock.lock();
         try {
-            // In append mode the kernel writes at end of file whatever the position (O_APPEND).
-            long position = append ? delegate.size() : delegate.position();
+            if (append) {
+                // The kernel writes at the end of the file whatever the offset (O_APPEND); position() is the size.
+                return (int) transfer(src, 0, false);
+            }
             int n = (int) transfer(src, position, false);
-            if (n > 0 && !append) {
-                delegate.position(position + n);
+            if (n > 0) {
+                position += n;
             }
             return n;
         } finally {
@@ -200,6 +276,13 @@ public final class AioFileChannel extends FileChannel {
     @Override
     public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, dsts.length);
+        ensureOpen();
+        if (!readable) {
+            throw new NonReadableChannelException();
+        }
+        for (int i = offset; i < offset + length; i++) {
+            ChannelChecks.checkReadable(true, dsts[i]); // null or read-only, before any byte moves
+        }
         positionLock.lock(); // the whole scattering read moves the position once, as FileChannel's does
         try {
             return readSequentially(dsts, offset, length);
@@ -231,6 +314,11 @@ public final class AioFileChannel extends FileChannel {
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, srcs.length);
+        ensureOpen();
+        checkWritable();
+        for (int i = offset; i < offset + length; i++) {
+            Objects.requireNonNull(srcs[i], "srcs[" + i + "]");
+        }
         positionLock.lock();
         try {
             return writeSequentially(srcs, offset, length);
@@ -243,6 +331,9 @@ public final class AioFileChannel extends FileChannel {
         long total = 0;
         for (int i = offset; i < offset + length; i++) {
             ByteBuffer src = srcs[i];
+            if (!src.hasRemaining()) {
+                continue;
+            }
             int wanted = src.remaining();
             total += write(src);
             if (src.remaining() > 0 && wanted > 0) {
@@ -289,45 +380,55 @@ public final class AioFileChannel extends FileChannel {
 
     private void ensureOpen() throws IOException {
         if (!isOpen()) {
-            throw new java.nio.channels.ClosedChannelException();
+            throw new ClosedChannelException();
         }
     }
 
-    /** A call to the JDK delegate, which does its own blocking I/O. */
+    /** A call on the descriptor that may block. */
     @FunctionalInterface
-    private interface DelegatedCall<T> {
+    private interface DescriptorCall<T> {
         T call() throws IOException;
     }
 
     /**
-     * Runs a delegated call. An interrupt or a concurrent close closes the
-     * delegate (the JDK's contract); this channel must then close as well,
-     * or it would be left half open.
+     * Runs a call on the descriptor as the JDK runs a blocking one: an
+     * interrupt closes the channel and gives {@link ClosedByInterruptException},
+     * a close by another thread {@link AsynchronousCloseException}.
      */
-    private <T> T delegated(DelegatedCall<T> call) throws IOException {
+    private <T> T blocking(DescriptorCall<T> call) throws IOException {
         ensureOpen();
+        boolean completed = false;
+        begin();
         try {
-            return call.call();
-        } catch (java.nio.channels.AsynchronousCloseException e) {
-            try {
-                close();
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
+            T result = call.call();
+            completed = true;
+            return result;
+        } finally {
+            end(completed);
+        }
+    }
+
+    /** In append mode, the size of the file, as the JDK. */
+    @Override
+    public long position() throws IOException {
+        ensureOpen();
+        positionLock.lock();
+        try {
+            return append ? blocking(file::size) : blocking(() -> position);
+        } finally {
+            positionLock.unlock();
         }
     }
 
     @Override
-    public long position() throws IOException {
-        return delegated(delegate::position);
-    }
-
-    @Override
     public AioFileChannel position(long newPosition) throws IOException {
+        ensureOpen();
+        if (newPosition < 0) {
+            throw new IllegalArgumentException();
+        }
         positionLock.lock(); // not in the middle of a relative read or write
         try {
-            delegated(() -> delegate.position(newPosition));
+            blocking(() -> position = newPosition);
             return this;
         } finally {
             positionLock.unlock();
@@ -336,70 +437,353 @@ public final class AioFileChannel extends FileChannel {
 
     @Override
     public long size() throws IOException {
-        return delegated(delegate::size);
+        return blocking(file::size);
     }
 
+    /** As the JDK: never extends the file, and moves the position down to {@code size} when it was beyond. */
     @Override
     public AioFileChannel truncate(long size) throws IOException {
+        ensureOpen();
+        if (size < 0) {
+            throw new IllegalArgumentException("Negative size");
+        }
+        if (!writable) {
+            throw new NonWritableChannelException();
+        }
         positionLock.lock();
         try {
-            delegated(() -> delegate.truncate(size));
+            blocking(() -> {
+                if (size < file.size()) {
+                    file.truncate(size);
+                }
+                if (position > size) {
+                    position = size;
+                }
+                return null;
+            });
             return this;
         } finally {
             positionLock.unlock();
         }
     }
 
+    /** {@code fsync} with metadata, else {@code fdatasync}. */
     @Override
     public void force(boolean metaData) throws IOException {
-        delegated(() -> {
-            delegate.force(metaData);
+        blocking(() -> {
+            DescriptorCalls.force(file, metaData);
             return null;
         });
     }
 
     @Override
     public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
-        return delegated(() -> delegate.transferTo(position, count, target));
+        ensureOpen();
+        Objects.requireNonNull(target, "target");
+        if (!target.isOpen()) {
+            throw new ClosedChannelException();
+        }
+        if (!readable) {
+            throw new NonReadableChannelException();
+        }
+        try {
+            checkOtherWritable(target);
+        } catch (ClosedChannelException e) { // the probe met an interrupt: both close, as the JDK
+            throw transferFailed(e, target);
+        }
+        if (position < 0 || count < 0) {
+            throw new IllegalArgumentException();
+        }
+        try {
+            long size = size();
+            if (position > size) {
+                return 0;
+            }
+            count = Math.min(count, size - position);
+            if (count == 0) {
+                return 0;
+            }
+            ByteBuffer scratch = ByteBuffer.allocateDirect((int) Math.min(count, TRANSFER_SIZE));
+            long written = 0;
+            try {
+                while (written < count) {
+                    scratch.clear().limit((int) Math.min(count - written, scratch.capacity()));
+                    int n = readForTransfer(scratch, position + written);
+                    if (n <= 0) {
+                        break;
+                    }
+                    scratch.flip();
+                    int w = target.write(scratch);
+                    written += w;
+                    if (w != n) {
+                        break; // a non-blocking target took less: stop, as the JDK
+                    }
+                }
+                return written;
+            } catch (IOException e) {
+                if (written > 0) {
+                    return written;
+                }
+                throw e;
+            }
+        } catch (ClosedChannelException e) {
+            throw transferFailed(e, target);
+        }
+    }
+
+    /**
+     * Reads for a transfer at any position. A direct file reads whole aligned
+     * blocks around the range, through aligned scratch memory.
+     */
+    private int readForTransfer(ByteBuffer dst, long at) throws IOException {
+        if (!isDirect()) {
+            return (int) transfer(dst, at, true);
+        }
+        DirectAlignment alignment = file.alignment();
+        long block = Math.max(alignment.offset(), alignment.memory());
+        long start = at - at % block;
+        long end = at + dst.remaining();
+        int length = (int) ((end - start + block - 1) / block * block);
+        ByteBuffer aligned = ByteBuffer.allocateDirect(length + (int) alignment.memory())
+                .alignedSlice((int) alignment.memory());
+        aligned.limit(length);
+        long n = transfer(aligned, start, true);
+        int skip = (int) (at - start);
+        if (n <= skip) {
+            return n < 0 ? (int) n : -1;
+        }
+        int useful = (int) Math.min(n - skip, dst.remaining());
+        dst.put(dst.position(), aligned, skip, useful);
+        dst.position(dst.position() + useful);
+        return useful;
     }
 
     @Override
     public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
-        return delegated(() -> delegate.transferFrom(src, position, count));
+        ensureOpen();
+        Objects.requireNonNull(src, "src");
+        if (!src.isOpen()) {
+            throw new ClosedChannelException();
+        }
+        try {
+            checkOtherReadable(src);
+        } catch (ClosedChannelException e) {
+            throw transferFailed(e, src);
+        }
+        if (!writable) {
+            throw new NonWritableChannelException();
+        }
+        if (position < 0 || count < 0) {
+            throw new IllegalArgumentException();
+        }
+        try {
+            if (count == 0) {
+                return 0;
+            }
+            ByteBuffer scratch = ByteBuffer.allocateDirect((int) Math.min(count, TRANSFER_SIZE));
+            long written = 0;
+            try {
+                while (written < count) {
+                    scratch.clear().limit((int) Math.min(count - written, scratch.capacity()));
+                    int n = src.read(scratch); // from the source's position, which advances, as the JDK
+                    if (n <= 0) {
+                        break;
+                    }
+                    scratch.flip();
+                    int w = (int) transfer(scratch, position + written, false);
+                    written += w;
+                    if (w != n) {
+                        break;
+                    }
+                }
+                return written;
+            } catch (IOException e) {
+                if (written > 0) {
+                    return written;
+                }
+                throw e;
+            }
+        } catch (ClosedChannelException e) {
+            throw transferFailed(e, src);
+        }
     }
 
+    /**
+     * The JDK's rule for a transfer cut short by a closed channel: an
+     * interrupt closes both channels ({@link ClosedByInterruptException}); a
+     * close of either by another thread gives
+     * {@link AsynchronousCloseException} and leaves the other one open.
+     */
+    private AsynchronousCloseException transferFailed(ClosedChannelException e, Channel other) {
+        ClosedByInterruptException interrupted = null;
+        if (e instanceof ClosedByInterruptException cbie) {
+            interrupted = cbie;
+        } else if (Thread.currentThread().isInterrupted()) {
+            interrupted = new ClosedByInterruptException();
+        }
+        if (interrupted != null) {
+            try {
+                close();
+            } catch (IOException suppressed) {
+                interrupted.addSuppressed(suppressed);
+            }
+            try {
+                other.close();
+            } catch (IOException suppressed) {
+                interrupted.addSuppressed(suppressed);
+            }
+            return interrupted;
+        }
+        if (e instanceof AsynchronousCloseException ace) {
+            return ace;
+        }
+        var ace = new AsynchronousCloseException();
+        ace.addSuppressed(e);
+        return ace;
+    }
+
+    /**
+     * A transfer's target that is a FileChannel must be writable, even when
+     * no byte moves. panaio's own channels are asked; any other FileChannel
+     * is probed with an empty positional write, which checks and moves
+     * nothing.
+     */
+    private static void checkOtherWritable(WritableByteChannel target) throws IOException {
+        if (target instanceof AioFileChannel aio) {
+            if (!aio.writable) {
+                throw new NonWritableChannelException();
+            }
+        } else if (target instanceof FileChannel channel) {
+            channel.write(ByteBuffer.allocate(0), 0);
+        }
+    }
+
+    /** As {@link #checkOtherWritable}, for a transfer's source: it must be readable. */
+    private static void checkOtherReadable(ReadableByteChannel src) throws IOException {
+        if (src instanceof AioFileChannel aio) {
+            if (!aio.readable) {
+                throw new NonReadableChannelException();
+            }
+        } else if (src instanceof FileChannel channel) {
+            channel.read(ByteBuffer.allocate(0), 0);
+        }
+    }
+
+    /**
+     * Maps the file as the JDK does, through a transient JDK channel opened
+     * on {@code /proc/self/fd/<fd>}: the same file, even when it was renamed
+     * or deleted. That channel is closed at once; the mapping outlives it.
+     */
     @Override
     public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
-        return delegated(() -> delegate.map(mode, position, size));
+        if (size > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("Size exceeds Integer.MAX_VALUE");
+        }
+        checkMap(mode, position, size);
+        return mapThroughProc(channel -> channel.map(mode, position, size));
     }
 
+    /** As {@link #map(MapMode, long, long)}, into a segment of {@code arena}. */
+    @Override
+    public MemorySegment map(MapMode mode, long offset, long size, Arena arena) throws IOException {
+        Objects.requireNonNull(arena, "Arena is null");
+        checkMap(mode, offset, size);
+        return mapThroughProc(channel -> channel.map(mode, offset, size, arena));
+    }
+
+    private void checkMap(MapMode mode, long position, long size) throws IOException {
+        Objects.requireNonNull(mode, "Mode is null");
+        ensureOpen();
+        if (position < 0) {
+            throw new IllegalArgumentException("Negative position");
+        }
+        if (size < 0) {
+            throw new IllegalArgumentException("Negative size");
+        }
+        if (position + size < 0) {
+            throw new IllegalArgumentException("Position + size overflow");
+        }
+        // The JDK's rule: every mode but the read-only ones needs a writable channel; all need a readable one.
+        boolean readOnly = mode == MapMode.READ_ONLY || mode.toString().equals("READ_ONLY_SYNC");
+        if (!readOnly && !writable) {
+            throw new NonWritableChannelException();
+        }
+        if (!readable) {
+            throw new NonReadableChannelException();
+        }
+    }
+
+    private <T> T mapThroughProc(DescriptorMap<T> map) throws IOException {
+        FileDescriptorHandle handle = SharedSecrets.fileAccess().handle(file);
+        int fd;
+        try {
+            fd = handle.acquire(); // the number stays this file's while the transient channel opens it
+        } catch (IllegalStateException closed) {
+            throw new ClosedChannelException();
+        }
+        try {
+            Set<OpenOption> options = writable ? Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE)
+                    : Set.of(StandardOpenOption.READ);
+            try (FileChannel transientChannel = FileChannel.open(Path.of("/proc/self/fd/" + fd), options)) {
+                return map.map(transientChannel);
+            }
+        } finally {
+            handle.release();
+        }
+    }
+
+    @FunctionalInterface
+    private interface DescriptorMap<T> {
+        T map(FileChannel channel) throws IOException;
+    }
+
+    /**
+     * Takes an open file description lock ({@code F_OFD_SETLK}), retrying
+     * until it is free. An interrupt closes the channel and gives
+     * {@link FileLockInterruptionException}, a close by another thread
+     * {@link AsynchronousCloseException}, as the JDK.
+     */
     @Override
     public FileLock lock(long position, long size, boolean shared) throws IOException {
-        return delegated(() -> new DelegatedFileLock(this, delegate.lock(position, size, shared)));
+        ensureOpen();
+        ChannelLocks.check(shared, readable, writable);
+        PanaioFileLock lock = locks.newLock(this, position, size, shared);
+        locks.reserve(lock);
+        boolean completed = false;
+        begin();
+        try {
+            completed = locks.lockReserved(lock, this::isOpen) && isOpen();
+        } finally {
+            try {
+                end(completed);
+            } catch (ClosedByInterruptException e) {
+                throw new FileLockInterruptionException();
+            }
+        }
+        return lock;
     }
 
     @Override
     public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-        return delegated(() -> {
-            FileLock lock = delegate.tryLock(position, size, shared);
-            return lock == null ? null : new DelegatedFileLock(this, lock);
-        });
+        ensureOpen();
+        ChannelLocks.check(shared, readable, writable);
+        PanaioFileLock lock = locks.newLock(this, position, size, shared);
+        return locks.tryLock(lock) ? lock : null;
     }
 
     @Override
     protected void implCloseChannel() throws IOException {
         // Requests in flight keep their own reference to the file in the kernel; the descriptor closes
-        // when the last one is submitted.
-        try {
-            delegate.close();
-        } finally {
-            io.file().close();
+        // when the last one is submitted. Closing it releases this channel's locks.
+        cleanable.clean();
+        IOException failure = closeAction.failure();
+        if (failure != null) {
+            throw failure;
         }
     }
 
     @Override
     public String toString() {
-        return "AioFileChannel[" + io.file().path() + (isDirect() ? ", direct" : "") + (isOpen() ? "" : ", closed")
-                + "]";
+        return "AioFileChannel[" + file.path() + (isDirect() ? ", direct" : "") + (isOpen() ? "" : ", closed") + "]";
     }
 }

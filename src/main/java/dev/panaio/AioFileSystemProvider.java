@@ -80,9 +80,10 @@ import java.util.concurrent.ExecutorService;
  * {@code newAsynchronousFileChannel} open a <em>regular</em> file (or one
  * they create) on panaio, with the options panaio's channels take: READ,
  * WRITE, APPEND, CREATE, CREATE_NEW, TRUNCATE_EXISTING, SPARSE, DSYNC, SYNC,
- * {@link com.sun.nio.file.ExtendedOpenOption#DIRECT} and
- * {@link PanaioOpenOption#STRICT_ALIGNMENT}. Any other option
- * ({@code DELETE_ON_CLOSE}, {@code LinkOption.NOFOLLOW_LINKS}), and any
+ * DELETE_ON_CLOSE, {@code LinkOption.NOFOLLOW_LINKS},
+ * {@link com.sun.nio.file.ExtendedOpenOption#DIRECT},
+ * {@link PanaioOpenOption#STRICT_ALIGNMENT} and
+ * {@link PanaioOpenOption#INLINE_COMPLETION}. Any other option, and any
  * directory, FIFO, device or socket, opens with the wrapped provider, exactly
  * as without panaio. Deciding costs one {@code stat} per open.
  *

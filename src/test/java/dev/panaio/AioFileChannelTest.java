@@ -190,7 +190,8 @@ class AioFileChannelTest {
     @Test
     void shouldCompleteCachedBufferedReadsInlineAndSendUncachedOnesToThePool() throws Exception {
         Path path = TestData.writeFile(dir.resolve("nowait"), 1 << 20, SEED);
-        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ)) {
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ,
+                PanaioOpenOption.INLINE_COMPLETION)) {
             Files.readAllBytes(path); // now cached
             assertThat(completingThread(channel, 0)).isEqualTo(Thread.currentThread().getName());
             PageCache.evict(path);
@@ -203,7 +204,8 @@ class AioFileChannelTest {
         Path shm = Path.of("/dev/shm");
         assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm), "no writable /dev/shm here");
         Path file = TestData.writeFile(Files.createTempFile(shm, "panaio", ".dat"), 1 << 16, SEED);
-        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(file, READ)) {
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(file, READ,
+                PanaioOpenOption.INLINE_COMPLETION)) {
             assertThat(completingThread(channel, 0)).startsWith("panaio-blocking-");
             ByteBuffer dst = ByteBuffer.allocate(100);
             assertThat(channel.read(dst, 100).get(10, TimeUnit.SECONDS)).isEqualTo(100);
@@ -467,6 +469,175 @@ class AioFileChannelTest {
                 }
             });
             assertThat(inner.get(20, TimeUnit.SECONDS)).isEqualTo(10);
+        }
+    }
+
+    // ------------------------------------------------------------ locks: OFD locks on the channel's descriptor
+
+    @Test
+    void shouldConflictWithAJdkChannelsLockOnTheSameFileInThisJvm() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("locked"), 100, SEED);
+        try (FileChannel jdk = FileChannel.open(path, READ, WRITE);
+             AioFileChannel panaio = AioFileChannel.open(path, READ, WRITE)) {
+            java.nio.channels.FileLock held = panaio.lock(0, 10, false);
+            assertThat(jdk.tryLock(0, 10, false)).as("the JDK sees panaio's OFD lock as another holder's").isNull();
+            held.release();
+            java.nio.channels.FileLock jdkLock = jdk.lock(0, 10, false);
+            assertThat(panaio.tryLock(5, 10, false)).isNull();
+            jdkLock.release();
+            assertThat(panaio.tryLock(5, 10, false)).isNotNull();
+        }
+    }
+
+    @Test
+    void shouldThrowOverlappingFileLockExceptionAcrossPanaioChannelsOfOneFile() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("locked"), 100, SEED);
+        try (AioFileChannel first = AioFileChannel.open(path, READ, WRITE);
+             AioAsynchronousFileChannel second = AioAsynchronousFileChannel.open(path, READ, WRITE)) {
+            java.nio.channels.FileLock held = first.lock(0, 10, true);
+            assertThatThrownBy(() -> second.tryLock(5, 10, true))
+                    .isInstanceOf(java.nio.channels.OverlappingFileLockException.class);
+            assertThatThrownBy(() -> second.lock(5, 10, true, null, null))
+                    .isInstanceOf(NullPointerException.class);
+            held.release();
+            assertThat(second.lock(5, 10, true).get(10, TimeUnit.SECONDS).isValid()).isTrue();
+        }
+    }
+
+    @Test
+    void shouldCloseTheChannelAndThrowFileLockInterruptionExceptionWhenABlockingLockIsInterrupted()
+            throws Exception {
+        Path path = TestData.writeFile(dir.resolve("locked"), 100, SEED);
+        try (FileChannel jdk = FileChannel.open(path, READ, WRITE)) {
+            java.nio.channels.FileLock held = jdk.lock(0, 10, false);
+            AioFileChannel channel = AioFileChannel.open(path, READ, WRITE);
+            CompletableFuture<Throwable> thrown = new CompletableFuture<>();
+            Thread waiter = Thread.ofPlatform().start(() -> {
+                try {
+                    channel.lock(0, 10, false);
+                    thrown.complete(null);
+                } catch (Throwable t) {
+                    thrown.complete(t);
+                }
+            });
+            Thread.sleep(100); // waiting for the JDK's lock
+            waiter.interrupt();
+            assertThat(thrown.get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(java.nio.channels.FileLockInterruptionException.class);
+            assertThat(channel.isOpen()).isFalse();
+
+            // Closing any descriptor of the file drops this process's POSIX locks on it (the JDK's FileLock
+            // javadoc warns of it): the JDK's lock went with the interrupted channel, so take it again.
+            assertThat(held.isValid()).isTrue(); // as far as the JDK knows
+            held.release();
+            java.nio.channels.FileLock heldAgain = jdk.lock(0, 10, false);
+            AioFileChannel closing = AioFileChannel.open(path, READ, WRITE);
+            CompletableFuture<Throwable> closedMeanwhile = new CompletableFuture<>();
+            Thread.ofPlatform().start(() -> {
+                try {
+                    closing.lock(0, 10, false);
+                    closedMeanwhile.complete(null);
+                } catch (Throwable t) {
+                    closedMeanwhile.complete(t);
+                }
+            });
+            Thread.sleep(100);
+            closing.close();
+            assertThat(closedMeanwhile.get(10, TimeUnit.SECONDS)).isInstanceOf(AsynchronousCloseException.class);
+
+            heldAgain.release();
+            java.nio.channels.FileLock heldOnceMore = jdk.lock(0, 10, false);
+            try (AioFileChannel waiting = AioFileChannel.open(path, READ, WRITE)) {
+                Thread.ofPlatform().start(() -> {
+                    try {
+                        Thread.sleep(100);
+                        heldOnceMore.release();
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                assertThat(waiting.lock(0, 10, false).isValid()).as("taken once the JDK's lock is released")
+                        .isTrue();
+            }
+        }
+    }
+
+    @Test
+    void shouldReleaseTheLocksOfAChannelDroppedWithoutClose() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("locked"), 100, SEED);
+        lockAndDrop(path);
+        try (AioFileChannel channel = AioFileChannel.open(path, READ, WRITE)) {
+            java.nio.channels.FileLock lock = null;
+            for (int i = 0; i < 200 && lock == null; i++) {
+                System.gc();
+                try {
+                    lock = channel.tryLock(0, 10, false);
+                } catch (java.nio.channels.OverlappingFileLockException stillHeld) {
+                    Thread.sleep(50);
+                }
+            }
+            assertThat(lock).as("the dropped channel's lock, released by its cleaner").isNotNull();
+        }
+    }
+
+    private static void lockAndDrop(Path path) throws IOException {
+        AioFileChannel dropped = AioFileChannel.open(path, READ, WRITE);
+        assertThat(dropped.tryLock(0, 10, false)).isNotNull();
+    }
+
+    @Test
+    void shouldRunAsynchronousHandlersOnTheDefaultExecutorUnlessInlineCompletionIsAsked() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("cached"), 4096, SEED);
+        Files.readAllBytes(path);
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ)) {
+            assertThat(completingThread(channel, 0)).startsWith("panaio-handler-");
+        }
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ,
+                PanaioOpenOption.INLINE_COMPLETION)) {
+            assertThat(completingThread(channel, 0)).isEqualTo(Thread.currentThread().getName());
+        }
+    }
+
+    @Test
+    void shouldRefusePathsOfAnotherFileSystem() throws Exception {
+        Path zip = dir.resolve("a.zip");
+        try (java.nio.file.FileSystem zipfs = java.nio.file.FileSystems.newFileSystem(zip,
+                java.util.Map.of("create", "true"))) {
+            Path inside = zipfs.getPath("/inside");
+            assertThatThrownBy(() -> AioFileChannel.open(inside, READ))
+                    .isInstanceOf(java.nio.file.ProviderMismatchException.class);
+            assertThatThrownBy(() -> AioAsynchronousFileChannel.open(inside, READ))
+                    .isInstanceOf(java.nio.file.ProviderMismatchException.class);
+        }
+    }
+
+    @Test
+    void shouldTransferToAndFromADirectChannelAtAnyPosition() throws Exception {
+        Path source = TestData.writeFile(dir.resolve("direct-source"), 100_000, SEED);
+        Path copy = dir.resolve("copy");
+        try (AioFileChannel direct = AioFileChannel.open(source, Set.of(READ, ExtendedOpenOption.DIRECT));
+             FileChannel target = FileChannel.open(copy, CREATE, WRITE)) {
+            assertThat(direct.transferTo(3, 70_001, target)).isEqualTo(70_001);
+        }
+        byte[] bytes = Files.readAllBytes(copy);
+        for (int i = 0; i < bytes.length; i += 101) {
+            assertThat(bytes[i]).isEqualTo(TestData.byteAt(3 + i, SEED));
+        }
+    }
+
+    @Test
+    void shouldGiveBackTheDescriptorsOfAsynchronousChannelsDroppedWithoutClose() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("dropped"), 100, SEED);
+        int before = dev.panaio.testing.OpenDescriptors.on(path);
+        dropAsynchronousChannels(path, 50);
+        int after = dev.panaio.testing.OpenDescriptors.awaitOn(path, n -> n <= before, true, 10_000);
+        assertThat(after).as("descriptors 10 s after dropping 50 channels, gc run").isEqualTo(before);
+    }
+
+    private static void dropAsynchronousChannels(Path path, int count) throws Exception {
+        for (int i = 0; i < count; i++) {
+            AioAsynchronousFileChannel dropped = AioAsynchronousFileChannel.open(path, READ);
+            assertThat(dropped.read(ByteBuffer.allocate(10), 0).get(10, TimeUnit.SECONDS)).isEqualTo(10);
         }
     }
 }

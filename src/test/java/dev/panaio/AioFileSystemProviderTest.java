@@ -21,6 +21,7 @@ import java.nio.file.FileSystemAlreadyExistsException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
@@ -140,15 +141,28 @@ class AioFileSystemProviderTest {
     }
 
     @Test
-    void shouldOpenWithTheDefaultProviderWhatPanaioDoesNotTake() throws IOException {
+    void shouldOpenOnPanaioTheJdkOptionsItsChannelsTake() throws IOException {
         try (FileChannel channel = FileChannel.open(dir.resolve("temporary"), CREATE_NEW, WRITE, DELETE_ON_CLOSE)) {
-            assertThat(channel).isNotInstanceOf(AioFileChannel.class);
+            assertThat(channel).isInstanceOf(AioFileChannel.class);
         }
         assertThat(Files.exists(plain.resolve("temporary"))).isFalse();
         TestData.writeFile(plain.resolve("data"), 100, SEED);
         try (FileChannel channel = FileChannel.open(dir.resolve("data"), READ, LinkOption.NOFOLLOW_LINKS)) {
-            assertThat(channel).isNotInstanceOf(AioFileChannel.class);
+            assertThat(channel).isInstanceOf(AioFileChannel.class);
         }
+    }
+
+    @Test
+    void shouldOpenWithTheDefaultProviderAnOptionOfAnotherProvider() throws IOException {
+        OpenOption foreign = new OpenOption() {
+            @Override
+            public String toString() {
+                return "SOME_OTHER_PROVIDERS_OPTION";
+            }
+        };
+        TestData.writeFile(plain.resolve("data"), 100, SEED);
+        assertThatThrownBy(() -> FileChannel.open(dir.resolve("data"), READ, foreign))
+                .isInstanceOf(UnsupportedOperationException.class);
     }
 
     @Test

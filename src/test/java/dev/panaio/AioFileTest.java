@@ -190,10 +190,16 @@ class AioFileTest {
 
     @Test
     void shouldRefuseOptionsItDoesNotSupportNamingThem() {
-        Path path = dir.resolve("delete-on-close");
-        assertThatThrownBy(() -> AioFile.open(path, CREATE, WRITE, DELETE_ON_CLOSE))
+        Path path = dir.resolve("unsupported");
+        java.nio.file.OpenOption unknown = new java.nio.file.OpenOption() {
+            @Override
+            public String toString() {
+                return "UNKNOWN";
+            }
+        };
+        assertThatThrownBy(() -> AioFile.open(path, CREATE, WRITE, unknown))
                 .isInstanceOf(UnsupportedOperationException.class)
-                .hasMessage("AioFile does not support the open option DELETE_ON_CLOSE");
+                .hasMessage("UNKNOWN not supported");
         assertThat(path).doesNotExist();
         assertThatThrownBy(() -> AioFile.open(path, (java.nio.file.OpenOption) null))
                 .isInstanceOf(NullPointerException.class).hasMessage("option");
@@ -459,6 +465,38 @@ class AioFileTest {
                     })
                     .hasMessageContaining("(tag 1, POLL fd=");
             assertThat(aio.inFlight()).isZero();
+        }
+    }
+
+    @Test
+    void shouldUnlinkRightAfterOpeningWithDeleteOnCloseAndKeepTheFileUsable() throws IOException {
+        Path path = dir.resolve("scratch");
+        try (AioFile file = AioFile.open(path, CREATE_NEW, READ, WRITE, DELETE_ON_CLOSE)) {
+            assertThat(path).doesNotExist();
+            file.truncate(4096);
+            assertThat(file.size()).isEqualTo(4096);
+        }
+    }
+
+    @Test
+    void shouldRefuseASymbolicLinkWithNoFollowLinksAsTheJdk() throws IOException {
+        Path target = Files.write(dir.resolve("target"), new byte[10]);
+        Path link = Files.createSymbolicLink(dir.resolve("link"), target);
+        assertThatThrownBy(() -> AioFile.open(link, READ, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                .isInstanceOf(java.nio.file.FileSystemException.class)
+                .hasMessageContaining("ELOOP");
+        try (AioFile followed = AioFile.open(link, READ)) {
+            assertThat(followed.size()).isEqualTo(10);
+        }
+    }
+
+    @Test
+    void shouldRefuseAPathOfAnotherFileSystem() throws IOException {
+        try (java.nio.file.FileSystem zipfs = java.nio.file.FileSystems.newFileSystem(dir.resolve("a.zip"),
+                java.util.Map.of("create", "true"))) {
+            assertThatThrownBy(() -> AioFile.open(zipfs.getPath("/x"), READ))
+                    .isInstanceOf(java.nio.file.ProviderMismatchException.class)
+                    .hasMessageContaining("default filesystem");
         }
     }
 }

@@ -18,6 +18,7 @@ import java.nio.channels.CompletionHandler;
 import java.nio.channels.FileChannel;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -32,8 +33,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import static java.nio.file.StandardOpenOption.APPEND;
-import static java.nio.file.StandardOpenOption.DELETE_ON_CLOSE;
 import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -545,13 +546,20 @@ class BadInputTest {
                 x -> AioFile.open(null, READ));
         add("AioFile.open(Path,OpenOption[]): null option", NullPointerException.class, "option",
                 x -> AioFile.open(x.data, READ, null));
-        add("AioFile.open(Path,OpenOption[]): DELETE_ON_CLOSE", UnsupportedOperationException.class,
-                "does not support the open option DELETE_ON_CLOSE", x -> AioFile.open(x.data, DELETE_ON_CLOSE));
+        add("AioFile.open(Path,OpenOption[]): an option of another provider", UnsupportedOperationException.class,
+                "FOREIGN not supported", x -> AioFile.open(x.data, new OpenOption() {
+                    @Override
+                    public String toString() {
+                        return "FOREIGN";
+                    }
+                }));
+        add("AioFile.open(Path,OpenOption[]): APPEND + TRUNCATE_EXISTING", IllegalArgumentException.class,
+                "APPEND + TRUNCATE_EXISTING", x -> AioFile.open(x.data, APPEND, TRUNCATE_EXISTING));
         add("AioFile.open(Path,OpenOption[]): READ + APPEND", IllegalArgumentException.class, "READ + APPEND",
                 x -> AioFile.open(x.data, READ, APPEND));
         add("AioFile.open(Path,OpenOption[]): missing file", NoSuchFileException.class, "missing",
                 x -> AioFile.open(x.data.resolveSibling("missing"), READ));
-        add("AioFile.open(Path,OpenOption[]): a directory for writing", AioException.class, "EISDIR",
+        add("AioFile.open(Path,OpenOption[]): a directory for writing", FileSystemException.class, "EISDIR",
                 x -> AioFile.open(x.data.getParent(), WRITE));
         add("AioFile.truncate(long): -1", IllegalArgumentException.class, "size must not be negative: -1",
                 x -> { x.direct.truncate(-1); return null; });

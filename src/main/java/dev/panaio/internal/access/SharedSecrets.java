@@ -35,6 +35,13 @@ public final class SharedSecrets {
     public interface FileAccess {
         /** The file's descriptor, with its use count. */
         FileDescriptorHandle handle(AioFile file);
+
+        /**
+         * Opens a file as {@code AioFile.open} does, creating it with permissions {@code mode}: the channels'
+         * entry point, which takes the JDK's file attributes.
+         */
+        AioFile open(java.nio.file.Path path, java.util.Set<? extends java.nio.file.OpenOption> options, int mode)
+                throws java.io.IOException;
     }
 
     /** What internal code needs of {@link EventFd}. */

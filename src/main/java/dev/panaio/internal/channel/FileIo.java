@@ -18,7 +18,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -74,7 +73,7 @@ public final class FileIo {
 
     /** Opens the channel's own descriptor of {@code path} for AIO, with the channel's options. */
     public static FileIo open(Path path, ChannelOptions options, AioEngine engine) throws IOException {
-        AioFile file = AioFile.open(path, options.aioOptions());
+        AioFile file = options.open(path);
         try {
             return new FileIo(engine, file, options.strict(), options.syncWrites());
         } catch (IOException | RuntimeException e) {
@@ -325,7 +324,8 @@ public final class FileIo {
         try {
             fd = handle.acquire();
         } catch (IllegalStateException closed) {
-            throw new ClosedChannelException();
+            // The channel was open when the request started: it was closed meanwhile, as the JDK reports it.
+            throw new AsynchronousCloseException();
         }
         try {
             Scratch scratch = SCRATCH.get();

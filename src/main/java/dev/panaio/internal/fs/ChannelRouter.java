@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.FileChannel;
+import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -27,9 +28,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>panaio opens a file when all of these hold; otherwise the wrapped
  * provider does, as if panaio were not installed:
  * <ul>
- *   <li>every option is one panaio's channels take ({@link #PANAIO_OPTIONS}): not
- *       {@code DELETE_ON_CLOSE}, {@code LinkOption.NOFOLLOW_LINKS}, or another
- *       provider's option;</li>
+ *   <li>every option is one panaio's channels take ({@link #PANAIO_OPTIONS}), not
+ *       another provider's option;</li>
  *   <li>the path is a regular file, or nothing yet (to be created): a directory,
  *       FIFO, device or socket keeps the JDK's semantics (a FIFO has no position,
  *       and Lucene opens directories to fsync them);</li>
@@ -43,8 +43,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       is touched.</li>
  * </ul>
  * The paths given are already unwrapped (the wrapped provider's own), so that
- * panaio's channels, which open their JDK half through {@code FileChannel.open},
- * reach the wrapped provider and never this one.
+ * panaio's channels, which open their descriptor through the kernel, never
+ * reach this provider again.
  *
  * <p>Thread-safe.
  */
@@ -53,7 +53,8 @@ public final class ChannelRouter {
     public static final Set<OpenOption> PANAIO_OPTIONS = Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE,
             StandardOpenOption.APPEND, StandardOpenOption.CREATE, StandardOpenOption.CREATE_NEW,
             StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.SPARSE, StandardOpenOption.DSYNC,
-            StandardOpenOption.SYNC, ExtendedOpenOption.DIRECT, PanaioOpenOption.STRICT_ALIGNMENT);
+            StandardOpenOption.SYNC, StandardOpenOption.DELETE_ON_CLOSE, LinkOption.NOFOLLOW_LINKS,
+            ExtendedOpenOption.DIRECT, PanaioOpenOption.STRICT_ALIGNMENT, PanaioOpenOption.INLINE_COMPLETION);
 
     /** Set while this thread is inside a panaio open; nested opens go to the wrapped provider. */
     private static final ThreadLocal<Boolean> OPENING = new ThreadLocal<>();

@@ -74,6 +74,19 @@ final class Libc {
     /** int ftruncate(int fd, off_t length). */
     static final MethodHandle ftruncate$MH = downcall("ftruncate",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), CAPTURE_ERRNO);
+    /** int fsync(int fd). */
+    static final MethodHandle fsync$MH = downcall("fsync",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
+    /** int fdatasync(int fd). */
+    static final MethodHandle fdatasync$MH = downcall("fdatasync",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
+    /** int unlink(const char *path). */
+    static final MethodHandle unlink$MH = downcall("unlink",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS), CAPTURE_ERRNO);
+    /** int fcntl(int fd, int cmd, ... struct flock *lock): the lock commands' shape. */
+    static final MethodHandle fcntl$MH = downcall("fcntl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
+            Linker.Option.firstVariadicArg(2), CAPTURE_ERRNO);
     /** char *strerror(int errnum): only on error paths, so thread-safety of its buffer is moot for glibc. */
     static final MethodHandle strerror$MH = downcall("strerror",
             FunctionDescriptor.of(ADDRESS, JAVA_INT));

@@ -212,6 +212,42 @@ public final class Syscalls {
         }
     }
 
+    /** {@code fsync(fd)}. */
+    public static long fsync(MemorySegment errnoCapture, int fd) {
+        try {
+            return result((int) Libc.fsync$MH.invokeExact(errnoCapture, fd), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code fdatasync(fd)}. */
+    public static long fdatasync(MemorySegment errnoCapture, int fd) {
+        try {
+            return result((int) Libc.fdatasync$MH.invokeExact(errnoCapture, fd), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code unlink(path)}. */
+    public static long unlink(MemorySegment errnoCapture, MemorySegment path) {
+        try {
+            return result((int) Libc.unlink$MH.invokeExact(errnoCapture, path), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code fcntl(fd, cmd, lock)} for the lock commands ({@code F_OFD_SETLK} and friends). */
+    public static long fcntl(MemorySegment errnoCapture, int fd, int cmd, MemorySegment lock) {
+        try {
+            return result((int) Libc.fcntl$MH.invokeExact(errnoCapture, fd, cmd, lock), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
     /** A fresh errno capture segment for a cold call, in the given arena. */
     public static MemorySegment errnoCapture(Arena arena) {
         return arena.allocate(Libc.CAPTURE_SIZE);
