@@ -17,7 +17,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
-import java.nio.file.FileSystems;
 import java.nio.file.LinkOption;
 import java.nio.file.ProviderMismatchException;
 import java.nio.file.FileAlreadyExistsException;
@@ -108,7 +107,7 @@ public final class AioFile implements Pollable, Closeable {
      * @throws DirectIoUnsupportedException if DIRECT was asked for on a filesystem without O_DIRECT, naming it
      * @throws IllegalArgumentException      for READ + APPEND, or APPEND + TRUNCATE_EXISTING, as the JDK
      * @throws UnsupportedOperationException for an option that is not one of the above, as the JDK
-     * @throws java.nio.file.ProviderMismatchException for a path of another filesystem than the default one
+     * @throws java.nio.file.ProviderMismatchException for a path of a file system other than the operating system's (a zip file's, say)
      * @throws FileSystemException for any other failure of open(2) (a directory opened for writing, a symbolic
      *                             link with NOFOLLOW_LINKS), as the JDK
      */
@@ -124,8 +123,11 @@ public final class AioFile implements Pollable, Closeable {
     /** Opens a file with the JDK's option rules; {@code mode} is the permissions of a file it creates. */
     private static AioFile open(Path path, Set<? extends OpenOption> options, int mode) throws IOException {
         Objects.requireNonNull(path, "path");
-        if (path.getFileSystem() != FileSystems.getDefault()) {
-            throw new ProviderMismatchException("panaio opens files of the default filesystem only: " + path);
+        // The platform's file system, or one that stands in for it as the default (panaio's own provider
+        // hands over the platform's paths): both name files of the operating system.
+        if (!"file".equals(path.getFileSystem().provider().getScheme())) {
+            throw new ProviderMismatchException("panaio opens files of the operating system's file system only "
+                    + "(the file scheme), not of " + path.getFileSystem().provider().getScheme() + ": " + path);
         }
         NativeAccess.ensureEnabled();
         boolean read = false;

@@ -496,7 +496,7 @@ class AioFileTest {
                 java.util.Map.of("create", "true"))) {
             assertThatThrownBy(() -> AioFile.open(zipfs.getPath("/x"), READ))
                     .isInstanceOf(java.nio.file.ProviderMismatchException.class)
-                    .hasMessageContaining("default filesystem");
+                    .hasMessageContaining("operating system's file system");
         }
     }
 }
