@@ -23,7 +23,10 @@ public final class OffsetStream {
         long per = Math.max(1, blocks / spec.qd());
         this.firstBlock = Math.min(blocks - 1, per * index);
         this.stretch = Math.min(per, blocks - firstBlock);
-        this.rng = new SplittableRandom(0x9E3779B97F4A7C15L * (index + 1));
+        // Not a multiple of SplittableRandom's own increment (0x9E3779B97F4A7C15): with seeds that are,
+        // stream i is stream 0 shifted by i draws, so every stream re-reads the blocks the previous one
+        // has just read. An odd multiplier of its own places the streams far apart in the one sequence.
+        this.rng = new SplittableRandom(0xD1B54A32D192ED03L * (index + 1));
     }
 
     /** The next offset, in bytes; always 0 for a file of no size (/dev/zero). */
