@@ -52,11 +52,66 @@ final class BenchTarget {
                         Math.max(rules.offset(), options.bs() / rules.offset() * rules.offset())));
             }
             alignment = (int) Math.max(alignment, rules.memory());
-        } else if (options.workload().isRead()) {
+        } else if (options.workload().isRead() && !options.uncached()) {
             cacheOnce(file, size);
         }
+        FileCursor cursor = null;
+        long blocks = size / options.bs() * options.bs();
+        if (options.workload() == Workload.APPEND) {
+            cursor = new FileCursor(blocks, 0, options.bs());
+        } else if (options.workload() == Workload.WAL) {
+            cursor = new FileCursor(0, blocks, options.bs());
+            walOnce(file, size);
+        }
+        if (!options.direct() && !options.workload().isRead()) {
+            Progress.say(DirtyLimits.describe());
+        }
         return new RunSpec(options.workload(), file, size, options.bs(), qd, options.direct(), warmup, measure,
-                alignment, batch(options, qd));
+                alignment, batch(options, qd), options.uncached(), cursor);
+    }
+
+    private static final java.util.Set<Path> WAL_NOTED = new java.util.HashSet<>();
+
+    /**
+     * Says, once per file, how the log is preallocated. The harness's own file
+     * was written in full when it was made, so every block is a written extent;
+     * that is the point. A file preallocated with fallocate(2) holds unwritten
+     * extents, and the first write into each makes the filesystem convert it,
+     * a metadata change that a durable write must commit to the journal before
+     * it completes: one journal commit per record instead of a device flush.
+     * Journals (Artemis fills its files with zeros) write their files once for
+     * this reason. A --file given by the user is taken as it is.
+     */
+    private static void walOnce(Path file, long size) {
+        if (WAL_NOTED.add(file)) {
+            Progress.say(String.format(Locale.ROOT, "wal: records go round %s (%s), preallocated by writing it in "
+                    + "full when it was made (written extents, so a durable write needs no journal commit for "
+                    + "the extent); a --file is used as it is", file, bytes(size)));
+        }
+    }
+
+    /**
+     * Before each engine and after the last: append's stream starts again from
+     * the file's size as it was, and the file is cut back to it; wal's starts
+     * again at the file's beginning.
+     */
+    static void restartStream(RunSpec spec) throws BenchFailure {
+        FileCursor cursor = spec.cursor();
+        if (cursor == null) {
+            return;
+        }
+        cursor.reset();
+        if (spec.workload() != Workload.APPEND) {
+            return;
+        }
+        try (FileChannel channel = FileChannel.open(spec.file(), StandardOpenOption.WRITE)) {
+            if (channel.size() > cursor.base()) {
+                channel.truncate(cursor.base());
+            }
+        } catch (IOException e) {
+            throw new BenchFailure("cannot cut " + spec.file() + " back to " + cursor.base() + " bytes: "
+                    + e.getMessage());
+        }
     }
 
     /** Filesystems in memory: O_DIRECT opens there (tmpfs since Linux 6.6) but every request is a memory copy. */
