@@ -73,7 +73,7 @@ public final class Bench {
             if (chart != null) {
                 out.println(chart);
             }
-            out.println(Results.verdict(rows));
+            out.println(Results.verdict(spec.workload(), rows));
             out.flush();
             return rows.stream().allMatch(r -> r.result() != null) ? 0 : 1;
         } catch (BenchFailure e) {

@@ -57,6 +57,7 @@ final class Results {
                 o.put("writeback_max_mib", round(cache.writebackMaxPages() * 4096 / 1048576.0, 1));
             }
             o.put("evictions", cache.evictions());
+            o.put("watch_cpu_s", round(cache.threadCpuNanos() / 1e9, 4));
             o.put("page_cache_source", cache.source());
         }
         if (r.note() != null) {
@@ -174,7 +175,7 @@ final class Results {
      * {@link Engine#isPeer}), in IOPS and in CPU time per request, each ratio
      * saying which way is better.
      */
-    static String verdict(List<Row> rows) {
+    static String verdict(Workload workload, List<Row> rows) {
         EngineResult panaio = baseline(rows);
         if (panaio == null) {
             return "verdict: none: the panaio engine did not run or completed nothing";
@@ -191,10 +192,11 @@ final class Results {
             return "verdict: none: no peer ran to compare panaio with (peers: " + String.join(", ",
                     Engines.all().stream().filter(Engine::isPeer).map(Engine::name).toList()) + ")";
         }
-        return String.format(Locale.ROOT, "verdict: panaio did %.2fx the IOPS of the best peer, %s (higher is "
-                        + "better), at %.2fx its CPU time per request (lower is better)",
-                panaio.iops() / best.result().iops(), best.engine(),
-                panaio.cpuMicrosPerOp() / best.result().cpuMicrosPerOp());
+        boolean wal = workload == Workload.WAL;
+        return String.format(Locale.ROOT, "verdict: panaio did %.2fx the %s of the best peer, %s (higher is "
+                        + "better), at %.2fx its CPU time per %s (lower is better)",
+                panaio.iops() / best.result().iops(), wal ? "durable records per second" : "IOPS", best.engine(),
+                panaio.cpuMicrosPerOp() / best.result().cpuMicrosPerOp(), wal ? "record" : "request");
     }
 
     /** panaio's result, when it ran and completed anything. */
