@@ -59,6 +59,7 @@ expect "usage printed" 2 "^usage: scripts/bench" -- --bogus
 expect "nullread is buffered" 2 "has no O_DIRECT" -- nullread --direct
 expect "uncached is buffered" 2 "--uncached is for buffered reads" -- --uncached --direct
 expect "uncached reads only" 2 "--uncached evicts .* not randwrite" -- randwrite --uncached
+expect "fallocated is for wal" 2 "--fallocated is for wal, not randread" -- --fallocated
 expect "engine without the workload" 2 "engine 'c-loop' does not run wal" -- wal --engine c-loop
 expect "missing directory" 1 "^scripts/bench: no such directory: $tmp/none \(for --file $tmp/none/x\.dat\)$" \
   -- --file "$tmp/none/x.dat"
@@ -171,6 +172,13 @@ json_check "wal: durable records" '
 for r in rows:
     assert r["workload"] == "wal" and r["ops"] > 0 and r["durable_records_per_s"] > 0, r
 ' wal --file "$tmp/wal.dat" --size 1m --engine "$wal_engines" --qd 2 --seconds 0.2 --warmup 0
+
+# wal --fallocated: a fresh fallocated log beside the data file for each engine, deleted at the end.
+json_check "wal --fallocated" '
+import os
+assert all(r["file"].endswith("wal.dat.fallocated") and r["ops"] > 0 for r in rows), rows
+assert not os.path.exists(rows[0]["file"]), rows[0]["file"]
+' wal --fallocated --file "$tmp/wal.dat" --engine panaio,filechannel --qd 2 --seconds 0.2 --warmup 0
 
 echo "$passed passed, $failed failed"
 ((failed == 0))

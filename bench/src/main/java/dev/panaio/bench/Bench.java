@@ -132,7 +132,7 @@ public final class Bench {
                 rows.add(runOne(spec, engine));
             }
         } finally {
-            BenchTarget.restartStream(spec);
+            BenchTarget.endStream(spec);
         }
         return rows;
     }

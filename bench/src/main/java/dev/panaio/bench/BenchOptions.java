@@ -18,10 +18,11 @@ import java.util.Locale;
  * @param warmup   length of the warm-up before it
  * @param batch    most requests per io_submit for panaio and c-loop; 0 for every free slot at once
  * @param uncached buffered reads that miss the page cache: the file's pages are evicted before and during each run
+ * @param fallocated wal on a file preallocated with fallocate(2), made anew before each engine
  */
 public record BenchOptions(boolean sweep, Workload workload, List<String> engines, Path file, long size, int bs,
                            int qd, int batch, List<Integer> qdList, double seconds, double warmup,
-                           boolean direct, boolean json, boolean uncached) {
+                           boolean direct, boolean json, boolean uncached, boolean fallocated) {
 
     static final String USAGE = """
             usage: scripts/bench [WORKLOAD] [options]
@@ -58,6 +59,9 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
                                  before each engine and every %d ms during its run
                                  (posix_fadvise DONTNEED); the hit ratio seen is reported.
                                  Implies --buffered; reads only
+              --fallocated       wal: log to a file preallocated with fallocate(2) (unwritten extents),
+                                 made anew beside the data file before each engine, instead of the
+                                 data file, which was written in full when made (written extents)
               --json             one JSON object per engine per line on stdout, nothing else
               --qd-list A,B,...  queue depths of a sweep (default 1,2,4,...,256)
               -h, --help         this text
@@ -110,6 +114,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
         Boolean direct = null;
         boolean json = false;
         boolean uncached = false;
+        boolean fallocated = false;
 
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -126,6 +131,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
                 case "--direct" -> direct = Boolean.TRUE;
                 case "--buffered" -> direct = Boolean.FALSE;
                 case "--uncached" -> uncached = true;
+                case "--fallocated" -> fallocated = true;
                 case "--engine", "--engines", "--file", "--size", "--bs", "--qd", "--batch", "--seconds",
                      "--warmup", "--qd-list" -> {
                     if (value == null) {
@@ -188,12 +194,15 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
             }
             direct = Boolean.FALSE;
         }
+        if (fallocated && workload != Workload.WAL) {
+            throw new UsageException("--fallocated is for wal, not " + workload.id());
+        }
         if (file == null && size < bs) {
             throw new UsageException("--size " + size + " is smaller than --bs " + bs);
         }
         return new BenchOptions(sweep, workload, engines, file, size, bs, qd, batch, qdList,
                 seconds != null ? seconds : sweep ? 2 : 5, warmup != null ? warmup : 1,
-                direct == null || direct, json, uncached);
+                direct == null || direct, json, uncached, fallocated);
     }
 
     private static List<String> parseEngines(String value) throws UsageException {

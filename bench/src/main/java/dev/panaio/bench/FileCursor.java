@@ -14,15 +14,23 @@ final class FileCursor {
     private final long base;
     private final long wrapAt;
     private final int bs;
+    private final boolean fallocatedEachRun;
 
     /**
      * @param base   the first offset
      * @param wrapAt bytes after {@code base} at which the stream starts again at {@code base}, or 0 for never
+     * @param fallocatedEachRun wal --fallocated: the file is made again with fallocate(2) before each engine
      */
-    FileCursor(long base, long wrapAt, int bs) {
+    FileCursor(long base, long wrapAt, int bs, boolean fallocatedEachRun) {
         this.base = base;
         this.wrapAt = wrapAt;
         this.bs = bs;
+        this.fallocatedEachRun = fallocatedEachRun;
+    }
+
+    /** Whether the stream's file is made again with fallocate(2), all unwritten extents, before each engine. */
+    boolean fallocatedEachRun() {
+        return fallocatedEachRun;
     }
 
     /** The first offset, which is also where an append run leaves the file's size. */
