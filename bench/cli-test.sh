@@ -154,6 +154,7 @@ json_check "--uncached: hit ratio and stalls" '
 for r in rows:
     assert r["uncached"] and r["evictions"] > 0 and r["page_cache_source"] in ("cachestat", "mincore"), r
     assert 0 <= r["hit_ratio"] <= 1 and r["submit_max_us"] > 0 and r["ops"] > 0, r
+    assert r["run_queue_wait_s"] >= 0, r
 ' randread --uncached --file "$tmp/made.dat" --engine panaio-async,jdk-afc --qd 2 --seconds 0.2 --warmup 0
 
 # Buffered appends: each engine's stall, and the file cut back to its size afterwards.

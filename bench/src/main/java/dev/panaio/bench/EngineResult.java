@@ -16,21 +16,23 @@ import java.util.Collection;
  * @param storageReadBytes bytes the engine's process caused to be read from storage during the window, or -1
  *                     where unknown (fio, the C loop: other processes)
  * @param pageCache    what the page cache held of the file during the run (buffered runs), or null
+ * @param schedulerWait how long the process's threads waited for a CPU during the window, and the steal
  */
 public record EngineResult(String engine, long ops, double seconds, double p50Us, double p99Us, double p999Us,
                            double cpuSeconds, String note, double submitP999Us, double submitMaxUs,
-                           long storageReadBytes, PageCacheWatch.Summary pageCache) {
+                           long storageReadBytes, PageCacheWatch.Summary pageCache, SchedulerWait schedulerWait) {
 
     /** A result with no submit-stall figures. */
     public EngineResult(String engine, long ops, double seconds, double p50Us, double p99Us, double p999Us,
                         double cpuSeconds, String note) {
-        this(engine, ops, seconds, p50Us, p99Us, p999Us, cpuSeconds, note, Double.NaN, Double.NaN, -1, null);
+        this(engine, ops, seconds, p50Us, p99Us, p999Us, cpuSeconds, note, Double.NaN, Double.NaN, -1, null,
+                SchedulerWait.UNKNOWN);
     }
 
     /** This result with what the page cache watch saw. */
     public EngineResult withPageCache(PageCacheWatch.Summary summary) {
         return new EngineResult(engine, ops, seconds, p50Us, p99Us, p999Us, cpuSeconds, note, submitP999Us,
-                submitMaxUs, storageReadBytes, summary);
+                submitMaxUs, storageReadBytes, summary, schedulerWait);
     }
 
     /**
@@ -55,7 +57,8 @@ public record EngineResult(String engine, long ops, double seconds, double p50Us
             return this;
         }
         return new EngineResult(engine, ops, seconds, p50Us, p99Us, p999Us, cpuSeconds, note,
-                all.getValueAtPercentile(99.9) / 1e3, all.getMaxValue() / 1e3, storageReadBytes, pageCache);
+                all.getValueAtPercentile(99.9) / 1e3, all.getMaxValue() / 1e3, storageReadBytes, pageCache,
+                schedulerWait);
     }
 
     /** Merges the recorders of one in-process run. */
@@ -70,7 +73,7 @@ public record EngineResult(String engine, long ops, double seconds, double p50Us
         return new EngineResult(engine, ops, timing.elapsedNanos() / 1e9,
                 all.getValueAtPercentile(50) / 1e3, all.getValueAtPercentile(99) / 1e3,
                 all.getValueAtPercentile(99.9) / 1e3, timing.cpuNanos() / 1e9, null, Double.NaN, Double.NaN,
-                timing.storageReadBytes(), null);
+                timing.storageReadBytes(), null, timing.schedulerWait());
     }
 
     public double iops() {

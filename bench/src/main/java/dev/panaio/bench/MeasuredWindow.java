@@ -27,9 +27,10 @@ public final class MeasuredWindow {
      * Wall time and process CPU time of the measured window, and the bytes the
      * process's threads caused to be read from storage in it ({@code read_bytes}
      * of /proc/self/io: page cache misses and their readahead; -1 where the
-     * kernel does not account task I/O).
+     * kernel does not account task I/O), and how long its threads waited for a
+     * CPU and the hypervisor stole it.
      */
-    public record Timing(long elapsedNanos, long cpuNanos, long storageReadBytes) {
+    public record Timing(long elapsedNanos, long cpuNanos, long storageReadBytes, SchedulerWait schedulerWait) {
     }
 
     private static final Path PROC_SELF_IO = Path.of("/proc/self/io");
@@ -77,11 +78,12 @@ public final class MeasuredWindow {
         if (spec.warmupNanos() > 0) {
             Progress.say(String.format(Locale.ROOT, "  %s: warming up %.1f s", engine, spec.warmupNanos() / 1e9));
             if (failed.await(spec.warmupNanos(), TimeUnit.NANOSECONDS)) {
-                return new Timing(0, 0, -1);
+                return new Timing(0, 0, -1, SchedulerWait.UNKNOWN);
             }
         }
         Progress.say(String.format(Locale.ROOT, "  %s: measuring %.1f s", engine, spec.measureNanos() / 1e9));
         long read0 = storageReadBytes();
+        SchedulerWait.Sample sched0 = SchedulerWait.sample();
         long cpu0 = OS.getProcessCpuTime();
         long t0 = System.nanoTime();
         phase = MEASURE;
@@ -90,7 +92,8 @@ public final class MeasuredWindow {
         long t1 = System.nanoTime();
         long cpu1 = OS.getProcessCpuTime();
         long read1 = storageReadBytes();
-        return new Timing(t1 - t0, cpu1 - cpu0, read0 < 0 || read1 < 0 ? -1 : read1 - read0);
+        SchedulerWait sched = sched0.until(SchedulerWait.sample());
+        return new Timing(t1 - t0, cpu1 - cpu0, read0 < 0 || read1 < 0 ? -1 : read1 - read0, sched);
     }
 
     /** Throws the first worker failure, if any. */

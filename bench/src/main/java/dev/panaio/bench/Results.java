@@ -40,6 +40,12 @@ final class Results {
             o.put("submit_p999_us", round(r.submitP999Us(), 2));
             o.put("submit_max_us", round(r.submitMaxUs(), 2));
         }
+        if (r.schedulerWait().runQueueNanos() >= 0) {
+            o.put("run_queue_wait_s", round(r.schedulerWait().runQueueNanos() / 1e9, 4));
+        }
+        if (r.schedulerWait().stealTicks() >= 0) {
+            o.put("steal_ticks", r.schedulerWait().stealTicks());
+        }
         if (spec.workload() == Workload.WAL) {
             o.put("durable_records_per_s", round(r.iops(), 1));
         }
@@ -125,14 +131,21 @@ final class Results {
         if (rows.stream().anyMatch(row -> row.result() != null && Double.isFinite(row.result().submitP999Us()))) {
             sb.append(String.format(Locale.ROOT, "%nTime the submitting thread spent inside the submitting call "
                     + "(for thread-per-request engines, the whole blocking call):%n"));
-            sb.append(String.format(Locale.ROOT, "%-22s %12s %12s%n", "engine", "p99.9 µs", "max µs"));
+            sb.append(String.format(Locale.ROOT, "%-22s %12s %12s %16s %12s%n", "engine", "p99.9 µs", "max µs",
+                    "run-queue wait", "steal"));
             for (Row row : rows) {
                 EngineResult r = row.result();
                 if (r != null && Double.isFinite(r.submitP999Us())) {
-                    sb.append(String.format(Locale.ROOT, "%-22s %12.1f %12.1f%n", row.engine(), r.submitP999Us(),
-                            r.submitMaxUs()));
+                    SchedulerWait w = r.schedulerWait();
+                    sb.append(String.format(Locale.ROOT, "%-22s %12.1f %12.1f %16s %12s%n", row.engine(),
+                            r.submitP999Us(), r.submitMaxUs(),
+                            w.runQueueNanos() < 0 ? "-" : String.format(Locale.ROOT, "%.3f s", w.runQueueNanos() / 1e9),
+                            w.stealTicks() < 0 ? "-" : w.stealTicks() + " ticks"));
                 }
             }
+            sb.append(String.format(Locale.ROOT, "(run-queue wait: the time the process's threads spent runnable "
+                    + "but not running during the window, summed (/proc/self/task/*/schedstat); steal: CPU time the "
+                    + "hypervisor took from the machine, in clock ticks (/proc/stat))%n"));
         }
         if (rows.stream().anyMatch(row -> row.result() != null && row.result().pageCache() != null)) {
             sb.append(pageCacheTable(spec, rows));
