@@ -157,6 +157,11 @@ for r in rows:
     assert r["run_queue_wait_s"] >= 0, r
 ' randread --uncached --file "$tmp/made.dat" --engine panaio-async,jdk-afc --qd 2 --seconds 0.2 --warmup 0
 
+# The same with mincore, cachestat's fallback on kernels before 6.5.
+PANAIO_BENCH_JVM_OPTS=-Dpanaio.bench.pageCacheSource=mincore json_check "--uncached through mincore" '
+assert all(r["page_cache_source"] == "mincore" and r["evictions"] > 0 and r["ops"] > 0 for r in rows), rows
+' randread --uncached --file "$tmp/made.dat" --engine panaio-async --qd 2 --seconds 0.2 --warmup 0
+
 # Buffered appends: each engine's stall, and the file cut back to its size afterwards.
 json_check "append: stalls, file restored" '
 import os

@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * eviction, so it is the most the cache held between two evictions. Where
  * cachestat is missing (ENOSYS) or refused, from {@code mincore(2)} on a
  * read-only shared mapping of the file (residency only: no dirty or writeback
- * counts). {@link Summary#source()} says which.
+ * counts). {@link Summary#source()} says which; the system property
+ * {@value #SOURCE_PROPERTY}{@code =mincore} asks for the fallback.
  *
  * <p>Started and closed by the harness's controlling thread.
  */
@@ -61,7 +62,10 @@ final class PageCacheWatch implements AutoCloseable {
     private volatile boolean stop;
     private volatile IOException failure;
 
-    private boolean useCachestat = true;
+    /** Set to {@code mincore} to use the fallback where cachestat works too: how cli-test covers it. */
+    static final String SOURCE_PROPERTY = "panaio.bench.pageCacheSource";
+
+    private boolean useCachestat = !"mincore".equals(System.getProperty(SOURCE_PROPERTY));
     private MemorySegment mapping;
     private MemorySegment vector;
     private long samples;
