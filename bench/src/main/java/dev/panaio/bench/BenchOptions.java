@@ -32,8 +32,9 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
             workloads: randread (default), randwrite, seqread;
                        append: writes that extend the file, one sequential stream from its end (the
                          file is cut back to its size after each engine);
-                       wal: a write-ahead log: --bs records in one sequential stream over the
-                         preallocated file, each counted only once durable (O_DIRECT + RWF_DSYNC,
+                       wal: a write-ahead log: --bs records in one sequential stream over the file,
+                         preallocated by having been written in full (or see --fallocated),
+                         each counted only once durable (O_DIRECT + RWF_DSYNC,
                          O_DSYNC, fdatasync per record or one per batch: see below);
                        nullread: buffered reads of --bs bytes from /dev/zero, which leave only the
                          cost of a request
@@ -41,8 +42,8 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
               --engine E[,E...]  engines to run (default: all available that run the workload):
                                  %s
               --file PATH        file to run on (default: target/bench/bench.dat, made once); a file
-                                 that does not exist is made at --size; randwrite overwrites the
-                                 file's contents
+                                 that does not exist is made at --size; randwrite and wal
+                                 overwrite the file's contents
               --size N[k|m|g]    size of the file the benchmark makes (default 1g)
               --bs N[k|m]        bytes per request (default 4096)
               --qd N             requests in flight; threads for thread-based engines (default 32)
