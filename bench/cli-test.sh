@@ -3,7 +3,8 @@
 # exit 2 and a usage for bad command lines, exit 1 and a one-line reason for
 # files it cannot use, nothing but JSON lines on stdout under --json, and, from
 # runs of a fraction of a second on tiny files: a verdict line and a chart, a
-# --file made when missing, and a warning when O_DIRECT measures memory.
+# --file made when missing, a warning when O_DIRECT measures memory, and the
+# page cache and stall figures of --uncached, append and wal.
 # Usage: bench/cli-test.sh    (prints 'N passed, N failed'; exit 1 if any failed)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,10 +57,17 @@ expect "bad size" 2 "--bs takes a size" -- --bs 4q
 expect "missing value" 2 "--seconds needs a value" -- --seconds
 expect "usage printed" 2 "^usage: scripts/bench" -- --bogus
 expect "nullread is buffered" 2 "has no O_DIRECT" -- nullread --direct
+expect "uncached is buffered" 2 "--uncached is for buffered reads" -- --uncached --direct
+expect "uncached reads only" 2 "--uncached evicts .* not randwrite" -- randwrite --uncached
+expect "fallocated is for wal" 2 "--fallocated is for wal, not randread" -- --fallocated
+expect "engine without the workload" 2 "engine 'c-loop' does not run wal" -- wal --engine c-loop
 expect "missing directory" 1 "^scripts/bench: no such directory: $tmp/none \(for --file $tmp/none/x\.dat\)$" \
   -- --file "$tmp/none/x.dat"
 "$bench" --help >"$tmp/out" 2>"$tmp/err"
 check "--help lists fio-uring" grep -q "fio-uring" "$tmp/out"
+check "--help lists append" grep -q "append:" "$tmp/out"
+check "--help lists wal" grep -q "wal:" "$tmp/out"
+check "--help lists --uncached" grep -q -- "--uncached" "$tmp/out"
 head -c 4096 /dev/urandom >"$tmp/small.dat"
 expect "file too small" 1 "holds 4096 bytes, less than one --bs block of 8192" -- --file "$tmp/small.dat" --bs 8k
 head -c 65536 /dev/urandom >"$tmp/data.dat"
@@ -121,6 +129,62 @@ else
   echo "FAIL --json output:" >&2
   sed 's/^/    /' "$tmp/out" "$tmp/err" | tail -5 >&2
 fi
+
+# json_check NAME CODE ARGS...: runs scripts/bench ARGS --json; CODE (Python) checks `rows`, one dict per engine.
+json_check() {
+  local name=$1 code=$2
+  shift 2
+  if "$bench" "$@" --json >"$tmp/out" 2>"$tmp/err" && python3 - "$tmp/out" "$code" <<'EOF'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1]).read().splitlines()]
+assert rows and all("error" not in r for r in rows), rows
+exec(sys.argv[2])
+EOF
+  then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name:" >&2
+    sed 's/^/    /' "$tmp/out" "$tmp/err" | tail -6 >&2
+  fi
+}
+
+# The caller's stall where misses stay misses: page cache figures and stalls in the JSON.
+json_check "--uncached: hit ratio and stalls" '
+for r in rows:
+    assert r["uncached"] and r["evictions"] > 0 and r["page_cache_source"] in ("cachestat", "mincore"), r
+    assert 0 <= r["hit_ratio"] <= 1 and r["submit_max_us"] > 0 and r["ops"] > 0, r
+    assert r["run_queue_wait_s"] >= 0, r
+' randread --uncached --file "$tmp/made.dat" --engine panaio-async,jdk-afc --qd 2 --seconds 0.2 --warmup 0
+
+# The same with mincore, cachestat's fallback on kernels before 6.5.
+PANAIO_BENCH_JVM_OPTS=-Dpanaio.bench.pageCacheSource=mincore json_check "--uncached through mincore" '
+assert all(r["page_cache_source"] == "mincore" and r["evictions"] > 0 and r["ops"] > 0 for r in rows), rows
+' randread --uncached --file "$tmp/made.dat" --engine panaio-async --qd 2 --seconds 0.2 --warmup 0
+
+# Buffered appends: each engine's stall, and the file cut back to its size afterwards.
+json_check "append: stalls, file restored" '
+import os
+assert [r["engine"] for r in rows] == ["panaio-async", "filechannel", "jdk-afc"], rows
+for r in rows:
+    assert r["workload"] == "append" and r["ops"] > 0 and r["submit_max_us"] > 0, r
+assert os.path.getsize(rows[0]["file"]) == 65536, os.path.getsize(rows[0]["file"])
+' append --buffered --file "$tmp/data.dat" --engine panaio-async,filechannel,jdk-afc --qd 2 --seconds 0.2 --warmup 0
+
+# wal: durable records from the low level, group commit at both levels, and the DSYNC channel.
+wal_engines=panaio,panaio-group,panaio-async,filechannel-group
+command -v fio >/dev/null && wal_engines+=,fio-dsync
+json_check "wal: durable records" '
+for r in rows:
+    assert r["workload"] == "wal" and r["ops"] > 0 and r["durable_records_per_s"] > 0, r
+' wal --file "$tmp/wal.dat" --size 1m --engine "$wal_engines" --qd 2 --seconds 0.2 --warmup 0
+
+# wal --fallocated: a fresh fallocated log beside the data file for each engine, deleted at the end.
+json_check "wal --fallocated" '
+import os
+assert all(r["file"].endswith("wal.dat.fallocated") and r["ops"] > 0 for r in rows), rows
+assert not os.path.exists(rows[0]["file"]), rows[0]["file"]
+' wal --fallocated --file "$tmp/wal.dat" --engine panaio,filechannel --qd 2 --seconds 0.2 --warmup 0
 
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -19,6 +19,10 @@ import java.util.concurrent.CountDownLatch;
  * {@code qd} requests in flight on one {@link AsynchronousFileChannel}: each
  * request slot's {@link CompletionHandler} records the completion and issues
  * the slot's next request. A subclass says which channel.
+ *
+ * <p>For wal the channel is opened with {@link StandardOpenOption#DSYNC}
+ * (O_DSYNC), so a write completes only once durable: neither the JDK's
+ * AsynchronousFileChannel nor panaio's takes a per-request durability flag.
  */
 public abstract class AsyncChannelEngine implements Engine {
     private final String name;
@@ -32,6 +36,11 @@ public abstract class AsyncChannelEngine implements Engine {
         return name;
     }
 
+    @Override
+    public boolean supports(Workload workload) {
+        return true;
+    }
+
     /** Opens the channel. */
     protected abstract AsynchronousFileChannel open(Path file, Set<OpenOption> options) throws IOException;
 
@@ -41,6 +50,9 @@ public abstract class AsyncChannelEngine implements Engine {
         options.add(spec.reads() ? StandardOpenOption.READ : StandardOpenOption.WRITE);
         if (spec.direct()) {
             options.add(ExtendedOpenOption.DIRECT);
+        }
+        if (spec.workload() == Workload.WAL) {
+            options.add(StandardOpenOption.DSYNC);
         }
         MeasuredWindow window = new MeasuredWindow();
         CountDownLatch idle = new CountDownLatch(spec.qd());

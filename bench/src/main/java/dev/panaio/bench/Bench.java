@@ -43,6 +43,15 @@ public final class Bench {
             return 0;
         }
         Path dataDir = Path.of(System.getProperty(DIR_PROPERTY, "target/bench")).toAbsolutePath();
+        for (String name : options.engines()) {
+            if (!Engines.byName(name).supports(options.workload())) {
+                System.err.println("scripts/bench: engine '" + name + "' does not run " + options.workload().id()
+                        + ": the engines that do are " + String.join(", ", Engines.all().stream()
+                        .filter(e -> e.supports(options.workload())).map(Engine::name).toList()));
+                System.err.print(BenchOptions.usage());
+                return 2;
+            }
+        }
         List<Engine> engines = engines(options);
         try {
             if (options.sweep()) {
@@ -64,7 +73,7 @@ public final class Bench {
             if (chart != null) {
                 out.println(chart);
             }
-            out.println(Results.verdict(rows));
+            out.println(Results.verdict(spec.workload(), rows));
             out.flush();
             return rows.stream().allMatch(r -> r.result() != null) ? 0 : 1;
         } catch (BenchFailure e) {
@@ -73,13 +82,19 @@ public final class Bench {
         }
     }
 
-    /** The engines asked for; by default every engine that can run here, saying which cannot and why. */
+    /**
+     * The engines asked for; by default every engine that runs the workload
+     * and can run here, saying which cannot and why.
+     */
     static List<Engine> engines(BenchOptions options) {
         if (!options.engines().isEmpty()) {
             return options.engines().stream().map(Engines::byName).toList();
         }
         List<Engine> available = new ArrayList<>();
         for (Engine engine : Engines.all()) {
+            if (!engine.supports(options.workload())) {
+                continue;
+            }
             String reason = engine.unavailableReason();
             if (reason == null) {
                 available.add(engine);
@@ -109,36 +124,70 @@ public final class Bench {
     }
 
     /** Runs each engine in turn; a failing engine gets a row naming its failure, and the others still run. */
-    static List<Results.Row> runAll(RunSpec spec, List<Engine> engines) throws InterruptedException {
+    static List<Results.Row> runAll(RunSpec spec, List<Engine> engines) throws InterruptedException, BenchFailure {
         Progress.say(spec.describe());
         List<Results.Row> rows = new ArrayList<>();
-        for (Engine engine : engines) {
-            String reason = engine.unavailableReason();
-            if (reason != null) {
-                Progress.say("scripts/bench: " + engine.name() + ": " + reason);
-                rows.add(new Results.Row(engine.name(), null, reason));
-                continue;
+        try {
+            for (Engine engine : engines) {
+                rows.add(runOne(spec, engine));
             }
-            String caveat = engine.caveat(spec);
-            if (caveat != null) {
-                Progress.say("  note: " + caveat);
-            }
-            try {
-                warmUpJit(engine, spec);
-                EngineResult result = engine.run(spec);
-                Progress.say(String.format(Locale.ROOT, "  %s: %,.0f IOPS", engine.name(), result.iops()));
-                rows.add(new Results.Row(engine.name(), result, null));
-            } catch (EngineException e) {
-                Progress.say("scripts/bench: " + engine.name() + ": " + e.getMessage());
-                rows.add(new Results.Row(engine.name(), null, e.getMessage()));
-            } catch (RuntimeException e) {
-                // A bug in an engine or the harness: keep the trace, and let the other engines run.
-                Progress.say("scripts/bench: " + engine.name() + " failed unexpectedly:");
-                e.printStackTrace();
-                rows.add(new Results.Row(engine.name(), null, e.toString()));
-            }
+        } finally {
+            BenchTarget.endStream(spec);
         }
         return rows;
+    }
+
+    /**
+     * One engine's run. Append and wal start from the same place for every
+     * engine; a buffered run on a data file is watched in the page cache (and
+     * for --uncached, evicted from it) from just before the engine starts.
+     */
+    private static Results.Row runOne(RunSpec spec, Engine engine) throws InterruptedException, BenchFailure {
+        String reason = engine.unavailableReason();
+        if (reason != null) {
+            Progress.say("scripts/bench: " + engine.name() + ": " + reason);
+            return new Results.Row(engine.name(), null, reason);
+        }
+        String caveat = engine.caveat(spec);
+        if (caveat != null) {
+            Progress.say("  note: " + caveat);
+        }
+        try {
+            warmUpJit(engine, spec);
+            BenchTarget.restartStream(spec);
+            EngineResult result;
+            if (!spec.direct() && spec.workload().usesDataFile()) {
+                PageCacheWatch watch = startWatch(spec);
+                try {
+                    result = engine.run(spec);
+                } finally {
+                    watch.close();
+                }
+                result = result.withPageCache(watch.summary());
+                Progress.say("  " + engine.name() + ": " + PageCacheWatch.describe(result.pageCache()));
+            } else {
+                result = engine.run(spec);
+            }
+            Progress.say(String.format(Locale.ROOT, "  %s: %,.0f %s", engine.name(), result.iops(),
+                    spec.workload() == Workload.WAL ? "durable records/s" : "IOPS"));
+            return new Results.Row(engine.name(), result, null);
+        } catch (EngineException e) {
+            Progress.say("scripts/bench: " + engine.name() + ": " + e.getMessage());
+            return new Results.Row(engine.name(), null, e.getMessage());
+        } catch (RuntimeException e) {
+            // A bug in an engine or the harness: keep the trace, and let the other engines run.
+            Progress.say("scripts/bench: " + engine.name() + " failed unexpectedly:");
+            e.printStackTrace();
+            return new Results.Row(engine.name(), null, e.toString());
+        }
+    }
+
+    private static PageCacheWatch startWatch(RunSpec spec) throws BenchFailure {
+        try {
+            return PageCacheWatch.start(spec.file(), spec.fileSize(), spec.uncached());
+        } catch (IOException e) {
+            throw new BenchFailure("cannot watch " + spec.file() + " in the page cache: " + e.getMessage());
+        }
     }
 
     private static final Set<String> JIT_WARMED = new HashSet<>();
@@ -146,7 +195,8 @@ public final class Bench {
 
     /** Once per engine and process: an unmeasured run on /dev/zero, which gets the engine's code compiled fast. */
     private static void warmUpJit(Engine engine, RunSpec spec) throws EngineException, InterruptedException {
-        if (!engine.runsInThisJvm() || spec.warmupNanos() == 0 || !JIT_WARMED.add(engine.name())) {
+        if (!engine.runsInThisJvm() || !engine.supports(Workload.NULLREAD) || spec.warmupNanos() == 0
+                || !JIT_WARMED.add(engine.name())) {
             return;
         }
         Progress.say(String.format(Locale.ROOT, "  %s: JIT warm-up, %.1f s of nullread (not measured)",

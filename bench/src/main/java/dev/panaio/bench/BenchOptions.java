@@ -17,23 +17,33 @@ import java.util.Locale;
  * @param seconds  length of the measured window
  * @param warmup   length of the warm-up before it
  * @param batch    most requests per io_submit for panaio and c-loop; 0 for every free slot at once
+ * @param uncached buffered reads that miss the page cache: the file's pages are evicted before and during each run
+ * @param fallocated wal on a file preallocated with fallocate(2), made anew before each engine
  */
 public record BenchOptions(boolean sweep, Workload workload, List<String> engines, Path file, long size, int bs,
                            int qd, int batch, List<Integer> qdList, double seconds, double warmup,
-                           boolean direct, boolean json) {
+                           boolean direct, boolean json, boolean uncached, boolean fallocated) {
 
     static final String USAGE = """
             usage: scripts/bench [WORKLOAD] [options]
                    scripts/bench sweep [WORKLOAD] [options]
                    scripts/bench jmh [JMH options]
 
-            workloads: randread (default), randwrite, seqread, and nullread: buffered reads of --bs bytes
-                       from /dev/zero, which leave only the cost of a request
+            workloads: randread (default), randwrite, seqread;
+                       append: writes that extend the file, one sequential stream from its end (the
+                         file is cut back to its size after each engine);
+                       wal: a write-ahead log: --bs records in one sequential stream over the file,
+                         preallocated by having been written in full (or see --fallocated),
+                         each counted only once durable (O_DIRECT + RWF_DSYNC,
+                         O_DSYNC, fdatasync per record or one per batch: see below);
+                       nullread: buffered reads of --bs bytes from /dev/zero, which leave only the
+                         cost of a request
             options:
-              --engine E[,E...]  engines to run (default: all available): %s
+              --engine E[,E...]  engines to run (default: all available that run the workload):
+                                 %s
               --file PATH        file to run on (default: target/bench/bench.dat, made once); a file
-                                 that does not exist is made at --size; randwrite overwrites the
-                                 file's contents
+                                 that does not exist is made at --size; randwrite and wal
+                                 overwrite the file's contents
               --size N[k|m|g]    size of the file the benchmark makes (default 1g)
               --bs N[k|m]        bytes per request (default 4096)
               --qd N             requests in flight; threads for thread-based engines (default 32)
@@ -43,10 +53,32 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
               --warmup S         warm-up before it (default 1)
               --direct           O_DIRECT (the default for file workloads)
               --buffered         through the page cache (the file must fit in it to measure the
-                                 cache, not the disk: try --size 256m)
+                                 cache, not the disk: try --size 256m); buffered writes run into
+                                 dirty-page throttling once they outgrow the dirty limits, which the
+                                 run prints (try --seconds 30)
+              --uncached         buffered reads that miss the page cache: the file's pages are evicted
+                                 before each engine and every %d ms during its run
+                                 (posix_fadvise DONTNEED); the hit ratio seen is reported.
+                                 Implies --buffered; reads only
+              --fallocated       wal: log to a file preallocated with fallocate(2) (unwritten extents),
+                                 made anew beside the data file before each engine, instead of the
+                                 data file, which was written in full when made (written extents)
               --json             one JSON object per engine per line on stdout, nothing else
               --qd-list A,B,...  queue depths of a sweep (default 1,2,4,...,256)
               -h, --help         this text
+
+            wal: each record durable before it counts (O_DIRECT unless --buffered):
+              panaio             AioContext, each write with RWF_DSYNC
+              panaio-group       AioContext, plain writes, and one fdatasync request (IOCB_CMD_FDSYNC)
+                                 per batch of completed writes: group commit
+              panaio-async       AioAsynchronousFileChannel on a file opened with DSYNC (O_DSYNC)
+              jdk-afc            AsynchronousFileChannel opened with DSYNC
+              filechannel        --qd threads, each: write, then force(false); also
+                                 panaio-vthreads and filechannel-vthreads on virtual threads
+              filechannel-group  --qd threads write; one force(false) serves every record written
+                                 before it began: group commit
+              fio                libaio, --fdatasync=1; fio-dsync: libaio, --sync=dsync;
+                                 fio-uring: io_uring, --sync=dsync
             """;
 
     /** A command line that cannot be run; the message is one line. */
@@ -60,7 +92,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
 
     /** The usage text, naming the engines that exist. */
     public static String usage() {
-        return String.format(Locale.ROOT, USAGE, String.join(", ", Engines.names()));
+        return String.format(Locale.ROOT, USAGE, String.join(", ", Engines.names()), PageCacheWatch.PERIOD_MILLIS);
     }
 
     /**
@@ -82,6 +114,8 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
         Double warmup = null;
         Boolean direct = null;
         boolean json = false;
+        boolean uncached = false;
+        boolean fallocated = false;
 
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -97,6 +131,8 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
                 case "--json" -> json = true;
                 case "--direct" -> direct = Boolean.TRUE;
                 case "--buffered" -> direct = Boolean.FALSE;
+                case "--uncached" -> uncached = true;
+                case "--fallocated" -> fallocated = true;
                 case "--engine", "--engines", "--file", "--size", "--bs", "--qd", "--batch", "--seconds",
                      "--warmup", "--qd-list" -> {
                     if (value == null) {
@@ -148,12 +184,26 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
             }
             direct = Boolean.FALSE;
         }
+        if (uncached) {
+            if (Boolean.TRUE.equals(direct)) {
+                throw new UsageException("--uncached is for buffered reads; O_DIRECT never uses the page cache: "
+                        + "drop --direct");
+            }
+            if (!workload.isRead() || !workload.usesDataFile()) {
+                throw new UsageException("--uncached evicts a data file's pages for reads: use it with randread "
+                        + "or seqread, not " + workload.id());
+            }
+            direct = Boolean.FALSE;
+        }
+        if (fallocated && workload != Workload.WAL) {
+            throw new UsageException("--fallocated is for wal, not " + workload.id());
+        }
         if (file == null && size < bs) {
             throw new UsageException("--size " + size + " is smaller than --bs " + bs);
         }
         return new BenchOptions(sweep, workload, engines, file, size, bs, qd, batch, qdList,
                 seconds != null ? seconds : sweep ? 2 : 5, warmup != null ? warmup : 1,
-                direct == null || direct, json);
+                direct == null || direct, json, uncached, fallocated);
     }
 
     private static List<String> parseEngines(String value) throws UsageException {

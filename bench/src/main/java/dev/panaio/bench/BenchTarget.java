@@ -52,11 +52,117 @@ final class BenchTarget {
                         Math.max(rules.offset(), options.bs() / rules.offset() * rules.offset())));
             }
             alignment = (int) Math.max(alignment, rules.memory());
-        } else if (options.workload().isRead()) {
+        } else if (options.workload().isRead() && !options.uncached()) {
             cacheOnce(file, size);
         }
+        FileCursor cursor = null;
+        long blocks = size / options.bs() * options.bs();
+        if (options.workload() == Workload.APPEND) {
+            cursor = new FileCursor(blocks, 0, options.bs(), false);
+        } else if (options.workload() == Workload.WAL) {
+            cursor = new FileCursor(0, blocks, options.bs(), options.fallocated());
+            if (options.fallocated()) {
+                file = file.resolveSibling(file.getFileName() + ".fallocated");
+                size = blocks;
+                fallocateFresh(file, size);
+            } else {
+                walOnce(file, size);
+            }
+        }
+        if (!options.direct() && !options.workload().isRead()) {
+            Progress.say(DirtyLimits.describe());
+        }
         return new RunSpec(options.workload(), file, size, options.bs(), qd, options.direct(), warmup, measure,
-                alignment, batch(options, qd));
+                alignment, batch(options, qd), options.uncached(), cursor);
+    }
+
+    private static final java.util.Set<Path> WAL_NOTED = new java.util.HashSet<>();
+
+    /**
+     * Says, once per file, how the log is preallocated. The harness's own file
+     * was written in full when it was made, so every block is a written extent;
+     * that is the point. A file preallocated with fallocate(2) holds unwritten
+     * extents, and the first write into each makes the filesystem convert it,
+     * a metadata change that a durable write must commit to the journal before
+     * it completes: one journal commit per record instead of a device flush.
+     * Journals (Artemis fills its files with zeros) write their files once for
+     * this reason. A --file given by the user is taken as it is.
+     */
+    private static void walOnce(Path file, long size) {
+        if (WAL_NOTED.add(file)) {
+            Progress.say(String.format(Locale.ROOT, "wal: records go round %s (%s), preallocated by writing it in "
+                    + "full when it was made (written extents, so a durable write needs no journal commit for "
+                    + "the extent); a --file is used as it is", file, bytes(size)));
+        }
+    }
+
+    /**
+     * wal --fallocated: makes {@code file} anew, {@code size} bytes allocated
+     * with fallocate(2) (unwritten extents that read as zeros), and commits the
+     * allocation, so that a run pays for converting extents, not for allocating.
+     */
+    private static void fallocateFresh(Path file, long size) throws BenchFailure {
+        try {
+            Files.deleteIfExists(file);
+            Files.createFile(file);
+            int fd = Libc.open(file, Libc.O_RDWR);
+            try {
+                Libc.fallocate(fd, 0, size, file);
+            } finally {
+                Libc.close(fd);
+            }
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                channel.force(true);
+            }
+        } catch (IOException e) {
+            throw new BenchFailure("cannot preallocate " + file + " with fallocate: " + e.getMessage()
+                    + " (drop --fallocated, or use a filesystem with fallocate such as ext4 or xfs)");
+        }
+    }
+
+    /**
+     * Before each engine: append's stream starts again from the file's size as
+     * it was, and the file is cut back to it; wal's starts again at the file's
+     * beginning, on a file made anew for --fallocated.
+     */
+    static void restartStream(RunSpec spec) throws BenchFailure {
+        FileCursor cursor = spec.cursor();
+        if (cursor == null) {
+            return;
+        }
+        cursor.reset();
+        if (cursor.fallocatedEachRun()) {
+            fallocateFresh(spec.file(), spec.fileSize());
+        } else if (spec.workload() == Workload.APPEND) {
+            cutBack(spec.file(), cursor.base());
+        }
+    }
+
+    /** After the last engine: append's file is cut back to its size; --fallocated's file is deleted. */
+    static void endStream(RunSpec spec) throws BenchFailure {
+        FileCursor cursor = spec.cursor();
+        if (cursor == null) {
+            return;
+        }
+        if (cursor.fallocatedEachRun()) {
+            try {
+                Files.deleteIfExists(spec.file());
+            } catch (IOException e) {
+                throw new BenchFailure("cannot delete " + spec.file() + ": " + e.getMessage());
+            }
+        } else if (spec.workload() == Workload.APPEND) {
+            cutBack(spec.file(), cursor.base());
+        }
+    }
+
+    private static void cutBack(Path file, long size) throws BenchFailure {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            if (channel.size() > size) {
+                channel.truncate(size);
+            }
+        } catch (IOException e) {
+            throw new BenchFailure("cannot cut " + file + " back to " + size + " bytes: " + e.getMessage());
+        }
     }
 
     /** Filesystems in memory: O_DIRECT opens there (tmpfs since Linux 6.6) but every request is a memory copy. */
@@ -97,6 +203,9 @@ final class BenchTarget {
             return String.format(Locale.ROOT, "warning: %s is on %s, which accepts O_DIRECT but does not enforce "
                     + "it: every request is a copy to or from memory, so the figures measure memory, not a device",
                     file, type);
+        }
+        if (spec.cursor() != null && spec.cursor().fallocatedEachRun()) {
+            return null; // unwritten extents read as zeros without the device: the probe would always warn
         }
         double[] medians = probeReadMicros(spec);
         if (medians != null && medians[1] < DEVICE_FACTOR * medians[0]) {

@@ -32,6 +32,12 @@ final class CLoopEngine implements Engine {
         return false;
     }
 
+    /** Its loop draws its own offsets, so it cannot share append's stream, and it has no durable writes. */
+    @Override
+    public boolean supports(Workload workload) {
+        return workload != Workload.WAL && workload != Workload.APPEND;
+    }
+
     private static Path binary() {
         String path = System.getProperty(BINARY_PROPERTY);
         return path == null ? null : Path.of(path);

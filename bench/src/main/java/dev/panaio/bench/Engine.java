@@ -39,6 +39,15 @@ public interface Engine {
         return true;
     }
 
+    /**
+     * Whether the engine can carry out {@code workload}. Every engine does the
+     * plain reads and writes; wal needs an engine that knows how to make each
+     * record durable, and some engines exist only for wal.
+     */
+    default boolean supports(Workload workload) {
+        return workload != Workload.WAL;
+    }
+
     /** A warning to print when the engine's numbers mean little for this run, or null. */
     default String caveat(RunSpec spec) {
         return null;

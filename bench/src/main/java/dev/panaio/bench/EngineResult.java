@@ -13,14 +13,38 @@ import java.util.Collection;
  * @param submitP999Us p99.9 of the time the submitting thread spent inside the call that submits a request
  *                     (NaN where the engine does not measure it: blocking engines wait for the I/O itself)
  * @param submitMaxUs  the longest such stall
+ * @param storageReadBytes bytes the engine's process caused to be read from storage during the window, or -1
+ *                     where unknown (fio, the C loop: other processes)
+ * @param pageCache    what the page cache held of the file during the run (buffered runs), or null
+ * @param schedulerWait how long the process's threads waited for a CPU during the window, and the steal
  */
 public record EngineResult(String engine, long ops, double seconds, double p50Us, double p99Us, double p999Us,
-                           double cpuSeconds, String note, double submitP999Us, double submitMaxUs) {
+                           double cpuSeconds, String note, double submitP999Us, double submitMaxUs,
+                           long storageReadBytes, PageCacheWatch.Summary pageCache, SchedulerWait schedulerWait) {
 
     /** A result with no submit-stall figures. */
     public EngineResult(String engine, long ops, double seconds, double p50Us, double p99Us, double p999Us,
                         double cpuSeconds, String note) {
-        this(engine, ops, seconds, p50Us, p99Us, p999Us, cpuSeconds, note, Double.NaN, Double.NaN);
+        this(engine, ops, seconds, p50Us, p99Us, p999Us, cpuSeconds, note, Double.NaN, Double.NaN, -1, null,
+                SchedulerWait.UNKNOWN);
+    }
+
+    /** This result with what the page cache watch saw. */
+    public EngineResult withPageCache(PageCacheWatch.Summary summary) {
+        return new EngineResult(engine, ops, seconds, p50Us, p99Us, p999Us, cpuSeconds, note, submitP999Us,
+                submitMaxUs, storageReadBytes, summary, schedulerWait);
+    }
+
+    /**
+     * The share of the bytes read that the page cache answered: 1 minus the
+     * bytes read from storage over the bytes asked for, clamped to 0..1 (so
+     * readahead beyond what was asked counts against it); NaN where unknown.
+     */
+    public double hitRatio(int bs) {
+        if (storageReadBytes < 0 || ops == 0) {
+            return Double.NaN;
+        }
+        return Math.max(0, Math.min(1, 1 - storageReadBytes / ((double) ops * bs)));
     }
 
     /** This result with the stalls recorded while submitting, merged from the given recorders. */
@@ -33,7 +57,8 @@ public record EngineResult(String engine, long ops, double seconds, double p50Us
             return this;
         }
         return new EngineResult(engine, ops, seconds, p50Us, p99Us, p999Us, cpuSeconds, note,
-                all.getValueAtPercentile(99.9) / 1e3, all.getMaxValue() / 1e3);
+                all.getValueAtPercentile(99.9) / 1e3, all.getMaxValue() / 1e3, storageReadBytes, pageCache,
+                schedulerWait);
     }
 
     /** Merges the recorders of one in-process run. */
@@ -47,7 +72,8 @@ public record EngineResult(String engine, long ops, double seconds, double p50Us
         }
         return new EngineResult(engine, ops, timing.elapsedNanos() / 1e9,
                 all.getValueAtPercentile(50) / 1e3, all.getValueAtPercentile(99) / 1e3,
-                all.getValueAtPercentile(99.9) / 1e3, timing.cpuNanos() / 1e9, null);
+                all.getValueAtPercentile(99.9) / 1e3, timing.cpuNanos() / 1e9, null, Double.NaN, Double.NaN,
+                timing.storageReadBytes(), null, timing.schedulerWait());
     }
 
     public double iops() {

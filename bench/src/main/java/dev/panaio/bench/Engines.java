@@ -13,12 +13,15 @@ public final class Engines {
 
     private static final List<Engine> ALL = List.of(
             new PanaioEngine(),
+            PanaioEngine.groupCommit(),
             new PanaioAsyncEngine(),
             new PanaioVirtualThreadEngine(),
             new FileChannelEngine(),
+            new FileChannelGroupCommitEngine(),
             new VirtualThreadFileChannelEngine(),
             new JdkAsyncFileChannelEngine(),
             FioEngine.libaio(),
+            FioEngine.libaioDsync(),
             FioEngine.ioUring(),
             new CLoopEngine());
 

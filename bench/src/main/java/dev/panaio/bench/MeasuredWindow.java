@@ -1,6 +1,9 @@
 package dev.panaio.bench;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -20,8 +23,30 @@ public final class MeasuredWindow {
     private static final com.sun.management.OperatingSystemMXBean OS =
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
-    /** Wall time and process CPU time of the measured window. */
-    public record Timing(long elapsedNanos, long cpuNanos) {
+    /**
+     * Wall time and process CPU time of the measured window, and the bytes the
+     * process's threads caused to be read from storage in it ({@code read_bytes}
+     * of /proc/self/io: page cache misses and their readahead; -1 where the
+     * kernel does not account task I/O), and how long its threads waited for a
+     * CPU and the hypervisor stole it.
+     */
+    public record Timing(long elapsedNanos, long cpuNanos, long storageReadBytes, SchedulerWait schedulerWait) {
+    }
+
+    private static final Path PROC_SELF_IO = Path.of("/proc/self/io");
+
+    /** read_bytes of /proc/self/io, which sums every thread of the process, living or gone; -1 if unknown. */
+    static long storageReadBytes() {
+        try {
+            for (String line : Files.readAllLines(PROC_SELF_IO)) {
+                if (line.startsWith("read_bytes:")) {
+                    return Long.parseLong(line.substring("read_bytes:".length()).strip());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // no task I/O accounting (CONFIG_TASK_IO_ACCOUNTING) or no /proc
+        }
+        return -1;
     }
 
     private volatile int phase = WARMUP;
@@ -53,10 +78,12 @@ public final class MeasuredWindow {
         if (spec.warmupNanos() > 0) {
             Progress.say(String.format(Locale.ROOT, "  %s: warming up %.1f s", engine, spec.warmupNanos() / 1e9));
             if (failed.await(spec.warmupNanos(), TimeUnit.NANOSECONDS)) {
-                return new Timing(0, 0);
+                return new Timing(0, 0, -1, SchedulerWait.UNKNOWN);
             }
         }
         Progress.say(String.format(Locale.ROOT, "  %s: measuring %.1f s", engine, spec.measureNanos() / 1e9));
+        long read0 = storageReadBytes();
+        SchedulerWait.Sample sched0 = SchedulerWait.sample();
         long cpu0 = OS.getProcessCpuTime();
         long t0 = System.nanoTime();
         phase = MEASURE;
@@ -64,7 +91,9 @@ public final class MeasuredWindow {
         phase = STOP;
         long t1 = System.nanoTime();
         long cpu1 = OS.getProcessCpuTime();
-        return new Timing(t1 - t0, cpu1 - cpu0);
+        long read1 = storageReadBytes();
+        SchedulerWait sched = sched0.until(SchedulerWait.sample());
+        return new Timing(t1 - t0, cpu1 - cpu0, read0 < 0 || read1 < 0 ? -1 : read1 - read0, sched);
     }
 
     /** Throws the first worker failure, if any. */

@@ -40,6 +40,35 @@ final class Results {
             o.put("submit_p999_us", round(r.submitP999Us(), 2));
             o.put("submit_max_us", round(r.submitMaxUs(), 2));
         }
+        if (r.schedulerWait().runQueueNanos() >= 0) {
+            o.put("run_queue_wait_s", round(r.schedulerWait().runQueueNanos() / 1e9, 4));
+        }
+        if (r.schedulerWait().stealTicks() >= 0) {
+            o.put("steal_ticks", r.schedulerWait().stealTicks());
+        }
+        if (spec.workload() == Workload.WAL) {
+            o.put("durable_records_per_s", round(r.iops(), 1));
+        }
+        if (!spec.direct() && spec.reads() && Double.isFinite(r.hitRatio(spec.bs()))) {
+            o.put("hit_ratio", round(r.hitRatio(spec.bs()), 4));
+            o.put("storage_read_bytes", r.storageReadBytes());
+        }
+        PageCacheWatch.Summary cache = r.pageCache();
+        if (cache != null) {
+            o.put("uncached", spec.uncached());
+            o.put("resident_mean_pct", round(cache.residentMean() * 100, 3));
+            o.put("resident_max_pct", round(cache.residentMax() * 100, 3));
+            if (cache.dirtyMaxPages() >= 0) {
+                o.put("dirty_max_mib", round(cache.dirtyMaxPages() * 4096 / 1048576.0, 1));
+                o.put("writeback_max_mib", round(cache.writebackMaxPages() * 4096 / 1048576.0, 1));
+            }
+            o.put("evictions", cache.evictions());
+            o.put("watch_cpu_s", round(cache.threadCpuNanos() / 1e9, 4));
+            o.put("page_cache_source", cache.source());
+        }
+        if (r.note() != null) {
+            o.put("note", r.note());
+        }
         if (baseline != null && baseline.iops() > 0) {
             o.put("iops_x_panaio", round(r.iops() / baseline.iops(), 3));
             o.put("cpu_per_op_x_panaio", round(r.cpuMicrosPerOp() / baseline.cpuMicrosPerOp(), 3));
@@ -68,8 +97,13 @@ final class Results {
                 spec.batch() < spec.qd() ? " batch<=" + spec.batch() : "",
                 spec.direct() ? "O_DIRECT" : "buffered", spec.file(),
                 spec.measureNanos() / 1e9, spec.warmupNanos() / 1e9));
-        sb.append(String.format(Locale.ROOT, "%-22s %10s %9s %9s %9s %9s %10s %9s %9s%n", "engine", "IOPS", "MiB/s",
-                "p50 µs", "p99 µs", "p99.9 µs", "CPU µs/op", "IOPS", "CPU/op"));
+        boolean wal = spec.workload() == Workload.WAL;
+        if (wal) {
+            sb.append(String.format(Locale.ROOT, "wal: IOPS are durable records per second, latencies are commit "
+                    + "latencies (write to durable), CPU per op is per durable record%n"));
+        }
+        sb.append(String.format(Locale.ROOT, "%-22s %10s %9s %9s %9s %9s %10s %9s %9s%n", "engine",
+                wal ? "records/s" : "IOPS", "MiB/s", "p50 µs", "p99 µs", "p99.9 µs", "CPU µs/op", "IOPS", "CPU/op"));
         sb.append(String.format(Locale.ROOT, "%-22s %10s %9s %9s %9s %9s %10s %9s %9s%n", "", "", "", "", "", "",
                 "", "x panaio", "x panaio"));
         sb.append(String.format(Locale.ROOT, "%-22s %10s %9s %9s %9s %9s %10s %9s %9s%n", "better:", "higher",
@@ -89,17 +123,63 @@ final class Results {
         }
         sb.append(String.format(Locale.ROOT, "(x panaio: the engine's figure over panaio's, so an IOPS ratio below 1 or "
                 + "a CPU/op ratio above 1 means panaio did better)%n"));
+        for (Row row : rows) {
+            if (row.result() != null && row.result().note() != null) {
+                sb.append(String.format(Locale.ROOT, "note: %s: %s%n", row.engine(), row.result().note()));
+            }
+        }
         if (rows.stream().anyMatch(row -> row.result() != null && Double.isFinite(row.result().submitP999Us()))) {
-            sb.append(String.format(Locale.ROOT, "%nTime the submitting thread spent inside the submitting call:%n"));
-            sb.append(String.format(Locale.ROOT, "%-22s %12s %12s%n", "engine", "p99.9 µs", "max µs"));
+            sb.append(String.format(Locale.ROOT, "%nTime the submitting thread spent inside the submitting call "
+                    + "(for thread-per-request engines, the whole blocking call):%n"));
+            sb.append(String.format(Locale.ROOT, "%-22s %12s %12s %16s %12s%n", "engine", "p99.9 µs", "max µs",
+                    "run-queue wait", "steal"));
             for (Row row : rows) {
                 EngineResult r = row.result();
                 if (r != null && Double.isFinite(r.submitP999Us())) {
-                    sb.append(String.format(Locale.ROOT, "%-22s %12.1f %12.1f%n", row.engine(), r.submitP999Us(),
-                            r.submitMaxUs()));
+                    SchedulerWait w = r.schedulerWait();
+                    sb.append(String.format(Locale.ROOT, "%-22s %12.1f %12.1f %16s %12s%n", row.engine(),
+                            r.submitP999Us(), r.submitMaxUs(),
+                            w.runQueueNanos() < 0 ? "-" : String.format(Locale.ROOT, "%.3f s", w.runQueueNanos() / 1e9),
+                            w.stealTicks() < 0 ? "-" : w.stealTicks() + " ticks"));
                 }
             }
+            sb.append(String.format(Locale.ROOT, "(run-queue wait: the time the process's threads spent runnable "
+                    + "but not running during the window, summed (/proc/self/task/*/schedstat); steal: CPU time the "
+                    + "hypervisor took from the machine, in clock ticks (/proc/stat))%n"));
         }
+        if (rows.stream().anyMatch(row -> row.result() != null && row.result().pageCache() != null)) {
+            sb.append(pageCacheTable(spec, rows));
+        }
+        return sb.toString();
+    }
+
+    /** The page cache during buffered runs: the hit ratio reads saw, and what the cache held of the file. */
+    private static String pageCacheTable(RunSpec spec, List<Row> rows) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%nPage cache%s (hit ratio: 1 - bytes read from storage / bytes read, "
+                + "from /proc/self/io; resident: sampled every %d ms%s):%n",
+                spec.uncached() ? ", evicted before and during each run" : "", PageCacheWatch.PERIOD_MILLIS,
+                spec.uncached() ? ", before each eviction" : ""));
+        sb.append(String.format(Locale.ROOT, "%-22s %10s %11s %11s %11s %11s%n", "engine", "hit ratio",
+                "resident %", "max res. %", "dirty MiB", "wb MiB"));
+        for (Row row : rows) {
+            EngineResult r = row.result();
+            if (r == null || r.pageCache() == null) {
+                continue;
+            }
+            PageCacheWatch.Summary c = r.pageCache();
+            double hit = spec.reads() ? r.hitRatio(spec.bs()) : Double.NaN;
+            sb.append(String.format(Locale.ROOT, "%-22s %10s %11.2f %11.2f %11s %11s%n", row.engine(),
+                    Double.isFinite(hit) ? String.format(Locale.ROOT, "%.4f", hit) : "-",
+                    c.residentMean() * 100, c.residentMax() * 100,
+                    c.dirtyMaxPages() >= 0 ? String.format(Locale.ROOT, "%.1f", c.dirtyMaxPages() / 256.0) : "-",
+                    c.writebackMaxPages() >= 0 ? String.format(Locale.ROOT, "%.1f", c.writebackMaxPages() / 256.0)
+                            : "-"));
+        }
+        sb.append(String.format(Locale.ROOT, "(page cache figures by %s; the hit ratio is unknown (-) for engines "
+                + "in other processes and for writes)%n", rows.stream().map(Row::result)
+                .filter(r -> r != null && r.pageCache() != null).map(r -> r.pageCache().source()).findFirst()
+                .orElse("-")));
         return sb.toString();
     }
 
@@ -108,7 +188,7 @@ final class Results {
      * {@link Engine#isPeer}), in IOPS and in CPU time per request, each ratio
      * saying which way is better.
      */
-    static String verdict(List<Row> rows) {
+    static String verdict(Workload workload, List<Row> rows) {
         EngineResult panaio = baseline(rows);
         if (panaio == null) {
             return "verdict: none: the panaio engine did not run or completed nothing";
@@ -125,10 +205,11 @@ final class Results {
             return "verdict: none: no peer ran to compare panaio with (peers: " + String.join(", ",
                     Engines.all().stream().filter(Engine::isPeer).map(Engine::name).toList()) + ")";
         }
-        return String.format(Locale.ROOT, "verdict: panaio did %.2fx the IOPS of the best peer, %s (higher is "
-                        + "better), at %.2fx its CPU time per request (lower is better)",
-                panaio.iops() / best.result().iops(), best.engine(),
-                panaio.cpuMicrosPerOp() / best.result().cpuMicrosPerOp());
+        boolean wal = workload == Workload.WAL;
+        return String.format(Locale.ROOT, "verdict: panaio did %.2fx the %s of the best peer, %s (higher is "
+                        + "better), at %.2fx its CPU time per %s (lower is better)",
+                panaio.iops() / best.result().iops(), wal ? "durable records per second" : "IOPS", best.engine(),
+                panaio.cpuMicrosPerOp() / best.result().cpuMicrosPerOp(), wal ? "record" : "request");
     }
 
     /** panaio's result, when it ran and completed anything. */

@@ -9,9 +9,20 @@ import java.nio.file.Path;
  * @param fileSize        bytes of the file that offsets may cover; 0 for nullread
  * @param bufferAlignment alignment of every buffer's address: a page, and at least what O_DIRECT needs
  * @param batch           most requests one io_submit carries, for the engines that batch (panaio, c-loop)
+ * @param uncached        buffered reads that must miss: the page cache is emptied of the file before and during
+ *                        each engine's run ({@link PageCacheWatch})
+ * @param cursor          the one stream of offsets of append and wal, else null
  */
 public record RunSpec(Workload workload, Path file, long fileSize, int bs, int qd, boolean direct,
-                      long warmupNanos, long measureNanos, int bufferAlignment, int batch) {
+                      long warmupNanos, long measureNanos, int bufferAlignment, int batch, boolean uncached,
+                      FileCursor cursor) {
+
+    /** A run of a workload that has no shared stream and keeps the page cache as it is. */
+    public RunSpec(Workload workload, Path file, long fileSize, int bs, int qd, boolean direct,
+                   long warmupNanos, long measureNanos, int bufferAlignment, int batch) {
+        this(workload, file, fileSize, bs, qd, direct, warmupNanos, measureNanos, bufferAlignment, batch, false,
+                null);
+    }
 
     /** The offsets of stream {@code index} of {@code qd}: a request slot, a thread. */
     public OffsetStream offsets(int index) {
@@ -26,7 +37,7 @@ public record RunSpec(Workload workload, Path file, long fileSize, int bs, int q
     /** A line saying what runs, for progress and table headers. */
     public String describe() {
         return String.format(java.util.Locale.ROOT, "%s bs=%d qd=%d %s on %s", workload.id(), bs, qd,
-                direct ? "O_DIRECT" : "buffered", file);
+                direct ? "O_DIRECT" : uncached ? "buffered, uncached" : "buffered", file);
     }
 
     /** The byte a written block holds at {@code index}: never zero, so written data cannot pass for a hole. */

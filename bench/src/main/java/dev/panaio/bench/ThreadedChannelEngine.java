@@ -18,12 +18,33 @@ import java.util.Set;
  * positional reads (or writes) into its own aligned direct buffer: the way
  * Java code gets concurrency out of a FileChannel. A subclass says which
  * channel, and on which kind of thread.
+ *
+ * <p>For wal each thread writes a record and makes it durable before counting
+ * it: with {@code force(false)} (fdatasync) after each write, or, for a group
+ * commit engine, through a {@link GroupCommit} that lets one force serve every
+ * record written before it began.
+ *
+ * <p>The time each thread spends in the call is the caller's stall here: a
+ * blocking call lasts the whole request, so the submit-stall figures are the
+ * calls' durations.
  */
 public abstract class ThreadedChannelEngine implements Engine {
     private final String name;
+    private final boolean groupCommit;
 
     protected ThreadedChannelEngine(String name) {
+        this(name, false);
+    }
+
+    /** With {@code groupCommit}, an engine for wal only, whose threads share one force per batch. */
+    protected ThreadedChannelEngine(String name, boolean groupCommit) {
         this.name = name;
+        this.groupCommit = groupCommit;
+    }
+
+    @Override
+    public boolean supports(Workload workload) {
+        return groupCommit ? workload == Workload.WAL : true;
     }
 
     @Override
@@ -49,12 +70,13 @@ public abstract class ThreadedChannelEngine implements Engine {
         List<Thread> workers = new ArrayList<>();
         MeasuredWindow.Timing timing;
         try (FileChannel channel = open(spec.file(), options)) {
+            GroupCommit commit = groupCommit ? new GroupCommit(channel) : null;
             for (int i = 0; i < spec.qd(); i++) {
                 LatencyRecorder recorder = new LatencyRecorder();
                 recorders.add(recorder);
                 OffsetStream offsets = spec.offsets(i);
-                Thread worker = threads().name(name + "-", i).unstarted(() -> work(channel, spec, offsets, recorder,
-                        window));
+                Thread worker = threads().name(name + "-", i).unstarted(() -> work(channel, commit, spec, offsets,
+                        recorder, window));
                 worker.setUncaughtExceptionHandler(window.failureHandler());
                 workers.add(worker);
             }
@@ -68,24 +90,32 @@ public abstract class ThreadedChannelEngine implements Engine {
             timing = null;
         }
         window.rethrow();
-        return EngineResult.of(name, timing, recorders);
+        return EngineResult.of(name, timing, recorders).withSubmitStalls(recorders);
     }
 
-    private static void work(FileChannel channel, RunSpec spec, OffsetStream offsets, LatencyRecorder recorder,
-                             MeasuredWindow window) {
+    private static void work(FileChannel channel, GroupCommit commit, RunSpec spec, OffsetStream offsets,
+                             LatencyRecorder recorder, MeasuredWindow window) {
         ByteBuffer buffer = AlignedBuffers.direct(spec.bs(), spec.bufferAlignment(), !spec.reads());
         boolean reads = spec.reads();
+        boolean durable = spec.workload() == Workload.WAL;
         try {
             while (!window.stopped()) {
                 long position = offsets.next();
                 buffer.clear();
                 long start = System.nanoTime();
                 int n = reads ? channel.read(buffer, position) : channel.write(buffer, position);
-                long end = System.nanoTime();
                 if (n != spec.bs()) {
                     throw new IOException(spec.file() + ": a request at " + position + " moved " + n + " of "
                             + spec.bs() + " bytes");
                 }
+                if (durable) {
+                    if (commit != null) {
+                        commit.awaitDurable();
+                    } else {
+                        channel.force(false);
+                    }
+                }
+                long end = System.nanoTime();
                 if (window.measuring()) {
                     recorder.record(end - start);
                 }

@@ -1,0 +1,74 @@
+package dev.panaio.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * The kernel's dirty-page limits, for buffered write runs: writers are
+ * throttled in balance_dirty_pages once the dirty pages of their domain pass
+ * the midpoint of the background and the hard limit, and writeback starts at
+ * the background limit. The limits are vm.dirty_bytes or vm.dirty_ratio of the
+ * memory that can be dirtied, and inside a memory cgroup of the cgroup's
+ * memory as well, so a small cgroup is throttled far sooner than the machine.
+ */
+final class DirtyLimits {
+    private DirtyLimits() {
+    }
+
+    /** One line naming the limits as configured, and the memory cgroup's limit where there is one. */
+    static String describe() {
+        String background = limit("dirty_background_bytes", "dirty_background_ratio");
+        String hard = limit("dirty_bytes", "dirty_ratio");
+        String cgroup = cgroupLimit();
+        String available = memAvailable();
+        return String.format(Locale.ROOT, "buffered writes: writeback starts at %s of dirty pages, throttling "
+                + "between that and %s (vm.dirty_*%s%s); a run must dirty more than that to meet the throttling",
+                background, hard, available == null ? "" : "; MemAvailable now " + available,
+                cgroup == null ? "" : "; this memory cgroup's limit " + cgroup);
+    }
+
+    private static String limit(String bytesName, String ratioName) {
+        String bytes = read("/proc/sys/vm/" + bytesName);
+        if (bytes != null && !bytes.equals("0")) {
+            return BenchTarget.bytes(Long.parseLong(bytes));
+        }
+        String ratio = read("/proc/sys/vm/" + ratioName);
+        return ratio == null ? "(unknown)" : ratio + "% of dirtyable memory";
+    }
+
+    /** MemAvailable of /proc/meminfo, near what the kernel counts as dirtyable; null if unknown. */
+    private static String memAvailable() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    long kib = Long.parseLong(line.replaceAll("[^0-9]", ""));
+                    return String.format(Locale.ROOT, "%.1f GiB", kib / 1048576.0);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux's /proc
+        }
+        return null;
+    }
+
+    private static String cgroupLimit() {
+        for (String file : new String[] {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+            String v = read(file);
+            if (v != null && v.matches("\\d+") && Long.parseLong(v) < (1L << 50)) {
+                return BenchTarget.bytes(Long.parseLong(v));
+            }
+        }
+        return null;
+    }
+
+    /** The first line of a sysctl or cgroup file (readString can stop short on /proc files, which claim size 0). */
+    private static String read(String file) {
+        try {
+            return String.join("\n", Files.readAllLines(Path.of(file))).strip();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+}
