@@ -1,5 +1,6 @@
 package dev.panaio;
 
+import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.context.CompletionReaper;
 import dev.panaio.internal.context.IocbWriter;
 import dev.panaio.internal.context.IocbWriter.Abi;
@@ -120,6 +121,11 @@ import java.util.concurrent.TimeUnit;
 public final class AioContext implements AutoCloseable {
     /** Largest capacity accepted: far above any fs.aio-max-nr, low enough that slot arrays stay small. */
     public static final int MAX_CAPACITY = 1 << 20;
+
+    static {
+        SharedSecrets.setContextAccess((context, read, file, memory, position, tag, options) ->
+                context.prepareHandedOver(read, file, memory, position, tag, options));
+    }
 
     private final long ctx;
     private final int ringSize;
@@ -386,13 +392,25 @@ public final class AioContext implements AutoCloseable {
         }
     }
 
+    /** For the engine: memory whose lifetime it guards itself goes to the kernel in place. */
+    private void prepareHandedOver(boolean read, AioFile file, MemorySegment memory, long position, long tag,
+                                   RequestOptions options) {
+        RequestChecks.checkSegment(memory, read);
+        prepareTransfer(read ? Abi.CMD_PREAD : Abi.CMD_PWRITE, file, memory, null, true, position, tag, options);
+    }
+
     private void prepareTransfer(short opcode, AioFile file, MemorySegment segment, ByteBuffer buffer,
                                  long position, long tag, RequestOptions options) {
+        prepareTransfer(opcode, file, segment, buffer, false, position, tag, options);
+    }
+
+    private void prepareTransfer(short opcode, AioFile file, MemorySegment segment, ByteBuffer buffer,
+                                 boolean handedOver, long position, long tag, RequestOptions options) {
         RequestChecks.checkTransfer(opcode == Abi.CMD_PREAD, file, segment.address(), segment.byteSize(), position,
                 options);
         guard.enter();
         try {
-            submitter.prepareTransfer(opcode, file.handle, options, segment, buffer, position, tag);
+            submitter.prepareTransfer(opcode, file.handle, options, segment, buffer, handedOver, position, tag);
         } finally {
             guard.exit();
         }

@@ -80,14 +80,16 @@ public final class Submitter {
      * Prepares a read or write of {@code segment} (checked already), which the
      * kernel gets in place or through the slot's bounce memory
      * ({@link RequestMemory}); {@code buffer} is the caller's direct
-     * ByteBuffer it views, or null.
+     * ByteBuffer it views, or null. {@code handedOver} memory is the engine's
+     * to guard, and goes to the kernel in place.
      */
     public void prepareTransfer(short opcode, FileDescriptorHandle file, RequestOptions options,
-                                MemorySegment segment, ByteBuffer buffer, long offset, long tag) {
+                                MemorySegment segment, ByteBuffer buffer, boolean handedOver, long offset, long tag) {
         boolean read = opcode == IocbWriter.Abi.CMD_PREAD;
         int slot = takeSlot(file);
         try {
-            long address = buffer != null ? slots.memory().address(slot, buffer, segment, read)
+            long address = handedOver ? segment.address()
+                    : buffer != null ? slots.memory().address(slot, buffer, segment, read)
                     : slots.memory().address(slot, segment, read);
             write(slot, opcode, file.fd(), options, address, segment.byteSize(), offset, tag);
             iocbs.point(slots.addPrepared(slot, buffer != null ? buffer : segment), slot);
