@@ -113,6 +113,8 @@ class MemorySafetyTest {
                     outcomes.incrementAndGet();
                 });
                 started.await();
+                // Let the read reach the kernel most of the time: the race must be lost both ways.
+                java.util.concurrent.locks.LockSupport.parkNanos((i % 10) * 50_000L);
                 arena.close();
                 assertFreshMemoryIsZero(fresh);
                 reader.join(10_000);
