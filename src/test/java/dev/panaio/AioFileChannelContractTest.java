@@ -4,11 +4,18 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.util.Set;
 
 /** The FileChannel contract tests against panaio's buffered AioFileChannel. */
 class AioFileChannelContractTest extends FileChannelContract {
     @Override
     FileChannel open(Path path, OpenOption... options) throws IOException {
         return AioFileChannel.open(path, options);
+    }
+
+    @Override
+    FileChannel open(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
+        return AioFileChannel.open(path, options, attrs);
     }
 }

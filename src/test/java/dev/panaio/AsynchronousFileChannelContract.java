@@ -1,11 +1,14 @@
 package dev.panaio;
 
+import com.sun.nio.file.ExtendedOpenOption;
+import dev.panaio.testing.OpenDescriptors;
 import dev.panaio.testing.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.CompletionHandler;
@@ -15,14 +18,27 @@ import java.nio.channels.NonWritableChannelException;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import static java.nio.file.StandardOpenOption.CREATE;
+import static java.nio.file.StandardOpenOption.CREATE_NEW;
+import static java.nio.file.StandardOpenOption.DELETE_ON_CLOSE;
 import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.SYNC;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /**
  * What the JDK documents for {@link AsynchronousFileChannel}, as tests, run
@@ -35,6 +51,10 @@ abstract class AsynchronousFileChannelContract {
     Path dir;
 
     abstract AsynchronousFileChannel open(Path path, OpenOption... options) throws IOException;
+
+    /** As {@link AsynchronousFileChannel#open(Path, Set, ExecutorService, java.nio.file.attribute.FileAttribute[])}. */
+    abstract AsynchronousFileChannel open(Path path, Set<? extends OpenOption> options, ExecutorService executor)
+            throws IOException;
 
     private Path file(long size) throws IOException {
         return TestData.writeFile(dir.resolve("f"), size, SEED);
@@ -155,5 +175,167 @@ abstract class AsynchronousFileChannelContract {
         CompletableFuture<Integer> done = new CompletableFuture<>();
         channel.read(ByteBuffer.allocate(1), 0, null, handler(done, null));
         assertThatThrownBy(() -> done.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(ClosedChannelException.class);
+    }
+
+    // ---- issue 8, §2: one descriptor, opened once, with every option the JDK accepts
+
+    @Test
+    void shouldAcceptDeleteOnCloseWithCreateNewAndUnlinkTheFileRightAfterOpening() throws Exception {
+        Path path = dir.resolve("scratch");
+        try (AsynchronousFileChannel channel = open(path, CREATE_NEW, READ, WRITE, DELETE_ON_CLOSE)) {
+            assertThat(path).as("the JDK unlinks the file right after opening it, on Linux").doesNotExist();
+            assertThat(channel.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 0).get(10, TimeUnit.SECONDS)).isEqualTo(3);
+            assertThat(channel.read(ByteBuffer.allocate(3), 0).get(10, TimeUnit.SECONDS)).isEqualTo(3);
+        }
+        assertThat(path).doesNotExist();
+    }
+
+    @Test
+    void shouldAcceptDeleteOnCloseWithCreate() throws Exception {
+        Path path = file(100);
+        try (AsynchronousFileChannel channel = open(path, CREATE, READ, DELETE_ON_CLOSE)) {
+            assertThat(path).doesNotExist();
+            assertThat(channel.read(ByteBuffer.allocate(100), 0).get(10, TimeUnit.SECONDS)).isEqualTo(100);
+        }
+    }
+
+    @Test
+    void shouldHoldExactlyOneDescriptorPerOpenChannel() throws Exception {
+        Path path = file(100);
+        try (AsynchronousFileChannel warmUp = open(path, READ)) {
+            warmUp.read(ByteBuffer.allocate(1), 0).get(10, TimeUnit.SECONDS);
+        }
+        int before = OpenDescriptors.on(path);
+        List<AsynchronousFileChannel> channels = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                channels.add(open(path, READ, WRITE));
+            }
+            assertThat(OpenDescriptors.on(path) - before).as("descriptors on the file for 20 open channels")
+                    .isEqualTo(20);
+        } finally {
+            for (AsynchronousFileChannel channel : channels) {
+                channel.close();
+            }
+        }
+        assertThat(OpenDescriptors.on(path)).isEqualTo(before);
+    }
+
+    // ---- issue 8, §3: the JDK's contract for pending operations, handlers and errors
+
+    @Test
+    void shouldCompleteOrFailWithAsynchronousCloseExceptionTheWritesPendingAtClose() throws Exception {
+        Path path = dir.resolve("w");
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            for (int round = 0; round < 40; round++) {
+                AsynchronousFileChannel channel = open(path, CREATE, WRITE, SYNC);
+                List<Future<Integer>> writes = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    writes.add(channel.write(ByteBuffer.wrap(new byte[4096]), i * 4096L));
+                }
+                channel.close();
+                for (Future<Integer> write : writes) {
+                    assertCompletedOrAsynchronouslyClosed(write, 4096, round);
+                }
+            }
+        });
+    }
+
+    @Test
+    void shouldCompleteOrFailWithAsynchronousCloseExceptionTheReadsPendingAtClose() throws Exception {
+        Path path = file(1 << 20);
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            for (int round = 0; round < 40; round++) {
+                AsynchronousFileChannel channel = open(path, READ);
+                List<Future<Integer>> reads = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    reads.add(channel.read(ByteBuffer.allocate(65536), i * 65536L));
+                }
+                channel.close();
+                for (Future<Integer> read : reads) {
+                    assertCompletedOrAsynchronouslyClosed(read, 65536, round);
+                }
+            }
+        });
+    }
+
+    private static void assertCompletedOrAsynchronouslyClosed(Future<Integer> request, int bytes, int round)
+            throws Exception {
+        try {
+            assertThat(request.get(10, TimeUnit.SECONDS)).isEqualTo(bytes);
+        } catch (ExecutionException e) {
+            assertThat(e.getCause()).as("round %d: a request pending at close()", round)
+                    .isInstanceOf(AsynchronousCloseException.class);
+        }
+    }
+
+    @Test
+    void shouldNeverRunACompletionHandlerOnTheThreadThatStartedTheOperation() throws Exception {
+        Path path = file(10_000);
+        try (AsynchronousFileChannel channel = open(path, READ, WRITE)) {
+            for (int i = 0; i < 50; i++) { // the file was just written: the page cache answers at once
+                CompletableFuture<Thread> read = new CompletableFuture<>();
+                channel.read(ByteBuffer.allocate(100), 100L * i, null, threadOf(read));
+                assertThat(read.get(10, TimeUnit.SECONDS)).as("thread of read %d's handler", i)
+                        .isNotSameAs(Thread.currentThread());
+                CompletableFuture<Thread> write = new CompletableFuture<>();
+                channel.write(ByteBuffer.allocate(100), 100L * i, null, threadOf(write));
+                assertThat(write.get(10, TimeUnit.SECONDS)).as("thread of write %d's handler", i)
+                        .isNotSameAs(Thread.currentThread());
+            }
+        }
+    }
+
+    /** A handler that records the thread it ran on, and fails the future with what it failed with. */
+    static <V, A> CompletionHandler<V, A> threadOf(CompletableFuture<Thread> ranOn) {
+        return new CompletionHandler<>() {
+            @Override
+            public void completed(V result, A attachment) {
+                ranOn.complete(Thread.currentThread());
+            }
+
+            @Override
+            public void failed(Throwable error, A attachment) {
+                ranOn.completeExceptionally(error);
+            }
+        };
+    }
+
+    @Test
+    void shouldRunTheLockHandlerOnTheExecutorGivenToOpen() throws Exception {
+        Path path = file(100);
+        String name = "contract-handler-executor";
+        ExecutorService executor = Executors.newSingleThreadExecutor(task -> new Thread(task, name));
+        try (AsynchronousFileChannel channel = open(path, Set.of(READ, WRITE), executor)) {
+            CompletableFuture<Thread> locked = new CompletableFuture<>();
+            channel.lock(0, 10, false, null, threadOf(locked));
+            assertThat(locked.get(10, TimeUnit.SECONDS).getName()).isEqualTo(name);
+            CompletableFuture<Thread> read = new CompletableFuture<>();
+            channel.read(ByteBuffer.allocate(10), 0, null, threadOf(read));
+            assertThat(read.get(10, TimeUnit.SECONDS).getName()).isEqualTo(name);
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void shouldFailTheFutureWithAnIOExceptionForAMisalignedPositionOrLengthOnADirectChannel() throws Exception {
+        Path path = file(1 << 16);
+        // Position 1 and length 1 break any direct I/O alignment; the buffer is aligned to the block size.
+        int block = Math.toIntExact(Files.getFileStore(path).getBlockSize());
+        ByteBuffer buffer = ByteBuffer.allocateDirect(2 * block).alignedSlice(block).limit(block);
+        try (AsynchronousFileChannel channel = open(path, READ, WRITE, ExtendedOpenOption.DIRECT)) {
+            assertFailsWithIOException(() -> channel.read(buffer.clear().limit(block), 1));
+            assertFailsWithIOException(() -> channel.read(buffer.clear().limit(1), 0));
+            assertFailsWithIOException(() -> channel.write(buffer.clear().limit(block), 1));
+            assertFailsWithIOException(() -> channel.write(buffer.clear().limit(1), 0));
+        }
+    }
+
+    private static void assertFailsWithIOException(Callable<Future<Integer>> request) {
+        assertThatThrownBy(() -> request.call().get(10, TimeUnit.SECONDS))
+                .as("the future fails; the call itself does not throw")
+                .isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(IOException.class);
     }
 }

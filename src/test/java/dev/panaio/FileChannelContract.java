@@ -1,5 +1,7 @@
 package dev.panaio;
 
+import com.sun.nio.file.ExtendedOpenOption;
+import dev.panaio.testing.OpenDescriptors;
 import dev.panaio.testing.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -10,16 +12,27 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.Pipe;
 import java.nio.channels.FileLock;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static java.nio.file.StandardOpenOption.APPEND;
 import static java.nio.file.StandardOpenOption.CREATE;
+import static java.nio.file.StandardOpenOption.CREATE_NEW;
+import static java.nio.file.StandardOpenOption.DELETE_ON_CLOSE;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -37,6 +50,10 @@ abstract class FileChannelContract {
     Path dir;
 
     abstract FileChannel open(Path path, OpenOption... options) throws IOException;
+
+    /** As {@link FileChannel#open(Path, Set, FileAttribute[])}. */
+    abstract FileChannel open(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
+            throws IOException;
 
     private Path file(long size) throws IOException {
         return TestData.writeFile(dir.resolve("f"), size, SEED);
@@ -265,5 +282,227 @@ abstract class FileChannelContract {
         reader.join();
         assertThat(thrown[0]).isInstanceOf(ClosedByInterruptException.class);
         assertThat(channel.isOpen()).isFalse();
+    }
+
+    // ---- issue 8, §2: one descriptor, opened once, with every option the JDK accepts
+
+    @Test
+    void shouldAcceptDeleteOnCloseWithCreateAndUnlinkTheFileRightAfterOpening() throws IOException {
+        Path path = dir.resolve("scratch");
+        try (FileChannel channel = open(path, CREATE, READ, WRITE, DELETE_ON_CLOSE)) {
+            assertThat(path).as("the JDK unlinks the file right after opening it, on Linux").doesNotExist();
+            assertThat(channel.write(pattern(0, 100), 0)).isEqualTo(100);
+            ByteBuffer back = ByteBuffer.allocate(100);
+            assertThat(channel.read(back, 0)).isEqualTo(100);
+            assertThat(back.flip()).isEqualTo(pattern(0, 100));
+        }
+        assertThat(path).doesNotExist();
+    }
+
+    @Test
+    void shouldAcceptDeleteOnCloseWithCreateNew() throws IOException {
+        Path path = dir.resolve("scratch");
+        try (FileChannel channel = open(path, CREATE_NEW, WRITE, DELETE_ON_CLOSE)) {
+            assertThat(path).doesNotExist();
+            assertThat(channel.write(pattern(0, 10))).isEqualTo(10);
+            assertThat(channel.size()).isEqualTo(10);
+        }
+        assertThat(path).doesNotExist();
+    }
+
+    @Test
+    void shouldHoldExactlyOneDescriptorPerOpenChannel() throws IOException {
+        Path path = file(100);
+        try (FileChannel warmUp = open(path, READ)) {
+            warmUp.read(ByteBuffer.allocate(1), 0); // starts whatever a first channel starts (panaio's shared engine)
+        }
+        int before = OpenDescriptors.on(path);
+        List<FileChannel> channels = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                channels.add(open(path, READ, WRITE));
+            }
+            assertThat(OpenDescriptors.on(path) - before).as("descriptors on the file for 20 open channels")
+                    .isEqualTo(20);
+        } finally {
+            for (FileChannel channel : channels) {
+                channel.close();
+            }
+        }
+        assertThat(OpenDescriptors.on(path)).isEqualTo(before);
+    }
+
+    @Test
+    void shouldGiveBackTheDescriptorsOfChannelsDroppedWithoutClose() throws Exception {
+        Path path = file(100);
+        int before = OpenDescriptors.on(path);
+        openAndDrop(path, 50);
+        int after = OpenDescriptors.awaitOn(path, n -> n <= before, true, 10_000);
+        assertThat(after).as("descriptors still open on the file 10 s after dropping 50 channels, gc run")
+                .isEqualTo(before);
+    }
+
+    /** Opens channels and lets them become unreachable without closing them. */
+    private void openAndDrop(Path path, int count) throws IOException {
+        for (int i = 0; i < count; i++) {
+            FileChannel dropped = open(path, READ);
+            assertThat(dropped.size()).isEqualTo(100);
+        }
+    }
+
+    @Test
+    void shouldCloseTheChannelWhenARelativeReadIsInterrupted() throws IOException {
+        FileChannel channel = open(file(100), READ);
+        try {
+            Thread.currentThread().interrupt();
+            assertThatThrownBy(() -> channel.read(ByteBuffer.allocate(10)))
+                    .isInstanceOf(ClosedByInterruptException.class);
+            assertThat(Thread.interrupted()).as("the interrupt status stays set").isTrue();
+            assertThat(channel.isOpen()).isFalse();
+            assertThatThrownBy(() -> channel.read(ByteBuffer.allocate(10), 0))
+                    .isInstanceOf(ClosedChannelException.class);
+        } finally {
+            Thread.interrupted();
+            channel.close();
+        }
+    }
+
+    @Test
+    void shouldRefuseToFollowASymbolicLinkWithNoFollowLinks() throws IOException {
+        Path target = file(100);
+        Path link = Files.createSymbolicLink(dir.resolve("link"), target);
+        // The JDK throws a plain IOException here ("Too many levels of symbolic links (NOFOLLOW_LINKS
+        // specified)"), not a FileSystemException naming the file.
+        assertThatThrownBy(() -> open(link, READ, LinkOption.NOFOLLOW_LINKS).close())
+                .isInstanceOf(IOException.class);
+        try (FileChannel followed = open(link, READ)) {
+            assertThat(followed.size()).isEqualTo(100);
+        }
+    }
+
+    @Test
+    void shouldCreateTheFileWithThePosixPermissionsGiven() throws IOException {
+        Path path = dir.resolve("owner-read-only");
+        // 0400: neither the default mode (0666 less the umask) nor anything a umask makes of it
+        Set<PosixFilePermission> mode = PosixFilePermissions.fromString("r--------");
+        try (FileChannel channel = open(path, Set.of(CREATE_NEW, WRITE), PosixFilePermissions.asFileAttribute(mode))) {
+            assertThat(channel.write(pattern(0, 10))).isEqualTo(10);
+        }
+        assertThat(Files.getPosixFilePermissions(path)).isEqualTo(mode);
+        assertThat(Files.size(path)).isEqualTo(10);
+    }
+
+    @Test
+    void shouldStayOpenWhenTheSourceOfATransferIsClosedAsynchronously() throws Exception {
+        Pipe pipe = Pipe.open();
+        Path path = dir.resolve("target");
+        try (FileChannel channel = open(path, CREATE_NEW, READ, WRITE)) {
+            // Nothing is written to the pipe first: once bytes have moved, the JDK's transferFrom returns their
+            // count instead of throwing.
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            Thread transferring = new Thread(() -> {
+                try {
+                    channel.transferFrom(pipe.source(), 0, 1000);
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            });
+            transferring.start();
+            Thread.sleep(200); // blocked reading the empty pipe
+            pipe.source().close();
+            transferring.join(10_000);
+            assertThat(transferring.isAlive()).as("transferFrom still blocked 10 s after its source closed").isFalse();
+            assertThat(thrown.get()).isInstanceOf(ClosedChannelException.class);
+            assertThat(channel.isOpen()).as("the source closed, not this channel").isTrue();
+            assertThat(channel.write(pattern(0, 10), 0)).isEqualTo(10);
+        } finally {
+            pipe.source().close();
+            pipe.sink().close();
+        }
+    }
+
+    @Test
+    void shouldStayOpenWhenTheTargetOfATransferIsClosedAsynchronously() throws Exception {
+        Pipe pipe = Pipe.open();
+        try (FileChannel channel = open(file(1 << 20), READ)) {
+            pipe.sink().configureBlocking(false);
+            while (pipe.sink().write(ByteBuffer.allocate(4096)) > 0) {
+                // fill the pipe, so that the transfer blocks writing to it
+            }
+            pipe.sink().configureBlocking(true);
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            Thread transferring = new Thread(() -> {
+                try {
+                    channel.transferTo(0, 1 << 20, pipe.sink());
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            });
+            transferring.start();
+            Thread.sleep(200); // blocked writing to the full pipe
+            pipe.sink().close();
+            transferring.join(10_000);
+            assertThat(transferring.isAlive()).as("transferTo still blocked 10 s after its target closed").isFalse();
+            assertThat(thrown.get()).isInstanceOf(ClosedChannelException.class);
+            assertThat(channel.isOpen()).as("the target closed, not this channel").isTrue();
+            assertThat(channel.read(ByteBuffer.allocate(10), 0)).isEqualTo(10);
+        } finally {
+            pipe.sink().close();
+            pipe.source().close();
+        }
+    }
+
+    // ---- issue 8, §3: the JDK's checks, even when no byte moves
+
+    @Test
+    void shouldRefuseAZeroByteTransferFromAChannelNotOpenForReading() throws IOException {
+        Path other = TestData.writeFile(dir.resolve("other"), 100, SEED);
+        try (FileChannel target = open(file(100), READ, WRITE); FileChannel writeOnly = open(other, WRITE)) {
+            assertThatThrownBy(() -> target.transferFrom(writeOnly, 0, 0))
+                    .isInstanceOf(NonReadableChannelException.class);
+        }
+    }
+
+    @Test
+    void shouldRefuseAZeroByteTransferToAChannelNotOpenForWriting() throws IOException {
+        Path other = TestData.writeFile(dir.resolve("other"), 100, SEED);
+        try (FileChannel source = open(file(100), READ); FileChannel readOnly = open(other, READ)) {
+            assertThatThrownBy(() -> source.transferTo(0, 0, readOnly))
+                    .isInstanceOf(NonWritableChannelException.class);
+        }
+    }
+
+    @Test
+    void shouldCheckAccessOnScatteringAndGatheringCallsWithEmptyBuffers() throws IOException {
+        Path path = file(100);
+        ByteBuffer[] empty = {ByteBuffer.allocate(0)};
+        try (FileChannel writeOnly = open(path, WRITE); FileChannel readOnly = open(path, READ)) {
+            assertThatThrownBy(() -> writeOnly.read(empty)).isInstanceOf(NonReadableChannelException.class);
+            assertThatThrownBy(() -> readOnly.write(empty)).isInstanceOf(NonWritableChannelException.class);
+        }
+    }
+
+    @Test
+    void shouldThrowClosedChannelExceptionOnScatteringAndGatheringCallsWithEmptyBuffers() throws IOException {
+        FileChannel channel = open(file(100), READ, WRITE);
+        channel.close();
+        ByteBuffer[] empty = {ByteBuffer.allocate(0)};
+        assertThatThrownBy(() -> channel.read(empty)).isInstanceOf(ClosedChannelException.class);
+        assertThatThrownBy(() -> channel.write(empty)).isInstanceOf(ClosedChannelException.class);
+    }
+
+    @Test
+    void shouldThrowAnIOExceptionForAMisalignedPositionOrLengthOnADirectChannel() throws IOException {
+        Path path = file(1 << 16);
+        // Position 1 and length 1 break any direct I/O alignment; the buffer itself is aligned to the
+        // filesystem's block size, which the JDK requires (panaio's own alignment may be smaller).
+        int block = Math.toIntExact(Files.getFileStore(path).getBlockSize());
+        ByteBuffer buffer = ByteBuffer.allocateDirect(2 * block).alignedSlice(block).limit(block);
+        try (FileChannel channel = open(path, READ, WRITE, ExtendedOpenOption.DIRECT)) {
+            assertThatThrownBy(() -> channel.read(buffer.clear().limit(block), 1)).isInstanceOf(IOException.class);
+            assertThatThrownBy(() -> channel.read(buffer.clear().limit(1), 0)).isInstanceOf(IOException.class);
+            assertThatThrownBy(() -> channel.write(buffer.clear().limit(block), 1)).isInstanceOf(IOException.class);
+            assertThatThrownBy(() -> channel.write(buffer.clear().limit(1), 0)).isInstanceOf(IOException.class);
+        }
     }
 }

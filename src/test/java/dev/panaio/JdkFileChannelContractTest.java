@@ -4,11 +4,18 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.util.Set;
 
 /** The contract tests against the JDK's own FileChannel: they must pass here first. */
 class JdkFileChannelContractTest extends FileChannelContract {
     @Override
     FileChannel open(Path path, OpenOption... options) throws IOException {
         return FileChannel.open(path, options);
+    }
+
+    @Override
+    FileChannel open(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
+        return FileChannel.open(path, options, attrs);
     }
 }
