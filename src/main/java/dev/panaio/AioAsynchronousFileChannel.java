@@ -47,6 +47,15 @@ import java.util.concurrent.Future;
  * truncate, force and locks are the JDK's {@code AsynchronousFileChannel}
  * on the same file.
  *
+ * <p>Buffers follow {@link AioFileChannel}'s rules: {@link AioArena} and
+ * {@code ByteBuffer.allocateDirect} memory is used in place, any other
+ * arena's is copied whenever the kernel may use it after the call returns; a
+ * read whose arena is closed while it is in flight fails with
+ * {@link IllegalStateException} ("the buffer's arena was closed while the read
+ * was in flight"). A buffer confined to a thread is refused with
+ * {@link IllegalArgumentException} ("Buffer is thread confined"), since the
+ * read or write completes on another thread.
+ *
  * <h2>Where handlers run</h2>
  * Completion handlers and futures complete on the thread that finished the
  * request: an engine thread for kernel AIO, a pool thread for buffered reads

@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * {@snippet :
  * try (AioContext aio = AioContext.open(64);
  *      AioFile file = AioFile.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
- *      Arena arena = Arena.ofConfined()) {
+ *      AioArena arena = AioArena.open()) {  // read in place; another arena's memory is copied
  *     MemorySegment buffers = arena.allocate(16 * 4096, 4096);
  *     for (int i = 0; i < 16; i++) {
  *         aio.prepareRead(file, buffers.asSlice(i * 4096L, 4096), i * 4096L, i); // tag = i

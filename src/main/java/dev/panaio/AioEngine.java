@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@snippet :
  * try (AioEngine engine = AioEngine.open();
  *      AioFile file = AioFile.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
- *      Arena arena = Arena.ofShared()) {
+ *      AioArena arena = AioArena.open()) {             // read in place; other arenas are copied
  *     MemorySegment block = arena.allocate(4096, 4096);
  *     int bytes = engine.read(file, block, 0).join();
  * }
