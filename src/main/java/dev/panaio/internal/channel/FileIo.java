@@ -49,6 +49,14 @@ import java.util.concurrent.RejectedExecutionException;
  * Each request's sink is finished exactly once: on the calling thread, an engine
  * thread or a pool thread.
  *
+ * <p>Buffers: the kernel touches a caller's memory after the call that handed
+ * it over returns only when panaio guards its lifetime ({@code AioArena}: a use
+ * held by the {@link ChannelCompletion}; GC-managed memory: kept reachable);
+ * anything else goes through a bounce buffer, copied back with a liveness
+ * check. The inline page-cache calls pass the caller's segment as an argument
+ * of the downcall, so FFM holds its session while the kernel copies.
+ * Asynchronous requests refuse thread-confined buffers up front.
+ *
  * <p>Thread-safe.
  */
 public final class FileIo {
