@@ -218,4 +218,50 @@ class MemorySafetyTest {
             }
         }
     }
+
+    @Test
+    void shouldDeliverEfaultWhenAConfinedBufferIsReapedOnAnotherThread() throws Exception {
+        Path path = file();
+        try (AioContext aio = AioContext.open(4); AioFile file = AioFile.open(path, READ, ExtendedOpenOption.DIRECT);
+             Arena confined = Arena.ofConfined()) {
+            MemorySegment dst = confined.allocate(4096, 4096);
+            aio.prepareRead(file, dst, 0, 1); // a context may take confined memory: it is copied
+            aio.submit();
+            List<Long> results = new ArrayList<>();
+            Thread other = Thread.ofPlatform().start(
+                    () -> aio.await(1, 10, TimeUnit.SECONDS, (tag, result) -> results.add(result)));
+            other.join(10_000);
+            assertThat(results).containsExactly(-14L); // the reaping thread may not touch it: -EFAULT
+            assertThat(dst.get(ValueLayout.JAVA_LONG, 0)).isZero(); // the kernel wrote only the context's memory
+        }
+    }
+
+    @Test
+    void shouldWriteTheBytesACallersArenaHeldWhenTheWriteWasPrepared() throws Exception {
+        Path path = file();
+        try (AioContext aio = AioContext.open(4);
+             AioFile file = AioFile.open(path, READ, java.nio.file.StandardOpenOption.WRITE,
+                     ExtendedOpenOption.DIRECT)) {
+            Arena arena = Arena.ofShared();
+            MemorySegment src = arena.allocate(4096, 4096);
+            src.fill((byte) 7);
+            aio.prepareWrite(file, src, 0, 1); // copied in now
+            arena.close(); // before submit: the kernel reads only the context's copy
+            List<Arena> reuse = new ArrayList<>();
+            for (int i = 0; i < 8; i++) { // whatever reuses the freed memory must not reach the file
+                Arena other = Arena.ofShared();
+                reuse.add(other);
+                other.allocate(4096, 4096).fill((byte) 8);
+            }
+            aio.submit();
+            List<Long> results = new ArrayList<>();
+            aio.await(1, 10, TimeUnit.SECONDS, (tag, result) -> results.add(result));
+            assertThat(results).containsExactly(4096L);
+            closeAll(reuse);
+            byte[] written = java.nio.file.Files.readAllBytes(path);
+            for (int i = 0; i < 4096; i++) {
+                assertThat(written[i]).as("byte %d", i).isEqualTo((byte) 7);
+            }
+        }
+    }
 }
