@@ -59,6 +59,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * force ({@code fsync} / {@code fdatasync}) and locks work on the same
  * descriptor.
  *
+ * <p>Buffers follow {@link AioFileChannel}'s rules: {@link AioArena} and
+ * {@code ByteBuffer.allocateDirect} memory is used in place, any other
+ * arena's is copied whenever the kernel may use it after the call returns; a
+ * read whose arena is closed while it is in flight fails with
+ * {@link IllegalStateException} ("the buffer's arena was closed while the read
+ * was in flight"). A buffer confined to a thread is refused with
+ * {@link IllegalArgumentException} ("Buffer is thread confined"), since the
+ * read or write completes on another thread.
+ *
  * <h2>Where handlers run</h2>
  * As with the JDK, a CompletionHandler never runs on the thread that started
  * the operation: it runs on the executor given to {@link #open(Path, Set,

@@ -1,5 +1,6 @@
 package dev.panaio;
 
+import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.context.CompletionReaper;
 import dev.panaio.internal.context.IocbWriter;
 import dev.panaio.internal.context.IocbWriter.Abi;
@@ -30,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * {@snippet :
  * try (AioContext aio = AioContext.open(64);
  *      AioFile file = AioFile.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
- *      Arena arena = Arena.ofConfined()) {
+ *      AioArena arena = AioArena.open()) {  // read in place; another arena's memory is copied
  *     MemorySegment buffers = arena.allocate(16 * 4096, 4096);
  *     for (int i = 0; i < 16; i++) {
  *         aio.prepareRead(file, buffers.asSlice(i * 4096L, 4096), i * 4096L, i); // tag = i
@@ -87,11 +88,30 @@ import java.util.concurrent.TimeUnit;
  * completion. Using a closed context throws {@link IllegalStateException}.
  *
  * <h2>Buffers</h2>
- * The kernel writes into a read's buffer until the completion is reaped. The
- * context keeps each buffer reachable until then, which protects memory the
- * garbage collector manages (direct {@code ByteBuffer}s, {@code Arena.ofAuto()}
- * segments). Memory of an arena you close yourself must stay open until the
- * request's completion has been reaped or the context is closed.
+ * The kernel writes into a read's buffer until its completion is reaped, and
+ * reads a write's buffer until then: no memory that can be freed meanwhile is
+ * ever handed to it.
+ * <ul>
+ *   <li>{@link AioArena} memory is used in place: each request holds a use of
+ *       its arena from prepare until its completion is delivered, and the
+ *       arena's {@code close()} throws meanwhile. One atomic operation to take
+ *       the use, one to give it back.</li>
+ *   <li>Memory the garbage collector frees ({@code ByteBuffer.allocateDirect}
+ *       buffers, {@code Arena.global()} memory) is used in place and kept
+ *       reachable until the completion is delivered.</li>
+ *   <li>Any other memory ({@code Arena.ofShared()}, {@code ofConfined()},
+ *       {@code ofAuto()}, which public API cannot tell apart) is copied
+ *       through the context's own aligned memory: a write's bytes when it is
+ *       prepared, a read's when its completion is reaped. If that copy back
+ *       fails, because the buffer's arena was closed while the read was in
+ *       flight (or is confined to another thread than the reaping one), the
+ *       completion's result is {@code -EFAULT} (-14) and the bytes read are
+ *       discarded: the kernel wrote only the context's memory. The copy costs
+ *       one {@code memcpy} of the request's size; the context keeps up to
+ *       1 MiB of bounce memory per slot for reuse.</li>
+ * </ul>
+ * Preparing, submitting and reaping allocate nothing for the first two kinds.
+ * A context is used by one thread at a time, so it may take confined memory.
  *
  * <p>The work is done by parts in {@code dev.panaio.internal.context}: the
  * request checks, the slot table, the iocb writer, the submitter, the
@@ -101,6 +121,11 @@ import java.util.concurrent.TimeUnit;
 public final class AioContext implements AutoCloseable {
     /** Largest capacity accepted: far above any fs.aio-max-nr, low enough that slot arrays stay small. */
     public static final int MAX_CAPACITY = 1 << 20;
+
+    static {
+        SharedSecrets.setContextAccess((context, read, file, memory, position, tag, options) ->
+                context.prepareHandedOver(read, file, memory, position, tag, options));
+    }
 
     private final long ctx;
     private final int ringSize;
@@ -253,7 +278,7 @@ public final class AioContext implements AutoCloseable {
      */
     public void prepareRead(AioFile file, MemorySegment dst, long position, long tag, RequestOptions options) {
         RequestChecks.checkSegment(dst, true);
-        prepareTransfer(Abi.CMD_PREAD, file, dst, dst.address(), dst.byteSize(), position, tag, options);
+        prepareTransfer(Abi.CMD_PREAD, file, dst, null, position, tag, options);
     }
 
     /** Prepares a read into the remaining bytes of a direct buffer; its position and limit are not changed. */
@@ -264,7 +289,7 @@ public final class AioContext implements AutoCloseable {
     /** As {@link #prepareRead(AioFile, ByteBuffer, long, long)}, with options. */
     public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag, RequestOptions options) {
         MemorySegment segment = RequestChecks.segmentOf(dst, true);
-        prepareTransfer(Abi.CMD_PREAD, file, dst, segment.address(), segment.byteSize(), position, tag, options);
+        prepareTransfer(Abi.CMD_PREAD, file, segment, dst, position, tag, options);
     }
 
     /** Prepares a write of all of {@code src} at {@code position}. */
@@ -283,7 +308,7 @@ public final class AioContext implements AutoCloseable {
      */
     public void prepareWrite(AioFile file, MemorySegment src, long position, long tag, RequestOptions options) {
         RequestChecks.checkSegment(src, false);
-        prepareTransfer(Abi.CMD_PWRITE, file, src, src.address(), src.byteSize(), position, tag, options);
+        prepareTransfer(Abi.CMD_PWRITE, file, src, null, position, tag, options);
     }
 
     /** Prepares a write of the remaining bytes of a direct buffer; its position and limit are not changed. */
@@ -294,7 +319,7 @@ public final class AioContext implements AutoCloseable {
     /** As {@link #prepareWrite(AioFile, ByteBuffer, long, long)}, with options. */
     public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag, RequestOptions options) {
         MemorySegment segment = RequestChecks.segmentOf(src, false);
-        prepareTransfer(Abi.CMD_PWRITE, file, src, segment.address(), segment.byteSize(), position, tag, options);
+        prepareTransfer(Abi.CMD_PWRITE, file, segment, src, position, tag, options);
     }
 
     /**
@@ -367,12 +392,25 @@ public final class AioContext implements AutoCloseable {
         }
     }
 
-    private void prepareTransfer(short opcode, AioFile file, Object keepAlive, long address, long length,
+    /** For the engine: memory whose lifetime it guards itself goes to the kernel in place. */
+    private void prepareHandedOver(boolean read, AioFile file, MemorySegment memory, long position, long tag,
+                                   RequestOptions options) {
+        RequestChecks.checkSegment(memory, read);
+        prepareTransfer(read ? Abi.CMD_PREAD : Abi.CMD_PWRITE, file, memory, null, true, position, tag, options);
+    }
+
+    private void prepareTransfer(short opcode, AioFile file, MemorySegment segment, ByteBuffer buffer,
                                  long position, long tag, RequestOptions options) {
-        RequestChecks.checkTransfer(opcode == Abi.CMD_PREAD, file, address, length, position, options);
+        prepareTransfer(opcode, file, segment, buffer, false, position, tag, options);
+    }
+
+    private void prepareTransfer(short opcode, AioFile file, MemorySegment segment, ByteBuffer buffer,
+                                 boolean handedOver, long position, long tag, RequestOptions options) {
+        RequestChecks.checkTransfer(opcode == Abi.CMD_PREAD, file, segment.address(), segment.byteSize(), position,
+                options);
         guard.enter();
         try {
-            submitter.prepare(opcode, file.handle, options, address, length, position, tag, keepAlive);
+            submitter.prepareTransfer(opcode, file.handle, options, segment, buffer, handedOver, position, tag);
         } finally {
             guard.exit();
         }
@@ -386,7 +424,7 @@ public final class AioContext implements AutoCloseable {
         MemorySegment[] keepAlive = buffers.clone();
         guard.enter();
         try {
-            submitter.prepareVectored(opcode, file.handle, options, keepAlive, position, tag);
+            submitter.prepareVectored(opcode, file.handle, options, keepAlive, total, position, tag);
         } finally {
             guard.exit();
         }

@@ -2,12 +2,14 @@ package dev.panaio;
 
 import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.context.RequestChecks;
-import dev.panaio.internal.engine.AlignedBufferPool;
 import dev.panaio.internal.engine.BlockingPool;
 import dev.panaio.internal.engine.CompletionSink;
 import dev.panaio.internal.engine.EngineLoop;
 import dev.panaio.internal.engine.FutureSink;
+import dev.panaio.internal.engine.MemorySink;
 import dev.panaio.internal.engine.Request;
+import dev.panaio.internal.memory.AlignedBufferPool;
+import dev.panaio.internal.memory.CallerMemory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@snippet :
  * try (AioEngine engine = AioEngine.open();
  *      AioFile file = AioFile.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
- *      Arena arena = Arena.ofShared()) {
+ *      AioArena arena = AioArena.open()) {             // read in place; other arenas are copied
  *     MemorySegment block = arena.allocate(4096, 4096);
  *     int bytes = engine.read(file, block, 0).join();
  * }
@@ -223,21 +225,58 @@ public final class AioEngine implements AutoCloseable {
      * Reads {@code dst.byteSize()} bytes of {@code file} at {@code position}.
      * The future gets the number of bytes read (0 at or past end of file).
      *
+     * <p>{@link AioArena} memory is used in place, holding a use of the arena
+     * until the future completes; {@code Arena.global()} memory in place too.
+     * Memory of any other arena is read into a pooled bounce buffer and copied
+     * back when the read completes (one copy of its size); if the arena was
+     * closed meanwhile, the future fails with an {@link IllegalStateException}
+     * ("the buffer's arena was closed while the read was in flight") and only
+     * panaio's memory was written. A write's bytes are copied in by this call.
+     *
      * @throws IllegalArgumentException as {@link AioContext#prepareRead}, at once: for heap memory, a read-only
      *                                  segment, a negative position, or misaligned direct I/O
-     *                                  ({@link MisalignedIoException})
+     *                                  ({@link MisalignedIoException}); and for memory confined to a thread
+     *                                  ("Buffer is thread confined"), which the engine thread may not touch
+     * @throws IllegalStateException    if the buffer's arena is closed
      */
     public CompletableFuture<Integer> read(AioFile file, MemorySegment dst, long position) {
         RequestChecks.checkSegment(dst, true);
+        RequestChecks.checkNotConfined(dst);
         RequestChecks.checkTransfer(true, file, dst.address(), dst.byteSize(), position, RequestOptions.NONE);
-        return submitForFuture(Request.read(file, dst, position, "aio"));
+        return submitTransfer(true, file, dst, position);
     }
 
-    /** Writes all of {@code src} to {@code file} at {@code position}; the future gets the bytes written. */
+    /**
+     * Writes all of {@code src} to {@code file} at {@code position}; the
+     * future gets the bytes written.
+     *
+     * @throws IllegalArgumentException as {@link #read}
+     */
     public CompletableFuture<Integer> write(AioFile file, MemorySegment src, long position) {
         RequestChecks.checkSegment(src, false);
+        RequestChecks.checkNotConfined(src);
         RequestChecks.checkTransfer(false, file, src.address(), src.byteSize(), position, RequestOptions.NONE);
-        return submitForFuture(Request.write(file, src, position, "aio"));
+        return submitTransfer(false, file, src, position);
+    }
+
+    /** The memory is handed over now (a use taken, or copied) and settled before the future completes. */
+    private CompletableFuture<Integer> submitTransfer(boolean read, AioFile file, MemorySegment memory,
+                                                      long position) {
+        CallerMemory handedOver;
+        try {
+            handedOver = CallerMemory.handOver(memory, read, bouncePool);
+        } catch (IllegalStateException closed) {
+            if (bouncePool.isClosed()) {
+                return CompletableFuture.failedFuture(new AsynchronousCloseException());
+            }
+            throw closed;
+        }
+        MemorySegment kernel = handedOver.kernel();
+        Request request = read ? Request.read(file, kernel, position, "aio") : Request.write(file, kernel, position,
+                "aio");
+        FutureSink sink = new FutureSink(request);
+        submit(request, new MemorySink(handedOver, sink));
+        return sink.future();
     }
 
     /** Flushes the file's data and metadata to stable storage ({@code IOCB_CMD_FSYNC}). */

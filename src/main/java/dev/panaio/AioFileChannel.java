@@ -70,6 +70,15 @@ import java.util.concurrent.locks.ReentrantLock;
  *       thread reads. A write completes in the page cache on the calling
  *       thread; with DSYNC or SYNC, on a pool thread.</li>
  * </ul>
+ * <b>Buffers.</b> The kernel never writes into memory that can be freed
+ * before the call returns: {@link AioArena} memory and direct buffers from
+ * {@code ByteBuffer.allocateDirect} are used in place (an {@code AioArena}
+ * cannot be closed while a request on it is in flight); memory of any other
+ * arena is used in place only by a page-cache read or write on the calling
+ * thread, which holds the arena's session for the system call, and is
+ * otherwise copied through panaio's memory (one copy of the request's size).
+ * If another thread closes that arena while a read is in flight, the read
+ * throws {@link IllegalStateException} and only panaio's memory was written.
  * Scattering and gathering reads and writes handle their buffers one after
  * another, with the JDK's checks first (open, readable or writable) even when
  * every buffer is empty.

@@ -34,6 +34,7 @@ public final class PageCache {
 
     private static final int O_RDONLY = 0;
     private static final int POSIX_FADV_DONTNEED = 4;
+    private static final int POSIX_FADV_RANDOM = 1;
 
     private static final MethodHandle OPEN;
     private static final MethodHandle FSYNC;
@@ -46,6 +47,7 @@ public final class PageCache {
     private static final int PROT_READ = 1;
     private static final int MAP_SHARED = 1;
     private static final int ATTEMPTS = 3;
+    private static final MethodHandle PREAD;
 
     static {
         Linker linker = Linker.nativeLinker();
@@ -59,6 +61,7 @@ public final class PageCache {
         MUNMAP = downcall(linker, "munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
         MINCORE = downcall(linker, "mincore", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
         GETPAGESIZE = downcall(linker, "getpagesize", FunctionDescriptor.of(JAVA_INT));
+        PREAD = downcall(linker, "pread", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     }
 
     @SuppressWarnings("restricted")
@@ -141,6 +144,37 @@ public final class PageCache {
                 int err = (int) POSIX_FADVISE.invokeExact(fd, 0L, 0L, POSIX_FADV_DONTNEED);
                 if (err != 0) {
                     throw new IOException("posix_fadvise(" + file + ", DONTNEED) failed with errno " + err);
+                }
+            } finally {
+                int ignored = (int) CLOSE.invokeExact(fd);
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /**
+     * Evicts {@code file}, then caches only its first {@code bytes} again: a
+     * read through a descriptor advised {@code POSIX_FADV_RANDOM}, which turns
+     * readahead off, so that the pages after them stay uncached.
+     */
+    public static void cacheOnlyTheFirst(Path file, long bytes) throws IOException {
+        evict(file);
+        try (Arena arena = Arena.ofConfined()) {
+            int fd = (int) OPEN.invokeExact(arena.allocateFrom(file.toString()), O_RDONLY);
+            if (fd < 0) {
+                throw new IOException("open(" + file + ") failed");
+            }
+            try {
+                int err = (int) POSIX_FADVISE.invokeExact(fd, 0L, 0L, POSIX_FADV_RANDOM);
+                if (err != 0) {
+                    throw new IOException("posix_fadvise(" + file + ", RANDOM) failed with errno " + err);
+                }
+                long read = (long) PREAD.invokeExact(fd, arena.allocate(bytes), bytes, 0L);
+                if (read != bytes) {
+                    throw new IOException("pread(" + file + ") read " + read + " of " + bytes + " bytes");
                 }
             } finally {
                 int ignored = (int) CLOSE.invokeExact(fd);

@@ -1,6 +1,7 @@
 package dev.panaio.bench;
 
 import com.sun.nio.file.ExtendedOpenOption;
+import dev.panaio.AioArena;
 import dev.panaio.AioContext;
 import dev.panaio.AioFile;
 import dev.panaio.CompletionConsumer;
@@ -8,7 +9,6 @@ import dev.panaio.RequestOptions;
 import dev.panaio.RwFlag;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.OpenOption;
 import java.nio.file.StandardOpenOption;
@@ -93,7 +93,7 @@ public final class PanaioEngine implements Engine {
         int qd = spec.qd();
         try (AioContext aio = AioContext.open(groupCommit ? qd + 1 : qd);
              AioFile file = AioFile.open(spec.file(), options.toArray(OpenOption[]::new));
-             Arena arena = Arena.ofConfined()) {
+             AioArena arena = AioArena.open()) { // read and written in place; another arena would be copied
             MemorySegment all = arena.allocate((long) spec.bs() * qd, spec.bufferAlignment());
             if (!spec.reads()) {
                 for (long i = 0; i < all.byteSize(); i++) {

@@ -1,12 +1,13 @@
 package dev.panaio.internal.access;
 
+import dev.panaio.AioContext;
 import dev.panaio.AioEngine;
 import dev.panaio.AioException;
 import dev.panaio.AioFile;
 import dev.panaio.EventFd;
 import dev.panaio.IoPriority;
 import dev.panaio.RequestOptions;
-import dev.panaio.internal.engine.AlignedBufferPool;
+import dev.panaio.internal.memory.AlignedBufferPool;
 import dev.panaio.internal.engine.CompletionSink;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.sys.FileDescriptorHandle;
@@ -83,6 +84,18 @@ public final class SharedSecrets {
         boolean isEngineThread(AioEngine engine);
     }
 
+    /** What the engine needs of {@link AioContext}. */
+    public interface ContextAccess {
+        /**
+         * Prepares a read or write of memory whose lifetime the caller already
+         * guards until the completion (a use of a panaio arena, a bounce buffer,
+         * or GC-managed memory kept reachable): the kernel gets it in place, with
+         * no classification and no second use.
+         */
+        void prepareHandedOver(AioContext context, boolean read, AioFile file, MemorySegment memory, long position,
+                               long tag, RequestOptions options);
+    }
+
     /** Constructors of the API's exceptions, which are not public API. */
     public interface ExceptionAccess {
         /** {@code new AioException(message, call, errno)}. */
@@ -104,6 +117,18 @@ public final class SharedSecrets {
     private static OptionsAccess optionsAccess;
     private static EngineAccess engineAccess;
     private static ExceptionAccess exceptionAccess;
+    private static ContextAccess contextAccess;
+
+    /** Called once, from {@link AioContext}'s static initialiser. */
+    public static void setContextAccess(ContextAccess access) {
+        contextAccess = access;
+    }
+
+    /** AioContext's accessor, initialising AioContext first if need be. */
+    public static ContextAccess contextAccess() {
+        ContextAccess access = contextAccess;
+        return access != null ? access : initialised(AioContext.class, () -> contextAccess);
+    }
 
     /** Called once, from {@link AioFile}'s static initialiser. */
     public static void setFileAccess(FileAccess access) {

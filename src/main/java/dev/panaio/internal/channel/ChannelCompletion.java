@@ -1,9 +1,11 @@
 package dev.panaio.internal.channel;
 
-import dev.panaio.internal.engine.AlignedBufferPool;
 import dev.panaio.internal.engine.CompletionSink;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.engine.UncaughtExceptions;
+import dev.panaio.internal.memory.AlignedBufferPool;
+import dev.panaio.internal.memory.ArenaUses;
+import dev.panaio.internal.memory.CallerMemory;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -17,7 +19,7 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The sink of one channel read or write, with the channel layer's own
  * bookkeeping of its result: copy a bounced read back, give the bounce buffer
- * back, advance the caller's ByteBuffer, report end of file as -1. Only
+ * (or the use of a panaio arena) back, advance the caller's ByteBuffer, report end of file as -1. Only
  * {@link FileIo} writes that bookkeeping, before the request leaves it;
  * the engine and the pool only call {@link #finish} or {@link #fail}.
  *
@@ -29,6 +31,8 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
     Request request;
     /** Keeps the caller's buffer reachable while the kernel may use it. */
     private Object keepAlive;
+    /** The use of a panaio arena whose memory the kernel uses in place, held until the result is settled. */
+    private ArenaUses held;
     /** A bounce buffer to copy back from (reads) and to give back to its pool when done. */
     private AlignedBufferPool.Buffer bounce;
     private AlignedBufferPool bouncePool;
@@ -47,6 +51,11 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
         keepAlive = buffer;
         advance = buffer;
         eofAsMinusOne = read;
+    }
+
+    /** The kernel uses the caller's memory in place, and {@code uses} holds its panaio arena until the end. */
+    final void holds(ArenaUses uses) {
+        this.held = uses;
     }
 
     /** The request goes through {@code buffer} from {@code pool}; a read's bytes are copied on to {@code copyBackTo}. */
@@ -95,8 +104,13 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
     final long settle(long result) throws IOException {
         try {
             if (bounce != null && copyBackTo != null && result > 0) {
-                // Relative to the caller's position, which advances below with the other bookkeeping.
-                MemorySegment.copy(bounce.segment, 0, MemorySegment.ofBuffer(copyBackTo), 0, result);
+                // Relative to the caller's position, which advances below with the other bookkeeping. The copy
+                // checks that the caller's arena is alive: a closed one fails the read, never the JVM.
+                try {
+                    MemorySegment.copy(bounce.segment, 0, MemorySegment.ofBuffer(copyBackTo), 0, result);
+                } catch (IllegalStateException | WrongThreadException e) {
+                    throw CallerMemory.copyBackFailed(e);
+                }
             }
         } finally {
             releaseBounce();
@@ -114,6 +128,11 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
         if (bounce != null) {
             bouncePool.release(bounce);
             bounce = null;
+        }
+        ArenaUses uses = held;
+        if (uses != null) {
+            held = null;
+            uses.release();
         }
         keepAlive = null;
     }

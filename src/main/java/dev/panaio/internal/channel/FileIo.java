@@ -5,10 +5,12 @@ import dev.panaio.AioFile;
 import dev.panaio.DirectAlignment;
 import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.context.RequestChecks;
-import dev.panaio.internal.engine.AlignedBufferPool;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.gen.aio_abi.iovec;
+import dev.panaio.internal.memory.AlignedBufferPool;
+import dev.panaio.internal.memory.ArenaUses;
+import dev.panaio.internal.memory.BufferLifetime;
 import dev.panaio.internal.sys.ErrnoExceptions;
 import dev.panaio.internal.sys.FileDescriptorHandle;
 import dev.panaio.internal.sys.Syscalls;
@@ -45,6 +47,14 @@ import java.util.concurrent.RejectedExecutionException;
  * </ul>
  * Each request's sink is finished exactly once: on the calling thread, an engine
  * thread or a pool thread.
+ *
+ * <p>Buffers: the kernel touches a caller's memory after the call that handed
+ * it over returns only when panaio guards its lifetime ({@code AioArena}: a use
+ * held by the {@link ChannelCompletion}; GC-managed memory: kept reachable);
+ * anything else goes through a bounce buffer, copied back with a liveness
+ * check. The inline page-cache calls pass the caller's segment as an argument
+ * of the downcall, so FFM holds its session while the kernel copies.
+ * Asynchronous requests refuse thread-confined buffers up front.
  *
  * <p>Thread-safe.
  */
@@ -109,24 +119,21 @@ public final class FileIo {
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-    /** A thread that is never started: a confined segment is not accessible by it. */
-    private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
-
     /**
      * Checks a caller's buffer before anything uses its address: a direct
-     * buffer whose arena is closed would send the kernel into freed memory.
+     * buffer whose arena is closed would send the kernel into freed memory,
+     * and an asynchronous request completes on another thread, which may not
+     * touch memory confined to the caller's.
      */
-    private static void checkBuffer(MemorySegment segment, ChannelCompletion op, boolean needsCopyElsewhere) {
+    private static void checkBuffer(MemorySegment segment, ChannelCompletion op) {
         if (segment == null) {
             return; // heap memory
         }
         if (!segment.scope().isAlive()) {
             throw new IllegalStateException("the buffer's arena is already closed");
         }
-        if (needsCopyElsewhere && !op.settlesOnCaller() && !segment.isAccessibleBy(OTHER_THREAD)) {
-            throw new IllegalArgumentException("this buffer is confined to one thread, and an asynchronous request "
-                    + "through a bounce buffer must copy it on another: use a buffer from a shared or automatic "
-                    + "arena, or an aligned one that needs no bounce");
+        if (!op.settlesOnCaller()) {
+            RequestChecks.checkNotConfined(segment);
         }
     }
 
@@ -134,7 +141,7 @@ public final class FileIo {
     public void read(ByteBuffer dst, long position, ChannelCompletion op) {
         checkRange(position, dst.remaining());
         MemorySegment direct = dst.isDirect() ? MemorySegment.ofBuffer(dst) : null;
-        checkBuffer(direct, op, needsBounce(direct));
+        checkBuffer(direct, op);
         if (engine.isClosed()) {
             op.fail(new AsynchronousCloseException());
             return;
@@ -155,7 +162,7 @@ public final class FileIo {
     public void write(ByteBuffer src, long position, ChannelCompletion op) {
         checkRange(position, src.remaining());
         MemorySegment direct = src.isDirect() ? MemorySegment.ofBuffer(src) : null;
-        checkBuffer(direct, op, false);
+        checkBuffer(direct, op);
         if (engine.isClosed()) {
             op.fail(new AsynchronousCloseException());
             return;
@@ -178,12 +185,23 @@ public final class FileIo {
         }
     }
 
-    /** Whether a read into this buffer would go through a bounce buffer and need copying back. */
-    private boolean needsBounce(MemorySegment direct) {
+    /**
+     * The caller's memory, for the kernel to use after this call returns, when
+     * its lifetime allows: a panaio arena's (a use is held until the result is
+     * settled) or GC-managed memory (kept reachable by the op); null when it
+     * must be copied (BufferLifetime).
+     */
+    private static MemorySegment inPlace(ChannelCompletion op, ByteBuffer buffer, MemorySegment direct) {
         if (direct == null) {
-            return false; // heap memory is accessible from every thread
+            return null;
         }
-        return alignment != null && !alignment.isMemoryAligned(direct.address());
+        ArenaUses uses = BufferLifetime.panaioArenaOf(direct.scope());
+        if (uses != null) {
+            uses.acquire();
+            op.holds(uses);
+            return direct;
+        }
+        return BufferLifetime.isGcManaged(buffer) ? direct : null;
     }
 
     private void startDirect(ChannelCompletion op, ByteBuffer buffer, MemorySegment direct, long position,
@@ -191,10 +209,8 @@ public final class FileIo {
         RequestChecks.checkDirectOffset(file, position, "file position");
         RequestChecks.checkDirectOffset(file, length, "length");
 
-        MemorySegment memory;
-        if (direct != null && alignment.isMemoryAligned(direct.address())) {
-            memory = direct;
-        } else if (strict) {
+        boolean aligned = direct != null && alignment.isMemoryAligned(direct.address());
+        if (strict && !aligned) {
             if (direct == null) {
                 throw RequestChecks.misaligned("direct I/O on " + file.path() + " needs native memory aligned to "
                         + alignment.memory() + " bytes, and this is a heap buffer (STRICT_ALIGNMENT is on): use "
@@ -202,8 +218,11 @@ public final class FileIo {
                         alignment.memory());
             }
             RequestChecks.checkDirectMemory(file, direct.address(), "buffer address");
-            memory = direct;
-        } else {
+        }
+        // Aligned memory whose lifetime panaio can guard goes in place; anything else, also a caller's aligned
+        // arena memory (which its owner may free while the kernel writes), is copied.
+        MemorySegment memory = aligned ? inPlace(op, buffer, direct) : null;
+        if (memory == null) {
             memory = bounce(op, buffer, length, read);
             if (memory == null) {
                 return;
@@ -240,42 +259,72 @@ public final class FileIo {
         return memory;
     }
 
+    /**
+     * A buffered read: first preadv2(RWF_NOWAIT) on the calling thread, into
+     * the caller's memory, whose session the call holds; what the page cache
+     * did not have goes to the pool, into memory whose lifetime panaio guards.
+     * NOWAIT may stop short mid-file when only the first pages are cached: the
+     * rest is read on the pool and the total reported, as a FileChannel does.
+     */
     private void readBuffered(ChannelCompletion op, ByteBuffer dst, MemorySegment direct, long position,
                               int length) {
-        MemorySegment memory = direct != null ? direct : bounce(op, dst, length, true);
-        if (memory == null) {
+        MemorySegment inline = direct != null ? direct : bounce(op, dst, length, true);
+        if (inline == null) {
             return;
         }
-        Request request = op.request = Request.read(file, memory, position, "preadv2");
+        op.request = Request.read(file, inline, position, "preadv2");
+        long done = 0;
         if (!nowaitUnsupported) {
             long result;
             try {
-                result = transfer(request, aio_abi_h.RWF_NOWAIT());
+                result = transfer(op.request, aio_abi_h.RWF_NOWAIT());
             } catch (IOException e) {
                 op.fail(e);
                 return;
             }
             if (result == -ErrnoExceptions.EOPNOTSUPP) {
                 nowaitUnsupported = true; // tmpfs and friends: go straight to the pool from now on
-            } else if (result != -ErrnoExceptions.EAGAIN) {
+            } else if (result == length || result == 0 || (result < 0 && result != -ErrnoExceptions.EAGAIN)) {
                 finishInline(op, result);
                 return;
+            } else if (result > 0) {
+                done = result; // short: the rest was not cached, or the file ends there
             }
         }
-        runBlocking(op, request, 0);
+        MemorySegment later = direct == null ? inline : inPlace(op, dst, direct);
+        if (later == null) {
+            later = bounce(op, dst, length, true);
+            if (later == null) {
+                return;
+            }
+            if (done > 0) {
+                MemorySegment.copy(direct, 0, later, 0, done); // the whole is copied back at the end
+            }
+            op.request = Request.read(file, later, position, "preadv2");
+        }
+        runBlocking(op, Request.read(file, later.asSlice(done), position + done, "preadv2"), 0, done);
     }
 
     private void writeBuffered(ChannelCompletion op, ByteBuffer src, MemorySegment direct, long position,
                                int length) {
+        if (syncWrites) {
+            // On the pool: only memory whose lifetime panaio guards, else a copy made now.
+            MemorySegment memory = inPlace(op, src, direct);
+            if (memory == null) {
+                memory = bounce(op, src, length, false);
+                if (memory == null) {
+                    return;
+                }
+            }
+            Request request = op.request = Request.write(file, memory, position, "pwritev2");
+            runBlocking(op, request, 0, 0);
+            return;
+        }
         MemorySegment memory = direct != null ? direct : bounce(op, src, length, false);
         if (memory == null) {
             return;
         }
         Request request = op.request = Request.write(file, memory, position, "pwritev2");
-        if (syncWrites) {
-            runBlocking(op, request, 0);
-            return;
-        }
         long result;
         try {
             result = transfer(request, 0);
@@ -301,17 +350,22 @@ public final class FileIo {
         }
     }
 
-    private void runBlocking(ChannelCompletion op, Request request, int flags) {
+    /** Runs {@code request} on the pool; {@code done} bytes were read already and count in the result. */
+    private void runBlocking(ChannelCompletion op, Request request, int flags, long done) {
         try {
             pool.execute(() -> {
                 long result;
                 try {
                     result = transfer(request, flags);
                 } catch (IOException | RuntimeException e) {
-                    op.fail(e);
+                    if (done > 0) {
+                        op.finish(done);
+                    } else {
+                        op.fail(e);
+                    }
                     return;
                 }
-                op.finish(result);
+                op.finish(done == 0 ? result : result < 0 ? done : done + result);
             });
         } catch (RejectedExecutionException e) {
             op.fail(new AsynchronousCloseException());
@@ -335,9 +389,13 @@ public final class FileIo {
             long position = request.position();
             iovec.iov_base(iov, buffer);
             iovec.iov_len(iov, buffer.byteSize());
+            // The buffer is an argument of the downcall, so FFM holds its arena's session for the call: the caller
+            // cannot free it while the kernel copies (see Syscalls.preadv2Holding).
             return request.kind() == Request.Kind.READ
-                    ? Syscalls.restartOnEintr(() -> Syscalls.preadv2(errno, fd, iov, 1, position, flags))
-                    : Syscalls.restartOnEintr(() -> Syscalls.pwritev2(errno, fd, iov, 1, position, flags));
+                    ? Syscalls.restartOnEintr(() -> Syscalls.preadv2Holding(errno, fd, iov, 1, position, flags,
+                    buffer))
+                    : Syscalls.restartOnEintr(() -> Syscalls.pwritev2Holding(errno, fd, iov, 1, position, flags,
+                    buffer));
         } finally {
             handle.release();
         }

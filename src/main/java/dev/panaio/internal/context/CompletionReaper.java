@@ -188,6 +188,7 @@ public final class CompletionReaper {
         if (data == WAKE_DATA) {
             return false;
         }
+        result = slots.settle(data, result);
         long tag = slots.complete(data);
         if (consumer == null) {
             pending.add(tag, result);

@@ -41,6 +41,24 @@ public final class RequestChecks {
         }
     }
 
+    /** A thread that is never started: a thread-confined segment is not accessible by it. */
+    private static final Thread ANOTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
+
+    /**
+     * An asynchronous request completes on another thread, which may not
+     * touch memory confined to the caller's: such a buffer is refused up
+     * front, in the words of the JDK's asynchronous channels.
+     *
+     * @throws IllegalArgumentException if {@code segment} is confined to a thread
+     */
+    public static void checkNotConfined(MemorySegment segment) {
+        if (!segment.isAccessibleBy(ANOTHER_THREAD)) {
+            throw new IllegalArgumentException("Buffer is thread confined: an asynchronous request completes on "
+                    + "another thread; allocate the buffer from AioArena.open() (used in place), Arena.ofShared() or "
+                    + "Arena.ofAuto()");
+        }
+    }
+
     /** The segment of a caller's ByteBuffer, which must be direct, writable when read into, and alive. */
     public static MemorySegment segmentOf(ByteBuffer buffer, boolean destination) {
         Objects.requireNonNull(buffer, "buffer");

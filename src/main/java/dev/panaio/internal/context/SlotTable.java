@@ -11,6 +11,9 @@ import java.util.Arrays;
  * until io_submit has taken them, so that a closed file's number cannot be
  * reused under it).
  *
+ * <p>The memory a slot's request hands the kernel is chosen and settled by
+ * its {@link RequestMemory}.
+ *
  * <p>A slot's index is the iocb's {@code aio_data}: a completion names its
  * slot, never an object, so the table allocates nothing per request.
  *
@@ -40,6 +43,8 @@ public final class SlotTable {
     private FileDescriptorHandle pinned;
     /** The file of the most recent prepare: the one to pin after the next submit. */
     private FileDescriptorHandle lastFile;
+    /** Per slot: the memory the kernel gets, in place or bounced, and the arena uses held for it. */
+    private final RequestMemory memory;
 
     /** A table of {@code slots} free slots. */
     public SlotTable(int slots) {
@@ -54,6 +59,12 @@ public final class SlotTable {
         this.buffers = new Object[slots];
         this.files = new FileDescriptorHandle[slots];
         this.notifyFds = new FileDescriptorHandle[slots];
+        this.memory = new RequestMemory(slots);
+    }
+
+    /** The memory of each slot's request. */
+    public RequestMemory memory() {
+        return memory;
     }
 
     /** Slots in all. */
@@ -130,6 +141,7 @@ public final class SlotTable {
     /** Frees a slot that never reached the kernel, with its descriptor uses. */
     public void abort(int slot) {
         releaseDescriptors(slot);
+        memory.abort(slot);
         buffers[slot] = null;
         freeSlots[freeCount++] = slot;
     }
@@ -158,22 +170,40 @@ public final class SlotTable {
     }
 
     /**
-     * Frees the slot of a completion the kernel delivered.
+     * Settles the memory of a completion the kernel delivered (a bounced
+     * read's bytes are copied back, arena uses given back), before
+     * {@link #complete(long)} frees its slot.
+     *
+     * @return the result to deliver: the kernel's, or {@code -EFAULT} when a bounced read could not be copied
+     *         back
+     * @throws IllegalStateException if the slot is not in flight: the ring is corrupt, or something else reaps
+     */
+    public long settle(long data, long result) {
+        checkInFlight(data);
+        return memory.complete((int) data, result);
+    }
+
+    /**
+     * Frees the slot of a completion the kernel delivered, once settled.
      *
      * @return the request's tag
      * @throws IllegalStateException if the slot is not in flight: the ring is corrupt, or something else reaps
      */
     public long complete(long data) {
-        if (data < 0 || data >= tags.length || !submitted[(int) data]) {
-            throw new IllegalStateException("completion for request slot " + data + ", which is not in flight: "
-                    + "the ring is corrupt, or something else reaps this context");
-        }
+        checkInFlight(data);
         int slot = (int) data;
         submitted[slot] = false;
         buffers[slot] = null;
         freeSlots[freeCount++] = slot;
         inFlight--;
         return tags[slot];
+    }
+
+    private void checkInFlight(long data) {
+        if (data < 0 || data >= tags.length || !submitted[(int) data]) {
+            throw new IllegalStateException("completion for request slot " + data + ", which is not in flight: "
+                    + "the ring is corrupt, or something else reaps this context");
+        }
     }
 
     /** The slot of the first in-flight request with {@code tag}, or -1. */
@@ -223,6 +253,7 @@ public final class SlotTable {
         unpin();
         lastFile = null;
         Arrays.fill(buffers, null);
+        memory.releaseAll();
     }
 
     private void unpin() {

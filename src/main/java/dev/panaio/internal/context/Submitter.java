@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -75,13 +76,38 @@ public final class Submitter {
         }
     }
 
-    /** Prepares a vectored request of {@code buffers} (checked, and the caller's own copy of the array). */
-    public void prepareVectored(short opcode, FileDescriptorHandle file, RequestOptions options,
-                                MemorySegment[] buffers, long offset, long tag) {
+    /**
+     * Prepares a read or write of {@code segment} (checked already), which the
+     * kernel gets in place or through the slot's bounce memory
+     * ({@link RequestMemory}); {@code buffer} is the caller's direct
+     * ByteBuffer it views, or null. {@code handedOver} memory is the engine's
+     * to guard, and goes to the kernel in place.
+     */
+    public void prepareTransfer(short opcode, FileDescriptorHandle file, RequestOptions options,
+                                MemorySegment segment, ByteBuffer buffer, boolean handedOver, long offset, long tag) {
+        boolean read = opcode == IocbWriter.Abi.CMD_PREAD;
         int slot = takeSlot(file);
         try {
-            long vec = iocbs.writeIovecs(slot, buffers);
-            write(slot, opcode, file.fd(), options, vec, buffers.length, offset, tag);
+            long address = handedOver ? segment.address()
+                    : buffer != null ? slots.memory().address(slot, buffer, segment, read)
+                    : slots.memory().address(slot, segment, read);
+            write(slot, opcode, file.fd(), options, address, segment.byteSize(), offset, tag);
+            iocbs.point(slots.addPrepared(slot, buffer != null ? buffer : segment), slot);
+        } catch (RuntimeException | Error e) {
+            slots.abort(slot);
+            throw e;
+        }
+    }
+
+    /** Prepares a vectored request of {@code buffers} (checked, and the caller's own copy of the array). */
+    public void prepareVectored(short opcode, FileDescriptorHandle file, RequestOptions options,
+                                MemorySegment[] buffers, long total, long offset, long tag) {
+        int slot = takeSlot(file);
+        try {
+            MemorySegment[] kernel = slots.memory().vector(slot, buffers, total,
+                    opcode == IocbWriter.Abi.CMD_PREADV);
+            long vec = iocbs.writeIovecs(slot, kernel);
+            write(slot, opcode, file.fd(), options, vec, kernel.length, offset, tag);
             iocbs.point(slots.addPrepared(slot, buffers), slot);
         } catch (RuntimeException | Error e) {
             slots.abort(slot);

@@ -55,6 +55,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     private static final int RUNNING = 0;
     private static final int CLOSING = 1;
     private static final SharedSecrets.EventFdAccess EVENT_FDS = SharedSecrets.eventFdAccess();
+    private static final SharedSecrets.ContextAccess CONTEXTS = SharedSecrets.contextAccess();
 
     private final AioContext context;
     private final EventFd wakeups;
@@ -247,8 +248,10 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
 
     private void prepare(Request op, int id) {
         switch (op.kind()) {
-            case READ -> context.prepareRead(op.file(), op.segment(), op.position(), id, notify);
-            case WRITE -> context.prepareWrite(op.file(), op.segment(), op.position(), id, notify);
+            // The submitter guards the memory's lifetime (CallerMemory, ChannelCompletion): in place, no second use.
+            case READ -> CONTEXTS.prepareHandedOver(context, true, op.file(), op.segment(), op.position(), id, notify);
+            case WRITE -> CONTEXTS.prepareHandedOver(context, false, op.file(), op.segment(), op.position(), id,
+                    notify);
             case FSYNC -> context.prepareFsync(op.file(), id, notify);
             case FDSYNC -> context.prepareFdatasync(op.file(), id, notify);
             case POLL -> context.preparePoll(op.pollTarget(), op.pollEvents(), id, notify);

@@ -51,6 +51,16 @@ final class Libc {
     /** syscall(nr, a1, ..., a5): io_getevents, statx. */
     static final MethodHandle syscall5$MH = variadicSyscall(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS);
     static final MethodHandle syscall5statx$MH = variadicSyscall(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS);
+    /**
+     * syscall(nr, fd, iov, iovcnt, pos_lo, pos_hi, flags, buffer): preadv2 and pwritev2 holding the buffer's
+     * memory for the call. The kernel reads six arguments and never the seventh: {@code buffer} is there only
+     * because FFM keeps the memory session of a segment argument acquired while the downcall runs, so that the
+     * caller's arena cannot be closed while the kernel copies into or out of it (an address in the iovec holds
+     * nothing). glibc's syscall() reads six arguments after the number; the seventh is passed in the eighth
+     * argument register (aarch64) or on the stack (x86_64), and ignored.
+     */
+    static final MethodHandle syscall7rw$MH = variadicSyscall(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG,
+            JAVA_LONG, ADDRESS);
 
     /** int open(const char *path, int flags, ... mode_t mode). */
     static final MethodHandle open$MH = downcall("open",

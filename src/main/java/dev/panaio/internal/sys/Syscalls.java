@@ -192,6 +192,33 @@ public final class Syscalls {
         }
     }
 
+    /**
+     * {@code preadv2(fd, iov, iovcnt, offset, flags)} through {@code syscall}, with {@code held} (the memory the
+     * iovec points into) passed as an extra argument that the kernel ignores, so that FFM keeps its session
+     * acquired for the call: closing its arena meanwhile throws instead of freeing memory the kernel writes.
+     * On 64-bit kernels {@code pos_lo} carries the whole offset and {@code pos_hi} is 0, as glibc passes it.
+     */
+    public static long preadv2Holding(MemorySegment errnoCapture, int fd, MemorySegment iov, int iovcnt,
+                                      long offset, int flags, MemorySegment held) {
+        try {
+            return result((long) Libc.syscall7rw$MH.invokeExact(errnoCapture, ARCH.preadv2, (long) fd, iov,
+                    (long) iovcnt, offset, 0L, (long) flags, held), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** As {@link #preadv2Holding}, for {@code pwritev2}: the kernel reads {@code held} while it is held. */
+    public static long pwritev2Holding(MemorySegment errnoCapture, int fd, MemorySegment iov, int iovcnt,
+                                       long offset, int flags, MemorySegment held) {
+        try {
+            return result((long) Libc.syscall7rw$MH.invokeExact(errnoCapture, ARCH.pwritev2, (long) fd, iov,
+                    (long) iovcnt, offset, 0L, (long) flags, held), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
     /** {@code pwritev2(fd, iov, iovcnt, offset, flags)}: a positional write with per-call RWF_* flags. */
     public static long pwritev2(MemorySegment errnoCapture, int fd, MemorySegment iov, int iovcnt, long offset,
                                 int flags) {

@@ -242,6 +242,54 @@ class SyscallsTest {
     }
 
     @Test
+    void shouldHoldTheExtraBufferArgumentsSessionWhilePreadv2Blocks() throws Exception {
+        // A blocking eventfd: preadv2 (offset -1, the file position) waits in the kernel until it is written.
+        int fd = (int) Syscalls.eventfd2(errno, 0, EFD_CLOEXEC);
+        assertThat(fd).isPositive();
+        Arena callers = Arena.ofShared();
+        MemorySegment value = callers.allocate(8, 8);
+        MemorySegment iov = Arena.ofAuto().allocate(16, 8); // read by the reader thread
+        iov.set(ValueLayout.ADDRESS, 0, value);
+        iov.set(ValueLayout.JAVA_LONG, 8, 8);
+        long[] result = new long[1];
+        Thread reader = Thread.ofPlatform().start(() -> {
+            try (Arena scratch = Arena.ofConfined()) {
+                result[0] = Syscalls.preadv2Holding(Syscalls.errnoCapture(scratch), fd, iov, 1, -1, 0, value);
+            }
+        });
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (reader.isAlive() && !isInNative(reader) && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertThat(reader.isAlive()).isTrue();
+        Thread.sleep(50);
+        // The buffer is an argument of the running downcall: its arena cannot be closed under the kernel.
+        org.assertj.core.api.Assertions.assertThatThrownBy(callers::close)
+                .isInstanceOf(IllegalStateException.class);
+        MemorySegment one = arena.allocate(8, 8);
+        one.set(ValueLayout.JAVA_LONG, 0, 1);
+        try {
+            assertThat(callers.scope().isAlive()).isTrue();
+        } finally {
+            assertThat(Syscalls.write(errno, fd, one, 8)).isEqualTo(8); // unblocks the reader whatever happened
+        }
+        reader.join(10_000);
+        assertThat(result[0]).isEqualTo(8);
+        assertThat(value.get(ValueLayout.JAVA_LONG, 0)).isEqualTo(1);
+        callers.close();
+        Syscalls.close(errno, fd);
+    }
+
+    private static boolean isInNative(Thread thread) {
+        for (StackTraceElement frame : thread.getStackTrace()) {
+            if (frame.getMethodName().equals("preadv2Holding")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Test
     void shouldReportTheDirectIoAlignmentOfAFileOnTheBuildDiskThroughStatx() throws IOException {
         Path file = TestData.writeFile(dir.resolve("aligned"), 4096, SEED);
         MemorySegment buf = statx.allocate(arena);

@@ -1,5 +1,6 @@
 package dev.panaio.bench.jmh;
 
+import dev.panaio.AioArena;
 import dev.panaio.AioAsynchronousFileChannel;
 import dev.panaio.AioEngine;
 import dev.panaio.AioFile;
@@ -51,6 +52,15 @@ public class AsyncNullReadBenchmark {
     @Param({"engine", "channel"})
     String api;
 
+    /**
+     * Where the buffer lives: {@code aio} an AioArena (used in place, one use
+     * held per request), {@code shared} a caller's Arena.ofShared() (the
+     * engine copies it through a pooled bounce buffer; the channel's inline
+     * page-cache path reads it in place, holding its session for the call).
+     */
+    @Param({"aio", "shared"})
+    String memory;
+
     private AioEngine engine;
     private AioFile zero;
     private AioAsynchronousFileChannel channel;
@@ -64,7 +74,7 @@ public class AsyncNullReadBenchmark {
         zero = AioFile.open(Path.of("/dev/zero"));
         channel = AioAsynchronousFileChannel.open(Path.of("/dev/zero"), Set.of(StandardOpenOption.READ), null,
                 engine);
-        arena = Arena.ofShared();
+        arena = memory.equals("aio") ? AioArena.open() : Arena.ofShared();
         segment = arena.allocate(BS, 4096);
         buffer = segment.asByteBuffer();
     }

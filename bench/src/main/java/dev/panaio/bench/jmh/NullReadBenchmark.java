@@ -1,5 +1,6 @@
 package dev.panaio.bench.jmh;
 
+import dev.panaio.AioArena;
 import dev.panaio.AioContext;
 import dev.panaio.AioFile;
 import dev.panaio.CompletionConsumer;
@@ -32,7 +33,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The score is per batch; the {@code requests} counter gives requests per
  * second. With {@code -prof gc}, {@code gc.alloc.rate.norm} is bytes per
- * batch: divide by {@code batch} for bytes per request. The target is 0.
+ * batch: divide by {@code batch} for bytes per request. The target is 0, for
+ * both kinds of memory.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -45,6 +47,14 @@ public class NullReadBenchmark {
 
     @Param({"1", "8", "32", "128"})
     int batch;
+
+    /**
+     * Where the buffers live: {@code aio} an AioArena (read in place, one
+     * atomic use per request), {@code shared} a caller's Arena.ofShared()
+     * (copied through the context's bounce memory: one 4 KiB copy per read).
+     */
+    @Param({"aio", "shared"})
+    String memory;
 
     private AioContext aio;
     private AioFile zero;
@@ -80,7 +90,7 @@ public class NullReadBenchmark {
     public void open() throws IOException {
         aio = AioContext.open(batch);
         zero = AioFile.open(Path.of("/dev/zero"));
-        arena = Arena.ofShared();
+        arena = memory.equals("aio") ? AioArena.open() : Arena.ofShared();
         MemorySegment all = arena.allocate((long) BS * batch, 4096);
         buffers = new MemorySegment[batch];
         for (int i = 0; i < batch; i++) {

@@ -1,4 +1,4 @@
-package dev.panaio.internal.engine;
+package dev.panaio.internal.memory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -7,8 +7,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Native buffers aligned for direct I/O, reused across requests: the bounce
- * buffers an engine copies through when a caller's buffer is on the heap or
- * misaligned, and the scratch memory of buffered reads.
+ * buffers an engine copies through when a caller's buffer is on the heap,
+ * misaligned, or of an arena the caller may close while the kernel uses it.
  *
  * <p>Buffers come in power-of-two size classes from 4 KiB. Idle buffers are
  * kept for reuse up to {@code maxRetainedBytes}; past that, a released buffer
@@ -23,9 +23,15 @@ public final class AlignedBufferPool implements AutoCloseable {
     private static final int MIN_SHIFT = 12;
     private static final int CLASSES = 31 - MIN_SHIFT;
 
-    /** One pooled buffer: its own arena, so it can be freed alone. */
+    /**
+     * One pooled buffer: its own arena, so it can be freed alone. The arena is
+     * registered as panaio's ({@link BufferLifetime}), so a context uses it in
+     * place, holding a use of it per request, and it is freed only with no use
+     * held.
+     */
     public static final class Buffer {
         final Arena arena;
+        final ArenaUses uses;
         /** The buffer's memory, aligned to 4096. */
         public final MemorySegment segment;
         final int sizeClass;
@@ -34,6 +40,14 @@ public final class AlignedBufferPool implements AutoCloseable {
             this.arena = arena;
             this.segment = segment;
             this.sizeClass = sizeClass;
+            this.uses = new ArenaUses("bounce buffer");
+            BufferLifetime.register(arena.scope(), uses);
+        }
+
+        void free() {
+            uses.close();
+            arena.close();
+            BufferLifetime.unregister(arena.scope());
         }
     }
 
@@ -98,7 +112,12 @@ public final class AlignedBufferPool implements AutoCloseable {
             }
             retainedBytes.addAndGet(-bytes);
         }
-        buffer.arena.close();
+        buffer.free();
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return closed;
     }
 
     /** Bytes kept idle for reuse. */
@@ -122,7 +141,7 @@ public final class AlignedBufferPool implements AutoCloseable {
             Buffer buffer;
             while ((buffer = deque.pollFirst()) != null) {
                 retainedBytes.addAndGet(-buffer.segment.byteSize());
-                buffer.arena.close();
+                buffer.free();
             }
         }
     }

@@ -1,0 +1,36 @@
+package dev.panaio.internal.engine;
+
+import dev.panaio.internal.memory.CallerMemory;
+
+/**
+ * Settles a request's {@link CallerMemory} (copy back, give back the use or
+ * bounce buffer) before the result goes on to the next sink, so that the
+ * caller's memory is released exactly once, whatever the outcome.
+ */
+public final class MemorySink implements CompletionSink {
+    private final CallerMemory memory;
+    private final CompletionSink next;
+
+    /** Settles {@code memory}, then tells {@code next}. */
+    public MemorySink(CallerMemory memory, CompletionSink next) {
+        this.memory = memory;
+        this.next = next;
+    }
+
+    @Override
+    public void finish(long result) {
+        try {
+            memory.settle(result);
+        } catch (RuntimeException copyBackFailed) {
+            next.fail(copyBackFailed);
+            return;
+        }
+        next.finish(result);
+    }
+
+    @Override
+    public void fail(Throwable error) {
+        memory.release();
+        next.fail(error);
+    }
+}
