@@ -28,8 +28,7 @@ public final class ErrnoExceptions {
     public static final int ENOSYS = aio_abi_h.ENOSYS();
     public static final int EOPNOTSUPP = aio_abi_h.EOPNOTSUPP();
     public static final int EINPROGRESS = aio_abi_h.EINPROGRESS();
-    /** Bad address: 14 in asm-generic/errno-base.h, which every architecture shares. */
-    public static final int EFAULT = 14;
+    public static final int EFAULT = aio_abi_h.EFAULT();
 
     public static final Path AIO_NR = Path.of("/proc/sys/fs/aio-nr");
     public static final Path AIO_MAX_NR = Path.of("/proc/sys/fs/aio-max-nr");

@@ -167,6 +167,15 @@ public class aio_abi_h {
     public static int EACCES() {
         return EACCES;
     }
+    private static final int EFAULT = (int)14L;
+    /**
+     * {@snippet lang=c :
+     * #define EFAULT 14
+     * }
+     */
+    public static int EFAULT() {
+        return EFAULT;
+    }
     private static final int EEXIST = (int)17L;
     /**
      * {@snippet lang=c :
