@@ -2,6 +2,7 @@ package dev.panaio;
 
 import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.context.CompletionReaper;
+import dev.panaio.internal.context.ContextCalls;
 import dev.panaio.internal.context.IocbWriter;
 import dev.panaio.internal.context.IocbWriter.Abi;
 import dev.panaio.internal.context.OwnerGuard;
@@ -128,6 +129,8 @@ public final class AioContext implements AutoCloseable {
     }
 
     private final long ctx;
+    /** The kernel's calls, unless a test of dev.panaio.internal.context replaced them before the open. */
+    private final ContextCalls calls;
     private final int ringSize;
     /** Signalled by close() to complete the context's own poll, which wakes a thread in io_getevents. */
     private final EventFd wakeup;
@@ -141,9 +144,10 @@ public final class AioContext implements AutoCloseable {
     private final Submitter submitter;
     private final CompletionReaper reaper;
 
-    private AioContext(long ctx, int capacity, int ringSize, Arena arena, Arena ringArena, CompletionRing ring,
-                       EventFd wakeup) {
+    private AioContext(long ctx, ContextCalls calls, int capacity, int ringSize, Arena arena, Arena ringArena,
+                       CompletionRing ring, EventFd wakeup) {
         this.ctx = ctx;
+        this.calls = calls;
         this.ringSize = ringSize;
         this.arena = arena;
         this.ringArena = ringArena;
@@ -153,8 +157,8 @@ public final class AioContext implements AutoCloseable {
         this.pending = new PendingCompletions(capacity);
         MemorySegment errno = Syscalls.errnoCapture(arena);
         IocbWriter iocbs = new IocbWriter(arena, capacity);
-        this.reaper = new CompletionReaper(ctx, ring, guard, slots, pending, iocbs, arena, errno);
-        this.submitter = new Submitter(ctx, guard, slots, iocbs, pending, reaper, errno);
+        this.reaper = new CompletionReaper(ctx, calls, ring, guard, slots, pending, iocbs, arena, errno);
+        this.submitter = new Submitter(ctx, calls, guard, slots, iocbs, pending, reaper, errno);
     }
 
     /**
@@ -189,6 +193,7 @@ public final class AioContext implements AutoCloseable {
         }
         NativeAccess.ensureEnabled();
         int nr = capacity + 1;
+        ContextCalls calls = ContextCalls.forNewContext();
         long ctx;
         try (Arena scratch = Arena.ofConfined()) {
             MemorySegment ctxp = scratch.allocate(ValueLayout.JAVA_LONG); // zeroed: io_setup requires *ctxp == 0
@@ -205,14 +210,14 @@ public final class AioContext implements AutoCloseable {
             wakeup = EventFd.open();
             CompletionRing ring = reapFromRing ? CompletionRing.map(ctx, ringArena) : null;
             int ringSize = ring != null ? ring.slots() : CompletionRing.slotsOf(ctx);
-            AioContext context = new AioContext(ctx, capacity, ringSize, arena, ringArena, ring, wakeup);
+            AioContext context = new AioContext(ctx, calls, capacity, ringSize, arena, ringArena, ring, wakeup);
             context.submitter.armWakeup(wakeup.handle.fd());
             return context;
         } catch (IOException | RuntimeException | Error e) {
-            try (Arena scratch = Arena.ofConfined()) {
-                Syscalls.io_destroy(Syscalls.errnoCapture(scratch), ctx);
-            }
             ringArena.close();
+            try (Arena scratch = Arena.ofConfined()) {
+                calls.ioDestroy(Syscalls.errnoCapture(scratch), ctx);
+            }
             arena.close();
             if (wakeup != null) {
                 wakeup.close();
@@ -585,7 +590,7 @@ public final class AioContext implements AutoCloseable {
         ringArena.close(); // the ring view dies before the mapping does
         try (Arena scratch = Arena.ofConfined()) {
             // Blocks until in-flight I/O is done; only then may the memory below be freed.
-            Syscalls.io_destroy(Syscalls.errnoCapture(scratch), ctx);
+            calls.ioDestroy(Syscalls.errnoCapture(scratch), ctx);
         }
         slots.releaseAll();
         arena.close();
