@@ -1,6 +1,9 @@
 package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
+import dev.panaio.internal.access.SharedSecrets;
+import dev.panaio.internal.engine.CompletionSink;
+import dev.panaio.internal.engine.Request;
 import dev.panaio.testing.ChildJvm;
 import dev.panaio.testing.PageCache;
 import dev.panaio.testing.ProcessResources;
@@ -47,6 +50,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -190,13 +194,21 @@ class FaultTest {
 
     // --------------------------------------------- engine closed under submitters
 
+    /**
+     * Every request is counted by id where a second delivery would show: a
+     * CompletionHandler (a heap buffer through the channel, so a bounce
+     * buffer), a sink handed to the engine below its futures, and, for the
+     * engine's public API, a future, which can only show that it completed.
+     */
     @Test
     void shouldFinishEveryRequestOnceAndGiveBackEveryBounceBufferWhenAnEngineIsClosedUnderSubmitters()
             throws Exception {
         Path path = TestData.writeFile(dir.resolve("engine-close"), 16 << 20, SEED);
         AioEngine engine = AioEngine.builder().capacity(16).maxPending(32).build();
         AtomicInteger started = new AtomicInteger();
-        AtomicInteger finished = new AtomicInteger();
+        Map<Long, Integer> deliveries = new ConcurrentHashMap<>();
+        AtomicInteger futuresDone = new AtomicInteger();
+        AtomicInteger futuresStarted = new AtomicInteger();
         Queue<String> wrong = new ConcurrentLinkedQueue<>();
         Set<Class<?>> failures = ConcurrentHashMap.newKeySet();
         AtomicBoolean stop = new AtomicBoolean();
@@ -210,33 +222,78 @@ class FaultTest {
                 Thread.Builder builder = t < 4 ? Thread.ofPlatform() : Thread.ofVirtual();
                 submitters.add(builder.start(() -> {
                     for (int i = 0; !stop.get(); i++) {
+                        long request = (long) id << 32 | i;
                         long position = ((id * 997L + i) % 4096) * BLOCK;
-                        CompletableFuture<Integer> read;
-                        MemorySegment view;
-                        started.incrementAndGet();
+                        BiConsumer<Long, Throwable> outcome = (n, error) -> {
+                            deliveries.merge(request, 1, Integer::sum);
+                            if (error != null) {
+                                failures.add(error.getClass());
+                            } else if (n != BLOCK) {
+                                wrong.add("read at " + position + " returned " + n);
+                            }
+                        };
                         try {
-                            if (i % 2 == 0) {
-                                ByteBuffer heap = ByteBuffer.allocate(BLOCK); // through a bounce buffer
-                                view = MemorySegment.ofBuffer(heap);
-                                read = channel.readAsync(heap, position);
-                            } else {
-                                view = arena.allocate(BLOCK, BLOCK);
-                                read = engine.read(file, view, position);
+                            switch (i % 3) {
+                                case 0 -> { // a heap buffer: through a bounce buffer, to a handler
+                                    started.incrementAndGet();
+                                    ByteBuffer heap = ByteBuffer.allocate(BLOCK);
+                                    channel.read(heap, position, heap, new CompletionHandler<Integer, ByteBuffer>() {
+                                        @Override
+                                        public void completed(Integer n, ByteBuffer buffer) {
+                                            outcome.accept((long) n, null);
+                                            if (TestData.firstMismatch(MemorySegment.ofBuffer(buffer.flip()),
+                                                    position, SEED) != -1) {
+                                                wrong.add("heap read at " + position + ": wrong bytes");
+                                            }
+                                        }
+
+                                        @Override
+                                        public void failed(Throwable error, ByteBuffer buffer) {
+                                            outcome.accept(null, error);
+                                        }
+                                    });
+                                }
+                                case 1 -> { // below the engine's futures: what a duplicate would reach
+                                    started.incrementAndGet();
+                                    MemorySegment view = arena.allocate(BLOCK, BLOCK);
+                                    SharedSecrets.engineAccess().submit(engine,
+                                            Request.read(file, view, position, "aio"), new CompletionSink() {
+                                                @Override
+                                                public void finish(long result) {
+                                                    outcome.accept(result, null);
+                                                    if (result == BLOCK
+                                                            && TestData.firstMismatch(view, position, SEED) != -1) {
+                                                        wrong.add("read at " + position + ": wrong bytes");
+                                                    }
+                                                }
+
+                                                @Override
+                                                public void fail(Throwable error) {
+                                                    outcome.accept(null, error);
+                                                }
+                                            });
+                                }
+                                default -> { // the public future: can show only that it completed
+                                    futuresStarted.incrementAndGet();
+                                    MemorySegment view = arena.allocate(BLOCK, BLOCK);
+                                    engine.read(file, view, position).whenComplete((n, error) -> {
+                                        futuresDone.incrementAndGet();
+                                        if (error != null) {
+                                            failures.add(error.getClass());
+                                        } else if (n != BLOCK || TestData.firstMismatch(view, position, SEED) != -1) {
+                                            wrong.add("future read at " + position + " returned " + n);
+                                        }
+                                    });
+                                }
                             }
                         } catch (RuntimeException e) {
                             wrong.add("submitting threw at once instead of failing the request: " + e);
-                            finished.incrementAndGet();
-                            continue;
-                        }
-                        MemorySegment buffer = view;
-                        read.whenComplete((n, error) -> {
-                            finished.incrementAndGet();
-                            if (error != null) {
-                                failures.add(error.getClass());
-                            } else if (n != BLOCK || TestData.firstMismatch(buffer, position, SEED) != -1) {
-                                wrong.add("read at " + position + " returned " + n);
+                            if (i % 3 == 2) {
+                                futuresDone.incrementAndGet();
+                            } else {
+                                deliveries.merge(request, 1, Integer::sum);
                             }
-                        });
+                        }
                     }
                 }));
             }
@@ -248,11 +305,15 @@ class FaultTest {
                 t.join(30_000);
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (finished.get() < started.get() && System.nanoTime() < deadline) {
+            while ((deliveries.size() < started.get() || futuresDone.get() < futuresStarted.get())
+                    && System.nanoTime() < deadline) {
                 Thread.sleep(5);
             }
-            assertThat(finished.get()).as("requests finished, of %d started", started.get())
-                    .isEqualTo(started.get());
+            Thread.sleep(100); // room for a late second delivery to show
+            assertThat(deliveries).as("requests delivered, of %d started", started.get()).hasSize(started.get());
+            assertThat(deliveries).allSatisfy((request, times) -> assertThat(times)
+                    .as("deliveries of request %d:%d", request >>> 32, request & 0xFFFF_FFFFL).isEqualTo(1));
+            assertThat(futuresDone.get()).as("futures completed").isEqualTo(futuresStarted.get());
             assertThat(failures).isSubsetOf(Set.of(AsynchronousCloseException.class, ClosedChannelException.class));
             assertThat(engine.outstanding()).isZero();
             assertThat(engine.bouncePool().outstandingBytes()).as("bounce buffers still out").isZero();
@@ -261,8 +322,6 @@ class FaultTest {
             assertThat(wrong).as("requests that did not finish as they should").isEmpty();
         }
     }
-
-    // ------------------------------------------------------- truncation
 
     @Test
     void shouldReturnShortCountsOrEndOfFileButNeverGarbageWhenTheFileShrinksUnderReads() throws Exception {
