@@ -456,14 +456,20 @@ class FaultTest {
      * changes afterwards. A call that finished before the interrupt landed
      * returns normally.
      */
-    @ParameterizedTest(name = "{0} {1} on a {2} thread")
+    @ParameterizedTest(name = "{0} {1} on a {2} thread, {3} buffer")
     @CsvSource({
-            "DIRECT_READ, INTERRUPT, platform", "DIRECT_READ, INTERRUPT, virtual", "DIRECT_READ, CLOSE, virtual",
-            "DIRECT_WRITE, INTERRUPT, platform", "DIRECT_WRITE, INTERRUPT, virtual", "DIRECT_WRITE, CLOSE, platform",
-            "UNCACHED_BUFFERED_READ, INTERRUPT, platform", "UNCACHED_BUFFERED_READ, INTERRUPT, virtual",
-            "UNCACHED_BUFFERED_READ, CLOSE, virtual", "BUFFERED_WRITE, INTERRUPT, virtual"})
+            "DIRECT_READ, INTERRUPT, platform, native", "DIRECT_READ, INTERRUPT, virtual, native",
+            "DIRECT_READ, CLOSE, virtual, native",
+            "DIRECT_WRITE, INTERRUPT, platform, native", "DIRECT_WRITE, INTERRUPT, virtual, native",
+            "DIRECT_WRITE, CLOSE, platform, native",
+            "UNCACHED_BUFFERED_READ, INTERRUPT, platform, native", "UNCACHED_BUFFERED_READ, INTERRUPT, virtual, native",
+            "UNCACHED_BUFFERED_READ, CLOSE, virtual, native", "BUFFERED_WRITE, INTERRUPT, virtual, native",
+            // Bounced: a heap buffer and a misaligned one go to the kernel through the engine's aligned memory.
+            "DIRECT_READ, INTERRUPT, platform, heap", "DIRECT_READ, INTERRUPT, virtual, misaligned",
+            "DIRECT_READ, CLOSE, virtual, heap", "DIRECT_WRITE, INTERRUPT, virtual, heap",
+            "DIRECT_WRITE, INTERRUPT, platform, misaligned"})
     void shouldReturnFromAnInterruptedOrClosedChannelCallOnlyOnceTheKernelIsDone(Transfer kind,
-            Interruption interruption, String threadKind) throws Exception {
+            Interruption interruption, String threadKind, String bufferKind) throws Exception {
         int size = 32 << 20;
         Path path = TestData.writeFile(dir.resolve("interrupt"), size, SEED);
         boolean direct = kind == Transfer.DIRECT_READ || kind == Transfer.DIRECT_WRITE;
@@ -474,11 +480,11 @@ class FaultTest {
         Set<OpenOption> options = direct ? Set.of(READ, WRITE, ExtendedOpenOption.DIRECT) : Set.of(READ, WRITE);
         try (AioEngine engine = AioEngine.open(); Arena arena = Arena.ofShared()) {
             AioFileChannel channel = AioFileChannel.open(path, options, engine);
-            MemorySegment memory = arena.allocate(size, BLOCK);
+            ByteBuffer buffer = callerBuffer(bufferKind, arena, size);
+            MemorySegment memory = MemorySegment.ofBuffer(buffer);
             if (!read) {
                 TestData.fill(memory, 0, SEED + 1);
             }
-            ByteBuffer buffer = memory.asByteBuffer();
             AtomicReference<Object> outcome = new AtomicReference<>();
             AtomicBoolean interruptedAfter = new AtomicBoolean();
             CountDownLatch calling = new CountDownLatch(1);
@@ -504,7 +510,8 @@ class FaultTest {
             assertThat(caller.isAlive()).isFalse();
             byte[] atReturn = snapshot(memory);
             Object result = outcome.get();
-            System.out.printf("%s %s on a %s thread: %s%n", kind, interruption, threadKind, result);
+            System.out.printf("%s %s on a %s thread, %s buffer: %s%n", kind, interruption, threadKind, bufferKind,
+                    result);
             if (result instanceof Integer n) {
                 // A buffered read may stop short where the page cache did (RWF_NOWAIT), like any read.
                 assertThat(n).as("bytes a completed call transferred").isPositive().isLessThanOrEqualTo(size);
@@ -611,6 +618,19 @@ class FaultTest {
         }
     }
 
+    /**
+     * A caller's buffer of {@code size} zero bytes: {@code native} (aligned, of a shared arena), {@code heap}, or
+     * {@code misaligned} (native, one byte off alignment); the last two are bounced on a direct channel.
+     */
+    private static ByteBuffer callerBuffer(String kind, Arena arena, int size) {
+        return switch (kind) {
+            case "native" -> arena.allocate(size, BLOCK).asByteBuffer();
+            case "heap" -> ByteBuffer.allocate(size);
+            case "misaligned" -> arena.allocate(size + 1L, BLOCK).asSlice(1, size).asByteBuffer();
+            default -> throw new IllegalArgumentException(kind);
+        };
+    }
+
     /** Whether {@code thread} is parked (WAITING) with {@code type} on its stack. */
     private static boolean parkedIn(Thread thread, Class<?> type) {
         return thread.getState() == Thread.State.WAITING && Arrays.stream(thread.getStackTrace())
@@ -677,6 +697,40 @@ class FaultTest {
                 assertThat(engine.outstanding()).isZero();
                 assertThat(engine.read(file, segment.asSlice(0, BLOCK), 0).get(10, TimeUnit.SECONDS)).isEqualTo(BLOCK);
             }
+        }
+    }
+
+    /**
+     * As above, with a buffer the channel bounces: the cancelled read still
+     * completes into the engine's aligned memory, is copied on into the
+     * caller's buffer, and the bounce buffer goes back to its pool only then.
+     */
+    @ParameterizedTest
+    @CsvSource({"heap", "misaligned"})
+    void shouldStillCopyACancelledBouncedReadIntoTheBufferAndGiveTheBounceBufferBack(String bufferKind)
+            throws Exception {
+        int size = 16 << 20;
+        Path path = TestData.writeFile(dir.resolve("cancel-bounced"), size, SEED);
+        try (AioEngine engine = AioEngine.open();
+             AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path,
+                     Set.of(READ, ExtendedOpenOption.DIRECT), null, engine);
+             Arena arena = Arena.ofShared()) {
+            ByteBuffer buffer = callerBuffer(bufferKind, arena, size);
+            Future<Integer> read = channel.read(buffer, 0);
+            if (read.cancel(true)) {
+                assertThatThrownBy(() -> read.get(10, TimeUnit.SECONDS)).isInstanceOf(CancellationException.class);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while ((buffer.position() != size || engine.bouncePool().outstandingBytes() != 0)
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(buffer.position()).as("position of the cancelled read's buffer, once the kernel is done")
+                    .isEqualTo(size);
+            assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(buffer.flip()), 0, SEED)).isEqualTo(-1);
+            assertThat(engine.bouncePool().outstandingBytes()).as("bounce buffers still out").isZero();
+            assertThat(engine.outstanding()).isZero();
+            assertThat(channel.read(ByteBuffer.allocate(BLOCK), BLOCK).get(10, TimeUnit.SECONDS)).isEqualTo(BLOCK);
         }
     }
 
