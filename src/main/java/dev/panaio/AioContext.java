@@ -173,7 +173,8 @@ public final class AioContext implements AutoCloseable {
      *
      * @param capacity requests the context must hold at once, 1 to {@link #MAX_CAPACITY}
      * @throws IllegalArgumentException if capacity is out of range
-     * @throws AioLimitException        if fs.aio-max-nr would be exceeded; the message says by how much
+     * @throws AioLimitException        if fs.aio-max-nr would be exceeded (the message says by how much), or the
+     *                                  ring cannot be mapped (ENOMEM: the message names vm.max_map_count)
      * @throws AioException             if io_setup fails otherwise
      * @throws IllegalCallerException   if native access is not enabled for panaio, naming the flag
      */
