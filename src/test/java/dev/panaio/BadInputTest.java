@@ -39,7 +39,8 @@ import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Bad input to every public entry point, as a table: each case names the
+ * Bad input to the public entry points that take input a caller can get
+ * wrong, as a table: each case names the
  * call and the input, the exception type a caller gets, and a fragment of a
  * message they can act on. The exception may be thrown at once or, for calls
  * that return a future or take a handler, arrive through it.
@@ -87,6 +88,8 @@ class BadInputTest {
         AioAsynchronousFileChannel asyncReadOnly;
         AioAsynchronousFileChannel asyncWriteOnly;
         AioAsynchronousFileChannel asyncClosed;
+        AioArena aioArena;
+        AioArena closedAioArena;
         Arena arena;
         long memoryAlign;
         long offsetAlign;
@@ -172,6 +175,9 @@ class BadInputTest {
         f.asyncWriteOnly = AioAsynchronousFileChannel.open(f.scratch, Set.of(WRITE), null, f.engine);
         f.asyncClosed = AioAsynchronousFileChannel.open(f.scratch, rw, null, f.engine);
         f.asyncClosed.close();
+        f.aioArena = AioArena.open();
+        f.closedAioArena = AioArena.open();
+        f.closedAioArena.close();
     }
 
     @AfterAll
@@ -193,6 +199,7 @@ class BadInputTest {
             }
         }
         f.arena.close();
+        f.aioArena.close();
     }
 
     // ------------------------------------------------------------ the table
@@ -665,6 +672,70 @@ class BadInputTest {
         add("AioFileChannel.lock(long,long,boolean): position -1", IllegalArgumentException.class,
                 "Negative position", x -> x.channel.lock(-1, 1, false));
         add("AioFileChannel.size(): closed channel", ClosedChannelException.class, null, x -> x.closedChannel.size());
+        add("AioFileChannel.transferTo(long,long,WritableByteChannel): position -1", IllegalArgumentException.class,
+                null, x -> x.channel.transferTo(-1, 10, x.writeOnlyChannel));
+        add("AioFileChannel.transferTo(long,long,WritableByteChannel): count -1", IllegalArgumentException.class,
+                null, x -> x.channel.transferTo(0, -1, x.writeOnlyChannel));
+        add("AioFileChannel.transferTo(long,long,WritableByteChannel): null target", NullPointerException.class,
+                null, x -> x.channel.transferTo(0, 10, null));
+        add("AioFileChannel.transferTo(long,long,WritableByteChannel): closed channel", ClosedChannelException.class,
+                null, x -> x.closedChannel.transferTo(0, 10, x.writeOnlyChannel));
+        add("AioFileChannel.transferTo(long,long,WritableByteChannel): channel opened write-only",
+                NonReadableChannelException.class, null, x -> x.writeOnlyChannel.transferTo(0, 10, x.channel));
+        add("AioFileChannel.transferTo(long,long,WritableByteChannel): target opened read-only",
+                NonWritableChannelException.class, null, x -> x.channel.transferTo(0, 10, x.readOnlyChannel));
+        add("AioFileChannel.transferFrom(ReadableByteChannel,long,long): position -1", IllegalArgumentException.class,
+                null, x -> x.channel.transferFrom(x.readOnlyChannel, -1, 10));
+        add("AioFileChannel.transferFrom(ReadableByteChannel,long,long): count -1", IllegalArgumentException.class,
+                null, x -> x.channel.transferFrom(x.readOnlyChannel, 0, -1));
+        add("AioFileChannel.transferFrom(ReadableByteChannel,long,long): null source", NullPointerException.class,
+                null, x -> x.channel.transferFrom(null, 0, 10));
+        add("AioFileChannel.transferFrom(ReadableByteChannel,long,long): closed channel",
+                ClosedChannelException.class, null, x -> x.closedChannel.transferFrom(x.readOnlyChannel, 0, 10));
+        add("AioFileChannel.transferFrom(ReadableByteChannel,long,long): channel opened read-only",
+                NonWritableChannelException.class, null, x -> x.readOnlyChannel.transferFrom(x.channel, 0, 10));
+        add("AioFileChannel.transferFrom(ReadableByteChannel,long,long): source opened write-only",
+                NonReadableChannelException.class, null, x -> x.channel.transferFrom(x.writeOnlyChannel, 0, 10));
+        add("AioFileChannel.tryLock(long,long,boolean): position -1", IllegalArgumentException.class,
+                "Negative position", x -> x.channel.tryLock(-1, 1, false));
+        add("AioFileChannel.tryLock(long,long,boolean): size -1", IllegalArgumentException.class, "Negative size",
+                x -> x.channel.tryLock(0, -1, false));
+        add("AioFileChannel.tryLock(long,long,boolean): position + size overflows", IllegalArgumentException.class,
+                "Negative position + size", x -> x.channel.tryLock(Long.MAX_VALUE, 10, false));
+        add("AioFileChannel.tryLock(long,long,boolean): shared on a write-only channel",
+                NonReadableChannelException.class, null, x -> x.writeOnlyChannel.tryLock(0, 1, true));
+        add("AioFileChannel.tryLock(long,long,boolean): exclusive on a read-only channel",
+                NonWritableChannelException.class, null, x -> x.readOnlyChannel.tryLock(0, 1, false));
+        add("AioFileChannel.tryLock(long,long,boolean): closed channel", ClosedChannelException.class, null,
+                x -> x.closedChannel.tryLock(0, 1, false));
+        add("AioFileChannel.force(boolean): closed channel", ClosedChannelException.class, null,
+                x -> {
+                    x.closedChannel.force(true);
+                    return null;
+                });
+        add("AioAsynchronousFileChannel.force(boolean): closed channel", ClosedChannelException.class, null,
+                x -> {
+                    x.asyncClosed.force(false);
+                    return null;
+                });
+        add("AioAsynchronousFileChannel.tryLock(long,long,boolean): size -1", IllegalArgumentException.class,
+                "Negative size", x -> x.async.tryLock(0, -1, false));
+        add("AioAsynchronousFileChannel.tryLock(long,long,boolean): closed channel", ClosedChannelException.class,
+                null, x -> x.asyncClosed.tryLock(0, 1, false));
+
+        // ---- AioArena
+        add("AioArena.allocate(long,long): size -1", IllegalArgumentException.class, null,
+                x -> x.aioArena.allocate(-1, 8));
+        add("AioArena.allocate(long,long): alignment 3", IllegalArgumentException.class, null,
+                x -> x.aioArena.allocate(8, 3));
+        add("AioArena.allocate(long,long): closed arena", IllegalStateException.class, null,
+                x -> x.closedAioArena.allocate(8, 8));
+
+        // ---- AioFileSystemProvider
+        add("AioFileSystemProvider.wrap(Path): null", NullPointerException.class, null,
+                x -> AioFileSystemProvider.wrap(null));
+        add("AioFileSystemProvider(FileSystemProvider): null", NullPointerException.class, null,
+                x -> new AioFileSystemProvider(null));
 
         // ---- AioAsynchronousFileChannel
         add("AioAsynchronousFileChannel.open(Path,Set,ExecutorService,AioEngine): null engine",
