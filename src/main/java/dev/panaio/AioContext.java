@@ -276,8 +276,9 @@ public final class AioContext implements AutoCloseable {
      * {@code position} into {@code dst}. The result is the number of bytes
      * read: fewer at end of file, 0 past it.
      *
-     * @throws IllegalArgumentException if dst is not native memory, is read-only, or position is negative or
-     *                                  overflows with the length
+     * @throws IllegalArgumentException if dst is not native memory, is read-only, is longer than the kernel
+     *                                  transfers in one call (2 GiB - 64 KiB, within its MAX_RW_COUNT), or position
+     *                                  is negative or overflows with the length
      * @throws MisalignedIoException    if the file is direct and dst's address, position or length breaks its
      *                                  {@link AioFile#alignment()}
      * @throws IllegalStateException    if the context or file is closed, or the context is full

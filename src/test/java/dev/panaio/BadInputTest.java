@@ -33,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import static java.nio.file.StandardOpenOption.APPEND;
+import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
 import static java.nio.file.StandardOpenOption.WRITE;
@@ -126,6 +127,22 @@ class BadInputTest {
         }
 
         final List<AutoCloseable> extra = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        private MemorySegment huge;
+
+        /**
+         * 3 GiB of an AioArena (so used in place, never bounced): a sparse file mapped, so that no memory is
+         * taken unless a request that should be refused reaches the kernel.
+         */
+        MemorySegment huge() throws IOException {
+            if (huge == null) {
+                try (FileChannel sparse = FileChannel.open(dir.resolve("sparse"), CREATE, READ, WRITE)) {
+                    sparse.write(ByteBuffer.wrap(new byte[1]), (3L << 30) - 1);
+                    huge = sparse.map(FileChannel.MapMode.READ_WRITE, 0, 3L << 30, aioArena);
+                }
+            }
+            return huge;
+        }
 
         ByteBuffer aligned(int size) {
             return segment(size).asByteBuffer();
@@ -232,6 +249,8 @@ class BadInputTest {
         return CASES;
     }
 
+    /** The kernel's MAX_RW_COUNT on 4 KiB pages: 2 GiB - 4096. */
+    private static final long MAX_RW = Integer.MAX_VALUE & -4096L;
     private static final CompletionConsumer IGNORE = (tag, result) -> { };
     /** How long a call with bad input may block before the case counts it as hung: they take milliseconds. */
     private static final int HANG_SECONDS = 2;
@@ -288,6 +307,11 @@ class BadInputTest {
                 x -> { x.context.prepareRead(x.readOnly, x.segment(512), Long.MIN_VALUE, 1); return null; });
         add(read + ": position + length overflows", IllegalArgumentException.class, "overflows a long",
                 x -> { x.context.prepareRead(x.readOnly, x.segment(512), Long.MAX_VALUE - 100, 1); return null; });
+        add(read + ": more than the kernel's MAX_RW_COUNT", IllegalArgumentException.class,
+                "more than the kernel transfers in one call", x -> {
+                    x.context.prepareRead(x.readOnly, x.huge().asSlice(0, MAX_RW + 4096), 0, 1);
+                    return null;
+                });
         add(read + ": file opened write-only", IllegalArgumentException.class, "was not opened for reading",
                 x -> { x.context.prepareRead(x.writeOnly, x.segment(512), 0, 1); return null; });
         add(read + ": closed file", IllegalStateException.class, "is closed",
@@ -319,6 +343,11 @@ class BadInputTest {
                 x -> { x.context.prepareWrite(x.readOnly, x.segment(512), 0, 1); return null; });
         add(write + ": position + length overflows", IllegalArgumentException.class, "overflows a long",
                 x -> { x.context.prepareWrite(x.writeOnly, x.segment(512), Long.MAX_VALUE - 10, 1); return null; });
+        add(write + ": more than the kernel's MAX_RW_COUNT", IllegalArgumentException.class,
+                "more than the kernel transfers in one call", x -> {
+                    x.context.prepareWrite(x.writeOnly, x.huge(), 0, 1);
+                    return null;
+                });
         add(write + ": closed file", IllegalStateException.class, "is closed",
                 x -> { x.context.prepareWrite(x.closedFile, x.segment(512), 0, 1); return null; });
 
@@ -510,6 +539,16 @@ class BadInputTest {
                 x -> x.engine.read(x.readOnly, x.segment(512), -1));
         add(engineRead + ": position + length overflows", IllegalArgumentException.class, "overflows",
                 x -> x.engine.read(x.readOnly, x.segment(512), Long.MAX_VALUE - 1));
+        add(engineRead + ": more than the kernel's MAX_RW_COUNT", IllegalArgumentException.class,
+                "more than the kernel transfers in one call", x -> x.engine.read(x.readOnly, x.huge(), 0));
+        add("AioContext.prepareReadVectored(AioFile,MemorySegment[],long,long,RequestOptions): more than "
+                + "MAX_RW_COUNT in all",
+                IllegalArgumentException.class, "more than the kernel transfers in one call", x -> {
+                    MemorySegment half = x.huge().asSlice(0, MAX_RW / 2 + 4096);
+                    x.context.prepareReadVectored(x.readOnly, new MemorySegment[] {half, half}, 0, 1,
+                            RequestOptions.NONE);
+                    return null;
+                });
         add(engineRead + ": file opened write-only", IllegalArgumentException.class, "not opened for reading",
                 x -> x.engine.read(x.writeOnly, x.segment(512), 0));
         add(engineRead + ": closed file", IllegalStateException.class, "is closed",
