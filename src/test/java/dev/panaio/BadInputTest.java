@@ -41,9 +41,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Bad input to the public entry points that take input a caller can get
- * wrong, as a table: each case names the
- * call and the input, the exception type a caller gets, and a fragment of a
- * message they can act on. The exception may be thrown at once or, for calls
+ * wrong, as a table: each case names the call and the input, the exception
+ * type a caller gets, and a fragment of a message they can act on. The exception may be thrown at once or, for calls
  * that return a future or take a handler, arrive through it.
  *
  * <p>After each case, nothing was left prepared or in flight in the shared
