@@ -86,8 +86,18 @@ public final class RequestChecks {
     }
 
     /**
+     * The most one read or write request may transfer: the kernel's
+     * {@code MAX_RW_COUNT} ({@code INT_MAX} rounded down to a page) with the
+     * largest page size Linux uses, 64 KiB, so 2 GiB - 64 KiB; 2 GiB - 4096 on
+     * 4 KiB pages. The kernel would silently transfer no more than that, a
+     * short count that looks like end of file.
+     */
+    public static final long MAX_TRANSFER = Integer.MAX_VALUE & -65536L;
+
+    /**
      * A read or write of {@code length} bytes at {@code position}: the file
-     * is open for it, the range fits in a long, and direct I/O is aligned.
+     * is open for it, the range fits in a long, the length is at most
+     * {@link #MAX_TRANSFER}, and direct I/O is aligned.
      * An {@code address} of 0 skips the memory check (vectored requests check
      * each buffer).
      */
@@ -104,6 +114,11 @@ public final class RequestChecks {
         }
         if (position + length < 0) {
             throw new IllegalArgumentException("position " + position + " + length " + length + " overflows a long");
+        }
+        if (length > MAX_TRANSFER) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "a request of %d bytes is more than the "
+                    + "kernel transfers in one call (%d, its MAX_RW_COUNT); it would stop short there: split it",
+                    length, MAX_TRANSFER));
         }
         if (address != 0) {
             checkDirectMemory(file, address, "buffer address");
