@@ -2,6 +2,7 @@ package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
 import dev.panaio.testing.child.CarrierCheck;
+import dev.panaio.testing.child.HandlerThreadFactoryProbe;
 import dev.panaio.testing.ChildJvm;
 import dev.panaio.testing.PageCache;
 import dev.panaio.testing.TestData;
@@ -578,6 +579,17 @@ class AioFileChannelTest {
             }
             assertThat(lock).as("the dropped channel's lock, released by its cleaner").isNotNull();
         }
+    }
+
+    @Test
+    void shouldTakeDefaultHandlerThreadsFromTheJdksThreadFactoryPropertyAsTheJdkDoes() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("factory"), 4096, SEED);
+        ChildJvm.Outcome run = ChildJvm.onClassPath(HandlerThreadFactoryProbe.class,
+                List.of("--enable-native-access=ALL-UNNAMED", "-D" + "java.nio.channels.DefaultThreadPool.threadFactory="
+                        + HandlerThreadFactoryProbe.Factory.class.getName()), path.toString());
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        assertThat(run.value("jdk")).as("the JDK's channel, which shows the probe works").isEqualTo("true");
+        assertThat(run.value("panaio")).as(run.toString()).isEqualTo("true");
     }
 
     private static void lockAndDrop(Path path) throws IOException {
