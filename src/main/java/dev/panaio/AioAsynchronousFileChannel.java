@@ -45,7 +45,14 @@ import java.util.concurrent.Future;
  * {@link PanaioOpenOption#STRICT_ALIGNMENT}), {@code preadv2(RWF_NOWAIT)} then
  * a pool for buffered reads, the page cache for buffered writes. Size,
  * truncate, force and locks are the JDK's {@code AsynchronousFileChannel}
- * on the same file.
+ * on the same file. Misaligned direct I/O fails the future (or calls the
+ * handler's {@code failed}) with {@link MisalignedIoException}, an
+ * {@code IOException}, as the JDK's channel reports it; nothing reaches the
+ * kernel. Two differences are deliberate, and more permissive than the JDK:
+ * the alignment is the filesystem's own ({@code statx(STATX_DIOALIGN)},
+ * often smaller than the device's logical block size the JDK asks for), and
+ * heap or misaligned buffers are bounced where the JDK refuses them. Code
+ * that works on the JDK's channel works here; some that fails there works.
  *
  * <h2>Where handlers run</h2>
  * Completion handlers and futures complete on the thread that finished the

@@ -236,7 +236,7 @@ public final class AioContext implements AutoCloseable {
     // ---------------------------------------------------------------- prepare
 
     /** Prepares a read of {@code dst.byteSize()} bytes at {@code position}. See {@link #prepareRead(AioFile, MemorySegment, long, long, RequestOptions)}. */
-    public void prepareRead(AioFile file, MemorySegment dst, long position, long tag) {
+    public void prepareRead(AioFile file, MemorySegment dst, long position, long tag) throws MisalignedIoException {
         prepareRead(file, dst, position, tag, RequestOptions.NONE);
     }
 
@@ -251,24 +251,24 @@ public final class AioContext implements AutoCloseable {
      *                                  {@link AioFile#alignment()}
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
-    public void prepareRead(AioFile file, MemorySegment dst, long position, long tag, RequestOptions options) {
+    public void prepareRead(AioFile file, MemorySegment dst, long position, long tag, RequestOptions options) throws MisalignedIoException {
         RequestChecks.checkSegment(dst, true);
         prepareTransfer(Abi.CMD_PREAD, file, dst, dst.address(), dst.byteSize(), position, tag, options);
     }
 
     /** Prepares a read into the remaining bytes of a direct buffer; its position and limit are not changed. */
-    public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag) {
+    public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag) throws MisalignedIoException {
         prepareRead(file, dst, position, tag, RequestOptions.NONE);
     }
 
     /** As {@link #prepareRead(AioFile, ByteBuffer, long, long)}, with options. */
-    public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag, RequestOptions options) {
+    public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag, RequestOptions options) throws MisalignedIoException {
         MemorySegment segment = RequestChecks.segmentOf(dst, true);
         prepareTransfer(Abi.CMD_PREAD, file, dst, segment.address(), segment.byteSize(), position, tag, options);
     }
 
     /** Prepares a write of all of {@code src} at {@code position}. */
-    public void prepareWrite(AioFile file, MemorySegment src, long position, long tag) {
+    public void prepareWrite(AioFile file, MemorySegment src, long position, long tag) throws MisalignedIoException {
         prepareWrite(file, src, position, tag, RequestOptions.NONE);
     }
 
@@ -281,18 +281,18 @@ public final class AioContext implements AutoCloseable {
      *                                  alignment
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
-    public void prepareWrite(AioFile file, MemorySegment src, long position, long tag, RequestOptions options) {
+    public void prepareWrite(AioFile file, MemorySegment src, long position, long tag, RequestOptions options) throws MisalignedIoException {
         RequestChecks.checkSegment(src, false);
         prepareTransfer(Abi.CMD_PWRITE, file, src, src.address(), src.byteSize(), position, tag, options);
     }
 
     /** Prepares a write of the remaining bytes of a direct buffer; its position and limit are not changed. */
-    public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag) {
+    public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag) throws MisalignedIoException {
         prepareWrite(file, src, position, tag, RequestOptions.NONE);
     }
 
     /** As {@link #prepareWrite(AioFile, ByteBuffer, long, long)}, with options. */
-    public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag, RequestOptions options) {
+    public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag, RequestOptions options) throws MisalignedIoException {
         MemorySegment segment = RequestChecks.segmentOf(src, false);
         prepareTransfer(Abi.CMD_PWRITE, file, src, segment.address(), segment.byteSize(), position, tag, options);
     }
@@ -302,13 +302,13 @@ public final class AioContext implements AutoCloseable {
      * {@code position} fill {@code dsts} in order. At most 1024 buffers.
      */
     public void prepareReadVectored(AioFile file, MemorySegment[] dsts, long position, long tag,
-                                    RequestOptions options) {
+                                    RequestOptions options) throws MisalignedIoException {
         prepareVectored(Abi.CMD_PREADV, file, dsts, position, tag, options);
     }
 
     /** Prepares a vectored write ({@code IOCB_CMD_PWRITEV}) of {@code srcs}, in order, from {@code position}. */
     public void prepareWriteVectored(AioFile file, MemorySegment[] srcs, long position, long tag,
-                                     RequestOptions options) {
+                                     RequestOptions options) throws MisalignedIoException {
         prepareVectored(Abi.CMD_PWRITEV, file, srcs, position, tag, options);
     }
 
@@ -368,7 +368,7 @@ public final class AioContext implements AutoCloseable {
     }
 
     private void prepareTransfer(short opcode, AioFile file, Object keepAlive, long address, long length,
-                                 long position, long tag, RequestOptions options) {
+                                 long position, long tag, RequestOptions options) throws MisalignedIoException {
         RequestChecks.checkTransfer(opcode == Abi.CMD_PREAD, file, address, length, position, options);
         guard.enter();
         try {
@@ -379,7 +379,7 @@ public final class AioContext implements AutoCloseable {
     }
 
     private void prepareVectored(short opcode, AioFile file, MemorySegment[] buffers, long position, long tag,
-                                 RequestOptions options) {
+                                 RequestOptions options) throws MisalignedIoException {
         boolean read = opcode == Abi.CMD_PREADV;
         long total = RequestChecks.checkVectored(file, buffers, read);
         RequestChecks.checkTransfer(read, file, 0, total, position, options);

@@ -222,21 +222,36 @@ public final class AioEngine implements AutoCloseable {
     /**
      * Reads {@code dst.byteSize()} bytes of {@code file} at {@code position}.
      * The future gets the number of bytes read (0 at or past end of file).
+     * Misaligned direct I/O is checked in Java before the kernel sees it: the
+     * future fails at once with {@link MisalignedIoException}, an I/O error.
      *
      * @throws IllegalArgumentException as {@link AioContext#prepareRead}, at once: for heap memory, a read-only
-     *                                  segment, a negative position, or misaligned direct I/O
-     *                                  ({@link MisalignedIoException})
+     *                                  segment, a negative position
      */
     public CompletableFuture<Integer> read(AioFile file, MemorySegment dst, long position) {
         RequestChecks.checkSegment(dst, true);
-        RequestChecks.checkTransfer(true, file, dst.address(), dst.byteSize(), position, RequestOptions.NONE);
+        try {
+            RequestChecks.checkTransfer(true, file, dst.address(), dst.byteSize(), position, RequestOptions.NONE);
+        } catch (MisalignedIoException e) {
+            return CompletableFuture.failedFuture(e);
+        }
         return submitForFuture(Request.read(file, dst, position, "aio"));
     }
 
-    /** Writes all of {@code src} to {@code file} at {@code position}; the future gets the bytes written. */
+    /**
+     * Writes all of {@code src} to {@code file} at {@code position}; the
+     * future gets the bytes written, or fails at once with
+     * {@link MisalignedIoException} for misaligned direct I/O.
+     *
+     * @throws IllegalArgumentException as {@link AioContext#prepareWrite}, at once
+     */
     public CompletableFuture<Integer> write(AioFile file, MemorySegment src, long position) {
         RequestChecks.checkSegment(src, false);
-        RequestChecks.checkTransfer(false, file, src.address(), src.byteSize(), position, RequestOptions.NONE);
+        try {
+            RequestChecks.checkTransfer(false, file, src.address(), src.byteSize(), position, RequestOptions.NONE);
+        } catch (MisalignedIoException e) {
+            return CompletableFuture.failedFuture(e);
+        }
         return submitForFuture(Request.write(file, src, position, "aio"));
     }
 

@@ -44,11 +44,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>With {@link ExtendedOpenOption#DIRECT}, requests go to an
  *       {@link AioEngine} as kernel AIO. File positions and lengths must be
  *       multiples of the file's {@link #alignment()}
- *       ({@link MisalignedIoException} otherwise, before the kernel sees the
- *       request). A buffer on the heap or at a misaligned address is copied
- *       through an aligned bounce buffer, at the cost of one memory copy of
- *       the request's size; open with {@link PanaioOpenOption#STRICT_ALIGNMENT}
- *       to reject such buffers instead.</li>
+ *       ({@link MisalignedIoException} otherwise, an {@code IOException} as
+ *       the JDK's, thrown before the kernel sees the request). A buffer on
+ *       the heap or at a misaligned address is copied through an aligned
+ *       bounce buffer, at the cost of one memory copy of the request's size;
+ *       open with {@link PanaioOpenOption#STRICT_ALIGNMENT} to reject such
+ *       buffers instead.</li>
  *   <li>Without it, a read first tries {@code preadv2(RWF_NOWAIT)}, which the
  *       page cache answers at once when it holds the data; otherwise a pool
  *       thread reads. A write completes in the page cache on the calling
@@ -58,6 +59,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * another. Everything else (position, size, truncate, force, transfers,
  * mapping, locks) is a plain JDK {@code FileChannel} on the same file, and
  * follows its contract.
+ *
+ * <h2>Deliberately more permissive than the JDK</h2>
+ * Two differences make code that fails on the JDK's channel work, and never
+ * make working code fail: the alignment is the filesystem's own
+ * ({@code statx(STATX_DIOALIGN)}, often 512 or smaller where the JDK asks
+ * for the device's logical block size), and heap or misaligned buffers are
+ * bounced where the JDK refuses them.
  *
  * <h2>Interrupts and close</h2>
  * As with the JDK's channels, interrupting a thread blocked in a read or

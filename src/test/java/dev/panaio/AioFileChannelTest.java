@@ -9,6 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.util.concurrent.ExecutionException;
+import java.time.Duration;
+import java.nio.channels.AsynchronousFileChannel;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
@@ -35,6 +38,7 @@ import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** panaio's own promises for its channels, beyond the JDK contract (see the *ContractTest classes). */
@@ -95,6 +99,46 @@ class AioFileChannelTest {
             assertThatThrownBy(() -> channel.read(misaligned, 0))
                     .isInstanceOf(MisalignedIoException.class)
                     .hasMessageContaining("buffer address to be a multiple of 512");
+        }
+    }
+
+    @Test
+    void shouldReportMisalignmentAsAnIOExceptionAsTheJdkDoes() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("misio"), 1 << 16, SEED);
+        ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+        // Code written against the JDK catches IOException around direct I/O: the JDK's channel, then panaio's.
+        try (FileChannel jdk = FileChannel.open(path, READ, ExtendedOpenOption.DIRECT);
+             FileChannel aio = AioFileChannel.open(path, READ, ExtendedOpenOption.DIRECT)) {
+            assertThatThrownBy(() -> jdk.read(block.clear(), 100)).isInstanceOf(IOException.class);
+            assertThatThrownBy(() -> aio.read(block.clear(), 100)).isInstanceOf(IOException.class)
+                    .isInstanceOf(MisalignedIoException.class).hasMessageContaining("multiple of 512");
+        }
+        // The asynchronous channels report it through the future or the handler, not from the call.
+        try (AsynchronousFileChannel jdk = AsynchronousFileChannel.open(path, READ, ExtendedOpenOption.DIRECT);
+             AioAsynchronousFileChannel aio = AioAsynchronousFileChannel.open(path, READ,
+                     ExtendedOpenOption.DIRECT)) {
+            for (AsynchronousFileChannel channel : List.of(jdk, aio)) {
+                Future<Integer> read = channel.read(block.clear(), 100);
+                assertThat(catchThrowable(() -> read.get(10, TimeUnit.SECONDS)))
+                        .as("%s", channel).isInstanceOf(ExecutionException.class)
+                        .cause().isInstanceOf(IOException.class);
+                CompletableFuture<Throwable> failed = new CompletableFuture<>();
+                channel.read(block.clear(), 100, null, new CompletionHandler<Integer, Void>() {
+                    @Override
+                    public void completed(Integer result, Void attachment) {
+                        failed.complete(null);
+                    }
+
+                    @Override
+                    public void failed(Throwable error, Void attachment) {
+                        failed.complete(error);
+                    }
+                });
+                assertThat(failed.get(10, TimeUnit.SECONDS)).as("%s", channel).isInstanceOf(IOException.class);
+            }
+            assertThat(aio.readAsync(block.clear(), 100)).failsWithin(Duration.ofSeconds(10))
+                    .withThrowableOfType(ExecutionException.class).havingCause()
+                    .isInstanceOf(MisalignedIoException.class).withMessageContaining("file position");
         }
     }
 

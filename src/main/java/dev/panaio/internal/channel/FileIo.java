@@ -3,6 +3,7 @@ package dev.panaio.internal.channel;
 import dev.panaio.AioEngine;
 import dev.panaio.AioFile;
 import dev.panaio.DirectAlignment;
+import dev.panaio.MisalignedIoException;
 import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.context.RequestChecks;
 import dev.panaio.internal.engine.AlignedBufferPool;
@@ -187,8 +188,26 @@ public final class FileIo {
         return alignment != null && !alignment.isMemoryAligned(direct.address());
     }
 
+    /** Misaligned direct I/O fails the request (an IOException, as the JDK reports it), before the kernel sees it. */
     private void startDirect(ChannelCompletion op, ByteBuffer buffer, MemorySegment direct, long position,
                              int length, boolean read) {
+        MemorySegment memory;
+        try {
+            memory = chooseDirectMemory(op, buffer, direct, position, length, read);
+        } catch (MisalignedIoException e) {
+            op.fail(e);
+            return;
+        }
+        if (memory == null) {
+            return;
+        }
+        op.request = read ? Request.read(file, memory, position, "aio") : Request.write(file, memory, position, "aio");
+        ENGINES.submit(engine, op.request, op);
+    }
+
+    /** The caller's memory when aligned, else a bounce buffer (null: the request failed), else strict refuses. */
+    private MemorySegment chooseDirectMemory(ChannelCompletion op, ByteBuffer buffer, MemorySegment direct,
+                                             long position, int length, boolean read) throws MisalignedIoException {
         RequestChecks.checkDirectOffset(file, position, "file position");
         RequestChecks.checkDirectOffset(file, length, "length");
 
@@ -206,12 +225,8 @@ public final class FileIo {
             memory = direct;
         } else {
             memory = bounce(op, buffer, length, read);
-            if (memory == null) {
-                return;
-            }
         }
-        op.request = read ? Request.read(file, memory, position, "aio") : Request.write(file, memory, position, "aio");
-        ENGINES.submit(engine, op.request, op);
+        return memory;
     }
 
     /**

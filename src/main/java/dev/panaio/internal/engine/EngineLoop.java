@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import dev.panaio.AioContext;
 import dev.panaio.CompletionConsumer;
 import dev.panaio.EventFd;
+import dev.panaio.MisalignedIoException;
 import dev.panaio.RequestOptions;
 import dev.panaio.SubmitException;
 import dev.panaio.internal.access.SharedSecrets;
@@ -223,7 +224,8 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
                 prepare(op.request, id);
                 inKernel[id] = op;
                 moved++;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | MisalignedIoException e) {
+                // MisalignedIoException only if a check was skipped upstream: the engine checks before queueing.
                 freeIds[freeCount++] = id;
                 boolean fileClosed = op.request.file() != null && !op.request.file().isOpen();
                 op.sink.fail(fileClosed ? new AsynchronousCloseException() : e);
@@ -245,7 +247,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         return moved;
     }
 
-    private void prepare(Request op, int id) {
+    private void prepare(Request op, int id) throws MisalignedIoException {
         switch (op.kind()) {
             case READ -> context.prepareRead(op.file(), op.segment(), op.position(), id, notify);
             case WRITE -> context.prepareWrite(op.file(), op.segment(), op.position(), id, notify);
