@@ -7,6 +7,7 @@ import dev.panaio.internal.channel.ChannelCompletion;
 import dev.panaio.internal.channel.ChannelOptions;
 import dev.panaio.internal.channel.DelegatedFileLock;
 import dev.panaio.internal.channel.FileIo;
+import dev.panaio.internal.sys.NativeAccess;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -92,8 +93,11 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     /**
      * Opens a file as {@link AsynchronousFileChannel#open(Path, OpenOption...)} does,
      * on the {@linkplain AioEngine#shared() shared engine}.
+     *
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioAsynchronousFileChannel open(Path path, OpenOption... options) throws IOException {
+        NativeAccess.ensureEnabled(); // before anything that links native code
         return open(path, new HashSet<>(Arrays.asList(options)), null, AioEngine.shared());
     }
 
@@ -105,10 +109,12 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      *
      * @param executor where CompletionHandlers run, or null to run them where the request completes
      * @param attrs    file attributes to set when the file is created
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options,
                                                   ExecutorService executor, FileAttribute<?>... attrs)
             throws IOException {
+        NativeAccess.ensureEnabled(); // before anything that links native code
         return open(path, options, executor, AioEngine.shared(), attrs);
     }
 
@@ -117,9 +123,11 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      *
      * @param executor where CompletionHandlers run, or null to run them where the request completes
      * @throws DirectIoUnsupportedException if DIRECT was asked for on a filesystem without it, naming the filesystem
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options,
                                                   ExecutorService executor, AioEngine engine) throws IOException {
+        NativeAccess.ensureEnabled(); // before anything that links native code
         return open(path, options, executor, engine, new FileAttribute<?>[0]);
     }
 

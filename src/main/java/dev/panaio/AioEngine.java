@@ -8,6 +8,7 @@ import dev.panaio.internal.engine.CompletionSink;
 import dev.panaio.internal.engine.EngineLoop;
 import dev.panaio.internal.engine.FutureSink;
 import dev.panaio.internal.engine.Request;
+import dev.panaio.internal.sys.NativeAccess;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -123,13 +124,23 @@ public final class AioEngine implements AutoCloseable {
         this.bouncePool = new AlignedBufferPool(4096, builder.maxRetainedBufferBytes);
     }
 
-    /** An engine with one thread and the default capacity. */
+    /**
+     * An engine with one thread and the default capacity.
+     *
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
+     */
     public static AioEngine open() throws IOException {
+        NativeAccess.ensureEnabled();
         return builder().build();
     }
 
-    /** A builder for an engine with chosen threads and capacities. */
+    /**
+     * A builder for an engine with chosen threads and capacities.
+     *
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
+     */
     public static Builder builder() {
+        NativeAccess.ensureEnabled();
         return new Builder();
     }
 
@@ -138,9 +149,11 @@ public final class AioEngine implements AutoCloseable {
      * settings and never closed (its threads are daemons). The channels use it
      * unless given an engine.
      *
-     * @throws UncheckedIOException if it cannot be opened, for instance when fs.aio-max-nr is used up
+     * @throws UncheckedIOException   if it cannot be opened, for instance when fs.aio-max-nr is used up
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioEngine shared() {
+        NativeAccess.ensureEnabled();
         AioEngine engine = shared;
         if (engine == null) {
             synchronized (AioEngine.class) {
@@ -204,7 +217,8 @@ public final class AioEngine implements AutoCloseable {
         /**
          * Opens the engine and starts its threads.
          *
-         * @throws AioLimitException if fs.aio-max-nr cannot hold the contexts
+         * @throws AioLimitException      if fs.aio-max-nr cannot hold the contexts
+         * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
          */
         public AioEngine build() throws IOException {
             return new AioEngine(this);

@@ -7,6 +7,7 @@ import dev.panaio.internal.channel.ChannelCompletion;
 import dev.panaio.internal.channel.ChannelOptions;
 import dev.panaio.internal.channel.DelegatedFileLock;
 import dev.panaio.internal.channel.FileIo;
+import dev.panaio.internal.sys.NativeAccess;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -99,8 +100,11 @@ public final class AioFileChannel extends FileChannel {
     /**
      * Opens a file as {@link FileChannel#open(Path, OpenOption...)} does,
      * on the {@linkplain AioEngine#shared() shared engine}.
+     *
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioFileChannel open(Path path, OpenOption... options) throws IOException {
+        NativeAccess.ensureEnabled(); // before anything that links native code
         return open(path, new HashSet<>(Arrays.asList(options)), AioEngine.shared());
     }
 
@@ -111,9 +115,11 @@ public final class AioFileChannel extends FileChannel {
      * never quietly returns a JDK channel.
      *
      * @param attrs file attributes to set when the file is created
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioFileChannel open(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
             throws IOException {
+        NativeAccess.ensureEnabled(); // before anything that links native code
         return open(path, options, AioEngine.shared(), attrs);
     }
 
@@ -123,9 +129,11 @@ public final class AioFileChannel extends FileChannel {
      * @param options the JDK's options, plus {@link ExtendedOpenOption#DIRECT} and
      *                {@link PanaioOpenOption#STRICT_ALIGNMENT}
      * @throws DirectIoUnsupportedException if DIRECT was asked for on a filesystem without it, naming the filesystem
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioFileChannel open(Path path, Set<? extends OpenOption> options, AioEngine engine)
             throws IOException {
+        NativeAccess.ensureEnabled(); // before anything that links native code
         return open(path, options, engine, new FileAttribute<?>[0]);
     }
 
