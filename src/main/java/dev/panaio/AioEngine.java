@@ -102,8 +102,12 @@ public final class AioEngine implements AutoCloseable {
     private final AlignedBufferPool bouncePool;
     private final BlockingPool blockingPool;
     private volatile boolean closed;
+    /** The process-wide engine: {@link #close()} refuses. */
+    private final boolean processWide;
 
-    private AioEngine(Builder builder) throws IOException {
+    private AioEngine(Builder builder, boolean processWide) throws IOException {
+        NativeAccess.ensureEnabled();
+        this.processWide = processWide;
         int id = ENGINES.incrementAndGet();
         this.loops = new EngineLoop[builder.threads];
         try {
@@ -146,8 +150,8 @@ public final class AioEngine implements AutoCloseable {
 
     /**
      * The process-wide default engine, opened on first use with default
-     * settings and never closed (its threads are daemons). The channels use it
-     * unless given an engine.
+     * settings and never closed (its threads are daemons): {@link #close()}
+     * on it throws. The channels use it unless given an engine.
      *
      * @throws UncheckedIOException   if it cannot be opened, for instance when fs.aio-max-nr is used up
      * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
@@ -160,7 +164,7 @@ public final class AioEngine implements AutoCloseable {
                 engine = shared;
                 if (engine == null) {
                     try {
-                        shared = engine = open();
+                        shared = engine = new AioEngine(new Builder(), true);
                     } catch (IOException e) {
                         throw new UncheckedIOException("cannot open panaio's shared AioEngine", e);
                     }
@@ -221,7 +225,7 @@ public final class AioEngine implements AutoCloseable {
          * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
          */
         public AioEngine build() throws IOException {
-            return new AioEngine(this);
+            return new AioEngine(this, false);
         }
 
         private static int checkRange(String name, int value, int min, int max) {
@@ -376,12 +380,21 @@ public final class AioEngine implements AutoCloseable {
 
     /**
      * Shuts the engine down: stops accepting requests, fails queued ones,
-     * waits for those in the kernel, closes the contexts. Idempotent; called
-     * from an engine thread (a callback), it starts the shutdown and returns
-     * without waiting.
+     * waits for those in the kernel and for the blocking pool's (so that
+     * nothing writes into a caller's buffer after this returns), closes the
+     * contexts. Idempotent; called from an engine thread (a callback), it
+     * starts the shutdown and does not wait for the engine threads, which
+     * include its own.
+     *
+     * @throws UnsupportedOperationException on the {@linkplain #shared() shared engine}, which lives as long as
+     *                                       the process: channels opened later rely on it
      */
     @Override
     public void close() {
+        if (processWide) {
+            throw new UnsupportedOperationException("the shared AioEngine lives as long as the process and cannot "
+                    + "be closed: channels opened later use it. Open your own with AioEngine.open() to close it");
+        }
         closed = true;
         blockingPool.refuseNew(); // no pool is created after this
         for (EngineLoop loop : loops) {
@@ -393,7 +406,7 @@ public final class AioEngine implements AutoCloseable {
                 loop.awaitTermination();
             }
         }
-        blockingPool.shutdown();
+        blockingPool.shutdown(); // waits for the pool's reads and writes: none needs an engine thread to finish
         bouncePool.close();
     }
 
