@@ -57,12 +57,13 @@ import java.util.concurrent.Future;
  *
  * <h2>Where handlers run</h2>
  * Completion handlers and futures complete on the thread that finished the
- * request: an engine thread for kernel AIO, a pool thread for buffered reads
- * that missed the page cache, or the calling thread itself when the page
- * cache answered at once. Give an executor to {@link #open(Path, Set,
- * ExecutorService, AioEngine)} to run CompletionHandlers there instead. A
- * handler that throws does not disturb the engine; the exception goes to the
- * thread's uncaught exception handler.
+ * request: an engine thread for kernel AIO, a delivery thread for buffered
+ * reads that missed the page cache (served by the pool), or the calling
+ * thread itself when the page cache answered at once (never the blocking
+ * pool, which a handler's blocking read may need). Give an executor to
+ * {@link #open(Path, Set, ExecutorService, AioEngine)} to run
+ * CompletionHandlers there instead. A handler that throws does not disturb
+ * the engine; the exception goes to the thread's uncaught exception handler.
  *
  * <h2>Cancellation and close</h2>
  * {@code Future.cancel} cannot stop a file read in flight (Linux cancels only

@@ -7,6 +7,7 @@ import dev.panaio.MisalignedIoException;
 import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.context.RequestChecks;
 import dev.panaio.internal.engine.AlignedBufferPool;
+import dev.panaio.internal.engine.DeliveryThreads;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.gen.aio_abi.iovec;
@@ -311,7 +312,7 @@ public final class FileIo {
      */
     private void finishInline(ChannelCompletion op, long result) {
         if (op instanceof ChannelCompletion.ToHandler<?>) {
-            Trampoline.deliver(op, result, pool);
+            Trampoline.deliver(op, result, DeliveryThreads.executor()); // never the pool: a handler may wait for it
         } else {
             op.finish(result);
         }
@@ -324,10 +325,10 @@ public final class FileIo {
                 try {
                     result = transfer(request, flags);
                 } catch (IOException | RuntimeException e) {
-                    op.fail(e);
+                    op.failOffPool(e);
                     return;
                 }
-                op.finish(result);
+                op.finishOffPool(result); // the caller's code runs off the pool, which it may wait for
             });
         } catch (RejectedExecutionException e) {
             op.fail(new AsynchronousCloseException());
