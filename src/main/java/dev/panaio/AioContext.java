@@ -1,5 +1,6 @@
 package dev.panaio;
 
+import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.context.CompletionReaper;
 import dev.panaio.internal.context.IocbWriter;
 import dev.panaio.internal.context.IocbWriter.Abi;
@@ -101,6 +102,10 @@ import java.util.concurrent.TimeUnit;
 public final class AioContext implements AutoCloseable {
     /** Largest capacity accepted: far above any fs.aio-max-nr, low enough that slot arrays stay small. */
     public static final int MAX_CAPACITY = 1 << 20;
+
+    static {
+        SharedSecrets.setContextAccess(AioContext::releasePinnedFile);
+    }
 
     private final long ctx;
     private final int ringSize;
@@ -531,6 +536,19 @@ public final class AioContext implements AutoCloseable {
     @Override
     public void close() {
         guard.close();
+    }
+
+    /** The engine's thread lets go of its pinned file before it sleeps; a closed context has none. */
+    private void releasePinnedFile() {
+        if (isClosed()) {
+            return;
+        }
+        guard.enter();
+        try {
+            slots.dropPin();
+        } finally {
+            guard.exit();
+        }
     }
 
     /** Completes the wake-up poll: a thread in io_getevents on this context returns. */

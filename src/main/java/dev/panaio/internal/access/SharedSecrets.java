@@ -1,5 +1,6 @@
 package dev.panaio.internal.access;
 
+import dev.panaio.AioContext;
 import dev.panaio.AioEngine;
 import dev.panaio.AioException;
 import dev.panaio.AioFile;
@@ -61,6 +62,16 @@ public final class SharedSecrets {
         EventFd notifyEventFd(RequestOptions options);
     }
 
+    /** What the engine needs of {@link AioContext}. */
+    public interface ContextAccess {
+        /**
+         * Lets go of the use of the last file the context submitted for, so
+         * that closing that file closes its descriptor at once: called by an
+         * engine thread before it sleeps. A no-op while requests are prepared.
+         */
+        void releasePinnedFile(AioContext context);
+    }
+
     /** What the channels need of {@link AioEngine}. */
     public interface EngineAccess {
         /** Hands a request to an engine thread; its sink is finished or failed exactly once. */
@@ -93,6 +104,7 @@ public final class SharedSecrets {
     }
 
     private static FileAccess fileAccess;
+    private static ContextAccess contextAccess;
     private static EventFdAccess eventFdAccess;
     private static OptionsAccess optionsAccess;
     private static EngineAccess engineAccess;
@@ -129,6 +141,17 @@ public final class SharedSecrets {
     public static OptionsAccess optionsAccess() {
         OptionsAccess access = optionsAccess;
         return access != null ? access : initialised(RequestOptions.class, () -> optionsAccess);
+    }
+
+    /** Called once, from {@link AioContext}'s static initialiser. */
+    public static void setContextAccess(ContextAccess access) {
+        contextAccess = access;
+    }
+
+    /** AioContext's accessor, initialising AioContext first if need be. */
+    public static ContextAccess contextAccess() {
+        ContextAccess access = contextAccess;
+        return access != null ? access : initialised(AioContext.class, () -> contextAccess);
     }
 
     /** Called once, from {@link AioEngine}'s static initialiser. */

@@ -17,7 +17,9 @@ import java.util.Arrays;
  * <p>Descriptor pinning: the file of the last batch keeps one use held by the
  * table across requests, so that a stream of requests on one file costs no
  * atomic operation each. The pin changes or goes only when nothing is
- * prepared, since prepared requests on the pinned file rely on it.
+ * prepared, since prepared requests on the pinned file rely on it. It is
+ * never held across a sleep ({@link #dropPin()}): closing a file must close
+ * its descriptor at once, not when the owner thread next wakes up.
  *
  * <p>Not thread-safe: used by the context's owner thread.
  */
@@ -215,6 +217,18 @@ public final class SlotTable {
         }
         unpin();
         pinned = want;
+    }
+
+    /**
+     * Lets go of the pin before the owner thread sleeps, so that a file closed
+     * meanwhile closes its descriptor at once; the next batch pins again. Only
+     * with nothing prepared.
+     */
+    public void dropPin() {
+        if (preparedCount == 0) {
+            unpin();
+            lastFile = null;
+        }
     }
 
     /** At teardown, after io_destroy: every descriptor use and buffer goes. */

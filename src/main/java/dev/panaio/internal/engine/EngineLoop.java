@@ -56,6 +56,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     private static final int RUNNING = 0;
     private static final int CLOSING = 1;
     private static final SharedSecrets.EventFdAccess EVENT_FDS = SharedSecrets.eventFdAccess();
+    private static final SharedSecrets.ContextAccess CONTEXTS = SharedSecrets.contextAccess();
 
     private final AioContext context;
     private final EventFd wakeups;
@@ -195,6 +196,8 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
                 sleeping = true;
                 boolean nothingToMove = (pending.isEmpty() && retry.isEmpty()) || freeCount == 0;
                 if (nothingToMove && state == RUNNING) {
+                    // A file closed while we sleep must close its descriptor now, not when we next wake up.
+                    CONTEXTS.releasePinnedFile(context);
                     EVENT_FDS.read(wakeups, wakeupCount, errno); // a completion or a submitter wakes us
                 }
                 sleeping = false;
