@@ -40,6 +40,8 @@ public final class SlotTable {
     private final FileDescriptorHandle[] notifyFds;
     /** The file with one use held across requests. */
     private FileDescriptorHandle pinned;
+    /** Whether the pin was taken by a prepare since the last submit: if every prepared request is dropped, it goes too. */
+    private boolean pinAdopted;
     /** The file of the most recent prepare: the one to pin after the next submit. */
     private FileDescriptorHandle lastFile;
 
@@ -88,6 +90,13 @@ public final class SlotTable {
         boolean covered = file == pinned && file.isOpen();
         if (!covered) {
             file.acquire();
+            if (pinned == null) {
+                // No pin (the thread slept, or nothing was pinned yet): this use becomes the pin at once, so the
+                // batch after a sleep costs one acquire, not one per request. Nothing relies on an absent pin.
+                pinned = file;
+                pinAdopted = true;
+                covered = true;
+            }
         }
         int slot = freeSlots[--freeCount];
         files[slot] = covered ? null : file; // a pinned file needs no use of its own per request
@@ -134,6 +143,15 @@ public final class SlotTable {
         releaseDescriptors(slot);
         buffers[slot] = null;
         freeSlots[freeCount++] = slot;
+        dropAdoptedPinIfUnused();
+    }
+
+    /** A refused prepare gives back every use it took, the adopted pin included, once nothing relies on it. */
+    private void dropAdoptedPinIfUnused() {
+        if (pinAdopted && preparedCount == 0) {
+            pinAdopted = false;
+            unpin();
+        }
     }
 
     /** Frees the batch's slots from {@code index} on, which never reached the kernel; the batch is then empty. */
@@ -142,11 +160,13 @@ public final class SlotTable {
             abort(preparedSlots[i]);
         }
         preparedCount = 0;
+        dropAdoptedPinIfUnused();
     }
 
     /** The batch is all in the kernel. */
     public void clearPrepared() {
         preparedCount = 0;
+        pinAdopted = false;
     }
 
     /** The kernel took {@code count} requests of the batch from {@code index}: their descriptors go. */
@@ -157,6 +177,7 @@ public final class SlotTable {
             releaseDescriptors(slot);
         }
         inFlight += count;
+        pinAdopted = false; // a request of the batch reached the kernel: the pin is an ordinary one now
     }
 
     /**
@@ -242,6 +263,7 @@ public final class SlotTable {
     private void unpin() {
         FileDescriptorHandle old = pinned;
         pinned = null;
+        pinAdopted = false;
         if (old != null) {
             old.release();
         }
