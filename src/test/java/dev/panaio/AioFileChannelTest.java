@@ -228,7 +228,7 @@ class AioFileChannelTest {
     }
 
     @Test
-    void shouldCompleteCachedBufferedReadsInlineAndSendUncachedOnesToThePool() throws Exception {
+    void shouldCompleteCachedBufferedReadsInlineAndDeliverUncachedOnesOffThePool() throws Exception {
         Path path = TestData.writeFile(dir.resolve("nowait"), 1 << 20, SEED);
         try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ)) {
             Files.readAllBytes(path); // now cached
