@@ -11,7 +11,9 @@
  * <p>Run with {@code --enable-native-access=dev.panaio} on the module path.
  */
 module dev.panaio {
-    requires jdk.unsupported; // com.sun.nio.file.ExtendedOpenOption.DIRECT
+    // Transitive: the API's own examples name com.sun.nio.file.ExtendedOpenOption.DIRECT, so a modular
+    // consumer reads jdk.unsupported through panaio without requiring it itself.
+    requires transitive jdk.unsupported;
 
     exports dev.panaio;
 }

@@ -12,6 +12,7 @@ import dev.panaio.internal.channel.DescriptorCalls;
 import dev.panaio.internal.channel.FileIo;
 import dev.panaio.internal.channel.PanaioFileLock;
 import dev.panaio.internal.engine.UncaughtExceptions;
+import dev.panaio.internal.sys.NativeAccess;
 
 import java.io.IOException;
 import java.lang.ref.Cleaner;
@@ -59,6 +60,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * force ({@code fsync} / {@code fdatasync}) and locks work on the same
  * descriptor.
  *
+ * <p>Misaligned direct I/O fails the future (or calls the handler's
+ * {@code failed}) with {@link MisalignedIoException}, an {@code IOException},
+ * as the JDK's channel reports it; nothing reaches the kernel. Two differences
+ * are deliberate, and more permissive than the JDK: the alignment is the
+ * filesystem's own ({@code statx(STATX_DIOALIGN)}, often smaller than the
+ * device's logical block size the JDK asks for), and heap or misaligned
+ * buffers are bounced where the JDK refuses them. Code that works on the JDK's
+ * channel works here; some that fails there works.
+ *
  * <p>Buffers follow {@link AioFileChannel}'s rules: {@link AioArena} and
  * {@code ByteBuffer.allocateDirect} memory is used in place, any other
  * arena's is copied whenever the kernel may use it after the call returns; a
@@ -79,7 +89,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>{@link PanaioOpenOption#INLINE_COMPLETION} (panaio's own opt-in) runs
  *       read and write handlers where the request completes instead: an
  *       engine thread for kernel AIO, a pool thread for a buffered read that
- *       missed the page cache, or the calling thread itself, before the call
+ *       missed the page cache (a delivery thread, never the blocking pool, which a
+ *       handler's blocking read may need), or the calling thread itself, before the call
  *       returns, when the page cache answered at once. It saves a thread
  *       hand-off per request; such handlers must not block.</li>
  *   <li>Futures ({@link #read(ByteBuffer, long)}, {@link #readAsync}) are
@@ -142,9 +153,12 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     /**
      * Opens a file as {@link AsynchronousFileChannel#open(Path, OpenOption...)} does,
      * on the {@linkplain AioEngine#shared() shared engine}; handlers run on the default executor.
+     *
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioAsynchronousFileChannel open(Path path, OpenOption... options) throws IOException {
         Objects.requireNonNull(options, "options");
+        NativeAccess.ensureEnabled(); // before anything that links native code
         return open(path, new HashSet<>(Arrays.asList(options)), null, AioEngine.shared());
     }
 
@@ -156,10 +170,12 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      *
      * @param executor where CompletionHandlers run, or null for the default executor
      * @param attrs    file attributes to set when the file is created: {@code posix:permissions} only, as the JDK
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options,
                                                   ExecutorService executor, FileAttribute<?>... attrs)
             throws IOException {
+        NativeAccess.ensureEnabled(); // before anything that links native code
         return open(path, options, executor, AioEngine.shared(), attrs);
     }
 
@@ -168,9 +184,11 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      *
      * @param executor where CompletionHandlers run, or null for the default executor
      * @throws DirectIoUnsupportedException if DIRECT was asked for on a filesystem without it, naming the filesystem
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options,
                                                   ExecutorService executor, AioEngine engine) throws IOException {
+        NativeAccess.ensureEnabled(); // before anything that links native code
         return open(path, options, executor, engine, new FileAttribute<?>[0]);
     }
 

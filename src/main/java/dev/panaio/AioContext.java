@@ -124,8 +124,19 @@ public final class AioContext implements AutoCloseable {
     public static final int MAX_CAPACITY = 1 << 20;
 
     static {
-        SharedSecrets.setContextAccess((context, read, file, memory, position, tag, options) ->
-                context.prepareHandedOver(read, file, memory, position, tag, options));
+        SharedSecrets.setContextAccess(new SharedSecrets.ContextAccess() {
+            @Override
+            public void releasePinnedFile(AioContext context) {
+                context.releasePinnedFile();
+            }
+
+            @Override
+            public void prepareHandedOver(AioContext context, boolean read, AioFile file, MemorySegment memory,
+                                          long position, long tag, RequestOptions options)
+                    throws MisalignedIoException {
+                context.prepareHandedOver(read, file, memory, position, tag, options);
+            }
+        });
     }
 
     private final long ctx;
@@ -267,7 +278,7 @@ public final class AioContext implements AutoCloseable {
     // ---------------------------------------------------------------- prepare
 
     /** Prepares a read of {@code dst.byteSize()} bytes at {@code position}. See {@link #prepareRead(AioFile, MemorySegment, long, long, RequestOptions)}. */
-    public void prepareRead(AioFile file, MemorySegment dst, long position, long tag) {
+    public void prepareRead(AioFile file, MemorySegment dst, long position, long tag) throws MisalignedIoException {
         prepareRead(file, dst, position, tag, RequestOptions.NONE);
     }
 
@@ -283,24 +294,24 @@ public final class AioContext implements AutoCloseable {
      *                                  {@link AioFile#alignment()}
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
-    public void prepareRead(AioFile file, MemorySegment dst, long position, long tag, RequestOptions options) {
+    public void prepareRead(AioFile file, MemorySegment dst, long position, long tag, RequestOptions options) throws MisalignedIoException {
         RequestChecks.checkSegment(dst, true);
         prepareTransfer(Abi.CMD_PREAD, file, dst, null, position, tag, options);
     }
 
     /** Prepares a read into the remaining bytes of a direct buffer; its position and limit are not changed. */
-    public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag) {
+    public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag) throws MisalignedIoException {
         prepareRead(file, dst, position, tag, RequestOptions.NONE);
     }
 
     /** As {@link #prepareRead(AioFile, ByteBuffer, long, long)}, with options. */
-    public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag, RequestOptions options) {
+    public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag, RequestOptions options) throws MisalignedIoException {
         MemorySegment segment = RequestChecks.segmentOf(dst, true);
         prepareTransfer(Abi.CMD_PREAD, file, segment, dst, position, tag, options);
     }
 
     /** Prepares a write of all of {@code src} at {@code position}. */
-    public void prepareWrite(AioFile file, MemorySegment src, long position, long tag) {
+    public void prepareWrite(AioFile file, MemorySegment src, long position, long tag) throws MisalignedIoException {
         prepareWrite(file, src, position, tag, RequestOptions.NONE);
     }
 
@@ -313,18 +324,18 @@ public final class AioContext implements AutoCloseable {
      *                                  alignment
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
-    public void prepareWrite(AioFile file, MemorySegment src, long position, long tag, RequestOptions options) {
+    public void prepareWrite(AioFile file, MemorySegment src, long position, long tag, RequestOptions options) throws MisalignedIoException {
         RequestChecks.checkSegment(src, false);
         prepareTransfer(Abi.CMD_PWRITE, file, src, null, position, tag, options);
     }
 
     /** Prepares a write of the remaining bytes of a direct buffer; its position and limit are not changed. */
-    public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag) {
+    public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag) throws MisalignedIoException {
         prepareWrite(file, src, position, tag, RequestOptions.NONE);
     }
 
     /** As {@link #prepareWrite(AioFile, ByteBuffer, long, long)}, with options. */
-    public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag, RequestOptions options) {
+    public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag, RequestOptions options) throws MisalignedIoException {
         MemorySegment segment = RequestChecks.segmentOf(src, false);
         prepareTransfer(Abi.CMD_PWRITE, file, segment, src, position, tag, options);
     }
@@ -334,13 +345,13 @@ public final class AioContext implements AutoCloseable {
      * {@code position} fill {@code dsts} in order. At most 1024 buffers.
      */
     public void prepareReadVectored(AioFile file, MemorySegment[] dsts, long position, long tag,
-                                    RequestOptions options) {
+                                    RequestOptions options) throws MisalignedIoException {
         prepareVectored(Abi.CMD_PREADV, file, dsts, position, tag, options);
     }
 
     /** Prepares a vectored write ({@code IOCB_CMD_PWRITEV}) of {@code srcs}, in order, from {@code position}. */
     public void prepareWriteVectored(AioFile file, MemorySegment[] srcs, long position, long tag,
-                                     RequestOptions options) {
+                                     RequestOptions options) throws MisalignedIoException {
         prepareVectored(Abi.CMD_PWRITEV, file, srcs, position, tag, options);
     }
 
@@ -401,18 +412,19 @@ public final class AioContext implements AutoCloseable {
 
     /** For the engine: memory whose lifetime it guards itself goes to the kernel in place. */
     private void prepareHandedOver(boolean read, AioFile file, MemorySegment memory, long position, long tag,
-                                   RequestOptions options) {
+                                   RequestOptions options) throws MisalignedIoException {
         RequestChecks.checkSegment(memory, read);
         prepareTransfer(read ? Abi.CMD_PREAD : Abi.CMD_PWRITE, file, memory, null, true, position, tag, options);
     }
 
     private void prepareTransfer(short opcode, AioFile file, MemorySegment segment, ByteBuffer buffer,
-                                 long position, long tag, RequestOptions options) {
+                                 long position, long tag, RequestOptions options) throws MisalignedIoException {
         prepareTransfer(opcode, file, segment, buffer, false, position, tag, options);
     }
 
     private void prepareTransfer(short opcode, AioFile file, MemorySegment segment, ByteBuffer buffer,
-                                 boolean handedOver, long position, long tag, RequestOptions options) {
+                                 boolean handedOver, long position, long tag, RequestOptions options)
+            throws MisalignedIoException {
         RequestChecks.checkTransfer(opcode == Abi.CMD_PREAD, file, segment.address(), segment.byteSize(), position,
                 options);
         guard.enter();
@@ -424,7 +436,7 @@ public final class AioContext implements AutoCloseable {
     }
 
     private void prepareVectored(short opcode, AioFile file, MemorySegment[] buffers, long position, long tag,
-                                 RequestOptions options) {
+                                 RequestOptions options) throws MisalignedIoException {
         boolean read = opcode == Abi.CMD_PREADV;
         long total = RequestChecks.checkVectored(file, buffers, read);
         RequestChecks.checkTransfer(read, file, 0, total, position, options);
@@ -576,6 +588,19 @@ public final class AioContext implements AutoCloseable {
     @Override
     public void close() {
         guard.close();
+    }
+
+    /** The engine's thread lets go of its pinned file before it sleeps; a closed context has none. */
+    private void releasePinnedFile() {
+        if (isClosed()) {
+            return;
+        }
+        guard.enter();
+        try {
+            slots.dropPin();
+        } finally {
+            guard.exit();
+        }
     }
 
     /** Completes the wake-up poll: a thread in io_getevents on this context returns. */

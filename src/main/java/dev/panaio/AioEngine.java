@@ -10,6 +10,7 @@ import dev.panaio.internal.engine.MemorySink;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.memory.AlignedBufferPool;
 import dev.panaio.internal.memory.CallerMemory;
+import dev.panaio.internal.sys.NativeAccess;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -103,8 +104,12 @@ public final class AioEngine implements AutoCloseable {
     private final AlignedBufferPool bouncePool;
     private final BlockingPool blockingPool;
     private volatile boolean closed;
+    /** The process-wide engine: {@link #close()} refuses. */
+    private final boolean processWide;
 
-    private AioEngine(Builder builder) throws IOException {
+    private AioEngine(Builder builder, boolean processWide) throws IOException {
+        NativeAccess.ensureEnabled();
+        this.processWide = processWide;
         int id = ENGINES.incrementAndGet();
         this.loops = new EngineLoop[builder.threads];
         try {
@@ -125,31 +130,43 @@ public final class AioEngine implements AutoCloseable {
         this.bouncePool = new AlignedBufferPool(4096, builder.maxRetainedBufferBytes);
     }
 
-    /** An engine with one thread and the default capacity. */
+    /**
+     * An engine with one thread and the default capacity.
+     *
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
+     */
     public static AioEngine open() throws IOException {
+        NativeAccess.ensureEnabled();
         return builder().build();
     }
 
-    /** A builder for an engine with chosen threads and capacities. */
+    /**
+     * A builder for an engine with chosen threads and capacities.
+     *
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
+     */
     public static Builder builder() {
+        NativeAccess.ensureEnabled();
         return new Builder();
     }
 
     /**
      * The process-wide default engine, opened on first use with default
-     * settings and never closed (its threads are daemons). The channels use it
-     * unless given an engine.
+     * settings and never closed (its threads are daemons): {@link #close()}
+     * on it throws. The channels use it unless given an engine.
      *
-     * @throws UncheckedIOException if it cannot be opened, for instance when fs.aio-max-nr is used up
+     * @throws UncheckedIOException   if it cannot be opened, for instance when fs.aio-max-nr is used up
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioEngine shared() {
+        NativeAccess.ensureEnabled();
         AioEngine engine = shared;
         if (engine == null) {
             synchronized (AioEngine.class) {
                 engine = shared;
                 if (engine == null) {
                     try {
-                        shared = engine = open();
+                        shared = engine = new AioEngine(new Builder(), true);
                     } catch (IOException e) {
                         throw new UncheckedIOException("cannot open panaio's shared AioEngine", e);
                     }
@@ -206,10 +223,11 @@ public final class AioEngine implements AutoCloseable {
         /**
          * Opens the engine and starts its threads.
          *
-         * @throws AioLimitException if fs.aio-max-nr cannot hold the contexts
+         * @throws AioLimitException      if fs.aio-max-nr cannot hold the contexts
+         * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
          */
         public AioEngine build() throws IOException {
-            return new AioEngine(this);
+            return new AioEngine(this, false);
         }
 
         private static int checkRange(String name, int value, int min, int max) {
@@ -224,6 +242,8 @@ public final class AioEngine implements AutoCloseable {
     /**
      * Reads {@code dst.byteSize()} bytes of {@code file} at {@code position}.
      * The future gets the number of bytes read (0 at or past end of file).
+     * Misaligned direct I/O is checked in Java before the kernel sees it: the
+     * future fails at once with {@link MisalignedIoException}, an I/O error.
      *
      * <p>{@link AioArena} memory is used in place, holding a use of the arena
      * until the future completes; {@code Arena.global()} memory in place too.
@@ -234,28 +254,36 @@ public final class AioEngine implements AutoCloseable {
      * panaio's memory was written. A write's bytes are copied in by this call.
      *
      * @throws IllegalArgumentException as {@link AioContext#prepareRead}, at once: for heap memory, a read-only
-     *                                  segment, a negative position, or misaligned direct I/O
-     *                                  ({@link MisalignedIoException}); and for memory confined to a thread
+     *                                  segment or a negative position; and for memory confined to a thread
      *                                  ("Buffer is thread confined"), which the engine thread may not touch
      * @throws IllegalStateException    if the buffer's arena is closed
      */
     public CompletableFuture<Integer> read(AioFile file, MemorySegment dst, long position) {
         RequestChecks.checkSegment(dst, true);
         RequestChecks.checkNotConfined(dst);
-        RequestChecks.checkTransfer(true, file, dst.address(), dst.byteSize(), position, RequestOptions.NONE);
+        try {
+            RequestChecks.checkTransfer(true, file, dst.address(), dst.byteSize(), position, RequestOptions.NONE);
+        } catch (MisalignedIoException e) {
+            return CompletableFuture.failedFuture(e);
+        }
         return submitTransfer(true, file, dst, position);
     }
 
     /**
      * Writes all of {@code src} to {@code file} at {@code position}; the
-     * future gets the bytes written.
+     * future gets the bytes written, or fails at once with
+     * {@link MisalignedIoException} for misaligned direct I/O.
      *
      * @throws IllegalArgumentException as {@link #read}
      */
     public CompletableFuture<Integer> write(AioFile file, MemorySegment src, long position) {
         RequestChecks.checkSegment(src, false);
         RequestChecks.checkNotConfined(src);
-        RequestChecks.checkTransfer(false, file, src.address(), src.byteSize(), position, RequestOptions.NONE);
+        try {
+            RequestChecks.checkTransfer(false, file, src.address(), src.byteSize(), position, RequestOptions.NONE);
+        } catch (MisalignedIoException e) {
+            return CompletableFuture.failedFuture(e);
+        }
         return submitTransfer(false, file, src, position);
     }
 
@@ -386,12 +414,21 @@ public final class AioEngine implements AutoCloseable {
 
     /**
      * Shuts the engine down: stops accepting requests, fails queued ones,
-     * waits for those in the kernel, closes the contexts. Idempotent; called
-     * from an engine thread (a callback), it starts the shutdown and returns
-     * without waiting.
+     * waits for those in the kernel and for the blocking pool's (so that
+     * nothing writes into a caller's buffer after this returns), closes the
+     * contexts. Idempotent; called from an engine thread (a callback), it
+     * starts the shutdown and does not wait for the engine threads, which
+     * include its own.
+     *
+     * @throws UnsupportedOperationException on the {@linkplain #shared() shared engine}, which lives as long as
+     *                                       the process: channels opened later rely on it
      */
     @Override
     public void close() {
+        if (processWide) {
+            throw new UnsupportedOperationException("the shared AioEngine lives as long as the process and cannot "
+                    + "be closed: channels opened later use it. Open your own with AioEngine.open() to close it");
+        }
         closed = true;
         blockingPool.refuseNew(); // no pool is created after this
         for (EngineLoop loop : loops) {
@@ -403,7 +440,7 @@ public final class AioEngine implements AutoCloseable {
                 loop.awaitTermination();
             }
         }
-        blockingPool.shutdown();
+        blockingPool.shutdown(); // waits for the pool's reads and writes: none needs an engine thread to finish
         bouncePool.close();
     }
 

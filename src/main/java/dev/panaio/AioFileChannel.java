@@ -12,6 +12,7 @@ import dev.panaio.internal.channel.DescriptorCalls;
 import dev.panaio.internal.channel.FileIo;
 import dev.panaio.internal.channel.PanaioFileLock;
 import dev.panaio.internal.sys.FileDescriptorHandle;
+import dev.panaio.internal.sys.NativeAccess;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -60,11 +61,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>With {@link ExtendedOpenOption#DIRECT}, requests go to an
  *       {@link AioEngine} as kernel AIO. File positions and lengths must be
  *       multiples of the file's {@link #alignment()}
- *       ({@link MisalignedIoException} otherwise, before the kernel sees the
- *       request). A buffer on the heap or at a misaligned address is copied
- *       through an aligned bounce buffer, at the cost of one memory copy of
- *       the request's size; open with {@link PanaioOpenOption#STRICT_ALIGNMENT}
- *       to reject such buffers instead.</li>
+ *       ({@link MisalignedIoException} otherwise, an {@code IOException} as
+ *       the JDK's, thrown before the kernel sees the request). A buffer on
+ *       the heap or at a misaligned address is copied through an aligned
+ *       bounce buffer, at the cost of one memory copy of the request's size;
+ *       open with {@link PanaioOpenOption#STRICT_ALIGNMENT} to reject such
+ *       buffers instead.</li>
  *   <li>Without it, a read first tries {@code preadv2(RWF_NOWAIT)}, which the
  *       page cache answers at once when it holds the data; otherwise a pool
  *       thread reads. A write completes in the page cache on the calling
@@ -120,6 +122,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * A channel that becomes unreachable without {@link #close()} has its locks
  * released and its descriptor closed by a {@link java.lang.ref.Cleaner}, as
  * the JDK's.
+ *
+ * <h2>Deliberately more permissive than the JDK</h2>
+ * Two differences make code that fails on the JDK's channel work, and never
+ * make working code fail: the alignment is the filesystem's own
+ * ({@code statx(STATX_DIOALIGN)}, often 512 or smaller where the JDK asks
+ * for the device's logical block size), and heap or misaligned buffers are
+ * bounced where the JDK refuses them.
  *
  * <h2>Interrupts and close</h2>
  * As with the JDK's channels, interrupting a thread blocked in any call on
@@ -181,9 +190,12 @@ public final class AioFileChannel extends FileChannel {
     /**
      * Opens a file as {@link FileChannel#open(Path, OpenOption...)} does,
      * on the {@linkplain AioEngine#shared() shared engine}.
+     *
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioFileChannel open(Path path, OpenOption... options) throws IOException {
         Objects.requireNonNull(options, "options");
+        NativeAccess.ensureEnabled(); // before anything that links native code
         return open(path, new HashSet<>(Arrays.asList(options)), AioEngine.shared());
     }
 
@@ -194,9 +206,11 @@ public final class AioFileChannel extends FileChannel {
      * never quietly returns a JDK channel.
      *
      * @param attrs file attributes to set when the file is created: {@code posix:permissions} only, as the JDK
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioFileChannel open(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
             throws IOException {
+        NativeAccess.ensureEnabled(); // before anything that links native code
         return open(path, options, AioEngine.shared(), attrs);
     }
 
@@ -206,9 +220,11 @@ public final class AioFileChannel extends FileChannel {
      * @param options the JDK's options, plus {@link ExtendedOpenOption#DIRECT} and
      *                {@link PanaioOpenOption#STRICT_ALIGNMENT}
      * @throws DirectIoUnsupportedException if DIRECT was asked for on a filesystem without it, naming the filesystem
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioFileChannel open(Path path, Set<? extends OpenOption> options, AioEngine engine)
             throws IOException {
+        NativeAccess.ensureEnabled(); // before anything that links native code
         return open(path, options, engine, new FileAttribute<?>[0]);
     }
 

@@ -11,7 +11,13 @@ import dev.panaio.internal.gen.aio_abi.aio_abi_h;
  * EOPNOTSUPP either from io_submit or in the completion's result.
  */
 public enum RwFlag {
-    /** Poll for completion on devices that support it (RWF_HIPRI). */
+    /**
+     * Does nothing for AIO (RWF_HIPRI): polled completion is io_uring's and
+     * preadv2's business, and the kernel's {@code aio_prep_rw} clears
+     * {@code IOCB_HIPRI} from every AIO request ("no one is going to poll for
+     * this I/O"), which then completes through the ring as any other. Kept
+     * because it is public API and the kernel accepts it.
+     */
     HIPRI,
     /** This write is {@code O_DSYNC} (RWF_DSYNC). */
     DSYNC,

@@ -408,7 +408,13 @@ class AioContextPropertyTest {
             }
         }
 
-        private void expectRejected(Class<? extends Throwable> type, String fragment, Runnable call) {
+        /** A refused call, which may declare the checked {@link MisalignedIoException}. */
+        @FunctionalInterface
+        private interface Call {
+            void run() throws Exception;
+        }
+
+        private void expectRejected(Class<? extends Throwable> type, String fragment, Call call) {
             int preparedBefore = aio.prepared();
             int inFlightBefore = aio.inFlight();
             int completionsBefore = completions;

@@ -631,10 +631,10 @@ class AioContextTest {
                 public void onCompletion(long tag, long result) {
                     completed[0]++;
                     if (tag < 9) {
-                        aio.prepareRead(file, buffer, (tag + 1) * 512, tag + 1);
                         try {
+                            aio.prepareRead(file, buffer, (tag + 1) * 512, tag + 1);
                             aio.submit();
-                        } catch (SubmitException e) {
+                        } catch (IOException e) {
                             throw new AssertionError(e);
                         }
                     }
@@ -717,12 +717,12 @@ class AioContextTest {
                 public void onCompletion(long tag, long result) {
                     seen.onCompletion(tag, result);
                     if (next < 160) {
-                        for (int k = 0; k < 4 && aio.prepared() + aio.inFlight() < aio.capacity(); k++) {
-                            aio.prepareRead(file, arena.allocate(64), 0, next++);
-                        }
                         try {
+                            for (int k = 0; k < 4 && aio.prepared() + aio.inFlight() < aio.capacity(); k++) {
+                                aio.prepareRead(file, arena.allocate(64), 0, next++);
+                            }
                             aio.submit(); // completes inside io_submit: the ring fills under the outer reap
-                        } catch (SubmitException e) {
+                        } catch (IOException e) {
                             throw new AssertionError(e);
                         }
                     }

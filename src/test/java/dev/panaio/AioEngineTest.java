@@ -1,5 +1,8 @@
 package dev.panaio;
 
+import dev.panaio.internal.engine.Request;
+import dev.panaio.internal.engine.CompletionSink;
+import dev.panaio.internal.access.SharedSecrets;
 import com.sun.nio.file.ExtendedOpenOption;
 import dev.panaio.testing.TestData;
 import org.junit.jupiter.api.AfterEach;
@@ -7,12 +10,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.util.Set;
+import java.nio.file.Files;
+import java.nio.channels.FileChannel;
+import java.nio.channels.CompletionHandler;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.AsynchronousFileChannel;
+import java.nio.ByteBuffer;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.CompletionHandler;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,9 +34,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
@@ -32,6 +46,7 @@ import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class AioEngineTest {
     private static final int SEED = 11;
@@ -317,9 +332,11 @@ class AioEngineTest {
     void shouldRejectBadRequestsAtOnceInTheCallingThread() throws IOException {
         Path path = TestData.writeFile(dir.resolve("bad"), 1 << 16, SEED);
         try (AioEngine engine = AioEngine.open(); AioFile file = AioFile.open(path, READ, ExtendedOpenOption.DIRECT)) {
-            assertThatThrownBy(() -> engine.read(file, arena.allocate(4096, 4096), 100))
+            // Misalignment is an I/O error (as the JDK reports it): the future has already failed on return.
+            assertThat(engine.read(file, arena.allocate(4096, 4096), 100)).isCompletedExceptionally()
+                    .failsWithin(Duration.ZERO).withThrowableOfType(ExecutionException.class).havingCause()
                     .isInstanceOf(MisalignedIoException.class)
-                    .hasMessageContaining("multiple of " + file.alignment().offset());
+                    .withMessageContaining("multiple of " + file.alignment().offset());
             assertThatThrownBy(() -> engine.read(file, MemorySegment.ofArray(new byte[4096]), 0))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("native memory");
             assertThatThrownBy(() -> engine.poll(file, 0)).isInstanceOf(IllegalArgumentException.class);
@@ -377,6 +394,334 @@ class AioEngineTest {
                 Thread.sleep(10);
             }
             assertThat(completed.get()).isEqualTo(34);
+        }
+    }
+
+    // ------------------------------------------------------ issue 8, section 4
+
+    @Test
+    void shouldRefuseToCloseTheSharedEngineAndKeepServingIt() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("shared"), 1 << 16, SEED);
+        AioEngine shared = AioEngine.shared();
+        assertThatThrownBy(shared::close).isInstanceOf(UnsupportedOperationException.class)
+                .hasMessageContaining("shared AioEngine lives as long as the process")
+                .hasMessageContaining("AioEngine.open()");
+        assertThat(shared.isClosed()).isFalse();
+        try (AioFileChannel channel = AioFileChannel.open(path, READ)) { // opened later, on the shared engine
+            assertThat(channel.read(ByteBuffer.allocate(100), 0)).isEqualTo(100);
+        }
+        try (AioFile file = AioFile.open(path, READ)) {
+            assertThat(shared.read(file, arena.allocate(100), 0).get(10, TimeUnit.SECONDS)).isEqualTo(100);
+        }
+    }
+
+    @Test
+    void shouldCloseAClosedFilesDescriptorWhileTheEngineSleeps() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("pinned"), 1 << 16, SEED);
+        try (AioEngine engine = AioEngine.open()) {
+            AioFile file = AioFile.open(path, READ);
+            // Several reads, one after another: the engine's context pins the file it last submitted for.
+            for (int i = 0; i < 4; i++) {
+                assertThat(engine.read(file, arena.allocate(512), i * 512L).get(10, TimeUnit.SECONDS)).isEqualTo(512);
+            }
+            assertThat(descriptorsOf(path)).as("descriptors of %s while open", path).isEqualTo(1);
+            file.close(); // the engine is asleep now, or soon: nothing wakes it
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (descriptorsOf(path) > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(descriptorsOf(path)).as("descriptors of %s after close(), the engine asleep", path).isZero();
+            // and the engine still serves the next file
+            try (AioFile again = AioFile.open(path, READ)) {
+                assertThat(engine.read(again, arena.allocate(512), 0).get(10, TimeUnit.SECONDS)).isEqualTo(512);
+            }
+        }
+    }
+
+    private static long descriptorsOf(Path path) throws IOException {
+        String target = path.toAbsolutePath().toString();
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().equals(target);
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).count();
+        }
+    }
+
+    @Test
+    void shouldDeliverPoolCompletionsOffThePoolSoThatHandlersMayWaitForIt() throws Exception {
+        // On tmpfs every buffered read goes to the blocking pool (no RWF_NOWAIT). Each handler and each future's
+        // dependent then makes a blocking read, which needs the pool: run on the pool's one thread, it would wait
+        // for itself. The JDK's channels, beside, do the same and finish.
+        Path file = tmpfsFile();
+        AioEngine engine = AioEngine.builder().blockingThreads(1).build();
+        int finished;
+        try (AioAsynchronousFileChannel async = AioAsynchronousFileChannel.open(file, Set.of(READ), null, engine);
+             AioFileChannel blocking = AioFileChannel.open(file, Set.of(READ), engine)) {
+            finished = nestedBlockingReads(async, blocking, true);
+        } finally {
+            Files.deleteIfExists(file);
+        }
+        // Deadlocked, the engine is left open: close() waits for its pool, whose thread waits for itself.
+        assertThat(finished).as("panaio, handlers and futures").isEqualTo(16);
+        engine.close();
+        Path jdkFile = tmpfsFile();
+        try (AsynchronousFileChannel async = AsynchronousFileChannel.open(jdkFile, READ);
+             FileChannel blocking = FileChannel.open(jdkFile, READ)) {
+            assertThat(nestedBlockingReads(async, blocking, false)).as("the JDK's, handlers").isEqualTo(8);
+        } finally {
+            Files.deleteIfExists(jdkFile);
+        }
+    }
+
+    private static Path tmpfsFile() throws IOException {
+        Path shm = Path.of("/dev/shm");
+        assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm), "no writable /dev/shm (tmpfs) here");
+        return TestData.writeFile(Files.createTempFile(shm, "panaio", ".dat"), 1 << 16, SEED);
+    }
+
+    /**
+     * 8 handlers, and with {@code futures} 8 dependents of panaio's futures too, each doing a blocking read:
+     * how many of those reads finished within 20 s.
+     */
+    private static int nestedBlockingReads(AsynchronousFileChannel async, FileChannel blocking, boolean futures)
+            throws InterruptedException {
+        AtomicInteger done = new AtomicInteger();
+        CountDownLatch all = new CountDownLatch(futures ? 16 : 8);
+        for (int i = 0; i < 8; i++) {
+            long position = i * 512L;
+            async.read(ByteBuffer.allocate(512), position, null, new CompletionHandler<Integer, Void>() {
+                @Override
+                public void completed(Integer n, Void a) {
+                    blockingRead(blocking, position, done);
+                    all.countDown();
+                }
+
+                @Override
+                public void failed(Throwable error, Void a) {
+                    all.countDown();
+                }
+            });
+            if (futures) {
+                ((AioAsynchronousFileChannel) async).readAsync(ByteBuffer.allocate(512), position).thenRun(() -> {
+                    blockingRead(blocking, position, done);
+                    all.countDown();
+                });
+            }
+        }
+        all.await(20, TimeUnit.SECONDS);
+        return done.get();
+    }
+
+    private static void blockingRead(FileChannel channel, long position, AtomicInteger done) {
+        try {
+            if (channel.read(ByteBuffer.allocate(512), position) == 512) {
+                done.incrementAndGet();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void shouldLetNoPoolReadWriteIntoABufferAfterCloseReturns() throws Exception {
+        // One pool thread, kept busy by synchronous (DSYNC) writes, each waiting for the disk; behind them, reads
+        // from tmpfs (which always go to the pool) into direct buffers. Whatever close() does with the reads
+        // (run them or refuse them), none may write into its buffer after close() has returned.
+        Path reads = tmpfsFile();
+        Path writes = dir.resolve("dsync");
+        try {
+            AioEngine engine = AioEngine.builder().blockingThreads(1).build();
+            AioAsynchronousFileChannel slow = AioAsynchronousFileChannel.open(writes,
+                    Set.of(WRITE, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.DSYNC),
+                    null, engine);
+            AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(reads, Set.of(READ), null, engine);
+            List<CompletableFuture<Integer>> futures = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                futures.add(slow.writeAsync(ByteBuffer.allocate(4096), i * 4096L));
+            }
+            int count = 200;
+            List<ByteBuffer> buffers = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                ByteBuffer buffer = ByteBuffer.allocateDirect(4096); // zeroed; the file has no zero page
+                buffers.add(buffer);
+                futures.add(channel.readAsync(buffer, (i % 16) * 4096L));
+            }
+            engine.close();
+            List<byte[]> atClose = new ArrayList<>();
+            for (ByteBuffer buffer : buffers) {
+                byte[] copy = new byte[4096];
+                buffer.get(0, copy);
+                atClose.add(copy);
+            }
+            for (CompletableFuture<Integer> future : futures) {
+                try {
+                    future.get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException closed) {
+                    // refused or failed by the close: fine, as long as it completes
+                }
+            }
+            int changed = 0;
+            for (int i = 0; i < count; i++) {
+                byte[] now = new byte[4096];
+                buffers.get(i).get(0, now);
+                if (!java.util.Arrays.equals(now, atClose.get(i))) {
+                    changed++;
+                }
+            }
+            assertThat(changed).as("buffers written after AioEngine.close() returned").isZero();
+            slow.close();
+            channel.close();
+        } finally {
+            Files.deleteIfExists(reads);
+        }
+    }
+
+    @Test
+    void shouldNeverParkAnEngineThreadOnAnotherEnginesPermits() throws Exception {
+        try (AioEngine a = AioEngine.open();
+             AioEngine full = AioEngine.builder().capacity(1).maxPending(1).build();
+             EventFd trigger = EventFd.open();
+             EventFd never = EventFd.open()) {
+            CompletableFuture<Integer> holdsTheSlot = full.poll(never, 1);
+            CompletableFuture<Integer> holdsThePermit = full.poll(never, 1);
+            awaitOutstanding(full, 2);
+            CountDownLatch callbackReturned = new CountDownLatch(1);
+            List<CompletableFuture<Integer>> fromTheCallback = new ArrayList<>();
+            a.poll(trigger, 1).thenRun(() -> { // on a's engine thread
+                fromTheCallback.add(full.poll(never, 1)); // full's queue is full: must not park this thread
+                callbackReturned.countDown();
+            });
+            trigger.write(1);
+            assertThat(callbackReturned.await(10, TimeUnit.SECONDS))
+                    .as("a callback on one engine's thread submitting to another, full engine returned").isTrue();
+            never.write(1); // lets everything finish
+            assertThat(holdsTheSlot.get(10, TimeUnit.SECONDS)).isPositive();
+            assertThat(holdsThePermit.get(10, TimeUnit.SECONDS)).isPositive();
+            assertThat(fromTheCallback.get(0).get(10, TimeUnit.SECONDS)).isPositive();
+        }
+    }
+
+    @Test
+    void shouldCloseAChannelWhoseBlockingCallIsInterruptedWhileWaitingForRoom() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("room"), 1 << 16, SEED);
+        try (AioEngine full = AioEngine.builder().capacity(1).maxPending(1).build();
+             EventFd never = EventFd.open();
+             AioFileChannel channel = AioFileChannel.open(path, Set.of(READ, ExtendedOpenOption.DIRECT), full)) {
+            CompletableFuture<Integer> holdsTheSlot = full.poll(never, 1);
+            CompletableFuture<Integer> holdsThePermit = full.poll(never, 1);
+            awaitOutstanding(full, 2);
+            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+            Thread reader = Thread.ofPlatform().start(() -> {
+                try {
+                    channel.read(ByteBuffer.allocateDirect(8192).alignedSlice(4096), 0);
+                    outcome.complete(null);
+                } catch (Throwable t) {
+                    outcome.complete(t);
+                }
+            });
+            while (reader.getState() != Thread.State.WAITING && reader.isAlive()) {
+                Thread.sleep(5); // parked on the engine's permits
+            }
+            reader.interrupt();
+            reader.join(10_000);
+            boolean stuck = reader.isAlive();
+            never.write(1); // frees the engine whatever happened, so the test ends
+            assertThat(stuck).as("a blocking read waiting for room, interrupted, returned").isFalse();
+            assertThat(outcome.get(10, TimeUnit.SECONDS)).isInstanceOf(ClosedByInterruptException.class);
+            assertThat(channel.isOpen()).as("an interrupted blocking call closes its channel, as the JDK").isFalse();
+            assertThat(holdsTheSlot.get(10, TimeUnit.SECONDS)).isPositive();
+            assertThat(holdsThePermit.get(10, TimeUnit.SECONDS)).isPositive();
+        }
+    }
+
+    private static void awaitOutstanding(AioEngine engine, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (engine.outstanding() < count && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(engine.outstanding()).isEqualTo(count);
+    }
+
+    @Test
+    void shouldReportTheRealResultsOfCompletedRequestsWhenTheEngineDies() throws Exception {
+        // The engine thread dies when the uncaught-exception handler of its thread throws (a delivery failed,
+        // and reporting it failed too). The writes submitted in the same batch completed in the kernel:
+        // they must be reported with their results, not failed.
+        Path path = TestData.writeFile(dir.resolve("fatal"), 1 << 16, SEED);
+        class Fatal extends Error {
+            Fatal() {
+                super("injected: the engine thread dies", null, false, false);
+            }
+        }
+        var engines = SharedSecrets.engineAccess();
+        try (AioEngine engine = AioEngine.builder().capacity(16).build();
+             AioFile file = AioFile.open(path, READ, WRITE, ExtendedOpenOption.DIRECT);
+             EventFd gate = EventFd.open()) {
+            CountDownLatch engineHeld = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            // 1. Hold the engine thread inside a delivery, and make its uncaught-exception handler fatal.
+            engines.submit(engine, Request.poll(gate, 1), new CompletionSink() {
+                @Override
+                public void finish(long result) {
+                    AtomicBoolean once = new AtomicBoolean();
+                    Thread.currentThread().setUncaughtExceptionHandler((t, e) -> {
+                        if (e instanceof Fatal fatal && once.compareAndSet(false, true)) {
+                            throw fatal;
+                        }
+                    });
+                    engineHeld.countDown();
+                    try {
+                        release.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+
+                @Override
+                public void fail(Throwable error) {
+                    engineHeld.countDown();
+                }
+            });
+            gate.write(1);
+            assertThat(engineHeld.await(10, TimeUnit.SECONDS)).isTrue();
+            // 2. Queue, while it is held, a write whose delivery kills the engine, then 8 writes: one batch.
+            MemorySegment data = arena.allocate(9 * 4096L, 4096);
+            engines.submit(engine, Request.write(file, data.asSlice(0, 4096), 0, "aio"), new CompletionSink() {
+                @Override
+                public void finish(long result) {
+                    throw new Fatal();
+                }
+
+                @Override
+                public void fail(Throwable error) {
+                    throw new Fatal();
+                }
+            });
+            List<CompletableFuture<Long>> results = new ArrayList<>();
+            for (int i = 1; i <= 8; i++) {
+                CompletableFuture<Long> result = new CompletableFuture<>();
+                results.add(result);
+                engines.submit(engine, Request.write(file, data.asSlice(i * 4096L, 4096), i * 4096L, "aio"),
+                        new CompletionSink() {
+                            @Override
+                            public void finish(long n) {
+                                result.complete(n);
+                            }
+
+                            @Override
+                            public void fail(Throwable error) {
+                                result.completeExceptionally(error);
+                            }
+                        });
+            }
+            release.countDown();
+            for (CompletableFuture<Long> result : results) {
+                assertThat(result).succeedsWithin(Duration.ofSeconds(20)).isEqualTo(4096L);
+            }
         }
     }
 }

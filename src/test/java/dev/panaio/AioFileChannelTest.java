@@ -2,6 +2,7 @@ package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
 import dev.panaio.testing.child.CarrierCheck;
+import dev.panaio.testing.child.HandlerThreadFactoryProbe;
 import dev.panaio.testing.ChildJvm;
 import dev.panaio.testing.PageCache;
 import dev.panaio.testing.TestData;
@@ -9,6 +10,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.util.concurrent.ExecutionException;
+import java.time.Duration;
+import java.nio.channels.AsynchronousFileChannel;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
@@ -36,6 +40,7 @@ import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** panaio's own promises for its channels, beyond the JDK contract (see the *ContractTest classes). */
@@ -99,6 +104,46 @@ class AioFileChannelTest {
             assertThatThrownBy(() -> channel.read(misaligned, 0))
                     .isInstanceOf(MisalignedIoException.class)
                     .hasMessageContaining("buffer address to be a multiple of " + memory);
+        }
+    }
+
+    @Test
+    void shouldReportMisalignmentAsAnIOExceptionAsTheJdkDoes() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("misio"), 1 << 16, SEED);
+        ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+        // Code written against the JDK catches IOException around direct I/O: the JDK's channel, then panaio's.
+        try (FileChannel jdk = FileChannel.open(path, READ, ExtendedOpenOption.DIRECT);
+             FileChannel aio = AioFileChannel.open(path, READ, ExtendedOpenOption.DIRECT)) {
+            assertThatThrownBy(() -> jdk.read(block.clear(), 100)).isInstanceOf(IOException.class);
+            assertThatThrownBy(() -> aio.read(block.clear(), 100)).isInstanceOf(IOException.class)
+                    .isInstanceOf(MisalignedIoException.class).hasMessageContaining("multiple of 512");
+        }
+        // The asynchronous channels report it through the future or the handler, not from the call.
+        try (AsynchronousFileChannel jdk = AsynchronousFileChannel.open(path, READ, ExtendedOpenOption.DIRECT);
+             AioAsynchronousFileChannel aio = AioAsynchronousFileChannel.open(path, READ,
+                     ExtendedOpenOption.DIRECT)) {
+            for (AsynchronousFileChannel channel : List.of(jdk, aio)) {
+                Future<Integer> read = channel.read(block.clear(), 100);
+                assertThat(catchThrowable(() -> read.get(10, TimeUnit.SECONDS)))
+                        .as("%s", channel).isInstanceOf(ExecutionException.class)
+                        .cause().isInstanceOf(IOException.class);
+                CompletableFuture<Throwable> failed = new CompletableFuture<>();
+                channel.read(block.clear(), 100, null, new CompletionHandler<Integer, Void>() {
+                    @Override
+                    public void completed(Integer result, Void attachment) {
+                        failed.complete(null);
+                    }
+
+                    @Override
+                    public void failed(Throwable error, Void attachment) {
+                        failed.complete(error);
+                    }
+                });
+                assertThat(failed.get(10, TimeUnit.SECONDS)).as("%s", channel).isInstanceOf(IOException.class);
+            }
+            assertThat(aio.readAsync(block.clear(), 100)).failsWithin(Duration.ofSeconds(10))
+                    .withThrowableOfType(ExecutionException.class).havingCause()
+                    .isInstanceOf(MisalignedIoException.class).withMessageContaining("file position");
         }
     }
 
@@ -189,14 +234,15 @@ class AioFileChannelTest {
     }
 
     @Test
-    void shouldCompleteCachedBufferedReadsInlineAndSendUncachedOnesToThePool() throws Exception {
+    void shouldCompleteCachedBufferedReadsInlineAndDeliverUncachedOnesOffThePool() throws Exception {
         Path path = TestData.writeFile(dir.resolve("nowait"), 1 << 20, SEED);
         try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ,
                 PanaioOpenOption.INLINE_COMPLETION)) {
             Files.readAllBytes(path); // now cached
             assertThat(completingThread(channel, 0)).isEqualTo(Thread.currentThread().getName());
             PageCache.evict(path);
-            assertThat(completingThread(channel, 512 * 1024)).startsWith("panaio-blocking-");
+            // The pool reads; the handler runs on a delivery thread, never on the pool it might wait for.
+            assertThat(completingThread(channel, 512 * 1024)).startsWith("panaio-delivery-");
         }
     }
 
@@ -207,7 +253,8 @@ class AioFileChannelTest {
         Path file = TestData.writeFile(Files.createTempFile(shm, "panaio", ".dat"), 1 << 16, SEED);
         try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(file, READ,
                 PanaioOpenOption.INLINE_COMPLETION)) {
-            assertThat(completingThread(channel, 0)).startsWith("panaio-blocking-");
+            // The pool reads; the handler runs on a delivery thread, never on the pool it might wait for.
+            assertThat(completingThread(channel, 0)).startsWith("panaio-delivery-");
             ByteBuffer dst = ByteBuffer.allocate(100);
             assertThat(channel.read(dst, 100).get(10, TimeUnit.SECONDS)).isEqualTo(100);
             assertThat(dst.get(0)).isEqualTo(TestData.byteAt(100, SEED));
@@ -591,6 +638,17 @@ class AioFileChannelTest {
             }
             assertThat(lock).as("the dropped channel's lock, released by its cleaner").isNotNull();
         }
+    }
+
+    @Test
+    void shouldTakeDefaultHandlerThreadsFromTheJdksThreadFactoryPropertyAsTheJdkDoes() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("factory"), 4096, SEED);
+        ChildJvm.Outcome run = ChildJvm.onClassPath(HandlerThreadFactoryProbe.class,
+                List.of("--enable-native-access=ALL-UNNAMED", "-D" + "java.nio.channels.DefaultThreadPool.threadFactory="
+                        + HandlerThreadFactoryProbe.Factory.class.getName()), path.toString());
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        assertThat(run.value("jdk")).as("the JDK's channel, which shows the probe works").isEqualTo("true");
+        assertThat(run.value("panaio")).as(run.toString()).isEqualTo("true");
     }
 
     private static void lockAndDrop(Path path) throws IOException {

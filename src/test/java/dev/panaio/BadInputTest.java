@@ -862,7 +862,8 @@ class BadInputTest {
 
     // ------------------------------------------------------------- helpers
 
-    private static Object prepareRead(Fixture x, AioFile file, Object buffer, long position, boolean withOptions) {
+    private static Object prepareRead(Fixture x, AioFile file, Object buffer, long position, boolean withOptions)
+            throws MisalignedIoException {
         if (buffer instanceof MemorySegment s) {
             if (withOptions) {
                 x.context.prepareRead(file, s, position, 1, RequestOptions.NONE);
@@ -877,7 +878,8 @@ class BadInputTest {
         return null;
     }
 
-    private static Object prepareWrite(Fixture x, AioFile file, Object buffer, long position, boolean withOptions) {
+    private static Object prepareWrite(Fixture x, AioFile file, Object buffer, long position, boolean withOptions)
+            throws MisalignedIoException {
         if (buffer instanceof MemorySegment s) {
             if (withOptions) {
                 x.context.prepareWrite(file, s, position, 1, RequestOptions.NONE);
@@ -893,7 +895,7 @@ class BadInputTest {
     }
 
     private static Object vectored(Fixture x, boolean read, AioFile file, MemorySegment[] buffers, long position,
-                                   RequestOptions options) {
+                                   RequestOptions options) throws MisalignedIoException {
         if (read) {
             x.context.prepareReadVectored(file, buffers, position, 1, options);
         } else {

@@ -69,6 +69,25 @@ public final class SharedSecrets {
         EventFd notifyEventFd(RequestOptions options);
     }
 
+    /** What the engine needs of {@link AioContext}. */
+    public interface ContextAccess {
+        /**
+         * Lets go of the use of the last file the context submitted for, so
+         * that closing that file closes its descriptor at once: called by an
+         * engine thread before it sleeps. A no-op while requests are prepared.
+         */
+        void releasePinnedFile(AioContext context);
+
+        /**
+         * Prepares a read or write of memory whose lifetime the caller already
+         * guards until the completion (a use of a panaio arena, a bounce buffer,
+         * or GC-managed memory kept reachable): the kernel gets it in place, with
+         * no classification and no second use.
+         */
+        void prepareHandedOver(AioContext context, boolean read, AioFile file, MemorySegment memory, long position,
+                               long tag, RequestOptions options) throws dev.panaio.MisalignedIoException;
+    }
+
     /** What the channels need of {@link AioEngine}. */
     public interface EngineAccess {
         /** Hands a request to an engine thread; its sink is finished or failed exactly once. */
@@ -84,17 +103,6 @@ public final class SharedSecrets {
         boolean isEngineThread(AioEngine engine);
     }
 
-    /** What the engine needs of {@link AioContext}. */
-    public interface ContextAccess {
-        /**
-         * Prepares a read or write of memory whose lifetime the caller already
-         * guards until the completion (a use of a panaio arena, a bounce buffer,
-         * or GC-managed memory kept reachable): the kernel gets it in place, with
-         * no classification and no second use.
-         */
-        void prepareHandedOver(AioContext context, boolean read, AioFile file, MemorySegment memory, long position,
-                               long tag, RequestOptions options);
-    }
 
     /** Constructors of the API's exceptions, which are not public API. */
     public interface ExceptionAccess {
@@ -113,11 +121,11 @@ public final class SharedSecrets {
     }
 
     private static FileAccess fileAccess;
+    private static ContextAccess contextAccess;
     private static EventFdAccess eventFdAccess;
     private static OptionsAccess optionsAccess;
     private static EngineAccess engineAccess;
     private static ExceptionAccess exceptionAccess;
-    private static ContextAccess contextAccess;
 
     /** Called once, from {@link AioContext}'s static initialiser. */
     public static void setContextAccess(ContextAccess access) {

@@ -1,6 +1,7 @@
 package dev.panaio.internal.channel;
 
 import dev.panaio.internal.engine.CompletionSink;
+import dev.panaio.internal.engine.DeliveryThreads;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.engine.UncaughtExceptions;
 import dev.panaio.internal.memory.AlignedBufferPool;
@@ -91,6 +92,30 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
     public void fail(Throwable error) {
         releaseBounce();
         failed(error);
+    }
+
+    /**
+     * As {@link #finish}, on a blocking-pool thread: the bookkeeping (a
+     * bounced read's copy into the caller's buffer) runs here, before the
+     * pool's task ends, and the caller's code (a future's dependents, a
+     * handler) runs on {@link DeliveryThreads}: caller code that waits for the
+     * pool must not run on it.
+     */
+    void finishOffPool(long result) {
+        long value;
+        try {
+            value = settle(result);
+        } catch (Throwable t) {
+            DeliveryThreads.executor().execute(() -> failed(t));
+            return;
+        }
+        DeliveryThreads.executor().execute(() -> succeed(value));
+    }
+
+    /** As {@link #fail}, on a blocking-pool thread: see {@link #finishOffPool}. */
+    void failOffPool(Throwable error) {
+        releaseBounce();
+        DeliveryThreads.executor().execute(() -> failed(error));
     }
 
     /**
@@ -189,6 +214,17 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
             this.error = error;
             done = true;
             LockSupport.unpark(waiter);
+        }
+
+        /** Only wakes the waiter, which runs its own code: nothing to move off the pool. */
+        @Override
+        void finishOffPool(long result) {
+            finish(result);
+        }
+
+        @Override
+        void failOffPool(Throwable error) {
+            fail(error);
         }
 
         @Override

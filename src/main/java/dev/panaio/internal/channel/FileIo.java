@@ -3,8 +3,10 @@ package dev.panaio.internal.channel;
 import dev.panaio.AioEngine;
 import dev.panaio.AioFile;
 import dev.panaio.DirectAlignment;
+import dev.panaio.MisalignedIoException;
 import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.context.RequestChecks;
+import dev.panaio.internal.engine.DeliveryThreads;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.gen.aio_abi.iovec;
@@ -204,8 +206,26 @@ public final class FileIo {
         return BufferLifetime.isGcManaged(buffer) ? direct : null;
     }
 
+    /** Misaligned direct I/O fails the request (an IOException, as the JDK reports it), before the kernel sees it. */
     private void startDirect(ChannelCompletion op, ByteBuffer buffer, MemorySegment direct, long position,
                              int length, boolean read) {
+        MemorySegment memory;
+        try {
+            memory = chooseDirectMemory(op, buffer, direct, position, length, read);
+        } catch (MisalignedIoException e) {
+            op.fail(e);
+            return;
+        }
+        if (memory == null) {
+            return;
+        }
+        op.request = read ? Request.read(file, memory, position, "aio") : Request.write(file, memory, position, "aio");
+        ENGINES.submit(engine, op.request, op);
+    }
+
+    /** The caller's memory when aligned, else a bounce buffer (null: the request failed), else strict refuses. */
+    private MemorySegment chooseDirectMemory(ChannelCompletion op, ByteBuffer buffer, MemorySegment direct,
+                                             long position, int length, boolean read) throws MisalignedIoException {
         RequestChecks.checkDirectOffset(file, position, "file position");
         RequestChecks.checkDirectOffset(file, length, "length");
 
@@ -224,12 +244,8 @@ public final class FileIo {
         MemorySegment memory = aligned ? inPlace(op, buffer, direct) : null;
         if (memory == null) {
             memory = bounce(op, buffer, length, read);
-            if (memory == null) {
-                return;
-            }
         }
-        op.request = read ? Request.read(file, memory, position, "aio") : Request.write(file, memory, position, "aio");
-        ENGINES.submit(engine, op.request, op);
+        return memory;
     }
 
     /**
@@ -344,7 +360,7 @@ public final class FileIo {
      */
     private void finishInline(ChannelCompletion op, long result) {
         if (op instanceof ChannelCompletion.ToHandler<?>) {
-            Trampoline.deliver(op, result, pool);
+            Trampoline.deliver(op, result, DeliveryThreads.executor()); // never the pool: a handler may wait for it
         } else {
             op.finish(result);
         }
@@ -358,14 +374,15 @@ public final class FileIo {
                 try {
                     result = transfer(request, flags);
                 } catch (IOException | RuntimeException e) {
+                    // The caller's code runs off the pool, which it may wait for.
                     if (done > 0) {
-                        op.finish(done);
+                        op.finishOffPool(done);
                     } else {
-                        op.fail(e);
+                        op.failOffPool(e);
                     }
                     return;
                 }
-                op.finish(done == 0 ? result : result < 0 ? done : done + result);
+                op.finishOffPool(done == 0 ? result : result < 0 ? done : done + result);
             });
         } catch (RejectedExecutionException e) {
             op.fail(new AsynchronousCloseException());

@@ -13,8 +13,9 @@ import java.util.concurrent.RejectedExecutionException;
  * would recurse once per page-cache hit until the stack overflows; so a
  * completion found while a callback runs on this thread is deferred, and
  * delivered by the outermost one when that callback returns: the chain runs
- * as a loop. After {@link #MAX_CHAINED_DELIVERIES} the rest goes to the pool,
- * so that the thread that started the chain gets control back.
+ * as a loop. After {@link #MAX_CHAINED_DELIVERIES} the rest goes to the given
+ * executor (the delivery threads, never the blocking pool, which a handler
+ * may wait for), so that the thread that started the chain gets control back.
  *
  * <p>Per thread: each thread has its own queue, touched only by that thread.
  */

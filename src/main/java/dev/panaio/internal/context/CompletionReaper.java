@@ -92,6 +92,9 @@ public final class CompletionReaper {
         long deadline = System.nanoTime() + Math.max(timeoutNanos, 0);
         while (delivered < min && !guard.isClosed()) {
             long remaining = timeoutNanos < 0 ? -1 : Math.max(0, deadline - System.nanoTime());
+            if (remaining != 0) {
+                slots.dropPin(); // no descriptor of a closed file stays open while this thread sleeps
+            }
             // min_nr 1, not min - delivered: the wake-up poll that close() completes is one event, and the
             // kernel must return on it; this loop counts up to min itself.
             getEvents(1, slots.capacity(), remaining);

@@ -102,7 +102,7 @@ public final class RequestChecks {
      * each buffer).
      */
     public static void checkTransfer(boolean read, AioFile file, long address, long length, long position,
-                                     RequestOptions options) {
+                                     RequestOptions options) throws MisalignedIoException {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(options, "options");
         checkOpen(file);
@@ -133,7 +133,8 @@ public final class RequestChecks {
      *
      * @return their total length
      */
-    public static long checkVectored(AioFile file, MemorySegment[] buffers, boolean read) {
+    public static long checkVectored(AioFile file, MemorySegment[] buffers, boolean read)
+            throws MisalignedIoException {
         Objects.requireNonNull(buffers, "buffers");
         int max = aio_abi_h.UIO_MAXIOV(); // read here, not in a static: only once native access is checked
         if (buffers.length == 0 || buffers.length > max) {
@@ -181,7 +182,7 @@ public final class RequestChecks {
     }
 
     /** On a direct file, {@code address} must meet the memory alignment. */
-    public static void checkDirectMemory(AioFile file, long address, String what) {
+    public static void checkDirectMemory(AioFile file, long address, String what) throws MisalignedIoException {
         if (file.isDirect()) {
             DirectAlignment rules = knownAlignment(file);
             if (!rules.isMemoryAligned(address)) {
@@ -192,7 +193,7 @@ public final class RequestChecks {
     }
 
     /** On a direct file, {@code value} (a position or length) must meet the offset alignment. */
-    public static void checkDirectOffset(AioFile file, long value, String what) {
+    public static void checkDirectOffset(AioFile file, long value, String what) throws MisalignedIoException {
         if (file.isDirect()) {
             DirectAlignment rules = knownAlignment(file);
             if (!rules.isOffsetAligned(value)) {

@@ -20,7 +20,9 @@ import java.util.Arrays;
  * <p>Descriptor pinning: the file of the last batch keeps one use held by the
  * table across requests, so that a stream of requests on one file costs no
  * atomic operation each. The pin changes or goes only when nothing is
- * prepared, since prepared requests on the pinned file rely on it.
+ * prepared, since prepared requests on the pinned file rely on it. It is
+ * never held across a sleep ({@link #dropPin()}): closing a file must close
+ * its descriptor at once, not when the owner thread next wakes up.
  *
  * <p>Not thread-safe: used by the context's owner thread.
  */
@@ -41,6 +43,8 @@ public final class SlotTable {
     private final FileDescriptorHandle[] notifyFds;
     /** The file with one use held across requests. */
     private FileDescriptorHandle pinned;
+    /** Whether the pin was taken by a prepare since the last submit: if every prepared request is dropped, it goes too. */
+    private boolean pinAdopted;
     /** The file of the most recent prepare: the one to pin after the next submit. */
     private FileDescriptorHandle lastFile;
     /** Per slot: the memory the kernel gets, in place or bounced, and the arena uses held for it. */
@@ -97,6 +101,13 @@ public final class SlotTable {
         boolean covered = file == pinned && file.isOpen();
         if (!covered) {
             file.acquire();
+            if (pinned == null) {
+                // No pin (the thread slept, or nothing was pinned yet): this use becomes the pin at once, so the
+                // batch after a sleep costs one acquire, not one per request. Nothing relies on an absent pin.
+                pinned = file;
+                pinAdopted = true;
+                covered = true;
+            }
         }
         int slot = freeSlots[--freeCount];
         files[slot] = covered ? null : file; // a pinned file needs no use of its own per request
@@ -144,6 +155,15 @@ public final class SlotTable {
         memory.abort(slot);
         buffers[slot] = null;
         freeSlots[freeCount++] = slot;
+        dropAdoptedPinIfUnused();
+    }
+
+    /** A refused prepare gives back every use it took, the adopted pin included, once nothing relies on it. */
+    private void dropAdoptedPinIfUnused() {
+        if (pinAdopted && preparedCount == 0) {
+            pinAdopted = false;
+            unpin();
+        }
     }
 
     /** Frees the batch's slots from {@code index} on, which never reached the kernel; the batch is then empty. */
@@ -152,11 +172,13 @@ public final class SlotTable {
             abort(preparedSlots[i]);
         }
         preparedCount = 0;
+        dropAdoptedPinIfUnused();
     }
 
     /** The batch is all in the kernel. */
     public void clearPrepared() {
         preparedCount = 0;
+        pinAdopted = false;
     }
 
     /** The kernel took {@code count} requests of the batch from {@code index}: their descriptors go. */
@@ -167,6 +189,7 @@ public final class SlotTable {
             releaseDescriptors(slot);
         }
         inFlight += count;
+        pinAdopted = false; // a request of the batch reached the kernel: the pin is an ordinary one now
     }
 
     /**
@@ -247,6 +270,18 @@ public final class SlotTable {
         pinned = want;
     }
 
+    /**
+     * Lets go of the pin before the owner thread sleeps, so that a file closed
+     * meanwhile closes its descriptor at once; the next batch pins again. Only
+     * with nothing prepared.
+     */
+    public void dropPin() {
+        if (preparedCount == 0) {
+            unpin();
+            lastFile = null;
+        }
+    }
+
     /** At teardown, after io_destroy: every descriptor use and buffer goes. */
     public void releaseAll() {
         abortPreparedFrom(0);
@@ -259,6 +294,7 @@ public final class SlotTable {
     private void unpin() {
         FileDescriptorHandle old = pinned;
         pinned = null;
+        pinAdopted = false;
         if (old != null) {
             old.release();
         }

@@ -42,8 +42,7 @@ public final class BlockingPool {
                     AtomicInteger count = new AtomicInteger();
                     ThreadPoolExecutor made = new ThreadPoolExecutor(threads, threads, 10, TimeUnit.SECONDS,
                             new LinkedBlockingQueue<>(),
-                            task -> Thread.ofPlatform().daemon().name("panaio-blocking-" + count.incrementAndGet())
-                                    .unstarted(task));
+                            task -> new PoolThread(this, task, "panaio-blocking-" + count.incrementAndGet()));
                     made.allowCoreThreadTimeOut(true);
                     executor = pool = made;
                 }
@@ -57,11 +56,50 @@ public final class BlockingPool {
         closed = true;
     }
 
-    /** The last step of the engine's close: queued tasks still run, new ones are rejected. */
+    /**
+     * The last step of the engine's close: new tasks are rejected, and queued
+     * and running ones finish before this returns, so that no pool thread
+     * writes into a caller's buffer afterwards. Interrupts are kept for later,
+     * not obeyed: returning early would break that promise. (On a pool
+     * thread itself, which cannot wait for itself, it only starts the
+     * shutdown.)
+     */
     public void shutdown() {
         ExecutorService pool = executor;
-        if (pool != null) {
-            pool.shutdown();
+        if (pool == null) {
+            return;
+        }
+        pool.shutdown();
+        if (isPoolThread()) {
+            return; // a pool thread cannot wait for itself; no caller code runs here anyway
+        }
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                if (pool.awaitTermination(1, TimeUnit.DAYS)) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private boolean isPoolThread() {
+        return Thread.currentThread() instanceof PoolThread pool && pool.owner == this;
+    }
+
+    /** A pool thread, which knows its pool. */
+    private static final class PoolThread extends Thread {
+        final BlockingPool owner;
+
+        PoolThread(BlockingPool owner, Runnable task, String name) {
+            super(task, name);
+            this.owner = owner;
+            setDaemon(true);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.panaio.internal.engine;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -15,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import dev.panaio.AioContext;
 import dev.panaio.CompletionConsumer;
 import dev.panaio.EventFd;
+import dev.panaio.MisalignedIoException;
 import dev.panaio.RequestOptions;
 import dev.panaio.SubmitException;
 import dev.panaio.internal.access.SharedSecrets;
@@ -52,6 +54,21 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         }
     }
 
+    /**
+     * The thread of an engine loop, of any engine: it never parks on an
+     * engine's pending permits, since a callback that waits for an engine
+     * thread (its own, or another engine's whose callbacks wait for this one)
+     * can deadlock.
+     */
+    private static final class EngineThread extends Thread {
+        EngineThread(Runnable loop, String name) {
+            super(loop, name);
+            setDaemon(true);
+        }
+    }
+
+    /** How long, at most, a dying loop reaps what the kernel completed before io_destroy discards the rest. */
+    private static final long FATAL_REAP_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final int RUNNING = 0;
     private static final int CLOSING = 1;
     private static final SharedSecrets.EventFdAccess EVENT_FDS = SharedSecrets.eventFdAccess();
@@ -94,7 +111,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         }
         this.freeCount = slots;
         this.pendingPermits = new Semaphore(maxPending);
-        this.thread = Thread.ofPlatform().daemon().name(name).unstarted(this);
+        this.thread = new EngineThread(this, name);
         thread.start();
     }
 
@@ -108,11 +125,20 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         return Thread.currentThread() == thread;
     }
 
+    /** Whether the calling thread is the thread of any engine loop, of any engine. */
+    public static boolean isAnyEngineThread() {
+        return Thread.currentThread() instanceof EngineThread;
+    }
+
     /**
      * Queues an operation. Blocks (parks) while the loop already has
-     * maxPending operations waiting for room in the kernel, except on the
-     * engine thread itself (a completion handler submitting more work), which
-     * must never wait for itself.
+     * maxPending operations waiting for room in the kernel, except on an
+     * engine thread (of this engine or any other: a completion handler
+     * submitting more work), which must never wait for an engine thread. An
+     * interrupt ends the wait: the sink then fails with
+     * {@link InterruptedIOException} and the interrupt status is kept, so that
+     * a blocking channel call closes its channel with
+     * {@link java.nio.channels.ClosedByInterruptException}, as the JDK's do.
      */
     public void enqueue(Request request, CompletionSink sink) {
         if (state != RUNNING) {
@@ -120,8 +146,18 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
             return;
         }
         Submission op = new Submission(request, sink);
-        if (!isEngineThread()) {
-            pendingPermits.acquireUninterruptibly();
+        if (!isAnyEngineThread()) {
+            // tryAcquire first: a free permit is taken even by an interrupted thread, as a started write would be.
+            if (!pendingPermits.tryAcquire()) {
+                try {
+                    pendingPermits.acquire();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    sink.fail(new InterruptedIOException("interrupted while waiting for room in the AioEngine's "
+                            + "queue (maxPending requests are already waiting)"));
+                    return;
+                }
+            }
             op.holdsPermit = true;
         }
         pending.offer(op);
@@ -195,6 +231,8 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
                 sleeping = true;
                 boolean nothingToMove = (pending.isEmpty() && retry.isEmpty()) || freeCount == 0;
                 if (nothingToMove && state == RUNNING) {
+                    // A file closed while we sleep must close its descriptor now, not when we next wake up.
+                    CONTEXTS.releasePinnedFile(context);
                     EVENT_FDS.read(wakeups, wakeupCount, errno); // a completion or a submitter wakes us
                 }
                 sleeping = false;
@@ -224,7 +262,8 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
                 prepare(op.request, id);
                 inKernel[id] = op;
                 moved++;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | MisalignedIoException e) {
+                // MisalignedIoException only if a check was skipped upstream: the engine checks before queueing.
                 freeIds[freeCount++] = id;
                 boolean fileClosed = op.request.file() != null && !op.request.file().isOpen();
                 op.sink.fail(fileClosed ? new AsynchronousCloseException() : e);
@@ -246,7 +285,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         return moved;
     }
 
-    private void prepare(Request op, int id) {
+    private void prepare(Request op, int id) throws MisalignedIoException {
         switch (op.kind()) {
             // The submitter guards the memory's lifetime (CallerMemory, ChannelCompletion): in place, no second use.
             case READ -> CONTEXTS.prepareHandedOver(context, true, op.file(), op.segment(), op.position(), id, notify);
@@ -315,15 +354,48 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         }
     }
 
+    /**
+     * On the fatal path, before io_destroy discards completions: delivers the
+     * real result of every request the kernel has finished or finishes within
+     * a bound, so that only requests with no result are failed. Polls, which
+     * may never complete, are cancelled first.
+     */
+    private void reapWhatTheKernelFinished() {
+        long deadline = System.nanoTime() + FATAL_REAP_NANOS;
+        try {
+            for (int id = 0; id < inKernel.length; id++) {
+                if (inKernel[id] != null && inKernel[id].request.kind() == Request.Kind.POLL) {
+                    context.cancel(id);
+                }
+            }
+            while (context.inFlight() > 0 && deadline - System.nanoTime() > 0) {
+                context.await(1, 50, TimeUnit.MILLISECONDS, this);
+            }
+        } catch (Throwable t) {
+            // The context itself is broken (or a delivery failed again): what is left fails below.
+            reportQuietly(t);
+        }
+    }
+
+    /** On the fatal path, a report that fails in turn must not skip the teardown. */
+    private static void reportQuietly(Throwable failure) {
+        try {
+            UncaughtExceptions.report(failure);
+        } catch (Throwable ignored) {
+            // the thread's handler threw: nothing else can be told
+        }
+    }
+
     private void terminate(Throwable fatal) {
         state = CLOSING;
         try {
             failQueued();
             if (fatal != null) {
                 // Should not happen; the kernel still owns buffers, so close() below waits for them.
-                UncaughtExceptions.report(fatal);
+                reportQuietly(fatal);
+                reapWhatTheKernelFinished();
             }
-            context.close(); // io_destroy waits for anything still in flight
+            context.close(); // io_destroy waits for anything still in flight, and discards its completions
             for (int id = 0; id < inKernel.length; id++) {
                 if (inKernel[id] != null) {
                     take(id).sink.fail(new AsynchronousCloseException());
