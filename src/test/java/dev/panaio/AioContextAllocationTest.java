@@ -2,6 +2,7 @@ package dev.panaio;
 
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -50,7 +51,7 @@ class AioContextAllocationTest {
     }
 
     private static void cycles(AioContext aio, AioFile file, MemorySegment[] buffers, Counter counter, int n)
-            throws SubmitException {
+            throws IOException {
         for (int cycle = 0; cycle < n; cycle++) {
             for (int i = 0; i < BATCH; i++) {
                 aio.prepareRead(file, buffers[i], 0, i);

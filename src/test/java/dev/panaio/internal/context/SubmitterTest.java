@@ -81,7 +81,7 @@ class SubmitterTest {
         return into;
     }
 
-    private MemorySegment[] prepareReads(AioContext aio, int count, long firstTag) {
+    private MemorySegment[] prepareReads(AioContext aio, int count, long firstTag) throws IOException {
         MemorySegment[] buffers = new MemorySegment[count];
         for (int i = 0; i < count; i++) {
             buffers[i] = arena.allocate(BLOCK, BLOCK);
