@@ -218,8 +218,17 @@ public final class RequestChecks {
 
     private static MisalignedIoException misaligned(AioFile file, String what, String value, long alignment,
                                                     String fix) {
+        // The JDK's own sentence first, for the two checks the JDK makes too, so that code matching its
+        // message keeps working; then panaio's, which names the file and the fix.
+        String jdk = switch (what) {
+            case "file position" -> "Channel position (" + value + ") is not a multiple of the block size ("
+                    + alignment + "): ";
+            case "length" -> "Number of remaining bytes (" + value + ") is not a multiple of the block size ("
+                    + alignment + "): ";
+            default -> "";
+        };
         return misaligned(String.format(Locale.ROOT,
-                "direct I/O on %s needs the %s to be a multiple of %d, and %s is not: %s", file.path(), what,
+                "%sdirect I/O on %s needs the %s to be a multiple of %d, and %s is not: %s", jdk, file.path(), what,
                 alignment, value, fix), alignment);
     }
 }
