@@ -15,6 +15,7 @@ public final class Engines {
             new PanaioEngine(),
             PanaioEngine.groupCommit(),
             new PanaioAsyncEngine(),
+            PanaioAsyncEngine.inline(),
             new PanaioVirtualThreadEngine(),
             new FileChannelEngine(),
             new FileChannelGroupCommitEngine(),
