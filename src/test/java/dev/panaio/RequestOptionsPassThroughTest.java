@@ -127,6 +127,9 @@ class RequestOptionsPassThroughTest {
                     .isInstanceOf(ExecutionException.class).hasMessageContaining("EOPNOTSUPP");
             assertThat(channel.readAsync(ByteBuffer.allocate(16), 0, RequestOptions.NONE).get(10, TimeUnit.SECONDS))
                     .isEqualTo(16);
+            // Flags tmpfs takes still read there: only the caller's NOWAIT is refused, panaio's own try is not.
+            assertThat(channel.readAsync(ByteBuffer.allocate(16), 0, RequestOptions.NONE.withFlags(RwFlag.HIPRI))
+                    .get(10, TimeUnit.SECONDS)).isEqualTo(16);
         } finally {
             Files.deleteIfExists(path);
         }

@@ -313,7 +313,7 @@ public final class FileIo {
         if (inline == null) {
             return;
         }
-        op.request = Request.read(file, inline, position, "preadv2");
+        op.request = Request.read(file, inline, position, "preadv2", options);
         long done = 0;
         if (!nowaitUnsupported || callerNowait) {
             long result;
@@ -327,7 +327,9 @@ public final class FileIo {
                 finishInline(op, result); // the caller asked for EAGAIN rather than a wait: no pool
                 return;
             } else if (result == -ErrnoExceptions.EOPNOTSUPP) {
-                nowaitUnsupported = true; // tmpfs and friends: go straight to the pool from now on
+                // tmpfs and friends: go straight to the pool from now on. With the caller's flags the refusal may
+                // be theirs: the pool's call, without NOWAIT, then reports it.
+                nowaitUnsupported |= flags == 0;
             } else if (result == length || result == 0 || (result < 0 && result != -ErrnoExceptions.EAGAIN)) {
                 finishInline(op, result);
                 return;
@@ -344,7 +346,7 @@ public final class FileIo {
             if (done > 0) {
                 MemorySegment.copy(direct, 0, later, 0, done); // the whole is copied back at the end
             }
-            op.request = Request.read(file, later, position, "preadv2");
+            op.request = Request.read(file, later, position, "preadv2", options);
         }
         runBlocking(op, Request.read(file, later.asSlice(done), position + done, "preadv2", options), flags, done);
     }
