@@ -2,7 +2,8 @@
  * The C peer of panaio's low-level loop (the bench engine "c-loop").
  *
  * It makes the same system calls as the harness's panaio engine, in the same
- * order: every free request slot is prepared, one io_submit sends the batch,
+ * order: every free request slot is prepared and sent, at most BATCH per
+ * io_submit,
  * completions are taken from the ring the kernel maps at the context address
  * (tail loaded with acquire, head stored with release), and only when the ring
  * is empty does the loop block in io_getevents(min_nr = 1). A second thread
@@ -15,7 +16,8 @@
  *
  * usage: nullread WORKLOAD FILE FILE_SIZE BS QD DIRECT WARMUP_S SECONDS [BATCH]
  *   WORKLOAD  randread | randwrite | seqread | nullread
- *   BATCH     most requests per io_submit (default QD: every free slot at once)
+ *   BATCH     most requests per io_submit (default 2: a call of more than 2 plugs the block
+ *             queue until all of it is prepared; QD sends every free slot at once)
  * Prints one JSON object on one line, with the harness's keys.
  */
 #define _GNU_SOURCE
@@ -220,7 +222,7 @@ int main(int argc, char **argv) {
     int qd = atoi(argv[5]);
     int direct = atoi(argv[6]);
     struct window w = {atof(argv[7]), atof(argv[8]), 0, 0, 0, 0};
-    int max_batch = argc == 10 ? atoi(argv[9]) : qd;
+    int max_batch = argc == 10 ? atoi(argv[9]) : 2;
     int writes = strcmp(workload, "randwrite") == 0;
     int random = writes || strcmp(workload, "randread") == 0;
     if (bs == 0 || qd < 1 || max_batch < 1) {

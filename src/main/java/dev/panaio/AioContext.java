@@ -2,6 +2,7 @@ package dev.panaio;
 
 import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.context.CompletionReaper;
+import dev.panaio.internal.context.ContextCalls;
 import dev.panaio.internal.context.IocbWriter;
 import dev.panaio.internal.context.IocbWriter.Abi;
 import dev.panaio.internal.context.OwnerGuard;
@@ -139,6 +140,8 @@ public final class AioContext implements AutoCloseable {
     }
 
     private final long ctx;
+    /** The kernel's calls, unless a test of dev.panaio.internal.context replaced them before the open. */
+    private final ContextCalls calls;
     private final int ringSize;
     /** Signalled by close() to complete the context's own poll, which wakes a thread in io_getevents. */
     private final EventFd wakeup;
@@ -152,9 +155,10 @@ public final class AioContext implements AutoCloseable {
     private final Submitter submitter;
     private final CompletionReaper reaper;
 
-    private AioContext(long ctx, int capacity, int ringSize, Arena arena, Arena ringArena, CompletionRing ring,
-                       EventFd wakeup) {
+    private AioContext(long ctx, ContextCalls calls, int capacity, int ringSize, Arena arena, Arena ringArena,
+                       CompletionRing ring, EventFd wakeup) {
         this.ctx = ctx;
+        this.calls = calls;
         this.ringSize = ringSize;
         this.arena = arena;
         this.ringArena = ringArena;
@@ -164,8 +168,8 @@ public final class AioContext implements AutoCloseable {
         this.pending = new PendingCompletions(capacity);
         MemorySegment errno = Syscalls.errnoCapture(arena);
         IocbWriter iocbs = new IocbWriter(arena, capacity);
-        this.reaper = new CompletionReaper(ctx, ring, guard, slots, pending, iocbs, arena, errno);
-        this.submitter = new Submitter(ctx, guard, slots, iocbs, pending, reaper, errno);
+        this.reaper = new CompletionReaper(ctx, calls, ring, guard, slots, pending, iocbs, arena, errno);
+        this.submitter = new Submitter(ctx, calls, guard, slots, iocbs, pending, reaper, errno);
     }
 
     /**
@@ -180,7 +184,8 @@ public final class AioContext implements AutoCloseable {
      *
      * @param capacity requests the context must hold at once, 1 to {@link #MAX_CAPACITY}
      * @throws IllegalArgumentException if capacity is out of range
-     * @throws AioLimitException        if fs.aio-max-nr would be exceeded; the message says by how much
+     * @throws AioLimitException        if fs.aio-max-nr would be exceeded (the message says by how much), or the
+     *                                  ring cannot be mapped (ENOMEM: the message names vm.max_map_count)
      * @throws AioException             if io_setup fails otherwise
      * @throws IllegalCallerException   if native access is not enabled for panaio, naming the flag
      */
@@ -200,6 +205,7 @@ public final class AioContext implements AutoCloseable {
         }
         NativeAccess.ensureEnabled();
         int nr = capacity + 1;
+        ContextCalls calls = ContextCalls.forNewContext();
         long ctx;
         try (Arena scratch = Arena.ofConfined()) {
             MemorySegment ctxp = scratch.allocate(ValueLayout.JAVA_LONG); // zeroed: io_setup requires *ctxp == 0
@@ -216,14 +222,14 @@ public final class AioContext implements AutoCloseable {
             wakeup = EventFd.open();
             CompletionRing ring = reapFromRing ? CompletionRing.map(ctx, ringArena) : null;
             int ringSize = ring != null ? ring.slots() : CompletionRing.slotsOf(ctx);
-            AioContext context = new AioContext(ctx, capacity, ringSize, arena, ringArena, ring, wakeup);
+            AioContext context = new AioContext(ctx, calls, capacity, ringSize, arena, ringArena, ring, wakeup);
             context.submitter.armWakeup(wakeup.handle.fd());
             return context;
         } catch (IOException | RuntimeException | Error e) {
-            try (Arena scratch = Arena.ofConfined()) {
-                Syscalls.io_destroy(Syscalls.errnoCapture(scratch), ctx);
-            }
             ringArena.close();
+            try (Arena scratch = Arena.ofConfined()) {
+                calls.ioDestroy(Syscalls.errnoCapture(scratch), ctx);
+            }
             arena.close();
             if (wakeup != null) {
                 wakeup.close();
@@ -281,8 +287,9 @@ public final class AioContext implements AutoCloseable {
      * {@code position} into {@code dst}. The result is the number of bytes
      * read: fewer at end of file, 0 past it.
      *
-     * @throws IllegalArgumentException if dst is not native memory, is read-only, or position is negative or
-     *                                  overflows with the length
+     * @throws IllegalArgumentException if dst is not native memory, is read-only, is longer than the kernel
+     *                                  transfers in one call (2 GiB - 64 KiB, within its MAX_RW_COUNT), or position
+     *                                  is negative or overflows with the length
      * @throws MisalignedIoException    if the file is direct and dst's address, position or length breaks its
      *                                  {@link AioFile#alignment()}
      * @throws IllegalStateException    if the context or file is closed, or the context is full
@@ -610,7 +617,7 @@ public final class AioContext implements AutoCloseable {
         ringArena.close(); // the ring view dies before the mapping does
         try (Arena scratch = Arena.ofConfined()) {
             // Blocks until in-flight I/O is done; only then may the memory below be freed.
-            Syscalls.io_destroy(Syscalls.errnoCapture(scratch), ctx);
+            calls.ioDestroy(Syscalls.errnoCapture(scratch), ctx);
         }
         slots.releaseAll();
         arena.close();

@@ -24,8 +24,8 @@ public class AioException extends IOException {
             }
 
             @Override
-            public AioException aioLimitException(String message, long aioNr, long aioMaxNr) {
-                return new AioLimitException(message, aioNr, aioMaxNr);
+            public AioException aioLimitException(String message, int errno, long aioNr, long aioMaxNr) {
+                return new AioLimitException(message, errno, aioNr, aioMaxNr);
             }
 
             @Override

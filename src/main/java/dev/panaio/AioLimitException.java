@@ -3,12 +3,15 @@ package dev.panaio;
 import dev.panaio.internal.sys.ErrnoExceptions;
 
 /**
- * {@code io_setup} failed with EAGAIN: the system-wide budget of AIO events,
- * the sysctl {@code fs.aio-max-nr}, would be exceeded.
+ * {@code io_setup} failed for lack of room: with EAGAIN, the system-wide
+ * budget of AIO events, the sysctl {@code fs.aio-max-nr}, would be exceeded;
+ * with ENOMEM ({@link #errno()}), the ring could not be mapped, most often
+ * because the process has as many memory mappings as {@code vm.max_map_count}
+ * allows (each context is one), and the message says so.
  *
- * <p>Every open context is charged the capacity it asked for until it is
- * closed. Close unused contexts, ask for less, or raise the limit (as root:
- * {@code sysctl -w fs.aio-max-nr=N}).
+ * <p>Every open context is charged the capacity it asked for, plus one for
+ * its own wake-up poll, until it is closed. Close unused contexts, ask for
+ * less, or raise the limit (as root: {@code sysctl -w fs.aio-max-nr=N}).
  */
 public final class AioLimitException extends AioException {
     private static final long serialVersionUID = 1L;
@@ -16,8 +19,8 @@ public final class AioLimitException extends AioException {
     private final long aioNr;
     private final long aioMaxNr;
 
-    AioLimitException(String message, long aioNr, long aioMaxNr) {
-        super(message, "io_setup", ErrnoExceptions.EAGAIN);
+    AioLimitException(String message, int errno, long aioNr, long aioMaxNr) {
+        super(message, "io_setup", errno);
         this.aioNr = aioNr;
         this.aioMaxNr = aioMaxNr;
     }

@@ -30,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32;
@@ -325,29 +326,38 @@ class AioFileChannelTest {
         assertThat(block.getLong(4088)).as("CRC of block %d", number).isEqualTo(crc.getValue());
     }
 
+    /** Each read is counted by id in its CompletionHandler, where a second delivery would show. */
     @Test
     void shouldCompleteOrFailEveryReadExactlyOnceWhenClosedDuringSubmissions() throws Exception {
         Path path = TestData.writeFile(dir.resolve("race"), 8 << 20, SEED);
+        int perThread = 300;
         for (int round = 0; round < 5; round++) {
             AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ,
                     ExtendedOpenOption.DIRECT);
-            AtomicInteger completed = new AtomicInteger();
-            AtomicInteger failed = new AtomicInteger();
+            AtomicIntegerArray deliveries = new AtomicIntegerArray(4 * perThread);
+            AtomicInteger delivered = new AtomicInteger();
             Set<Class<?>> failures = java.util.concurrent.ConcurrentHashMap.newKeySet();
-            int perThread = 300;
+            CompletionHandler<Integer, Integer> handler = new CompletionHandler<>() {
+                @Override
+                public void completed(Integer n, Integer request) {
+                    deliveries.incrementAndGet(request);
+                    delivered.incrementAndGet();
+                }
+
+                @Override
+                public void failed(Throwable error, Integer request) {
+                    failures.add(error.getClass());
+                    deliveries.incrementAndGet(request);
+                    delivered.incrementAndGet();
+                }
+            };
             List<Thread> submitters = new ArrayList<>();
             for (int t = 0; t < 4; t++) {
+                int first = t * perThread;
                 submitters.add(Thread.ofPlatform().start(() -> {
                     for (int i = 0; i < perThread; i++) {
                         ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096).slice(0, 4096);
-                        channel.readAsync(block, (i % 2048) * 4096L).whenComplete((n, e) -> {
-                            if (e == null) {
-                                completed.incrementAndGet();
-                            } else {
-                                failures.add(e.getClass());
-                                failed.incrementAndGet();
-                            }
-                        });
+                        channel.read(block, (i % 2048) * 4096L, first + i, handler);
                     }
                 }));
             }
@@ -357,10 +367,13 @@ class AioFileChannelTest {
                 t.join();
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (completed.get() + failed.get() < 4 * perThread && System.nanoTime() < deadline) {
+            while (delivered.get() < 4 * perThread && System.nanoTime() < deadline) {
                 Thread.sleep(5);
             }
-            assertThat(completed.get() + failed.get()).isEqualTo(4 * perThread);
+            Thread.sleep(50); // room for a late second delivery to show
+            for (int request = 0; request < 4 * perThread; request++) {
+                assertThat(deliveries.get(request)).as("deliveries of read %d", request).isEqualTo(1);
+            }
             assertThat(failures).isSubsetOf(Set.of(ClosedChannelException.class, AsynchronousCloseException.class));
         }
     }

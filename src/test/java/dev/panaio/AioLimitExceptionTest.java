@@ -5,6 +5,7 @@ import dev.panaio.testing.ChildJvm;
 import dev.panaio.testing.ChildJvm.Outcome;
 import dev.panaio.testing.ProcessResources;
 import dev.panaio.testing.child.ExhaustAioBudget;
+import dev.panaio.testing.child.ExhaustMapCount;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -109,5 +110,19 @@ class AioLimitExceptionTest {
                                     .isGreaterThanOrEqualTo(e.aioNr() + capacity));
             assertThat(held.isClosed()).isFalse();
         }
+    }
+
+    @Test
+    void shouldNameVmMaxMapCountWhenTheProcessHasNoMappingLeftForARing() throws Exception {
+        // In a child JVM, which brings its own mappings to vm.max_map_count (a per-process limit) and then opens.
+        // The JVM must need no new mapping at the limit: a committed, touched heap, and no compiler.
+        Outcome child = ChildJvm.onClassPath(ExhaustMapCount.class, List.of("--enable-native-access=ALL-UNNAMED",
+                "-Xms64m", "-Xmx64m", "-XX:+AlwaysPreTouch", "-Xint", "-XX:+UseSerialGC"));
+
+        assertThat(child.exitCode()).as("%s", child).isZero();
+        assertThat(child.value("outcome")).isEqualTo("failed");
+        assertThat(child.value("type")).isEqualTo(AioLimitException.class.getName());
+        assertThat(child.value("errnoName")).isEqualTo("ENOMEM");
+        assertThat(child.value("message")).contains("io_setup(nr=2)").contains("vm.max_map_count");
     }
 }

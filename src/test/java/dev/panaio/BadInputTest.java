@@ -33,15 +33,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import static java.nio.file.StandardOpenOption.APPEND;
+import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Bad input to every public entry point, as a table: each case names the
- * call and the input, the exception type a caller gets, and a fragment of a
- * message they can act on. The exception may be thrown at once or, for calls
+ * Bad input to the public entry points that take input a caller can get
+ * wrong, as a table: each case names the call and the input, the exception
+ * type a caller gets, and a fragment of a message they can act on. The exception may be thrown at once or, for calls
  * that return a future or take a handler, arrive through it.
  *
  * <p>After each case, nothing was left prepared or in flight in the shared
@@ -87,6 +88,8 @@ class BadInputTest {
         AioAsynchronousFileChannel asyncReadOnly;
         AioAsynchronousFileChannel asyncWriteOnly;
         AioAsynchronousFileChannel asyncClosed;
+        AioArena aioArena;
+        AioArena closedAioArena;
         Arena arena;
         long memoryAlign;
         long offsetAlign;
@@ -123,6 +126,22 @@ class BadInputTest {
         }
 
         final List<AutoCloseable> extra = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        private MemorySegment huge;
+
+        /**
+         * 3 GiB of an AioArena (so used in place, never bounced): a sparse file mapped, so that no memory is
+         * taken unless a request that should be refused reaches the kernel.
+         */
+        MemorySegment huge() throws IOException {
+            if (huge == null) {
+                try (FileChannel sparse = FileChannel.open(dir.resolve("sparse"), CREATE, READ, WRITE)) {
+                    sparse.write(ByteBuffer.wrap(new byte[1]), (3L << 30) - 1);
+                    huge = sparse.map(FileChannel.MapMode.READ_WRITE, 0, 3L << 30, aioArena);
+                }
+            }
+            return huge;
+        }
 
         ByteBuffer aligned(int size) {
             return segment(size).asByteBuffer();
@@ -172,6 +191,9 @@ class BadInputTest {
         f.asyncWriteOnly = AioAsynchronousFileChannel.open(f.scratch, Set.of(WRITE), null, f.engine);
         f.asyncClosed = AioAsynchronousFileChannel.open(f.scratch, rw, null, f.engine);
         f.asyncClosed.close();
+        f.aioArena = AioArena.open();
+        f.closedAioArena = AioArena.open();
+        f.closedAioArena.close();
     }
 
     @AfterAll
@@ -193,6 +215,7 @@ class BadInputTest {
             }
         }
         f.arena.close();
+        f.aioArena.close();
     }
 
     // ------------------------------------------------------------ the table
@@ -225,6 +248,8 @@ class BadInputTest {
         return CASES;
     }
 
+    /** The kernel's MAX_RW_COUNT on 4 KiB pages: 2 GiB - 4096. */
+    private static final long MAX_RW = Integer.MAX_VALUE & -4096L;
     private static final CompletionConsumer IGNORE = (tag, result) -> { };
     /** How long a call with bad input may block before the case counts it as hung: they take milliseconds. */
     private static final int HANG_SECONDS = 2;
@@ -281,6 +306,11 @@ class BadInputTest {
                 x -> { x.context.prepareRead(x.readOnly, x.segment(512), Long.MIN_VALUE, 1); return null; });
         add(read + ": position + length overflows", IllegalArgumentException.class, "overflows a long",
                 x -> { x.context.prepareRead(x.readOnly, x.segment(512), Long.MAX_VALUE - 100, 1); return null; });
+        add(read + ": more than the kernel's MAX_RW_COUNT", IllegalArgumentException.class,
+                "more than the kernel transfers in one call", x -> {
+                    x.context.prepareRead(x.readOnly, x.huge().asSlice(0, MAX_RW + 4096), 0, 1);
+                    return null;
+                });
         add(read + ": file opened write-only", IllegalArgumentException.class, "was not opened for reading",
                 x -> { x.context.prepareRead(x.writeOnly, x.segment(512), 0, 1); return null; });
         add(read + ": closed file", IllegalStateException.class, "is closed",
@@ -312,6 +342,11 @@ class BadInputTest {
                 x -> { x.context.prepareWrite(x.readOnly, x.segment(512), 0, 1); return null; });
         add(write + ": position + length overflows", IllegalArgumentException.class, "overflows a long",
                 x -> { x.context.prepareWrite(x.writeOnly, x.segment(512), Long.MAX_VALUE - 10, 1); return null; });
+        add(write + ": more than the kernel's MAX_RW_COUNT", IllegalArgumentException.class,
+                "more than the kernel transfers in one call", x -> {
+                    x.context.prepareWrite(x.writeOnly, x.huge(), 0, 1);
+                    return null;
+                });
         add(write + ": closed file", IllegalStateException.class, "is closed",
                 x -> { x.context.prepareWrite(x.closedFile, x.segment(512), 0, 1); return null; });
 
@@ -503,6 +538,16 @@ class BadInputTest {
                 x -> x.engine.read(x.readOnly, x.segment(512), -1));
         add(engineRead + ": position + length overflows", IllegalArgumentException.class, "overflows",
                 x -> x.engine.read(x.readOnly, x.segment(512), Long.MAX_VALUE - 1));
+        add(engineRead + ": more than the kernel's MAX_RW_COUNT", IllegalArgumentException.class,
+                "more than the kernel transfers in one call", x -> x.engine.read(x.readOnly, x.huge(), 0));
+        add("AioContext.prepareReadVectored(AioFile,MemorySegment[],long,long,RequestOptions): more than "
+                + "MAX_RW_COUNT in all",
+                IllegalArgumentException.class, "more than the kernel transfers in one call", x -> {
+                    MemorySegment half = x.huge().asSlice(0, MAX_RW / 2 + 4096);
+                    x.context.prepareReadVectored(x.readOnly, new MemorySegment[] {half, half}, 0, 1,
+                            RequestOptions.NONE);
+                    return null;
+                });
         add(engineRead + ": file opened write-only", IllegalArgumentException.class, "not opened for reading",
                 x -> x.engine.read(x.writeOnly, x.segment(512), 0));
         add(engineRead + ": closed file", IllegalStateException.class, "is closed",
@@ -693,6 +738,70 @@ class BadInputTest {
         add("AioFileChannel.lock(long,long,boolean): position -1", IllegalArgumentException.class,
                 "Negative position", x -> x.channel.lock(-1, 1, false));
         add("AioFileChannel.size(): closed channel", ClosedChannelException.class, null, x -> x.closedChannel.size());
+        add("AioFileChannel.transferTo(long,long,WritableByteChannel): position -1", IllegalArgumentException.class,
+                null, x -> x.channel.transferTo(-1, 10, x.writeOnlyChannel));
+        add("AioFileChannel.transferTo(long,long,WritableByteChannel): count -1", IllegalArgumentException.class,
+                null, x -> x.channel.transferTo(0, -1, x.writeOnlyChannel));
+        add("AioFileChannel.transferTo(long,long,WritableByteChannel): null target", NullPointerException.class,
+                null, x -> x.channel.transferTo(0, 10, null));
+        add("AioFileChannel.transferTo(long,long,WritableByteChannel): closed channel", ClosedChannelException.class,
+                null, x -> x.closedChannel.transferTo(0, 10, x.writeOnlyChannel));
+        add("AioFileChannel.transferTo(long,long,WritableByteChannel): channel opened write-only",
+                NonReadableChannelException.class, null, x -> x.writeOnlyChannel.transferTo(0, 10, x.channel));
+        add("AioFileChannel.transferTo(long,long,WritableByteChannel): target opened read-only",
+                NonWritableChannelException.class, null, x -> x.channel.transferTo(0, 10, x.readOnlyChannel));
+        add("AioFileChannel.transferFrom(ReadableByteChannel,long,long): position -1", IllegalArgumentException.class,
+                null, x -> x.channel.transferFrom(x.readOnlyChannel, -1, 10));
+        add("AioFileChannel.transferFrom(ReadableByteChannel,long,long): count -1", IllegalArgumentException.class,
+                null, x -> x.channel.transferFrom(x.readOnlyChannel, 0, -1));
+        add("AioFileChannel.transferFrom(ReadableByteChannel,long,long): null source", NullPointerException.class,
+                null, x -> x.channel.transferFrom(null, 0, 10));
+        add("AioFileChannel.transferFrom(ReadableByteChannel,long,long): closed channel",
+                ClosedChannelException.class, null, x -> x.closedChannel.transferFrom(x.readOnlyChannel, 0, 10));
+        add("AioFileChannel.transferFrom(ReadableByteChannel,long,long): channel opened read-only",
+                NonWritableChannelException.class, null, x -> x.readOnlyChannel.transferFrom(x.channel, 0, 10));
+        add("AioFileChannel.transferFrom(ReadableByteChannel,long,long): source opened write-only",
+                NonReadableChannelException.class, null, x -> x.channel.transferFrom(x.writeOnlyChannel, 0, 10));
+        add("AioFileChannel.tryLock(long,long,boolean): position -1", IllegalArgumentException.class,
+                "Negative position", x -> x.channel.tryLock(-1, 1, false));
+        add("AioFileChannel.tryLock(long,long,boolean): size -1", IllegalArgumentException.class, "Negative size",
+                x -> x.channel.tryLock(0, -1, false));
+        add("AioFileChannel.tryLock(long,long,boolean): position + size overflows", IllegalArgumentException.class,
+                "Negative position + size", x -> x.channel.tryLock(Long.MAX_VALUE, 10, false));
+        add("AioFileChannel.tryLock(long,long,boolean): shared on a write-only channel",
+                NonReadableChannelException.class, null, x -> x.writeOnlyChannel.tryLock(0, 1, true));
+        add("AioFileChannel.tryLock(long,long,boolean): exclusive on a read-only channel",
+                NonWritableChannelException.class, null, x -> x.readOnlyChannel.tryLock(0, 1, false));
+        add("AioFileChannel.tryLock(long,long,boolean): closed channel", ClosedChannelException.class, null,
+                x -> x.closedChannel.tryLock(0, 1, false));
+        add("AioFileChannel.force(boolean): closed channel", ClosedChannelException.class, null,
+                x -> {
+                    x.closedChannel.force(true);
+                    return null;
+                });
+        add("AioAsynchronousFileChannel.force(boolean): closed channel", ClosedChannelException.class, null,
+                x -> {
+                    x.asyncClosed.force(false);
+                    return null;
+                });
+        add("AioAsynchronousFileChannel.tryLock(long,long,boolean): size -1", IllegalArgumentException.class,
+                "Negative size", x -> x.async.tryLock(0, -1, false));
+        add("AioAsynchronousFileChannel.tryLock(long,long,boolean): closed channel", ClosedChannelException.class,
+                null, x -> x.asyncClosed.tryLock(0, 1, false));
+
+        // ---- AioArena
+        add("AioArena.allocate(long,long): size -1", IllegalArgumentException.class, null,
+                x -> x.aioArena.allocate(-1, 8));
+        add("AioArena.allocate(long,long): alignment 3", IllegalArgumentException.class, null,
+                x -> x.aioArena.allocate(8, 3));
+        add("AioArena.allocate(long,long): closed arena", IllegalStateException.class, null,
+                x -> x.closedAioArena.allocate(8, 8));
+
+        // ---- AioFileSystemProvider
+        add("AioFileSystemProvider.wrap(Path): null", NullPointerException.class, null,
+                x -> AioFileSystemProvider.wrap(null));
+        add("AioFileSystemProvider(FileSystemProvider): null", NullPointerException.class, null,
+                x -> new AioFileSystemProvider(null));
 
         // ---- AioAsynchronousFileChannel
         add("AioAsynchronousFileChannel.open(Path,Set,ExecutorService,AioEngine): null engine",

@@ -102,7 +102,8 @@ class DirectAlignmentTest {
                 assertThatThrownBy(() -> aio.prepareRead(file, block.asSlice(0, 4096), 512, 1))
                         .isInstanceOfSatisfying(MisalignedIoException.class,
                                 e -> assertThat(e.requiredAlignment()).isEqualTo(4096))
-                        .hasMessage("direct I/O on " + path + " needs the file position to be a multiple of 4096, "
+                        .hasMessage("Channel position (512) is not a multiple of the block size (4096): direct I/O on " + path
+                                + " needs the file position to be a multiple of 4096, "
                                 + "and 512 is not: round it to a multiple of 4096");
                 assertThatThrownBy(() -> aio.prepareRead(file, block.asSlice(0, 512), 0, 1))
                         .isInstanceOf(MisalignedIoException.class)

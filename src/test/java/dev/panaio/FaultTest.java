@@ -1,6 +1,9 @@
 package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
+import dev.panaio.internal.access.SharedSecrets;
+import dev.panaio.internal.engine.CompletionSink;
+import dev.panaio.internal.engine.Request;
 import dev.panaio.testing.ChildJvm;
 import dev.panaio.testing.PageCache;
 import dev.panaio.testing.ProcessResources;
@@ -48,6 +51,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -191,13 +195,21 @@ class FaultTest {
 
     // --------------------------------------------- engine closed under submitters
 
+    /**
+     * Every request is counted by id where a second delivery would show: a
+     * CompletionHandler (a heap buffer through the channel, so a bounce
+     * buffer), a sink handed to the engine below its futures, and, for the
+     * engine's public API, a future, which can only show that it completed.
+     */
     @Test
     void shouldFinishEveryRequestOnceAndGiveBackEveryBounceBufferWhenAnEngineIsClosedUnderSubmitters()
             throws Exception {
         Path path = TestData.writeFile(dir.resolve("engine-close"), 16 << 20, SEED);
         AioEngine engine = AioEngine.builder().capacity(16).maxPending(32).build();
         AtomicInteger started = new AtomicInteger();
-        AtomicInteger finished = new AtomicInteger();
+        Map<Long, Integer> deliveries = new ConcurrentHashMap<>();
+        AtomicInteger futuresDone = new AtomicInteger();
+        AtomicInteger futuresStarted = new AtomicInteger();
         Queue<String> wrong = new ConcurrentLinkedQueue<>();
         Set<Class<?>> failures = ConcurrentHashMap.newKeySet();
         AtomicBoolean stop = new AtomicBoolean();
@@ -211,33 +223,78 @@ class FaultTest {
                 Thread.Builder builder = t < 4 ? Thread.ofPlatform() : Thread.ofVirtual();
                 submitters.add(builder.start(() -> {
                     for (int i = 0; !stop.get(); i++) {
+                        long request = (long) id << 32 | i;
                         long position = ((id * 997L + i) % 4096) * BLOCK;
-                        CompletableFuture<Integer> read;
-                        MemorySegment view;
-                        started.incrementAndGet();
+                        BiConsumer<Long, Throwable> outcome = (n, error) -> {
+                            deliveries.merge(request, 1, Integer::sum);
+                            if (error != null) {
+                                failures.add(error.getClass());
+                            } else if (n != BLOCK) {
+                                wrong.add("read at " + position + " returned " + n);
+                            }
+                        };
                         try {
-                            if (i % 2 == 0) {
-                                ByteBuffer heap = ByteBuffer.allocate(BLOCK); // through a bounce buffer
-                                view = MemorySegment.ofBuffer(heap);
-                                read = channel.readAsync(heap, position);
-                            } else {
-                                view = arena.allocate(BLOCK, BLOCK);
-                                read = engine.read(file, view, position);
+                            switch (i % 3) {
+                                case 0 -> { // a heap buffer: through a bounce buffer, to a handler
+                                    started.incrementAndGet();
+                                    ByteBuffer heap = ByteBuffer.allocate(BLOCK);
+                                    channel.read(heap, position, heap, new CompletionHandler<Integer, ByteBuffer>() {
+                                        @Override
+                                        public void completed(Integer n, ByteBuffer buffer) {
+                                            outcome.accept((long) n, null);
+                                            if (TestData.firstMismatch(MemorySegment.ofBuffer(buffer.flip()),
+                                                    position, SEED) != -1) {
+                                                wrong.add("heap read at " + position + ": wrong bytes");
+                                            }
+                                        }
+
+                                        @Override
+                                        public void failed(Throwable error, ByteBuffer buffer) {
+                                            outcome.accept(null, error);
+                                        }
+                                    });
+                                }
+                                case 1 -> { // below the engine's futures: what a duplicate would reach
+                                    started.incrementAndGet();
+                                    MemorySegment view = arena.allocate(BLOCK, BLOCK);
+                                    SharedSecrets.engineAccess().submit(engine,
+                                            Request.read(file, view, position, "aio"), new CompletionSink() {
+                                                @Override
+                                                public void finish(long result) {
+                                                    outcome.accept(result, null);
+                                                    if (result == BLOCK
+                                                            && TestData.firstMismatch(view, position, SEED) != -1) {
+                                                        wrong.add("read at " + position + ": wrong bytes");
+                                                    }
+                                                }
+
+                                                @Override
+                                                public void fail(Throwable error) {
+                                                    outcome.accept(null, error);
+                                                }
+                                            });
+                                }
+                                default -> { // the public future: can show only that it completed
+                                    futuresStarted.incrementAndGet();
+                                    MemorySegment view = arena.allocate(BLOCK, BLOCK);
+                                    engine.read(file, view, position).whenComplete((n, error) -> {
+                                        futuresDone.incrementAndGet();
+                                        if (error != null) {
+                                            failures.add(error.getClass());
+                                        } else if (n != BLOCK || TestData.firstMismatch(view, position, SEED) != -1) {
+                                            wrong.add("future read at " + position + " returned " + n);
+                                        }
+                                    });
+                                }
                             }
                         } catch (RuntimeException e) {
                             wrong.add("submitting threw at once instead of failing the request: " + e);
-                            finished.incrementAndGet();
-                            continue;
-                        }
-                        MemorySegment buffer = view;
-                        read.whenComplete((n, error) -> {
-                            finished.incrementAndGet();
-                            if (error != null) {
-                                failures.add(error.getClass());
-                            } else if (n != BLOCK || TestData.firstMismatch(buffer, position, SEED) != -1) {
-                                wrong.add("read at " + position + " returned " + n);
+                            if (i % 3 == 2) {
+                                futuresDone.incrementAndGet();
+                            } else {
+                                deliveries.merge(request, 1, Integer::sum);
                             }
-                        });
+                        }
                     }
                 }));
             }
@@ -249,11 +306,15 @@ class FaultTest {
                 t.join(30_000);
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (finished.get() < started.get() && System.nanoTime() < deadline) {
+            while ((deliveries.size() < started.get() || futuresDone.get() < futuresStarted.get())
+                    && System.nanoTime() < deadline) {
                 Thread.sleep(5);
             }
-            assertThat(finished.get()).as("requests finished, of %d started", started.get())
-                    .isEqualTo(started.get());
+            Thread.sleep(100); // room for a late second delivery to show
+            assertThat(deliveries).as("requests delivered, of %d started", started.get()).hasSize(started.get());
+            assertThat(deliveries).allSatisfy((request, times) -> assertThat(times)
+                    .as("deliveries of request %d:%d", request >>> 32, request & 0xFFFF_FFFFL).isEqualTo(1));
+            assertThat(futuresDone.get()).as("futures completed").isEqualTo(futuresStarted.get());
             assertThat(failures).isSubsetOf(Set.of(AsynchronousCloseException.class, ClosedChannelException.class));
             assertThat(engine.outstanding()).isZero();
             assertThat(engine.bouncePool().outstandingBytes()).as("bounce buffers still out").isZero();
@@ -262,8 +323,6 @@ class FaultTest {
             assertThat(wrong).as("requests that did not finish as they should").isEmpty();
         }
     }
-
-    // ------------------------------------------------------- truncation
 
     @Test
     void shouldReturnShortCountsOrEndOfFileButNeverGarbageWhenTheFileShrinksUnderReads() throws Exception {
@@ -398,14 +457,20 @@ class FaultTest {
      * changes afterwards. A call that finished before the interrupt landed
      * returns normally.
      */
-    @ParameterizedTest(name = "{0} {1} on a {2} thread")
+    @ParameterizedTest(name = "{0} {1} on a {2} thread, {3} buffer")
     @CsvSource({
-            "DIRECT_READ, INTERRUPT, platform", "DIRECT_READ, INTERRUPT, virtual", "DIRECT_READ, CLOSE, virtual",
-            "DIRECT_WRITE, INTERRUPT, platform", "DIRECT_WRITE, INTERRUPT, virtual", "DIRECT_WRITE, CLOSE, platform",
-            "UNCACHED_BUFFERED_READ, INTERRUPT, platform", "UNCACHED_BUFFERED_READ, INTERRUPT, virtual",
-            "UNCACHED_BUFFERED_READ, CLOSE, virtual", "BUFFERED_WRITE, INTERRUPT, virtual"})
+            "DIRECT_READ, INTERRUPT, platform, native", "DIRECT_READ, INTERRUPT, virtual, native",
+            "DIRECT_READ, CLOSE, virtual, native",
+            "DIRECT_WRITE, INTERRUPT, platform, native", "DIRECT_WRITE, INTERRUPT, virtual, native",
+            "DIRECT_WRITE, CLOSE, platform, native",
+            "UNCACHED_BUFFERED_READ, INTERRUPT, platform, native", "UNCACHED_BUFFERED_READ, INTERRUPT, virtual, native",
+            "UNCACHED_BUFFERED_READ, CLOSE, virtual, native", "BUFFERED_WRITE, INTERRUPT, virtual, native",
+            // Bounced: a heap buffer and a misaligned one go to the kernel through the engine's aligned memory.
+            "DIRECT_READ, INTERRUPT, platform, heap", "DIRECT_READ, INTERRUPT, virtual, misaligned",
+            "DIRECT_READ, CLOSE, virtual, heap", "DIRECT_WRITE, INTERRUPT, virtual, heap",
+            "DIRECT_WRITE, INTERRUPT, platform, misaligned"})
     void shouldReturnFromAnInterruptedOrClosedChannelCallOnlyOnceTheKernelIsDone(Transfer kind,
-            Interruption interruption, String threadKind) throws Exception {
+            Interruption interruption, String threadKind, String bufferKind) throws Exception {
         int size = 32 << 20;
         Path path = TestData.writeFile(dir.resolve("interrupt"), size, SEED);
         boolean direct = kind == Transfer.DIRECT_READ || kind == Transfer.DIRECT_WRITE;
@@ -416,11 +481,11 @@ class FaultTest {
         Set<OpenOption> options = direct ? Set.of(READ, WRITE, ExtendedOpenOption.DIRECT) : Set.of(READ, WRITE);
         try (AioEngine engine = AioEngine.open(); Arena arena = Arena.ofShared()) {
             AioFileChannel channel = AioFileChannel.open(path, options, engine);
-            MemorySegment memory = arena.allocate(size, BLOCK);
+            ByteBuffer buffer = callerBuffer(bufferKind, arena, size);
+            MemorySegment memory = MemorySegment.ofBuffer(buffer);
             if (!read) {
                 TestData.fill(memory, 0, SEED + 1);
             }
-            ByteBuffer buffer = memory.asByteBuffer();
             AtomicReference<Object> outcome = new AtomicReference<>();
             AtomicBoolean interruptedAfter = new AtomicBoolean();
             CountDownLatch calling = new CountDownLatch(1);
@@ -446,7 +511,8 @@ class FaultTest {
             assertThat(caller.isAlive()).isFalse();
             byte[] atReturn = snapshot(memory);
             Object result = outcome.get();
-            System.out.printf("%s %s on a %s thread: %s%n", kind, interruption, threadKind, result);
+            System.out.printf("%s %s on a %s thread, %s buffer: %s%n", kind, interruption, threadKind, bufferKind,
+                    result);
             if (result instanceof Integer n) {
                 // A buffered read may stop short where the page cache did (RWF_NOWAIT), like any read.
                 assertThat(n).as("bytes a completed call transferred").isPositive().isLessThanOrEqualTo(size);
@@ -553,6 +619,19 @@ class FaultTest {
         }
     }
 
+    /**
+     * A caller's buffer of {@code size} zero bytes: {@code native} (aligned, of a shared arena), {@code heap}, or
+     * {@code misaligned} (native, one byte off alignment); the last two are bounced on a direct channel.
+     */
+    private static ByteBuffer callerBuffer(String kind, Arena arena, int size) {
+        return switch (kind) {
+            case "native" -> arena.allocate(size, BLOCK).asByteBuffer();
+            case "heap" -> ByteBuffer.allocate(size);
+            case "misaligned" -> arena.allocate(size + 1L, BLOCK).asSlice(1, size).asByteBuffer();
+            default -> throw new IllegalArgumentException(kind);
+        };
+    }
+
     /** Whether {@code thread} is parked (WAITING) with {@code type} on its stack. */
     private static boolean parkedIn(Thread thread, Class<?> type) {
         return thread.getState() == Thread.State.WAITING && Arrays.stream(thread.getStackTrace())
@@ -619,6 +698,40 @@ class FaultTest {
                 assertThat(engine.outstanding()).isZero();
                 assertThat(engine.read(file, segment.asSlice(0, BLOCK), 0).get(10, TimeUnit.SECONDS)).isEqualTo(BLOCK);
             }
+        }
+    }
+
+    /**
+     * As above, with a buffer the channel bounces: the cancelled read still
+     * completes into the engine's aligned memory, is copied on into the
+     * caller's buffer, and the bounce buffer goes back to its pool only then.
+     */
+    @ParameterizedTest
+    @CsvSource({"heap", "misaligned"})
+    void shouldStillCopyACancelledBouncedReadIntoTheBufferAndGiveTheBounceBufferBack(String bufferKind)
+            throws Exception {
+        int size = 16 << 20;
+        Path path = TestData.writeFile(dir.resolve("cancel-bounced"), size, SEED);
+        try (AioEngine engine = AioEngine.open();
+             AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path,
+                     Set.of(READ, ExtendedOpenOption.DIRECT), null, engine);
+             Arena arena = Arena.ofShared()) {
+            ByteBuffer buffer = callerBuffer(bufferKind, arena, size);
+            Future<Integer> read = channel.read(buffer, 0);
+            if (read.cancel(true)) {
+                assertThatThrownBy(() -> read.get(10, TimeUnit.SECONDS)).isInstanceOf(CancellationException.class);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while ((buffer.position() != size || engine.bouncePool().outstandingBytes() != 0)
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(buffer.position()).as("position of the cancelled read's buffer, once the kernel is done")
+                    .isEqualTo(size);
+            assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(buffer.flip()), 0, SEED)).isEqualTo(-1);
+            assertThat(engine.bouncePool().outstandingBytes()).as("bounce buffers still out").isZero();
+            assertThat(engine.outstanding()).isZero();
+            assertThat(channel.read(ByteBuffer.allocate(BLOCK), BLOCK).get(10, TimeUnit.SECONDS)).isEqualTo(BLOCK);
         }
     }
 

@@ -16,13 +16,20 @@ import java.util.Locale;
  * @param direct   O_DIRECT for file workloads
  * @param seconds  length of the measured window
  * @param warmup   length of the warm-up before it
- * @param batch    most requests per io_submit for panaio and c-loop; 0 for every free slot at once
+ * @param batch    most requests per io_submit for panaio and c-loop ({@link #DEFAULT_BATCH} unless set); 0 for
+ *                 every free slot at once
  * @param uncached buffered reads that miss the page cache: the file's pages are evicted before and during each run
  * @param fallocated wal on a file preallocated with fallocate(2), made anew before each engine
  */
 public record BenchOptions(boolean sweep, Workload workload, List<String> engines, Path file, long size, int bs,
                            int qd, int batch, List<Integer> qdList, double seconds, double warmup,
                            boolean direct, boolean json, boolean uncached, boolean fallocated) {
+    /**
+     * Requests per io_submit unless {@code --batch} says otherwise. While io_submit handles more than two
+     * requests the kernel plugs the block queue, so the first wait for the last to be prepared; two per call
+     * stays below that and still halves the system calls of one per call (docs/BENCHMARKS.md, "Submission policy").
+     */
+    static final int DEFAULT_BATCH = 2;
 
     static final String USAGE = """
             usage: scripts/bench [WORKLOAD] [options]
@@ -47,8 +54,9 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
               --size N[k|m|g]    size of the file the benchmark makes (default 1g)
               --bs N[k|m]        bytes per request (default 4096)
               --qd N             requests in flight; threads for thread-based engines (default 32)
-              --batch N          panaio and c-loop: at most N requests per io_submit (default: all
-                                 free slots in one call; 1 is fio's default)
+              --batch N|all      panaio and c-loop: at most N requests per io_submit (default 2: a
+                                 call of more than 2 plugs the block queue until all of it is
+                                 prepared; 1 is fio's default; all: every free slot in one call)
               --seconds S        measured window (default 5; 2 for sweep)
               --warmup S         warm-up before it (default 1)
               --direct           O_DIRECT (the default for file workloads)
@@ -108,7 +116,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
         long size = 1L << 30;
         int bs = 4096;
         int qd = 32;
-        int batch = 0;
+        int batch = DEFAULT_BATCH;
         List<Integer> qdList = List.of(1, 2, 4, 8, 16, 32, 64, 128, 256);
         Double seconds = null;
         Double warmup = null;
@@ -147,7 +155,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
                         case "--size" -> size = parseBytes(arg, value);
                         case "--bs" -> bs = (int) Math.min(parseBytes(arg, value), Integer.MAX_VALUE);
                         case "--qd" -> qd = parseCount(arg, value);
-                        case "--batch" -> batch = parseCount(arg, value);
+                        case "--batch" -> batch = "all".equals(value.trim()) ? 0 : parseCount(arg, value);
                         case "--seconds" -> seconds = parseSeconds(arg, value, false);
                         case "--warmup" -> warmup = parseSeconds(arg, value, true);
                         case "--qd-list" -> qdList = parseQdList(value);

@@ -17,8 +17,8 @@ import java.util.List;
 
 /**
  * panaio's low-level API on one thread: {@code qd} requests in flight; every
- * free slot is prepared, then one {@code submit()} sends the batch (or batches
- * of at most {@code --batch} requests each); completions
+ * free slot goes out, in batches of at most {@code --batch} requests per
+ * {@code submit()} (2 by default, below the block queue's plug); completions
  * are reaped from the ring, and only when it is empty does the thread block in
  * {@code await(1)} (io_getevents). The loop allocates nothing.
  *

@@ -109,8 +109,8 @@ public final class SharedSecrets {
         /** {@code new AioException(message, call, errno)}. */
         AioException aioException(String message, String call, int errno);
 
-        /** {@code new AioLimitException(message, aioNr, aioMaxNr)}. */
-        AioException aioLimitException(String message, long aioNr, long aioMaxNr);
+        /** {@code new AioLimitException(message, errno, aioNr, aioMaxNr)}: EAGAIN or ENOMEM from io_setup. */
+        AioException aioLimitException(String message, int errno, long aioNr, long aioMaxNr);
 
         /** {@code new SubmitException(...)}, for a batch io_submit rejected. */
         dev.panaio.SubmitException submitException(String message, int errno, int accepted, long failedTag,

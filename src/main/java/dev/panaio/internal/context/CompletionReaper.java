@@ -26,6 +26,7 @@ public final class CompletionReaper {
     public static final long WAKE_DATA = -1L;
 
     private final long ctx;
+    private final ContextCalls calls;
     /** Null when every reap goes through io_getevents. */
     private final CompletionRing ring;
     private final OwnerGuard guard;
@@ -37,9 +38,10 @@ public final class CompletionReaper {
     private final MemorySegment errno;
 
     /** Allocates io_getevents' memory in {@code arena}, which lives as long as the context. */
-    public CompletionReaper(long ctx, CompletionRing ring, OwnerGuard guard, SlotTable slots,
+    public CompletionReaper(long ctx, ContextCalls calls, CompletionRing ring, OwnerGuard guard, SlotTable slots,
                             PendingCompletions pending, IocbWriter iocbs, Arena arena, MemorySegment errno) {
         this.ctx = ctx;
+        this.calls = calls;
         this.ring = ring;
         this.guard = guard;
         this.slots = slots;
@@ -162,7 +164,7 @@ public final class CompletionReaper {
                 __kernel_timespec.tv_nsec(timeout, remaining % 1_000_000_000L);
                 timespec = timeout;
             }
-            ret = Syscalls.io_getevents(errno, ctx, min, max, events, timespec);
+            ret = calls.ioGetevents(errno, ctx, min, max, events, timespec);
         } while (ret == -ErrnoExceptions.EINTR); // not restartOnEintr: the retry waits only what is left
         if (ret < 0) {
             if (guard.isClosed()) {

@@ -86,8 +86,18 @@ public final class RequestChecks {
     }
 
     /**
+     * The most one read or write request may transfer: the kernel's
+     * {@code MAX_RW_COUNT} ({@code INT_MAX} rounded down to a page) with the
+     * largest page size Linux uses, 64 KiB, so 2 GiB - 64 KiB; 2 GiB - 4096 on
+     * 4 KiB pages. The kernel would silently transfer no more than that, a
+     * short count that looks like end of file.
+     */
+    public static final long MAX_TRANSFER = Integer.MAX_VALUE & -65536L;
+
+    /**
      * A read or write of {@code length} bytes at {@code position}: the file
-     * is open for it, the range fits in a long, and direct I/O is aligned.
+     * is open for it, the range fits in a long, the length is at most
+     * {@link #MAX_TRANSFER}, and direct I/O is aligned.
      * An {@code address} of 0 skips the memory check (vectored requests check
      * each buffer).
      */
@@ -104,6 +114,11 @@ public final class RequestChecks {
         }
         if (position + length < 0) {
             throw new IllegalArgumentException("position " + position + " + length " + length + " overflows a long");
+        }
+        if (length > MAX_TRANSFER) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "a request of %d bytes is more than the "
+                    + "kernel transfers in one call (%d, its MAX_RW_COUNT); it would stop short there: split it",
+                    length, MAX_TRANSFER));
         }
         if (address != 0) {
             checkDirectMemory(file, address, "buffer address");
@@ -203,8 +218,17 @@ public final class RequestChecks {
 
     private static MisalignedIoException misaligned(AioFile file, String what, String value, long alignment,
                                                     String fix) {
+        // The JDK's own sentence first, for the two checks the JDK makes too, so that code matching its
+        // message keeps working; then panaio's, which names the file and the fix.
+        String jdk = switch (what) {
+            case "file position" -> "Channel position (" + value + ") is not a multiple of the block size ("
+                    + alignment + "): ";
+            case "length" -> "Number of remaining bytes (" + value + ") is not a multiple of the block size ("
+                    + alignment + "): ";
+            default -> "";
+        };
         return misaligned(String.format(Locale.ROOT,
-                "direct I/O on %s needs the %s to be a multiple of %d, and %s is not: %s", file.path(), what,
+                "%sdirect I/O on %s needs the %s to be a multiple of %d, and %s is not: %s", jdk, file.path(), what,
                 alignment, value, fix), alignment);
     }
 }

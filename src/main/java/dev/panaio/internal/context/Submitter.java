@@ -38,6 +38,7 @@ public final class Submitter {
     private static final long ROOM_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final long ctx;
+    private final ContextCalls calls;
     private final OwnerGuard guard;
     private final SlotTable slots;
     private final IocbWriter iocbs;
@@ -46,9 +47,10 @@ public final class Submitter {
     private final MemorySegment errno;
 
     /** The submission side of context {@code ctx}, over the context's other parts. */
-    public Submitter(long ctx, OwnerGuard guard, SlotTable slots, IocbWriter iocbs, PendingCompletions pending,
-                     CompletionReaper reaper, MemorySegment errno) {
+    public Submitter(long ctx, ContextCalls calls, OwnerGuard guard, SlotTable slots, IocbWriter iocbs,
+                     PendingCompletions pending, CompletionReaper reaper, MemorySegment errno) {
         this.ctx = ctx;
+        this.calls = calls;
         this.guard = guard;
         this.slots = slots;
         this.iocbs = iocbs;
@@ -154,7 +156,7 @@ public final class Submitter {
         MemorySegment cb = iocbs.writeWakeupPoll(eventFd, CompletionReaper.WAKE_DATA);
         try (Arena scratch = Arena.ofConfined()) {
             MemorySegment pointer = scratch.allocateFrom(ValueLayout.JAVA_LONG, cb.address());
-            long ret = Syscalls.restartOnEintr(() -> Syscalls.io_submit(errno, ctx, 1, pointer));
+            long ret = Syscalls.restartOnEintr(() -> calls.ioSubmit(errno, ctx, 1, pointer));
             if (ret != 1) {
                 throw ErrnoExceptions.of("io_submit", "the context's wake-up poll", ret < 0 ? (int) -ret
                         : ErrnoExceptions.EAGAIN);
@@ -182,7 +184,7 @@ public final class Submitter {
                 throw new IllegalStateException(String.format(Locale.ROOT, "AioContext closed during submit: %d of "
                         + "%d requests were submitted, the rest were dropped", done, total));
             }
-            long ret = Syscalls.io_submit(errno, ctx, total - done, iocbs.pointersFrom(done));
+            long ret = calls.ioSubmit(errno, ctx, total - done, iocbs.pointersFrom(done));
             if (ret > 0) {
                 slots.markSubmitted(done, (int) ret);
                 done += (int) ret;

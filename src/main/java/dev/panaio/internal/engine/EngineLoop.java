@@ -27,17 +27,26 @@ import dev.panaio.internal.sys.Syscalls;
  * One engine thread and the context it owns.
  *
  * <p>Submitting threads put operations on a lock-free queue and return; the
- * engine thread moves them into the context, submits them in one io_submit,
+ * engine thread moves them into the context, submits them two per io_submit,
  * and reaps completions from the ring. It sleeps in a blocking read of one
  * eventfd, which both the kernel (one count per completion, through
  * {@code IOCB_FLAG_RESFD}) and submitters (when the thread is asleep) signal.
  * So submitters never block in io_submit, and a burst of submissions from
- * many threads is coalesced into few system calls.
+ * many threads is coalesced into half as many system calls.
  *
  * <p>Thread-safety: {@link #enqueue} and {@link #shutdown} from any thread;
  * everything else runs on the engine thread.
  */
 public final class EngineLoop implements Runnable, CompletionConsumer {
+    /**
+     * Most requests per io_submit. While io_submit handles more than two
+     * requests the kernel plugs the block queue, so the first would wait for
+     * the last to be prepared; pairs reach the device as they are prepared and
+     * still take half the system calls of one per call (docs/BENCHMARKS.md,
+     * "Submission policy").
+     */
+    static final int MAX_PER_SUBMIT = 2;
+
     /**
      * A request on its way through this loop, with its sink, and whether it
      * holds one of the loop's pending permits: the loop's own bookkeeping,
@@ -245,7 +254,10 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         }
     }
 
-    /** Prepares queued operations into free slots and submits them together. */
+    /**
+     * Prepares queued operations into free slots and submits them at most
+     * {@link #MAX_PER_SUBMIT} at a time, each pair as soon as it is prepared.
+     */
     private int moveToKernel() {
         int moved = 0;
         while (freeCount > 0) {
@@ -268,21 +280,31 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
                 boolean fileClosed = op.request.file() != null && !op.request.file().isOpen();
                 op.sink.fail(fileClosed ? new AsynchronousCloseException() : e);
             }
-        }
-        if (context.prepared() > 0) {
-            try {
-                context.submit();
-            } catch (SubmitException e) {
-                Submission failed = take((int) e.failedTag());
-                failed.sink.fail(ErrnoExceptions.forResult("io_submit",
-                        failed.request.describe() + " (rejected by io_submit)", e.errno()));
-                long[] handedBack = e.unsubmittedTags();
-                for (int i = handedBack.length - 1; i >= 0; i--) {
-                    retry.addFirst(take((int) handedBack[i]));
-                }
+            if (context.prepared() >= MAX_PER_SUBMIT && !submitPrepared()) {
+                return moved; // what io_submit handed back is first in retry; the loop comes back for it
             }
         }
+        if (context.prepared() > 0) {
+            submitPrepared();
+        }
         return moved;
+    }
+
+    /** Submits what is prepared; false if io_submit rejected a request, whose successors are then queued first. */
+    private boolean submitPrepared() {
+        try {
+            context.submit();
+            return true;
+        } catch (SubmitException e) {
+            Submission failed = take((int) e.failedTag());
+            failed.sink.fail(ErrnoExceptions.forResult("io_submit",
+                    failed.request.describe() + " (rejected by io_submit)", e.errno()));
+            long[] handedBack = e.unsubmittedTags();
+            for (int i = handedBack.length - 1; i >= 0; i--) {
+                retry.addFirst(take((int) handedBack[i]));
+            }
+            return false;
+        }
     }
 
     private void prepare(Request op, int id) throws MisalignedIoException {

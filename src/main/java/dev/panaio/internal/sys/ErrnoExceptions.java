@@ -99,20 +99,28 @@ public final class ErrnoExceptions {
                 describe(errno), remedy == null ? "" : ": " + remedy), call, errno);
     }
 
-    /** io_setup failed: EAGAIN gets its own type, naming fs.aio-max-nr and how far it is used. */
+    /**
+     * io_setup failed: EAGAIN and ENOMEM get their own type, naming fs.aio-max-nr and how far it is used, or
+     * vm.max_map_count.
+     */
     public static AioException ioSetup(int nr, int errno) {
+        long aioNr = readProcLong(AIO_NR);
+        long aioMaxNr = readProcLong(AIO_MAX_NR);
+        if (errno == ENOMEM) {
+            // Callers act as for EAGAIN: fewer contexts. The remedy names the mapping limit.
+            return SharedSecrets.exceptionAccess().aioLimitException(message("io_setup", "nr=" + nr, errno,
+                    remedy("io_setup", errno)), errno, aioNr, aioMaxNr);
+        }
         if (errno != EAGAIN) {
             return of("io_setup", "nr=" + nr, errno);
         }
-        long aioNr = readProcLong(AIO_NR);
-        long aioMaxNr = readProcLong(AIO_MAX_NR);
         String remedy = String.format(Locale.ROOT,
                 "the system-wide AIO event budget is used up: fs.aio-nr is %d of fs.aio-max-nr %d, and this "
                         + "context asks for %d more. Close unused contexts, ask for a smaller capacity, or raise "
                         + "the limit as root: sysctl -w fs.aio-max-nr=%d", aioNr, aioMaxNr, nr,
                 Math.max(aioMaxNr * 2, aioNr + nr));
         return SharedSecrets.exceptionAccess().aioLimitException(message("io_setup", "nr=" + nr, errno, remedy),
-                aioNr, aioMaxNr);
+                errno, aioNr, aioMaxNr);
     }
 
     /**
