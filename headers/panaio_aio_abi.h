@@ -13,6 +13,8 @@
                               (the arch-specific O_* flags are not taken) */
 #include <linux/time_types.h> /* struct __kernel_timespec: io_getevents timeouts */
 #include <linux/uio.h>       /* struct iovec, UIO_MAXIOV: PREADV / PWRITEV */
+#include <linux/falloc.h>    /* FALLOC_FL_*: fallocate modes */
+#include <linux/fadvise.h>   /* POSIX_FADV_*: posix_fadvise advice */
 #include "aio_ring.h"        /* struct aio_ring */
 
 /*

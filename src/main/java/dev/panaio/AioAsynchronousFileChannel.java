@@ -242,6 +242,29 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         return op.future();
     }
 
+    /**
+     * As {@link #readAsync(ByteBuffer, long)}, with per-request rw flags and
+     * an I/O priority: panaio's own, so that code written against the JDK never
+     * sees it. On a direct file they reach the kernel in the request's iocb; on
+     * a buffered one the flags are preadv2's (with {@link RwFlag#NOWAIT} the
+     * read fails with EAGAIN, rather than wait, when the page cache lacks the
+     * data) and the priority does not apply.
+     *
+     * @throws IllegalArgumentException as {@link #read(ByteBuffer, long)}, and if the options carry an eventfd
+     *                                  ({@link RequestOptions#withNotify}): the engine signals its own
+     */
+    public CompletableFuture<Integer> readAsync(ByteBuffer dst, long position, RequestOptions options) {
+        AioEngine.checkEngineOptions(options);
+        checkRead(dst, position);
+        var op = new ChannelCompletion.ToFuture();
+        if (!isOpen()) {
+            op.fail(new ClosedChannelException());
+        } else {
+            startOrFail(op, () -> io.read(dst, position, options, op));
+        }
+        return op.future();
+    }
+
     @Override
     public <A> void write(ByteBuffer src, long position, A attachment,
                           CompletionHandler<Integer, ? super A> handler) {
@@ -268,6 +291,34 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
             op.fail(new ClosedChannelException());
         } else {
             startOrFail(op, () -> io.write(src, position, op));
+        }
+        return op.future();
+    }
+
+    /**
+     * As {@link #writeAsync(ByteBuffer, long)}, with per-request rw flags and
+     * an I/O priority, panaio's own. On a direct file they reach the kernel in
+     * the request's iocb; on a buffered one {@link RwFlag#DSYNC} and
+     * {@link RwFlag#SYNC} become pwritev2's RWF_DSYNC and RWF_SYNC (the write
+     * then runs on the engine's blocking pool, as it waits for the disk). A
+     * durable append without a separate {@code force}:
+     * {@snippet :
+     * static final RequestOptions DURABLE = RequestOptions.NONE.withFlags(RwFlag.DSYNC);
+     *
+     * channel.writeAsync(record, offset, DURABLE)
+     *        .thenRun(() -> acknowledge(record)); // on stable storage by now
+     * }
+     *
+     * @throws IllegalArgumentException as {@link #write(ByteBuffer, long)}, and if the options carry an eventfd
+     */
+    public CompletableFuture<Integer> writeAsync(ByteBuffer src, long position, RequestOptions options) {
+        AioEngine.checkEngineOptions(options);
+        checkWrite(src, position);
+        var op = new ChannelCompletion.ToFuture();
+        if (!isOpen()) {
+            op.fail(new ClosedChannelException());
+        } else {
+            startOrFail(op, () -> io.write(src, position, options, op));
         }
         return op.future();
     }

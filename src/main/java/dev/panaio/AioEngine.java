@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.AsynchronousCloseException;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -259,14 +260,29 @@ public final class AioEngine implements AutoCloseable {
      * @throws IllegalStateException    if the buffer's arena is closed
      */
     public CompletableFuture<Integer> read(AioFile file, MemorySegment dst, long position) {
+        return read(file, dst, position, RequestOptions.NONE);
+    }
+
+    /**
+     * As {@link #read(AioFile, MemorySegment, long)}, with per-request rw
+     * flags and an I/O priority, which reach the kernel in the request's iocb
+     * ({@code aio_rw_flags}, {@code aio_reqprio}). With {@link RwFlag#NOWAIT}
+     * the future fails with an {@link AioException} of errno EAGAIN where the
+     * read would block, and EOPNOTSUPP where the filesystem has no NOWAIT.
+     *
+     * @throws IllegalArgumentException as {@link #read(AioFile, MemorySegment, long)}, and if the options carry an
+     *                                  eventfd ({@link RequestOptions#withNotify}): the engine signals its own
+     */
+    public CompletableFuture<Integer> read(AioFile file, MemorySegment dst, long position, RequestOptions options) {
+        checkEngineOptions(options);
         RequestChecks.checkSegment(dst, true);
         RequestChecks.checkNotConfined(dst);
         try {
-            RequestChecks.checkTransfer(true, file, dst.address(), dst.byteSize(), position, RequestOptions.NONE);
+            RequestChecks.checkTransfer(true, file, dst.address(), dst.byteSize(), position, options);
         } catch (MisalignedIoException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return submitTransfer(true, file, dst, position);
+        return submitTransfer(true, file, dst, position, options);
     }
 
     /**
@@ -277,19 +293,47 @@ public final class AioEngine implements AutoCloseable {
      * @throws IllegalArgumentException as {@link #read}
      */
     public CompletableFuture<Integer> write(AioFile file, MemorySegment src, long position) {
+        return write(file, src, position, RequestOptions.NONE);
+    }
+
+    /**
+     * As {@link #write(AioFile, MemorySegment, long)}, with per-request rw
+     * flags and an I/O priority in the request's iocb. A durable write needs
+     * no separate fdatasync: with {@link RwFlag#DSYNC} the future completes
+     * only once the data, and the metadata needed to read it, are on stable
+     * storage.
+     * {@snippet :
+     * static final RequestOptions DURABLE = RequestOptions.NONE.withFlags(RwFlag.DSYNC);
+     *
+     * CompletableFuture<Integer> written = engine.write(journal, record, offset, DURABLE);
+     * }
+     *
+     * @throws IllegalArgumentException as {@link #write(AioFile, MemorySegment, long)}, and if the options carry
+     *                                  an eventfd: the engine signals its own
+     */
+    public CompletableFuture<Integer> write(AioFile file, MemorySegment src, long position, RequestOptions options) {
+        checkEngineOptions(options);
         RequestChecks.checkSegment(src, false);
         RequestChecks.checkNotConfined(src);
         try {
-            RequestChecks.checkTransfer(false, file, src.address(), src.byteSize(), position, RequestOptions.NONE);
+            RequestChecks.checkTransfer(false, file, src.address(), src.byteSize(), position, options);
         } catch (MisalignedIoException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return submitTransfer(false, file, src, position);
+        return submitTransfer(false, file, src, position, options);
+    }
+
+    /** The engine completes through its own eventfd, so a caller's cannot be honoured. */
+    static void checkEngineOptions(RequestOptions options) {
+        if (Objects.requireNonNull(options, "options").notifyEventFd() != null) {
+            throw new IllegalArgumentException("the engine signals its own eventfd on completion: options with "
+                    + "withNotify cannot be used here (" + options + "); use AioContext for your own eventfd");
+        }
     }
 
     /** The memory is handed over now (a use taken, or copied) and settled before the future completes. */
     private CompletableFuture<Integer> submitTransfer(boolean read, AioFile file, MemorySegment memory,
-                                                      long position) {
+                                                      long position, RequestOptions options) {
         CallerMemory handedOver;
         try {
             handedOver = CallerMemory.handOver(memory, read, bouncePool);
@@ -300,8 +344,8 @@ public final class AioEngine implements AutoCloseable {
             throw closed;
         }
         MemorySegment kernel = handedOver.kernel();
-        Request request = read ? Request.read(file, kernel, position, "aio") : Request.write(file, kernel, position,
-                "aio");
+        Request request = read ? Request.read(file, kernel, position, "aio", options)
+                : Request.write(file, kernel, position, "aio", options);
         FutureSink sink = new FutureSink(request);
         submit(request, new MemorySink(handedOver, sink));
         return sink.future();

@@ -501,6 +501,51 @@ public final class AioFileChannel extends FileChannel {
         });
     }
 
+    /**
+     * Allocates blocks for a range of the file, panaio's own: as
+     * {@link AioFile#preallocate}, interruptible as the channel's other
+     * blocking calls.
+     *
+     * @throws NonWritableChannelException       if the channel was not opened for writing
+     * @throws FileOperationUnsupportedException if the filesystem cannot preallocate, naming it
+     */
+    public void preallocate(long position, long length, boolean keepSize) throws IOException {
+        ensureOpen();
+        if (!writable) {
+            throw new NonWritableChannelException();
+        }
+        blocking(() -> {
+            file.preallocate(position, length, keepSize);
+            return null;
+        });
+    }
+
+    /**
+     * Deallocates a range of the file, which then reads as zeros, panaio's
+     * own: as {@link AioFile#punchHole}.
+     *
+     * @throws NonWritableChannelException       if the channel was not opened for writing
+     * @throws FileOperationUnsupportedException if the filesystem cannot punch holes, naming it
+     */
+    public void punchHole(long position, long length) throws IOException {
+        ensureOpen();
+        if (!writable) {
+            throw new NonWritableChannelException();
+        }
+        blocking(() -> {
+            file.punchHole(position, length);
+            return null;
+        });
+    }
+
+    /** Advice on how a range will be read, panaio's own: as {@link AioFile#advise}. */
+    public void advise(long position, long length, Advice advice) throws IOException {
+        blocking(() -> {
+            file.advise(position, length, advice);
+            return null;
+        });
+    }
+
     @Override
     public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
         ensureOpen();

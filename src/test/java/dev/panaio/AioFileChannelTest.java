@@ -61,7 +61,7 @@ class AioFileChannelTest {
             try (AioFile file = AioFile.open(path)) {
                 assertThat(channel.alignment()).as("the file's own rules, from statx").isEqualTo(file.alignment());
             }
-            ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+            ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096).slice(0, 4096);
             assertThat(channel.read(block, 8192)).isEqualTo(4096);
             assertThat(block.get(4095)).isEqualTo(TestData.byteAt(8192 + 4095, SEED));
         }
@@ -110,7 +110,7 @@ class AioFileChannelTest {
     @Test
     void shouldReportMisalignmentAsAnIOExceptionAsTheJdkDoes() throws Exception {
         Path path = TestData.writeFile(dir.resolve("misio"), 1 << 16, SEED);
-        ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+        ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096).slice(0, 4096);
         // Code written against the JDK catches IOException around direct I/O: the JDK's channel, then panaio's.
         try (FileChannel jdk = FileChannel.open(path, READ, ExtendedOpenOption.DIRECT);
              FileChannel aio = AioFileChannel.open(path, READ, ExtendedOpenOption.DIRECT)) {
@@ -151,7 +151,7 @@ class AioFileChannelTest {
     void shouldRejectMisalignedPositionsAndLengthsNamingTheAlignment() throws IOException {
         Path path = TestData.writeFile(dir.resolve("mis"), 1 << 16, SEED);
         try (AioFileChannel channel = AioFileChannel.open(path, READ, ExtendedOpenOption.DIRECT)) {
-            ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+            ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096).slice(0, 4096);
             long offset = channel.alignment().offset();
             assertThatThrownBy(() -> channel.read(block, 100))
                     .isInstanceOf(MisalignedIoException.class)
@@ -272,7 +272,7 @@ class AioFileChannelTest {
         try (AioFileChannel channel = AioFileChannel.open(path, CREATE, READ, WRITE, ExtendedOpenOption.DIRECT);
              ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             // Each block holds its own number, a version and a CRC: a torn or misplaced write shows.
-            ByteBuffer initial = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+            ByteBuffer initial = ByteBuffer.allocateDirect(8192).alignedSlice(4096).slice(0, 4096);
             for (int b = 0; b < blocks; b++) {
                 fillBlock(initial, b, 0);
                 channel.write(initial, b * 4096L);
@@ -281,7 +281,7 @@ class AioFileChannelTest {
             for (int t = 0; t < 16; t++) {
                 int writer = t;
                 work.add(threads.submit(() -> {
-                    ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+                    ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096).slice(0, 4096);
                     for (int i = 0; i < 200; i++) {
                         int b = (writer * 31 + i * 17) % blocks;
                         if ((i + writer) % 3 == 0) {
@@ -299,7 +299,7 @@ class AioFileChannelTest {
             for (Future<?> f : work) {
                 f.get(60, TimeUnit.SECONDS);
             }
-            ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+            ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096).slice(0, 4096);
             for (int b = 0; b < blocks; b++) {
                 block.clear();
                 assertThat(channel.read(block, b * 4096L)).isEqualTo(4096);
@@ -356,7 +356,7 @@ class AioFileChannelTest {
                 int first = t * perThread;
                 submitters.add(Thread.ofPlatform().start(() -> {
                     for (int i = 0; i < perThread; i++) {
-                        ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+                        ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096).slice(0, 4096);
                         channel.read(block, (i % 2048) * 4096L, first + i, handler);
                     }
                 }));
@@ -396,7 +396,7 @@ class AioFileChannelTest {
         Path path = TestData.writeFile(dir.resolve("callback"), 1 << 16, SEED);
         try (AioEngine engine = AioEngine.open(); EventFd trigger = EventFd.open();
              AioFileChannel channel = AioFileChannel.open(path, Set.of(READ, ExtendedOpenOption.DIRECT), engine)) {
-            ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+            ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096).slice(0, 4096);
             CompletableFuture<Integer> chained = engine.poll(trigger, 1).thenApply(events -> {
                 try {
                     return channel.read(block, 0); // on the engine thread: it would wait for itself

@@ -566,6 +566,25 @@ class BadInputTest {
                 x -> x.engine.write(x.readOnly, x.segment(512), 0));
         add(engineWrite + ": direct, misaligned length", MisalignedIoException.class, "length",
                 x -> x.engine.write(x.direct, x.segment(4096).asSlice(0, 100), 0));
+        String engineReadWith = "AioEngine.read(AioFile,MemorySegment,long,RequestOptions)";
+        String engineWriteWith = "AioEngine.write(AioFile,MemorySegment,long,RequestOptions)";
+        RequestOptions dsync = RequestOptions.NONE.withFlags(RwFlag.DSYNC);
+        add(engineReadWith + ": heap segment", IllegalArgumentException.class, "not a heap segment",
+                x -> x.engine.read(x.readOnly, x.heap(512), 0, dsync));
+        add(engineReadWith + ": closed arena", IllegalStateException.class, "arena is already closed",
+                x -> x.engine.read(x.readOnly, x.dead(512), 0, dsync));
+        add(engineReadWith + ": null options", NullPointerException.class, "options",
+                x -> x.engine.read(x.readOnly, x.segment(512), 0, null));
+        add(engineReadWith + ": options with an eventfd", IllegalArgumentException.class,
+                "the engine signals its own eventfd",
+                x -> x.engine.read(x.readOnly, x.segment(512), 0, RequestOptions.NONE.withNotify(x.eventFd)));
+        add(engineWriteWith + ": heap segment", IllegalArgumentException.class, "not a heap segment",
+                x -> x.engine.write(x.writeOnly, x.heap(512), 0, dsync));
+        add(engineWriteWith + ": closed arena", IllegalStateException.class, "arena is already closed",
+                x -> x.engine.write(x.writeOnly, x.dead(512), 0, dsync));
+        add(engineWriteWith + ": options with an eventfd", IllegalArgumentException.class,
+                "the engine signals its own eventfd",
+                x -> x.engine.write(x.writeOnly, x.segment(512), 0, RequestOptions.NONE.withNotify(x.eventFd)));
         for (String sync : new String[] {"fsync", "fdatasync"}) {
             boolean fsync = sync.equals("fsync");
             add("AioEngine." + sync + "(AioFile): null file", NullPointerException.class, "file",
@@ -692,6 +711,15 @@ class BadInputTest {
                 x -> withinSeconds(HANG_SECONDS, y -> y.channel.write(y.deadBuffer(4096, 0), 0)));
         add("AioAsynchronousFileChannel.writeAsync(ByteBuffer,long): buffered, closed arena",
                 IllegalStateException.class, "closed", x -> x.async.writeAsync(x.deadBuffer(4096, 0), 0));
+        add("AioAsynchronousFileChannel.writeAsync(ByteBuffer,long,RequestOptions): buffered, closed arena",
+                IllegalStateException.class, "closed",
+                x -> x.async.writeAsync(x.deadBuffer(4096, 0), 0, RequestOptions.NONE.withFlags(RwFlag.DSYNC)));
+        add("AioAsynchronousFileChannel.readAsync(ByteBuffer,long,RequestOptions): direct, closed arena",
+                IllegalStateException.class, "closed",
+                x -> x.asyncDirect.readAsync(x.deadBuffer(4096, 8), 0, RequestOptions.NONE));
+        add("AioAsynchronousFileChannel.readAsync(ByteBuffer,long,RequestOptions): options with an eventfd",
+                IllegalArgumentException.class, "the engine signals its own eventfd",
+                x -> x.async.readAsync(ByteBuffer.allocate(16), 0, RequestOptions.NONE.withNotify(x.eventFd)));
         add(channelWrite + ": position + length overflows", IllegalArgumentException.class, "overflows",
                 x -> x.channel.write(ByteBuffer.allocate(4096), Long.MAX_VALUE - 100));
         add(channelWrite + ": direct, misaligned position", MisalignedIoException.class, "file position",

@@ -4,6 +4,8 @@ import dev.panaio.AioEngine;
 import dev.panaio.AioFile;
 import dev.panaio.DirectAlignment;
 import dev.panaio.MisalignedIoException;
+import dev.panaio.RequestOptions;
+import dev.panaio.RwFlag;
 import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.context.RequestChecks;
 import dev.panaio.internal.engine.DeliveryThreads;
@@ -62,6 +64,7 @@ import java.util.concurrent.RejectedExecutionException;
  */
 public final class FileIo {
     private static final SharedSecrets.EngineAccess ENGINES = SharedSecrets.engineAccess();
+    private static final SharedSecrets.OptionsAccess OPTIONS = SharedSecrets.optionsAccess();
 
     private final AioEngine engine;
     private final AioFile file;
@@ -141,6 +144,15 @@ public final class FileIo {
 
     /** Starts a read of {@code dst}'s remaining bytes at {@code position}; its position advances by the count. */
     public void read(ByteBuffer dst, long position, ChannelCompletion op) {
+        read(dst, position, RequestOptions.NONE, op);
+    }
+
+    /**
+     * As {@link #read(ByteBuffer, long, ChannelCompletion)} with the caller's
+     * rw flags and priority (never an eventfd): in the iocb for a direct file;
+     * as preadv2's flags for a buffered one, where priority does not apply.
+     */
+    public void read(ByteBuffer dst, long position, RequestOptions options, ChannelCompletion op) {
         checkRange(position, dst.remaining());
         MemorySegment direct = dst.isDirect() ? MemorySegment.ofBuffer(dst) : null;
         checkBuffer(direct, op);
@@ -154,14 +166,24 @@ public final class FileIo {
             op.request = Request.read(file, MemorySegment.NULL, position, "aio");
             op.finish(0);
         } else if (alignment != null) {
-            startDirect(op, dst, direct, position, length, true);
+            startDirect(op, dst, direct, position, length, true, options);
         } else {
-            readBuffered(op, dst, direct, position, length);
+            readBuffered(op, dst, direct, position, length, options);
         }
     }
 
     /** Starts a write of {@code src}'s remaining bytes at {@code position}; its position advances by the count. */
     public void write(ByteBuffer src, long position, ChannelCompletion op) {
+        write(src, position, RequestOptions.NONE, op);
+    }
+
+    /**
+     * As {@link #write(ByteBuffer, long, ChannelCompletion)} with the caller's
+     * rw flags and priority: in the iocb for a direct file; as pwritev2's
+     * flags for a buffered one, where a DSYNC or SYNC write waits for the disk
+     * and so runs on the pool.
+     */
+    public void write(ByteBuffer src, long position, RequestOptions options, ChannelCompletion op) {
         checkRange(position, src.remaining());
         MemorySegment direct = src.isDirect() ? MemorySegment.ofBuffer(src) : null;
         checkBuffer(direct, op);
@@ -175,9 +197,9 @@ public final class FileIo {
             op.request = Request.write(file, MemorySegment.NULL, position, "aio");
             op.finish(0);
         } else if (alignment != null) {
-            startDirect(op, src, direct, position, length, false);
+            startDirect(op, src, direct, position, length, false, options);
         } else {
-            writeBuffered(op, src, direct, position, length);
+            writeBuffered(op, src, direct, position, length, options);
         }
     }
 
@@ -208,7 +230,7 @@ public final class FileIo {
 
     /** Misaligned direct I/O fails the request (an IOException, as the JDK reports it), before the kernel sees it. */
     private void startDirect(ChannelCompletion op, ByteBuffer buffer, MemorySegment direct, long position,
-                             int length, boolean read) {
+                             int length, boolean read, RequestOptions options) {
         MemorySegment memory;
         try {
             memory = chooseDirectMemory(op, buffer, direct, position, length, read);
@@ -219,7 +241,8 @@ public final class FileIo {
         if (memory == null) {
             return;
         }
-        op.request = read ? Request.read(file, memory, position, "aio") : Request.write(file, memory, position, "aio");
+        op.request = read ? Request.read(file, memory, position, "aio", options)
+                : Request.write(file, memory, position, "aio", options);
         ENGINES.submit(engine, op.request, op);
     }
 
@@ -283,23 +306,30 @@ public final class FileIo {
      * rest is read on the pool and the total reported, as a FileChannel does.
      */
     private void readBuffered(ChannelCompletion op, ByteBuffer dst, MemorySegment direct, long position,
-                              int length) {
+                              int length, RequestOptions options) {
+        int flags = OPTIONS.rwFlags(options);
+        boolean callerNowait = options.has(RwFlag.NOWAIT);
         MemorySegment inline = direct != null ? direct : bounce(op, dst, length, true);
         if (inline == null) {
             return;
         }
-        op.request = Request.read(file, inline, position, "preadv2");
+        op.request = Request.read(file, inline, position, "preadv2", options);
         long done = 0;
-        if (!nowaitUnsupported) {
+        if (!nowaitUnsupported || callerNowait) {
             long result;
             try {
-                result = transfer(op.request, aio_abi_h.RWF_NOWAIT());
+                result = transfer(op.request, flags | aio_abi_h.RWF_NOWAIT());
             } catch (IOException e) {
                 op.fail(e);
                 return;
             }
-            if (result == -ErrnoExceptions.EOPNOTSUPP) {
-                nowaitUnsupported = true; // tmpfs and friends: go straight to the pool from now on
+            if (callerNowait) {
+                finishInline(op, result); // the caller asked for EAGAIN rather than a wait: no pool
+                return;
+            } else if (result == -ErrnoExceptions.EOPNOTSUPP) {
+                // tmpfs and friends: go straight to the pool from now on. With the caller's flags the refusal may
+                // be theirs: the pool's call, without NOWAIT, then reports it.
+                nowaitUnsupported |= flags == 0;
             } else if (result == length || result == 0 || (result < 0 && result != -ErrnoExceptions.EAGAIN)) {
                 finishInline(op, result);
                 return;
@@ -316,14 +346,15 @@ public final class FileIo {
             if (done > 0) {
                 MemorySegment.copy(direct, 0, later, 0, done); // the whole is copied back at the end
             }
-            op.request = Request.read(file, later, position, "preadv2");
+            op.request = Request.read(file, later, position, "preadv2", options);
         }
-        runBlocking(op, Request.read(file, later.asSlice(done), position + done, "preadv2"), 0, done);
+        runBlocking(op, Request.read(file, later.asSlice(done), position + done, "preadv2", options), flags, done);
     }
 
     private void writeBuffered(ChannelCompletion op, ByteBuffer src, MemorySegment direct, long position,
-                               int length) {
-        if (syncWrites) {
+                               int length, RequestOptions options) {
+        int flags = OPTIONS.rwFlags(options);
+        if (syncWrites || options.has(RwFlag.DSYNC) || options.has(RwFlag.SYNC)) {
             // On the pool: only memory whose lifetime panaio guards, else a copy made now.
             MemorySegment memory = inPlace(op, src, direct);
             if (memory == null) {
@@ -332,18 +363,18 @@ public final class FileIo {
                     return;
                 }
             }
-            Request request = op.request = Request.write(file, memory, position, "pwritev2");
-            runBlocking(op, request, 0, 0);
+            Request request = op.request = Request.write(file, memory, position, "pwritev2", options);
+            runBlocking(op, request, flags, 0);
             return;
         }
         MemorySegment memory = direct != null ? direct : bounce(op, src, length, false);
         if (memory == null) {
             return;
         }
-        Request request = op.request = Request.write(file, memory, position, "pwritev2");
+        Request request = op.request = Request.write(file, memory, position, "pwritev2", options);
         long result;
         try {
-            result = transfer(request, 0);
+            result = transfer(request, flags);
         } catch (IOException e) {
             op.fail(e);
             return;

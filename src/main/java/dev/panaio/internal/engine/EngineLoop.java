@@ -310,13 +310,19 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     private void prepare(Request op, int id) throws MisalignedIoException {
         switch (op.kind()) {
             // The submitter guards the memory's lifetime (CallerMemory, ChannelCompletion): in place, no second use.
-            case READ -> CONTEXTS.prepareHandedOver(context, true, op.file(), op.segment(), op.position(), id, notify);
+            case READ -> CONTEXTS.prepareHandedOver(context, true, op.file(), op.segment(), op.position(), id,
+                    withWakeups(op.options()));
             case WRITE -> CONTEXTS.prepareHandedOver(context, false, op.file(), op.segment(), op.position(), id,
-                    notify);
+                    withWakeups(op.options()));
             case FSYNC -> context.prepareFsync(op.file(), id, notify);
             case FDSYNC -> context.prepareFdatasync(op.file(), id, notify);
             case POLL -> context.preparePoll(op.pollTarget(), op.pollEvents(), id, notify);
         }
+    }
+
+    /** The caller's flags and priority, signalling this loop's eventfd: the same object for the common NONE. */
+    private RequestOptions withWakeups(RequestOptions options) {
+        return options == RequestOptions.NONE ? notify : options.withNotify(wakeups);
     }
 
     private Submission take(int id) {

@@ -3,6 +3,7 @@ package dev.panaio.internal.engine;
 import dev.panaio.AioException;
 import dev.panaio.AioFile;
 import dev.panaio.Pollable;
+import dev.panaio.RequestOptions;
 import dev.panaio.internal.sys.ErrnoExceptions;
 
 import java.lang.foreign.MemorySegment;
@@ -20,30 +21,44 @@ import java.lang.foreign.MemorySegment;
  * @param position   the file position of a read or write
  * @param pollEvents the poll(2) bits a poll waits for
  * @param call       the call whose result this is, for error messages: "aio", "preadv2", "pwritev2"
+ * @param options    the caller's rw flags and priority for a read or write, never an eventfd (the engine signals
+ *                   its own); {@link RequestOptions#NONE} otherwise
  */
 public record Request(Kind kind, AioFile file, Pollable pollTarget, MemorySegment segment, long position,
-                      int pollEvents, String call) {
+                      int pollEvents, String call, RequestOptions options) {
     /** The request's kind, one per iocb opcode panaio's engine uses. */
     public enum Kind { READ, WRITE, FSYNC, FDSYNC, POLL }
 
     /** A read into all of {@code dst} at {@code position}. */
     public static Request read(AioFile file, MemorySegment dst, long position, String call) {
-        return new Request(Kind.READ, file, null, dst, position, 0, call);
+        return read(file, dst, position, call, RequestOptions.NONE);
+    }
+
+    /** A read into all of {@code dst} at {@code position}, with the caller's flags and priority. */
+    public static Request read(AioFile file, MemorySegment dst, long position, String call,
+                               RequestOptions options) {
+        return new Request(Kind.READ, file, null, dst, position, 0, call, options);
     }
 
     /** A write of all of {@code src} at {@code position}. */
     public static Request write(AioFile file, MemorySegment src, long position, String call) {
-        return new Request(Kind.WRITE, file, null, src, position, 0, call);
+        return write(file, src, position, call, RequestOptions.NONE);
+    }
+
+    /** A write of all of {@code src} at {@code position}, with the caller's flags and priority. */
+    public static Request write(AioFile file, MemorySegment src, long position, String call,
+                                RequestOptions options) {
+        return new Request(Kind.WRITE, file, null, src, position, 0, call, options);
     }
 
     /** An fsync or fdatasync of {@code file}. */
     public static Request sync(Kind kind, AioFile file) {
-        return new Request(kind, file, null, null, 0, 0, "aio");
+        return new Request(kind, file, null, null, 0, 0, "aio", RequestOptions.NONE);
     }
 
     /** A one-shot poll for {@code events} on {@code target}. */
     public static Request poll(Pollable target, int events) {
-        return new Request(Kind.POLL, null, target, null, 0, events, "aio");
+        return new Request(Kind.POLL, null, target, null, 0, events, "aio", RequestOptions.NONE);
     }
 
     /** The exception a caller sees for a {@code -errno} result of this request. */
@@ -54,7 +69,8 @@ public record Request(Kind kind, AioFile file, Pollable pollTarget, MemorySegmen
     /** The request in words, for error messages. */
     public String describe() {
         return switch (kind) {
-            case READ, WRITE -> kind + " " + segment.byteSize() + " bytes at " + position + " of " + file.path();
+            case READ, WRITE -> kind + " " + segment.byteSize() + " bytes at " + position + " of " + file.path()
+                    + (options == RequestOptions.NONE ? "" : " with " + options);
             case FSYNC, FDSYNC -> kind + " " + file.path();
             case POLL -> "POLL 0x" + Integer.toHexString(pollEvents) + " on " + pollTarget;
         };

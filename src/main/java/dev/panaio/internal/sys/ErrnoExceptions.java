@@ -70,6 +70,15 @@ public final class ErrnoExceptions {
         if (call.equals("io_submit") && errno == EBADF) {
             return "the file descriptor is not open, or was not opened for this kind of access";
         }
+        if (call.equals("fallocate") && errno == aio_abi_h.ENOSPC()) {
+            return "the filesystem has no free blocks for the range";
+        }
+        if (call.equals("fallocate") && errno == EBADF) {
+            return "the file was not opened for writing";
+        }
+        if (call.equals("fallocate") && errno == EINVAL) {
+            return "the filesystem refused this mode or range";
+        }
         if (call.equals("io_submit") && errno == EOPNOTSUPP) {
             return "the filesystem or kernel does not support one of the request's rw flags";
         }

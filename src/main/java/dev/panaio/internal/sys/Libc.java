@@ -84,6 +84,12 @@ final class Libc {
     /** int ftruncate(int fd, off_t length). */
     static final MethodHandle ftruncate$MH = downcall("ftruncate",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), CAPTURE_ERRNO);
+    /** int fallocate(int fd, int mode, off_t offset, off_t len). */
+    static final MethodHandle fallocate$MH = downcall("fallocate",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
+    /** int posix_fadvise(int fd, off_t offset, off_t len, int advice): returns the error number, sets no errno. */
+    static final MethodHandle posix_fadvise$MH = downcall("posix_fadvise",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
     /** int fsync(int fd). */
     static final MethodHandle fsync$MH = downcall("fsync",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT), CAPTURE_ERRNO);

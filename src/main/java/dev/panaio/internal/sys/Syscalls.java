@@ -239,6 +239,27 @@ public final class Syscalls {
         }
     }
 
+    /** {@code fallocate(fd, mode, offset, len)}: FALLOC_FL_* modes, 0 to allocate and extend. */
+    public static long fallocate(MemorySegment errnoCapture, int fd, int mode, long offset, long len) {
+        try {
+            return result((int) Libc.fallocate$MH.invokeExact(errnoCapture, fd, mode, offset, len), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /**
+     * {@code posix_fadvise(fd, offset, len, advice)}: POSIX has it return the
+     * error number rather than set errno, so no capture is needed.
+     */
+    public static long posix_fadvise(int fd, long offset, long len, int advice) {
+        try {
+            return -(int) Libc.posix_fadvise$MH.invokeExact(fd, offset, len, advice);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
     /** {@code fsync(fd)}. */
     public static long fsync(MemorySegment errnoCapture, int fd) {
         try {

@@ -356,6 +356,78 @@ public class aio_abi_h {
     public static int UIO_MAXIOV() {
         return UIO_MAXIOV;
     }
+    private static final int FALLOC_FL_KEEP_SIZE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define FALLOC_FL_KEEP_SIZE 1
+     * }
+     */
+    public static int FALLOC_FL_KEEP_SIZE() {
+        return FALLOC_FL_KEEP_SIZE;
+    }
+    private static final int FALLOC_FL_PUNCH_HOLE = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define FALLOC_FL_PUNCH_HOLE 2
+     * }
+     */
+    public static int FALLOC_FL_PUNCH_HOLE() {
+        return FALLOC_FL_PUNCH_HOLE;
+    }
+    private static final int POSIX_FADV_NORMAL = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define POSIX_FADV_NORMAL 0
+     * }
+     */
+    public static int POSIX_FADV_NORMAL() {
+        return POSIX_FADV_NORMAL;
+    }
+    private static final int POSIX_FADV_RANDOM = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define POSIX_FADV_RANDOM 1
+     * }
+     */
+    public static int POSIX_FADV_RANDOM() {
+        return POSIX_FADV_RANDOM;
+    }
+    private static final int POSIX_FADV_SEQUENTIAL = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define POSIX_FADV_SEQUENTIAL 2
+     * }
+     */
+    public static int POSIX_FADV_SEQUENTIAL() {
+        return POSIX_FADV_SEQUENTIAL;
+    }
+    private static final int POSIX_FADV_WILLNEED = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * #define POSIX_FADV_WILLNEED 3
+     * }
+     */
+    public static int POSIX_FADV_WILLNEED() {
+        return POSIX_FADV_WILLNEED;
+    }
+    private static final int POSIX_FADV_DONTNEED = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define POSIX_FADV_DONTNEED 4
+     * }
+     */
+    public static int POSIX_FADV_DONTNEED() {
+        return POSIX_FADV_DONTNEED;
+    }
+    private static final int POSIX_FADV_NOREUSE = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * #define POSIX_FADV_NOREUSE 5
+     * }
+     */
+    public static int POSIX_FADV_NOREUSE() {
+        return POSIX_FADV_NOREUSE;
+    }
     private static final int AIO_RING_COMPAT_FEATURES = (int)1L;
     /**
      * {@snippet lang=c :
