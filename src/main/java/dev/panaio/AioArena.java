@@ -51,6 +51,7 @@ public final class AioArena implements Arena {
     /**
      * Opens a shared arena owned by panaio.
      *
+     * @return the open arena
      * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioArena open() {
@@ -77,7 +78,11 @@ public final class AioArena implements Arena {
         return arena.scope();
     }
 
-    /** Requests on this arena's memory whose completions have not been delivered yet. */
+    /**
+     * Requests on this arena's memory whose completions have not been delivered yet.
+     *
+     * @return the number of requests in flight
+     */
     public int inFlight() {
         return uses.inFlight();
     }

@@ -154,6 +154,10 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      * Opens a file as {@link AsynchronousFileChannel#open(Path, OpenOption...)} does,
      * on the {@linkplain AioEngine#shared() shared engine}; handlers run on the default executor.
      *
+     * @param path    the file to open
+     * @param options open options, as the JDK's, plus {@link ExtendedOpenOption#DIRECT}
+     * @return the open channel
+     * @throws IOException            if the file cannot be opened
      * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioAsynchronousFileChannel open(Path path, OpenOption... options) throws IOException {
@@ -168,8 +172,12 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      * that static method, so that this class's {@code open} never quietly
      * returns a JDK channel.
      *
+     * @param path     the file to open
+     * @param options  open options, as the JDK's, plus {@link ExtendedOpenOption#DIRECT}
      * @param executor where CompletionHandlers run, or null for the default executor
      * @param attrs    file attributes to set when the file is created: {@code posix:permissions} only, as the JDK
+     * @return the open channel
+     * @throws IOException            if the file cannot be opened
      * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options,
@@ -182,7 +190,12 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     /**
      * Opens a file on the given engine.
      *
+     * @param path     the file to open
+     * @param options  open options, as the JDK's, plus {@link ExtendedOpenOption#DIRECT}
      * @param executor where CompletionHandlers run, or null for the default executor
+     * @param engine   the engine that submits the channel's requests
+     * @return the open channel
+     * @throws IOException            if the file cannot be opened
      * @throws DirectIoUnsupportedException if DIRECT was asked for on a filesystem without it, naming the filesystem
      * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
@@ -202,12 +215,21 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
                 parsed.inlineCompletion());
     }
 
-    /** The direct I/O alignment of the file (meaningful when opened with DIRECT). */
+    /**
+     * The direct I/O alignment of the file (meaningful when opened with DIRECT).
+     *
+     * @return the alignment statx reports for the file
+     * @throws IOException if it cannot be read
+     */
     public DirectAlignment alignment() throws IOException {
         return file.alignment();
     }
 
-    /** Whether the channel was opened with {@link ExtendedOpenOption#DIRECT}. */
+    /**
+     * Whether the channel was opened with {@link ExtendedOpenOption#DIRECT}.
+     *
+     * @return true for direct I/O
+     */
     public boolean isDirect() {
         return file.isDirect();
     }
@@ -230,7 +252,16 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         return readAsync(dst, position);
     }
 
-    /** As {@link #read(ByteBuffer, long)}, returning a CompletableFuture. */
+    /**
+     * Reads from the file at {@code position} into {@code dst}, as
+     * {@link #read(ByteBuffer, long)} does, returning a CompletableFuture.
+     *
+     * @param dst      the buffer to fill from its position; its position advances by the bytes read
+     * @param position the file offset to read from
+     * @return a future completed with the bytes read, or -1 at or past end of file
+     * @throws IllegalArgumentException    if position is negative or dst is read-only
+     * @throws java.nio.channels.NonReadableChannelException if the channel was not opened for reading
+     */
     public CompletableFuture<Integer> readAsync(ByteBuffer dst, long position) {
         checkRead(dst, position);
         var op = new ChannelCompletion.ToFuture();
@@ -283,7 +314,16 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         return writeAsync(src, position);
     }
 
-    /** As {@link #write(ByteBuffer, long)}, returning a CompletableFuture. */
+    /**
+     * Writes the remaining bytes of {@code src} to the file at {@code position},
+     * as {@link #write(ByteBuffer, long)} does, returning a CompletableFuture.
+     *
+     * @param src      the buffer to write from its position; its position advances by the bytes written
+     * @param position the file offset to write at
+     * @return a future completed with the bytes written
+     * @throws IllegalArgumentException    if position is negative
+     * @throws NonWritableChannelException if the channel was not opened for writing
+     */
     public CompletableFuture<Integer> writeAsync(ByteBuffer src, long position) {
         checkWrite(src, position);
         var op = new ChannelCompletion.ToFuture();

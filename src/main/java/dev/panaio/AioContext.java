@@ -183,6 +183,7 @@ public final class AioContext implements AutoCloseable {
      * capacity asked for, which the kernel always accepts.
      *
      * @param capacity requests the context must hold at once, 1 to {@link #MAX_CAPACITY}
+     * @return the open context
      * @throws IllegalArgumentException if capacity is out of range
      * @throws AioLimitException        if fs.aio-max-nr would be exceeded (the message says by how much), or the
      *                                  ring cannot be mapped (ENOMEM: the message names vm.max_map_count)
@@ -242,6 +243,8 @@ public final class AioContext implements AutoCloseable {
      * Requests the context holds at once, counting prepared ones, those in
      * flight and completions not yet delivered: the capacity passed to
      * {@link #open(int)}.
+     *
+     * @return the capacity, 1 to {@link #MAX_CAPACITY}
      */
     public int capacity() {
         return slots.capacity();
@@ -250,34 +253,66 @@ public final class AioContext implements AutoCloseable {
     /**
      * Event slots of the ring the kernel mapped, read from the ring itself:
      * more than the capacity asked for (1 to 32 give 127 on 4 KiB pages).
+     *
+     * @return the number of event slots
      */
     public int ringSize() {
         return ringSize;
     }
 
-    /** Whether completions are reaped from the ring in user space; false means every reap is io_getevents. */
+    /**
+     * Whether completions are reaped from the ring in user space.
+     *
+     * @return true if reaped from the ring; false means every reap is io_getevents
+     */
     public boolean reapsFromRing() {
         return reaper.reapsFromRing();
     }
 
-    /** Requests prepared and not yet submitted. */
+    /**
+     * Requests prepared and not yet submitted.
+     *
+     * @return the number of prepared requests
+     */
     public int prepared() {
         return slots.prepared();
     }
 
-    /** Requests submitted whose completions have not yet been delivered. */
+    /**
+     * Requests submitted whose completions have not yet been delivered.
+     *
+     * @return the number of requests in flight
+     */
     public int inFlight() {
         return slots.inFlight() + pending.count();
     }
 
-    /** Whether {@link #close()} has been called. */
+    /**
+     * Whether {@link #close()} has been called.
+     *
+     * @return true once closed
+     */
     public boolean isClosed() {
         return guard.isClosed();
     }
 
     // ---------------------------------------------------------------- prepare
 
-    /** Prepares a read of {@code dst.byteSize()} bytes at {@code position}. See {@link #prepareRead(AioFile, MemorySegment, long, long, RequestOptions)}. */
+    /**
+     * Prepares a read of {@code dst.byteSize()} bytes of {@code file} at
+     * {@code position} into {@code dst}, without options. The result is the
+     * number of bytes read: fewer at end of file, 0 past it.
+     *
+     * @param file     the file to read
+     * @param dst      native memory the bytes are read into; it must stay valid until the completion is delivered
+     * @param position the file offset to read from
+     * @param tag      a value returned with the completion
+     * @throws IllegalArgumentException if dst is not native memory, is read-only, or position is negative or
+     *                                  overflows with the length
+     * @throws MisalignedIoException    if the file is direct and dst's address, position or length breaks its
+     *                                  {@link AioFile#alignment()}
+     * @throws IllegalStateException    if the context or file is closed, or the context is full
+     */
     public void prepareRead(AioFile file, MemorySegment dst, long position, long tag) throws MisalignedIoException {
         prepareRead(file, dst, position, tag, RequestOptions.NONE);
     }
@@ -287,6 +322,11 @@ public final class AioContext implements AutoCloseable {
      * {@code position} into {@code dst}. The result is the number of bytes
      * read: fewer at end of file, 0 past it.
      *
+     * @param file     the file to read
+     * @param dst      native memory the bytes are read into; it must stay valid until the completion is delivered
+     * @param position the file offset to read from
+     * @param tag      a value returned with the completion
+     * @param options  rw flags, priority and eventfd notification for this request
      * @throws IllegalArgumentException if dst is not native memory, is read-only, is longer than the kernel
      *                                  transfers in one call (2 GiB - 64 KiB, within its MAX_RW_COUNT), or position
      *                                  is negative or overflows with the length
@@ -299,18 +339,60 @@ public final class AioContext implements AutoCloseable {
         prepareTransfer(Abi.CMD_PREAD, file, dst, null, position, tag, options);
     }
 
-    /** Prepares a read into the remaining bytes of a direct buffer; its position and limit are not changed. */
+    /**
+     * Prepares a read into the remaining bytes of a direct buffer, without
+     * options; its position and limit are not changed.
+     *
+     * @param file     the file to read
+     * @param dst      a direct buffer whose remaining bytes are read into; it must stay valid until the completion
+     *                 is delivered
+     * @param position the file offset to read from
+     * @param tag      a value returned with the completion
+     * @throws IllegalArgumentException if dst is not direct, is read-only, or position is negative or overflows
+     *                                  with the length
+     * @throws MisalignedIoException    if the file is direct and dst's address, position or length breaks its
+     *                                  {@link AioFile#alignment()}
+     * @throws IllegalStateException    if the context or file is closed, or the context is full
+     */
     public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag) throws MisalignedIoException {
         prepareRead(file, dst, position, tag, RequestOptions.NONE);
     }
 
-    /** As {@link #prepareRead(AioFile, ByteBuffer, long, long)}, with options. */
+    /**
+     * Prepares a read into the remaining bytes of a direct buffer, with
+     * options; its position and limit are not changed.
+     *
+     * @param file     the file to read
+     * @param dst      a direct buffer whose remaining bytes are read into; it must stay valid until the completion
+     *                 is delivered
+     * @param position the file offset to read from
+     * @param tag      a value returned with the completion
+     * @param options  rw flags, priority and eventfd notification for this request
+     * @throws IllegalArgumentException if dst is not direct, is read-only, or position is negative or overflows
+     *                                  with the length
+     * @throws MisalignedIoException    if the file is direct and dst's address, position or length breaks its
+     *                                  {@link AioFile#alignment()}
+     * @throws IllegalStateException    if the context or file is closed, or the context is full
+     */
     public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag, RequestOptions options) throws MisalignedIoException {
         MemorySegment segment = RequestChecks.segmentOf(dst, true);
         prepareTransfer(Abi.CMD_PREAD, file, segment, dst, position, tag, options);
     }
 
-    /** Prepares a write of all of {@code src} at {@code position}. */
+    /**
+     * Prepares a write of all of {@code src} to {@code file} at
+     * {@code position}, without options. The result is the number of bytes
+     * written.
+     *
+     * @param file     the file to write
+     * @param src      native memory holding the bytes; it must stay valid until the completion is delivered
+     * @param position the file offset to write at
+     * @param tag      a value returned with the completion
+     * @throws IllegalArgumentException if src is not native memory or position is negative or overflows
+     * @throws MisalignedIoException    if the file is direct and src's address, position or length breaks its
+     *                                  alignment
+     * @throws IllegalStateException    if the context or file is closed, or the context is full
+     */
     public void prepareWrite(AioFile file, MemorySegment src, long position, long tag) throws MisalignedIoException {
         prepareWrite(file, src, position, tag, RequestOptions.NONE);
     }
@@ -319,6 +401,11 @@ public final class AioContext implements AutoCloseable {
      * Prepares a write of all of {@code src} to {@code file} at
      * {@code position}. The result is the number of bytes written.
      *
+     * @param file     the file to write
+     * @param src      native memory holding the bytes; it must stay valid until the completion is delivered
+     * @param position the file offset to write at
+     * @param tag      a value returned with the completion
+     * @param options  rw flags, priority and eventfd notification for this request
      * @throws IllegalArgumentException if src is not native memory or position is negative or overflows
      * @throws MisalignedIoException    if the file is direct and src's address, position or length breaks its
      *                                  alignment
@@ -329,12 +416,39 @@ public final class AioContext implements AutoCloseable {
         prepareTransfer(Abi.CMD_PWRITE, file, src, null, position, tag, options);
     }
 
-    /** Prepares a write of the remaining bytes of a direct buffer; its position and limit are not changed. */
+    /**
+     * Prepares a write of the remaining bytes of a direct buffer, without
+     * options; its position and limit are not changed.
+     *
+     * @param file     the file to write
+     * @param src      a direct buffer whose remaining bytes are written; it must stay valid until the completion is
+     *                 delivered
+     * @param position the file offset to write at
+     * @param tag      a value returned with the completion
+     * @throws IllegalArgumentException if src is not direct or position is negative or overflows
+     * @throws MisalignedIoException    if the file is direct and src's address, position or length breaks its
+     *                                  alignment
+     * @throws IllegalStateException    if the context or file is closed, or the context is full
+     */
     public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag) throws MisalignedIoException {
         prepareWrite(file, src, position, tag, RequestOptions.NONE);
     }
 
-    /** As {@link #prepareWrite(AioFile, ByteBuffer, long, long)}, with options. */
+    /**
+     * Prepares a write of the remaining bytes of a direct buffer, with
+     * options; its position and limit are not changed.
+     *
+     * @param file     the file to write
+     * @param src      a direct buffer whose remaining bytes are written; it must stay valid until the completion is
+     *                 delivered
+     * @param position the file offset to write at
+     * @param tag      a value returned with the completion
+     * @param options  rw flags, priority and eventfd notification for this request
+     * @throws IllegalArgumentException if src is not direct or position is negative or overflows
+     * @throws MisalignedIoException    if the file is direct and src's address, position or length breaks its
+     *                                  alignment
+     * @throws IllegalStateException    if the context or file is closed, or the context is full
+     */
     public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag, RequestOptions options) throws MisalignedIoException {
         MemorySegment segment = RequestChecks.segmentOf(src, false);
         prepareTransfer(Abi.CMD_PWRITE, file, segment, src, position, tag, options);
@@ -343,13 +457,38 @@ public final class AioContext implements AutoCloseable {
     /**
      * Prepares a vectored read ({@code IOCB_CMD_PREADV}): file bytes from
      * {@code position} fill {@code dsts} in order. At most 1024 buffers.
+     *
+     * @param file     the file to read
+     * @param dsts     native segments filled in order; they must stay valid until the completion is delivered
+     * @param position the file offset to read from
+     * @param tag      a value returned with the completion
+     * @param options  rw flags, priority and eventfd notification for this request
+     * @throws IllegalArgumentException if there are no buffers or more than 1024, one is not native memory or is
+     *                                  read-only, or position is negative or overflows with the total length
+     * @throws MisalignedIoException    if the file is direct and a buffer's address or length, or position, breaks
+     *                                  its alignment
+     * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareReadVectored(AioFile file, MemorySegment[] dsts, long position, long tag,
                                     RequestOptions options) throws MisalignedIoException {
         prepareVectored(Abi.CMD_PREADV, file, dsts, position, tag, options);
     }
 
-    /** Prepares a vectored write ({@code IOCB_CMD_PWRITEV}) of {@code srcs}, in order, from {@code position}. */
+    /**
+     * Prepares a vectored write ({@code IOCB_CMD_PWRITEV}) of {@code srcs}, in
+     * order, from {@code position}. At most 1024 buffers.
+     *
+     * @param file     the file to write
+     * @param srcs     native segments written in order; they must stay valid until the completion is delivered
+     * @param position the file offset to write at
+     * @param tag      a value returned with the completion
+     * @param options  rw flags, priority and eventfd notification for this request
+     * @throws IllegalArgumentException if there are no buffers or more than 1024, one is not native memory, or
+     *                                  position is negative or overflows with the total length
+     * @throws MisalignedIoException    if the file is direct and a buffer's address or length, or position, breaks
+     *                                  its alignment
+     * @throws IllegalStateException    if the context or file is closed, or the context is full
+     */
     public void prepareWriteVectored(AioFile file, MemorySegment[] srcs, long position, long tag,
                                      RequestOptions options) throws MisalignedIoException {
         prepareVectored(Abi.CMD_PWRITEV, file, srcs, position, tag, options);
@@ -359,22 +498,51 @@ public final class AioContext implements AutoCloseable {
      * Prepares an fsync ({@code IOCB_CMD_FSYNC}): file data and metadata
      * reach stable storage. It runs on a kernel workqueue, so the submitter
      * does not wait for it. The result is 0 or {@code -errno}.
+     *
+     * @param file the file to sync
+     * @param tag  a value returned with the completion
+     * @throws IllegalStateException if the context or file is closed, or the context is full
      */
     public void prepareFsync(AioFile file, long tag) {
         prepareSync(Abi.CMD_FSYNC, file, tag, RequestOptions.NONE);
     }
 
-    /** As {@link #prepareFsync(AioFile, long)}; only priority and notify options apply, rw flags are rejected. */
+    /**
+     * Prepares an fsync ({@code IOCB_CMD_FSYNC}) with options: only priority
+     * and notify apply, rw flags are rejected.
+     *
+     * @param file the file to sync
+     * @param tag  a value returned with the completion
+     * @param options  priority and eventfd notification for this request
+     * @throws IllegalArgumentException if options carry rw flags
+     * @throws IllegalStateException if the context or file is closed, or the context is full
+     */
     public void prepareFsync(AioFile file, long tag, RequestOptions options) {
         prepareSync(Abi.CMD_FSYNC, file, tag, options);
     }
 
-    /** Prepares an fdatasync ({@code IOCB_CMD_FDSYNC}): like fsync, skipping metadata not needed to read the data. */
+    /**
+     * Prepares an fdatasync ({@code IOCB_CMD_FDSYNC}): like fsync, skipping
+     * metadata not needed to read the data. The result is 0 or {@code -errno}.
+     *
+     * @param file the file to sync
+     * @param tag  a value returned with the completion
+     * @throws IllegalStateException if the context or file is closed, or the context is full
+     */
     public void prepareFdatasync(AioFile file, long tag) {
         prepareSync(Abi.CMD_FDSYNC, file, tag, RequestOptions.NONE);
     }
 
-    /** As {@link #prepareFdatasync(AioFile, long)}, with priority and notify options. */
+    /**
+     * Prepares an fdatasync ({@code IOCB_CMD_FDSYNC}) with options: only
+     * priority and notify apply, rw flags are rejected.
+     *
+     * @param file the file to sync
+     * @param tag  a value returned with the completion
+     * @param options  priority and eventfd notification for this request
+     * @throws IllegalArgumentException if options carry rw flags
+     * @throws IllegalStateException if the context or file is closed, or the context is full
+     */
     public void prepareFdatasync(AioFile file, long tag, RequestOptions options) {
         prepareSync(Abi.CMD_FDSYNC, file, tag, options);
     }
@@ -386,13 +554,28 @@ public final class AioContext implements AutoCloseable {
      * one of them is ready; at once if one already is. Unlike file I/O, a
      * pending poll can be {@linkplain #cancel(long) cancelled}.
      *
+     * @param target the file or eventfd to poll
+     * @param events the poll(2) event bits to wait for
+     * @param tag    a value returned with the completion
      * @throws IllegalArgumentException if events is 0 or does not fit in 16 bits
+     * @throws IllegalStateException    if the context or target is closed, or the context is full
      */
     public void preparePoll(Pollable target, int events, long tag) {
         preparePoll(target, events, tag, RequestOptions.NONE);
     }
 
-    /** As {@link #preparePoll(Pollable, int, long)}; only priority and notify options apply, rw flags are rejected. */
+    /**
+     * Prepares a one-shot poll ({@code IOCB_CMD_POLL}) as
+     * {@link #preparePoll(Pollable, int, long)} does, with options: only
+     * priority and notify apply, rw flags are rejected.
+     *
+     * @param target the file or eventfd to poll
+     * @param events the poll(2) event bits to wait for
+     * @param tag    a value returned with the completion
+     * @param options priority and eventfd notification for this request
+     * @throws IllegalArgumentException if events is 0 or does not fit in 16 bits, or options carry rw flags
+     * @throws IllegalStateException    if the context or target is closed, or the context is full
+     */
     public void preparePoll(Pollable target, int events, long tag, RequestOptions options) {
         Objects.requireNonNull(target, "target");
         Objects.requireNonNull(options, "options");
@@ -496,6 +679,7 @@ public final class AioContext implements AutoCloseable {
      * Delivers the completions available now, without waiting and, when
      * reaping from the ring, without a system call.
      *
+     * @param consumer receives each completion's tag and result
      * @return the number delivered
      * @throws IllegalStateException if the context is closed or used by another thread
      */
@@ -503,7 +687,16 @@ public final class AioContext implements AutoCloseable {
         return reap(Integer.MAX_VALUE, consumer);
     }
 
-    /** As {@link #reap(CompletionConsumer)}, delivering at most {@code max} completions. */
+    /**
+     * Delivers at most {@code max} of the completions available now, without
+     * waiting and, when reaping from the ring, without a system call.
+     *
+     * @param max      the most completions to deliver, at least 1
+     * @param consumer receives each completion's tag and result
+     * @return the number delivered
+     * @throws IllegalArgumentException if max is less than 1
+     * @throws IllegalStateException    if the context is closed or used by another thread
+     */
     public int reap(int max, CompletionConsumer consumer) {
         Objects.requireNonNull(consumer, "consumer");
         if (max < 1) {
@@ -522,8 +715,10 @@ public final class AioContext implements AutoCloseable {
      * to {@code timeout} for them; fewer only if the time runs out or the
      * context is closed meanwhile.
      *
-     * @param min     1 to {@link #inFlight()}: waiting for more than are in flight would never end
-     * @param timeout how long to wait at most; 0 does not wait
+     * @param min      1 to {@link #inFlight()}: waiting for more than are in flight would never end
+     * @param timeout  how long to wait at most; 0 does not wait
+     * @param unit     the unit of timeout
+     * @param consumer receives each completion's tag and result
      * @return the number delivered, possibly more than min
      * @throws IllegalArgumentException if min is out of range or timeout is negative
      * @throws IllegalStateException    if the context is closed, before or during the wait with nothing
@@ -539,7 +734,17 @@ public final class AioContext implements AutoCloseable {
         return awaitCompletions(min, unit.toNanos(timeout), consumer);
     }
 
-    /** As {@link #await(int, long, TimeUnit, CompletionConsumer)}, waiting without a time limit. */
+    /**
+     * Delivers at least {@code min} completions, waiting in io_getevents
+     * without a time limit; fewer only if the context is closed meanwhile.
+     *
+     * @param min      1 to {@link #inFlight()}: waiting for more than are in flight would never end
+     * @param consumer receives each completion's tag and result
+     * @return the number delivered, possibly more than min
+     * @throws IllegalArgumentException if min is out of range
+     * @throws IllegalStateException    if the context is closed, before or during the wait with nothing
+     *                                  delivered, or is used by another thread
+     */
     public int await(int min, CompletionConsumer consumer) {
         return awaitCompletions(min, -1, consumer);
     }
@@ -563,6 +768,7 @@ public final class AioContext implements AutoCloseable {
      * be cancelled and this returns false for them. A cancelled request still
      * completes, once, with result 0 or {@code -ECANCELED}.
      *
+     * @param tag the tag the request was prepared with
      * @return whether the kernel accepted the cancellation
      */
     public boolean cancel(long tag) {

@@ -134,6 +134,9 @@ public final class AioEngine implements AutoCloseable {
     /**
      * An engine with one thread and the default capacity.
      *
+     * @return the open engine, its thread started
+     * @throws AioLimitException      if fs.aio-max-nr cannot hold the context
+     * @throws IOException            if io_setup fails otherwise
      * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioEngine open() throws IOException {
@@ -144,6 +147,7 @@ public final class AioEngine implements AutoCloseable {
     /**
      * A builder for an engine with chosen threads and capacities.
      *
+     * @return a builder holding the default settings
      * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static Builder builder() {
@@ -156,6 +160,7 @@ public final class AioEngine implements AutoCloseable {
      * settings and never closed (its threads are daemons): {@link #close()}
      * on it throws. The channels use it unless given an engine.
      *
+     * @return the shared engine
      * @throws UncheckedIOException   if it cannot be opened, for instance when fs.aio-max-nr is used up
      * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
@@ -188,31 +193,61 @@ public final class AioEngine implements AutoCloseable {
         private Builder() {
         }
 
-        /** Engine threads, each with its own context: 1 (the default) to 64. */
+        /**
+         * Engine threads, each with its own context.
+         *
+         * @param threads 1 (the default) to 64
+         * @return this builder
+         * @throws IllegalArgumentException if threads is out of range
+         */
         public Builder threads(int threads) {
             this.threads = checkRange("threads", threads, 1, 64);
             return this;
         }
 
-        /** Requested capacity of each context (charged to fs.aio-nr); the kernel rounds it up. */
+        /**
+         * Requested capacity of each context (charged to fs.aio-nr); the kernel rounds it up.
+         *
+         * @param capacity 1 to {@link AioContext#MAX_CAPACITY}
+         * @return this builder
+         * @throws IllegalArgumentException if capacity is out of range
+         */
         public Builder capacity(int capacity) {
             this.capacity = checkRange("capacity", capacity, 1, AioContext.MAX_CAPACITY);
             return this;
         }
 
-        /** Requests each engine thread queues before submitters park. */
+        /**
+         * Requests each engine thread queues before submitters park.
+         *
+         * @param maxPending at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if maxPending is less than 1
+         */
         public Builder maxPending(int maxPending) {
             this.maxPending = checkRange("maxPending", maxPending, 1, Integer.MAX_VALUE);
             return this;
         }
 
-        /** Threads that serve buffered reads the page cache cannot answer at once. */
+        /**
+         * Threads that serve buffered reads the page cache cannot answer at once.
+         *
+         * @param blockingThreads 1 to 1024; the default is twice the processors, at least 4
+         * @return this builder
+         * @throws IllegalArgumentException if blockingThreads is out of range
+         */
         public Builder blockingThreads(int blockingThreads) {
             this.blockingThreads = checkRange("blockingThreads", blockingThreads, 1, 1024);
             return this;
         }
 
-        /** Bytes of idle bounce buffers kept for reuse. */
+        /**
+         * Bytes of idle bounce buffers kept for reuse.
+         *
+         * @param bytes 0 or more; the default is 64 MiB
+         * @return this builder
+         * @throws IllegalArgumentException if bytes is negative
+         */
         public Builder maxRetainedBufferBytes(long bytes) {
             if (bytes < 0) {
                 throw new IllegalArgumentException("maxRetainedBufferBytes must not be negative: " + bytes);
@@ -224,7 +259,9 @@ public final class AioEngine implements AutoCloseable {
         /**
          * Opens the engine and starts its threads.
          *
+         * @return the open engine
          * @throws AioLimitException      if fs.aio-max-nr cannot hold the contexts
+         * @throws IOException            if io_setup fails otherwise
          * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
          */
         public AioEngine build() throws IOException {
@@ -254,6 +291,10 @@ public final class AioEngine implements AutoCloseable {
      * ("the buffer's arena was closed while the read was in flight") and only
      * panaio's memory was written. A write's bytes are copied in by this call.
      *
+     * @param file     the file to read
+     * @param dst      native memory the bytes are read into
+     * @param position the file offset to read from
+     * @return a future completed with the number of bytes read, or failed with the I/O error
      * @throws IllegalArgumentException as {@link AioContext#prepareRead}, at once: for heap memory, a read-only
      *                                  segment or a negative position; and for memory confined to a thread
      *                                  ("Buffer is thread confined"), which the engine thread may not touch
@@ -288,9 +329,16 @@ public final class AioEngine implements AutoCloseable {
     /**
      * Writes all of {@code src} to {@code file} at {@code position}; the
      * future gets the bytes written, or fails at once with
-     * {@link MisalignedIoException} for misaligned direct I/O.
+     * {@link MisalignedIoException} for misaligned direct I/O. Memory of an
+     * arena other than an {@link AioArena} or the global one is copied into a
+     * bounce buffer by this call.
      *
+     * @param file     the file to write
+     * @param src      native memory holding the bytes
+     * @param position the file offset to write at
+     * @return a future completed with the number of bytes written, or failed with the I/O error
      * @throws IllegalArgumentException as {@link #read}
+     * @throws IllegalStateException    if the buffer's arena is closed
      */
     public CompletableFuture<Integer> write(AioFile file, MemorySegment src, long position) {
         return write(file, src, position, RequestOptions.NONE);
@@ -351,13 +399,25 @@ public final class AioEngine implements AutoCloseable {
         return sink.future();
     }
 
-    /** Flushes the file's data and metadata to stable storage ({@code IOCB_CMD_FSYNC}). */
+    /**
+     * Flushes the file's data and metadata to stable storage ({@code IOCB_CMD_FSYNC}).
+     *
+     * @param file the file to flush
+     * @return a future completed with 0, or failed with the I/O error
+     * @throws IllegalStateException if the file is closed
+     */
     public CompletableFuture<Integer> fsync(AioFile file) {
         RequestChecks.checkOpen(file);
         return submitForFuture(Request.sync(Request.Kind.FSYNC, file));
     }
 
-    /** Flushes the file's data, and metadata only as needed to read it ({@code IOCB_CMD_FDSYNC}). */
+    /**
+     * Flushes the file's data, and metadata only as needed to read it ({@code IOCB_CMD_FDSYNC}).
+     *
+     * @param file the file to flush
+     * @return a future completed with 0, or failed with the I/O error
+     * @throws IllegalStateException if the file is closed
+     */
     public CompletableFuture<Integer> fdatasync(AioFile file) {
         RequestChecks.checkOpen(file);
         return submitForFuture(Request.sync(Request.Kind.FDSYNC, file));
@@ -369,6 +429,9 @@ public final class AioEngine implements AutoCloseable {
      * events. It stays pending until an event is ready; cancelling the future
      * does not cancel the kernel's poll, closing the engine does.
      *
+     * @param target the file or eventfd to poll
+     * @param events the poll(2) event bits to wait for
+     * @return a future completed with the ready events
      * @throws IllegalArgumentException if events is 0 or wider than 16 bits
      */
     public CompletableFuture<Integer> poll(Pollable target, int events) {
@@ -419,7 +482,11 @@ public final class AioEngine implements AutoCloseable {
         return blockingPool.executor();
     }
 
-    /** Requests the kernel can hold at once, over all engine threads. */
+    /**
+     * Requests the kernel can hold at once, over all engine threads.
+     *
+     * @return the sum of the contexts' capacities
+     */
     public int capacity() {
         int total = 0;
         for (EngineLoop loop : loops) {
@@ -432,6 +499,8 @@ public final class AioEngine implements AutoCloseable {
      * Requests queued or in the kernel now: an unsynchronised snapshot for
      * monitoring, which may miss a request on its way from the queue into
      * the kernel.
+     *
+     * @return the number of requests queued or in flight
      */
     public int outstanding() {
         int total = 0;
@@ -441,7 +510,11 @@ public final class AioEngine implements AutoCloseable {
         return total;
     }
 
-    /** Whether {@link #close()} has been called. */
+    /**
+     * Whether {@link #close()} has been called.
+     *
+     * @return true once closed
+     */
     public boolean isClosed() {
         return closed;
     }

@@ -41,7 +41,9 @@ public class AioException extends IOException {
         });
     }
 
+    /** The system call that failed. */
     private final String call;
+    /** The errno it failed with. */
     private final int errno;
 
     AioException(String message, String call, int errno) {
@@ -54,17 +56,27 @@ public class AioException extends IOException {
      * The system call that failed, such as {@code "io_submit"} or
      * {@code "preadv2"}; {@code "aio"} for a request the kernel completed
      * with an error.
+     *
+     * @return the call's name
      */
     public String call() {
         return call;
     }
 
-    /** The errno the call failed with (a positive number). */
+    /**
+     * The errno the call failed with.
+     *
+     * @return the errno, a positive number
+     */
     public int errno() {
         return errno;
     }
 
-    /** The errno's symbolic name, such as {@code "EAGAIN"}. */
+    /**
+     * The errno's symbolic name.
+     *
+     * @return the name, such as {@code "EAGAIN"}
+     */
     public String errnoName() {
         return ErrnoExceptions.name(errno);
     }

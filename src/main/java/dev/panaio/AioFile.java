@@ -101,6 +101,7 @@ public final class AioFile implements Pollable, Closeable {
      *                WRITE, APPEND, CREATE, CREATE_NEW, TRUNCATE_EXISTING, DELETE_ON_CLOSE (the file is unlinked
      *                right after it is opened, as the JDK does on Linux), SPARSE (ignored), DSYNC, SYNC,
      *                {@link LinkOption#NOFOLLOW_LINKS}, and {@link ExtendedOpenOption#DIRECT}
+     * @return the open file
      * @throws NoSuchFileException          if the file does not exist and is not to be created
      * @throws FileAlreadyExistsException   for CREATE_NEW on an existing file
      * @throws AccessDeniedException        when permissions refuse the access asked for
@@ -243,27 +244,47 @@ public final class AioFile implements Pollable, Closeable {
         return new FileSystemException(file, null, reason); // EISDIR and the rest: the JDK's type
     }
 
-    /** The path the file was opened with. */
+    /**
+     * The path the file was opened with.
+     *
+     * @return the path
+     */
     public Path path() {
         return path;
     }
 
-    /** Whether the file was opened for direct I/O ({@code O_DIRECT}). */
+    /**
+     * Whether the file was opened for direct I/O ({@code O_DIRECT}).
+     *
+     * @return true for direct I/O
+     */
     public boolean isDirect() {
         return direct;
     }
 
-    /** Whether requests may read from the file. */
+    /**
+     * Whether requests may read from the file.
+     *
+     * @return true if opened for reading
+     */
     public boolean isReadable() {
         return readable;
     }
 
-    /** Whether requests may write to the file. */
+    /**
+     * Whether requests may write to the file.
+     *
+     * @return true if opened for writing or appending
+     */
     public boolean isWritable() {
         return writable;
     }
 
-    /** Whether the file is open. */
+    /**
+     * Whether the file is open.
+     *
+     * @return false once closed
+     */
     public boolean isOpen() {
         return handle.isOpen();
     }
@@ -273,6 +294,7 @@ public final class AioFile implements Pollable, Closeable {
      * {@code statx(STATX_DIOALIGN)}, else the device's logical block size,
      * else 4096.
      *
+     * @return the alignment, cached after the first call
      * @throws ClosedChannelException if the file is closed
      */
     public DirectAlignment alignment() throws IOException {
@@ -283,7 +305,13 @@ public final class AioFile implements Pollable, Closeable {
         return known;
     }
 
-    /** The file's size in bytes. */
+    /**
+     * The file's size in bytes, from statx.
+     *
+     * @return the size
+     * @throws ClosedChannelException if the file is closed
+     * @throws IOException            if statx fails
+     */
     public long size() throws IOException {
         return stat(aio_abi_h.STATX_SIZE(), statx::stx_size);
     }
@@ -291,7 +319,10 @@ public final class AioFile implements Pollable, Closeable {
     /**
      * Truncates or extends the file to {@code size} bytes.
      *
+     * @param size the new size in bytes
      * @throws IllegalArgumentException if size is negative
+     * @throws ClosedChannelException   if the file is closed
+     * @throws IOException              if ftruncate fails
      */
     public void truncate(long size) throws IOException {
         if (size < 0) {

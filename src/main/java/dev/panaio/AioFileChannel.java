@@ -191,6 +191,11 @@ public final class AioFileChannel extends FileChannel {
      * Opens a file as {@link FileChannel#open(Path, OpenOption...)} does,
      * on the {@linkplain AioEngine#shared() shared engine}.
      *
+     * @param path    the file to open
+     * @param options the JDK's options, plus {@link ExtendedOpenOption#DIRECT} and
+     *                {@link PanaioOpenOption#STRICT_ALIGNMENT}
+     * @return the open channel
+     * @throws IOException            if the file cannot be opened
      * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioFileChannel open(Path path, OpenOption... options) throws IOException {
@@ -205,7 +210,12 @@ public final class AioFileChannel extends FileChannel {
      * that static method, so that {@code AioFileChannel.open(path, options)}
      * never quietly returns a JDK channel.
      *
-     * @param attrs file attributes to set when the file is created: {@code posix:permissions} only, as the JDK
+     * @param path    the file to open
+     * @param options the JDK's options, plus {@link ExtendedOpenOption#DIRECT} and
+     *                {@link PanaioOpenOption#STRICT_ALIGNMENT}
+     * @param attrs   file attributes to set when the file is created: {@code posix:permissions} only, as the JDK
+     * @return the open channel
+     * @throws IOException            if the file cannot be opened
      * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
     public static AioFileChannel open(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
@@ -217,8 +227,12 @@ public final class AioFileChannel extends FileChannel {
     /**
      * Opens a file on the given engine.
      *
+     * @param path    the file to open
      * @param options the JDK's options, plus {@link ExtendedOpenOption#DIRECT} and
      *                {@link PanaioOpenOption#STRICT_ALIGNMENT}
+     * @param engine  the engine that submits the channel's requests
+     * @return the open channel
+     * @throws IOException            if the file cannot be opened
      * @throws DirectIoUnsupportedException if DIRECT was asked for on a filesystem without it, naming the filesystem
      * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
      */
@@ -236,12 +250,21 @@ public final class AioFileChannel extends FileChannel {
         return new AioFileChannel(FileIo.open(path, parsed, engine), parsed.append());
     }
 
-    /** The direct I/O alignment of the file (meaningful when opened with DIRECT). */
+    /**
+     * The direct I/O alignment of the file (meaningful when opened with DIRECT).
+     *
+     * @return the alignment statx reports for the file
+     * @throws IOException if it cannot be read
+     */
     public DirectAlignment alignment() throws IOException {
         return file.alignment();
     }
 
-    /** Whether the channel was opened for direct I/O. */
+    /**
+     * Whether the channel was opened for direct I/O.
+     *
+     * @return true for direct I/O
+     */
     public boolean isDirect() {
         return file.isDirect();
     }

@@ -138,6 +138,7 @@ public final class AioFileSystemProvider extends FileSystemProvider {
      * A path that is already panaio's is returned as it is.
      *
      * @param path a path of the default file system
+     * @return the same path on panaio's file system
      * @throws ProviderMismatchException if {@code path} belongs to another file system (a zip file's, say)
      */
     public static Path wrap(Path path) {

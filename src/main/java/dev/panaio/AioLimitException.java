@@ -16,7 +16,9 @@ import dev.panaio.internal.sys.ErrnoExceptions;
 public final class AioLimitException extends AioException {
     private static final long serialVersionUID = 1L;
 
+    /** fs.aio-nr when the call failed. */
     private final long aioNr;
+    /** fs.aio-max-nr when the call failed. */
     private final long aioMaxNr;
 
     AioLimitException(String message, int errno, long aioNr, long aioMaxNr) {
@@ -25,12 +27,20 @@ public final class AioLimitException extends AioException {
         this.aioMaxNr = aioMaxNr;
     }
 
-    /** {@code /proc/sys/fs/aio-nr} when the call failed: events charged to open contexts, or -1 if unreadable. */
+    /**
+     * {@code /proc/sys/fs/aio-nr} when the call failed.
+     *
+     * @return the events charged to open contexts, or -1 if unreadable
+     */
     public long aioNr() {
         return aioNr;
     }
 
-    /** {@code /proc/sys/fs/aio-max-nr} when the call failed: the limit, or -1 if unreadable. */
+    /**
+     * {@code /proc/sys/fs/aio-max-nr} when the call failed.
+     *
+     * @return the limit, or -1 if unreadable
+     */
     public long aioMaxNr() {
         return aioMaxNr;
     }

@@ -14,6 +14,8 @@ package dev.panaio;
 @FunctionalInterface
 public interface CompletionConsumer {
     /**
+     * Receives one completion.
+     *
      * @param tag    the tag given when the request was prepared
      * @param result bytes transferred (reads and writes), 0 (fsync), the ready events (poll), or
      *               {@code -errno} on failure, such as {@code -EINVAL} for misaligned direct I/O

@@ -24,7 +24,10 @@ public record DirectAlignment(long memory, long offset, Source source) {
     }
 
     /**
+     * Checks the alignments.
+     *
      * @throws IllegalArgumentException if a value is not a positive power of two
+     * @throws NullPointerException     if source is null
      */
     public DirectAlignment {
         if (memory <= 0 || offset <= 0 || Long.bitCount(memory) != 1 || Long.bitCount(offset) != 1) {
@@ -34,12 +37,22 @@ public record DirectAlignment(long memory, long offset, Source source) {
         java.util.Objects.requireNonNull(source, "source");
     }
 
-    /** Whether {@code address} is a multiple of {@link #memory()}. */
+    /**
+     * Whether {@code address} is a multiple of {@link #memory()}.
+     *
+     * @param address a memory address
+     * @return true if it is aligned for direct I/O
+     */
     public boolean isMemoryAligned(long address) {
         return (address & (memory - 1)) == 0;
     }
 
-    /** Whether {@code value}, a position or length, is a multiple of {@link #offset()}. */
+    /**
+     * Whether {@code value}, a position or length, is a multiple of {@link #offset()}.
+     *
+     * @param value a file position or transfer length
+     * @return true if it is aligned for direct I/O
+     */
     public boolean isOffsetAligned(long value) {
         return (value & (offset - 1)) == 0;
     }

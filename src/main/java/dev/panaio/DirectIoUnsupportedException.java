@@ -11,6 +11,7 @@ import java.nio.file.Path;
 public final class DirectIoUnsupportedException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The type of the filesystem that refused. */
     private final String filesystemType;
 
     DirectIoUnsupportedException(Path path, String filesystemType) {
@@ -19,7 +20,11 @@ public final class DirectIoUnsupportedException extends IOException {
         this.filesystemType = filesystemType;
     }
 
-    /** The type of the filesystem that refused, as in /proc/self/mountinfo ("ext4", "fuse.sshfs"). */
+    /**
+     * The type of the filesystem that refused.
+     *
+     * @return the type, as in /proc/self/mountinfo ("ext4", "fuse.sshfs")
+     */
     public String filesystemType() {
         return filesystemType;
     }

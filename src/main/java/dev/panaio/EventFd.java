@@ -57,12 +57,24 @@ public final class EventFd implements Pollable, Closeable {
         this.nonBlocking = nonBlocking;
     }
 
-    /** A new eventfd with counter 0, whose {@link #read()} blocks until the counter is non-zero. */
+    /**
+     * A new eventfd with counter 0, whose {@link #read()} blocks until the counter is non-zero.
+     *
+     * @return the open eventfd
+     * @throws IOException            if eventfd2 fails
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
+     */
     public static EventFd open() throws IOException {
         return open(false);
     }
 
-    /** A new eventfd with counter 0, whose {@link #read()} returns 0 at once when the counter is 0. */
+    /**
+     * A new eventfd with counter 0, whose {@link #read()} returns 0 at once when the counter is 0.
+     *
+     * @return the open eventfd
+     * @throws IOException            if eventfd2 fails
+     * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
+     */
     public static EventFd openNonBlocking() throws IOException {
         return open(true);
     }
@@ -100,7 +112,10 @@ public final class EventFd implements Pollable, Closeable {
     /**
      * Adds {@code increment} to the counter, waking readers.
      *
+     * @param increment the amount to add
      * @throws IllegalArgumentException if increment is not between 1 and 2^64 - 2 (as a signed long: positive)
+     * @throws ClosedChannelException   if the eventfd is closed
+     * @throws IOException              if write(2) fails, such as EAGAIN when a non-blocking counter would overflow
      */
     public void write(long increment) throws IOException {
         if (increment <= 0) {
@@ -135,7 +150,11 @@ public final class EventFd implements Pollable, Closeable {
         throw ErrnoExceptions.of("read", "eventfd " + fd, (int) -ret);
     }
 
-    /** Whether the eventfd is open. */
+    /**
+     * Whether the eventfd is open.
+     *
+     * @return false once closed
+     */
     public boolean isOpen() {
         return handle.isOpen();
     }

@@ -31,6 +31,8 @@ public record IoPriority(IoClass ioClass, int level) {
     }
 
     /**
+     * Checks the class and level.
+     *
      * @throws NullPointerException     if ioClass is null
      * @throws IllegalArgumentException if level is outside 0 to 7
      */

@@ -21,6 +21,7 @@ import java.io.IOException;
 public final class MisalignedIoException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The alignment the offending value must be a multiple of. */
     private final long requiredAlignment;
 
     MisalignedIoException(String message, long requiredAlignment) {
@@ -28,7 +29,11 @@ public final class MisalignedIoException extends IOException {
         this.requiredAlignment = requiredAlignment;
     }
 
-    /** The alignment, in bytes, the offending value must be a multiple of. */
+    /**
+     * The alignment the offending value must be a multiple of.
+     *
+     * @return the alignment in bytes
+     */
     public long requiredAlignment() {
         return requiredAlignment;
     }

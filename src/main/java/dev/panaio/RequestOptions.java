@@ -55,7 +55,12 @@ public final class RequestOptions {
         this.notify = notify;
     }
 
-    /** These options plus the given rw flags. */
+    /**
+     * These options plus the given rw flags.
+     *
+     * @param flags the flags to add
+     * @return new options; this one is not changed
+     */
     public RequestOptions withFlags(RwFlag... flags) {
         int set = flagSet;
         for (RwFlag flag : flags) {
@@ -64,7 +69,12 @@ public final class RequestOptions {
         return new RequestOptions(set, priority, notify);
     }
 
-    /** These options with the given I/O priority ({@code IOCB_FLAG_IOPRIO}). */
+    /**
+     * These options with the given I/O priority ({@code IOCB_FLAG_IOPRIO}).
+     *
+     * @param priority the priority, replacing any set before
+     * @return new options; this one is not changed
+     */
     public RequestOptions withPriority(IoPriority priority) {
         return new RequestOptions(flagSet, Objects.requireNonNull(priority, "priority"), notify);
     }
@@ -73,12 +83,20 @@ public final class RequestOptions {
      * These options, signalling {@code eventFd} on completion
      * ({@code IOCB_FLAG_RESFD}): each completion adds 1 to its counter. The
      * eventfd must be open when the request is prepared.
+     *
+     * @param eventFd the eventfd to signal, replacing any set before
+     * @return new options; this one is not changed
      */
     public RequestOptions withNotify(EventFd eventFd) {
         return new RequestOptions(flagSet, priority, Objects.requireNonNull(eventFd, "eventFd"));
     }
 
-    /** Whether the given flag is set. */
+    /**
+     * Whether the given flag is set.
+     *
+     * @param flag the flag to test
+     * @return true if set
+     */
     public boolean has(RwFlag flag) {
         return (flagSet & 1 << flag.ordinal()) != 0;
     }

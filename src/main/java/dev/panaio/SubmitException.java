@@ -14,8 +14,11 @@ package dev.panaio;
 public final class SubmitException extends AioException {
     private static final long serialVersionUID = 1L;
 
+    /** Requests of the batch in flight. */
     private final int accepted;
+    /** The tag of the rejected request. */
     private final long failedTag;
+    /** Tags of the requests after the rejected one. */
     private final long[] unsubmittedTags;
 
     SubmitException(String message, int errno, int accepted, long failedTag, long[] unsubmittedTags) {
@@ -25,22 +28,38 @@ public final class SubmitException extends AioException {
         this.unsubmittedTags = unsubmittedTags;
     }
 
-    /** How many requests of the batch, from its start, are in flight. */
+    /**
+     * How many requests of the batch, from its start, are in flight.
+     *
+     * @return the number accepted by io_submit
+     */
     public int accepted() {
         return accepted;
     }
 
-    /** Index in the batch (in prepare order) of the rejected request: equal to {@link #accepted()}. */
+    /**
+     * Index in the batch (in prepare order) of the rejected request.
+     *
+     * @return the index, equal to {@link #accepted()}
+     */
     public int failedIndex() {
         return accepted;
     }
 
-    /** The tag of the rejected request. */
+    /**
+     * The tag of the rejected request.
+     *
+     * @return its tag
+     */
     public long failedTag() {
         return failedTag;
     }
 
-    /** Tags of the requests after the rejected one, in prepare order; none of them was submitted. */
+    /**
+     * Tags of the requests after the rejected one; none of them was submitted.
+     *
+     * @return a copy of the tags, in prepare order
+     */
     public long[] unsubmittedTags() {
         return unsubmittedTags.clone();
     }
