@@ -281,6 +281,10 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      * read fails with EAGAIN, rather than wait, when the page cache lacks the
      * data) and the priority does not apply.
      *
+     * @param dst      the buffer the bytes are read into, from its position; its position advances by the count
+     * @param position the file offset to read from
+     * @param options  rw flags and priority for this request
+     * @return a future of the number of bytes read, or -1 at or past the end of the file
      * @throws IllegalArgumentException as {@link #read(ByteBuffer, long)}, and if the options carry an eventfd
      *                                  ({@link RequestOptions#withNotify}): the engine signals its own
      */
@@ -349,6 +353,10 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      *        .thenRun(() -> acknowledge(record)); // on stable storage by now
      * }
      *
+     * @param src      the buffer whose remaining bytes are written; its position advances by the count
+     * @param position the file offset to write at
+     * @param options  rw flags and priority for this request
+     * @return a future of the number of bytes written
      * @throws IllegalArgumentException as {@link #write(ByteBuffer, long)}, and if the options carry an eventfd
      */
     public CompletableFuture<Integer> writeAsync(ByteBuffer src, long position, RequestOptions options) {

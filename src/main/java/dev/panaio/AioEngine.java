@@ -311,6 +311,12 @@ public final class AioEngine implements AutoCloseable {
      * the future fails with an {@link AioException} of errno EAGAIN where the
      * read would block, and EOPNOTSUPP where the filesystem has no NOWAIT.
      *
+     * @param file     the file to read
+     * @param dst      native memory the bytes are read into
+     * @param position the file offset to read from
+     * @param options  rw flags and priority for this request
+     * @return a future completed with the number of bytes read (0 at or past end of file), or failed with the I/O
+     *         error
      * @throws IllegalArgumentException as {@link #read(AioFile, MemorySegment, long)}, and if the options carry an
      *                                  eventfd ({@link RequestOptions#withNotify}): the engine signals its own
      */
@@ -356,6 +362,11 @@ public final class AioEngine implements AutoCloseable {
      * CompletableFuture<Integer> written = engine.write(journal, record, offset, DURABLE);
      * }
      *
+     * @param file     the file to write
+     * @param src      native memory holding the bytes
+     * @param position the file offset to write at
+     * @param options  rw flags and priority for this request
+     * @return a future completed with the number of bytes written, or failed with the I/O error
      * @throws IllegalArgumentException as {@link #write(AioFile, MemorySegment, long)}, and if the options carry
      *                                  an eventfd: the engine signals its own
      */

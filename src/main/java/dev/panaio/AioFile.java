@@ -353,6 +353,10 @@ public final class AioFile implements Pollable, Closeable {
      * }
      * }
      *
+     * @param position the first byte of the range
+     * @param length   bytes in the range, at least 1
+     * @param keepSize whether the file's size stays as it is ({@code FALLOC_FL_KEEP_SIZE}); if not, a range past
+     *                 the end extends the file, which then reads as zeros there
      * @throws IllegalArgumentException          if position is negative, length is not positive, or their sum
      *                                           overflows
      * @throws FileOperationUnsupportedException if the filesystem cannot preallocate (EOPNOTSUPP), naming it
@@ -370,6 +374,8 @@ public final class AioFile implements Pollable, Closeable {
      * range reads as zeros afterwards and the size does not change. Partial
      * blocks at either end are zeroed rather than freed.
      *
+     * @param position the first byte of the range
+     * @param length   bytes in the range, at least 1
      * @throws IllegalArgumentException          as {@link #preallocate}
      * @throws FileOperationUnsupportedException if the filesystem cannot punch holes (EOPNOTSUPP), naming it
      * @throws AioException                      for any other errno, naming it
@@ -398,6 +404,9 @@ public final class AioFile implements Pollable, Closeable {
      * that it can size readahead or drop cached pages. Advice only: it changes
      * no data. A {@code length} of 0 means to the end of the file.
      *
+     * @param position the first byte of the range
+     * @param length   bytes in the range, or 0 for everything from position to the end of the file
+     * @param advice   how the range will be used
      * @throws IllegalArgumentException          if position or length is negative, or their sum overflows
      * @throws FileOperationUnsupportedException if the file cannot take advice (EOPNOTSUPP), naming its filesystem
      * @throws AioException                      for any other errno (EINVAL, ESPIPE), naming it

@@ -529,6 +529,9 @@ public final class AioFileChannel extends FileChannel {
      * {@link AioFile#preallocate}, interruptible as the channel's other
      * blocking calls.
      *
+     * @param position the first byte of the range
+     * @param length   bytes in the range, at least 1
+     * @param keepSize whether the file's size stays as it is; if not, a range past the end extends the file
      * @throws NonWritableChannelException       if the channel was not opened for writing
      * @throws FileOperationUnsupportedException if the filesystem cannot preallocate, naming it
      */
@@ -547,6 +550,8 @@ public final class AioFileChannel extends FileChannel {
      * Deallocates a range of the file, which then reads as zeros, panaio's
      * own: as {@link AioFile#punchHole}.
      *
+     * @param position the first byte of the range
+     * @param length   bytes in the range, at least 1
      * @throws NonWritableChannelException       if the channel was not opened for writing
      * @throws FileOperationUnsupportedException if the filesystem cannot punch holes, naming it
      */
@@ -561,7 +566,15 @@ public final class AioFileChannel extends FileChannel {
         });
     }
 
-    /** Advice on how a range will be read, panaio's own: as {@link AioFile#advise}. */
+    /**
+     * Advice on how a range will be read, panaio's own: as {@link AioFile#advise}.
+     *
+     * @param position the first byte of the range
+     * @param length   bytes in the range, or 0 for everything from position to the end of the file
+     * @param advice   how the range will be used
+     * @throws IOException as {@link AioFile#advise}, and {@link java.nio.channels.ClosedChannelException} if the
+     *                     channel is closed
+     */
     public void advise(long position, long length, Advice advice) throws IOException {
         blocking(() -> {
             file.advise(position, length, advice);

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 public final class FileOperationUnsupportedException extends AioException {
     private static final long serialVersionUID = 1L;
 
+    /** The type of the filesystem that refused. */
     private final String filesystemType;
 
     FileOperationUnsupportedException(String call, String args, Path path, String filesystemType, int errno,
@@ -20,7 +21,11 @@ public final class FileOperationUnsupportedException extends AioException {
         this.filesystemType = filesystemType;
     }
 
-    /** The type of the filesystem that refused, as in /proc/self/mountinfo ("tmpfs", "proc"). */
+    /**
+     * The type of the filesystem that refused.
+     *
+     * @return the type as in /proc/self/mountinfo ("tmpfs", "proc")
+     */
     public String filesystemType() {
         return filesystemType;
     }
