@@ -13,6 +13,7 @@ import dev.panaio.internal.gen.aio_abi.iovec;
 import dev.panaio.internal.memory.AlignedBufferPool;
 import dev.panaio.internal.memory.ArenaUses;
 import dev.panaio.internal.memory.BufferLifetime;
+import dev.panaio.internal.stats.SharedCounters;
 import dev.panaio.internal.sys.ErrnoExceptions;
 import dev.panaio.internal.sys.FileDescriptorHandle;
 import dev.panaio.internal.sys.Syscalls;
@@ -72,6 +73,7 @@ public final class FileIo {
     private volatile boolean nowaitUnsupported;
     /** The engine's blocking pool, looked up only when a task is handed to it: it is made on first use. */
     private final Executor pool;
+    private final SharedCounters counters;
 
     private FileIo(AioEngine engine, AioFile file, boolean strict, boolean syncWrites) throws IOException {
         this.engine = engine;
@@ -81,6 +83,7 @@ public final class FileIo {
         this.strict = strict;
         this.syncWrites = syncWrites;
         this.pool = task -> ENGINES.blockingPool(engine).execute(task);
+        this.counters = ENGINES.sharedCounters(engine);
     }
 
     /** Opens the channel's own descriptor of {@code path} for AIO, with the channel's options. */
@@ -263,6 +266,7 @@ public final class FileIo {
             return null;
         }
         op.bouncesThrough(pool, bounce, read ? buffer : null);
+        counters.bounceCopiedBytes.add(length);
         MemorySegment memory = bounce.segment.asSlice(0, length);
         if (!read) {
             try {
@@ -301,12 +305,14 @@ public final class FileIo {
             if (result == -ErrnoExceptions.EOPNOTSUPP) {
                 nowaitUnsupported = true; // tmpfs and friends: go straight to the pool from now on
             } else if (result == length || result == 0 || (result < 0 && result != -ErrnoExceptions.EAGAIN)) {
+                counters.inlineHits.increment();
                 finishInline(op, result);
                 return;
             } else if (result > 0) {
                 done = result; // short: the rest was not cached, or the file ends there
             }
         }
+        counters.inlineMisses.increment();
         MemorySegment later = direct == null ? inline : inPlace(op, dst, direct);
         if (later == null) {
             later = bounce(op, dst, length, true);
@@ -368,6 +374,7 @@ public final class FileIo {
 
     /** Runs {@code request} on the pool; {@code done} bytes were read already and count in the result. */
     private void runBlocking(ChannelCompletion op, Request request, int flags, long done) {
+        counters.poolRuns.increment();
         try {
             pool.execute(() -> {
                 long result;

@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 
 import dev.panaio.AioContext;
 import dev.panaio.CompletionConsumer;
@@ -20,6 +21,8 @@ import dev.panaio.MisalignedIoException;
 import dev.panaio.RequestOptions;
 import dev.panaio.SubmitException;
 import dev.panaio.internal.access.SharedSecrets;
+import dev.panaio.internal.stats.PublishedCounter;
+import dev.panaio.internal.stats.SubmitCounters;
 import dev.panaio.internal.sys.ErrnoExceptions;
 import dev.panaio.internal.sys.Syscalls;
 
@@ -92,6 +95,10 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     private final Arena scratch = Arena.ofShared();
     private final MemorySegment wakeupCount = scratch.allocate(ValueLayout.JAVA_LONG);
     private final MemorySegment errno = Syscalls.errnoCapture(scratch);
+    /** Completions delivered: written by the engine thread only. */
+    private final PublishedCounter completed = new PublishedCounter();
+    /** Submitters parked for room: bumped by any of them. */
+    private final LongAdder backpressureWaits = new LongAdder();
 
     /** Opens the loop's context and eventfd and starts its thread, named {@code name}. */
     public EngineLoop(int capacity, int maxPending, String name) throws IOException {
@@ -149,6 +156,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         if (!isAnyEngineThread()) {
             // tryAcquire first: a free permit is taken even by an interrupted thread, as a started write would be.
             if (!pendingPermits.tryAcquire()) {
+                backpressureWaits.increment();
                 try {
                     pendingPermits.acquire();
                 } catch (InterruptedException e) {
@@ -210,6 +218,31 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     /** Requests queued or in the kernel. */
     public int outstanding() {
         return pending.size() + context.inFlight();
+    }
+
+    /** Requests waiting in the queue, not yet taken by the engine thread (a snapshot for monitoring). */
+    public int queued() {
+        return pending.size();
+    }
+
+    /** Requests in the kernel now. */
+    public int inFlight() {
+        return context.inFlight();
+    }
+
+    /** Completions delivered so far. */
+    public long completed() {
+        return completed.get();
+    }
+
+    /** Times a submitter parked because the queue held maxPending requests. */
+    public long backpressureWaits() {
+        return backpressureWaits.sum();
+    }
+
+    /** The context's io_submit counts. */
+    public SubmitCounters submitCounters() {
+        return CONTEXTS.submitCounters(context);
     }
 
     @Override
@@ -315,6 +348,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     @Override
     public void onCompletion(long tag, long result) {
         Submission op = take((int) tag);
+        completed.increment();
         try {
             op.sink.finish(result);
         } catch (Throwable t) {
