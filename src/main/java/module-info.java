@@ -16,6 +16,8 @@ module dev.panaio {
     requires transitive jdk.unsupported;
     // AioEngine's MXBean: part of every JDK, so panaio still depends on nothing but the JDK.
     requires java.management;
+    // The channels' JFR events (dev.panaio.FileRead / FileWrite) and the engine's: jdk.jfr is in every JDK.
+    requires jdk.jfr;
 
     exports dev.panaio;
 }

@@ -10,6 +10,9 @@ import dev.panaio.internal.engine.DeliveryThreads;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.gen.aio_abi.iovec;
+import dev.panaio.internal.jfr.FileIoEvent;
+import dev.panaio.internal.jfr.FileReadEvent;
+import dev.panaio.internal.jfr.FileWriteEvent;
 import dev.panaio.internal.memory.AlignedBufferPool;
 import dev.panaio.internal.memory.ArenaUses;
 import dev.panaio.internal.memory.BufferLifetime;
@@ -152,6 +155,7 @@ public final class FileIo {
             return;
         }
         op.transfersWith(dst, true);
+        op.event = FileReadEvent.beginIfEnabled(file.path(), alignment != null);
         int length = dst.remaining();
         if (length == 0) {
             op.request = Request.read(file, MemorySegment.NULL, position, "aio");
@@ -173,6 +177,7 @@ public final class FileIo {
             return;
         }
         op.transfersWith(src, false);
+        op.event = FileWriteEvent.beginIfEnabled(file.path(), alignment != null);
         int length = src.remaining();
         if (length == 0) {
             op.request = Request.write(file, MemorySegment.NULL, position, "aio");
@@ -223,6 +228,7 @@ public final class FileIo {
             return;
         }
         op.request = read ? Request.read(file, memory, position, "aio") : Request.write(file, memory, position, "aio");
+        op.answeredBy(FileIoEvent.KERNEL_AIO);
         ENGINES.submit(engine, op.request, op);
     }
 
@@ -306,6 +312,7 @@ public final class FileIo {
                 nowaitUnsupported = true; // tmpfs and friends: go straight to the pool from now on
             } else if (result == length || result == 0 || (result < 0 && result != -ErrnoExceptions.EAGAIN)) {
                 counters.inlineHits.increment();
+                op.answeredBy(FileIoEvent.PAGE_CACHE);
                 finishInline(op, result);
                 return;
             } else if (result > 0) {
@@ -354,6 +361,7 @@ public final class FileIo {
             op.fail(e);
             return;
         }
+        op.answeredBy(FileIoEvent.PAGE_CACHE);
         finishInline(op, result);
     }
 
@@ -375,6 +383,7 @@ public final class FileIo {
     /** Runs {@code request} on the pool; {@code done} bytes were read already and count in the result. */
     private void runBlocking(ChannelCompletion op, Request request, int flags, long done) {
         counters.poolRuns.increment();
+        op.answeredBy(FileIoEvent.POOL);
         try {
             pool.execute(() -> {
                 long result;
