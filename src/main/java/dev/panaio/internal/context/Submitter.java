@@ -5,6 +5,7 @@ import dev.panaio.IoPriority;
 import dev.panaio.RequestOptions;
 import dev.panaio.SubmitException;
 import dev.panaio.internal.access.SharedSecrets;
+import dev.panaio.internal.jfr.SubmitRetryEvent;
 import dev.panaio.internal.stats.SubmitCounters;
 import dev.panaio.internal.sys.ErrnoExceptions;
 import dev.panaio.internal.sys.FileDescriptorHandle;
@@ -195,6 +196,7 @@ public final class Submitter {
                 counters.requestsAccepted.add(ret);
                 if (ret < total - done) {
                     counters.partialSubmits.increment();
+                    SubmitRetryEvent.emit(total - done, (int) ret, false);
                 }
                 slots.markSubmitted(done, (int) ret);
                 done += (int) ret;
@@ -203,6 +205,7 @@ public final class Submitter {
                 continue; // not restartOnEintr: a close() during the retry must be seen first
             } else if ((ret == -ErrnoExceptions.EAGAIN || ret == 0) && eagainRetries++ < EAGAIN_RETRIES) {
                 counters.eagainRetries.increment();
+                SubmitRetryEvent.emit(total - done, 0, true);
                 // No room in the kernel: let completions free some, never waiting without a limit.
                 if (slots.inFlight() > 0) {
                     reaper.waitIntoQueue(ROOM_WAIT_NANOS);

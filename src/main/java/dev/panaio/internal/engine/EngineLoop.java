@@ -21,6 +21,8 @@ import dev.panaio.MisalignedIoException;
 import dev.panaio.RequestOptions;
 import dev.panaio.SubmitException;
 import dev.panaio.internal.access.SharedSecrets;
+import dev.panaio.internal.jfr.BackpressureWaitEvent;
+import dev.panaio.internal.jfr.SubmitBatchEvent;
 import dev.panaio.internal.stats.PublishedCounter;
 import dev.panaio.internal.stats.SubmitCounters;
 import dev.panaio.internal.sys.ErrnoExceptions;
@@ -84,6 +86,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     /** Handed back by a rejected batch: they go first. Engine thread only. */
     private final ArrayDeque<Submission> retry = new ArrayDeque<>();
     private final Semaphore pendingPermits;
+    private final int maxPending;
     private final Submission[] inKernel;
     private final int[] freeIds;
     private int freeCount;
@@ -118,6 +121,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         }
         this.freeCount = slots;
         this.pendingPermits = new Semaphore(maxPending);
+        this.maxPending = maxPending;
         this.thread = new EngineThread(this, name);
         thread.start();
     }
@@ -157,9 +161,16 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
             // tryAcquire first: a free permit is taken even by an interrupted thread, as a started write would be.
             if (!pendingPermits.tryAcquire()) {
                 backpressureWaits.increment();
+                BackpressureWaitEvent waited = BackpressureWaitEvent.beginIfEnabled(maxPending);
                 try {
                     pendingPermits.acquire();
+                    if (waited != null) {
+                        waited.complete();
+                    }
                 } catch (InterruptedException e) {
+                    if (waited != null) {
+                        waited.complete();
+                    }
                     Thread.currentThread().interrupt();
                     sink.fail(new InterruptedIOException("interrupted while waiting for room in the AioEngine's "
                             + "queue (maxPending requests are already waiting)"));
@@ -303,9 +314,16 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
             }
         }
         if (context.prepared() > 0) {
+            SubmitBatchEvent batch = SubmitBatchEvent.beginIfEnabled(context.prepared());
             try {
-                context.submit();
+                int submitted = context.submit();
+                if (batch != null) {
+                    batch.complete(submitted);
+                }
             } catch (SubmitException e) {
+                if (batch != null) {
+                    batch.complete(e.accepted());
+                }
                 Submission failed = take((int) e.failedTag());
                 failed.sink.fail(ErrnoExceptions.forResult("io_submit",
                         failed.request.describe() + " (rejected by io_submit)", e.errno()));
