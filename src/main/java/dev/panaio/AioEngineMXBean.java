@@ -6,8 +6,12 @@ package dev.panaio;
  * shared engine's name is {@code shared}), so that JConsole, JMX exporters
  * and APM agents read them without code. Each attribute is the field of the
  * same name of {@link AioEngineStats}.
+ *
+ * <p>Sealed, as panaio's public interfaces are: read it through the MBean
+ * server by attribute name; a client-side {@code JMX.newMXBeanProxy} cannot
+ * implement it.
  */
-public interface AioEngineMXBean {
+public sealed interface AioEngineMXBean permits dev.panaio.internal.stats.EngineMXBean {
     /** The engine's name, as in its ObjectName. */
     String getName();
 

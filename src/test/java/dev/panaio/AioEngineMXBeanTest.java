@@ -5,7 +5,6 @@ import dev.panaio.testing.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.management.JMX;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import java.lang.management.ManagementFactory;
@@ -41,8 +40,7 @@ class AioEngineMXBeanTest {
             assertThat(SERVER.getAttribute(name, "IoSubmitCalls")).isEqualTo(engine.stats().ioSubmitCalls());
             assertThat(SERVER.getAttribute(name, "MeanBatch")).isEqualTo(engine.stats().meanBatch());
             assertThat(SERVER.getAttribute(name, "BounceCopiedBytes")).isEqualTo(0L);
-            assertThat(JMX.newMXBeanProxy(SERVER, name, AioEngineMXBean.class).getRequestsCompleted())
-                    .isEqualTo(16L);
+            assertThat(SERVER.getMBeanInfo(name).getDescriptor().getFieldValue("mxbean")).isEqualTo("true");
         }
         assertThat(SERVER.isRegistered(name)).isFalse();
     }
