@@ -67,6 +67,12 @@ import java.util.concurrent.RejectedExecutionException;
 public final class FileIo {
     private static final SharedSecrets.EngineAccess ENGINES = SharedSecrets.engineAccess();
 
+    static {
+        // Registered with JFR now, not in a channel's first read, which an interrupt must find in the read.
+        FileReadEvent.enabled();
+        FileWriteEvent.enabled();
+    }
+
     private final AioEngine engine;
     private final AioFile file;
     private final FileDescriptorHandle handle;

@@ -23,6 +23,7 @@ import dev.panaio.SubmitException;
 import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.jfr.BackpressureWaitEvent;
 import dev.panaio.internal.jfr.SubmitBatchEvent;
+import dev.panaio.internal.jfr.SubmitRetryEvent;
 import dev.panaio.internal.stats.PublishedCounter;
 import dev.panaio.internal.stats.SubmitCounters;
 import dev.panaio.internal.sys.ErrnoExceptions;
@@ -78,6 +79,14 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     private static final int CLOSING = 1;
     private static final SharedSecrets.EventFdAccess EVENT_FDS = SharedSecrets.eventFdAccess();
     private static final SharedSecrets.ContextAccess CONTEXTS = SharedSecrets.contextAccess();
+
+    static {
+        // Loaded and registered with JFR now, not in a submitter's first wait, where an interrupt must end the
+        // wait itself, not land in class initialisation.
+        BackpressureWaitEvent.enabled();
+        SubmitBatchEvent.enabled();
+        SubmitRetryEvent.enabled();
+    }
 
     private final AioContext context;
     private final EventFd wakeups;

@@ -20,6 +20,11 @@ import jdk.jfr.Threshold;
 public final class BackpressureWaitEvent extends Event {
     private static final BackpressureWaitEvent PROBE = new BackpressureWaitEvent();
 
+    /** Whether a recording has the event enabled; calling it also loads and registers the class early. */
+    public static boolean enabled() {
+        return PROBE.isEnabled();
+    }
+
     @Label("Max Pending")
     @Description("Requests the queue holds before submitters wait")
     public int maxPending;

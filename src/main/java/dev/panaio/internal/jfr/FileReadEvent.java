@@ -25,6 +25,11 @@ public final class FileReadEvent extends FileIoEvent {
     /** Any instance answers {@link #isEnabled()} for the class: no allocation to ask. */
     private static final FileReadEvent PROBE = new FileReadEvent();
 
+    /** Whether a recording has the event enabled; calling it also loads and registers the class early. */
+    public static boolean enabled() {
+        return PROBE.isEnabled();
+    }
+
     @Label("Path")
     @Description("Full path of the file, or N/A if the file descriptor is not associated with a path")
     public String path;

@@ -18,6 +18,11 @@ import java.nio.file.Path;
 public final class FileWriteEvent extends FileIoEvent {
     private static final FileWriteEvent PROBE = new FileWriteEvent();
 
+    /** Whether a recording has the event enabled; calling it also loads and registers the class early. */
+    public static boolean enabled() {
+        return PROBE.isEnabled();
+    }
+
     @Label("Path")
     @Description("Full path of the file, or N/A if the file descriptor is not associated with a path")
     public String path;

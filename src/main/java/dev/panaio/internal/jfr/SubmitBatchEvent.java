@@ -22,6 +22,11 @@ import jdk.jfr.Threshold;
 public final class SubmitBatchEvent extends Event {
     private static final SubmitBatchEvent PROBE = new SubmitBatchEvent();
 
+    /** Whether a recording has the event enabled; calling it also loads and registers the class early. */
+    public static boolean enabled() {
+        return PROBE.isEnabled();
+    }
+
     @Label("Requests")
     @Description("Requests in the batch")
     public int requests;

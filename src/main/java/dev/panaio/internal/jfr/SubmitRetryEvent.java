@@ -20,6 +20,11 @@ import jdk.jfr.StackTrace;
 public final class SubmitRetryEvent extends Event {
     private static final SubmitRetryEvent PROBE = new SubmitRetryEvent();
 
+    /** Whether a recording has the event enabled; calling it also loads and registers the class early. */
+    public static boolean enabled() {
+        return PROBE.isEnabled();
+    }
+
     @Label("Requested")
     @Description("Requests handed to this io_submit call")
     public int requested;
