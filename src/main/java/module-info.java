@@ -14,6 +14,10 @@ module dev.panaio {
     // Transitive: the API's own examples name com.sun.nio.file.ExtendedOpenOption.DIRECT, so a modular
     // consumer reads jdk.unsupported through panaio without requiring it itself.
     requires transitive jdk.unsupported;
+    // AioEngine's MXBean: part of every JDK, so panaio still depends on nothing but the JDK.
+    requires java.management;
+    // The channels' JFR events (dev.panaio.FileRead / FileWrite) and the engine's: jdk.jfr is in every JDK.
+    requires jdk.jfr;
 
     exports dev.panaio;
 }

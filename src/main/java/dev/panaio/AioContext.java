@@ -126,6 +126,11 @@ public final class AioContext implements AutoCloseable {
     static {
         SharedSecrets.setContextAccess(new SharedSecrets.ContextAccess() {
             @Override
+            public dev.panaio.internal.stats.SubmitCounters submitCounters(AioContext context) {
+                return context.submitter.counters();
+            }
+
+            @Override
             public void releasePinnedFile(AioContext context) {
                 context.releasePinnedFile();
             }

@@ -10,6 +10,10 @@ import dev.panaio.internal.engine.MemorySink;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.memory.AlignedBufferPool;
 import dev.panaio.internal.memory.CallerMemory;
+import dev.panaio.internal.stats.EngineMXBean;
+import dev.panaio.internal.stats.PlatformMBeans;
+import dev.panaio.internal.stats.SharedCounters;
+import dev.panaio.internal.stats.SubmitCounters;
 import dev.panaio.internal.sys.NativeAccess;
 
 import java.io.IOException;
@@ -18,6 +22,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.channels.AsynchronousCloseException;
 import java.util.Locale;
 import java.util.Objects;
+import javax.management.ObjectName;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -94,6 +99,11 @@ public final class AioEngine implements AutoCloseable {
             public boolean isEngineThread(AioEngine engine) {
                 return engine.isEngineThread();
             }
+
+            @Override
+            public SharedCounters sharedCounters(AioEngine engine) {
+                return engine.sharedCounters;
+            }
         });
     }
 
@@ -107,11 +117,18 @@ public final class AioEngine implements AutoCloseable {
     private volatile boolean closed;
     /** The process-wide engine: {@link #close()} refuses. */
     private final boolean processWide;
+    private final String name;
+    private final ObjectName mbeanName;
+    /** Whether this engine holds {@link #mbeanName} (a second engine of the same name never did). */
+    private volatile boolean registered;
+    private final SharedCounters sharedCounters = new SharedCounters();
 
     private AioEngine(Builder builder, boolean processWide) throws IOException {
         NativeAccess.ensureEnabled();
         this.processWide = processWide;
         int id = ENGINES.incrementAndGet();
+        this.name = processWide ? "shared" : builder.name != null ? builder.name : "engine-" + id;
+        this.mbeanName = PlatformMBeans.engineName(name);
         this.loops = new EngineLoop[builder.threads];
         try {
             for (int i = 0; i < loops.length; i++) {
@@ -168,14 +185,25 @@ public final class AioEngine implements AutoCloseable {
         NativeAccess.ensureEnabled();
         AioEngine engine = shared;
         if (engine == null) {
+            boolean opened = false;
             synchronized (AioEngine.class) {
                 engine = shared;
                 if (engine == null) {
                     try {
                         shared = engine = new AioEngine(new Builder(), true);
+                        opened = true;
                     } catch (IOException e) {
                         throw new UncheckedIOException("cannot open panaio's shared AioEngine", e);
                     }
+                }
+            }
+            if (opened) {
+                // After publication: JMX's start-up may open files, through panaio when it is the default
+                // provider, and must then find the shared engine rather than open a second one.
+                try {
+                    engine.registerMBean();
+                } catch (RuntimeException | LinkageError e) {
+                    // The shared engine works without its MXBean (no java.management in an image...).
                 }
             }
         }
@@ -189,6 +217,7 @@ public final class AioEngine implements AutoCloseable {
         private int maxPending = DEFAULT_MAX_PENDING;
         private int blockingThreads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
         private long maxRetainedBufferBytes = 64L << 20;
+        private String name;
 
         private Builder() {
         }
@@ -265,7 +294,30 @@ public final class AioEngine implements AutoCloseable {
          * @throws IllegalCallerException if native access is not enabled for panaio, naming the flag
          */
         public AioEngine build() throws IOException {
-            return new AioEngine(this, false);
+            AioEngine engine = new AioEngine(this, false);
+            try {
+                engine.registerMBean();
+            } catch (RuntimeException e) {
+                engine.closeEngine();
+                throw e;
+            }
+            return engine;
+        }
+
+        /**
+         * The engine's name in JMX ({@code dev.panaio:type=AioEngine,name=<name>}): unique among open
+         * engines; {@code engine-<n>} by default. {@code shared} is the shared engine's.
+         *
+         * @param name the name, not empty and not {@code shared}
+         * @return this builder
+         */
+        public Builder name(String name) {
+            if (name.isEmpty() || name.equals("shared")) {
+                throw new IllegalArgumentException("an AioEngine's name must be non-empty and not \"shared\": \""
+                        + name + "\"");
+            }
+            this.name = name;
+            return this;
         }
 
         private static int checkRange(String name, int value, int min, int max) {
@@ -403,6 +455,9 @@ public final class AioEngine implements AutoCloseable {
             throw closed;
         }
         MemorySegment kernel = handedOver.kernel();
+        if (kernel != memory) {
+            sharedCounters.bounceCopiedBytes.add(memory.byteSize());
+        }
         Request request = read ? Request.read(file, kernel, position, "aio", options)
                 : Request.write(file, kernel, position, "aio", options);
         FutureSink sink = new FutureSink(request);
@@ -557,6 +612,14 @@ public final class AioEngine implements AutoCloseable {
             throw new UnsupportedOperationException("the shared AioEngine lives as long as the process and cannot "
                     + "be closed: channels opened later use it. Open your own with AioEngine.open() to close it");
         }
+        closeEngine();
+    }
+
+    private void closeEngine() {
+        if (registered) {
+            registered = false;
+            PlatformMBeans.unregister(mbeanName);
+        }
         closed = true;
         blockingPool.refuseNew(); // no pool is created after this
         for (EngineLoop loop : loops) {
@@ -570,6 +633,54 @@ public final class AioEngine implements AutoCloseable {
         }
         blockingPool.shutdown(); // waits for the pool's reads and writes: none needs an engine thread to finish
         bouncePool.close();
+    }
+
+    /**
+     * This engine's name.
+     *
+     * @return the name, as in its JMX ObjectName {@code dev.panaio:type=AioEngine,name=<name>}
+     */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * What the engine has done since it opened: a snapshot, read without
+     * stopping the engine (see {@link AioEngineStats} for what each count
+     * means). The counters cost the engine's hot path a plain store per event
+     * on its own thread, and an uncontended {@code LongAdder} increment on
+     * the channels' threads.
+     *
+     * @return the counts now
+     */
+    public AioEngineStats stats() {
+        long submitted = 0;
+        long completed = 0;
+        long inFlight = 0;
+        long queued = 0;
+        long calls = 0;
+        long eagain = 0;
+        long partial = 0;
+        long waits = 0;
+        for (EngineLoop loop : loops) {
+            SubmitCounters counters = loop.submitCounters();
+            submitted += counters.requestsAccepted.get();
+            calls += counters.ioSubmitCalls.get();
+            eagain += counters.eagainRetries.get();
+            partial += counters.partialSubmits.get();
+            completed += loop.completed();
+            inFlight += loop.inFlight();
+            queued += loop.queued();
+            waits += loop.backpressureWaits();
+        }
+        return new AioEngineStats(submitted, completed, inFlight, queued, calls,
+                sharedCounters.inlineHits.sum(), sharedCounters.inlineMisses.sum(), sharedCounters.poolRuns.sum(),
+                sharedCounters.bounceCopiedBytes.sum(), waits, eagain, partial);
+    }
+
+    private void registerMBean() {
+        PlatformMBeans.register(mbeanName, new EngineMXBean(name, loops.length, this::capacity, this::stats));
+        registered = true;
     }
 
     @Override

@@ -71,6 +71,9 @@ public final class SharedSecrets {
 
     /** What the engine needs of {@link AioContext}. */
     public interface ContextAccess {
+        /** The context's io_submit counts, for the engine's statistics. */
+        dev.panaio.internal.stats.SubmitCounters submitCounters(AioContext context);
+
         /**
          * Lets go of the use of the last file the context submitted for, so
          * that closing that file closes its descriptor at once: called by an
@@ -101,6 +104,9 @@ public final class SharedSecrets {
 
         /** Whether the calling thread is one of the engine's threads. */
         boolean isEngineThread(AioEngine engine);
+
+        /** The engine's counters that any thread bumps (page-cache hits, pool runs, bounce copies...). */
+        dev.panaio.internal.stats.SharedCounters sharedCounters(AioEngine engine);
     }
 
 

@@ -1,5 +1,6 @@
 package dev.panaio.internal.channel;
 
+import dev.panaio.internal.jfr.FileIoEvent;
 import dev.panaio.internal.engine.CompletionSink;
 import dev.panaio.internal.engine.DeliveryThreads;
 import dev.panaio.internal.engine.Request;
@@ -43,6 +44,8 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
     private ByteBuffer advance;
     /** Channels report a read of 0 bytes at or past end of file as -1. */
     private boolean eofAsMinusOne;
+    /** The JFR event of this read or write, or null when it is not enabled. */
+    FileIoEvent event;
 
     ChannelCompletion() {
     }
@@ -141,12 +144,31 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
             releaseBounce();
         }
         if (result < 0) {
+            completeEvent(0);
             throw request.failure((int) -result);
         }
         if (advance != null && result > 0) {
             advance.position(advance.position() + (int) result);
         }
-        return eofAsMinusOne && result == 0 && request.segment().byteSize() > 0 ? -1 : result;
+        long value = eofAsMinusOne && result == 0 && request.segment().byteSize() > 0 ? -1 : result;
+        completeEvent(value);
+        return value;
+    }
+
+    /** Records who did the transfer in the JFR event, if there is one. */
+    final void answeredBy(String who) {
+        FileIoEvent e = event;
+        if (e != null) {
+            e.answeredBy(who);
+        }
+    }
+
+    private void completeEvent(long value) {
+        FileIoEvent e = event;
+        if (e != null) {
+            event = null;
+            e.complete(value);
+        }
     }
 
     final void releaseBounce() {

@@ -12,9 +12,13 @@ import dev.panaio.internal.engine.DeliveryThreads;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.gen.aio_abi.iovec;
+import dev.panaio.internal.jfr.FileIoEvent;
+import dev.panaio.internal.jfr.FileReadEvent;
+import dev.panaio.internal.jfr.FileWriteEvent;
 import dev.panaio.internal.memory.AlignedBufferPool;
 import dev.panaio.internal.memory.ArenaUses;
 import dev.panaio.internal.memory.BufferLifetime;
+import dev.panaio.internal.stats.SharedCounters;
 import dev.panaio.internal.sys.ErrnoExceptions;
 import dev.panaio.internal.sys.FileDescriptorHandle;
 import dev.panaio.internal.sys.Syscalls;
@@ -66,6 +70,12 @@ public final class FileIo {
     private static final SharedSecrets.EngineAccess ENGINES = SharedSecrets.engineAccess();
     private static final SharedSecrets.OptionsAccess OPTIONS = SharedSecrets.optionsAccess();
 
+    static {
+        // Registered with JFR now, not in a channel's first read, which an interrupt must find in the read.
+        FileReadEvent.enabled();
+        FileWriteEvent.enabled();
+    }
+
     private final AioEngine engine;
     private final AioFile file;
     private final FileDescriptorHandle handle;
@@ -75,6 +85,7 @@ public final class FileIo {
     private volatile boolean nowaitUnsupported;
     /** The engine's blocking pool, looked up only when a task is handed to it: it is made on first use. */
     private final Executor pool;
+    private final SharedCounters counters;
 
     private FileIo(AioEngine engine, AioFile file, boolean strict, boolean syncWrites) throws IOException {
         this.engine = engine;
@@ -84,6 +95,7 @@ public final class FileIo {
         this.strict = strict;
         this.syncWrites = syncWrites;
         this.pool = task -> ENGINES.blockingPool(engine).execute(task);
+        this.counters = ENGINES.sharedCounters(engine);
     }
 
     /** Opens the channel's own descriptor of {@code path} for AIO, with the channel's options. */
@@ -161,6 +173,7 @@ public final class FileIo {
             return;
         }
         op.transfersWith(dst, true);
+        op.event = FileReadEvent.beginIfEnabled(file.path(), alignment != null);
         int length = dst.remaining();
         if (length == 0) {
             op.request = Request.read(file, MemorySegment.NULL, position, "aio");
@@ -192,6 +205,7 @@ public final class FileIo {
             return;
         }
         op.transfersWith(src, false);
+        op.event = FileWriteEvent.beginIfEnabled(file.path(), alignment != null);
         int length = src.remaining();
         if (length == 0) {
             op.request = Request.write(file, MemorySegment.NULL, position, "aio");
@@ -243,6 +257,7 @@ public final class FileIo {
         }
         op.request = read ? Request.read(file, memory, position, "aio", options)
                 : Request.write(file, memory, position, "aio", options);
+        op.answeredBy(FileIoEvent.KERNEL_AIO);
         ENGINES.submit(engine, op.request, op);
     }
 
@@ -286,6 +301,7 @@ public final class FileIo {
             return null;
         }
         op.bouncesThrough(pool, bounce, read ? buffer : null);
+        counters.bounceCopiedBytes.add(length);
         MemorySegment memory = bounce.segment.asSlice(0, length);
         if (!read) {
             try {
@@ -331,12 +347,15 @@ public final class FileIo {
                 // be theirs: the pool's call, without NOWAIT, then reports it.
                 nowaitUnsupported |= flags == 0;
             } else if (result == length || result == 0 || (result < 0 && result != -ErrnoExceptions.EAGAIN)) {
+                counters.inlineHits.increment();
+                op.answeredBy(FileIoEvent.PAGE_CACHE);
                 finishInline(op, result);
                 return;
             } else if (result > 0) {
                 done = result; // short: the rest was not cached, or the file ends there
             }
         }
+        counters.inlineMisses.increment();
         MemorySegment later = direct == null ? inline : inPlace(op, dst, direct);
         if (later == null) {
             later = bounce(op, dst, length, true);
@@ -379,6 +398,7 @@ public final class FileIo {
             op.fail(e);
             return;
         }
+        op.answeredBy(FileIoEvent.PAGE_CACHE);
         finishInline(op, result);
     }
 
@@ -399,6 +419,8 @@ public final class FileIo {
 
     /** Runs {@code request} on the pool; {@code done} bytes were read already and count in the result. */
     private void runBlocking(ChannelCompletion op, Request request, int flags, long done) {
+        counters.poolRuns.increment();
+        op.answeredBy(FileIoEvent.POOL);
         try {
             pool.execute(() -> {
                 long result;

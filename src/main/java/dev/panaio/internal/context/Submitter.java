@@ -5,6 +5,8 @@ import dev.panaio.IoPriority;
 import dev.panaio.RequestOptions;
 import dev.panaio.SubmitException;
 import dev.panaio.internal.access.SharedSecrets;
+import dev.panaio.internal.jfr.SubmitRetryEvent;
+import dev.panaio.internal.stats.SubmitCounters;
 import dev.panaio.internal.sys.ErrnoExceptions;
 import dev.panaio.internal.sys.FileDescriptorHandle;
 import dev.panaio.internal.sys.Syscalls;
@@ -45,6 +47,7 @@ public final class Submitter {
     private final PendingCompletions pending;
     private final CompletionReaper reaper;
     private final MemorySegment errno;
+    private final SubmitCounters counters = new SubmitCounters();
 
     /** The submission side of context {@code ctx}, over the context's other parts. */
     public Submitter(long ctx, ContextCalls calls, OwnerGuard guard, SlotTable slots, IocbWriter iocbs,
@@ -164,6 +167,11 @@ public final class Submitter {
         }
     }
 
+    /** What this submitter did, for the engine's statistics; read from any thread. */
+    public SubmitCounters counters() {
+        return counters;
+    }
+
     /**
      * Submits every prepared request, in prepare order. Should the kernel
      * accept only part of the batch, or answer EAGAIN, waits for completions
@@ -185,13 +193,21 @@ public final class Submitter {
                         + "%d requests were submitted, the rest were dropped", done, total));
             }
             long ret = calls.ioSubmit(errno, ctx, total - done, iocbs.pointersFrom(done));
+            counters.ioSubmitCalls.increment();
             if (ret > 0) {
+                counters.requestsAccepted.add(ret);
+                if (ret < total - done) {
+                    counters.partialSubmits.increment();
+                    SubmitRetryEvent.emit(total - done, (int) ret, false);
+                }
                 slots.markSubmitted(done, (int) ret);
                 done += (int) ret;
                 eagainRetries = 0;
             } else if (ret == -ErrnoExceptions.EINTR) {
                 continue; // not restartOnEintr: a close() during the retry must be seen first
             } else if ((ret == -ErrnoExceptions.EAGAIN || ret == 0) && eagainRetries++ < EAGAIN_RETRIES) {
+                counters.eagainRetries.increment();
+                SubmitRetryEvent.emit(total - done, 0, true);
                 // No room in the kernel: let completions free some, never waiting without a limit.
                 if (slots.inFlight() > 0) {
                     reaper.waitIntoQueue(ROOM_WAIT_NANOS);

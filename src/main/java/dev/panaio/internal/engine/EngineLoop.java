@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 
 import dev.panaio.AioContext;
 import dev.panaio.CompletionConsumer;
@@ -20,6 +21,11 @@ import dev.panaio.MisalignedIoException;
 import dev.panaio.RequestOptions;
 import dev.panaio.SubmitException;
 import dev.panaio.internal.access.SharedSecrets;
+import dev.panaio.internal.jfr.BackpressureWaitEvent;
+import dev.panaio.internal.jfr.SubmitBatchEvent;
+import dev.panaio.internal.jfr.SubmitRetryEvent;
+import dev.panaio.internal.stats.PublishedCounter;
+import dev.panaio.internal.stats.SubmitCounters;
 import dev.panaio.internal.sys.ErrnoExceptions;
 import dev.panaio.internal.sys.Syscalls;
 
@@ -83,6 +89,14 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     private static final SharedSecrets.EventFdAccess EVENT_FDS = SharedSecrets.eventFdAccess();
     private static final SharedSecrets.ContextAccess CONTEXTS = SharedSecrets.contextAccess();
 
+    static {
+        // Loaded and registered with JFR now, not in a submitter's first wait, where an interrupt must end the
+        // wait itself, not land in class initialisation.
+        BackpressureWaitEvent.enabled();
+        SubmitBatchEvent.enabled();
+        SubmitRetryEvent.enabled();
+    }
+
     private final AioContext context;
     private final EventFd wakeups;
     private final RequestOptions notify;
@@ -90,6 +104,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     /** Handed back by a rejected batch: they go first. Engine thread only. */
     private final ArrayDeque<Submission> retry = new ArrayDeque<>();
     private final Semaphore pendingPermits;
+    private final int maxPending;
     private final Submission[] inKernel;
     private final int[] freeIds;
     private int freeCount;
@@ -101,6 +116,10 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     private final Arena scratch = Arena.ofShared();
     private final MemorySegment wakeupCount = scratch.allocate(ValueLayout.JAVA_LONG);
     private final MemorySegment errno = Syscalls.errnoCapture(scratch);
+    /** Completions delivered: written by the engine thread only. */
+    private final PublishedCounter completed = new PublishedCounter();
+    /** Submitters parked for room: bumped by any of them. */
+    private final LongAdder backpressureWaits = new LongAdder();
 
     /** Opens the loop's context and eventfd and starts its thread, named {@code name}. */
     public EngineLoop(int capacity, int maxPending, String name) throws IOException {
@@ -120,6 +139,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         }
         this.freeCount = slots;
         this.pendingPermits = new Semaphore(maxPending);
+        this.maxPending = maxPending;
         this.thread = new EngineThread(this, name);
         thread.start();
     }
@@ -158,9 +178,17 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         if (!isAnyEngineThread()) {
             // tryAcquire first: a free permit is taken even by an interrupted thread, as a started write would be.
             if (!pendingPermits.tryAcquire()) {
+                backpressureWaits.increment();
+                BackpressureWaitEvent waited = BackpressureWaitEvent.beginIfEnabled(maxPending);
                 try {
                     pendingPermits.acquire();
+                    if (waited != null) {
+                        waited.complete();
+                    }
                 } catch (InterruptedException e) {
+                    if (waited != null) {
+                        waited.complete();
+                    }
                     Thread.currentThread().interrupt();
                     sink.fail(new InterruptedIOException("interrupted while waiting for room in the AioEngine's "
                             + "queue (maxPending requests are already waiting)"));
@@ -219,6 +247,31 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     /** Requests queued or in the kernel. */
     public int outstanding() {
         return pending.size() + context.inFlight();
+    }
+
+    /** Requests waiting in the queue, not yet taken by the engine thread (a snapshot for monitoring). */
+    public int queued() {
+        return pending.size();
+    }
+
+    /** Requests in the kernel now. */
+    public int inFlight() {
+        return context.inFlight();
+    }
+
+    /** Completions delivered so far. */
+    public long completed() {
+        return completed.get();
+    }
+
+    /** Times a submitter parked because the queue held maxPending requests. */
+    public long backpressureWaits() {
+        return backpressureWaits.sum();
+    }
+
+    /** The context's io_submit counts. */
+    public SubmitCounters submitCounters() {
+        return CONTEXTS.submitCounters(context);
     }
 
     @Override
@@ -292,10 +345,17 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
 
     /** Submits what is prepared; false if io_submit rejected a request, whose successors are then queued first. */
     private boolean submitPrepared() {
+        SubmitBatchEvent batch = SubmitBatchEvent.beginIfEnabled(context.prepared());
         try {
-            context.submit();
+            int submitted = context.submit();
+            if (batch != null) {
+                batch.complete(submitted);
+            }
             return true;
         } catch (SubmitException e) {
+            if (batch != null) {
+                batch.complete(e.accepted());
+            }
             Submission failed = take((int) e.failedTag());
             failed.sink.fail(ErrnoExceptions.forResult("io_submit",
                     failed.request.describe() + " (rejected by io_submit)", e.errno()));
@@ -343,6 +403,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     @Override
     public void onCompletion(long tag, long result) {
         Submission op = take((int) tag);
+        completed.increment();
         try {
             op.sink.finish(result);
         } catch (Throwable t) {
