@@ -14,9 +14,7 @@ package dev.panaio;
  * @param queued              requests waiting in the engine's queues for room in the kernel
  * @param ioSubmitCalls       {@code io_submit} system calls
  * @param inlineHits          buffered channel reads the page cache answered on the calling thread
- * @param inlineMisses        buffered channel reads whose inline page-cache attempt missed (they then run on the
- *                            blocking pool); reads of a file that keeps missing skip the attempt and count
- *                            only in poolRuns
+ * @param inlineMisses        buffered channel reads it could not answer at once, run on the blocking pool
  * @param poolRuns            channel reads and writes run on the blocking pool
  * @param bounceCopiedBytes   bytes copied through panaio's bounce buffers (memory not usable in place)
  * @param backpressureWaits   times a submitting thread parked because a queue held {@code maxPending} requests

@@ -86,34 +86,6 @@ class AioEngineStatsTest {
     }
 
     @Test
-    void shouldStopTryingThePageCacheInlineOnAFileThatKeepsMissingAndProbeNowAndThen() throws Exception {
-        // 64 reads 1 MiB apart, beyond the kernel's readahead window: every one misses the page cache.
-        int reads = 64;
-        Path path = TestData.writeFile(dir.resolve("missing"), reads << 20, SEED);
-        try (AioEngine engine = AioEngine.open();
-             AioFileChannel channel = AioFileChannel.open(path, Set.of(READ), engine)) {
-            PageCache.evict(path);
-            ByteBuffer dst = ByteBuffer.allocateDirect(4096);
-            for (int i = 0; i < reads; i++) {
-                assertThat(channel.read(dst.clear(), (long) i << 20)).isEqualTo(4096);
-            }
-            AioEngineStats stats = engine.stats();
-            assertThat(stats.poolRuns()).as("every read ran on the pool").isEqualTo(reads);
-            // Eight misses in a row, then one inline attempt in eight: 8 + 56 / 8 = 15, not 64.
-            assertThat(stats.inlineHits() + stats.inlineMisses()).as("inline attempts").isEqualTo(15);
-            // The pages just read are cached now: the probes hit, and inline reads resume.
-            for (int round = 0; round < 4; round++) {
-                for (int i = 0; i < reads; i++) {
-                    channel.read(dst.clear(), (long) i << 20);
-                }
-            }
-            AioEngineStats later = engine.stats();
-            assertThat(later.inlineHits() - stats.inlineHits()).as("inline hits once the file is cached")
-                    .isGreaterThan(reads);
-        }
-    }
-
-    @Test
     void shouldShowQueuedRequestsAndCountASubmitterParkedForRoom() throws Exception {
         try (EventFd never = EventFd.open()) {
             AioEngine engine = AioEngine.builder().capacity(1).maxPending(1).build();

@@ -46,10 +46,7 @@ import java.util.concurrent.RejectedExecutionException;
  *       data; when it does not (EAGAIN), or the filesystem has no NOWAIT
  *       (EOPNOTSUPP, tmpfs), the read goes to the engine's small pool of
  *       blocking threads. AIO would not help here: buffered AIO reads run
- *       synchronously inside io_submit. A file whose recent reads mostly
- *       missed the page cache skips the inline attempt, which would only cost
- *       the caller a miss, and probes the cache with one read in
- *       {@value #PROBE_EVERY} until reads hit again.</li>
+ *       synchronously inside io_submit.</li>
  *   <li><b>Buffered writes</b> complete in the page cache on the calling
  *       thread with {@code pwritev2}; writes to a file opened with DSYNC or
  *       SYNC wait for the disk, so they go to the blocking pool. (Even a page
@@ -86,23 +83,9 @@ public final class FileIo {
     private final boolean strict;
     private final boolean syncWrites;
     private volatile boolean nowaitUnsupported;
-    /**
-     * Recent inline misses less hits, between 0 and {@link #MAX_MISS_SCORE}: from
-     * {@link #MISS_STREAK} on, reads skip the inline attempt. Updated without
-     * atomics: it is a heuristic, and a lost update only shifts it by one.
-     */
-    private volatile int missScore;
-    /** Reads that skipped the inline attempt; every {@link #PROBE_EVERY}th one tries it anyway. */
-    private int skipped;
     /** The engine's blocking pool, looked up only when a task is handed to it: it is made on first use. */
     private final Executor pool;
     private final SharedCounters counters;
-
-    /** The miss score from which buffered reads go to the pool without an inline attempt. */
-    private static final int MISS_STREAK = 8;
-    private static final int MAX_MISS_SCORE = 16;
-    /** While skipping, one read in this many still tries the page cache, so that a file cached again is seen. */
-    private static final int PROBE_EVERY = 8;
 
     private FileIo(AioEngine engine, AioFile file, boolean strict, boolean syncWrites) throws IOException {
         this.engine = engine;
@@ -348,8 +331,7 @@ public final class FileIo {
         }
         op.request = Request.read(file, inline, position, "preadv2", options);
         long done = 0;
-        // The caller's own NOWAIT is always tried: it asked for EAGAIN rather than a wait.
-        if (callerNowait || !nowaitUnsupported && (missScore < MISS_STREAK || ++skipped % PROBE_EVERY == 0)) {
+        if (!nowaitUnsupported || callerNowait) {
             long result;
             try {
                 result = transfer(op.request, flags | aio_abi_h.RWF_NOWAIT());
@@ -365,10 +347,6 @@ public final class FileIo {
                 // be theirs: the pool's call, without NOWAIT, then reports it.
                 nowaitUnsupported |= flags == 0;
             } else if (result == length || result == 0 || (result < 0 && result != -ErrnoExceptions.EAGAIN)) {
-                int score = missScore;
-                if (score > 0) {
-                    missScore = score - 1;
-                }
                 counters.inlineHits.increment();
                 op.answeredBy(FileIoEvent.PAGE_CACHE);
                 finishInline(op, result);
@@ -376,12 +354,8 @@ public final class FileIo {
             } else if (result > 0) {
                 done = result; // short: the rest was not cached, or the file ends there
             }
-            int score = missScore;
-            if (score < MAX_MISS_SCORE && result != -ErrnoExceptions.EOPNOTSUPP) {
-                missScore = score + 1;
-            }
-            counters.inlineMisses.increment();
         }
+        counters.inlineMisses.increment();
         MemorySegment later = direct == null ? inline : inPlace(op, dst, direct);
         if (later == null) {
             later = bounce(op, dst, length, true);
