@@ -211,6 +211,9 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(engine, "engine");
         ChannelOptions parsed = ChannelOptions.parse(options, attrs);
+        if (parsed.append()) {
+            throw new UnsupportedOperationException("APPEND not allowed"); // as the JDK's: a position is always given
+        }
         return new AioAsynchronousFileChannel(FileIo.open(path, parsed, engine), executor,
                 parsed.inlineCompletion());
     }
@@ -476,11 +479,11 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
                          CompletionHandler<FileLock, ? super A> handler) {
         Objects.requireNonNull(handler, "'handler' is null");
         ChannelLocks.check(shared, readable, writable);
-        PanaioFileLock lock = locks.newLock(this, position, size, shared);
-        if (!isOpen()) {
+        if (!isOpen()) { // before the arguments, as the JDK
             lockExecutor.execute(() -> failLock(handler, attachment, new ClosedChannelException()));
             return;
         }
+        PanaioFileLock lock = locks.newLock(this, position, size, shared);
         try {
             locks.reserve(lock);
         } catch (IOException e) { // the file's identity could not be learned: a closed channel
@@ -547,6 +550,9 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     @Override
     public FileLock tryLock(long position, long size, boolean shared) throws IOException {
         ChannelLocks.check(shared, readable, writable);
+        if (!isOpen()) { // before the arguments, as the JDK
+            throw new ClosedChannelException();
+        }
         PanaioFileLock lock = locks.newLock(this, position, size, shared);
         return onDescriptor(() -> locks.tryLock(lock) ? lock : null);
     }

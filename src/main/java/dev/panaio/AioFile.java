@@ -218,18 +218,19 @@ public final class AioFile implements Pollable, Closeable {
             }
         }
         if (fd < 0) {
-            throw openFailure(path, (int) -fd, direct);
+            throw openFailure(path, (int) -fd, direct, write && createNew);
         }
         return new AioFile(path, (int) fd, read, write, direct);
     }
 
-    private static IOException openFailure(Path path, int errno, boolean direct) {
+    private static IOException openFailure(Path path, int errno, boolean direct, boolean createNew) {
         String file = path.toString();
         String reason = ErrnoExceptions.describe(errno);
         if (errno == 2) { // ENOENT
             return new NoSuchFileException(file, null, reason);
         }
-        if (errno == 17) { // EEXIST
+        // CREATE_NEW on a directory: the kernel says EISDIR, the JDK says the file exists.
+        if (errno == 17 || errno == aio_abi_h.EISDIR() && createNew) { // EEXIST
             return new FileAlreadyExistsException(file, null, reason);
         }
         if (errno == 13 || errno == 1) { // EACCES, EPERM

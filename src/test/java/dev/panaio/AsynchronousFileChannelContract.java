@@ -338,4 +338,35 @@ abstract class AsynchronousFileChannelContract {
                 .isInstanceOf(ExecutionException.class)
                 .cause().isInstanceOf(IOException.class);
     }
+
+    // ---- found by the final review, each as the JDK's channel does it
+
+    @Test
+    void shouldRefuseAppendAsTheJdk() throws IOException {
+        Path path = file(100);
+        assertThatThrownBy(() -> open(path, WRITE, java.nio.file.StandardOpenOption.APPEND))
+                .isInstanceOf(UnsupportedOperationException.class).hasMessage("APPEND not allowed");
+    }
+
+    @Test
+    void shouldFailAReadOrWriteWhoseEndOverflowsWithAnIoExceptionAsTheJdk() throws Exception {
+        Path path = file(100);
+        try (AsynchronousFileChannel channel = open(path, READ, WRITE)) {
+            assertThatThrownBy(() -> channel.read(ByteBuffer.allocate(100), Long.MAX_VALUE - 10).get())
+                    .isInstanceOf(ExecutionException.class).cause().isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("Invalid argument");
+            assertThatThrownBy(() -> channel.write(ByteBuffer.allocate(100), Long.MAX_VALUE - 10).get())
+                    .isInstanceOf(ExecutionException.class).cause().isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("Invalid argument");
+        }
+    }
+
+    @Test
+    void shouldReportAClosedChannelBeforeBadLockArgumentsAsTheJdk() throws IOException {
+        AsynchronousFileChannel channel = open(file(100), READ, WRITE);
+        channel.close();
+        assertThatThrownBy(() -> channel.tryLock(-1, 10, false)).isInstanceOf(ClosedChannelException.class);
+        assertThatThrownBy(() -> channel.lock(-1, 10, false).get())
+                .isInstanceOf(ExecutionException.class).cause().isInstanceOf(ClosedChannelException.class);
+    }
 }

@@ -665,8 +665,8 @@ class BadInputTest {
                 x -> x.writeOnlyChannel.read(ByteBuffer.allocate(10), 0));
         add(channelRead + ": closed channel", ClosedChannelException.class, null,
                 x -> x.closedChannel.read(ByteBuffer.allocate(10), 0));
-        // Not an input the kernel would misread, but one it would answer EINVAL to, after a trip to the pool.
-        add(channelRead + ": position + length overflows", IllegalArgumentException.class, "overflows",
+        // As the JDK's channel, where pread answers EINVAL: an IOException, "Invalid argument".
+        add(channelRead + ": position + length overflows", IOException.class, "Invalid argument",
                 x -> x.channel.read(ByteBuffer.allocate(4096), Long.MAX_VALUE - 100));
         add(channelRead + ": direct, misaligned position", MisalignedIoException.class, "file position",
                 x -> x.directChannel.read(x.aligned(4096), 100));
@@ -720,7 +720,7 @@ class BadInputTest {
         add("AioAsynchronousFileChannel.readAsync(ByteBuffer,long,RequestOptions): options with an eventfd",
                 IllegalArgumentException.class, "the engine signals its own eventfd",
                 x -> x.async.readAsync(ByteBuffer.allocate(16), 0, RequestOptions.NONE.withNotify(x.eventFd)));
-        add(channelWrite + ": position + length overflows", IllegalArgumentException.class, "overflows",
+        add(channelWrite + ": position + length overflows", IOException.class, "Invalid argument",
                 x -> x.channel.write(ByteBuffer.allocate(4096), Long.MAX_VALUE - 100));
         add(channelWrite + ": direct, misaligned position", MisalignedIoException.class, "file position",
                 x -> x.directChannel.write(x.aligned(4096), 100));
@@ -832,7 +832,7 @@ class BadInputTest {
                     x -> asyncRead(form, x.asyncDirect, x.aligned(4096), 100));
             add(asyncRead + ": direct, strict, heap buffer", MisalignedIoException.class, "heap buffer",
                     x -> asyncRead(form, x.asyncStrict, ByteBuffer.allocate(4096), 0));
-            add(asyncRead + ": position + length overflows", IllegalArgumentException.class, "overflows",
+            add(asyncRead + ": position + length overflows", IOException.class, "Invalid argument",
                     x -> asyncRead(form, x.async, ByteBuffer.allocate(4096), Long.MAX_VALUE - 100));
             add(asyncWrite + ": null buffer", NullPointerException.class, "src",
                     x -> asyncWrite(form, x.async, null, 0));

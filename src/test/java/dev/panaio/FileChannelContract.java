@@ -659,4 +659,24 @@ abstract class FileChannelContract {
             relocked.release();
         }
     }
+
+    // ---- found by the final review, each as the JDK's channel does it
+
+    @Test
+    void shouldFailAReadOrWriteWhoseEndOverflowsWithAnIoExceptionAsTheJdk() throws IOException {
+        Path path = file(100);
+        try (FileChannel channel = open(path, READ, WRITE)) {
+            assertThatThrownBy(() -> channel.read(ByteBuffer.allocate(100), Long.MAX_VALUE - 10))
+                    .isInstanceOf(IOException.class).hasMessageStartingWith("Invalid argument");
+            assertThatThrownBy(() -> channel.write(ByteBuffer.allocate(100), Long.MAX_VALUE - 10))
+                    .isInstanceOf(IOException.class).hasMessageStartingWith("Invalid argument");
+        }
+    }
+
+    @Test
+    void shouldSayADirectoryExistsForCreateNewAsTheJdk() throws IOException {
+        Path directory = Files.createDirectory(dir.resolve("a-directory"));
+        assertThatThrownBy(() -> open(directory, WRITE, CREATE_NEW))
+                .isInstanceOf(java.nio.file.FileAlreadyExistsException.class);
+    }
 }

@@ -165,7 +165,9 @@ public final class FileIo {
      * as preadv2's flags for a buffered one, where priority does not apply.
      */
     public void read(ByteBuffer dst, long position, RequestOptions options, ChannelCompletion op) {
-        checkRange(position, dst.remaining());
+        if (overflows(position, dst.remaining(), op)) {
+            return;
+        }
         MemorySegment direct = dst.isDirect() ? MemorySegment.ofBuffer(dst) : null;
         checkBuffer(direct, op);
         if (engine.isClosed()) {
@@ -197,7 +199,9 @@ public final class FileIo {
      * and so runs on the pool.
      */
     public void write(ByteBuffer src, long position, RequestOptions options, ChannelCompletion op) {
-        checkRange(position, src.remaining());
+        if (overflows(position, src.remaining(), op)) {
+            return;
+        }
         MemorySegment direct = src.isDirect() ? MemorySegment.ofBuffer(src) : null;
         checkBuffer(direct, op);
         if (engine.isClosed()) {
@@ -217,10 +221,18 @@ public final class FileIo {
         }
     }
 
-    private static void checkRange(long position, int length) {
-        if (position + length < 0) {
-            throw new IllegalArgumentException("position " + position + " + length " + length + " overflows a long");
+    /**
+     * A position whose end overflows a long fails the request as the JDK's
+     * channels do, where pread answers EINVAL: with an {@code IOException}
+     * ("Invalid argument"), not at once.
+     */
+    private static boolean overflows(long position, int length, ChannelCompletion op) {
+        if (position + length >= 0) {
+            return false;
         }
+        op.fail(new IOException("Invalid argument: position " + position + " + length " + length
+                + " overflows a long"));
+        return true;
     }
 
     /**
