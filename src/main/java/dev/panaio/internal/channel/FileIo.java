@@ -375,7 +375,12 @@ public final class FileIo {
                 return;
             }
             if (done > 0) {
-                MemorySegment.copy(direct, 0, later, 0, done); // the whole is copied back at the end
+                try {
+                    MemorySegment.copy(direct, 0, later, 0, done); // the whole is copied back at the end
+                } catch (RuntimeException | Error e) {
+                    op.releaseBounce(); // the caller's memory went away meanwhile: do not leak the pool's
+                    throw e;
+                }
             }
             op.request = Request.read(file, later, position, "preadv2", options);
         }

@@ -149,9 +149,9 @@ public final class RequestMemory {
                     result = -ErrnoExceptions.EFAULT;
                 }
             }
-            if (bounces[slot].byteSize() > RETAINED_BYTES) {
-                freeBounce(slot);
-            }
+        }
+        if (bounces[slot] != null && bounces[slot].byteSize() > RETAINED_BYTES) {
+            freeBounce(slot); // reads and writes alike: a slot keeps at most RETAINED_BYTES between requests
         }
         releaseUses(slot);
         return result;

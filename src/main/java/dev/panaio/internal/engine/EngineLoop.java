@@ -332,6 +332,11 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
                 freeIds[freeCount++] = id;
                 boolean fileClosed = op.request.file() != null && !op.request.file().isOpen();
                 op.sink.fail(fileClosed ? new AsynchronousCloseException() : e);
+            } catch (Error e) {
+                // The request is in no queue and not in the kernel: fail it here, or nothing ever would.
+                freeIds[freeCount++] = id;
+                op.sink.fail(e);
+                throw e;
             }
             if (context.prepared() >= MAX_PER_SUBMIT && !submitPrepared()) {
                 return moved; // what io_submit handed back is first in retry; the loop comes back for it

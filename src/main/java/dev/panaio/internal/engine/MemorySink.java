@@ -21,8 +21,8 @@ public final class MemorySink implements CompletionSink {
     public void finish(long result) {
         try {
             memory.settle(result);
-        } catch (RuntimeException copyBackFailed) {
-            next.fail(copyBackFailed);
+        } catch (RuntimeException | Error copyBackFailed) {
+            next.fail(copyBackFailed); // the memory was released in settle's finally; the caller hears of it once
             return;
         }
         next.finish(result);
