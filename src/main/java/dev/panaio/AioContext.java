@@ -47,30 +47,36 @@ import java.util.concurrent.TimeUnit;
  * }
  * }
  *
- * <h2>Requests</h2>
+ * <h2 id="requests">Requests</h2>
  * A context has {@link #capacity()} request slots, the capacity asked for.
  * Each prepared request takes a slot until its completion is delivered, so
- * the kernel never runs out of room for what panaio admits. Preconditions are
- * checked in Java when a request is prepared, before the kernel sees it:
- * bounds, native memory, read-only destinations, file access mode, and the
- * alignment of direct I/O. Every request is tagged with a {@code long} that
- * comes back with its completion; tags need not be unique.
+ * the kernel never runs out of room for what panaio admits. Every request is
+ * tagged with a {@code long} that comes back with its completion; tags need
+ * not be unique. A read's result is the number of bytes read (fewer at end of
+ * file, 0 past it), a write's the number written, a failure {@code -errno}.
+ * {@link RequestOptions} carry rw flags, priority and eventfd notification;
+ * syncs and polls take only the last two.
  *
- * <h2>Submission</h2>
+ * <p>Preconditions are checked in Java when a request is prepared, before the
+ * kernel sees it. A read or write throws {@link IllegalArgumentException} if
+ * its memory is not native (or the {@code ByteBuffer} not direct), a read's
+ * memory is read-only, a vectored request has no buffer or more than 1024,
+ * the length is more than the kernel transfers in one call (2 GiB - 64 KiB,
+ * within its MAX_RW_COUNT), or the position is negative or overflows with the
+ * length; and {@link MisalignedIoException} if the file is direct and the
+ * memory's address, the position or the length breaks the file's
+ * {@link AioFile#alignment()}. The file must be open for the access asked for.
+ * The memory must stay valid until the completion is delivered (see
+ * <a href="#buffers">Buffers</a>).
+ *
+ * <h2>Submission and completions</h2>
  * {@link #submit()} hands every prepared request to the kernel, in prepare
- * order, in one io_submit. Should the kernel still accept only part of the
- * batch, it waits for completions (queued for the next {@link #reap} or
- * {@link #await}) and submits the rest. When the kernel
- * rejects a request, {@link SubmitException} names it; the requests before
- * it are in flight, and the ones after it are handed back, never dropped.
- *
- * <h2>Completions</h2>
- * {@link #reap} takes whatever completions are in the ring without a system
- * call; {@link #await} waits in {@code io_getevents} for a minimum number,
- * with a timeout. Each completed request is delivered exactly once, to a
- * {@link CompletionConsumer}, without allocation. If the ring's header is not
- * the layout panaio knows, every reap goes through io_getevents instead
- * ({@link #reapsFromRing()}).
+ * order, in one io_submit. {@link #reap} takes whatever completions are in
+ * the ring without a system call; {@link #await} waits in
+ * {@code io_getevents} for a minimum number, with a timeout. Each completed
+ * request is delivered exactly once, to a {@link CompletionConsumer}, without
+ * allocation. If the ring's header is not the layout panaio knows, every reap
+ * goes through io_getevents instead ({@link #reapsFromRing()}).
  *
  * <h2>Threads</h2>
  * The kernel allows one reaper per ring, and requests share slots, so a
@@ -81,14 +87,13 @@ import java.util.concurrent.TimeUnit;
  * {@link #close()} may be called from any thread at any time.
  *
  * <h2>Closing</h2>
- * {@link #close()} stops new calls, waits in {@code io_destroy} until the
- * kernel has finished every request in flight (so no buffer is written after
- * it returns), then releases native memory. Completions not yet reaped are
- * discarded by the kernel; requests prepared but not submitted are dropped.
- * Call {@link #await} until {@link #inFlight()} is 0 first to see every
- * completion. Using a closed context throws {@link IllegalStateException}.
+ * {@link #close()} waits until the kernel has finished every request in
+ * flight, so no buffer is written after it returns. Completions not yet
+ * reaped are discarded by the kernel; requests prepared but not submitted are
+ * dropped. Call {@link #await} until {@link #inFlight()} is 0 first to see
+ * every completion. Using a closed context throws {@link IllegalStateException}.
  *
- * <h2>Buffers</h2>
+ * <h2 id="buffers">Buffers</h2>
  * The kernel writes into a read's buffer until its completion is reaped, and
  * reads a write's buffer until then: no memory that can be freed meanwhile is
  * ever handed to it.
@@ -304,18 +309,14 @@ public final class AioContext implements AutoCloseable {
     // ---------------------------------------------------------------- prepare
 
     /**
-     * Prepares a read of {@code dst.byteSize()} bytes of {@code file} at
-     * {@code position} into {@code dst}, without options. The result is the
-     * number of bytes read: fewer at end of file, 0 past it.
+     * As {@link #prepareRead(AioFile, MemorySegment, long, long, RequestOptions)}, without options.
      *
      * @param file     the file to read
-     * @param dst      native memory the bytes are read into; it must stay valid until the completion is delivered
+     * @param dst      native memory the bytes are read into
      * @param position the file offset to read from
      * @param tag      a value returned with the completion
-     * @throws IllegalArgumentException if dst is not native memory, is read-only, or position is negative or
-     *                                  overflows with the length
-     * @throws MisalignedIoException    if the file is direct and dst's address, position or length breaks its
-     *                                  {@link AioFile#alignment()}
+     * @throws IllegalArgumentException if the memory or position breaks a rule of <a href="#requests">Requests</a>
+     * @throws MisalignedIoException    if the file is direct and the request breaks its {@link AioFile#alignment()}
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareRead(AioFile file, MemorySegment dst, long position, long tag) throws MisalignedIoException {
@@ -328,15 +329,12 @@ public final class AioContext implements AutoCloseable {
      * read: fewer at end of file, 0 past it.
      *
      * @param file     the file to read
-     * @param dst      native memory the bytes are read into; it must stay valid until the completion is delivered
+     * @param dst      native memory the bytes are read into
      * @param position the file offset to read from
      * @param tag      a value returned with the completion
      * @param options  rw flags, priority and eventfd notification for this request
-     * @throws IllegalArgumentException if dst is not native memory, is read-only, is longer than the kernel
-     *                                  transfers in one call (2 GiB - 64 KiB, within its MAX_RW_COUNT), or position
-     *                                  is negative or overflows with the length
-     * @throws MisalignedIoException    if the file is direct and dst's address, position or length breaks its
-     *                                  {@link AioFile#alignment()}
+     * @throws IllegalArgumentException if the memory or position breaks a rule of <a href="#requests">Requests</a>
+     * @throws MisalignedIoException    if the file is direct and the request breaks its {@link AioFile#alignment()}
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareRead(AioFile file, MemorySegment dst, long position, long tag, RequestOptions options) throws MisalignedIoException {
@@ -345,18 +343,14 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Prepares a read into the remaining bytes of a direct buffer, without
-     * options; its position and limit are not changed.
+     * As {@link #prepareRead(AioFile, ByteBuffer, long, long, RequestOptions)}, without options.
      *
      * @param file     the file to read
-     * @param dst      a direct buffer whose remaining bytes are read into; it must stay valid until the completion
-     *                 is delivered
+     * @param dst      a direct buffer whose remaining bytes are read into
      * @param position the file offset to read from
      * @param tag      a value returned with the completion
-     * @throws IllegalArgumentException if dst is not direct, is read-only, or position is negative or overflows
-     *                                  with the length
-     * @throws MisalignedIoException    if the file is direct and dst's address, position or length breaks its
-     *                                  {@link AioFile#alignment()}
+     * @throws IllegalArgumentException if the memory or position breaks a rule of <a href="#requests">Requests</a>
+     * @throws MisalignedIoException    if the file is direct and the request breaks its {@link AioFile#alignment()}
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag) throws MisalignedIoException {
@@ -364,19 +358,16 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Prepares a read into the remaining bytes of a direct buffer, with
-     * options; its position and limit are not changed.
+     * As {@link #prepareRead(AioFile, MemorySegment, long, long, RequestOptions)}, into the remaining
+     * bytes of a direct buffer; its position and limit are not changed.
      *
      * @param file     the file to read
-     * @param dst      a direct buffer whose remaining bytes are read into; it must stay valid until the completion
-     *                 is delivered
+     * @param dst      a direct buffer whose remaining bytes are read into
      * @param position the file offset to read from
      * @param tag      a value returned with the completion
      * @param options  rw flags, priority and eventfd notification for this request
-     * @throws IllegalArgumentException if dst is not direct, is read-only, or position is negative or overflows
-     *                                  with the length
-     * @throws MisalignedIoException    if the file is direct and dst's address, position or length breaks its
-     *                                  {@link AioFile#alignment()}
+     * @throws IllegalArgumentException if the memory or position breaks a rule of <a href="#requests">Requests</a>
+     * @throws MisalignedIoException    if the file is direct and the request breaks its {@link AioFile#alignment()}
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag, RequestOptions options) throws MisalignedIoException {
@@ -385,17 +376,14 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Prepares a write of all of {@code src} to {@code file} at
-     * {@code position}, without options. The result is the number of bytes
-     * written.
+     * As {@link #prepareWrite(AioFile, MemorySegment, long, long, RequestOptions)}, without options.
      *
      * @param file     the file to write
-     * @param src      native memory holding the bytes; it must stay valid until the completion is delivered
+     * @param src      native memory holding the bytes
      * @param position the file offset to write at
      * @param tag      a value returned with the completion
-     * @throws IllegalArgumentException if src is not native memory or position is negative or overflows
-     * @throws MisalignedIoException    if the file is direct and src's address, position or length breaks its
-     *                                  alignment
+     * @throws IllegalArgumentException if the memory or position breaks a rule of <a href="#requests">Requests</a>
+     * @throws MisalignedIoException    if the file is direct and the request breaks its {@link AioFile#alignment()}
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareWrite(AioFile file, MemorySegment src, long position, long tag) throws MisalignedIoException {
@@ -407,13 +395,12 @@ public final class AioContext implements AutoCloseable {
      * {@code position}. The result is the number of bytes written.
      *
      * @param file     the file to write
-     * @param src      native memory holding the bytes; it must stay valid until the completion is delivered
+     * @param src      native memory holding the bytes
      * @param position the file offset to write at
      * @param tag      a value returned with the completion
      * @param options  rw flags, priority and eventfd notification for this request
-     * @throws IllegalArgumentException if src is not native memory or position is negative or overflows
-     * @throws MisalignedIoException    if the file is direct and src's address, position or length breaks its
-     *                                  alignment
+     * @throws IllegalArgumentException if the memory or position breaks a rule of <a href="#requests">Requests</a>
+     * @throws MisalignedIoException    if the file is direct and the request breaks its {@link AioFile#alignment()}
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareWrite(AioFile file, MemorySegment src, long position, long tag, RequestOptions options) throws MisalignedIoException {
@@ -422,17 +409,14 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Prepares a write of the remaining bytes of a direct buffer, without
-     * options; its position and limit are not changed.
+     * As {@link #prepareWrite(AioFile, ByteBuffer, long, long, RequestOptions)}, without options.
      *
      * @param file     the file to write
-     * @param src      a direct buffer whose remaining bytes are written; it must stay valid until the completion is
-     *                 delivered
+     * @param src      a direct buffer whose remaining bytes are written
      * @param position the file offset to write at
      * @param tag      a value returned with the completion
-     * @throws IllegalArgumentException if src is not direct or position is negative or overflows
-     * @throws MisalignedIoException    if the file is direct and src's address, position or length breaks its
-     *                                  alignment
+     * @throws IllegalArgumentException if the memory or position breaks a rule of <a href="#requests">Requests</a>
+     * @throws MisalignedIoException    if the file is direct and the request breaks its {@link AioFile#alignment()}
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag) throws MisalignedIoException {
@@ -440,18 +424,16 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Prepares a write of the remaining bytes of a direct buffer, with
-     * options; its position and limit are not changed.
+     * As {@link #prepareWrite(AioFile, MemorySegment, long, long, RequestOptions)}, of the remaining
+     * bytes of a direct buffer; its position and limit are not changed.
      *
      * @param file     the file to write
-     * @param src      a direct buffer whose remaining bytes are written; it must stay valid until the completion is
-     *                 delivered
+     * @param src      a direct buffer whose remaining bytes are written
      * @param position the file offset to write at
      * @param tag      a value returned with the completion
      * @param options  rw flags, priority and eventfd notification for this request
-     * @throws IllegalArgumentException if src is not direct or position is negative or overflows
-     * @throws MisalignedIoException    if the file is direct and src's address, position or length breaks its
-     *                                  alignment
+     * @throws IllegalArgumentException if the memory or position breaks a rule of <a href="#requests">Requests</a>
+     * @throws MisalignedIoException    if the file is direct and the request breaks its {@link AioFile#alignment()}
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag, RequestOptions options) throws MisalignedIoException {
@@ -464,14 +446,12 @@ public final class AioContext implements AutoCloseable {
      * {@code position} fill {@code dsts} in order. At most 1024 buffers.
      *
      * @param file     the file to read
-     * @param dsts     native segments filled in order; they must stay valid until the completion is delivered
+     * @param dsts     native segments filled in order
      * @param position the file offset to read from
      * @param tag      a value returned with the completion
      * @param options  rw flags, priority and eventfd notification for this request
-     * @throws IllegalArgumentException if there are no buffers or more than 1024, one is not native memory or is
-     *                                  read-only, or position is negative or overflows with the total length
-     * @throws MisalignedIoException    if the file is direct and a buffer's address or length, or position, breaks
-     *                                  its alignment
+     * @throws IllegalArgumentException if the memory or position breaks a rule of <a href="#requests">Requests</a>
+     * @throws MisalignedIoException    if the file is direct and the request breaks its {@link AioFile#alignment()}
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareReadVectored(AioFile file, MemorySegment[] dsts, long position, long tag,
@@ -484,14 +464,12 @@ public final class AioContext implements AutoCloseable {
      * order, from {@code position}. At most 1024 buffers.
      *
      * @param file     the file to write
-     * @param srcs     native segments written in order; they must stay valid until the completion is delivered
+     * @param srcs     native segments written in order
      * @param position the file offset to write at
      * @param tag      a value returned with the completion
      * @param options  rw flags, priority and eventfd notification for this request
-     * @throws IllegalArgumentException if there are no buffers or more than 1024, one is not native memory, or
-     *                                  position is negative or overflows with the total length
-     * @throws MisalignedIoException    if the file is direct and a buffer's address or length, or position, breaks
-     *                                  its alignment
+     * @throws IllegalArgumentException if the memory or position breaks a rule of <a href="#requests">Requests</a>
+     * @throws MisalignedIoException    if the file is direct and the request breaks its {@link AioFile#alignment()}
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareWriteVectored(AioFile file, MemorySegment[] srcs, long position, long tag,
@@ -513,14 +491,13 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Prepares an fsync ({@code IOCB_CMD_FSYNC}) with options: only priority
-     * and notify apply, rw flags are rejected.
+     * As {@link #prepareFsync(AioFile, long)}, with options: only priority and notify apply.
      *
-     * @param file the file to sync
-     * @param tag  a value returned with the completion
-     * @param options  priority and eventfd notification for this request
+     * @param file    the file to sync
+     * @param tag     a value returned with the completion
+     * @param options priority and eventfd notification for this request
      * @throws IllegalArgumentException if options carry rw flags
-     * @throws IllegalStateException if the context or file is closed, or the context is full
+     * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareFsync(AioFile file, long tag, RequestOptions options) {
         prepareSync(Abi.CMD_FSYNC, file, tag, options);
@@ -539,14 +516,13 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Prepares an fdatasync ({@code IOCB_CMD_FDSYNC}) with options: only
-     * priority and notify apply, rw flags are rejected.
+     * As {@link #prepareFdatasync(AioFile, long)}, with options: only priority and notify apply.
      *
-     * @param file the file to sync
-     * @param tag  a value returned with the completion
-     * @param options  priority and eventfd notification for this request
+     * @param file    the file to sync
+     * @param tag     a value returned with the completion
+     * @param options priority and eventfd notification for this request
      * @throws IllegalArgumentException if options carry rw flags
-     * @throws IllegalStateException if the context or file is closed, or the context is full
+     * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareFdatasync(AioFile file, long tag, RequestOptions options) {
         prepareSync(Abi.CMD_FDSYNC, file, tag, options);
@@ -570,9 +546,7 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Prepares a one-shot poll ({@code IOCB_CMD_POLL}) as
-     * {@link #preparePoll(Pollable, int, long)} does, with options: only
-     * priority and notify apply, rw flags are rejected.
+     * As {@link #preparePoll(Pollable, int, long)}, with options: only priority and notify apply.
      *
      * @param target the file or eventfd to poll
      * @param events the poll(2) event bits to wait for
@@ -681,8 +655,7 @@ public final class AioContext implements AutoCloseable {
     // ------------------------------------------------------------------- reap
 
     /**
-     * Delivers the completions available now, without waiting and, when
-     * reaping from the ring, without a system call.
+     * As {@link #reap(int, CompletionConsumer)}, delivering every completion available now.
      *
      * @param consumer receives each completion's tag and result
      * @return the number delivered
@@ -740,8 +713,7 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Delivers at least {@code min} completions, waiting in io_getevents
-     * without a time limit; fewer only if the context is closed meanwhile.
+     * As {@link #await(int, long, TimeUnit, CompletionConsumer)}, without a time limit.
      *
      * @param min      1 to {@link #inFlight()}: waiting for more than are in flight would never end
      * @param consumer receives each completion's tag and result

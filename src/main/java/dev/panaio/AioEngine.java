@@ -5,6 +5,7 @@ import dev.panaio.internal.context.RequestChecks;
 import dev.panaio.internal.engine.BlockingPool;
 import dev.panaio.internal.engine.CompletionSink;
 import dev.panaio.internal.engine.EngineLoop;
+import dev.panaio.internal.engine.EngineLoops;
 import dev.panaio.internal.engine.FutureSink;
 import dev.panaio.internal.engine.MemorySink;
 import dev.panaio.internal.engine.Request;
@@ -110,8 +111,7 @@ public final class AioEngine implements AutoCloseable {
     private static final AtomicInteger ENGINES = new AtomicInteger();
     private static volatile AioEngine shared;
 
-    private final EngineLoop[] loops;
-    private final AtomicInteger next = new AtomicInteger();
+    private final EngineLoops loops;
     private final AlignedBufferPool bouncePool;
     private final BlockingPool blockingPool;
     private volatile boolean closed;
@@ -129,21 +129,7 @@ public final class AioEngine implements AutoCloseable {
         int id = ENGINES.incrementAndGet();
         this.name = processWide ? "shared" : builder.name != null ? builder.name : "engine-" + id;
         this.mbeanName = PlatformMBeans.engineName(name);
-        this.loops = new EngineLoop[builder.threads];
-        try {
-            for (int i = 0; i < loops.length; i++) {
-                loops[i] = new EngineLoop(builder.capacity, builder.maxPending,
-                        String.format(Locale.ROOT, "panaio-engine-%d-%d", id, i));
-            }
-        } catch (IOException | RuntimeException e) {
-            for (EngineLoop loop : loops) {
-                if (loop != null) {
-                    loop.shutdown();
-                    loop.awaitTermination();
-                }
-            }
-            throw e;
-        }
+        this.loops = new EngineLoops(builder.threads, builder.capacity, builder.maxPending, id);
         this.blockingPool = new BlockingPool(builder.blockingThreads);
         this.bouncePool = new AlignedBufferPool(4096, builder.maxRetainedBufferBytes);
     }
@@ -518,24 +504,7 @@ public final class AioEngine implements AutoCloseable {
             sink.fail(new AsynchronousCloseException());
             return;
         }
-        loopFor().enqueue(request, sink);
-    }
-
-    /**
-     * An engine thread submits to its own loop, where it is never held back
-     * (a callback must not wait for an engine thread, its own or another's);
-     * other threads take turns.
-     */
-    private EngineLoop loopFor() {
-        if (loops.length == 1) {
-            return loops[0];
-        }
-        for (EngineLoop loop : loops) {
-            if (loop.isEngineThread()) {
-                return loop;
-            }
-        }
-        return loops[Math.floorMod(next.getAndIncrement(), loops.length)];
+        loops.loopFor().enqueue(request, sink);
     }
 
     /** Bounce buffers for misaligned or heap buffers on direct files. */
@@ -554,11 +523,7 @@ public final class AioEngine implements AutoCloseable {
      * @return the sum of the contexts' capacities
      */
     public int capacity() {
-        int total = 0;
-        for (EngineLoop loop : loops) {
-            total += loop.capacity();
-        }
-        return total;
+        return loops.capacity();
     }
 
     /**
@@ -569,11 +534,7 @@ public final class AioEngine implements AutoCloseable {
      * @return the number of requests queued or in flight
      */
     public int outstanding() {
-        int total = 0;
-        for (EngineLoop loop : loops) {
-            total += loop.outstanding();
-        }
-        return total;
+        return loops.outstanding();
     }
 
     /**
@@ -587,12 +548,7 @@ public final class AioEngine implements AutoCloseable {
 
     /** Whether the calling thread is one of this engine's threads. */
     boolean isEngineThread() {
-        for (EngineLoop loop : loops) {
-            if (loop.isEngineThread()) {
-                return true;
-            }
-        }
-        return false;
+        return loops.isEngineThread();
     }
 
     /**
@@ -622,15 +578,7 @@ public final class AioEngine implements AutoCloseable {
         }
         closed = true;
         blockingPool.refuseNew(); // no pool is created after this
-        for (EngineLoop loop : loops) {
-            loop.shutdown();
-        }
-        if (!isEngineThread()) {
-            // An engine thread must not wait for the others: two callbacks closing at once would wait forever.
-            for (EngineLoop loop : loops) {
-                loop.awaitTermination();
-            }
-        }
+        loops.shutdown(); // waits for the engine threads, unless called from one
         blockingPool.shutdown(); // waits for the pool's reads and writes: none needs an engine thread to finish
         bouncePool.close();
     }
@@ -662,7 +610,7 @@ public final class AioEngine implements AutoCloseable {
         long eagain = 0;
         long partial = 0;
         long waits = 0;
-        for (EngineLoop loop : loops) {
+        for (EngineLoop loop : loops.all()) {
             SubmitCounters counters = loop.submitCounters();
             submitted += counters.requestsAccepted.get();
             calls += counters.ioSubmitCalls.get();
@@ -679,13 +627,13 @@ public final class AioEngine implements AutoCloseable {
     }
 
     private void registerMBean() {
-        PlatformMBeans.register(mbeanName, new EngineMXBean(name, loops.length, this::capacity, this::stats));
+        PlatformMBeans.register(mbeanName, new EngineMXBean(name, loops.count(), this::capacity, this::stats));
         registered = true;
     }
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "AioEngine[threads=%d, capacity=%d, outstanding=%d%s]", loops.length,
+        return String.format(Locale.ROOT, "AioEngine[threads=%d, capacity=%d, outstanding=%d%s]", loops.count(),
                 capacity(), outstanding(), closed ? ", closed" : "");
     }
 }

@@ -2,16 +2,16 @@ package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
 
-import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.channel.ChannelChecks;
 import dev.panaio.internal.channel.ChannelCleaner;
 import dev.panaio.internal.channel.ChannelCompletion;
 import dev.panaio.internal.channel.ChannelLocks;
+import dev.panaio.internal.channel.ChannelMapping;
 import dev.panaio.internal.channel.ChannelOptions;
+import dev.panaio.internal.channel.ChannelTransfers;
 import dev.panaio.internal.channel.DescriptorCalls;
 import dev.panaio.internal.channel.FileIo;
 import dev.panaio.internal.channel.PanaioFileLock;
-import dev.panaio.internal.sys.FileDescriptorHandle;
 import dev.panaio.internal.sys.NativeAccess;
 
 import java.io.IOException;
@@ -21,7 +21,6 @@ import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
-import java.nio.channels.Channel;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
@@ -33,7 +32,6 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -160,15 +158,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Thread-safe, as {@code FileChannel} is.
  */
 public final class AioFileChannel extends FileChannel {
-    /** The largest piece a transfer moves at a time, through one direct scratch buffer. */
-    private static final int TRANSFER_SIZE = 64 * 1024;
-
     private final FileIo io;
     private final AioFile file;
     private final boolean readable;
     private final boolean writable;
     private final boolean append;
     private final ChannelLocks locks;
+    private final ChannelTransfers transfers;
     private final ChannelCleaner.CloseDescriptor closeAction;
     private final Cleaner.Cleanable cleanable;
     /** Serialises the relative reads and writes, which read and move the position. */
@@ -183,6 +179,8 @@ public final class AioFileChannel extends FileChannel {
         this.writable = file.isWritable();
         this.append = append;
         this.locks = new ChannelLocks(file);
+        this.transfers = new ChannelTransfers(this, file, this::transfer,
+                other -> other instanceof AioFileChannel aio ? aio.file : null);
         this.closeAction = ChannelCleaner.closing(file, locks);
         this.cleanable = ChannelCleaner.register(this, closeAction);
     }
@@ -584,195 +582,12 @@ public final class AioFileChannel extends FileChannel {
 
     @Override
     public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
-        ensureOpen();
-        Objects.requireNonNull(target, "target");
-        if (!target.isOpen()) {
-            throw new ClosedChannelException();
-        }
-        if (!readable) {
-            throw new NonReadableChannelException();
-        }
-        try {
-            checkOtherWritable(target);
-        } catch (ClosedChannelException e) { // the probe met an interrupt: both close, as the JDK
-            throw transferFailed(e, target);
-        }
-        if (position < 0 || count < 0) {
-            throw new IllegalArgumentException();
-        }
-        try {
-            long size = size();
-            if (position > size) {
-                return 0;
-            }
-            count = Math.min(count, size - position);
-            if (count == 0) {
-                return 0;
-            }
-            ByteBuffer scratch = ByteBuffer.allocateDirect((int) Math.min(count, TRANSFER_SIZE));
-            long written = 0;
-            try {
-                while (written < count) {
-                    scratch.clear().limit((int) Math.min(count - written, scratch.capacity()));
-                    int n = readForTransfer(scratch, position + written);
-                    if (n <= 0) {
-                        break;
-                    }
-                    scratch.flip();
-                    int w = target.write(scratch);
-                    written += w;
-                    if (w != n) {
-                        break; // a non-blocking target took less: stop, as the JDK
-                    }
-                }
-                return written;
-            } catch (IOException e) {
-                if (written > 0) {
-                    return written;
-                }
-                throw e;
-            }
-        } catch (ClosedChannelException e) {
-            throw transferFailed(e, target);
-        }
-    }
-
-    /**
-     * Reads for a transfer at any position. A direct file reads whole aligned
-     * blocks around the range, through aligned scratch memory.
-     */
-    private int readForTransfer(ByteBuffer dst, long at) throws IOException {
-        if (!isDirect()) {
-            return (int) transfer(dst, at, true);
-        }
-        DirectAlignment alignment = file.alignment();
-        long block = Math.max(alignment.offset(), alignment.memory());
-        long start = at - at % block;
-        long end = at + dst.remaining();
-        int length = (int) ((end - start + block - 1) / block * block);
-        ByteBuffer aligned = ByteBuffer.allocateDirect(length + (int) alignment.memory())
-                .alignedSlice((int) alignment.memory());
-        aligned.limit(length);
-        long n = transfer(aligned, start, true);
-        int skip = (int) (at - start);
-        if (n <= skip) {
-            return n < 0 ? (int) n : -1;
-        }
-        int useful = (int) Math.min(n - skip, dst.remaining());
-        dst.put(dst.position(), aligned, skip, useful);
-        dst.position(dst.position() + useful);
-        return useful;
+        return transfers.transferTo(position, count, target);
     }
 
     @Override
     public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
-        ensureOpen();
-        Objects.requireNonNull(src, "src");
-        if (!src.isOpen()) {
-            throw new ClosedChannelException();
-        }
-        try {
-            checkOtherReadable(src);
-        } catch (ClosedChannelException e) {
-            throw transferFailed(e, src);
-        }
-        if (!writable) {
-            throw new NonWritableChannelException();
-        }
-        if (position < 0 || count < 0) {
-            throw new IllegalArgumentException();
-        }
-        try {
-            if (count == 0) {
-                return 0;
-            }
-            ByteBuffer scratch = ByteBuffer.allocateDirect((int) Math.min(count, TRANSFER_SIZE));
-            long written = 0;
-            try {
-                while (written < count) {
-                    scratch.clear().limit((int) Math.min(count - written, scratch.capacity()));
-                    int n = src.read(scratch); // from the source's position, which advances, as the JDK
-                    if (n <= 0) {
-                        break;
-                    }
-                    scratch.flip();
-                    int w = (int) transfer(scratch, position + written, false);
-                    written += w;
-                    if (w != n) {
-                        break;
-                    }
-                }
-                return written;
-            } catch (IOException e) {
-                if (written > 0) {
-                    return written;
-                }
-                throw e;
-            }
-        } catch (ClosedChannelException e) {
-            throw transferFailed(e, src);
-        }
-    }
-
-    /**
-     * The JDK's rule for a transfer cut short by a closed channel: an
-     * interrupt closes both channels ({@link ClosedByInterruptException}); a
-     * close of either by another thread gives
-     * {@link AsynchronousCloseException} and leaves the other one open.
-     */
-    private AsynchronousCloseException transferFailed(ClosedChannelException e, Channel other) {
-        ClosedByInterruptException interrupted = null;
-        if (e instanceof ClosedByInterruptException cbie) {
-            interrupted = cbie;
-        } else if (Thread.currentThread().isInterrupted()) {
-            interrupted = new ClosedByInterruptException();
-        }
-        if (interrupted != null) {
-            try {
-                close();
-            } catch (IOException suppressed) {
-                interrupted.addSuppressed(suppressed);
-            }
-            try {
-                other.close();
-            } catch (IOException suppressed) {
-                interrupted.addSuppressed(suppressed);
-            }
-            return interrupted;
-        }
-        if (e instanceof AsynchronousCloseException ace) {
-            return ace;
-        }
-        var ace = new AsynchronousCloseException();
-        ace.addSuppressed(e);
-        return ace;
-    }
-
-    /**
-     * A transfer's target that is a FileChannel must be writable, even when
-     * no byte moves. panaio's own channels are asked; any other FileChannel
-     * is probed with an empty positional write, which checks and moves
-     * nothing.
-     */
-    private static void checkOtherWritable(WritableByteChannel target) throws IOException {
-        if (target instanceof AioFileChannel aio) {
-            if (!aio.writable) {
-                throw new NonWritableChannelException();
-            }
-        } else if (target instanceof FileChannel channel) {
-            channel.write(ByteBuffer.allocate(0), 0);
-        }
-    }
-
-    /** As {@link #checkOtherWritable}, for a transfer's source: it must be readable. */
-    private static void checkOtherReadable(ReadableByteChannel src) throws IOException {
-        if (src instanceof AioFileChannel aio) {
-            if (!aio.readable) {
-                throw new NonReadableChannelException();
-            }
-        } else if (src instanceof FileChannel channel) {
-            channel.read(ByteBuffer.allocate(0), 0);
-        }
+        return transfers.transferFrom(src, position, count);
     }
 
     /**
@@ -786,7 +601,7 @@ public final class AioFileChannel extends FileChannel {
             throw new IllegalArgumentException("Size exceeds Integer.MAX_VALUE");
         }
         checkMap(mode, position, size);
-        return mapThroughProc(channel -> channel.map(mode, position, size));
+        return ChannelMapping.throughProc(file, writable, channel -> channel.map(mode, position, size));
     }
 
     /** As {@link #map(MapMode, long, long)}, into a segment of {@code arena}. */
@@ -794,53 +609,13 @@ public final class AioFileChannel extends FileChannel {
     public MemorySegment map(MapMode mode, long offset, long size, Arena arena) throws IOException {
         Objects.requireNonNull(arena, "Arena is null");
         checkMap(mode, offset, size);
-        return mapThroughProc(channel -> channel.map(mode, offset, size, arena));
+        return ChannelMapping.throughProc(file, writable, channel -> channel.map(mode, offset, size, arena));
     }
 
     private void checkMap(MapMode mode, long position, long size) throws IOException {
         Objects.requireNonNull(mode, "Mode is null");
         ensureOpen();
-        if (position < 0) {
-            throw new IllegalArgumentException("Negative position");
-        }
-        if (size < 0) {
-            throw new IllegalArgumentException("Negative size");
-        }
-        if (position + size < 0) {
-            throw new IllegalArgumentException("Position + size overflow");
-        }
-        // The JDK's rule: every mode but the read-only ones needs a writable channel; all need a readable one.
-        boolean readOnly = mode == MapMode.READ_ONLY || mode.toString().equals("READ_ONLY_SYNC");
-        if (!readOnly && !writable) {
-            throw new NonWritableChannelException();
-        }
-        if (!readable) {
-            throw new NonReadableChannelException();
-        }
-    }
-
-    private <T> T mapThroughProc(DescriptorMap<T> map) throws IOException {
-        FileDescriptorHandle handle = SharedSecrets.fileAccess().handle(file);
-        int fd;
-        try {
-            fd = handle.acquire(); // the number stays this file's while the transient channel opens it
-        } catch (IllegalStateException closed) {
-            throw new ClosedChannelException();
-        }
-        try {
-            Set<OpenOption> options = writable ? Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE)
-                    : Set.of(StandardOpenOption.READ);
-            try (FileChannel transientChannel = FileChannel.open(Path.of("/proc/self/fd/" + fd), options)) {
-                return map.map(transientChannel);
-            }
-        } finally {
-            handle.release();
-        }
-    }
-
-    @FunctionalInterface
-    private interface DescriptorMap<T> {
-        T map(FileChannel channel) throws IOException;
+        ChannelMapping.check(mode, position, size, readable, writable);
     }
 
     /**

@@ -1,17 +1,15 @@
 package dev.panaio.internal.channel;
 
+import dev.panaio.internal.engine.CachedThreads;
+
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Where an asynchronous channel opened without an executor runs its
- * CompletionHandlers and its blocking lock requests: one process-wide cached
- * pool, as the JDK's default thread pool for asynchronous channels. Threads are
- * made when needed and end after a minute idle, so a handler that blocks never
- * holds up another.
+ * CompletionHandlers and its blocking lock requests: one process-wide
+ * {@linkplain CachedThreads cached pool}, as the JDK's default thread pool for
+ * asynchronous channels, so a handler that blocks never holds up another.
  *
  * <p>As the JDK's default pool does, it takes its threads from the
  * {@link ThreadFactory} class named by the system property
@@ -29,8 +27,7 @@ public final class DefaultHandlerExecutor {
     }
 
     private static final class Holder {
-        static final ExecutorService POOL = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), threadFactory());
+        static final ExecutorService POOL = CachedThreads.pool(threadFactory());
     }
 
     /** The pool, made on first use; it lives as long as the process. */
@@ -41,7 +38,7 @@ public final class DefaultHandlerExecutor {
     private static ThreadFactory threadFactory() {
         String name = System.getProperty(THREAD_FACTORY_PROPERTY);
         if (name == null) {
-            return Thread.ofPlatform().daemon().name("panaio-handler-", 0).factory();
+            return CachedThreads.daemons("panaio-handler-");
         }
         try {
             Class<?> type = Class.forName(name, true, ClassLoader.getSystemClassLoader());
