@@ -37,6 +37,7 @@ import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
  * What the JDK documents for {@link FileChannel}, as tests. Run against the
@@ -563,6 +564,24 @@ abstract class FileChannelContract {
         try (FileChannel readOnly = open(dir.resolve("f"), READ)) {
             assertThatThrownBy(() -> readOnly.truncate(0)).isInstanceOf(NonWritableChannelException.class);
         }
+    }
+
+    /**
+     * A procfs file reports size 0 yet has content: a transfer from position 0
+     * copies until its end, one from past the reported size copies nothing.
+     */
+    @Test
+    void shouldTransferToUntilEndOfFileFromAFileWhoseSizeReadsAsZero() throws IOException {
+        Path proc = Path.of("/proc/self/cmdline");
+        assumeThat(Files.isReadable(proc)).as("procfs is mounted").isTrue();
+        Path other = dir.resolve("copy");
+        try (FileChannel source = open(proc, READ); FileChannel target = open(other, CREATE_NEW, WRITE)) {
+            assertThat(source.size()).as("procfs reports no size").isZero();
+            long copied = source.transferTo(0, 1 << 20, target);
+            assertThat(copied).as("bytes copied until the end of the file").isPositive();
+            assertThat(source.transferTo(1, 1 << 20, target)).as("past the reported size").isZero();
+        }
+        assertThat(Files.readAllBytes(other)).isEqualTo(Files.readAllBytes(proc));
     }
 
     @Test

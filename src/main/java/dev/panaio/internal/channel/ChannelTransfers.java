@@ -83,7 +83,13 @@ public final class ChannelTransfers {
             if (position > size) {
                 return 0;
             }
-            count = Math.min(count, size - position);
+            // Bounded by the size where there is something before it; at the
+            // size, copy until the end of the file, as the JDK does: a procfs
+            // file reads as size 0 and still has content.
+            long remaining = size - position;
+            if (remaining > 0) {
+                count = Math.min(count, remaining);
+            }
             if (count == 0) {
                 return 0;
             }
