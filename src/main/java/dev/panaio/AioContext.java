@@ -2,16 +2,14 @@ package dev.panaio;
 
 import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.context.CompletionReaper;
-import dev.panaio.internal.context.ContextCalls;
 import dev.panaio.internal.context.IocbWriter;
+import dev.panaio.internal.context.KernelContext;
 import dev.panaio.internal.context.IocbWriter.Abi;
 import dev.panaio.internal.context.OwnerGuard;
 import dev.panaio.internal.context.PendingCompletions;
 import dev.panaio.internal.context.RequestChecks;
 import dev.panaio.internal.context.SlotTable;
 import dev.panaio.internal.context.Submitter;
-import dev.panaio.internal.ring.CompletionRing;
-import dev.panaio.internal.sys.ErrnoExceptions;
 import dev.panaio.internal.sys.FileDescriptorHandle;
 import dev.panaio.internal.sys.NativeAccess;
 import dev.panaio.internal.sys.Syscalls;
@@ -19,7 +17,6 @@ import dev.panaio.internal.sys.Syscalls;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.util.Locale;
 import java.util.Objects;
@@ -120,9 +117,9 @@ import java.util.concurrent.TimeUnit;
  * A context is used by one thread at a time, so it may take confined memory.
  *
  * <p>The work is done by parts in {@code dev.panaio.internal.context}: the
- * request checks, the slot table, the iocb writer, the submitter, the
- * completion reaper with its queue of pending completions, and the owner
- * guard; this class holds them together.
+ * kernel context with its ring and memory, the request checks, the slot
+ * table, the iocb writer, the submitter, the completion reaper with its queue
+ * of pending completions, and the owner guard; this class holds them together.
  */
 public final class AioContext implements AutoCloseable {
     /** Largest capacity accepted: far above any fs.aio-max-nr, low enough that slot arrays stay small. */
@@ -149,15 +146,8 @@ public final class AioContext implements AutoCloseable {
         });
     }
 
-    private final long ctx;
-    /** The kernel's calls, unless a test of dev.panaio.internal.context replaced them before the open. */
-    private final ContextCalls calls;
-    private final int ringSize;
-    /** Signalled by close() to complete the context's own poll, which wakes a thread in io_getevents. */
-    private final EventFd wakeup;
-    private final Arena arena;
-    /** Owns only the view of the kernel's ring mapping; closed before io_destroy unmaps it. */
-    private final Arena ringArena;
+    /** The kernel context, its ring, the wake-up eventfd and the context's memory. */
+    private final KernelContext kernel;
 
     private final OwnerGuard guard;
     private final SlotTable slots;
@@ -165,21 +155,17 @@ public final class AioContext implements AutoCloseable {
     private final Submitter submitter;
     private final CompletionReaper reaper;
 
-    private AioContext(long ctx, ContextCalls calls, int capacity, int ringSize, Arena arena, Arena ringArena,
-                       CompletionRing ring, EventFd wakeup) {
-        this.ctx = ctx;
-        this.calls = calls;
-        this.ringSize = ringSize;
-        this.arena = arena;
-        this.ringArena = ringArena;
-        this.wakeup = wakeup;
-        this.guard = new OwnerGuard(this::wakeOwner, this::teardown);
+    private AioContext(KernelContext kernel, int capacity) {
+        this.kernel = kernel;
+        this.guard = new OwnerGuard(kernel::wake, this::teardown);
         this.slots = new SlotTable(capacity);
         this.pending = new PendingCompletions(capacity);
+        Arena arena = kernel.arena();
         MemorySegment errno = Syscalls.errnoCapture(arena);
         IocbWriter iocbs = new IocbWriter(arena, capacity);
-        this.reaper = new CompletionReaper(ctx, calls, ring, guard, slots, pending, iocbs, arena, errno);
-        this.submitter = new Submitter(ctx, calls, guard, slots, iocbs, pending, reaper, errno);
+        this.reaper = new CompletionReaper(kernel.ctx(), kernel.calls(), kernel.ring(), guard, slots, pending, iocbs,
+                arena, errno);
+        this.submitter = new Submitter(kernel.ctx(), kernel.calls(), guard, slots, iocbs, pending, reaper, errno);
     }
 
     /**
@@ -215,36 +201,13 @@ public final class AioContext implements AutoCloseable {
                     "capacity must be between 1 and %d, not %d", MAX_CAPACITY, capacity));
         }
         NativeAccess.ensureEnabled();
-        int nr = capacity + 1;
-        ContextCalls calls = ContextCalls.forNewContext();
-        long ctx;
-        try (Arena scratch = Arena.ofConfined()) {
-            MemorySegment ctxp = scratch.allocate(ValueLayout.JAVA_LONG); // zeroed: io_setup requires *ctxp == 0
-            long ret = Syscalls.io_setup(Syscalls.errnoCapture(scratch), nr, ctxp);
-            if (ret < 0) {
-                throw ErrnoExceptions.ioSetup(nr, (int) -ret);
-            }
-            ctx = ctxp.get(ValueLayout.JAVA_LONG, 0);
-        }
-        Arena arena = Arena.ofShared();
-        Arena ringArena = Arena.ofShared();
-        EventFd wakeup = null;
+        KernelContext kernel = KernelContext.open(capacity + 1, reapFromRing);
         try {
-            wakeup = EventFd.open();
-            CompletionRing ring = reapFromRing ? CompletionRing.map(ctx, ringArena) : null;
-            int ringSize = ring != null ? ring.slots() : CompletionRing.slotsOf(ctx);
-            AioContext context = new AioContext(ctx, calls, capacity, ringSize, arena, ringArena, ring, wakeup);
-            context.submitter.armWakeup(wakeup.handle.fd());
+            AioContext context = new AioContext(kernel, capacity);
+            context.submitter.armWakeup(kernel.wakeupFd());
             return context;
-        } catch (IOException | RuntimeException | Error e) {
-            ringArena.close();
-            try (Arena scratch = Arena.ofConfined()) {
-                calls.ioDestroy(Syscalls.errnoCapture(scratch), ctx);
-            }
-            arena.close();
-            if (wakeup != null) {
-                wakeup.close();
-            }
+        } catch (RuntimeException | Error e) {
+            kernel.destroy(() -> { });
             throw e;
         }
     }
@@ -267,7 +230,7 @@ public final class AioContext implements AutoCloseable {
      * @return the number of event slots
      */
     public int ringSize() {
-        return ringSize;
+        return kernel.ringSize();
     }
 
     /**
@@ -786,35 +749,15 @@ public final class AioContext implements AutoCloseable {
         }
     }
 
-    /** Completes the wake-up poll: a thread in io_getevents on this context returns. */
-    private void wakeOwner() {
-        try {
-            wakeup.write(1);
-        } catch (IOException e) {
-            // Cannot happen while the context holds the eventfd; the owner's waits are bounded anyway.
-        }
-    }
-
     /** Runs when no thread is inside the context: ring view, kernel context, then memory. */
     private void teardown() {
-        ringArena.close(); // the ring view dies before the mapping does
-        try (Arena scratch = Arena.ofConfined()) {
-            // Blocks until in-flight I/O is done; only then may the memory below be freed.
-            calls.ioDestroy(Syscalls.errnoCapture(scratch), ctx);
-        }
-        slots.releaseAll();
-        arena.close();
-        try {
-            wakeup.close();
-        } catch (IOException e) {
-            // the descriptor is released either way
-        }
+        kernel.destroy(slots::releaseAll);
     }
 
     @Override
     public String toString() {
         return String.format(Locale.ROOT, "AioContext[capacity=%d, ring=%d, prepared=%d, inFlight=%d%s%s]",
-                capacity(), ringSize, prepared(), inFlight(), reapsFromRing() ? ", user-space reaping"
+                capacity(), kernel.ringSize(), prepared(), inFlight(), reapsFromRing() ? ", user-space reaping"
                         : ", io_getevents", isClosed() ? ", closed" : "");
     }
 }

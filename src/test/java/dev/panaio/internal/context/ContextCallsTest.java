@@ -32,14 +32,14 @@ class ContextCallsTest {
         assertThat(calls.calls("io_destroy")).hasSize(1);
     }
 
-    /** The private arena field {@code name} of an AioContext. */
-    private static Arena arenaOf(AioContext context, String name) {
+    /** The kernel resources of an AioContext, from its private field. */
+    private static KernelContext kernelOf(AioContext context) {
         try {
-            Field field = AioContext.class.getDeclaredField(name);
+            Field field = AioContext.class.getDeclaredField("kernel");
             field.setAccessible(true);
-            return (Arena) field.get(context);
+            return (KernelContext) field.get(context);
         } catch (ReflectiveOperationException e) {
-            throw new AssertionError("AioContext has no arena field " + name, e);
+            throw new AssertionError("AioContext has no field kernel", e);
         }
     }
 
@@ -49,8 +49,8 @@ class ContextCallsTest {
         List<String> seenAtDestroy = new ArrayList<>();
         AioContext aio = calls.open(4);
         assertThat(aio.reapsFromRing()).as("a ring view to close").isTrue();
-        Arena ringView = arenaOf(aio, "ringArena");
-        Arena memory = arenaOf(aio, "arena");
+        Arena ringView = kernelOf(aio).ringArena();
+        Arena memory = kernelOf(aio).arena();
         calls.destroy = (errno, ctx) -> {
             seenAtDestroy.add("ring view " + (ringView.scope().isAlive() ? "open" : "closed"));
             seenAtDestroy.add("memory " + (memory.scope().isAlive() ? "held" : "released"));
