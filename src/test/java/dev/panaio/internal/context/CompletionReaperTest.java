@@ -3,25 +3,32 @@ package dev.panaio.internal.context;
 import dev.panaio.AioContext;
 import dev.panaio.EventFd;
 import dev.panaio.internal.gen.aio_abi.io_event;
+import dev.panaio.internal.ring.AioRingDescriptor;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A completion that names no request in flight is refused, not used as an
  * index or delivered. The kernel never posts one, so io_getevents is
- * scripted to ({@link ScriptedCalls}); the ring's own reaping goes through
- * the same check.
+ * scripted to ({@link ScriptedCalls}); on the ring, which the reaper reads in
+ * user space, the test overwrites a real event's {@code data} in the kernel's
+ * mapping (writable: the reaper stores the head there) before it is reaped.
  */
 class CompletionReaperTest {
     private static final int POLLIN = 0x1;
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
     /** A context whose io_getevents, once armed, answers one event naming {@code data}. */
     private static ScriptedCalls.GetEvents oneEvent(long data) {
@@ -103,5 +110,66 @@ class CompletionReaperTest {
             assertThat(delivered).as("the first delivery, and no second").containsExactly(7L);
             assertThat(aio.inFlight()).isZero();
         }
+    }
+
+    @Test
+    void shouldRefuseACompletionNamingASlotThatDoesNotExistWhenReapedFromTheRing() throws IOException {
+        ScriptedCalls calls = new ScriptedCalls();
+        AtomicLong context = new AtomicLong();
+        calls.submit = (errno, ctx, nr, iocbpp) -> {
+            context.set(ctx); // the context id is the ring's address
+            return ContextCalls.KERNEL.ioSubmit(errno, ctx, nr, iocbpp);
+        };
+        try (AioContext aio = calls.open(4); EventFd ready = EventFd.open()) {
+            assumeTrue(aio.reapsFromRing(), "this kernel's ring header is not the layout panaio reaps from");
+            MemorySegment ring = ringOf(context.get(), aio.ringSize());
+            ready.write(1); // a poll of a ready eventfd completes inside io_submit
+            List<Long> delivered = new ArrayList<>();
+            calls.clearLog();
+            for (long slot : new long[] {4, 1L << 40, -2}) {
+                aio.preparePoll(ready, POLLIN, 7);
+                aio.submit();
+                int head = awaitEvent(ring);
+                ring.set(ValueLayout.JAVA_LONG, eventOffset(head) + AioRingDescriptor.EVENT_DATA_OFFSET, slot);
+
+                assertThatThrownBy(() -> aio.reap((tag, res) -> delivered.add(tag)))
+                        .as("slot %d", slot)
+                        .isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("completion for request slot " + slot + ", which is not in flight");
+                assertThat(head(ring)).as("the refused event is consumed").isEqualTo((head + 1) % aio.ringSize());
+            }
+            assertThat(delivered).isEmpty();
+            assertThat(calls.calls("io_getevents")).as("every event came from the ring").isEmpty();
+            assertThat(aio.inFlight()).as("the three polls whose events were overwritten").isEqualTo(3);
+
+            aio.preparePoll(ready, POLLIN, 8);
+            aio.submit();
+            awaitEvent(ring);
+            assertThat(aio.reap((tag, res) -> delivered.add(tag))).isEqualTo(1);
+            assertThat(delivered).as("the ring goes on after a refusal").containsExactly(8L);
+        }
+    }
+
+    @SuppressWarnings("restricted")
+    private static MemorySegment ringOf(long ctx, int slots) {
+        return MemorySegment.ofAddress(ctx).reinterpret(eventOffset(slots));
+    }
+
+    private static long eventOffset(int index) {
+        return AioRingDescriptor.EVENTS_OFFSET + index * AioRingDescriptor.EVENT_SIZE;
+    }
+
+    private static int head(MemorySegment ring) {
+        return (int) INT.getAcquire(ring, AioRingDescriptor.HEAD_OFFSET);
+    }
+
+    /** The head, once the kernel has posted an event there (at most 10 s). */
+    private static int awaitEvent(MemorySegment ring) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while ((int) INT.getAcquire(ring, AioRingDescriptor.TAIL_OFFSET) == head(ring)) {
+            assertThat(System.nanoTime()).as("the kernel posts the poll's completion").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        return head(ring);
     }
 }

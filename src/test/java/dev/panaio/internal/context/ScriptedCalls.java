@@ -1,6 +1,7 @@
 package dev.panaio.internal.context;
 
 import dev.panaio.AioContext;
+import dev.panaio.AioEngine;
 import dev.panaio.internal.gen.aio_abi.__kernel_timespec;
 
 import java.io.IOException;
@@ -44,6 +45,16 @@ final class ScriptedCalls implements ContextCalls {
         ContextCallsTestHook.replacement = this;
         try {
             return AioContext.open(capacity);
+        } finally {
+            ContextCallsTestHook.replacement = null;
+        }
+    }
+
+    /** Builds an engine whose loops' contexts make these calls (each loop opens its context in {@code build}). */
+    AioEngine openEngine(AioEngine.Builder builder) throws IOException {
+        ContextCallsTestHook.replacement = this;
+        try {
+            return builder.build();
         } finally {
             ContextCallsTestHook.replacement = null;
         }
