@@ -557,8 +557,9 @@ class FaultTest {
      * the call's request waits in the engine's queue, where its caller is seen parked, until the close has
      * returned; only then is the poll released. The request then meets its closed file and the call throws
      * AsynchronousCloseException with the buffer (or the file) untouched. (Whether a close lands while a
-     * direct request is inside the kernel is a race on this machine's disk: the rows above accept both
-     * outcomes; the kernel never gives back a file read early, so that branch returns the whole count.)
+     * direct request is inside the kernel is a race on this machine's disk, so the rows above accept both
+     * outcomes; CloseDuringKernelReadTest holds the read in the kernel to make that case certain: the read
+     * then returns its whole count, as the JDK's does.)
      */
     @ParameterizedTest(name = "{0} on a {1} thread")
     @CsvSource({"DIRECT_READ, platform", "DIRECT_READ, virtual", "DIRECT_WRITE, platform", "DIRECT_WRITE, virtual"})
