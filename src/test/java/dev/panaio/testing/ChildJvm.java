@@ -85,6 +85,23 @@ public final class ChildJvm {
         return run(command);
     }
 
+    /**
+     * Starts {@code mainClass} as {@link #onClassPath(Class, List, String...)}
+     * does, without waiting: the caller reads its stdout as it runs (stderr
+     * goes to the test's own) and must end it.
+     */
+    public static Process startOnClassPath(Class<?> mainClass, List<String> jvmOptions, String... args)
+            throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(java());
+        command.add("-cp");
+        command.add(CLASSES + ":" + TEST_CLASSES);
+        command.addAll(jvmOptions);
+        command.add(mainClass.getName());
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
     private static final Path CLASSES = Path.of("target", "classes").toAbsolutePath();
     private static final Path TEST_CLASSES = Path.of("target", "test-classes").toAbsolutePath();
 
