@@ -25,8 +25,9 @@ import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Crash consistency of write-ahead-log records, written as the wal workload
- * of scripts/bench writes them: a child JVM ({@link WalWriter}) appends
+ * Crash consistency of write-ahead-log records, written with the two schemes
+ * of the wal workload of scripts/bench (which drives an AioContext itself;
+ * here the engine does): a child JVM ({@link WalWriter}) appends
  * checksummed, numbered 4 KiB records with O_DIRECT through an
  * {@link AioEngine}, either each with {@code RWF_DSYNC} or in groups made
  * durable by one fdatasync request, and reports a record on stdout only once
@@ -51,7 +52,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * device-mapper, and a loop device keeps everything its backing file got).
  * So an fdatasync reported complete before the kernel finished it goes
  * unseen here when the writes it covers have completed; that the durability
- * flags reach the kernel is checked where the request's flags are read back.
+ * flag reaches the kernel is RequestOptionsPassThroughTest's (the device cache flush
+ * the block layer issues for it).
  */
 class WalCrashConsistencyTest {
     private static final int WINDOW = 32;
