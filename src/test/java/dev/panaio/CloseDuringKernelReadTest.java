@@ -168,79 +168,90 @@ class CloseDuringKernelReadTest {
                         : Thread.ofPlatform().start(read);
             }
             default -> {
-                AsynchronousFileChannel async = row.panaio ? AioAsynchronousFileChannel.open(path, options, null, engine)
+                AsynchronousFileChannel async = row.panaio
+                        ? AioAsynchronousFileChannel.open(path, options, null, engine)
                         : AsynchronousFileChannel.open(path, options, null);
                 channel = async;
                 async.read(buffer, 0, null, outcome);
             }
         }
 
-        // In the kernel: the throttle has counted the read's bio, and the device has completed nothing since.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HANG_SECONDS);
-        while ((throttle.queuedReads() == queuedBefore || row.panaio && engine.stats().inFlight() != 1)
-                && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
-        assertThat(throttle.queuedReads()).as("reads of %s the throttle has seen", device).isGreaterThan(queuedBefore);
-        if (row.panaio) {
-            assertThat(engine.stats().inFlight()).as("requests io_submit accepted and not yet reaped").isEqualTo(1);
-        }
-        assertHeld(row, device, completedBefore, outcome, engine, aioArena, "before the close");
-
-        Thread closer = Thread.ofPlatform().start(() -> {
-            try {
-                if (row == Row.PANAIO_ENGINE_CLOSED) {
-                    engine.close();
-                } else {
-                    channel.close();
-                }
-            } catch (IOException e) {
-                throw new AssertionError(e);
+        try {
+            // In the kernel: the throttle has counted the read's bio, and the device has completed nothing since.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HANG_SECONDS);
+            while ((throttle.queuedReads() == queuedBefore || row.panaio && engine.stats().inFlight() != 1)
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(1);
             }
-        });
-        if (row.closeWaits) {
-            closer.join(WATCH_MILLIS);
-            assertThat(closer.isAlive()).as("close() with the read held in the kernel (it waits for it): %s",
-                    Arrays.toString(closer.getStackTrace())).isTrue();
-        } else {
+            assertThat(throttle.queuedReads()).as("reads of %s the throttle has seen", device)
+                    .isGreaterThan(queuedBefore);
+            if (row.panaio) {
+                assertThat(engine.stats().inFlight()).as("requests io_submit accepted and not yet reaped").isEqualTo(1);
+            }
+            assertHeld(row, device, completedBefore, outcome, engine, aioArena, "before the close");
+
+            Thread closer = Thread.ofPlatform().start(() -> {
+                try {
+                    if (row == Row.PANAIO_ENGINE_CLOSED) {
+                        engine.close();
+                    } else {
+                        channel.close();
+                    }
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            if (row.closeWaits) {
+                closer.join(WATCH_MILLIS);
+                assertThat(closer.isAlive()).as("close() with the read held in the kernel (it waits for it): %s",
+                        Arrays.toString(closer.getStackTrace())).isTrue();
+            } else {
+                closer.join(TimeUnit.SECONDS.toMillis(HANG_SECONDS));
+                assertThat(closer.isAlive()).as("close() with the read held in the kernel (it does not wait): %s",
+                        Arrays.toString(closer.getStackTrace())).isFalse();
+                assertThat(channel.isOpen()).isFalse();
+            }
+            // The close has landed (or is waiting) and the read is still in the kernel.
+            assertHeld(row, device, completedBefore, outcome, engine, aioArena, "after the close");
+
+            throttle.release();
+            assertThat(outcome.done.await(HANG_SECONDS, TimeUnit.SECONDS)).as("read delivered once released").isTrue();
+            if (reader != null) {
+                reader.join(TimeUnit.SECONDS.toMillis(HANG_SECONDS));
+                assertThat(reader.isAlive()).isFalse();
+            }
             closer.join(TimeUnit.SECONDS.toMillis(HANG_SECONDS));
-            assertThat(closer.isAlive()).as("close() with the read held in the kernel (it does not wait): %s",
-                    Arrays.toString(closer.getStackTrace())).isFalse();
+            assertThat(closer.isAlive()).as("close() once the kernel finished the read").isFalse();
+            System.out.printf("%s: %s, delivered %d time(s)%n", row, outcome.first.get(), outcome.deliveries.get());
+
+            // As the JDK: a read the kernel finished returns its whole count, delivered once, with the file's bytes.
+            assertThat(outcome.first.get()).as("outcome of the read the close landed on").isEqualTo(READ_SIZE);
+            Thread.sleep(50); // a second delivery would come from the same completion: give it the time to show
+            assertThat(outcome.deliveries.get()).as("deliveries of the read").isEqualTo(1);
+            assertThat(buffer.position()).isEqualTo(READ_SIZE);
+            assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(buffer.duplicate().flip()), 0, SEED))
+                    .as("first byte of the buffer that is not the file's").isEqualTo(-1);
+            assertThat(completedReads(device)).as("reads %s completed", device).isGreaterThan(completedBefore);
+            if (row == Row.PANAIO_ENGINE_CLOSED) {
+                channel.close();
+            }
             assertThat(channel.isOpen()).isFalse();
-        }
-        // The close has landed (or is waiting) and the read is still in the kernel.
-        assertHeld(row, device, completedBefore, outcome, engine, aioArena, "after the close");
-
-        throttle.release();
-        assertThat(outcome.done.await(HANG_SECONDS, TimeUnit.SECONDS)).as("read delivered once released").isTrue();
-        if (reader != null) {
-            reader.join(TimeUnit.SECONDS.toMillis(HANG_SECONDS));
-            assertThat(reader.isAlive()).isFalse();
-        }
-        closer.join(TimeUnit.SECONDS.toMillis(HANG_SECONDS));
-        assertThat(closer.isAlive()).as("close() once the kernel finished the read").isFalse();
-        System.out.printf("%s: %s, delivered %d time(s)%n", row, outcome.first.get(), outcome.deliveries.get());
-
-        // As the JDK: a read the kernel finished returns its whole count, delivered once, with the file's bytes.
-        assertThat(outcome.first.get()).as("outcome of the read the close landed on").isEqualTo(READ_SIZE);
-        Thread.sleep(50); // a second delivery would come from the same completion: give it the time to show
-        assertThat(outcome.deliveries.get()).as("deliveries of the read").isEqualTo(1);
-        assertThat(buffer.position()).isEqualTo(READ_SIZE);
-        assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(buffer.duplicate().flip()), 0, SEED))
-                .as("first byte of the buffer that is not the file's").isEqualTo(-1);
-        assertThat(completedReads(device)).as("reads %s completed", device).isGreaterThan(completedBefore);
-        if (row == Row.PANAIO_ENGINE_CLOSED) {
+            if (row.panaio) {
+                assertThat(engine.outstanding()).isZero();
+                assertThat(engine.bouncePool().outstandingBytes()).as("bounce bytes borrowed").isZero();
+                assertThat(aioArena.inFlight()).as("uses of the AioArena").isZero();
+            }
+            if (row.blocking()) {
+                assertThatThrownBy(() -> ((FileChannel) channel).read(ByteBuffer.allocate(BLOCK), 0))
+                        .isInstanceOf(ClosedChannelException.class);
+            }
+        } finally {
+            // On any failure too: a file left open would keep the loop device mounted.
+            throttle.release();
+            if (reader != null) {
+                reader.join(TimeUnit.SECONDS.toMillis(HANG_SECONDS));
+            }
             channel.close();
-        }
-        assertThat(channel.isOpen()).isFalse();
-        if (row.panaio) {
-            assertThat(engine.outstanding()).isZero();
-            assertThat(engine.bouncePool().outstandingBytes()).as("bounce bytes borrowed").isZero();
-            assertThat(aioArena.inFlight()).as("uses of the AioArena").isZero();
-        }
-        if (row.blocking()) {
-            assertThatThrownBy(() -> ((FileChannel) channel).read(ByteBuffer.allocate(BLOCK), 0))
-                    .isInstanceOf(ClosedChannelException.class);
         }
     }
 

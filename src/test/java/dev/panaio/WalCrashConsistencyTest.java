@@ -78,7 +78,8 @@ class WalCrashConsistencyTest {
         boolean done = false;
         Process writer = ChildJvm.startOnClassPath(WalWriter.class, List.of("--enable-native-access=ALL-UNNAMED"),
                 log.toString(), mode, Integer.toString(WINDOW), Long.toString(CAPACITY));
-        try (var lines = new BufferedReader(new InputStreamReader(writer.getInputStream(), StandardCharsets.US_ASCII))) {
+        try (var lines = new BufferedReader(
+                new InputStreamReader(writer.getInputStream(), StandardCharsets.US_ASCII))) {
             for (String line; (line = lines.readLine()) != null; ) {
                 if (line.equals("DONE")) {
                     done = true;

@@ -77,13 +77,22 @@ public final class LoopDevice implements AutoCloseable {
         return device;
     }
 
-    /** Unmounts, detaches the device and deletes the image. */
+    /**
+     * Unmounts, detaches the device and deletes the image. A mount still in use is detached lazily (and this
+     * throws): the device then goes when the last file on it is closed, not never.
+     */
     @Override
     public void close() throws IOException {
         try {
             if (mounted) {
-                exec(tool("umount", "mount"), mountPoint.toString()).check("umount");
                 mounted = false;
+                SystemCommands.Result umount = exec(tool("umount", "mount"), mountPoint.toString());
+                if (umount.exitCode() != 0) {
+                    // Busy (a failed test left a file open): detach it from the tree now, so that the kernel
+                    // releases the filesystem, and then the device, once the last descriptor closes.
+                    exec(tool("umount", "mount"), "--lazy", mountPoint.toString()).check("umount --lazy");
+                    umount.check("umount");
+                }
             }
         } finally {
             try {
