@@ -143,6 +143,14 @@ public final class AioContext implements AutoCloseable {
                     throws MisalignedIoException {
                 context.prepareHandedOver(read, file, memory, position, tag, options);
             }
+
+            @Override
+            public void prepareHandedOverVectored(AioContext context, boolean read, AioFile file,
+                                                  MemorySegment[] memory, long position, long tag,
+                                                  RequestOptions options) throws MisalignedIoException {
+                context.prepareVectored(read ? Abi.CMD_PREADV : Abi.CMD_PWRITEV, file, memory, true, position, tag,
+                        options);
+            }
         });
     }
 
@@ -419,7 +427,7 @@ public final class AioContext implements AutoCloseable {
      */
     public void prepareReadVectored(AioFile file, MemorySegment[] dsts, long position, long tag,
                                     RequestOptions options) throws MisalignedIoException {
-        prepareVectored(Abi.CMD_PREADV, file, dsts, position, tag, options);
+        prepareVectored(Abi.CMD_PREADV, file, dsts, false, position, tag, options);
     }
 
     /**
@@ -437,7 +445,7 @@ public final class AioContext implements AutoCloseable {
      */
     public void prepareWriteVectored(AioFile file, MemorySegment[] srcs, long position, long tag,
                                      RequestOptions options) throws MisalignedIoException {
-        prepareVectored(Abi.CMD_PWRITEV, file, srcs, position, tag, options);
+        prepareVectored(Abi.CMD_PWRITEV, file, srcs, false, position, tag, options);
     }
 
     /**
@@ -560,15 +568,16 @@ public final class AioContext implements AutoCloseable {
         }
     }
 
-    private void prepareVectored(short opcode, AioFile file, MemorySegment[] buffers, long position, long tag,
-                                 RequestOptions options) throws MisalignedIoException {
+    /** {@code handedOver}: the engine guards the memory's lifetime and owns the array; the kernel gets it in place. */
+    private void prepareVectored(short opcode, AioFile file, MemorySegment[] buffers, boolean handedOver,
+                                 long position, long tag, RequestOptions options) throws MisalignedIoException {
         boolean read = opcode == Abi.CMD_PREADV;
         long total = RequestChecks.checkVectored(file, buffers, read);
         RequestChecks.checkTransfer(read, file, 0, total, position, options);
-        MemorySegment[] keepAlive = buffers.clone();
+        MemorySegment[] keepAlive = handedOver ? buffers : buffers.clone();
         guard.enter();
         try {
-            submitter.prepareVectored(opcode, file.handle, options, keepAlive, total, position, tag);
+            submitter.prepareVectored(opcode, file.handle, options, keepAlive, handedOver, total, position, tag);
         } finally {
             guard.exit();
         }

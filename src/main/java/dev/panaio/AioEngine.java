@@ -11,6 +11,7 @@ import dev.panaio.internal.engine.MemorySink;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.memory.AlignedBufferPool;
 import dev.panaio.internal.memory.CallerMemory;
+import dev.panaio.internal.memory.CallerVector;
 import dev.panaio.internal.stats.EngineMXBean;
 import dev.panaio.internal.stats.PlatformMBeans;
 import dev.panaio.internal.stats.SharedCounters;
@@ -418,6 +419,138 @@ public final class AioEngine implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
         }
         return submitTransfer(false, file, src, position, options);
+    }
+
+    /**
+     * Reads file bytes from {@code position} into {@code dsts}, filling each
+     * in order, as one kernel request ({@code IOCB_CMD_PREADV}), without
+     * options. The future gets the total number of bytes read: less than the
+     * buffers hold at end of file (the later buffers then keep their
+     * contents), 0 at or past it.
+     *
+     * <p>Memory is handled as by {@link #read(AioFile, MemorySegment, long)},
+     * for the vector as a whole: when every buffer is {@link AioArena} or
+     * {@code Arena.global()} memory, the kernel uses them in place, and each
+     * {@code AioArena} is held (its {@code close()} throws) until the future
+     * completes; otherwise the request goes through one pooled bounce buffer
+     * of the total length, copied back buffer after buffer when the read
+     * completes. If an arena was closed meanwhile, the future fails with an
+     * {@link IllegalStateException} and only panaio's memory was written.
+     * {@snippet :
+     * MemorySegment header = arena.allocate(4096, 4096);
+     * MemorySegment body = arena.allocate(65536, 4096);
+     * int bytes = engine.readVectored(file, new MemorySegment[] {header, body}, 0).join();
+     * }
+     *
+     * @param file     the file to read
+     * @param dsts     native memory filled in order; 1 to 1024 segments (the kernel's {@code UIO_MAXIOV}). The
+     *                 array is copied: it may be changed once this returns
+     * @param position the file offset to read from
+     * @return a future completed with the number of bytes read, or failed with the I/O error; on a direct file,
+     *         failed at once with {@link MisalignedIoException} when a buffer's address or length, or the
+     *         position, breaks the file's alignment
+     * @throws IllegalArgumentException for no buffers or more than 1024, a null, heap, read-only or
+     *                                  thread-confined segment, a negative position, or a total that overflows
+     *                                  or exceeds what the kernel transfers in one call
+     * @throws IllegalStateException    if a buffer's arena or the file is closed
+     */
+    public CompletableFuture<Integer> readVectored(AioFile file, MemorySegment[] dsts, long position) {
+        return readVectored(file, dsts, position, RequestOptions.NONE);
+    }
+
+    /**
+     * As {@link #readVectored(AioFile, MemorySegment[], long)}, with
+     * per-request rw flags and an I/O priority in the request's iocb, as
+     * {@link #read(AioFile, MemorySegment, long, RequestOptions)} takes them.
+     *
+     * @param file     the file to read
+     * @param dsts     native memory filled in order; 1 to 1024 segments
+     * @param position the file offset to read from
+     * @param options  rw flags and priority for this request
+     * @return a future completed with the number of bytes read, or failed with the I/O error
+     * @throws IllegalArgumentException as {@link #readVectored(AioFile, MemorySegment[], long)}, and if the
+     *                                  options carry an eventfd: the engine signals its own
+     * @throws IllegalStateException    if a buffer's arena or the file is closed
+     */
+    public CompletableFuture<Integer> readVectored(AioFile file, MemorySegment[] dsts, long position,
+                                                RequestOptions options) {
+        return vectored(true, file, dsts, position, options);
+    }
+
+    /**
+     * Writes all of {@code srcs}, in order, to {@code file} from
+     * {@code position}, as one kernel request ({@code IOCB_CMD_PWRITEV}),
+     * without options. The future gets the total number of bytes written.
+     * Memory is handled as by {@link #readVectored(AioFile, MemorySegment[], long)};
+     * a bounced write's bytes are copied by this call.
+     *
+     * @param file     the file to write
+     * @param srcs     native memory written in order; 1 to 1024 segments. The array is copied
+     * @param position the file offset to write at
+     * @return a future completed with the number of bytes written, or failed with the I/O error (at once with
+     *         {@link MisalignedIoException} for misaligned direct I/O)
+     * @throws IllegalArgumentException as {@link #readVectored(AioFile, MemorySegment[], long)}, read-only
+     *                                  segments allowed
+     * @throws IllegalStateException    if a buffer's arena or the file is closed
+     */
+    public CompletableFuture<Integer> writeVectored(AioFile file, MemorySegment[] srcs, long position) {
+        return writeVectored(file, srcs, position, RequestOptions.NONE);
+    }
+
+    /**
+     * As {@link #writeVectored(AioFile, MemorySegment[], long)}, with
+     * per-request rw flags and an I/O priority in the request's iocb: with
+     * {@link RwFlag#DSYNC}, one durable write of the whole vector.
+     *
+     * @param file     the file to write
+     * @param srcs     native memory written in order; 1 to 1024 segments
+     * @param position the file offset to write at
+     * @param options  rw flags and priority for this request
+     * @return a future completed with the number of bytes written, or failed with the I/O error
+     * @throws IllegalArgumentException as {@link #writeVectored(AioFile, MemorySegment[], long)}, and if the
+     *                                  options carry an eventfd: the engine signals its own
+     * @throws IllegalStateException    if a buffer's arena or the file is closed
+     */
+    public CompletableFuture<Integer> writeVectored(AioFile file, MemorySegment[] srcs, long position,
+                                                 RequestOptions options) {
+        return vectored(false, file, srcs, position, options);
+    }
+
+    /*
+     * The total fits an int: checkTransfer refuses more than the kernel moves in one call (MAX_RW_COUNT).
+     */
+
+    private CompletableFuture<Integer> vectored(boolean read, AioFile file, MemorySegment[] buffers, long position,
+                                             RequestOptions options) {
+        checkEngineOptions(options);
+        RequestChecks.checkOpen(Objects.requireNonNull(file, "file")); // before the alignment, which a closed file lacks
+        long total;
+        try {
+            total = RequestChecks.checkVectored(file, buffers, read);
+            for (MemorySegment buffer : buffers) {
+                RequestChecks.checkNotConfined(buffer);
+            }
+            RequestChecks.checkTransfer(read, file, 0, total, position, options);
+        } catch (MisalignedIoException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CallerVector handedOver;
+        try {
+            handedOver = CallerVector.handOver(buffers, total, read, bouncePool);
+        } catch (IllegalStateException closed) {
+            if (bouncePool.isClosed()) {
+                return CompletableFuture.failedFuture(new AsynchronousCloseException());
+            }
+            throw closed;
+        }
+        if (handedOver.bounced()) {
+            sharedCounters.bounceCopiedBytes.add(total);
+        }
+        Request request = read ? Request.readVectored(file, handedOver.kernel(), position, "aio", options)
+                : Request.writeVectored(file, handedOver.kernel(), position, "aio", options);
+        FutureSink sink = new FutureSink(request);
+        submit(request, new MemorySink(handedOver, sink));
+        return sink.future();
     }
 
     /** The engine completes through its own eventfd, so a caller's cannot be honoured. */

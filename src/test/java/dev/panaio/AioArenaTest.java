@@ -59,6 +59,33 @@ class AioArenaTest {
     }
 
     @Test
+    void shouldHoldEachArenaOfAVectoredContextRequestOnceAndGiveEachUseBackAtItsCompletion() throws IOException {
+        // One slot, so the second request reuses the first's per-slot table of uses.
+        try (AioContext context = AioContext.open(1); AioFile file = AioFile.open(path, READ,
+                ExtendedOpenOption.DIRECT)) {
+            AioArena first = AioArena.open();
+            AioArena second = AioArena.open();
+            MemorySegment a = first.allocate(offsetAlignment, memoryAlignment);
+            MemorySegment b = second.allocate(offsetAlignment, memoryAlignment);
+            context.prepareReadVectored(file, new MemorySegment[] {a, b, a}, 0, 1, RequestOptions.NONE);
+            context.submit();
+            assertThat(first.inFlight()).isEqualTo(2);
+            assertThat(second.inFlight()).isEqualTo(1);
+            assertThat(context.await(1, 10, TimeUnit.SECONDS, (tag, res) -> { })).isEqualTo(1);
+            assertThat(first.inFlight()).isZero();
+            assertThat(second.inFlight()).isZero();
+
+            context.prepareReadVectored(file, new MemorySegment[] {b}, 0, 2, RequestOptions.NONE);
+            context.submit();
+            assertThat(context.await(1, 10, TimeUnit.SECONDS, (tag, res) -> { })).isEqualTo(1);
+            assertThat(first.inFlight()).as("released once, not again with the next request on the slot").isZero();
+            assertThat(second.inFlight()).isZero();
+            first.close();
+            second.close();
+        }
+    }
+
+    @Test
     void shouldRefuseToCloseWhileAContextRequestOnItsMemoryIsNotYetReaped() throws IOException {
         try (AioContext context = AioContext.open(4); AioFile file = AioFile.open(path, READ,
                 ExtendedOpenOption.DIRECT)) {

@@ -585,6 +585,59 @@ class BadInputTest {
         add(engineWriteWith + ": options with an eventfd", IllegalArgumentException.class,
                 "the engine signals its own eventfd",
                 x -> x.engine.write(x.writeOnly, x.segment(512), 0, RequestOptions.NONE.withNotify(x.eventFd)));
+        // ---- AioEngine vectored
+        for (boolean reading : new boolean[] {true, false}) {
+            for (boolean withOptions : new boolean[] {false, true}) {
+                String name = "AioEngine." + (reading ? "readVectored" : "writeVectored") + "(AioFile,MemorySegment[],long"
+                        + (withOptions ? ",RequestOptions)" : ")");
+                add(name + ": heap segment", IllegalArgumentException.class, "not a heap segment",
+                        x -> engineVectored(x.engine, reading, file(x, reading),
+                                new MemorySegment[] {x.segment(512), x.heap(512)}, 0, withOptions));
+                add(name + ": closed arena", IllegalStateException.class, "arena is already closed",
+                        x -> engineVectored(x.engine, reading, file(x, reading),
+                                new MemorySegment[] {x.segment(512), x.dead(512)}, 0, withOptions));
+                add(name + ": no buffers", IllegalArgumentException.class, "1 to 1024 buffers (UIO_MAXIOV), not 0",
+                        x -> engineVectored(x.engine, reading, file(x, reading), new MemorySegment[0], 0,
+                                withOptions));
+                add(name + ": 1025 buffers", IllegalArgumentException.class, "not 1025",
+                        x -> engineVectored(x.engine, reading, file(x, reading), filled(1025, x.segment(512)), 0,
+                                withOptions));
+                add(name + ": null array", NullPointerException.class, "buffers",
+                        x -> engineVectored(x.engine, reading, file(x, reading), null, 0, withOptions));
+                add(name + ": direct, misaligned buffer length", MisalignedIoException.class,
+                        "buffer length to be a multiple of",
+                        x -> engineVectored(x.engine, reading, x.direct,
+                                new MemorySegment[] {x.segment(4096).asSlice(0, 100)}, 0, withOptions));
+                add(name + ": direct, misaligned buffer address", MisalignedIoException.class,
+                        "buffer address to be a multiple of",
+                        x -> engineVectored(x.engine, reading, x.direct,
+                                new MemorySegment[] {x.segment(8192).asSlice(8, 512)}, 0, withOptions));
+                add(name + ": direct, misaligned position", MisalignedIoException.class, "file position",
+                        x -> engineVectored(x.engine, reading, x.direct, new MemorySegment[] {x.segment(4096)}, 1,
+                                withOptions));
+                add(name + ": position -1", IllegalArgumentException.class, "must not be negative",
+                        x -> engineVectored(x.engine, reading, file(x, reading),
+                                new MemorySegment[] {x.segment(512)}, -1, withOptions));
+                add(name + ": closed engine", AsynchronousCloseException.class, null,
+                        x -> engineVectored(x.closedEngine, reading, file(x, reading),
+                                new MemorySegment[] {x.segment(512)}, 0, withOptions));
+                add(name + ": closed file", IllegalStateException.class, "is closed",
+                        x -> engineVectored(x.engine, reading, x.closedFile, new MemorySegment[] {x.segment(512)}, 0,
+                                withOptions));
+                add(name + (reading ? ": file opened write-only" : ": file opened read-only"),
+                        IllegalArgumentException.class, reading ? "not opened for reading" : "not opened for writing",
+                        x -> engineVectored(x.engine, reading, reading ? x.writeOnly : x.readOnly,
+                                new MemorySegment[] {x.segment(512)}, 0, withOptions));
+                if (withOptions) {
+                    add(name + ": options with an eventfd", IllegalArgumentException.class,
+                            "the engine signals its own eventfd",
+                            x -> (reading ? x.engine.readVectored(x.readOnly, new MemorySegment[] {x.segment(512)}, 0,
+                                    RequestOptions.NONE.withNotify(x.eventFd))
+                                    : x.engine.writeVectored(x.writeOnly, new MemorySegment[] {x.segment(512)}, 0,
+                                    RequestOptions.NONE.withNotify(x.eventFd))));
+                }
+            }
+        }
         for (String sync : new String[] {"fsync", "fdatasync"}) {
             boolean fsync = sync.equals("fsync");
             add("AioEngine." + sync + "(AioFile): null file", NullPointerException.class, "file",
@@ -930,6 +983,20 @@ class BadInputTest {
             x.context.prepareWriteVectored(file, buffers, position, 1, options);
         }
         return null;
+    }
+
+    private static AioFile file(Fixture x, boolean read) {
+        return read ? x.readOnly : x.writeOnly;
+    }
+
+    private static CompletableFuture<Integer> engineVectored(AioEngine engine, boolean read, AioFile file,
+                                                             MemorySegment[] buffers, long position,
+                                                             boolean withOptions) {
+        if (withOptions) {
+            return read ? engine.readVectored(file, buffers, position, RequestOptions.NONE)
+                    : engine.writeVectored(file, buffers, position, RequestOptions.NONE);
+        }
+        return read ? engine.readVectored(file, buffers, position) : engine.writeVectored(file, buffers, position);
     }
 
     private static MemorySegment[] filled(int n, MemorySegment segment) {

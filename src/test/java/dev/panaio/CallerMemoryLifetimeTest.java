@@ -139,6 +139,66 @@ class CallerMemoryLifetimeTest {
     }
 
     @Test
+    void shouldNeverLetAVectoredEngineReadWriteIntoFreedMemory() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            try (AioEngine engine = AioEngine.open(); AioFile file = AioFile.open(path, READ,
+                    ExtendedOpenOption.DIRECT)) {
+                AtomicInteger completions = new AtomicInteger();
+                Tally tally = new Tally();
+                long part = size / 3 / 4096 * 4096;
+                for (int i = 0; i < TRIES && tally.withinBudget(); i++) {
+                    Arena arena = Arena.ofShared();
+                    MemorySegment buffer = arena.allocate(size, memoryAlignment);
+                    MemorySegment[] parts = {buffer.asSlice(0, part), buffer.asSlice(part, part),
+                            buffer.asSlice(2 * part, size - 2 * part)};
+                    CompletableFuture<Integer> read = engine.readVectored(file, parts, 0);
+                    read.whenComplete((n, error) -> completions.incrementAndGet());
+                    tally.closeAndReallocate(arena, () -> awaitQuietly(read));
+                }
+                tally.assertNoForeignWrites();
+                assertExactlyOnce(completions, tally.tries);
+            }
+        });
+    }
+
+    @Test
+    void shouldNeverLetAScatteringChannelReadWriteIntoMemoryAnotherThreadFreed() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            try (AioFileChannel channel = AioFileChannel.open(path, READ, ExtendedOpenOption.DIRECT)) {
+                Tally tally = new Tally();
+                AtomicInteger returned = new AtomicInteger();
+                long part = size / 3 / 4096 * 4096;
+                for (int i = 0; i < TRIES && tally.withinBudget(); i++) {
+                    Arena arena = Arena.ofShared();
+                    MemorySegment buffer = arena.allocate(size, memoryAlignment);
+                    ByteBuffer[] parts = {buffer.asSlice(0, part).asByteBuffer(),
+                            buffer.asSlice(part, part).asByteBuffer(),
+                            buffer.asSlice(2 * part, size - 2 * part).asByteBuffer()};
+                    CompletableFuture<Void> reader = new CompletableFuture<>();
+                    Thread readerThread = new Thread(() -> {
+                        try {
+                            channel.position(0);
+                            channel.read(parts);
+                        } catch (IOException | RuntimeException refusedOrFailed) {
+                            // either is fine; what matters is where the kernel wrote
+                        }
+                        returned.incrementAndGet();
+                        reader.complete(null);
+                    });
+                    readerThread.start();
+                    while (!reader.isDone() && readerThread.getState() != Thread.State.WAITING
+                            && readerThread.getState() != Thread.State.TIMED_WAITING) {
+                        Thread.onSpinWait();
+                    }
+                    tally.closeWhileOrAfter(arena, reader);
+                }
+                tally.assertNoForeignWrites();
+                assertThat(returned.get()).as("reads that returned or threw").isEqualTo(tally.tries);
+            }
+        });
+    }
+
+    @Test
     void shouldNeverLetAContextReadWriteIntoFreedMemory() {
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
             try (AioContext context = AioContext.open(8); AioFile file = AioFile.open(path, READ,

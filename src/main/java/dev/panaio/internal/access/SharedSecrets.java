@@ -89,6 +89,15 @@ public final class SharedSecrets {
          */
         void prepareHandedOver(AioContext context, boolean read, AioFile file, MemorySegment memory, long position,
                                long tag, RequestOptions options) throws dev.panaio.MisalignedIoException;
+
+        /**
+         * As {@link #prepareHandedOver}, for one vectored read or write of
+         * {@code memory} (the caller's own array, not changed meanwhile):
+         * one {@code IOCB_CMD_PREADV} or {@code PWRITEV}.
+         */
+        void prepareHandedOverVectored(AioContext context, boolean read, AioFile file, MemorySegment[] memory,
+                                       long position, long tag, RequestOptions options)
+                throws dev.panaio.MisalignedIoException;
     }
 
     /** What the channels need of {@link AioEngine}. */

@@ -32,8 +32,10 @@ public final class RequestMemory {
     static final long RETAINED_BYTES = 1L << 20;
     private static final long ALIGNMENT = 4096;
 
-    /** Per slot: the panaio arena use(s) held, an ArenaUses or an ArenaUses[]. */
+    /** Per slot: the panaio arena use(s) held, an ArenaUses or the slot's {@link #vectorUses} array. */
     private final Object[] uses;
+    /** Per slot: the uses of a vectored request's buffers (null where none), grown as needed and reused. */
+    private final ArenaUses[][] vectorUses;
     /** Per slot: where a bounced read's bytes go, a MemorySegment or a MemorySegment[]. */
     private final Object[] copyBackTo;
     private final Arena[] bounceArenas;
@@ -41,6 +43,7 @@ public final class RequestMemory {
 
     RequestMemory(int slots) {
         uses = new Object[slots];
+        vectorUses = new ArenaUses[slots][];
         copyBackTo = new Object[slots];
         bounceArenas = new Arena[slots];
         bounces = new MemorySegment[slots];
@@ -94,7 +97,10 @@ public final class RequestMemory {
                 return new MemorySegment[] {bounce};
             }
         }
-        ArenaUses[] held = new ArenaUses[buffers.length];
+        ArenaUses[] held = vectorUses[slot];
+        if (held == null || held.length < buffers.length) {
+            held = vectorUses[slot] = new ArenaUses[Math.max(buffers.length, 8)]; // entries are nulled on release
+        }
         try {
             for (int i = 0; i < buffers.length; i++) {
                 ArenaUses arena = BufferLifetime.panaioArenaOf(buffers[i].scope());
@@ -197,8 +203,11 @@ public final class RequestMemory {
         if (held instanceof ArenaUses arena) {
             arena.release();
         } else {
-            for (ArenaUses arena : (ArenaUses[]) held) {
+            ArenaUses[] array = (ArenaUses[]) held;
+            for (int i = 0; i < array.length; i++) {
+                ArenaUses arena = array[i];
                 if (arena != null) {
+                    array[i] = null;
                     arena.release();
                 }
             }

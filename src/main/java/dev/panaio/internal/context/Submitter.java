@@ -104,12 +104,15 @@ public final class Submitter {
         }
     }
 
-    /** Prepares a vectored request of {@code buffers} (checked, and the caller's own copy of the array). */
+    /**
+     * Prepares a vectored request of {@code buffers} (checked, and an array nobody changes meanwhile).
+     * {@code handedOver} memory is the engine's to guard, and goes to the kernel in place.
+     */
     public void prepareVectored(short opcode, FileDescriptorHandle file, RequestOptions options,
-                                MemorySegment[] buffers, long total, long offset, long tag) {
+                                MemorySegment[] buffers, boolean handedOver, long total, long offset, long tag) {
         int slot = takeSlot(file);
         try {
-            MemorySegment[] kernel = slots.memory().vector(slot, buffers, total,
+            MemorySegment[] kernel = handedOver ? buffers : slots.memory().vector(slot, buffers, total,
                     opcode == IocbWriter.Abi.CMD_PREADV);
             long vec = iocbs.writeIovecs(slot, kernel);
             write(slot, opcode, file.fd(), options, vec, kernel.length, offset, tag);

@@ -375,10 +375,16 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     private void prepare(Request op, int id) throws MisalignedIoException {
         switch (op.kind()) {
             // The submitter guards the memory's lifetime (CallerMemory, ChannelCompletion): in place, no second use.
-            case READ -> CONTEXTS.prepareHandedOver(context, true, op.file(), op.segment(), op.position(), id,
-                    withWakeups(op.options()));
-            case WRITE -> CONTEXTS.prepareHandedOver(context, false, op.file(), op.segment(), op.position(), id,
-                    withWakeups(op.options()));
+            case READ, WRITE -> {
+                boolean read = op.kind() == Request.Kind.READ;
+                if (op.vector() != null) {
+                    CONTEXTS.prepareHandedOverVectored(context, read, op.file(), op.vector(), op.position(), id,
+                            withWakeups(op.options()));
+                } else {
+                    CONTEXTS.prepareHandedOver(context, read, op.file(), op.segment(), op.position(), id,
+                            withWakeups(op.options()));
+                }
+            }
             case FSYNC -> context.prepareFsync(op.file(), id, notify);
             case FDSYNC -> context.prepareFdatasync(op.file(), id, notify);
             case POLL -> context.preparePoll(op.pollTarget(), op.pollEvents(), id, notify);

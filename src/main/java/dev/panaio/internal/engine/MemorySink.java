@@ -1,18 +1,18 @@
 package dev.panaio.internal.engine;
 
-import dev.panaio.internal.memory.CallerMemory;
+import dev.panaio.internal.memory.HandedOverMemory;
 
 /**
- * Settles a request's {@link CallerMemory} (copy back, give back the use or
+ * Settles a request's {@link HandedOverMemory} (copy back, give back the use or
  * bounce buffer) before the result goes on to the next sink, so that the
  * caller's memory is released exactly once, whatever the outcome.
  */
 public final class MemorySink implements CompletionSink {
-    private final CallerMemory memory;
+    private final HandedOverMemory memory;
     private final CompletionSink next;
 
     /** Settles {@code memory}, then tells {@code next}. */
-    public MemorySink(CallerMemory memory, CompletionSink next) {
+    public MemorySink(HandedOverMemory memory, CompletionSink next) {
         this.memory = memory;
         this.next = next;
     }

@@ -13,7 +13,7 @@ import java.lang.foreign.MemorySegment;
  * <p>Settled or released exactly once, on whichever thread completes the
  * request.
  */
-public final class CallerMemory {
+public final class CallerMemory implements HandedOverMemory {
     private final MemorySegment caller;
     private final MemorySegment kernel;
     private final boolean read;
@@ -71,6 +71,7 @@ public final class CallerMemory {
      * @throws IllegalStateException if the bytes could not be copied back: the caller's arena was closed while
      *                               the read was in flight (the kernel wrote only panaio's memory)
      */
+    @Override
     public void settle(long result) {
         try {
             if (bounce != null && read && result > 0) {
@@ -86,6 +87,7 @@ public final class CallerMemory {
     }
 
     /** Gives back the use or the bounce buffer without copying: the request failed. Idempotent. */
+    @Override
     public void release() {
         ArenaUses uses = held;
         if (uses != null) {
