@@ -79,9 +79,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * otherwise copied through panaio's memory (one copy of the request's size).
  * If another thread closes that arena while a read is in flight, the read
  * throws {@link IllegalStateException} and only panaio's memory was written.
- * Scattering and gathering reads and writes handle their buffers one after
- * another, with the JDK's checks first (open, readable or writable) even when
- * every buffer is empty.
+ * A scattering read or gathering write is one request, one {@code PREADV} or
+ * {@code PWRITEV} on a direct file and one {@code preadv2} or {@code pwritev2}
+ * on a buffered one, over the first 1024 buffers ({@code IOV_MAX}) that have
+ * bytes remaining, as the JDK takes them: the rest wait for the next call,
+ * and the count says how far it got. The JDK's checks come first (open,
+ * readable or writable) even when every buffer is empty. On a direct channel
+ * each buffer's remaining length must be a multiple of the alignment, as the
+ * JDK requires; when any buffer is on the heap, misaligned, or of an arena
+ * whose lifetime panaio does not control, the whole vector goes through one
+ * bounce buffer of its total length.
  *
  * <h2>One descriptor</h2>
  * The channel owns exactly one file descriptor, opened once by panaio with
@@ -331,30 +338,14 @@ public final class AioFileChannel extends FileChannel {
         }
         positionLock.lock(); // the whole scattering read moves the position once, as FileChannel's does
         try {
-            return readSequentially(dsts, offset, length);
+            long n = transferVector(dsts, offset, length, position, true);
+            if (n > 0) {
+                position += n;
+            }
+            return n;
         } finally {
             positionLock.unlock();
         }
-    }
-
-    private long readSequentially(ByteBuffer[] dsts, int offset, int length) throws IOException {
-        long total = 0;
-        for (int i = offset; i < offset + length; i++) {
-            ByteBuffer dst = dsts[i];
-            if (!dst.hasRemaining()) {
-                continue;
-            }
-            int wanted = dst.remaining();
-            int n = read(dst);
-            if (n < 0) {
-                return total == 0 ? -1 : total;
-            }
-            total += n;
-            if (n < wanted) {
-                break;
-            }
-        }
-        return total;
     }
 
     @Override
@@ -367,36 +358,45 @@ public final class AioFileChannel extends FileChannel {
         }
         positionLock.lock();
         try {
-            return writeSequentially(srcs, offset, length);
+            if (append) {
+                return transferVector(srcs, offset, length, 0, false); // O_APPEND: the kernel writes at the end
+            }
+            long n = transferVector(srcs, offset, length, position, false);
+            if (n > 0) {
+                position += n;
+            }
+            return n;
         } finally {
             positionLock.unlock();
         }
     }
 
-    private long writeSequentially(ByteBuffer[] srcs, int offset, int length) throws IOException {
-        long total = 0;
-        for (int i = offset; i < offset + length; i++) {
-            ByteBuffer src = srcs[i];
-            if (!src.hasRemaining()) {
-                continue;
+    /** One vectored read or write through {@link FileIo}, with the JDK's interrupt and close semantics. */
+    private long transferVector(ByteBuffer[] buffers, int offset, int length, long position, boolean read)
+            throws IOException {
+        ensureOpen();
+        checkNotOnEngineThread();
+        var op = new ChannelCompletion.ToWaiter();
+        boolean completed = false;
+        begin();
+        try {
+            if (read) {
+                io.read(buffers, offset, length, position, op);
+            } else {
+                io.write(buffers, offset, length, position, op);
             }
-            int wanted = src.remaining();
-            total += write(src);
-            if (src.remaining() > 0 && wanted > 0) {
-                break;
-            }
+            long n = op.await();
+            completed = true;
+            return n;
+        } finally {
+            end(completed);
         }
-        return total;
     }
 
     /** One positional read or write through {@link FileIo}, with the JDK's interrupt and close semantics. */
     private long transfer(ByteBuffer buffer, long position, boolean read) throws IOException {
         ensureOpen();
-        if (io.onEngineThread()) {
-            throw new IllegalStateException("a blocking AioFileChannel call on an AioEngine thread (in a completion "
-                    + "callback) would wait for that thread itself: use AioAsynchronousFileChannel or the engine's "
-                    + "futures there, or move the call to another executor");
-        }
+        checkNotOnEngineThread();
         var op = new ChannelCompletion.ToWaiter();
         boolean completed = false;
         begin();
@@ -411,6 +411,14 @@ public final class AioFileChannel extends FileChannel {
             return n;
         } finally {
             end(completed);
+        }
+    }
+
+    private void checkNotOnEngineThread() {
+        if (io.onEngineThread()) {
+            throw new IllegalStateException("a blocking AioFileChannel call on an AioEngine thread (in a completion "
+                    + "callback) would wait for that thread itself: use AioAsynchronousFileChannel or the engine's "
+                    + "futures there, or move the call to another executor");
         }
     }
 

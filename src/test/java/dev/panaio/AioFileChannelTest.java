@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ExecutionException;
 import java.time.Duration;
 import java.nio.channels.AsynchronousFileChannel;
@@ -51,6 +53,153 @@ class AioFileChannelTest {
     Path dir;
 
     // ------------------------------------------------------------- direct I/O
+
+    // ---- scattering and gathering: one request per call (issue 12)
+
+    @Test
+    void shouldScatterAndGatherAsOneKernelRequestPerCallOnADirectChannelBeyondIovMax() throws IOException {
+        Path path = TestData.writeFile(dir.resolve("vd"), 4 << 20, SEED);
+        try (AioEngine engine = AioEngine.open(); AioArena arena = AioArena.open();
+             AioFileChannel channel = AioFileChannel.open(path, Set.of(READ, WRITE, ExtendedOpenOption.DIRECT),
+                     engine)) {
+            int block = Math.toIntExact(Math.max(channel.alignment().offset(), channel.alignment().memory()));
+            ByteBuffer[] srcs = new ByteBuffer[1100];
+            for (int i = 0; i < srcs.length; i++) {
+                srcs[i] = arena.allocate(block, block).asByteBuffer();
+                TestData.fill(MemorySegment.ofBuffer(srcs[i]), (long) i * block, SEED + 1);
+            }
+            long before = engine.stats().requestsSubmitted();
+            assertThat(channel.write(srcs)).as("the first IOV_MAX buffers").isEqualTo(1024L * block);
+            assertThat(engine.stats().requestsSubmitted() - before).as("kernel requests for one gathering write")
+                    .isEqualTo(1);
+            assertThat(channel.write(srcs)).isEqualTo(76L * block);
+            assertThat(channel.position()).isEqualTo(1100L * block);
+            assertThat(engine.stats().bounceCopiedBytes()).as("aligned AioArena memory goes in place").isZero();
+
+            ByteBuffer[] dsts = {arena.allocate(block, block).asByteBuffer(),
+                    arena.allocate(3L * block, block).asByteBuffer(), arena.allocate(block, block).asByteBuffer()};
+            before = engine.stats().requestsSubmitted();
+            assertThat(channel.position(7L * block).read(dsts, 0, 3)).isEqualTo(5L * block);
+            assertThat(engine.stats().requestsSubmitted() - before).as("kernel requests for one scattering read")
+                    .isEqualTo(1);
+            long at = 7L * block;
+            for (ByteBuffer dst : dsts) {
+                assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(dst.flip()), at, SEED + 1)).isEqualTo(-1);
+                at += dst.limit();
+            }
+        }
+    }
+
+    @Test
+    void shouldBounceAVectorWithHeapOrMisalignedBuffersOnADirectChannelAsOneRequest() throws IOException {
+        Path path = TestData.writeFile(dir.resolve("vm"), 1 << 20, SEED);
+        try (AioEngine engine = AioEngine.open();
+             AioFileChannel channel = AioFileChannel.open(path, Set.of(READ, WRITE, ExtendedOpenOption.DIRECT),
+                     engine)) {
+            int block = Math.toIntExact(channel.alignment().offset());
+            int memory = Math.toIntExact(channel.alignment().memory());
+            ByteBuffer misaligned = ByteBuffer.allocateDirect(4 * block + 2 * memory).alignedSlice(memory)
+                    .position(1).slice().limit(2 * block);
+            ByteBuffer[] dsts = {ByteBuffer.allocate(block), misaligned, ByteBuffer.allocateDirect(block)};
+            long before = engine.stats().requestsSubmitted();
+            assertThat(channel.position(block).read(dsts, 0, 3)).isEqualTo(4L * block);
+            assertThat(engine.stats().requestsSubmitted() - before).isEqualTo(1);
+            assertThat(engine.stats().bounceCopiedBytes()).isEqualTo(4L * block);
+            long at = block;
+            for (ByteBuffer dst : dsts) {
+                assertThat(dst.position()).isEqualTo(dst.limit());
+                assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(dst.flip()), at, SEED)).isEqualTo(-1);
+                at += dst.limit();
+            }
+            int[] sizes = {block, 2 * block, block};
+            for (int i = 0; i < dsts.length; i++) {
+                TestData.fill(MemorySegment.ofBuffer(dsts[i].clear().limit(sizes[i])), 0, SEED + 2); // same at each start
+            }
+            before = engine.stats().requestsSubmitted();
+            assertThat(channel.position(0).write(dsts, 0, 3)).isEqualTo(4L * block);
+            assertThat(engine.stats().requestsSubmitted() - before).isEqualTo(1);
+            ByteBuffer back = ByteBuffer.allocate(2 * block);
+            assertThat(channel.read(back, block)).isEqualTo(2 * block);
+            assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(back.flip()), 0, SEED + 2)).as("the second buffer")
+                    .isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void shouldRefuseAMisalignedBufferOfAVectorWithStrictAlignment() throws IOException {
+        Path path = TestData.writeFile(dir.resolve("vs"), 1 << 16, SEED);
+        try (AioFileChannel channel = AioFileChannel.open(path, READ, ExtendedOpenOption.DIRECT,
+                PanaioOpenOption.STRICT_ALIGNMENT)) {
+            int block = Math.toIntExact(channel.alignment().offset());
+            ByteBuffer aligned = ByteBuffer.allocateDirect(2 * block).alignedSlice(block).limit(block);
+            assertThatThrownBy(() -> channel.read(new ByteBuffer[] {aligned, ByteBuffer.allocate(block)}))
+                    .isInstanceOf(MisalignedIoException.class).hasMessageContaining("heap buffer");
+            assertThat(aligned.position()).isZero();
+            assertThat(channel.position()).isZero();
+        }
+    }
+
+    @Test
+    void shouldScatterACachedBufferedFileInOnePageCacheCallAndTheUncachedRestOnThePool() throws IOException {
+        Path path = TestData.writeFile(dir.resolve("vb"), 1 << 20, SEED);
+        try (AioEngine engine = AioEngine.open(); Arena shared = Arena.ofShared();
+             AioFileChannel channel = AioFileChannel.open(path, Set.of(READ), engine)) {
+            // Buffers of one caller arena, and GC-managed ones: one held session covers them, so in place.
+            ByteBuffer[] dsts = {shared.allocate(5000).asByteBuffer(), ByteBuffer.allocateDirect(3000),
+                    shared.allocate(100_000).asByteBuffer()};
+            Files.readAllBytes(path); // cached
+            AioEngineStats before = engine.stats();
+            assertThat(channel.position(1000).read(dsts, 0, 3)).isEqualTo(108_000);
+            AioEngineStats after = engine.stats();
+            assertThat(after.inlineHits() - before.inlineHits()).as("page-cache calls").isEqualTo(1);
+            assertThat(after.poolRuns() - before.poolRuns()).isZero();
+            assertThat(after.bounceCopiedBytes()).isZero();
+            checkScattered(dsts, 1000);
+
+            // Only the first 16 KiB cached: the inline call stops short, the pool reads the rest into the same buffers.
+            PageCache.cacheOnlyTheFirst(path, 16384);
+            for (ByteBuffer dst : dsts) {
+                MemorySegment.ofBuffer(dst.clear()).fill((byte) 0);
+            }
+            before = engine.stats();
+            assertThat(channel.position(0).read(dsts, 0, 3)).isEqualTo(108_000);
+            after = engine.stats();
+            assertThat(after.inlineMisses() - before.inlineMisses()).isEqualTo(1);
+            assertThat(after.poolRuns() - before.poolRuns()).isEqualTo(1);
+            checkScattered(dsts, 0);
+        }
+    }
+
+    @Test
+    void shouldBounceABufferedVectorSpanningTwoCallerArenasWhoseSessionsOneCallCannotHold() throws IOException {
+        Path path = TestData.writeFile(dir.resolve("v2"), 1 << 16, SEED);
+        try (AioEngine engine = AioEngine.open(); Arena one = Arena.ofShared(); Arena two = Arena.ofShared();
+             AioFileChannel channel = AioFileChannel.open(path, Set.of(READ, WRITE), engine)) {
+            ByteBuffer[] dsts = {one.allocate(700).asByteBuffer(), two.allocate(900).asByteBuffer()};
+            Files.readAllBytes(path);
+            assertThat(channel.position(10).read(dsts, 0, 2)).isEqualTo(1600);
+            assertThat(engine.stats().bounceCopiedBytes()).isEqualTo(1600);
+            checkScattered(dsts, 10);
+            ByteBuffer[] srcs = {dsts[1].flip(), dsts[0].flip()};
+            assertThat(channel.position(30_000).write(srcs, 0, 2)).isEqualTo(1600);
+            assertThat(engine.stats().bounceCopiedBytes()).isEqualTo(3200);
+            ByteBuffer back = ByteBuffer.allocate(1600);
+            channel.read(back, 30_000);
+            assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(back.slice(0, 900)), 710, SEED)).isEqualTo(-1);
+            assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(back.slice(900, 700)), 10, SEED)).isEqualTo(-1);
+        }
+    }
+
+    /** Each buffer full, holding the file's bytes from {@code position} on, in order. */
+    private static void checkScattered(ByteBuffer[] dsts, long position) {
+        long at = position;
+        for (ByteBuffer dst : dsts) {
+            assertThat(dst.remaining()).isZero();
+            assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(dst.duplicate().flip()), at, SEED))
+                    .as("the buffer at %d", at).isEqualTo(-1);
+            at += dst.limit();
+        }
+    }
 
     @Test
     void shouldReadIntoAlignedDirectBuffersWithoutCopying() throws IOException {

@@ -512,6 +512,128 @@ abstract class FileChannelContract {
         }
     }
 
+    // ---- scattering and gathering (issue 12): one readv/writev per call, as the JDK's
+
+    @Test
+    void shouldScatterIntoTheFirst1024BuffersThatHaveRoomAndStopThere() throws IOException {
+        try (FileChannel channel = open(file(10_000), READ)) {
+            // 1800 buffers, every third empty: the call fills the first 1024 non-empty ones (IOV_MAX) and returns.
+            ByteBuffer[] dsts = new ByteBuffer[1800];
+            for (int i = 0; i < dsts.length; i++) {
+                dsts[i] = ByteBuffer.allocate(i % 3 == 2 ? 0 : 4);
+            }
+            channel.position(10);
+            assertThat(channel.read(dsts, 0, dsts.length)).isEqualTo(4096);
+            assertThat(channel.position()).isEqualTo(10 + 4096);
+            long at = 10;
+            int filled = 0;
+            for (ByteBuffer dst : dsts) {
+                if (dst.capacity() == 0) {
+                    continue;
+                }
+                if (filled++ < 1024) {
+                    assertThat(dst.position()).isEqualTo(4);
+                    for (int k = 0; k < 4; k++) {
+                        assertThat(dst.get(k)).isEqualTo(TestData.byteAt(at + k, SEED));
+                    }
+                    at += 4;
+                } else {
+                    assertThat(dst.position()).as("buffer %d, past IOV_MAX", filled).isZero();
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldGatherFromTheFirst1024BuffersThatHaveBytesAndStopThere() throws IOException {
+        Path path = file(0);
+        try (FileChannel channel = open(path, WRITE)) {
+            ByteBuffer[] srcs = new ByteBuffer[1100];
+            for (int i = 0; i < srcs.length; i++) {
+                srcs[i] = i == 0 ? ByteBuffer.allocate(0) : pattern(3L * (i - 1), 3);
+            }
+            channel.position(5);
+            assertThat(channel.write(srcs, 0, srcs.length)).isEqualTo(3 * 1024);
+            assertThat(channel.position()).isEqualTo(5 + 3 * 1024);
+            assertThat(srcs[1024].remaining()).isZero();
+            assertThat(srcs[1025].remaining()).as("past IOV_MAX, not written").isEqualTo(3);
+            assertThat(channel.write(srcs, 1025, 75)).isEqualTo(3 * 75);
+            assertThat(channel.position()).isEqualTo(5 + 3 * 1099);
+        }
+        byte[] bytes = Files.readAllBytes(path);
+        assertThat(bytes).hasSize(5 + 3 * 1099);
+        for (int i = 0; i < 3 * 1099; i++) {
+            assertThat(bytes[5 + i]).isEqualTo(TestData.byteAt(i, SEED + 1));
+        }
+    }
+
+    @Test
+    void shouldScatterUpToEndOfFileThenAnswerMinusOneAndZeroForNoRoom() throws IOException {
+        try (FileChannel channel = open(file(100), READ)) {
+            ByteBuffer[] dsts = {ByteBuffer.allocate(8), ByteBuffer.allocateDirect(8), ByteBuffer.allocate(8)};
+            channel.position(90);
+            assertThat(channel.read(dsts)).isEqualTo(10);
+            assertThat(channel.position()).isEqualTo(100);
+            assertThat(dsts[0].position()).isEqualTo(8);
+            assertThat(dsts[1].position()).isEqualTo(2);
+            assertThat(dsts[2].position()).isZero();
+            assertThat(dsts[1].get(1)).isEqualTo(TestData.byteAt(99, SEED));
+            assertThat(channel.read(dsts)).as("at end of file").isEqualTo(-1);
+            assertThat(channel.position()).isEqualTo(100);
+            ByteBuffer[] full = {ByteBuffer.allocate(0), ByteBuffer.allocate(4).position(4)};
+            assertThat(channel.read(full)).as("no room, at end of file").isZero();
+            channel.position(0);
+            assertThat(channel.read(full)).as("no room").isZero();
+            assertThat(channel.position()).isZero();
+        }
+    }
+
+    @Test
+    void shouldGatherAtTheEndOfFileInAppendMode() throws IOException {
+        Path path = file(100);
+        try (FileChannel channel = open(path, WRITE, APPEND)) {
+            assertThat(channel.write(new ByteBuffer[] {pattern(0, 5), ByteBuffer.allocate(0), pattern(5, 7)}))
+                    .isEqualTo(12);
+            assertThat(channel.position()).isEqualTo(112);
+        }
+        byte[] bytes = Files.readAllBytes(path);
+        assertThat(bytes).hasSize(112);
+        assertThat(bytes[100 + 6]).isEqualTo(TestData.byteAt(6, SEED + 1));
+    }
+
+    @Test
+    void shouldScatterAndGatherAlignedBuffersOnADirectChannelAndRefuseAMisalignedLength() throws IOException {
+        Path path = file(1 << 16);
+        int block = Math.toIntExact(Files.getFileStore(path).getBlockSize());
+        try (FileChannel channel = open(path, READ, WRITE, ExtendedOpenOption.DIRECT)) {
+            ByteBuffer[] srcs = new ByteBuffer[3];
+            for (int i = 0; i < srcs.length; i++) {
+                ByteBuffer aligned = ByteBuffer.allocateDirect(2 * block).alignedSlice(block).limit(block);
+                srcs[i] = aligned.put(pattern((long) i * block, block)).flip();
+            }
+            channel.position(block);
+            assertThat(channel.write(srcs)).isEqualTo(3L * block);
+            assertThat(channel.position()).isEqualTo(4L * block);
+
+            ByteBuffer[] dsts = new ByteBuffer[2];
+            for (int i = 0; i < dsts.length; i++) {
+                dsts[i] = ByteBuffer.allocateDirect(4 * block).alignedSlice(block).limit(i == 0 ? block : 2 * block);
+            }
+            channel.position(block);
+            assertThat(channel.read(dsts)).isEqualTo(3L * block);
+            assertThat(channel.position()).isEqualTo(4L * block);
+            for (int k = 0; k < 2 * block; k += 97) {
+                assertThat(dsts[1].get(k)).isEqualTo(TestData.byteAt(block + k, SEED + 1));
+            }
+
+            ByteBuffer[] misaligned = {dsts[0].clear().limit(block), dsts[1].clear().limit(1)};
+            assertThatThrownBy(() -> channel.read(misaligned)).isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("Number of remaining bytes (1) is not a multiple of the block size (");
+            assertThat(misaligned[0].position()).as("nothing moved").isZero();
+            assertThat(channel.position()).isEqualTo(4L * block);
+        }
+    }
+
     // ---- the descriptor's own calls, beside the JDK's (issue 8, §2)
 
     @Test

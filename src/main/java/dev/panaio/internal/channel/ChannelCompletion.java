@@ -35,13 +35,19 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
     private Object keepAlive;
     /** The use of a panaio arena whose memory the kernel uses in place, held until the result is settled. */
     private ArenaUses held;
+    /** As {@link #held}, for the buffers of a vectored request: one entry per buffer, null where none is held. */
+    private ArenaUses[] heldEach;
     /** A bounce buffer to copy back from (reads) and to give back to its pool when done. */
     private AlignedBufferPool.Buffer bounce;
     private AlignedBufferPool bouncePool;
     /** For reads through a bounce buffer: where the bytes read go. */
     private ByteBuffer copyBackTo;
+    /** For vectored reads through a bounce buffer: where the bytes read go, buffer after buffer. */
+    private ByteBuffer[] copyBackToEach;
     /** The caller's ByteBuffer, whose position advances by the bytes transferred, as channels do. */
     private ByteBuffer advance;
+    /** The caller's buffers of a vectored request: each advances by its share of the count, in order. */
+    private ByteBuffer[] advanceEach;
     /** Channels report a read of 0 bytes at or past end of file as -1. */
     private boolean eofAsMinusOne;
     /** The JFR event of this read or write, or null when it is not enabled. */
@@ -55,6 +61,25 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
         keepAlive = buffer;
         advance = buffer;
         eofAsMinusOne = read;
+    }
+
+    /** The caller's buffers of one vectored request, in order: kept reachable, and advanced by their shares. */
+    final void transfersWith(ByteBuffer[] buffers, boolean read) {
+        keepAlive = buffers;
+        advanceEach = buffers;
+        eofAsMinusOne = read;
+    }
+
+    /** The kernel uses the caller's buffers in place; {@code uses} (null entries allowed) holds their arenas. */
+    final void holdsEach(ArenaUses[] uses) {
+        this.heldEach = uses;
+    }
+
+    /** A vectored request goes through {@code buffer}; a read's bytes are copied on to {@code copyBackTo}. */
+    final void bouncesThrough(AlignedBufferPool pool, AlignedBufferPool.Buffer buffer, ByteBuffer[] copyBackTo) {
+        this.bouncePool = pool;
+        this.bounce = buffer;
+        this.copyBackToEach = copyBackTo;
     }
 
     /** The kernel uses the caller's memory in place, and {@code uses} holds its panaio arena until the end. */
@@ -131,11 +156,15 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
      */
     final long settle(long result) throws IOException {
         try {
-            if (bounce != null && copyBackTo != null && result > 0) {
+            if (bounce != null && (copyBackTo != null || copyBackToEach != null) && result > 0) {
                 // Relative to the caller's position, which advances below with the other bookkeeping. The copy
                 // checks that the caller's arena is alive: a closed one fails the read, never the JVM.
                 try {
-                    MemorySegment.copy(bounce.segment, 0, MemorySegment.ofBuffer(copyBackTo), 0, result);
+                    if (copyBackTo != null) {
+                        MemorySegment.copy(bounce.segment, 0, MemorySegment.ofBuffer(copyBackTo), 0, result);
+                    } else {
+                        copyBackEach(result);
+                    }
                 } catch (IllegalStateException | WrongThreadException e) {
                     throw CallerMemory.copyBackFailed(e);
                 }
@@ -150,9 +179,31 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
         if (advance != null && result > 0) {
             advance.position(advance.position() + (int) result);
         }
-        long value = eofAsMinusOne && result == 0 && request.segment().byteSize() > 0 ? -1 : result;
+        if (advanceEach != null && result > 0) {
+            long left = result;
+            for (int i = 0; i < advanceEach.length && left > 0; i++) {
+                ByteBuffer buffer = advanceEach[i];
+                int n = (int) Math.min(left, buffer.remaining());
+                buffer.position(buffer.position() + n);
+                left -= n;
+            }
+        }
+        long value = eofAsMinusOne && result == 0 && request.length() > 0 ? -1 : result;
         completeEvent(value);
         return value;
+    }
+
+    /** A bounced vectored read's bytes, in order, each buffer from its own position (advanced afterwards). */
+    private void copyBackEach(long result) {
+        long at = 0;
+        for (ByteBuffer buffer : copyBackToEach) {
+            long n = Math.min(result - at, buffer.remaining());
+            if (n <= 0) {
+                break;
+            }
+            MemorySegment.copy(bounce.segment, at, MemorySegment.ofBuffer(buffer), 0, n);
+            at += n;
+        }
     }
 
     /** Records who did the transfer in the JFR event, if there is one. */
@@ -180,6 +231,15 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
         if (uses != null) {
             held = null;
             uses.release();
+        }
+        ArenaUses[] each = heldEach;
+        if (each != null) {
+            heldEach = null;
+            for (ArenaUses use : each) {
+                if (use != null) {
+                    use.release();
+                }
+            }
         }
         keepAlive = null;
     }
