@@ -15,6 +15,7 @@ import dev.panaio.internal.channel.PanaioFileLock;
 import dev.panaio.internal.sys.NativeAccess;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
@@ -385,7 +386,7 @@ public final class AioFileChannel extends FileChannel {
             } else {
                 io.write(buffers, offset, length, position, op);
             }
-            long n = op.await();
+            long n = awaitInterruptibly(op);
             completed = true;
             return n;
         } finally {
@@ -406,11 +407,33 @@ public final class AioFileChannel extends FileChannel {
             } else {
                 io.write(buffer, position, op);
             }
-            long n = op.await();
+            long n = awaitInterruptibly(op);
             completed = true;
             return n;
         } finally {
             end(completed);
+        }
+    }
+
+    /**
+     * The waiter's result. An interrupt while the engine had no room ends the
+     * wait with {@link InterruptedIOException}; the channel then closes and
+     * throws {@link ClosedByInterruptException} itself, as the JDK's
+     * interruptor would: {@code Thread.interrupt} wakes the thread before it
+     * runs the interruptor, so {@code end} cannot be relied on to have seen it.
+     */
+    private long awaitInterruptibly(ChannelCompletion.ToWaiter op) throws IOException {
+        try {
+            return op.await();
+        } catch (InterruptedIOException e) {
+            try {
+                close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            ClosedByInterruptException closed = new ClosedByInterruptException();
+            closed.initCause(e);
+            throw closed;
         }
     }
 

@@ -133,7 +133,7 @@ class AioFileSystemProviderTest {
         try (FileChannel channel = FileChannel.open(dir.resolve("data"), READ, ExtendedOpenOption.DIRECT)) {
             assertThat(channel).isInstanceOf(AioFileChannel.class);
             assertThat(((AioFileChannel) channel).isDirect()).isTrue();
-            ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+            ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096).limit(4096); // 4096 bytes, wherever the allocation lands
             assertThat(channel.read(block, 0)).isEqualTo(4096);
         } catch (DirectIoUnsupportedException e) {
             assumeTrue(false, "the build directory's filesystem has no O_DIRECT: " + e.getMessage());
