@@ -412,6 +412,43 @@ class AioFileChannelTest {
         }
     }
 
+    /** Bytes this thread has had read from storage: the kernel charges a read bio to the thread that submits it. */
+    private static long bytesThisThreadReadFromStorage() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/thread-self/io"))) {
+            if (line.startsWith("read_bytes: ")) {
+                return Long.parseLong(line.substring("read_bytes: ".length()));
+            }
+        }
+        throw new AssertionError("no read_bytes in /proc/thread-self/io");
+    }
+
+    @Test
+    void shouldStartNoDiskReadOnTheCallingThreadWhenABufferedReadMissesThePageCache() throws Exception {
+        assumeTrue(Files.isReadable(Path.of("/proc/thread-self/io")), "no per-thread I/O accounting here");
+        int reads = 16;
+        Path path = TestData.writeFile(dir.resolve("misses"), reads << 18, SEED);
+        try (AioEngine engine = AioEngine.open();
+             AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, Set.of(READ), null,
+                     engine)) {
+            PageCache.evict(path);
+            long before = bytesThisThreadReadFromStorage();
+            List<ByteBuffer> buffers = new ArrayList<>();
+            List<Future<Integer>> results = new ArrayList<>();
+            for (int i = 0; i < reads; i++) {
+                ByteBuffer dst = ByteBuffer.allocateDirect(4096);
+                buffers.add(dst);
+                results.add(channel.read(dst, (long) i << 18));
+            }
+            // A NOWAIT read that misses starts readahead before it answers EAGAIN: that would be charged here.
+            assertThat(bytesThisThreadReadFromStorage() - before).as("bytes the caller's thread had read").isZero();
+            for (int i = 0; i < reads; i++) {
+                assertThat(results.get(i).get(30, TimeUnit.SECONDS)).isEqualTo(4096);
+                assertThat(buffers.get(i).get(17)).isEqualTo(TestData.byteAt(((long) i << 18) + 17, SEED));
+            }
+            assertThat(engine.stats().poolRuns()).isEqualTo(reads);
+        }
+    }
+
     // ------------------------------------------------------------ concurrency
 
     @Test

@@ -26,9 +26,13 @@ import dev.panaio.internal.sys.Syscalls;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.file.Path;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 
@@ -41,12 +45,18 @@ import java.util.concurrent.RejectedExecutionException;
  *       AIO. Positions and lengths must be aligned; a heap or misaligned
  *       buffer is copied through an aligned bounce buffer (one memcpy of the
  *       request's size), or rejected in strict mode.</li>
- *   <li><b>Buffered reads</b>: first {@code preadv2(RWF_NOWAIT)} on the
- *       calling thread, which the page cache answers at once when it holds the
- *       data; when it does not (EAGAIN), or the filesystem has no NOWAIT
- *       (EOPNOTSUPP, tmpfs), the read goes to the engine's small pool of
- *       blocking threads. AIO would not help here: buffered AIO reads run
- *       synchronously inside io_submit.</li>
+ *   <li><b>Buffered reads</b>: the calling thread first asks the page cache
+ *       whether it holds every page of the range ({@code cachestat(2)}, which
+ *       reads nothing), and only then reads them with
+ *       {@code preadv2(RWF_NOWAIT)}. A miss goes to the engine's small
+ *       blocking pool, whose threads start the disk reads of every miss
+ *       waiting for them ({@link #UNSTARTED_READS}). The question comes first
+ *       because a NOWAIT read that misses is not free: before it answers
+ *       EAGAIN the kernel starts reading the missing pages (readahead), which
+ *       submits block I/O from the caller's thread. Where cachestat is missing
+ *       (before Linux 6.5) the NOWAIT attempt is made alone; where NOWAIT is
+ *       (EOPNOTSUPP, tmpfs) every read goes to the pool. AIO would not help
+ *       here: buffered AIO reads run synchronously inside io_submit.</li>
  *   <li><b>Buffered writes</b> complete in the page cache on the calling
  *       thread with {@code pwritev2}; writes to a file opened with DSYNC or
  *       SYNC wait for the disk, so they go to the blocking pool. (Even a page
@@ -146,6 +156,29 @@ public final class FileIo {
             return iovs;
         }
     }
+
+    /**
+     * Per thread: native scratch for {@link #pageCacheHolds}, a
+     * {@code struct cachestat_range} (two u64) and a {@code struct cachestat}
+     * (five u64), with its own errno capture.
+     */
+    private static final class CacheQuery {
+        final MemorySegment range;
+        final MemorySegment stat;
+        final MemorySegment errno;
+
+        CacheQuery() {
+            Arena arena = Arena.ofAuto();
+            range = arena.allocate(16, 8);
+            stat = arena.allocate(40, 8);
+            errno = Syscalls.errnoCapture(arena);
+        }
+    }
+
+    private static final ThreadLocal<CacheQuery> CACHE_QUERY = ThreadLocal.withInitial(CacheQuery::new);
+    private static final long PAGE_SIZE = Syscalls.getpagesize();
+    /** Set once cachestat is found missing (ENOSYS, before Linux 6.5) or forbidden (EPERM, a seccomp filter). */
+    private static volatile boolean cachestatUnavailable;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     /**
@@ -459,8 +492,8 @@ public final class FileIo {
     }
 
     /**
-     * As {@link #readBuffered}, for a vector: one preadv2(RWF_NOWAIT) on the
-     * calling thread, into the caller's buffers when one held session keeps
+     * As {@link #readBuffered}, for a vector: when the page cache holds it all,
+     * one preadv2(RWF_NOWAIT) on the calling thread, into the caller's buffers when one held session keeps
      * them all alive for the call; what the page cache did not have is read on
      * the pool, into memory whose lifetime panaio guards.
      */
@@ -478,7 +511,7 @@ public final class FileIo {
         }
         op.request = Request.readVectored(file, inline, position, "preadv2", RequestOptions.NONE);
         long done = 0;
-        if (!nowaitUnsupported) {
+        if (!nowaitUnsupported && pageCacheHolds(position, total) != 0) {
             long result;
             try {
                 result = transfer(op.request, aio_abi_h.RWF_NOWAIT(), held);
@@ -698,7 +731,8 @@ public final class FileIo {
         }
         op.request = Request.read(file, inline, position, "preadv2", options);
         long done = 0;
-        if (!nowaitUnsupported || callerNowait) {
+        // The caller's own NOWAIT is always tried: it asked for EAGAIN rather than a wait.
+        if (callerNowait || !nowaitUnsupported && pageCacheHolds(position, length) != 0) {
             long result;
             try {
                 result = transfer(op.request, flags | aio_abi_h.RWF_NOWAIT());
@@ -740,6 +774,40 @@ public final class FileIo {
             op.request = Request.read(file, later, position, "preadv2", options);
         }
         runBlocking(op, Request.read(file, later.asSlice(done), position + done, "preadv2", options), flags, done);
+    }
+
+    /**
+     * Whether the page cache holds every page of the range, asked with
+     * cachestat, which starts no read: 1 yes, 0 no, -1 unknown (no cachestat
+     * here, or the channel was closed meanwhile, which the read then reports).
+     */
+    private int pageCacheHolds(long position, long length) {
+        if (cachestatUnavailable) {
+            return -1;
+        }
+        int fd;
+        try {
+            fd = handle.acquire();
+        } catch (IllegalStateException closed) {
+            return -1;
+        }
+        long result;
+        CacheQuery query = CACHE_QUERY.get();
+        try {
+            query.range.set(ValueLayout.JAVA_LONG, 0, position);
+            query.range.set(ValueLayout.JAVA_LONG, 8, length);
+            result = Syscalls.cachestat(query.errno, fd, query.range, query.stat);
+        } finally {
+            handle.release();
+        }
+        if (result < 0) {
+            if (result == -ErrnoExceptions.ENOSYS || result == -ErrnoExceptions.EPERM) {
+                cachestatUnavailable = true;
+            }
+            return -1;
+        }
+        long pages = (position + length - 1) / PAGE_SIZE - position / PAGE_SIZE + 1;
+        return query.stat.get(ValueLayout.JAVA_LONG, 0) >= pages ? 1 : 0;
     }
 
     private void writeBuffered(ChannelCompletion op, ByteBuffer src, MemorySegment direct, long position,
@@ -793,24 +861,98 @@ public final class FileIo {
     private void runBlocking(ChannelCompletion op, Request request, int flags, long done) {
         counters.poolRuns.increment();
         op.answeredBy(FileIoEvent.POOL);
+        PoolTask task = new PoolTask(op, request, flags, done);
+        boolean prefetch = request.kind() == Request.Kind.READ;
+        if (prefetch) {
+            UNSTARTED_READS.add(task);
+        }
         try {
-            pool.execute(() -> {
-                long result;
-                try {
-                    result = transfer(request, flags);
-                } catch (IOException | RuntimeException e) {
-                    // The caller's code runs off the pool, which it may wait for.
-                    if (done > 0) {
-                        op.finishOffPool(done);
-                    } else {
-                        op.failOffPool(e);
-                    }
-                    return;
-                }
-                op.finishOffPool(done == 0 ? result : result < 0 ? done : done + result);
-            });
+            pool.execute(task);
         } catch (RejectedExecutionException e) {
+            if (prefetch) {
+                UNSTARTED_READS.remove(task);
+            }
             op.fail(new AsynchronousCloseException());
+        }
+    }
+
+    /**
+     * Reads waiting for a pool thread whose pages nobody has asked the kernel
+     * for yet. Whichever pool thread starts a task first asks for all of them
+     * ({@code POSIX_FADV_WILLNEED}, which starts the disk reads and waits for
+     * none), so that as many reads are at the disk as misses are outstanding,
+     * while the pool stays small and the caller submits no I/O. Every entry is
+     * taken out at the latest when its own task starts, which drains this.
+     */
+    private static final ConcurrentLinkedQueue<PoolTask> UNSTARTED_READS = new ConcurrentLinkedQueue<>();
+
+    /** A read or write on the pool; a read may have its pages requested ahead by another pool thread. */
+    private final class PoolTask implements Runnable {
+        private static final VarHandle STARTED;
+
+        static {
+            try {
+                STARTED = MethodHandles.lookup().findVarHandle(PoolTask.class, "started", boolean.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        private final ChannelCompletion op;
+        private final Request request;
+        private final int flags;
+        private final long done;
+        @SuppressWarnings("unused") // through STARTED
+        private volatile boolean started;
+
+        PoolTask(ChannelCompletion op, Request request, int flags, long done) {
+            this.op = op;
+            this.request = request;
+            this.flags = flags;
+            this.done = done;
+        }
+
+        /** Asks the kernel to start reading this task's pages into the page cache, once. */
+        void startPageReads() {
+            if (STARTED.compareAndSet(this, false, true)) {
+                willNeed(request.position(), request.length());
+            }
+        }
+
+        @Override
+        public void run() {
+            STARTED.setVolatile(this, true); // its own read below starts its pages
+            for (PoolTask next; (next = UNSTARTED_READS.poll()) != null; ) {
+                next.startPageReads();
+            }
+            long result;
+            try {
+                result = transfer(request, flags);
+            } catch (IOException | RuntimeException e) {
+                // The caller's code runs off the pool, which it may wait for.
+                if (done > 0) {
+                    op.finishOffPool(done);
+                } else {
+                    op.failOffPool(e);
+                }
+                return;
+            }
+            op.finishOffPool(done == 0 ? result : result < 0 ? done : done + result);
+        }
+    }
+
+    /** posix_fadvise(WILLNEED) on the range, when the channel is still open; its result changes nothing. */
+    private void willNeed(long position, long length) {
+        int fd;
+        try {
+            fd = handle.acquire();
+        } catch (IllegalStateException closed) {
+            return;
+        }
+        try {
+            Syscalls.posix_fadvise(fd, position, length, aio_abi_h.POSIX_FADV_WILLNEED());
+        } finally {
+            handle.release();
         }
     }
 

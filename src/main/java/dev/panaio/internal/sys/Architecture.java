@@ -14,9 +14,9 @@ import java.util.Locale;
  */
 public enum Architecture {
     /** x86_64: arch/x86/entry/syscalls/syscall_64.tbl. */
-    X86_64(206, 207, 209, 210, 208, 290, 332, 327, 328, 0x4000, 0x20000),
+    X86_64(206, 207, 209, 210, 208, 290, 332, 327, 328, 451, 0x4000, 0x20000),
     /** aarch64: include/uapi/asm-generic/unistd.h. */
-    AARCH64(0, 1, 2, 3, 4, 19, 291, 286, 287, 0x10000, 0x8000);
+    AARCH64(0, 1, 2, 3, 4, 19, 291, 286, 287, 451, 0x10000, 0x8000);
 
     public final long ioSetup;
     public final long ioDestroy;
@@ -27,13 +27,16 @@ public enum Architecture {
     public final long statx;
     public final long preadv2;
     public final long pwritev2;
+    /** {@code cachestat} (Linux 6.5+): 451 everywhere, the number from which every architecture shares one table. */
+    public final long cachestat;
     /** {@code O_DIRECT}: 040000 on x86_64, 0200000 on asm-generic architectures. */
     public final int oDirect;
     /** {@code O_NOFOLLOW}: 0400000 on x86_64, 0100000 on aarch64 (arch/arm64/include/uapi/asm/fcntl.h). */
     public final int oNofollow;
 
     Architecture(long ioSetup, long ioDestroy, long ioSubmit, long ioCancel, long ioGetevents,
-                 long eventfd2, long statx, long preadv2, long pwritev2, int oDirect, int oNofollow) {
+                 long eventfd2, long statx, long preadv2, long pwritev2, long cachestat, int oDirect,
+                 int oNofollow) {
         this.ioSetup = ioSetup;
         this.ioDestroy = ioDestroy;
         this.ioSubmit = ioSubmit;
@@ -43,6 +46,7 @@ public enum Architecture {
         this.statx = statx;
         this.preadv2 = preadv2;
         this.pwritev2 = pwritev2;
+        this.cachestat = cachestat;
         this.oDirect = oDirect;
         this.oNofollow = oNofollow;
     }

@@ -20,6 +20,7 @@ public final class ErrnoExceptions {
     private ErrnoExceptions() {
     }
 
+    public static final int EPERM = aio_abi_h.EPERM();
     public static final int EINTR = aio_abi_h.EINTR();
     public static final int EAGAIN = aio_abi_h.EAGAIN();
     public static final int EBADF = aio_abi_h.EBADF();

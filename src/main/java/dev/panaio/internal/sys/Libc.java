@@ -50,6 +50,8 @@ final class Libc {
     static final MethodHandle syscall3pp$MH = variadicSyscall(JAVA_LONG, ADDRESS, ADDRESS);
     /** syscall(nr, a1, ..., a5): io_getevents, statx. */
     static final MethodHandle syscall5$MH = variadicSyscall(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS);
+    /** syscall(nr, fd, range, cstat, flags): cachestat. */
+    static final MethodHandle syscall4cachestat$MH = variadicSyscall(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG);
     static final MethodHandle syscall5statx$MH = variadicSyscall(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS);
     /**
      * syscall(nr, fd, iov, iovcnt, pos_lo, pos_hi, flags, buffer): preadv2 and pwritev2 holding the buffer's
@@ -103,6 +105,8 @@ final class Libc {
     static final MethodHandle fcntl$MH = downcall("fcntl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
             Linker.Option.firstVariadicArg(2), CAPTURE_ERRNO);
+    /** int getpagesize(void). */
+    static final MethodHandle getpagesize$MH = downcall("getpagesize", FunctionDescriptor.of(JAVA_INT));
     /** char *strerror(int errnum): only on error paths, so thread-safety of its buffer is moot for glibc. */
     static final MethodHandle strerror$MH = downcall("strerror",
             FunctionDescriptor.of(ADDRESS, JAVA_INT));

@@ -219,6 +219,29 @@ public final class Syscalls {
         }
     }
 
+    /**
+     * {@code cachestat(fd, range, cstat, 0)} (Linux 6.5+): what of a file's range the page cache holds, asked
+     * without reading it. {@code range} is a {@code struct cachestat_range} (offset, length: two u64),
+     * {@code cstat} a {@code struct cachestat} (five u64, the first the cached pages). -ENOSYS on older kernels.
+     */
+    public static long cachestat(MemorySegment errnoCapture, int fd, MemorySegment range, MemorySegment cstat) {
+        try {
+            return result((long) Libc.syscall4cachestat$MH.invokeExact(errnoCapture, ARCH.cachestat, (long) fd,
+                    range, cstat, 0L), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code getpagesize()}: the page size in bytes, the page cache's unit. */
+    public static int getpagesize() {
+        try {
+            return (int) Libc.getpagesize$MH.invokeExact();
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
     /** {@code pwritev2(fd, iov, iovcnt, offset, flags)}: a positional write with per-call RWF_* flags. */
     public static long pwritev2(MemorySegment errnoCapture, int fd, MemorySegment iov, int iovcnt, long offset,
                                 int flags) {
