@@ -3,6 +3,7 @@ package dev.panaio;
 import com.sun.nio.file.ExtendedOpenOption;
 import dev.panaio.testing.child.CarrierCheck;
 import dev.panaio.testing.child.HandlerThreadFactoryProbe;
+import dev.panaio.testing.child.VirtualMissCheck;
 import dev.panaio.testing.ChildJvm;
 import dev.panaio.testing.PageCache;
 import dev.panaio.testing.TestData;
@@ -344,6 +345,24 @@ class AioFileChannelTest {
         assertThat(Long.parseLong(m.group(4))).isZero();
         assertThat(Integer.parseInt(m.group(2))).as("carrier pool size").isLessThanOrEqualTo(
                 Integer.parseInt(m.group(1)));
+    }
+
+    @Test
+    void shouldUnmountAVirtualThreadWhoseBufferedReadMissesThePageCache() throws Exception {
+        int threads = 16;
+        Path path = TestData.writeFile(dir.resolve("vt-miss"), threads << 20, SEED);
+        ChildJvm.Outcome run = ChildJvm.onClassPath(VirtualMissCheck.class,
+                List.of("--enable-native-access=ALL-UNNAMED", "-Djdk.virtualThreadScheduler.parallelism=1",
+                        "-Djdk.virtualThreadScheduler.maxPoolSize=1"),
+                path.toString(), Integer.toString(threads), Integer.toString(SEED));
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        Matcher m = Pattern.compile(
+                "startedWhenFirstReturned=(\\d+) threads=(\\d+) poolRuns=(\\d+) mismatches=(\\d+)").matcher(run.stdout());
+        assertThat(m.find()).as(run.stdout()).isTrue();
+        // One carrier: only if the first read unmounted its thread could the others start before it returned.
+        assertThat(Integer.parseInt(m.group(1))).as(run.stdout()).isEqualTo(threads);
+        assertThat(Long.parseLong(m.group(3))).as("reads run on the pool").isEqualTo(threads);
+        assertThat(Long.parseLong(m.group(4))).isZero();
     }
 
     @Test
