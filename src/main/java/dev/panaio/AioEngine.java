@@ -8,6 +8,7 @@ import dev.panaio.internal.engine.EngineLoop;
 import dev.panaio.internal.engine.EngineLoops;
 import dev.panaio.internal.engine.FutureSink;
 import dev.panaio.internal.engine.MemorySink;
+import dev.panaio.internal.engine.NowaitFallback;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.memory.AlignedBufferPool;
 import dev.panaio.internal.memory.CallerMemory;
@@ -635,6 +636,12 @@ public final class AioEngine implements AutoCloseable {
     void submit(Request request, CompletionSink sink) {
         if (closed) {
             sink.fail(new AsynchronousCloseException());
+            return;
+        }
+        if (NowaitFallback.appliesTo(request)) {
+            NowaitFallback.Submission nowait = NowaitFallback.wrap(request, sink,
+                    task -> blockingPool().execute(task), sharedCounters.poolRuns::increment, this::submit);
+            loops.loopFor().enqueue(nowait.request(), nowait.sink());
             return;
         }
         loops.loopFor().enqueue(request, sink);

@@ -15,7 +15,8 @@ package dev.panaio;
  * @param ioSubmitCalls       {@code io_submit} system calls
  * @param inlineHits          buffered channel reads the page cache answered on the calling thread
  * @param inlineMisses        buffered channel reads it could not answer at once, run on the blocking pool
- * @param poolRuns            channel reads and writes run on the blocking pool
+ * @param poolRuns            channel reads and writes run on the blocking pool, and direct writes the kernel
+ *                            would have blocked on (RWF_NOWAIT gave EAGAIN), written there instead
  * @param bounceCopiedBytes   bytes copied through panaio's bounce buffers (memory not usable in place)
  * @param backpressureWaits   times a submitting thread parked because a queue held {@code maxPending} requests
  * @param eagainRetries       {@code io_submit} answers of EAGAIN (no room), retried after completions freed some

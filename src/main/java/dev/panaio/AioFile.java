@@ -63,8 +63,21 @@ public final class AioFile implements Pollable, Closeable {
             public AioFile open(Path path, Set<? extends OpenOption> options, int mode) throws IOException {
                 return AioFile.open(path, options, mode);
             }
+
+            @Override
+            public boolean refusesNowait(AioFile file) {
+                return file.refusesNowait;
+            }
+
+            @Override
+            public void refuseNowait(AioFile file) {
+                file.refusesNowait = true;
+            }
         });
     }
+
+    /** Set once io_submit refused RWF_NOWAIT on this file (tmpfs), so that the engine stops adding it. */
+    private volatile boolean refusesNowait;
 
     private static final int O_RDONLY = 0;
     private static final int O_WRONLY = 1;

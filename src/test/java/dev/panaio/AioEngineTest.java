@@ -188,6 +188,53 @@ class AioEngineTest {
     }
 
     @Test
+    void shouldHandADirectWriteThatWouldBlockInIoSubmitToThePoolAndLandItsData() throws Exception {
+        Path path = Files.createFile(dir.resolve("extending"));
+        try (AioEngine engine = AioEngine.open();
+             AioFile file = AioFile.open(path, READ, WRITE, ExtendedOpenOption.DIRECT)) {
+            MemorySegment src = arena.allocate(8192, 4096);
+            TestData.fill(src, 0, SEED + 3);
+            // Extending the file needs a block allocation: with the RWF_NOWAIT the engine adds, ext4 answers EAGAIN
+            // instead of blocking io_submit, and the write is made on the pool, once.
+            assertThat(engine.write(file, src, 0).get(10, TimeUnit.SECONDS)).isEqualTo(8192);
+            assertThat(engine.stats().poolRuns()).as("writes handed to the pool").isEqualTo(1);
+            assertThat(engine.stats().requestsCompleted()).isEqualTo(1);
+            // An overwrite of written blocks needs no allocation: the kernel takes it without blocking.
+            assertThat(engine.write(file, src, 0).get(10, TimeUnit.SECONDS)).isEqualTo(8192);
+            assertThat(engine.stats().poolRuns()).as("writes handed to the pool").isEqualTo(1);
+            MemorySegment dst = arena.allocate(8192, 4096);
+            assertThat(engine.read(file, dst, 0).get(10, TimeUnit.SECONDS)).isEqualTo(8192);
+            assertThat(TestData.firstMismatch(dst, 0, SEED + 3)).isEqualTo(-1);
+        }
+        assertThat(Files.size(path)).isEqualTo(8192);
+    }
+
+    @Test
+    void shouldWriteDirectOnTmpfsWhoseIoSubmitRefusesNowait() throws Exception {
+        Path shm = Path.of("/dev/shm");
+        assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm), "no writable /dev/shm here");
+        Path path = Files.createTempFile(shm, "panaio", ".dat");
+        try (AioEngine engine = AioEngine.open();
+             AioFile file = AioFile.open(path, READ, WRITE, ExtendedOpenOption.DIRECT)) {
+            MemorySegment src = arena.allocate(4096, 4096);
+            for (int i = 0; i < 3; i++) {
+                TestData.fill(src, i * 4096L, SEED + 4);
+                // io_submit refuses the NOWAIT the engine adds (EOPNOTSUPP): the write goes again without it.
+                assertThat(engine.write(file, src, i * 4096L).get(10, TimeUnit.SECONDS)).isEqualTo(4096);
+            }
+            assertThat(engine.stats().poolRuns()).isZero();
+            assertThat(engine.stats().requestsCompleted()).as("one refusal, then never NOWAIT again").isEqualTo(3);
+            MemorySegment dst = arena.allocate(3 * 4096, 4096);
+            assertThat(engine.read(file, dst, 0).get(10, TimeUnit.SECONDS)).isEqualTo(3 * 4096);
+            assertThat(TestData.firstMismatch(dst, 0, SEED + 4)).isEqualTo(-1);
+        } catch (DirectIoUnsupportedException e) {
+            assumeTrue(false, "tmpfs here has no O_DIRECT: " + e.getMessage());
+        } finally {
+            Files.deleteIfExists(path);
+        }
+    }
+
+    @Test
     void shouldDeliverKernelErrorsToTheRequestsFuture() throws Exception {
         Path path = TestData.writeFile(dir.resolve("e"), 1 << 16, SEED);
         try (AioEngine engine = AioEngine.open(); AioFile file = AioFile.open(path, READ)) {

@@ -43,6 +43,12 @@ public final class SharedSecrets {
          */
         AioFile open(java.nio.file.Path path, java.util.Set<? extends java.nio.file.OpenOption> options, int mode)
                 throws java.io.IOException;
+
+        /** Whether io_submit refused RWF_NOWAIT on the file once (EOPNOTSUPP: tmpfs). */
+        boolean refusesNowait(AioFile file);
+
+        /** Remembers that io_submit refused RWF_NOWAIT on the file. */
+        void refuseNowait(AioFile file);
     }
 
     /** What internal code needs of {@link EventFd}. */

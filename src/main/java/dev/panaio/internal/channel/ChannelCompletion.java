@@ -129,7 +129,8 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
      * handler) runs on {@link DeliveryThreads}: caller code that waits for the
      * pool must not run on it.
      */
-    void finishOffPool(long result) {
+    @Override
+    public void finishOffPool(long result) {
         long value;
         try {
             value = settle(result);
@@ -141,7 +142,8 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
     }
 
     /** As {@link #fail}, on a blocking-pool thread: see {@link #finishOffPool}. */
-    void failOffPool(Throwable error) {
+    @Override
+    public void failOffPool(Throwable error) {
         releaseBounce();
         DeliveryThreads.executor().execute(() -> failed(error));
     }
@@ -300,12 +302,12 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
 
         /** Only wakes the waiter, which runs its own code: nothing to move off the pool. */
         @Override
-        void finishOffPool(long result) {
+        public void finishOffPool(long result) {
             finish(result);
         }
 
         @Override
-        void failOffPool(Throwable error) {
+        public void failOffPool(Throwable error) {
             fail(error);
         }
 

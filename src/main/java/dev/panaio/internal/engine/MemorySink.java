@@ -28,6 +28,24 @@ public final class MemorySink implements CompletionSink {
         next.finish(result);
     }
 
+    /** Settles the memory on the pool thread, before the engine's close can end, then hands on. */
+    @Override
+    public void finishOffPool(long result) {
+        try {
+            memory.settle(result);
+        } catch (RuntimeException | Error copyBackFailed) {
+            next.failOffPool(copyBackFailed);
+            return;
+        }
+        next.finishOffPool(result);
+    }
+
+    @Override
+    public void failOffPool(Throwable error) {
+        memory.release();
+        next.failOffPool(error);
+    }
+
     @Override
     public void fail(Throwable error) {
         memory.release();

@@ -14,7 +14,7 @@ public final class SharedCounters {
     public final LongAdder inlineHits = new LongAdder();
     /** Buffered reads the page cache could not answer at once, handed to the blocking pool. */
     public final LongAdder inlineMisses = new LongAdder();
-    /** Reads and writes run on the blocking pool. */
+    /** Reads and writes run on the blocking pool, direct writes that met EAGAIN under RWF_NOWAIT included. */
     public final LongAdder poolRuns = new LongAdder();
     /** Bytes copied through bounce buffers (the caller's memory could not be handed to the kernel in place). */
     public final LongAdder bounceCopiedBytes = new LongAdder();

@@ -1,0 +1,157 @@
+package dev.panaio.internal.engine;
+
+import dev.panaio.AioException;
+import dev.panaio.AioFile;
+import dev.panaio.RequestOptions;
+import dev.panaio.RwFlag;
+import dev.panaio.internal.access.SharedSecrets;
+import dev.panaio.internal.gen.aio_abi.iovec;
+import dev.panaio.internal.sys.ErrnoExceptions;
+import dev.panaio.internal.sys.FileDescriptorHandle;
+import dev.panaio.internal.sys.Syscalls;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.AsynchronousCloseException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.BiConsumer;
+
+/**
+ * An {@code O_DIRECT} write submitted with {@code RWF_NOWAIT}, so that a write
+ * the filesystem cannot start without blocking (one that extends the file,
+ * or needs its inode lock or a block allocation) completes at once with
+ * {@code -EAGAIN} instead of holding the engine thread inside
+ * {@code io_submit}; that write is then made on the blocking pool with a
+ * plain {@code pwritev2}, and its result goes on to the request's sink.
+ *
+ * <p>A filesystem that refuses NOWAIT outright (tmpfs: {@code EOPNOTSUPP}
+ * from io_submit) gets the write resubmitted without it, and the file is
+ * marked so that its later writes go without it from the start. A caller's
+ * own NOWAIT is left alone: that caller asked for EAGAIN.
+ *
+ * <p>The memory stays the request's until its sink is finished, which happens
+ * after the pool's write returns, so the pool writes only from memory whose
+ * lifetime the sink guards. Exactly one of the sink's methods is called, once.
+ *
+ * <p>Thread-safe: finished on an engine thread, written on a pool thread.
+ */
+public final class NowaitFallback implements CompletionSink {
+    private static final SharedSecrets.OptionsAccess OPTIONS = SharedSecrets.optionsAccess();
+
+    private final Request request;
+    private final CompletionSink next;
+    private final Executor pool;
+    private final Runnable counted;
+    private final BiConsumer<Request, CompletionSink> resubmit;
+
+    private NowaitFallback(Request request, CompletionSink next, Executor pool, Runnable counted,
+                           BiConsumer<Request, CompletionSink> resubmit) {
+        this.request = request;
+        this.next = next;
+        this.pool = pool;
+        this.counted = counted;
+        this.resubmit = resubmit;
+    }
+
+    /**
+     * Whether panaio adds NOWAIT to {@code request}: a direct write of one buffer (a vectored one is left as it
+     * is), unless its caller set NOWAIT or its file refused it.
+     */
+    public static boolean appliesTo(Request request) {
+        return request.kind() == Request.Kind.WRITE && request.vector() == null && request.file().isDirect()
+                && !request.options().has(RwFlag.NOWAIT)
+                && !SharedSecrets.fileAccess().refusesNowait(request.file());
+    }
+
+    /**
+     * The request to submit in place of {@code request}, with NOWAIT, and the sink for it, which finishes
+     * {@code next}.
+     *
+     * @param pool     where a write that met EAGAIN is made
+     * @param counted  told of each write handed to the pool
+     * @param resubmit submits a request again (without NOWAIT, after EOPNOTSUPP)
+     */
+    public static Submission wrap(Request request, CompletionSink next, Executor pool, Runnable counted,
+                                  BiConsumer<Request, CompletionSink> resubmit) {
+        Request nowait = new Request(request.kind(), request.file(), request.pollTarget(), request.segment(),
+                request.vector(), request.position(), request.pollEvents(), request.call(),
+                withNowait(request.options()));
+        return new Submission(nowait, new NowaitFallback(request, next, pool, counted, resubmit));
+    }
+
+    /** A request and the sink to submit it with. */
+    public record Submission(Request request, CompletionSink sink) {
+    }
+
+    private static RequestOptions withNowait(RequestOptions options) {
+        return options.withFlags(RwFlag.NOWAIT);
+    }
+
+    @Override
+    public void finish(long result) {
+        if (result == -ErrnoExceptions.EOPNOTSUPP) {
+            refused(); // io_submit refuses it on the filesystems known here; a result saying so is handled alike
+            return;
+        }
+        if (result != -ErrnoExceptions.EAGAIN) {
+            next.finish(result);
+            return;
+        }
+        counted.run();
+        try {
+            pool.execute(this::writeBlocking);
+        } catch (RejectedExecutionException closed) {
+            next.fail(new AsynchronousCloseException());
+        }
+    }
+
+    @Override
+    public void fail(Throwable error) {
+        if (error instanceof AioException refusal && refusal.errno() == ErrnoExceptions.EOPNOTSUPP) {
+            refused();
+            return;
+        }
+        next.fail(error);
+    }
+
+    /** The filesystem refused the NOWAIT panaio added (tmpfs): this file writes without it from now on. */
+    private void refused() {
+        SharedSecrets.fileAccess().refuseNowait(request.file());
+        resubmit.accept(request, next);
+    }
+
+    /** On the pool: the write the kernel would not start without blocking, made blocking. */
+    private void writeBlocking() {
+        long result;
+        try {
+            result = pwrite(request.file(), request.segment(), request.position(),
+                    OPTIONS.rwFlags(request.options()));
+        } catch (AsynchronousCloseException | RuntimeException | Error e) {
+            next.failOffPool(e);
+            return;
+        }
+        next.finishOffPool(result);
+    }
+
+    private static long pwrite(AioFile file, MemorySegment src, long position, int flags)
+            throws AsynchronousCloseException {
+        FileDescriptorHandle handle = SharedSecrets.fileAccess().handle(file);
+        int fd;
+        try {
+            fd = handle.acquire();
+        } catch (IllegalStateException closed) {
+            throw new AsynchronousCloseException(); // closed while the request was in flight, as the JDK reports it
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment iov = iovec.allocate(arena);
+            MemorySegment errno = Syscalls.errnoCapture(arena);
+            iovec.iov_base(iov, src);
+            iovec.iov_len(iov, src.byteSize());
+            // src is an argument of the downcall: FFM holds its arena's session while the kernel reads it.
+            return Syscalls.restartOnEintr(() -> Syscalls.pwritev2Holding(errno, fd, iov, 1, position, flags, src));
+        } finally {
+            handle.release();
+        }
+    }
+}
