@@ -59,9 +59,13 @@ import java.util.concurrent.RejectedExecutionException;
  *       here: buffered AIO reads run synchronously inside io_submit.</li>
  *   <li><b>Buffered writes</b> complete in the page cache on the calling
  *       thread with {@code pwritev2}; writes to a file opened with DSYNC or
- *       SYNC wait for the disk, so they go to the blocking pool. (Even a page
- *       cache write can stall when the kernel throttles a process that dirties
- *       pages faster than the disk takes them.)</li>
+ *       SYNC wait for the disk, so they go to the blocking pool. A page cache
+ *       write can stall too, for milliseconds, when the kernel throttles a
+ *       process that dirties pages faster than the disk takes them, and ext4
+ *       refuses RWF_NOWAIT for buffered writes (EOPNOTSUPP), so that cannot be
+ *       asked beforehand: after a write that held the caller longer than
+ *       {@link #THROTTLED_AFTER_NANOS}, the file's buffered writes go to the
+ *       pool for {@link #THROTTLED_FOR_NANOS}, then inline again.</li>
  * </ul>
  * Each request's sink is finished exactly once: on the calling thread, an engine
  * thread or a pool thread.
@@ -813,7 +817,8 @@ public final class FileIo {
     private void writeBuffered(ChannelCompletion op, ByteBuffer src, MemorySegment direct, long position,
                                int length, RequestOptions options) {
         int flags = OPTIONS.rwFlags(options);
-        if (syncWrites || options.has(RwFlag.DSYNC) || options.has(RwFlag.SYNC)) {
+        if (syncWrites || options.has(RwFlag.DSYNC) || options.has(RwFlag.SYNC)
+                || System.nanoTime() - writesThrottledAt < THROTTLED_FOR_NANOS) {
             // On the pool: only memory whose lifetime panaio guards, else a copy made now.
             MemorySegment memory = inPlace(op, src, direct);
             if (memory == null) {
@@ -832,15 +837,32 @@ public final class FileIo {
         }
         Request request = op.request = Request.write(file, memory, position, "pwritev2", options);
         long result;
+        long start = System.nanoTime();
         try {
             result = transfer(request, flags);
         } catch (IOException e) {
             op.fail(e);
             return;
         }
+        long end = System.nanoTime();
+        if (end - start > THROTTLED_AFTER_NANOS) {
+            writesThrottledAt = end;
+        }
         op.answeredBy(FileIoEvent.PAGE_CACHE);
         finishInline(op, result);
     }
+
+    /**
+     * A page-cache write that took longer than this was most likely held by
+     * the kernel's dirty-page throttling (balance_dirty_pages sleeps the
+     * writer for milliseconds at a time): ext4 refuses RWF_NOWAIT for buffered
+     * writes (EOPNOTSUPP), so this is how it shows.
+     */
+    private static final long THROTTLED_AFTER_NANOS = 1_000_000;
+    /** For this long after such a write, the file's buffered writes run on the pool, then inline again. */
+    private static final long THROTTLED_FOR_NANOS = 1_000_000_000;
+    /** When a buffered write of this file last seemed throttled; long ago at first. */
+    private volatile long writesThrottledAt = System.nanoTime() - THROTTLED_FOR_NANOS;
 
     /**
      * Finishes a request on the calling thread. A CompletionHandler goes
