@@ -141,6 +141,8 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     private final AtomicInteger baton = new AtomicInteger(ENGINE);
     /** Most requests outstanding at once since the loop was last idle. Engine thread only. */
     private int peakOutstanding;
+    /** Whether the last busy period had at most one request outstanding: the idle loop offers. Engine thread only. */
+    private boolean offerWhenIdle = true;
     /** What broke the context under a submitter that held the baton: the engine thread rethrows it. */
     private volatile Throwable callerFailure;
     /** Requests their submitter prepared and submitted itself, the loop being idle. */
@@ -280,10 +282,17 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
                 return false; // the engine thread prepares it again and fails it there, as it always has
             }
             inKernel[id] = op;
+            SubmitBatchEvent batch = SubmitBatchEvent.beginIfEnabled(1);
             try {
-                context.submit();
+                int submitted = context.submit();
+                if (batch != null) {
+                    batch.complete(submitted);
+                }
             } catch (SubmitException e) {
                 // Rejected, so never started: the engine thread submits it again and reports a second refusal.
+                if (batch != null) {
+                    batch.complete(e.accepted());
+                }
                 take(id);
                 return false;
             } catch (RuntimeException | Error e) {
@@ -427,9 +436,12 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         if (!idle) {
             return;
         }
-        boolean offer = peakOutstanding <= 1;
-        peakOutstanding = 0;
-        if (offer) {
+        if (peakOutstanding > 0) {
+            // A wake-up that found nothing to do (a count left in the eventfd) ends no busy period.
+            offerWhenIdle = peakOutstanding <= 1;
+            peakOutstanding = 0;
+        }
+        if (offerWhenIdle) {
             baton.set(IDLE);
         }
     }
