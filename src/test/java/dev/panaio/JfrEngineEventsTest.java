@@ -58,7 +58,10 @@ class JfrEngineEventsTest {
             assertThat(batches.stream().mapToInt(e -> e.getInt("submitted")).sum()).isEqualTo(16);
             assertThat(batches).allSatisfy(e -> {
                 assertThat(e.getInt("requests")).isEqualTo(e.getInt("submitted")).isPositive();
-                assertThat(e.getThread().getJavaName()).startsWith("panaio-engine-");
+                // An idle engine lets the caller submit its one request itself (EngineLoopTest).
+                assertThat(e.getThread().getJavaName()).satisfiesAnyOf(
+                        name -> assertThat(name).startsWith("panaio-engine-"),
+                        name -> assertThat(name).isEqualTo(Thread.currentThread().getName()));
             });
             assertThat(batches.size()).isEqualTo(engine.stats().ioSubmitCalls());
         }

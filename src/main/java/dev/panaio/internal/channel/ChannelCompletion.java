@@ -290,14 +290,26 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
         public void finish(long result) {
             this.result = result;
             done = true;
-            LockSupport.unpark(waiter);
+            wake();
         }
 
         @Override
         public void fail(Throwable error) {
             this.error = error;
             done = true;
-            LockSupport.unpark(waiter);
+            wake();
+        }
+
+        /**
+         * Unparks the waiter, unless the waiter itself finished the request
+         * (a page-cache hit): it is not parked, it reads {@code done} before
+         * it would park, and a permit left behind would only make its next
+         * park return at once for nothing.
+         */
+        private void wake() {
+            if (waiter != Thread.currentThread()) {
+                LockSupport.unpark(waiter);
+            }
         }
 
         /** Only wakes the waiter, which runs its own code: nothing to move off the pool. */

@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 import dev.panaio.AioContext;
@@ -37,11 +38,28 @@ import dev.panaio.internal.sys.Syscalls;
  * and reaps completions from the ring. It sleeps in a blocking read of one
  * eventfd, which both the kernel (one count per completion, through
  * {@code IOCB_FLAG_RESFD}) and submitters (when the thread is asleep) signal.
- * So submitters never block in io_submit, and a burst of submissions from
- * many threads is coalesced into half as many system calls.
+ * So submitters never block in io_submit under load, and a burst of
+ * submissions from many threads is coalesced into half as many system calls.
+ *
+ * <p>One exception saves the hand-off when there is no load: a loop that goes
+ * to sleep with nothing queued or in flight, after a busy period in which it
+ * never had more than one request outstanding, offers its context to the next
+ * submitter of a direct read or write ({@link #enqueue}), which then prepares
+ * and submits that one request itself instead of waking this thread for it.
+ * The completion still comes back here, through the eventfd, as every other.
+ * Who may touch the context and the slot bookkeeping is decided by
+ * {@code baton}: the engine thread holds it while awake; it is offered
+ * ({@code IDLE}) only while the thread sleeps idle, taken with a
+ * compare-and-set by at most one submitter ({@code CALLER}), and given back
+ * to the engine ({@code ENGINE}) as soon as io_submit returns, so the next
+ * request of a second thread goes through the queue. On waking, the engine
+ * thread waits for a submitter still inside io_submit before it touches the
+ * context. The baton's volatile writes and compare-and-sets order each
+ * holder's plain writes before the next holder's reads.
  *
  * <p>Thread-safety: {@link #enqueue} and {@link #shutdown} from any thread;
- * everything else runs on the engine thread.
+ * everything else runs on the engine thread, or on the submitter that holds
+ * the baton.
  */
 public final class EngineLoop implements Runnable, CompletionConsumer {
     /**
@@ -86,6 +104,14 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     private static final long FATAL_REAP_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final int RUNNING = 0;
     private static final int CLOSING = 1;
+    /** The baton: the engine thread holds the context (awake, or asleep with no offer). */
+    private static final int ENGINE = 0;
+    /** The baton: offered, the engine thread sleeps with nothing queued or in flight. */
+    private static final int IDLE = 1;
+    /** The baton: a submitter is preparing and submitting its own request. */
+    private static final int CALLER = 2;
+    /** Spins of a waking engine thread on a submitter inside io_submit before it yields instead. */
+    private static final int BATON_SPINS = 1_000;
     private static final SharedSecrets.EventFdAccess EVENT_FDS = SharedSecrets.eventFdAccess();
     private static final SharedSecrets.ContextAccess CONTEXTS = SharedSecrets.contextAccess();
 
@@ -111,6 +137,16 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     private final Thread thread;
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicBoolean wakeupSent = new AtomicBoolean();
+    /** Who may touch the context and the slot bookkeeping: ENGINE, IDLE or CALLER (see the class comment). */
+    private final AtomicInteger baton = new AtomicInteger(ENGINE);
+    /** Most requests outstanding at once since the loop was last idle. Engine thread only. */
+    private int peakOutstanding;
+    /** Whether the last busy period had at most one request outstanding: the idle loop offers. Engine thread only. */
+    private boolean offerWhenIdle = true;
+    /** What broke the context under a submitter that held the baton: the engine thread rethrows it. */
+    private volatile Throwable callerFailure;
+    /** Requests their submitter prepared and submitted itself, the loop being idle. */
+    private final LongAdder callerSubmits = new LongAdder();
     private volatile int state = RUNNING;
     private volatile boolean sleeping;
     private final Arena scratch = Arena.ofShared();
@@ -175,6 +211,9 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
             return;
         }
         Submission op = new Submission(request, sink);
+        if (baton.get() == IDLE && submitsItself(request) && submitIdle(op)) {
+            return;
+        }
         if (!isAnyEngineThread()) {
             // tryAcquire first: a free permit is taken even by an interrupted thread, as a started write would be.
             if (!pendingPermits.tryAcquire()) {
@@ -206,6 +245,67 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         }
         if (sleeping && wakeupSent.compareAndSet(false, true)) {
             signal();
+        }
+    }
+
+    /**
+     * Only direct reads and writes: io_submit of a buffered request runs the
+     * I/O itself, and a sync or poll may wait, where the caller must not.
+     */
+    private static boolean submitsItself(Request request) {
+        Request.Kind kind = request.kind();
+        return (kind == Request.Kind.READ || kind == Request.Kind.WRITE) && request.file().isDirect();
+    }
+
+    /**
+     * The idle loop's shortcut: prepares and submits {@code op} on the
+     * calling thread if it wins the offered baton. Its completion is reaped
+     * by the engine thread, which the kernel wakes through the eventfd.
+     *
+     * @return false if the request must go through the queue after all
+     */
+    private boolean submitIdle(Submission op) {
+        if (!baton.compareAndSet(IDLE, CALLER)) {
+            return false;
+        }
+        try {
+            if (state != RUNNING || !pending.isEmpty() || freeCount == 0) {
+                // A close on its way (the queue fails the request once, as any other), or a request queued since
+                // the offer, which goes first.
+                return false;
+            }
+            int id = freeIds[--freeCount];
+            try {
+                prepare(op.request, id);
+            } catch (RuntimeException | MisalignedIoException | Error e) {
+                freeIds[freeCount++] = id;
+                return false; // the engine thread prepares it again and fails it there, as it always has
+            }
+            inKernel[id] = op;
+            SubmitBatchEvent batch = SubmitBatchEvent.beginIfEnabled(1);
+            try {
+                int submitted = context.submit();
+                if (batch != null) {
+                    batch.complete(submitted);
+                }
+            } catch (SubmitException e) {
+                // Rejected, so never started: the engine thread submits it again and reports a second refusal.
+                if (batch != null) {
+                    batch.complete(e.accepted());
+                }
+                take(id);
+                return false;
+            } catch (RuntimeException | Error e) {
+                // The context is broken, as it would be for the engine thread: the request stays the loop's, whose
+                // fatal path delivers or fails it once with everything else.
+                callerFailure = e;
+                signal();
+                return true;
+            }
+            callerSubmits.increment();
+            return true;
+        } finally {
+            baton.set(ENGINE); // back to the engine, asleep or not: the next request is queued until it offers again
         }
     }
 
@@ -264,6 +364,21 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         return completed.get();
     }
 
+    /** Requests their submitter prepared and submitted itself, on an idle loop, without waking this thread. */
+    public long callerSubmits() {
+        return callerSubmits.sum();
+    }
+
+    /** Whether the loop, asleep and idle, offers its context to the next submitter now (a snapshot). */
+    boolean offersToSubmitter() {
+        return baton.get() == IDLE;
+    }
+
+    /** Whether the engine thread is asleep, or about to be (a snapshot). */
+    boolean isSleeping() {
+        return sleeping;
+    }
+
     /** Times a submitter parked because the queue held maxPending requests. */
     public long backpressureWaits() {
         return backpressureWaits.sum();
@@ -280,6 +395,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         try {
             for (;;) {
                 int moved = moveToKernel();
+                peakOutstanding = Math.max(peakOutstanding, context.inFlight() + retry.size());
                 int reaped = context.reap(this);
                 if (moved > 0 || reaped > 0) {
                     continue;
@@ -295,7 +411,9 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
                 if (nothingToMove && state == RUNNING) {
                     // A file closed while we sleep must close its descriptor now, not when we next wake up.
                     CONTEXTS.releasePinnedFile(context);
+                    offerIfIdle();
                     EVENT_FDS.read(wakeups, wakeupCount, errno); // a completion or a submitter wakes us
+                    takeBaton();
                 }
                 sleeping = false;
                 wakeupSent.set(false);
@@ -305,6 +423,51 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         } finally {
             terminate(fatal);
         }
+    }
+
+    /**
+     * Offers the context to the next submitter when nothing is queued or in
+     * flight, unless the busy period now ending ever had more than one
+     * request outstanding: then requests are coming from several threads at
+     * once, and their submitters stay out of io_submit.
+     */
+    private void offerIfIdle() {
+        boolean idle = context.inFlight() == 0 && retry.isEmpty() && pending.isEmpty();
+        if (!idle) {
+            return;
+        }
+        if (peakOutstanding > 0) {
+            // A wake-up that found nothing to do (a count left in the eventfd) ends no busy period.
+            offerWhenIdle = peakOutstanding <= 1;
+            peakOutstanding = 0;
+        }
+        if (offerWhenIdle) {
+            baton.set(IDLE);
+        }
+    }
+
+    /**
+     * Takes the baton back, waiting for a submitter inside io_submit (a few
+     * microseconds) to give it back; then counts what that submitter added.
+     */
+    private void takeBaton() throws Throwable {
+        int spins = 0;
+        for (;;) {
+            int holder = baton.get();
+            if (holder == ENGINE || (holder == IDLE && baton.compareAndSet(IDLE, ENGINE))) {
+                break;
+            }
+            if (++spins < BATON_SPINS) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+        Throwable failure = callerFailure;
+        if (failure != null) {
+            throw failure;
+        }
+        peakOutstanding = Math.max(peakOutstanding, context.inFlight());
     }
 
     /**
@@ -477,6 +640,13 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         }
     }
 
+    /** As {@link #takeBaton}, on the fatal path, where a second failure is only reported. */
+    private void takeBatonQuietly() {
+        while (baton.get() != ENGINE && !baton.compareAndSet(IDLE, ENGINE)) {
+            Thread.yield();
+        }
+    }
+
     /** On the fatal path, a report that fails in turn must not skip the teardown. */
     private static void reportQuietly(Throwable failure) {
         try {
@@ -489,6 +659,9 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     private void terminate(Throwable fatal) {
         state = CLOSING;
         try {
+            if (baton.get() != ENGINE) {
+                takeBatonQuietly(); // a submitter may be inside the context: it leaves before the teardown
+            }
             failQueued();
             if (fatal != null) {
                 // Should not happen; the kernel still owns buffers, so close() below waits for them.

@@ -9,14 +9,15 @@ import jdk.jfr.StackTrace;
 import jdk.jfr.Threshold;
 
 /**
- * An engine thread's submission of one batch: its duration is the time spent
- * in {@code io_submit} (with the retries of a full ring). Committed on the
- * engine thread; JDK-style 20 ms default threshold.
+ * An engine's submission of one batch: its duration is the time spent in
+ * {@code io_submit} (with the retries of a full ring). Committed on the
+ * engine thread, or on the submitting thread for the one request an idle
+ * engine lets its caller submit; JDK-style 20 ms default threshold.
  */
 @Name("dev.panaio.SubmitBatch")
 @Label("AIO Submit Batch")
 @Category({"Java Application", "panaio"})
-@Description("An AioEngine thread submitting a batch of requests with io_submit")
+@Description("An AioEngine submitting a batch of requests with io_submit (on an idle engine, its caller)")
 @Threshold("20 ms")
 @StackTrace(false)
 public final class SubmitBatchEvent extends Event {
