@@ -48,7 +48,10 @@ import java.util.concurrent.RejectedExecutionException;
  *   <li><b>Buffered reads</b>: the calling thread first asks the page cache
  *       whether it holds every page of the range ({@code cachestat(2)}, which
  *       reads nothing), and only then reads them with
- *       {@code preadv2(RWF_NOWAIT)}. A miss goes to the engine's small
+ *       {@code preadv2(RWF_NOWAIT)}. Once {@link #ASK_AFTER_MISS} reads of a
+ *       file in a row have hit, its reads stop asking (one system call less
+ *       each) until one misses: that miss alone may start a readahead on the
+ *       caller's thread, and turns the questions back on. A miss goes to the engine's small
  *       blocking pool, whose threads start the disk reads of every miss
  *       waiting for them ({@link #UNSTARTED_READS}). The question comes first
  *       because a NOWAIT read that misses is not free: before it answers
@@ -97,6 +100,14 @@ public final class FileIo {
     private final boolean strict;
     private final boolean syncWrites;
     private volatile boolean nowaitUnsupported;
+    /**
+     * How many more buffered reads ask the page cache (cachestat) before their
+     * inline attempt: set after a miss, counted down by reads the cache holds.
+     * At 0 the file's reads hit, and the NOWAIT read goes alone, saving a
+     * system call per read. A new file starts asking: its pages are unknown.
+     * A hint: racing updates only move when it is asked.
+     */
+    private int askCacheFor = ASK_AFTER_MISS;
     /** The engine's blocking pool, looked up only when a task is handed to it: it is made on first use. */
     private final Executor pool;
     private final SharedCounters counters;
@@ -515,7 +526,7 @@ public final class FileIo {
         }
         op.request = Request.readVectored(file, inline, position, "preadv2", RequestOptions.NONE);
         long done = 0;
-        if (!nowaitUnsupported && pageCacheHolds(position, total) != 0) {
+        if (!nowaitUnsupported && worthReadingInline(position, total)) {
             long result;
             try {
                 result = transfer(op.request, aio_abi_h.RWF_NOWAIT(), held);
@@ -535,6 +546,7 @@ public final class FileIo {
             }
         }
         counters.inlineMisses.increment();
+        askCacheFor = ASK_AFTER_MISS;
         MemorySegment[] later = bounce != null ? inline : inPlace(op, buffers, direct);
         if (later == null) {
             MemorySegment copy = bounceVector(op, buffers, direct, total, true);
@@ -736,7 +748,7 @@ public final class FileIo {
         op.request = Request.read(file, inline, position, "preadv2", options);
         long done = 0;
         // The caller's own NOWAIT is always tried: it asked for EAGAIN rather than a wait.
-        if (callerNowait || !nowaitUnsupported && pageCacheHolds(position, length) != 0) {
+        if (callerNowait || !nowaitUnsupported && worthReadingInline(position, length)) {
             long result;
             try {
                 result = transfer(op.request, flags | aio_abi_h.RWF_NOWAIT());
@@ -761,6 +773,7 @@ public final class FileIo {
             }
         }
         counters.inlineMisses.increment();
+        askCacheFor = ASK_AFTER_MISS;
         MemorySegment later = direct == null ? inline : inPlace(op, dst, direct);
         if (later == null) {
             later = bounce(op, dst, length, true);
@@ -778,6 +791,27 @@ public final class FileIo {
             op.request = Request.read(file, later, position, "preadv2", options);
         }
         runBlocking(op, Request.read(file, later.asSlice(done), position + done, "preadv2", options), flags, done);
+    }
+
+    /** Reads asked about (cachestat) after a file's read missed the page cache, unless one misses again. */
+    private static final int ASK_AFTER_MISS = 256;
+
+    /**
+     * Whether a buffered read of the range should be tried inline. While the
+     * file's reads hit, yes, with no question asked (a miss then costs the
+     * caller one readahead, and turns the questions on); after a miss, only if
+     * cachestat says the page cache holds the whole range.
+     */
+    private boolean worthReadingInline(long position, long length) {
+        if (askCacheFor <= 0) {
+            return true;
+        }
+        int holds = pageCacheHolds(position, length);
+        if (holds == 0) {
+            return false;
+        }
+        askCacheFor--;
+        return true;
     }
 
     /**
