@@ -441,6 +441,20 @@ class AioFileChannelTest {
         throw new AssertionError("no read_bytes in /proc/thread-self/io");
     }
 
+    /** cachestat counts no pages of a device: its reads are tried inline, not sent to the pool as misses. */
+    @Test
+    void shouldReadADeviceInlineThoughCachestatCountsNoPagesOfIt() throws Exception {
+        try (AioEngine engine = AioEngine.open();
+             AioFileChannel zero = AioFileChannel.open(Path.of("/dev/zero"), Set.of(READ), engine)) {
+            ByteBuffer dst = ByteBuffer.allocateDirect(4096);
+            for (int i = 0; i < 8; i++) {
+                assertThat(zero.read(dst.clear(), 0)).isEqualTo(4096);
+            }
+            assertThat(engine.stats().poolRuns()).as("reads sent to the pool").isZero();
+            assertThat(engine.stats().inlineHits()).as("reads answered inline").isEqualTo(8);
+        }
+    }
+
     @Test
     void shouldStartNoDiskReadOnTheCallingThreadWhenABufferedReadMissesThePageCache() throws Exception {
         assumeTrue(Files.isReadable(Path.of("/proc/thread-self/io")), "no per-thread I/O accounting here");

@@ -12,6 +12,7 @@ import dev.panaio.internal.engine.DeliveryThreads;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.gen.aio_abi.iovec;
+import dev.panaio.internal.gen.aio_abi.statx;
 import dev.panaio.internal.jfr.FileIoEvent;
 import dev.panaio.internal.jfr.FileReadEvent;
 import dev.panaio.internal.jfr.FileWriteEvent;
@@ -803,7 +804,7 @@ public final class FileIo {
      * cachestat says the page cache holds the whole range.
      */
     private boolean worthReadingInline(long position, long length) {
-        if (askCacheFor <= 0) {
+        if (askCacheFor <= 0 || !hasPageCache()) {
             return true;
         }
         int holds = pageCacheHolds(position, length);
@@ -812,6 +813,45 @@ public final class FileIo {
         }
         askCacheFor--;
         return true;
+    }
+
+    /** {@code STATX_TYPE}, {@code S_IFMT} and {@code S_IFREG}, from the kernel's {@code <linux/stat.h>}. */
+    private static final int STATX_TYPE = 0x1;
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFREG = 0100000;
+
+    /** 1 a regular file, -1 not (a device, procfs, a pipe), 0 not yet asked. */
+    private int regularFile;
+
+    /**
+     * Whether cachestat's answer means anything for this file: only a regular
+     * file's pages are counted (it answers 0 cached pages for /dev/zero or a
+     * procfs file, whose reads are then tried inline as before). Asked once,
+     * with statx, on the first buffered read that would ask cachestat.
+     */
+    private boolean hasPageCache() {
+        int known = regularFile;
+        if (known == 0) {
+            regularFile = known = isRegularFile() ? 1 : -1;
+        }
+        return known > 0;
+    }
+
+    private boolean isRegularFile() {
+        int fd;
+        try {
+            fd = handle.acquire();
+        } catch (IllegalStateException closed) {
+            return true; // the read reports the close
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = statx.allocate(arena);
+            long ret = Syscalls.statx(Syscalls.errnoCapture(arena), fd, arena.allocateFrom(""),
+                    aio_abi_h.AT_EMPTY_PATH(), STATX_TYPE, buf);
+            return ret < 0 || (statx.stx_mode(buf) & S_IFMT) == S_IFREG;
+        } finally {
+            handle.release();
+        }
     }
 
     /**
