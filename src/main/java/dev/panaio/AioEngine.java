@@ -45,9 +45,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <h2>How it works</h2>
  * Each engine thread owns one {@link AioContext}. A submitting thread puts
- * its request on that thread's lock-free queue and returns at once: it never
- * enters io_submit, which can block (buffered I/O runs inside it; even direct
- * I/O can wait for metadata or a full device queue). The engine thread moves
+ * its request on that thread's lock-free queue and returns at once: it does
+ * not enter io_submit, which can block (buffered I/O runs inside it; even
+ * direct I/O can wait for metadata or a full device queue). The one exception
+ * is an idle engine (nothing queued or in flight): a direct read or write is
+ * then submitted by its caller, one request in one io_submit, which saves the
+ * wake-up of the engine thread; its completion still comes back through the
+ * engine thread. The engine thread moves
  * everything queued into its context, submits it with one io_submit, and
  * reaps completions from the ring; when idle it sleeps on an eventfd that the
  * kernel signals on every completion ({@code IOCB_FLAG_RESFD}) and submitters
