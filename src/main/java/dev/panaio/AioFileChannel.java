@@ -161,6 +161,13 @@ import java.util.concurrent.locks.ReentrantLock;
  *       ({@link java.nio.file.ProviderMismatchException} otherwise): the JDK's
  *       {@code FileChannel.open} would open another provider's channel. This is
  *       the one restriction: panaio's I/O needs a Linux file descriptor.</li>
+ *   <li>{@code close()} does not wait for a read or write that is already in
+ *       the kernel: it returns at once, and that call returns its result when
+ *       the kernel finishes, as on the JDK (where a request has not reached
+ *       the kernel, the call throws {@code AsynchronousCloseException}). The
+ *       JDK's {@code close()} waits for such a call to leave its system call.
+ *       Code that reuses a buffer as soon as {@code close()} returns must wait
+ *       for the call that was using it. Not more permissive: to be closed.</li>
  * </ul>
  *
  * <p>Thread-safe, as {@code FileChannel} is.
