@@ -121,6 +121,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link AsynchronousCloseException}; one started after the close fails with
  * {@link ClosedChannelException}. A channel dropped without {@code close()}
  * has its descriptor closed by a {@link java.lang.ref.Cleaner}, as the JDK's.
+ * One difference: {@code close()} returns without waiting for a request
+ * already in the kernel (which then completes with its result), where the
+ * JDK's close waits for its pool thread to leave the system call.
  *
  * <p>Thread-safe.
  */
