@@ -103,6 +103,8 @@ public final class NowaitFallback implements CompletionSink {
             pool.execute(this::writeBlocking);
         } catch (RejectedExecutionException closed) {
             next.fail(new AsynchronousCloseException());
+        } catch (Error noThread) { // the pool could not start a thread: the write is failed, not lost
+            next.fail(noThread);
         }
     }
 
