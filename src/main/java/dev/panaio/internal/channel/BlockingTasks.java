@@ -1,0 +1,138 @@
+package dev.panaio.internal.channel;
+
+import dev.panaio.internal.engine.Request;
+import dev.panaio.internal.gen.aio_abi.aio_abi_h;
+import dev.panaio.internal.jfr.FileIoEvent;
+import dev.panaio.internal.stats.SharedCounters;
+import dev.panaio.internal.sys.FileDescriptorHandle;
+import dev.panaio.internal.sys.Syscalls;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.channels.AsynchronousCloseException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * One file's requests on the engine's small blocking pool: reads that missed
+ * the page cache, and writes that wait for the disk or were throttled. A pool
+ * thread first asks the kernel for the pages of every read still waiting for
+ * a thread ({@link #UNSTARTED_READS}). One per {@link FileIo}.
+ *
+ * <p>Any thread may hand it a request; its tasks run on pool threads.
+ */
+final class BlockingTasks {
+    private final FileDescriptorHandle handle;
+    /** The engine's blocking pool, looked up only when a task is handed to it: it is made on first use. */
+    private final Executor pool;
+    private final SharedCounters counters;
+    private final BufferedTransfer transfer;
+
+    BlockingTasks(FileDescriptorHandle handle, Executor pool, SharedCounters counters, BufferedTransfer transfer) {
+        this.handle = handle;
+        this.pool = pool;
+        this.counters = counters;
+        this.transfer = transfer;
+    }
+
+    /** Runs {@code request} on the pool; {@code done} bytes were read already and count in the result. */
+    void runBlocking(ChannelCompletion op, Request request, int flags, long done) {
+        counters.poolRuns.increment();
+        op.answeredBy(FileIoEvent.POOL);
+        PoolTask task = new PoolTask(op, request, flags, done);
+        boolean prefetch = request.kind() == Request.Kind.READ;
+        if (prefetch) {
+            UNSTARTED_READS.add(task);
+        }
+        try {
+            pool.execute(task);
+        } catch (RejectedExecutionException e) {
+            if (prefetch) {
+                UNSTARTED_READS.remove(task);
+            }
+            op.fail(new AsynchronousCloseException());
+        }
+    }
+
+    /**
+     * Reads waiting for a pool thread whose pages nobody has asked the kernel
+     * for yet. Whichever pool thread starts a task first asks for all of them
+     * ({@code POSIX_FADV_WILLNEED}, which starts the disk reads and waits for
+     * none), so that as many reads are at the disk as misses are outstanding,
+     * while the pool stays small and the caller submits no I/O. Every entry is
+     * taken out at the latest when its own task starts, which drains this.
+     */
+    private static final ConcurrentLinkedQueue<PoolTask> UNSTARTED_READS = new ConcurrentLinkedQueue<>();
+
+    /** A read or write on the pool; a read may have its pages requested ahead by another pool thread. */
+    private final class PoolTask implements Runnable {
+        private static final VarHandle STARTED;
+
+        static {
+            try {
+                STARTED = MethodHandles.lookup().findVarHandle(PoolTask.class, "started", boolean.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        private final ChannelCompletion op;
+        private final Request request;
+        private final int flags;
+        private final long done;
+        @SuppressWarnings("unused") // through STARTED
+        private volatile boolean started;
+
+        PoolTask(ChannelCompletion op, Request request, int flags, long done) {
+            this.op = op;
+            this.request = request;
+            this.flags = flags;
+            this.done = done;
+        }
+
+        /** Asks the kernel to start reading this task's pages into the page cache, once. */
+        void startPageReads() {
+            if (STARTED.compareAndSet(this, false, true)) {
+                willNeed(request.position(), request.length());
+            }
+        }
+
+        @Override
+        public void run() {
+            STARTED.setVolatile(this, true); // its own read below starts its pages
+            for (PoolTask next; (next = UNSTARTED_READS.poll()) != null; ) {
+                next.startPageReads();
+            }
+            long result;
+            try {
+                result = transfer.transfer(request, flags);
+            } catch (IOException | RuntimeException e) {
+                // The caller's code runs off the pool, which it may wait for.
+                if (done > 0) {
+                    op.finishOffPool(done);
+                } else {
+                    op.failOffPool(e);
+                }
+                return;
+            }
+            op.finishOffPool(done == 0 ? result : result < 0 ? done : done + result);
+        }
+    }
+
+    /** posix_fadvise(WILLNEED) on the range, when the channel is still open; its result changes nothing. */
+    private void willNeed(long position, long length) {
+        int fd;
+        try {
+            fd = handle.acquire();
+        } catch (IllegalStateException closed) {
+            return;
+        }
+        try {
+            Syscalls.posix_fadvise(fd, position, length, aio_abi_h.POSIX_FADV_WILLNEED());
+        } finally {
+            handle.release();
+        }
+    }
+}

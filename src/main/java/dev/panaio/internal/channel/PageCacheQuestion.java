@@ -1,0 +1,160 @@
+package dev.panaio.internal.channel;
+
+import dev.panaio.internal.gen.aio_abi.aio_abi_h;
+import dev.panaio.internal.gen.aio_abi.statx;
+import dev.panaio.internal.sys.ErrnoExceptions;
+import dev.panaio.internal.sys.FileDescriptorHandle;
+import dev.panaio.internal.sys.Syscalls;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * One file's question before a buffered read is tried inline: does the page
+ * cache hold every page of the range ({@code cachestat(2)}, which reads
+ * nothing)? Asked only after a read of the file missed, for
+ * {@link #ASK_AFTER_MISS} reads, and only of a regular file. One per
+ * {@link FileIo}.
+ *
+ * <p>Any thread may call it: its per-file state is a hint, and its native
+ * scratch is per thread.
+ */
+final class PageCacheQuestion {
+    private final FileDescriptorHandle handle;
+
+    /**
+     * How many more buffered reads ask the page cache (cachestat) before their
+     * inline attempt: set after a miss, counted down by reads the cache holds.
+     * At 0 the file's reads hit, and the NOWAIT read goes alone, saving a
+     * system call per read. A new file starts asking: its pages are unknown.
+     * A hint: racing updates only move when it is asked.
+     */
+    private int askCacheFor = ASK_AFTER_MISS;
+
+    PageCacheQuestion(FileDescriptorHandle handle) {
+        this.handle = handle;
+    }
+
+    /**
+     * Per thread: native scratch for {@link #pageCacheHolds}, a
+     * {@code struct cachestat_range} (two u64) and a {@code struct cachestat}
+     * (five u64), with its own errno capture.
+     */
+    private static final class CacheQuery {
+        final MemorySegment range;
+        final MemorySegment stat;
+        final MemorySegment errno;
+
+        CacheQuery() {
+            Arena arena = Arena.ofAuto();
+            range = arena.allocate(16, 8);
+            stat = arena.allocate(40, 8);
+            errno = Syscalls.errnoCapture(arena);
+        }
+    }
+
+    private static final ThreadLocal<CacheQuery> CACHE_QUERY = ThreadLocal.withInitial(CacheQuery::new);
+    private static final long PAGE_SIZE = Syscalls.getpagesize();
+    /** Set once cachestat is found missing (ENOSYS, before Linux 6.5) or forbidden (EPERM, a seccomp filter). */
+    private static volatile boolean cachestatUnavailable;
+
+    /** Reads asked about (cachestat) after a file's read missed the page cache, unless one misses again. */
+    static final int ASK_AFTER_MISS = 256;
+
+    /**
+     * Whether a buffered read of the range should be tried inline. While the
+     * file's reads hit, yes, with no question asked (a miss then costs the
+     * caller one readahead, and turns the questions on); after a miss, only if
+     * cachestat says the page cache holds the whole range.
+     */
+    boolean worthReadingInline(long position, long length) {
+        if (askCacheFor <= 0 || !hasPageCache()) {
+            return true;
+        }
+        int holds = pageCacheHolds(position, length);
+        if (holds == 0) {
+            return false;
+        }
+        askCacheFor--;
+        return true;
+    }
+
+    /** {@code STATX_TYPE}, {@code S_IFMT} and {@code S_IFREG}, from the kernel's {@code <linux/stat.h>}. */
+    private static final int STATX_TYPE = 0x1;
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFREG = 0100000;
+
+    /** 1 a regular file, -1 not (a device, procfs, a pipe), 0 not yet asked. */
+    private int regularFile;
+
+    /**
+     * Whether cachestat's answer means anything for this file: only a regular
+     * file's pages are counted (it answers 0 cached pages for /dev/zero or a
+     * procfs file, whose reads are then tried inline as before). Asked once,
+     * with statx, on the first buffered read that would ask cachestat.
+     */
+    private boolean hasPageCache() {
+        int known = regularFile;
+        if (known == 0) {
+            regularFile = known = isRegularFile() ? 1 : -1;
+        }
+        return known > 0;
+    }
+
+    private boolean isRegularFile() {
+        int fd;
+        try {
+            fd = handle.acquire();
+        } catch (IllegalStateException closed) {
+            return true; // the read reports the close
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = statx.allocate(arena);
+            long ret = Syscalls.statx(Syscalls.errnoCapture(arena), fd, arena.allocateFrom(""),
+                    aio_abi_h.AT_EMPTY_PATH(), STATX_TYPE, buf);
+            return ret < 0 || (statx.stx_mode(buf) & S_IFMT) == S_IFREG;
+        } finally {
+            handle.release();
+        }
+    }
+
+    /**
+     * Whether the page cache holds every page of the range, asked with
+     * cachestat, which starts no read: 1 yes, 0 no, -1 unknown (no cachestat
+     * here, or the channel was closed meanwhile, which the read then reports).
+     */
+    private int pageCacheHolds(long position, long length) {
+        if (cachestatUnavailable) {
+            return -1;
+        }
+        int fd;
+        try {
+            fd = handle.acquire();
+        } catch (IllegalStateException closed) {
+            return -1;
+        }
+        long result;
+        CacheQuery query = CACHE_QUERY.get();
+        try {
+            query.range.set(ValueLayout.JAVA_LONG, 0, position);
+            query.range.set(ValueLayout.JAVA_LONG, 8, length);
+            result = Syscalls.cachestat(query.errno, fd, query.range, query.stat);
+        } finally {
+            handle.release();
+        }
+        if (result < 0) {
+            if (result == -ErrnoExceptions.ENOSYS || result == -ErrnoExceptions.EPERM) {
+                cachestatUnavailable = true;
+            }
+            return -1;
+        }
+        long pages = (position + length - 1) / PAGE_SIZE - position / PAGE_SIZE + 1;
+        return query.stat.get(ValueLayout.JAVA_LONG, 0) >= pages ? 1 : 0;
+    }
+
+    /** A read of the file missed the page cache: the next {@link #ASK_AFTER_MISS} reads ask first. */
+    void readMissed() {
+        askCacheFor = ASK_AFTER_MISS;
+    }
+}
