@@ -48,11 +48,11 @@ final class BlockingTasks {
         }
         try {
             pool.execute(task);
-        } catch (RejectedExecutionException e) {
+        } catch (RejectedExecutionException | Error e) { // closed, or no thread could be started: failed, not lost
             if (prefetch) {
                 UNSTARTED_READS.remove(task);
             }
-            op.fail(new AsynchronousCloseException());
+            op.fail(e instanceof Error ? e : new AsynchronousCloseException());
         }
     }
 
