@@ -2,8 +2,6 @@ package dev.panaio;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.lang.foreign.FunctionDescriptor;
@@ -25,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * {@link AioFile#preallocate}, {@link AioFile#punchHole} and {@link AioFile#advise}, and the channel's
  * preallocate and punchHole: what the kernel did is read back from the filesystem (allocated blocks from
- * {@code stat}, holes from {@code lseek(SEEK_HOLE / SEEK_DATA)}), errors are typed and name the filesystem.
+ * {@code stat}, holes from {@code lseek(SEEK_HOLE / SEEK_DATA)}). Advice has {@link AdviceTest}, the refusal
+ * that names the filesystem {@link FileOperationUnsupportedExceptionTest}.
  */
 class AioFileSpaceTest {
     private static final int SEEK_DATA = 3;
@@ -123,36 +122,6 @@ class AioFileSpaceTest {
         try (AioFileChannel readOnly = AioFileChannel.open(path, READ)) {
             assertThatThrownBy(() -> readOnly.preallocate(0, 4096, true)).isInstanceOf(NonWritableChannelException.class);
             assertThatThrownBy(() -> readOnly.punchHole(0, 4096)).isInstanceOf(NonWritableChannelException.class);
-        }
-    }
-
-    @ParameterizedTest
-    @EnumSource(Advice.class)
-    void shouldAcceptEachAdvice(Advice advice) throws Exception {
-        Path path = Files.write(dir.resolve("advice"), new byte[8192]);
-        try (AioFile file = AioFile.open(path, READ)) {
-            file.advise(0, 0, advice);
-            file.advise(4096, 4096, advice);
-        }
-    }
-
-    /** procfs files have no fallocate: EOPNOTSUPP, typed, naming the filesystem. */
-    @Test
-    void shouldNameTheFilesystemThatCannotPreallocate() throws IOException {
-        Path comm = Path.of("/proc/self/comm");
-        try (AioFile file = AioFile.open(comm, WRITE)) {
-            assertThatThrownBy(() -> file.preallocate(0, 4096, true))
-                    .isInstanceOfSatisfying(FileOperationUnsupportedException.class, e -> {
-                        assertThat(e.filesystemType()).isEqualTo("proc");
-                        assertThat(e.errnoName()).isEqualTo("EOPNOTSUPP");
-                        assertThat(e.call()).isEqualTo("fallocate");
-                    })
-                    .hasMessageStartingWith("fallocate(/proc/self/comm, mode=0x1, offset=0, len=4096) failed: "
-                            + "EOPNOTSUPP (")
-                    .hasMessageEndingWith("the filesystem of /proc/self/comm (proc) does not support it");
-            assertThatThrownBy(() -> file.punchHole(0, 4096))
-                    .isInstanceOf(FileOperationUnsupportedException.class)
-                    .hasMessageContaining("mode=0x3");
         }
     }
 
