@@ -93,17 +93,24 @@ public final class ChannelTransfers {
             if (count == 0) {
                 return 0;
             }
-            return copy(position, count, this::readForTransfer, (scratch, at) -> target.write(scratch));
+            AlignedScratch aligned = new AlignedScratch();
+            return copy(position, count, (dst, at) -> readForTransfer(dst, at, aligned),
+                    (scratch, at) -> target.write(scratch));
         } catch (ClosedChannelException e) {
             throw transferFailed(e, target);
         }
     }
 
+    /** One transfer's aligned memory for a direct file, made on its first read and reused by the next ones. */
+    private static final class AlignedScratch {
+        ByteBuffer buffer;
+    }
+
     /**
      * Reads for a transfer at any position. A direct file reads whole aligned
-     * blocks around the range, through aligned scratch memory.
+     * blocks around the range, through the transfer's aligned scratch memory.
      */
-    private int readForTransfer(ByteBuffer dst, long at) throws IOException {
+    private int readForTransfer(ByteBuffer dst, long at, AlignedScratch scratch) throws IOException {
         if (!file.isDirect()) {
             return (int) io.transfer(dst, at, true);
         }
@@ -112,9 +119,12 @@ public final class ChannelTransfers {
         long start = at - at % block;
         long end = at + dst.remaining();
         int length = (int) ((end - start + block - 1) / block * block);
-        ByteBuffer aligned = ByteBuffer.allocateDirect(length + (int) alignment.memory())
-                .alignedSlice((int) alignment.memory());
-        aligned.limit(length);
+        ByteBuffer aligned = scratch.buffer;
+        if (aligned == null || aligned.capacity() < length) {
+            aligned = scratch.buffer = ByteBuffer.allocateDirect(length + (int) alignment.memory())
+                    .alignedSlice((int) alignment.memory());
+        }
+        aligned.clear().limit(length);
         long n = io.transfer(aligned, start, true);
         int skip = (int) (at - start);
         if (n <= skip) {
