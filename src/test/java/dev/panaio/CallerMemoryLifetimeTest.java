@@ -94,23 +94,7 @@ class CallerMemoryLifetimeTest {
                 for (int i = 0; i < TRIES && tally.withinBudget(); i++) {
                     Arena arena = Arena.ofShared();
                     MemorySegment buffer = arena.allocate(size, memoryAlignment);
-                    CompletableFuture<Void> reader = new CompletableFuture<>();
-                    Thread readerThread = new Thread(() -> {
-                        try {
-                            channel.read(buffer.asByteBuffer(), 0);
-                        } catch (IOException | RuntimeException refusedOrFailed) {
-                            // either is fine; what matters is where the kernel wrote
-                        }
-                        returned.incrementAndGet();
-                        reader.complete(null);
-                    });
-                    readerThread.start();
-                    // The reader parks while its read is in the kernel: close the arena from here then.
-                    while (!reader.isDone() && readerThread.getState() != Thread.State.WAITING
-                            && readerThread.getState() != Thread.State.TIMED_WAITING) {
-                        Thread.onSpinWait();
-                    }
-                    tally.closeWhileOrAfter(arena, reader);
+                    readThenClose(tally, arena, returned, () -> channel.read(buffer.asByteBuffer(), 0));
                 }
                 tally.assertNoForeignWrites();
                 assertThat(returned.get()).as("reads that returned or threw").isEqualTo(tally.tries);
@@ -174,23 +158,7 @@ class CallerMemoryLifetimeTest {
                     ByteBuffer[] parts = {buffer.asSlice(0, part).asByteBuffer(),
                             buffer.asSlice(part, part).asByteBuffer(),
                             buffer.asSlice(2 * part, size - 2 * part).asByteBuffer()};
-                    CompletableFuture<Void> reader = new CompletableFuture<>();
-                    Thread readerThread = new Thread(() -> {
-                        try {
-                            channel.position(0);
-                            channel.read(parts);
-                        } catch (IOException | RuntimeException refusedOrFailed) {
-                            // either is fine; what matters is where the kernel wrote
-                        }
-                        returned.incrementAndGet();
-                        reader.complete(null);
-                    });
-                    readerThread.start();
-                    while (!reader.isDone() && readerThread.getState() != Thread.State.WAITING
-                            && readerThread.getState() != Thread.State.TIMED_WAITING) {
-                        Thread.onSpinWait();
-                    }
-                    tally.closeWhileOrAfter(arena, reader);
+                    readThenClose(tally, arena, returned, () -> channel.position(0).read(parts));
                 }
                 tally.assertNoForeignWrites();
                 assertThat(returned.get()).as("reads that returned or threw").isEqualTo(tally.tries);
@@ -306,6 +274,36 @@ class CallerMemoryLifetimeTest {
     }
 
     /** What the tries found: how often close() succeeded in flight, and how often freed memory was written. */
+    /** A blocking read, which may be refused or fail: what matters is where the kernel wrote. */
+    @FunctionalInterface
+    private interface BlockingRead {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code read} on a thread of its own and closes {@code arena} once
+     * that thread parks (its read is in the kernel) or the read has returned.
+     */
+    private static void readThenClose(Tally tally, Arena arena, AtomicInteger returned, BlockingRead read)
+            throws Exception {
+        CompletableFuture<Void> reader = new CompletableFuture<>();
+        Thread readerThread = new Thread(() -> {
+            try {
+                read.run();
+            } catch (IOException | RuntimeException refusedOrFailed) {
+                // either is fine; what matters is where the kernel wrote
+            }
+            returned.incrementAndGet();
+            reader.complete(null);
+        });
+        readerThread.start();
+        while (!reader.isDone() && readerThread.getState() != Thread.State.WAITING
+                && readerThread.getState() != Thread.State.TIMED_WAITING) {
+            Thread.onSpinWait();
+        }
+        tally.closeWhileOrAfter(arena, reader);
+    }
+
     private final class Tally {
         private final long start = System.nanoTime();
         int tries;
