@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -95,7 +96,8 @@ class AioEngineStatsTest {
             }
             awaitStats(engine, s -> s.inFlight() == engine.capacity());
             polls.add(engine.poll(never, 1)); // takes the one queue place
-            Thread parked = Thread.ofPlatform().start(() -> polls.add(engine.poll(never, 1)));
+            CompletableFuture<CompletableFuture<Integer>> parkedPoll = new CompletableFuture<>();
+            Thread parked = Thread.ofPlatform().start(() -> parkedPoll.complete(engine.poll(never, 1)));
             awaitStats(engine, s -> s.backpressureWaits() == 1);
 
             AioEngineStats stats = engine.stats();
@@ -104,8 +106,10 @@ class AioEngineStatsTest {
             assertThat(stats.requestsSubmitted()).isEqualTo(engine.capacity());
             engine.close();
             parked.join();
+            polls.add(parkedPoll.join());
             assertThat(polls).allMatch(CompletableFuture::isDone); // the queued two failed, the kernel's cancelled
-            assertThatThrownBy(polls.getLast()::join).isInstanceOf(CompletionException.class);
+            assertThatThrownBy(polls.getLast()::join).isInstanceOf(CompletionException.class)
+                    .hasCauseInstanceOf(AsynchronousCloseException.class);
             assertThat(engine.stats().inFlight()).isZero();
         }
     }

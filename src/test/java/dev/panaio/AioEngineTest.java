@@ -343,6 +343,39 @@ class AioEngineTest {
         }
     }
 
+    /*
+     * Submitters parked for a queue place are woken by the close itself, as it fails the queued requests and frees
+     * their places. What they queue then must fail too: a request that slipped into the kernel after the close began
+     * would be a poll cancelled by it, completing normally with no events.
+     */
+    @Test
+    void shouldFailRequestsQueuedByParkedSubmittersWhileTheCloseRuns() throws Exception {
+        try (EventFd never = EventFd.open()) {
+            for (int round = 0; round < 100; round++) {
+                AioEngine engine = AioEngine.builder().capacity(1).maxPending(1).build();
+                CompletableFuture<Integer> inKernel = engine.poll(never, 1); // never ready: it fills the kernel
+                CompletableFuture<Integer> queued = engine.poll(never, 1); // takes the one queue place
+                Queue<CompletableFuture<Integer>> parked = new ConcurrentLinkedQueue<>();
+                List<Thread> submitters = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    submitters.add(Thread.ofPlatform().start(() -> parked.add(engine.poll(never, 1))));
+                }
+                while (engine.stats().backpressureWaits() < submitters.size()) {
+                    Thread.sleep(1);
+                }
+                engine.close();
+                for (Thread submitter : submitters) {
+                    submitter.join();
+                }
+
+                assertThat(inKernel.join()).as("the kernel's poll, cancelled by the close").isZero();
+                assertThat(parked).as("round %d", round).hasSize(submitters.size()).allSatisfy(f ->
+                        assertThatThrownBy(f::join).hasCauseInstanceOf(AsynchronousCloseException.class));
+                assertThatThrownBy(queued::join).hasCauseInstanceOf(AsynchronousCloseException.class);
+            }
+        }
+    }
+
     /** Counts the deliveries to a CompletionHandler per request (the attachment is the request's index). */
     private static final class DeliveryCount implements CompletionHandler<Integer, Integer> {
         private final AtomicIntegerArray counts;

@@ -476,7 +476,9 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
      */
     private int moveToKernel() {
         int moved = 0;
-        while (freeCount > 0) {
+        // Once closing, nothing more enters the kernel: a request queued since (a submitter woken by the shutdown
+        // as it frees queue places) is failed by failQueued, or by enqueue's own second look at the state.
+        while (freeCount > 0 && state == RUNNING) {
             Submission op = retry.pollFirst();
             if (op == null) {
                 op = pending.poll();
