@@ -12,7 +12,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 import dev.panaio.AioContext;
@@ -47,15 +46,8 @@ import dev.panaio.internal.sys.Syscalls;
  * submitter of a direct read or write ({@link #enqueue}), which then prepares
  * and submits that one request itself instead of waking this thread for it.
  * The completion still comes back here, through the eventfd, as every other.
- * Who may touch the context and the slot bookkeeping is decided by
- * {@code baton}: the engine thread holds it while awake; it is offered
- * ({@code IDLE}) only while the thread sleeps idle, taken with a
- * compare-and-set by at most one submitter ({@code CALLER}), and given back
- * to the engine ({@code ENGINE}) as soon as io_submit returns, so the next
- * request of a second thread goes through the queue. On waking, the engine
- * thread waits for a submitter still inside io_submit before it touches the
- * context. The baton's volatile writes and compare-and-sets order each
- * holder's plain writes before the next holder's reads.
+ * Who may touch the context and the slot bookkeeping is decided by the baton
+ * of {@link IdleContextOffer}.
  *
  * <p>Thread-safety: {@link #enqueue} and {@link #shutdown} from any thread;
  * everything else runs on the engine thread, or on the submitter that holds
@@ -71,47 +63,10 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
      */
     static final int MAX_PER_SUBMIT = 2;
 
-    /**
-     * A request on its way through this loop, with its sink, and whether it
-     * holds one of the loop's pending permits: the loop's own bookkeeping,
-     * written by nothing else.
-     */
-    private static final class Submission {
-        final Request request;
-        final CompletionSink sink;
-        boolean holdsPermit;
-
-        Submission(Request request, CompletionSink sink) {
-            this.request = request;
-            this.sink = sink;
-        }
-    }
-
-    /**
-     * The thread of an engine loop, of any engine: it never parks on an
-     * engine's pending permits, since a callback that waits for an engine
-     * thread (its own, or another engine's whose callbacks wait for this one)
-     * can deadlock.
-     */
-    private static final class EngineThread extends Thread {
-        EngineThread(Runnable loop, String name) {
-            super(loop, name);
-            setDaemon(true);
-        }
-    }
-
     /** How long, at most, a dying loop reaps what the kernel completed before io_destroy discards the rest. */
     private static final long FATAL_REAP_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final int RUNNING = 0;
     private static final int CLOSING = 1;
-    /** The baton: the engine thread holds the context (awake, or asleep with no offer). */
-    private static final int ENGINE = 0;
-    /** The baton: offered, the engine thread sleeps with nothing queued or in flight. */
-    private static final int IDLE = 1;
-    /** The baton: a submitter is preparing and submitting its own request. */
-    private static final int CALLER = 2;
-    /** Spins of a waking engine thread on a submitter inside io_submit before it yields instead. */
-    private static final int BATON_SPINS = 1_000;
     private static final SharedSecrets.EventFdAccess EVENT_FDS = SharedSecrets.eventFdAccess();
     private static final SharedSecrets.ContextAccess CONTEXTS = SharedSecrets.contextAccess();
 
@@ -126,27 +81,19 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     private final AioContext context;
     private final EventFd wakeups;
     private final RequestOptions notify;
-    private final ConcurrentLinkedQueue<Submission> pending = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<LoopSubmission> pending = new ConcurrentLinkedQueue<>();
     /** Handed back by a rejected batch: they go first. Engine thread only. */
-    private final ArrayDeque<Submission> retry = new ArrayDeque<>();
+    private final ArrayDeque<LoopSubmission> retry = new ArrayDeque<>();
     private final Semaphore pendingPermits;
     private final int maxPending;
-    private final Submission[] inKernel;
+    private final LoopSubmission[] inKernel;
     private final int[] freeIds;
     private int freeCount;
     private final Thread thread;
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicBoolean wakeupSent = new AtomicBoolean();
-    /** Who may touch the context and the slot bookkeeping: ENGINE, IDLE or CALLER (see the class comment). */
-    private final AtomicInteger baton = new AtomicInteger(ENGINE);
-    /** Most requests outstanding at once since the loop was last idle. Engine thread only. */
-    private int peakOutstanding;
-    /** Whether the last busy period had at most one request outstanding: the idle loop offers. Engine thread only. */
-    private boolean offerWhenIdle = true;
-    /** What broke the context under a submitter that held the baton: the engine thread rethrows it. */
-    private volatile Throwable callerFailure;
-    /** Requests their submitter prepared and submitted itself, the loop being idle. */
-    private final LongAdder callerSubmits = new LongAdder();
+    /** Who may touch the context and the slot bookkeeping; the idle loop's offer of it to the one caller. */
+    private final IdleContextOffer offer = new IdleContextOffer();
     private volatile int state = RUNNING;
     private volatile boolean sleeping;
     private final Arena scratch = Arena.ofShared();
@@ -168,7 +115,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         }
         this.notify = RequestOptions.NONE.withNotify(wakeups);
         int slots = context.capacity();
-        this.inKernel = new Submission[slots];
+        this.inKernel = new LoopSubmission[slots];
         this.freeIds = new int[slots];
         for (int i = 0; i < slots; i++) {
             freeIds[i] = slots - 1 - i;
@@ -210,8 +157,8 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
             sink.fail(new AsynchronousCloseException());
             return;
         }
-        Submission op = new Submission(request, sink);
-        if (baton.get() == IDLE && submitsItself(request) && submitIdle(op)) {
+        LoopSubmission op = new LoopSubmission(request, sink);
+        if (offer.isOffered() && submitsItself(request) && submitIdle(op)) {
             return;
         }
         if (!isAnyEngineThread()) {
@@ -264,8 +211,8 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
      *
      * @return false if the request must go through the queue after all
      */
-    private boolean submitIdle(Submission op) {
-        if (!baton.compareAndSet(IDLE, CALLER)) {
+    private boolean submitIdle(LoopSubmission op) {
+        if (!offer.tryTake()) {
             return false;
         }
         try {
@@ -298,14 +245,14 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
             } catch (RuntimeException | Error e) {
                 // The context is broken, as it would be for the engine thread: the request stays the loop's, whose
                 // fatal path delivers or fails it once with everything else.
-                callerFailure = e;
+                offer.callerFailed(e);
                 signal();
                 return true;
             }
-            callerSubmits.increment();
+            offer.countCallerSubmit();
             return true;
         } finally {
-            baton.set(ENGINE); // back to the engine, asleep or not: the next request is queued until it offers again
+            offer.giveBack();
         }
     }
 
@@ -366,12 +313,12 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
 
     /** Requests their submitter prepared and submitted itself, on an idle loop, without waking this thread. */
     public long callerSubmits() {
-        return callerSubmits.sum();
+        return offer.callerSubmits();
     }
 
     /** Whether the loop, asleep and idle, offers its context to the next submitter now (a snapshot). */
     boolean offersToSubmitter() {
-        return baton.get() == IDLE;
+        return offer.isOffered();
     }
 
     /** Whether the engine thread is asleep, or about to be (a snapshot). */
@@ -395,7 +342,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         try {
             for (;;) {
                 int moved = moveToKernel();
-                peakOutstanding = Math.max(peakOutstanding, context.inFlight() + retry.size());
+                offer.noteOutstanding(context.inFlight() + retry.size());
                 int reaped = context.reap(this);
                 if (moved > 0 || reaped > 0) {
                     continue;
@@ -411,9 +358,10 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
                 if (nothingToMove && state == RUNNING) {
                     // A file closed while we sleep must close its descriptor now, not when we next wake up.
                     CONTEXTS.releasePinnedFile(context);
-                    offerIfIdle();
+                    offer.offerIfIdle(context.inFlight() == 0 && retry.isEmpty() && pending.isEmpty());
                     EVENT_FDS.read(wakeups, wakeupCount, errno); // a completion or a submitter wakes us
-                    takeBaton();
+                    offer.takeBack(); // a submitter inside io_submit leaves first; then count what it added
+                    offer.noteOutstanding(context.inFlight());
                 }
                 sleeping = false;
                 wakeupSent.set(false);
@@ -426,51 +374,6 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     }
 
     /**
-     * Offers the context to the next submitter when nothing is queued or in
-     * flight, unless the busy period now ending ever had more than one
-     * request outstanding: then requests are coming from several threads at
-     * once, and their submitters stay out of io_submit.
-     */
-    private void offerIfIdle() {
-        boolean idle = context.inFlight() == 0 && retry.isEmpty() && pending.isEmpty();
-        if (!idle) {
-            return;
-        }
-        if (peakOutstanding > 0) {
-            // A wake-up that found nothing to do (a count left in the eventfd) ends no busy period.
-            offerWhenIdle = peakOutstanding <= 1;
-            peakOutstanding = 0;
-        }
-        if (offerWhenIdle) {
-            baton.set(IDLE);
-        }
-    }
-
-    /**
-     * Takes the baton back, waiting for a submitter inside io_submit (a few
-     * microseconds) to give it back; then counts what that submitter added.
-     */
-    private void takeBaton() throws Throwable {
-        int spins = 0;
-        for (;;) {
-            int holder = baton.get();
-            if (holder == ENGINE || (holder == IDLE && baton.compareAndSet(IDLE, ENGINE))) {
-                break;
-            }
-            if (++spins < BATON_SPINS) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
-        }
-        Throwable failure = callerFailure;
-        if (failure != null) {
-            throw failure;
-        }
-        peakOutstanding = Math.max(peakOutstanding, context.inFlight());
-    }
-
-    /**
      * Prepares queued operations into free slots and submits them at most
      * {@link #MAX_PER_SUBMIT} at a time, each pair as soon as it is prepared.
      */
@@ -479,7 +382,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         // Once closing, nothing more enters the kernel: a request queued since (a submitter woken by the shutdown
         // as it frees queue places) is failed by failQueued, or by enqueue's own second look at the state.
         while (freeCount > 0 && state == RUNNING) {
-            Submission op = retry.pollFirst();
+            LoopSubmission op = retry.pollFirst();
             if (op == null) {
                 op = pending.poll();
                 if (op == null) {
@@ -526,7 +429,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
             if (batch != null) {
                 batch.complete(e.accepted());
             }
-            Submission failed = take((int) e.failedTag());
+            LoopSubmission failed = take((int) e.failedTag());
             failed.sink.fail(ErrnoExceptions.forResult("io_submit",
                     failed.request.describe() + " (rejected by io_submit)", e.errno()));
             long[] handedBack = e.unsubmittedTags();
@@ -561,14 +464,14 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         return options == RequestOptions.NONE ? notify : options.withNotify(wakeups);
     }
 
-    private Submission take(int id) {
-        Submission op = inKernel[id];
+    private LoopSubmission take(int id) {
+        LoopSubmission op = inKernel[id];
         inKernel[id] = null;
         freeIds[freeCount++] = id;
         return op;
     }
 
-    private void releasePermit(Submission op) {
+    private void releasePermit(LoopSubmission op) {
         if (op.holdsPermit) {
             op.holdsPermit = false;
             pendingPermits.release();
@@ -578,7 +481,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     /** A completion from the context: the tag is the request's index in {@code inKernel}. */
     @Override
     public void onCompletion(long tag, long result) {
-        Submission op = take((int) tag);
+        LoopSubmission op = take((int) tag);
         completed.increment();
         try {
             op.sink.finish(result);
@@ -609,7 +512,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     }
 
     private void failQueued() {
-        Submission op;
+        LoopSubmission op;
         while ((op = retry.pollFirst()) != null) {
             op.sink.fail(new AsynchronousCloseException());
         }
@@ -642,13 +545,6 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         }
     }
 
-    /** As {@link #takeBaton}, on the fatal path, where a second failure is only reported. */
-    private void takeBatonQuietly() {
-        while (baton.get() != ENGINE && !baton.compareAndSet(IDLE, ENGINE)) {
-            Thread.yield();
-        }
-    }
-
     /** On the fatal path, a report that fails in turn must not skip the teardown. */
     private static void reportQuietly(Throwable failure) {
         try {
@@ -661,8 +557,8 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     private void terminate(Throwable fatal) {
         state = CLOSING;
         try {
-            if (baton.get() != ENGINE) {
-                takeBatonQuietly(); // a submitter may be inside the context: it leaves before the teardown
+            if (!offer.engineHolds()) {
+                offer.takeBackQuietly(); // a submitter may be inside the context: it leaves before the teardown
             }
             failQueued();
             if (fatal != null) {

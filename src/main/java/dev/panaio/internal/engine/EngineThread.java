@@ -1,0 +1,14 @@
+package dev.panaio.internal.engine;
+
+/**
+ * The thread of an engine loop, of any engine: it never parks on an
+ * engine's pending permits, since a callback that waits for an engine
+ * thread (its own, or another engine's whose callbacks wait for this one)
+ * can deadlock.
+ */
+final class EngineThread extends Thread {
+    EngineThread(Runnable loop, String name) {
+        super(loop, name);
+        setDaemon(true);
+    }
+}
