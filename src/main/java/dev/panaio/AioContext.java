@@ -1,21 +1,11 @@
 package dev.panaio;
 
 import dev.panaio.internal.access.SharedSecrets;
-import dev.panaio.internal.context.CompletionReaper;
-import dev.panaio.internal.context.IocbWriter;
-import dev.panaio.internal.context.KernelContext;
+import dev.panaio.internal.context.GuardedContext;
 import dev.panaio.internal.context.IocbWriter.Abi;
-import dev.panaio.internal.context.OwnerGuard;
-import dev.panaio.internal.context.PendingCompletions;
 import dev.panaio.internal.context.RequestChecks;
-import dev.panaio.internal.context.SlotTable;
-import dev.panaio.internal.context.Submitter;
-import dev.panaio.internal.sys.FileDescriptorHandle;
-import dev.panaio.internal.sys.NativeAccess;
-import dev.panaio.internal.sys.Syscalls;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.Locale;
@@ -126,54 +116,14 @@ public final class AioContext implements AutoCloseable {
     public static final int MAX_CAPACITY = 1 << 20;
 
     static {
-        SharedSecrets.setContextAccess(new SharedSecrets.ContextAccess() {
-            @Override
-            public dev.panaio.internal.stats.SubmitCounters submitCounters(AioContext context) {
-                return context.submitter.counters();
-            }
-
-            @Override
-            public void releasePinnedFile(AioContext context) {
-                context.releasePinnedFile();
-            }
-
-            @Override
-            public void prepareHandedOver(AioContext context, boolean read, AioFile file, MemorySegment memory,
-                                          long position, long tag, RequestOptions options)
-                    throws MisalignedIoException {
-                context.prepareHandedOver(read, file, memory, position, tag, options);
-            }
-
-            @Override
-            public void prepareHandedOverVectored(AioContext context, boolean read, AioFile file,
-                                                  MemorySegment[] memory, long position, long tag,
-                                                  RequestOptions options) throws MisalignedIoException {
-                context.prepareVectored(read ? Abi.CMD_PREADV : Abi.CMD_PWRITEV, file, memory, true, position, tag,
-                        options);
-            }
-        });
+        SharedSecrets.setContextAccess(context -> context.parts);
     }
 
-    /** The kernel context, its ring, the wake-up eventfd and the context's memory. */
-    private final KernelContext kernel;
+    /** The context's parts, each call made under the owner guard. */
+    private final GuardedContext parts;
 
-    private final OwnerGuard guard;
-    private final SlotTable slots;
-    private final PendingCompletions pending;
-    private final Submitter submitter;
-    private final CompletionReaper reaper;
-
-    private AioContext(KernelContext kernel, int capacity) {
-        this.kernel = kernel;
-        this.guard = new OwnerGuard(kernel::wake, this::teardown);
-        this.slots = new SlotTable(capacity);
-        this.pending = new PendingCompletions(capacity);
-        Arena arena = kernel.arena();
-        MemorySegment errno = Syscalls.errnoCapture(arena);
-        IocbWriter iocbs = new IocbWriter(arena, capacity);
-        this.reaper = new CompletionReaper(kernel.ctx(), kernel.calls(), kernel.ring(), guard, slots, pending, iocbs,
-                arena, errno);
-        this.submitter = new Submitter(kernel.ctx(), kernel.calls(), guard, slots, iocbs, pending, reaper, errno);
+    private AioContext(GuardedContext parts) {
+        this.parts = parts;
     }
 
     /**
@@ -204,20 +154,7 @@ public final class AioContext implements AutoCloseable {
      * Tests use it to compare the two paths.
      */
     static AioContext open(int capacity, boolean reapFromRing) throws IOException {
-        if (capacity < 1 || capacity > MAX_CAPACITY) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "capacity must be between 1 and %d, not %d", MAX_CAPACITY, capacity));
-        }
-        NativeAccess.ensureEnabled();
-        KernelContext kernel = KernelContext.open(capacity + 1, reapFromRing);
-        try {
-            AioContext context = new AioContext(kernel, capacity);
-            context.submitter.armWakeup(kernel.wakeupFd());
-            return context;
-        } catch (RuntimeException | Error e) {
-            kernel.destroy(() -> { });
-            throw e;
-        }
+        return new AioContext(GuardedContext.open(capacity, MAX_CAPACITY, reapFromRing));
     }
 
     /**
@@ -228,7 +165,7 @@ public final class AioContext implements AutoCloseable {
      * @return the capacity, 1 to {@link #MAX_CAPACITY}
      */
     public int capacity() {
-        return slots.capacity();
+        return parts.capacity();
     }
 
     /**
@@ -238,7 +175,7 @@ public final class AioContext implements AutoCloseable {
      * @return the number of event slots
      */
     public int ringSize() {
-        return kernel.ringSize();
+        return parts.ringSize();
     }
 
     /**
@@ -247,7 +184,7 @@ public final class AioContext implements AutoCloseable {
      * @return true if reaped from the ring; false means every reap is io_getevents
      */
     public boolean reapsFromRing() {
-        return reaper.reapsFromRing();
+        return parts.reapsFromRing();
     }
 
     /**
@@ -256,7 +193,7 @@ public final class AioContext implements AutoCloseable {
      * @return the number of prepared requests
      */
     public int prepared() {
-        return slots.prepared();
+        return parts.prepared();
     }
 
     /**
@@ -265,7 +202,7 @@ public final class AioContext implements AutoCloseable {
      * @return the number of requests in flight
      */
     public int inFlight() {
-        return slots.inFlight() + pending.count();
+        return parts.inFlight();
     }
 
     /**
@@ -274,7 +211,7 @@ public final class AioContext implements AutoCloseable {
      * @return true once closed
      */
     public boolean isClosed() {
-        return guard.isClosed();
+        return parts.isClosed();
     }
 
     // ---------------------------------------------------------------- prepare
@@ -310,7 +247,7 @@ public final class AioContext implements AutoCloseable {
      */
     public void prepareRead(AioFile file, MemorySegment dst, long position, long tag, RequestOptions options) throws MisalignedIoException {
         RequestChecks.checkSegment(dst, true);
-        prepareTransfer(Abi.CMD_PREAD, file, dst, null, position, tag, options);
+        parts.prepareTransfer(Abi.CMD_PREAD, file, dst, null, false, position, tag, options);
     }
 
     /**
@@ -343,7 +280,7 @@ public final class AioContext implements AutoCloseable {
      */
     public void prepareRead(AioFile file, ByteBuffer dst, long position, long tag, RequestOptions options) throws MisalignedIoException {
         MemorySegment segment = RequestChecks.segmentOf(dst, true);
-        prepareTransfer(Abi.CMD_PREAD, file, segment, dst, position, tag, options);
+        parts.prepareTransfer(Abi.CMD_PREAD, file, segment, dst, false, position, tag, options);
     }
 
     /**
@@ -376,7 +313,7 @@ public final class AioContext implements AutoCloseable {
      */
     public void prepareWrite(AioFile file, MemorySegment src, long position, long tag, RequestOptions options) throws MisalignedIoException {
         RequestChecks.checkSegment(src, false);
-        prepareTransfer(Abi.CMD_PWRITE, file, src, null, position, tag, options);
+        parts.prepareTransfer(Abi.CMD_PWRITE, file, src, null, false, position, tag, options);
     }
 
     /**
@@ -409,7 +346,7 @@ public final class AioContext implements AutoCloseable {
      */
     public void prepareWrite(AioFile file, ByteBuffer src, long position, long tag, RequestOptions options) throws MisalignedIoException {
         MemorySegment segment = RequestChecks.segmentOf(src, false);
-        prepareTransfer(Abi.CMD_PWRITE, file, segment, src, position, tag, options);
+        parts.prepareTransfer(Abi.CMD_PWRITE, file, segment, src, false, position, tag, options);
     }
 
     /**
@@ -427,7 +364,7 @@ public final class AioContext implements AutoCloseable {
      */
     public void prepareReadVectored(AioFile file, MemorySegment[] dsts, long position, long tag,
                                     RequestOptions options) throws MisalignedIoException {
-        prepareVectored(Abi.CMD_PREADV, file, dsts, false, position, tag, options);
+        parts.prepareVectored(Abi.CMD_PREADV, file, dsts, false, position, tag, options);
     }
 
     /**
@@ -445,7 +382,7 @@ public final class AioContext implements AutoCloseable {
      */
     public void prepareWriteVectored(AioFile file, MemorySegment[] srcs, long position, long tag,
                                      RequestOptions options) throws MisalignedIoException {
-        prepareVectored(Abi.CMD_PWRITEV, file, srcs, false, position, tag, options);
+        parts.prepareVectored(Abi.CMD_PWRITEV, file, srcs, false, position, tag, options);
     }
 
     /**
@@ -458,7 +395,7 @@ public final class AioContext implements AutoCloseable {
      * @throws IllegalStateException if the context or file is closed, or the context is full
      */
     public void prepareFsync(AioFile file, long tag) {
-        prepareSync(Abi.CMD_FSYNC, file, tag, RequestOptions.NONE);
+        parts.prepareSync(Abi.CMD_FSYNC, file, tag, RequestOptions.NONE);
     }
 
     /**
@@ -471,7 +408,7 @@ public final class AioContext implements AutoCloseable {
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareFsync(AioFile file, long tag, RequestOptions options) {
-        prepareSync(Abi.CMD_FSYNC, file, tag, options);
+        parts.prepareSync(Abi.CMD_FSYNC, file, tag, options);
     }
 
     /**
@@ -483,7 +420,7 @@ public final class AioContext implements AutoCloseable {
      * @throws IllegalStateException if the context or file is closed, or the context is full
      */
     public void prepareFdatasync(AioFile file, long tag) {
-        prepareSync(Abi.CMD_FDSYNC, file, tag, RequestOptions.NONE);
+        parts.prepareSync(Abi.CMD_FDSYNC, file, tag, RequestOptions.NONE);
     }
 
     /**
@@ -496,7 +433,7 @@ public final class AioContext implements AutoCloseable {
      * @throws IllegalStateException    if the context or file is closed, or the context is full
      */
     public void prepareFdatasync(AioFile file, long tag, RequestOptions options) {
-        prepareSync(Abi.CMD_FDSYNC, file, tag, options);
+        parts.prepareSync(Abi.CMD_FDSYNC, file, tag, options);
     }
 
     /**
@@ -527,72 +464,7 @@ public final class AioContext implements AutoCloseable {
      * @throws IllegalStateException    if the context or target is closed, or the context is full
      */
     public void preparePoll(Pollable target, int events, long tag, RequestOptions options) {
-        Objects.requireNonNull(target, "target");
-        Objects.requireNonNull(options, "options");
-        RequestChecks.checkPollEvents(events);
-        RequestChecks.checkNoRwFlags(options, "poll takes");
-        FileDescriptorHandle handle = switch (target) {
-            case AioFile file -> file.handle;
-            case EventFd eventFd -> eventFd.handle;
-        };
-        guard.enter();
-        try {
-            submitter.prepare(Abi.CMD_POLL, handle, options, events, 0, 0, tag, null);
-        } finally {
-            guard.exit();
-        }
-    }
-
-    /** For the engine: memory whose lifetime it guards itself goes to the kernel in place. */
-    private void prepareHandedOver(boolean read, AioFile file, MemorySegment memory, long position, long tag,
-                                   RequestOptions options) throws MisalignedIoException {
-        RequestChecks.checkSegment(memory, read);
-        prepareTransfer(read ? Abi.CMD_PREAD : Abi.CMD_PWRITE, file, memory, null, true, position, tag, options);
-    }
-
-    private void prepareTransfer(short opcode, AioFile file, MemorySegment segment, ByteBuffer buffer,
-                                 long position, long tag, RequestOptions options) throws MisalignedIoException {
-        prepareTransfer(opcode, file, segment, buffer, false, position, tag, options);
-    }
-
-    private void prepareTransfer(short opcode, AioFile file, MemorySegment segment, ByteBuffer buffer,
-                                 boolean handedOver, long position, long tag, RequestOptions options)
-            throws MisalignedIoException {
-        RequestChecks.checkTransfer(opcode == Abi.CMD_PREAD, file, segment.address(), segment.byteSize(), position,
-                options);
-        guard.enter();
-        try {
-            submitter.prepareTransfer(opcode, file.handle, options, segment, buffer, handedOver, position, tag);
-        } finally {
-            guard.exit();
-        }
-    }
-
-    /** {@code handedOver}: the engine guards the memory's lifetime and owns the array; the kernel gets it in place. */
-    private void prepareVectored(short opcode, AioFile file, MemorySegment[] buffers, boolean handedOver,
-                                 long position, long tag, RequestOptions options) throws MisalignedIoException {
-        boolean read = opcode == Abi.CMD_PREADV;
-        long total = RequestChecks.checkVectored(file, buffers, read);
-        RequestChecks.checkTransfer(read, file, 0, total, position, options);
-        MemorySegment[] keepAlive = handedOver ? buffers : buffers.clone();
-        guard.enter();
-        try {
-            submitter.prepareVectored(opcode, file.handle, options, keepAlive, handedOver, total, position, tag);
-        } finally {
-            guard.exit();
-        }
-    }
-
-    private void prepareSync(short opcode, AioFile file, long tag, RequestOptions options) {
-        Objects.requireNonNull(file, "file");
-        // The kernel answers EINVAL: fsync iocbs must have buf, nbytes, offset and rw_flags all 0.
-        RequestChecks.checkNoRwFlags(options, "fsync and fdatasync take");
-        guard.enter();
-        try {
-            submitter.prepare(opcode, file.handle, options, 0, 0, 0, tag, null);
-        } finally {
-            guard.exit();
-        }
+        parts.preparePoll(target, events, tag, options);
     }
 
     // ----------------------------------------------------------------- submit
@@ -615,13 +487,7 @@ public final class AioContext implements AutoCloseable {
      * @throws IllegalStateException if the context is closed or used by another thread
      */
     public int submit() throws SubmitException {
-        guard.enter();
-        try {
-            return submitter.submit();
-        } finally {
-            slots.repin();
-            guard.exit();
-        }
+        return parts.submit();
     }
 
     // ------------------------------------------------------------------- reap
@@ -648,16 +514,7 @@ public final class AioContext implements AutoCloseable {
      * @throws IllegalStateException    if the context is closed or used by another thread
      */
     public int reap(int max, CompletionConsumer consumer) {
-        Objects.requireNonNull(consumer, "consumer");
-        if (max < 1) {
-            throw new IllegalArgumentException("max must be positive: " + max);
-        }
-        guard.enter();
-        try {
-            return reaper.reap(max, consumer);
-        } finally {
-            guard.exit();
-        }
+        return parts.reap(max, consumer);
     }
 
     /**
@@ -681,7 +538,7 @@ public final class AioContext implements AutoCloseable {
             throw new IllegalArgumentException("timeout must not be negative: " + timeout + " " + unit
                     + "; use await(min, consumer) to wait without a limit");
         }
-        return awaitCompletions(min, unit.toNanos(timeout), consumer);
+        return parts.await(min, unit.toNanos(timeout), consumer);
     }
 
     /**
@@ -695,17 +552,7 @@ public final class AioContext implements AutoCloseable {
      *                                  delivered, or is used by another thread
      */
     public int await(int min, CompletionConsumer consumer) {
-        return awaitCompletions(min, -1, consumer);
-    }
-
-    private int awaitCompletions(int min, long timeoutNanos, CompletionConsumer consumer) {
-        Objects.requireNonNull(consumer, "consumer");
-        guard.enter();
-        try {
-            return reaper.await(min, timeoutNanos, consumer);
-        } finally {
-            guard.exit();
-        }
+        return parts.await(min, -1, consumer);
     }
 
     // ----------------------------------------------------------------- cancel
@@ -721,12 +568,7 @@ public final class AioContext implements AutoCloseable {
      * @return whether the kernel accepted the cancellation
      */
     public boolean cancel(long tag) {
-        guard.enter();
-        try {
-            return reaper.cancel(tag);
-        } finally {
-            guard.exit();
-        }
+        return parts.cancel(tag);
     }
 
     // ------------------------------------------------------------------ close
@@ -742,31 +584,13 @@ public final class AioContext implements AutoCloseable {
      */
     @Override
     public void close() {
-        guard.close();
-    }
-
-    /** The engine's thread lets go of its pinned file before it sleeps; a closed context has none. */
-    private void releasePinnedFile() {
-        if (isClosed()) {
-            return;
-        }
-        guard.enter();
-        try {
-            slots.dropPin();
-        } finally {
-            guard.exit();
-        }
-    }
-
-    /** Runs when no thread is inside the context: ring view, kernel context, then memory. */
-    private void teardown() {
-        kernel.destroy(slots::releaseAll);
+        parts.close();
     }
 
     @Override
     public String toString() {
         return String.format(Locale.ROOT, "AioContext[capacity=%d, ring=%d, prepared=%d, inFlight=%d%s%s]",
-                capacity(), kernel.ringSize(), prepared(), inFlight(), reapsFromRing() ? ", user-space reaping"
+                capacity(), ringSize(), prepared(), inFlight(), reapsFromRing() ? ", user-space reaping"
                         : ", io_getevents", isClosed() ? ", closed" : "");
     }
 }

@@ -1,22 +1,11 @@
 package dev.panaio;
 
 import dev.panaio.internal.access.SharedSecrets;
-import dev.panaio.internal.context.RequestChecks;
-import dev.panaio.internal.engine.BlockingPool;
-import dev.panaio.internal.engine.CompletionSink;
-import dev.panaio.internal.engine.EngineLoop;
-import dev.panaio.internal.engine.EngineLoops;
-import dev.panaio.internal.engine.FutureSink;
-import dev.panaio.internal.engine.MemorySink;
-import dev.panaio.internal.engine.NowaitFallback;
+import dev.panaio.internal.engine.EngineCore;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.memory.AlignedBufferPool;
-import dev.panaio.internal.memory.CallerMemory;
-import dev.panaio.internal.memory.CallerVector;
 import dev.panaio.internal.stats.EngineMXBean;
 import dev.panaio.internal.stats.PlatformMBeans;
-import dev.panaio.internal.stats.SharedCounters;
-import dev.panaio.internal.stats.SubmitCounters;
 import dev.panaio.internal.sys.NativeAccess;
 
 import java.io.IOException;
@@ -27,7 +16,6 @@ import java.util.Locale;
 import java.util.Objects;
 import javax.management.ObjectName;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -86,48 +74,19 @@ public final class AioEngine implements AutoCloseable {
     public static final int DEFAULT_MAX_PENDING = 65_536;
 
     static {
-        SharedSecrets.setEngineAccess(new SharedSecrets.EngineAccess() {
-            @Override
-            public void submit(AioEngine engine, Request request, CompletionSink sink) {
-                engine.submit(request, sink);
-            }
-
-            @Override
-            public AlignedBufferPool bouncePool(AioEngine engine) {
-                return engine.bouncePool();
-            }
-
-            @Override
-            public ExecutorService blockingPool(AioEngine engine) {
-                return engine.blockingPool();
-            }
-
-            @Override
-            public boolean isEngineThread(AioEngine engine) {
-                return engine.isEngineThread();
-            }
-
-            @Override
-            public SharedCounters sharedCounters(AioEngine engine) {
-                return engine.sharedCounters;
-            }
-        });
+        SharedSecrets.setEngineAccess(engine -> engine.core);
     }
 
     private static final AtomicInteger ENGINES = new AtomicInteger();
     private static volatile AioEngine shared;
 
-    private final EngineLoops loops;
-    private final AlignedBufferPool bouncePool;
-    private final BlockingPool blockingPool;
-    private volatile boolean closed;
+    private final EngineCore core;
     /** The process-wide engine: {@link #close()} refuses. */
     private final boolean processWide;
     private final String name;
     private final ObjectName mbeanName;
     /** Whether this engine holds {@link #mbeanName} (a second engine of the same name never did). */
     private volatile boolean registered;
-    private final SharedCounters sharedCounters = new SharedCounters();
 
     private AioEngine(Builder builder, boolean processWide) throws IOException {
         NativeAccess.ensureEnabled();
@@ -135,9 +94,8 @@ public final class AioEngine implements AutoCloseable {
         int id = ENGINES.incrementAndGet();
         this.name = processWide ? "shared" : builder.name != null ? builder.name : "engine-" + id;
         this.mbeanName = PlatformMBeans.engineName(name);
-        this.loops = new EngineLoops(builder.threads, builder.capacity, builder.maxPending, id);
-        this.blockingPool = new BlockingPool(builder.blockingThreads);
-        this.bouncePool = new AlignedBufferPool(4096, builder.maxRetainedBufferBytes);
+        this.core = new EngineCore(builder.threads, builder.capacity, builder.maxPending, id, builder.blockingThreads,
+                builder.maxRetainedBufferBytes);
     }
 
     /**
@@ -366,14 +324,7 @@ public final class AioEngine implements AutoCloseable {
      */
     public CompletableFuture<Integer> read(AioFile file, MemorySegment dst, long position, RequestOptions options) {
         checkEngineOptions(options);
-        RequestChecks.checkSegment(dst, true);
-        RequestChecks.checkNotConfined(dst);
-        try {
-            RequestChecks.checkTransfer(true, file, dst.address(), dst.byteSize(), position, options);
-        } catch (MisalignedIoException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        return submitTransfer(true, file, dst, position, options);
+        return core.transfer(true, file, dst, position, options);
     }
 
     /**
@@ -416,14 +367,7 @@ public final class AioEngine implements AutoCloseable {
      */
     public CompletableFuture<Integer> write(AioFile file, MemorySegment src, long position, RequestOptions options) {
         checkEngineOptions(options);
-        RequestChecks.checkSegment(src, false);
-        RequestChecks.checkNotConfined(src);
-        try {
-            RequestChecks.checkTransfer(false, file, src.address(), src.byteSize(), position, options);
-        } catch (MisalignedIoException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        return submitTransfer(false, file, src, position, options);
+        return core.transfer(false, file, src, position, options);
     }
 
     /**
@@ -479,7 +423,8 @@ public final class AioEngine implements AutoCloseable {
      */
     public CompletableFuture<Integer> readVectored(AioFile file, MemorySegment[] dsts, long position,
                                                 RequestOptions options) {
-        return vectored(true, file, dsts, position, options);
+        checkEngineOptions(options);
+        return core.vectored(true, file, dsts, position, options);
     }
 
     /**
@@ -518,44 +463,8 @@ public final class AioEngine implements AutoCloseable {
      */
     public CompletableFuture<Integer> writeVectored(AioFile file, MemorySegment[] srcs, long position,
                                                  RequestOptions options) {
-        return vectored(false, file, srcs, position, options);
-    }
-
-    /*
-     * The total fits an int: checkTransfer refuses more than the kernel moves in one call (MAX_RW_COUNT).
-     */
-
-    private CompletableFuture<Integer> vectored(boolean read, AioFile file, MemorySegment[] buffers, long position,
-                                             RequestOptions options) {
         checkEngineOptions(options);
-        RequestChecks.checkOpen(Objects.requireNonNull(file, "file")); // before the alignment, which a closed file lacks
-        long total;
-        try {
-            total = RequestChecks.checkVectored(file, buffers, read);
-            for (MemorySegment buffer : buffers) {
-                RequestChecks.checkNotConfined(buffer);
-            }
-            RequestChecks.checkTransfer(read, file, 0, total, position, options);
-        } catch (MisalignedIoException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        CallerVector handedOver;
-        try {
-            handedOver = CallerVector.handOver(buffers, total, read, bouncePool);
-        } catch (IllegalStateException closed) {
-            if (bouncePool.isClosed()) {
-                return CompletableFuture.failedFuture(new AsynchronousCloseException());
-            }
-            throw closed;
-        }
-        if (handedOver.bounced()) {
-            sharedCounters.bounceCopiedBytes.add(total);
-        }
-        Request request = read ? Request.readVectored(file, handedOver.kernel(), position, "aio", options)
-                : Request.writeVectored(file, handedOver.kernel(), position, "aio", options);
-        FutureSink sink = new FutureSink(request);
-        submit(request, new MemorySink(handedOver, sink));
-        return sink.future();
+        return core.vectored(false, file, srcs, position, options);
     }
 
     /** The engine completes through its own eventfd, so a caller's cannot be honoured. */
@@ -566,29 +475,6 @@ public final class AioEngine implements AutoCloseable {
         }
     }
 
-    /** The memory is handed over now (a use taken, or copied) and settled before the future completes. */
-    private CompletableFuture<Integer> submitTransfer(boolean read, AioFile file, MemorySegment memory,
-                                                      long position, RequestOptions options) {
-        CallerMemory handedOver;
-        try {
-            handedOver = CallerMemory.handOver(memory, read, bouncePool);
-        } catch (IllegalStateException closed) {
-            if (bouncePool.isClosed()) {
-                return CompletableFuture.failedFuture(new AsynchronousCloseException());
-            }
-            throw closed;
-        }
-        MemorySegment kernel = handedOver.kernel();
-        if (kernel != memory) {
-            sharedCounters.bounceCopiedBytes.add(memory.byteSize());
-        }
-        Request request = read ? Request.read(file, kernel, position, "aio", options)
-                : Request.write(file, kernel, position, "aio", options);
-        FutureSink sink = new FutureSink(request);
-        submit(request, new MemorySink(handedOver, sink));
-        return sink.future();
-    }
-
     /**
      * Flushes the file's data and metadata to stable storage ({@code IOCB_CMD_FSYNC}).
      *
@@ -597,8 +483,7 @@ public final class AioEngine implements AutoCloseable {
      * @throws IllegalStateException if the file is closed
      */
     public CompletableFuture<Integer> fsync(AioFile file) {
-        RequestChecks.checkOpen(file);
-        return submitForFuture(Request.sync(Request.Kind.FSYNC, file));
+        return core.sync(Request.Kind.FSYNC, file);
     }
 
     /**
@@ -609,8 +494,7 @@ public final class AioEngine implements AutoCloseable {
      * @throws IllegalStateException if the file is closed
      */
     public CompletableFuture<Integer> fdatasync(AioFile file) {
-        RequestChecks.checkOpen(file);
-        return submitForFuture(Request.sync(Request.Kind.FDSYNC, file));
+        return core.sync(Request.Kind.FDSYNC, file);
     }
 
     /**
@@ -625,40 +509,12 @@ public final class AioEngine implements AutoCloseable {
      * @throws IllegalArgumentException if events is 0 or wider than 16 bits
      */
     public CompletableFuture<Integer> poll(Pollable target, int events) {
-        RequestChecks.checkPoll(target, events);
-        return submitForFuture(Request.poll(target, events));
-    }
-
-    /** The request keeps its memory reachable until the future completes. */
-    private CompletableFuture<Integer> submitForFuture(Request request) {
-        FutureSink sink = new FutureSink(request);
-        submit(request, sink);
-        return sink.future();
-    }
-
-    /** Hands a request to an engine thread; its sink will be finished or failed exactly once. */
-    void submit(Request request, CompletionSink sink) {
-        if (closed) {
-            sink.fail(new AsynchronousCloseException());
-            return;
-        }
-        if (NowaitFallback.appliesTo(request)) {
-            NowaitFallback.Submission nowait = NowaitFallback.wrap(request, sink,
-                    task -> blockingPool().execute(task), sharedCounters.poolRuns::increment, this::submit);
-            loops.loopFor().enqueue(nowait.request(), nowait.sink());
-            return;
-        }
-        loops.loopFor().enqueue(request, sink);
+        return core.poll(target, events);
     }
 
     /** Bounce buffers for misaligned or heap buffers on direct files. */
     AlignedBufferPool bouncePool() {
-        return bouncePool;
-    }
-
-    /** Platform threads for buffered reads that would block: the page cache did not have the data. */
-    ExecutorService blockingPool() {
-        return blockingPool.executor();
+        return core.bouncePool();
     }
 
     /**
@@ -667,7 +523,7 @@ public final class AioEngine implements AutoCloseable {
      * @return the sum of the contexts' capacities
      */
     public int capacity() {
-        return loops.capacity();
+        return core.loops().capacity();
     }
 
     /**
@@ -678,7 +534,7 @@ public final class AioEngine implements AutoCloseable {
      * @return the number of requests queued or in flight
      */
     public int outstanding() {
-        return loops.outstanding();
+        return core.loops().outstanding();
     }
 
     /**
@@ -687,12 +543,7 @@ public final class AioEngine implements AutoCloseable {
      * @return true once closed
      */
     public boolean isClosed() {
-        return closed;
-    }
-
-    /** Whether the calling thread is one of this engine's threads. */
-    boolean isEngineThread() {
-        return loops.isEngineThread();
+        return core.isClosed();
     }
 
     /**
@@ -720,11 +571,7 @@ public final class AioEngine implements AutoCloseable {
             registered = false;
             PlatformMBeans.unregister(mbeanName);
         }
-        closed = true;
-        blockingPool.refuseNew(); // no pool is created after this
-        loops.shutdown(); // waits for the engine threads, unless called from one
-        blockingPool.shutdown(); // waits for the pool's reads and writes: none needs an engine thread to finish
-        bouncePool.close();
+        core.close();
     }
 
     /**
@@ -746,38 +593,17 @@ public final class AioEngine implements AutoCloseable {
      * @return the counts now
      */
     public AioEngineStats stats() {
-        long submitted = 0;
-        long completed = 0;
-        long inFlight = 0;
-        long queued = 0;
-        long calls = 0;
-        long eagain = 0;
-        long partial = 0;
-        long waits = 0;
-        for (EngineLoop loop : loops.all()) {
-            SubmitCounters counters = loop.submitCounters();
-            submitted += counters.requestsAccepted.get();
-            calls += counters.ioSubmitCalls.get();
-            eagain += counters.eagainRetries.get();
-            partial += counters.partialSubmits.get();
-            completed += loop.completed();
-            inFlight += loop.inFlight();
-            queued += loop.queued();
-            waits += loop.backpressureWaits();
-        }
-        return new AioEngineStats(submitted, completed, inFlight, queued, calls,
-                sharedCounters.inlineHits.sum(), sharedCounters.inlineMisses.sum(), sharedCounters.poolRuns.sum(),
-                sharedCounters.bounceCopiedBytes.sum(), waits, eagain, partial);
+        return core.stats();
     }
 
     private void registerMBean() {
-        PlatformMBeans.register(mbeanName, new EngineMXBean(name, loops.count(), this::capacity, this::stats));
+        PlatformMBeans.register(mbeanName, new EngineMXBean(name, core.loops().count(), this::capacity, this::stats));
         registered = true;
     }
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "AioEngine[threads=%d, capacity=%d, outstanding=%d%s]", loops.count(),
-                capacity(), outstanding(), closed ? ", closed" : "");
+        return String.format(Locale.ROOT, "AioEngine[threads=%d, capacity=%d, outstanding=%d%s]",
+                core.loops().count(), capacity(), outstanding(), isClosed() ? ", closed" : "");
     }
 }

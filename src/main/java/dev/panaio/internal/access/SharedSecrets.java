@@ -7,8 +7,11 @@ import dev.panaio.AioFile;
 import dev.panaio.EventFd;
 import dev.panaio.IoPriority;
 import dev.panaio.RequestOptions;
+import dev.panaio.internal.context.GuardedContext;
+import dev.panaio.internal.context.IocbWriter.Abi;
 import dev.panaio.internal.memory.AlignedBufferPool;
 import dev.panaio.internal.engine.CompletionSink;
+import dev.panaio.internal.engine.EngineCore;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.sys.FileDescriptorHandle;
 
@@ -75,17 +78,25 @@ public final class SharedSecrets {
         EventFd notifyEventFd(RequestOptions options);
     }
 
-    /** What the engine needs of {@link AioContext}. */
+    /** What the engine needs of {@link AioContext}: its parts behind the API. */
+    @FunctionalInterface
     public interface ContextAccess {
+        /** The context's parts, each call made under its owner guard. */
+        GuardedContext parts(AioContext context);
+
         /** The context's io_submit counts, for the engine's statistics. */
-        dev.panaio.internal.stats.SubmitCounters submitCounters(AioContext context);
+        default dev.panaio.internal.stats.SubmitCounters submitCounters(AioContext context) {
+            return parts(context).submitCounters();
+        }
 
         /**
          * Lets go of the use of the last file the context submitted for, so
          * that closing that file closes its descriptor at once: called by an
          * engine thread before it sleeps. A no-op while requests are prepared.
          */
-        void releasePinnedFile(AioContext context);
+        default void releasePinnedFile(AioContext context) {
+            parts(context).releasePinnedFile();
+        }
 
         /**
          * Prepares a read or write of memory whose lifetime the caller already
@@ -93,35 +104,55 @@ public final class SharedSecrets {
          * or GC-managed memory kept reachable): the kernel gets it in place, with
          * no classification and no second use.
          */
-        void prepareHandedOver(AioContext context, boolean read, AioFile file, MemorySegment memory, long position,
-                               long tag, RequestOptions options) throws dev.panaio.MisalignedIoException;
+        default void prepareHandedOver(AioContext context, boolean read, AioFile file, MemorySegment memory,
+                                       long position, long tag, RequestOptions options)
+                throws dev.panaio.MisalignedIoException {
+            parts(context).prepareHandedOver(read, file, memory, position, tag, options);
+        }
 
         /**
          * As {@link #prepareHandedOver}, for one vectored read or write of
          * {@code memory} (the caller's own array, not changed meanwhile):
          * one {@code IOCB_CMD_PREADV} or {@code PWRITEV}.
          */
-        void prepareHandedOverVectored(AioContext context, boolean read, AioFile file, MemorySegment[] memory,
-                                       long position, long tag, RequestOptions options)
-                throws dev.panaio.MisalignedIoException;
+        default void prepareHandedOverVectored(AioContext context, boolean read, AioFile file, MemorySegment[] memory,
+                                               long position, long tag, RequestOptions options)
+                throws dev.panaio.MisalignedIoException {
+            parts(context).prepareVectored(read ? Abi.CMD_PREADV : Abi.CMD_PWRITEV, file, memory, true, position,
+                    tag, options);
+        }
     }
 
-    /** What the channels need of {@link AioEngine}. */
+    /** What the channels need of {@link AioEngine}: its implementation behind the API. */
+    @FunctionalInterface
     public interface EngineAccess {
+        /** The engine's implementation. */
+        EngineCore core(AioEngine engine);
+
         /** Hands a request to an engine thread; its sink is finished or failed exactly once. */
-        void submit(AioEngine engine, Request request, CompletionSink sink);
+        default void submit(AioEngine engine, Request request, CompletionSink sink) {
+            core(engine).submit(request, sink);
+        }
 
         /** Bounce buffers for misaligned or heap buffers on direct files. */
-        AlignedBufferPool bouncePool(AioEngine engine);
+        default AlignedBufferPool bouncePool(AioEngine engine) {
+            return core(engine).bouncePool();
+        }
 
         /** Platform threads for buffered I/O that would block. */
-        ExecutorService blockingPool(AioEngine engine);
+        default ExecutorService blockingPool(AioEngine engine) {
+            return core(engine).blockingPool();
+        }
 
         /** Whether the calling thread is one of the engine's threads. */
-        boolean isEngineThread(AioEngine engine);
+        default boolean isEngineThread(AioEngine engine) {
+            return core(engine).isEngineThread();
+        }
 
         /** The engine's counters that any thread bumps (page-cache hits, pool runs, bounce copies...). */
-        dev.panaio.internal.stats.SharedCounters sharedCounters(AioEngine engine);
+        default dev.panaio.internal.stats.SharedCounters sharedCounters(AioEngine engine) {
+            return core(engine).sharedCounters();
+        }
     }
 
 

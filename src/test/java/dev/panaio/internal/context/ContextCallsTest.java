@@ -2,6 +2,7 @@ package dev.panaio.internal.context;
 
 import dev.panaio.AioContext;
 import dev.panaio.EventFd;
+import dev.panaio.internal.access.SharedSecrets;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -32,14 +33,14 @@ class ContextCallsTest {
         assertThat(calls.calls("io_destroy")).hasSize(1);
     }
 
-    /** The kernel resources of an AioContext, from its private field. */
+    /** The kernel resources of an AioContext, from the private field of its parts. */
     private static KernelContext kernelOf(AioContext context) {
         try {
-            Field field = AioContext.class.getDeclaredField("kernel");
+            Field field = GuardedContext.class.getDeclaredField("kernel");
             field.setAccessible(true);
-            return (KernelContext) field.get(context);
+            return (KernelContext) field.get(SharedSecrets.contextAccess().parts(context));
         } catch (ReflectiveOperationException e) {
-            throw new AssertionError("AioContext has no field kernel", e);
+            throw new AssertionError("GuardedContext has no field kernel", e);
         }
     }
 
