@@ -131,9 +131,13 @@ public final class FileIo {
         return file;
     }
 
-    /** Whether the calling thread is one of the engine's threads, where a blocking call would wait for itself. */
-    public boolean onEngineThread() {
-        return ENGINES.isEngineThread(engine);
+    /** Refuses a blocking call on one of the engine's threads (in a completion callback): it would wait for itself. */
+    public void checkNotOnEngineThread() {
+        if (ENGINES.isEngineThread(engine)) {
+            throw new IllegalStateException("a blocking AioFileChannel call on an AioEngine thread (in a completion "
+                    + "callback) would wait for that thread itself: use AioAsynchronousFileChannel or the engine's "
+                    + "futures there, or move the call to another executor");
+        }
     }
 
     /**
