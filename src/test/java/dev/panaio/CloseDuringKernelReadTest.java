@@ -50,7 +50,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * borrowed) until its completion is reaped. Closing the engine instead waits
  * for the kernel, as {@code io_destroy} does. (AsynchronousCloseException for
  * a direct read comes when the close lands before the request reaches the
- * kernel: FaultTest holds it in the engine's queue for that.)
+ * kernel: FaultInterruptTest holds it in the engine's queue for that.)
  */
 class CloseDuringKernelReadTest {
     private static final int SEED = 15;

@@ -37,7 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  *       is a MemorySegment or ByteBuffer, whose bounds and liveness the
  *       caller cannot forge without native access of their own;</li>
  *   <li>every such parameter is covered by a heap and a closed-arena case in
- *       {@link BadInputTest};</li>
+ *       the BadInput tables ({@link BadInputTable});</li>
  *   <li>no public method returns memory panaio shares with the kernel;</li>
  *   <li>the only pollable things are panaio's own, and no public class can be
  *       subclassed from outside.</li>
@@ -91,7 +91,7 @@ class PublicApiSecurityTest {
         return all;
     }
 
-    /** {@code AioContext.prepareRead(AioFile,MemorySegment,long,long)}, as BadInputTest names its cases. */
+    /** {@code AioContext.prepareRead(AioFile,MemorySegment,long,long)}, as the BadInput tables name their cases. */
     static String signature(Executable e) {
         Class<?> type = e.getDeclaringClass();
         String owner = type.getEnclosingClass() == null ? type.getSimpleName()
@@ -168,7 +168,7 @@ class PublicApiSecurityTest {
 
     @Test
     void shouldHaveABadInputCaseForEveryParameterThatCarriesMemory() {
-        Set<String> cases = new TreeSet<>(BadInputTest.caseNames());
+        Set<String> cases = new TreeSet<>(BadInputTable.caseNames());
         List<String> missing = new ArrayList<>();
         int memoryTaking = 0;
         for (Executable e : publicExecutables()) {
@@ -192,7 +192,7 @@ class PublicApiSecurityTest {
             }
         }
         assertThat(memoryTaking).as("public methods that take a MemorySegment or a ByteBuffer").isGreaterThan(20);
-        assertThat(missing).as("BadInputTest cases missing").isEmpty();
+        assertThat(missing).as("BadInput cases missing").isEmpty();
     }
 
     /**
