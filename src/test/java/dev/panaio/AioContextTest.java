@@ -1,7 +1,6 @@
 package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
-import dev.panaio.testing.ProcessResources;
 import dev.panaio.testing.TestData;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -11,24 +10,19 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
+import static dev.panaio.Completions.awaitAll;
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class AioContextTest {
     private static final int SEED = 7;
@@ -46,31 +40,6 @@ class AioContextTest {
     @AfterEach
     void closeArena() {
         arena.close();
-    }
-
-    /** Collects completions as tag -> results, so tests can see duplicates. */
-    private static final class Completions implements CompletionConsumer {
-        final Map<Long, List<Long>> byTag = new HashMap<>();
-        int count;
-
-        @Override
-        public void onCompletion(long tag, long result) {
-            byTag.computeIfAbsent(tag, t -> new ArrayList<>()).add(result);
-            count++;
-        }
-
-        long only(long tag) {
-            assertThat(byTag.get(tag)).as("completions of tag %d", tag).hasSize(1);
-            return byTag.get(tag).get(0);
-        }
-    }
-
-    private static Completions awaitAll(AioContext aio) {
-        Completions done = new Completions();
-        while (aio.inFlight() > 0) {
-            aio.await(1, 10, TimeUnit.SECONDS, done);
-        }
-        return done;
     }
 
     @Test
@@ -493,284 +462,6 @@ class AioContextTest {
     }
 
     @Test
-    void shouldRejectUseAfterCloseAndCloseIdempotently() throws IOException {
-        AioContext aio = AioContext.open(8);
-        aio.close();
-        aio.close();
-        assertThat(aio.isClosed()).isTrue();
-        assertThatThrownBy(aio::submit).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
-        assertThatThrownBy(() -> aio.reap((t, r) -> { })).isInstanceOf(IllegalStateException.class);
-    }
-
-    @Test
-    void shouldRefuseUseFromTwoThreadsAtOnce() throws Exception {
-        try (AioContext aio = AioContext.open(8); EventFd never = EventFd.open()) {
-            aio.preparePoll(never, 1, 1);
-            aio.submit();
-            CountDownLatch inHandler = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            never.write(1);
-            Thread reaper = Thread.ofPlatform().start(() -> aio.await(1, 10, TimeUnit.SECONDS, (tag, result) -> {
-                inHandler.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }));
-            assertThat(inHandler.await(10, TimeUnit.SECONDS)).isTrue();
-            assertThatThrownBy(() -> aio.reap((t, r) -> { })).isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("in use by another thread");
-            release.countDown();
-            reaper.join();
-        }
-    }
-
-    @Test
-    void shouldWakeAWaiterWhenClosedFromAnotherThread() throws Exception {
-        AioContext aio = AioContext.open(8);
-        try (EventFd never = EventFd.open()) {
-            aio.preparePoll(never, 1, 1);
-            aio.submit();
-            AtomicReference<Object> outcome = new AtomicReference<>();
-            Map<Long, Long> delivered = new java.util.concurrent.ConcurrentHashMap<>();
-            Thread waiter = Thread.ofPlatform().start(() -> {
-                try {
-                    outcome.set(aio.await(1, delivered::put));
-                } catch (Throwable t) {
-                    outcome.set(t);
-                }
-            });
-            // The close must land while the waiter is inside io_getevents, not before it gets there.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!inIoGetevents(waiter) && System.nanoTime() < deadline) {
-                Thread.sleep(1);
-            }
-            assertThat(inIoGetevents(waiter)).as("waiter inside io_getevents").isTrue();
-            // io_destroy cancels the pending poll, which completes it, and wakes io_getevents.
-            aio.close();
-            waiter.join(10_000);
-            assertThat(waiter.isAlive()).isFalse();
-            // Either the cancelled poll's completion was delivered, or nothing was and await says closed.
-            if (outcome.get() instanceof Integer n) {
-                assertThat(n).isEqualTo(1);
-                assertThat(delivered).containsOnlyKeys(1L);
-            } else {
-                assertThat(outcome.get()).isInstanceOfSatisfying(IllegalStateException.class,
-                        e -> assertThat(e).hasMessageContaining("closed"));
-                assertThat(delivered).isEmpty();
-            }
-        }
-    }
-
-    private static boolean inIoGetevents(Thread thread) {
-        return java.util.Arrays.stream(thread.getStackTrace())
-                .anyMatch(frame -> frame.getMethodName().equals("io_getevents"));
-    }
-
-    @Test
-    void shouldWaitForInFlightIoOnCloseAndGiveBackTheAioBudget() throws IOException {
-        Path path = TestData.writeFile(dir.resolve("inflight"), 8 << 20, SEED);
-        // fs.aio-nr is system-wide: a difference counts only while no other process opened or closed a context.
-        ProcessResources beforeOpen = null;
-        ProcessResources afterOpen = null;
-        AioContext aio = null;
-        for (int attempt = 0; attempt < 5; attempt++) {
-            if (aio != null) {
-                aio.close();
-            }
-            beforeOpen = ProcessResources.now();
-            aio = AioContext.open(256);
-            afterOpen = ProcessResources.now();
-            if (!afterOpen.otherProcessesChangedAioContexts(beforeOpen)) {
-                break;
-            }
-        }
-        assumeTrue(!afterOpen.otherProcessesChangedAioContexts(beforeOpen),
-                "other processes kept opening and closing AIO contexts: " + beforeOpen.otherAioRings() + " -> "
-                        + afterOpen.otherAioRings());
-        // io_setup is asked for the capacity plus one event for the context's wake-up poll (AioLimitExceptionTest).
-        assertThat(afterOpen.aioNr() - beforeOpen.aioNr()).as("fs.aio-nr charged for open(256)").isEqualTo(257);
-        assertThat(afterOpen.aioRings()).isEqualTo(beforeOpen.aioRings() + 1);
-        // AioArena memory is read into in place (a caller's shared arena would be bounced, and close() discards
-        // what was not reaped).
-        AioArena inPlace = AioArena.open();
-        MemorySegment buffers = inPlace.allocate(256 * 4096L, 4096);
-        try (AioFile file = AioFile.open(path, READ, ExtendedOpenOption.DIRECT)) {
-            for (int i = 0; i < 200; i++) {
-                aio.prepareRead(file, buffers.asSlice(i * 4096L, 4096), i * 40960L, i);
-            }
-            aio.submit();
-            aio.close();
-        }
-        ProcessResources afterClose = ProcessResources.now();
-        // io_destroy returned only after every read finished: the buffers hold the file's bytes and stay so.
-        byte[] snapshot = buffers.asSlice(0, 200 * 4096L).toArray(ValueLayout.JAVA_BYTE);
-        for (int i = 0; i < 200; i++) {
-            assertThat(TestData.firstMismatch(buffers.asSlice(i * 4096L, 4096), i * 40960L, SEED)).isEqualTo(-1);
-        }
-        assertThat(buffers.asSlice(0, 200 * 4096L).toArray(ValueLayout.JAVA_BYTE)).isEqualTo(snapshot);
-        assertThat(afterClose.aioRings()).as("this process's AIO rings").isEqualTo(beforeOpen.aioRings());
-        if (!afterClose.otherProcessesChangedAioContexts(afterOpen)) {
-            assertThat(afterOpen.aioNr() - afterClose.aioNr()).as("fs.aio-nr given back by close()").isEqualTo(257);
-        }
-        assertThat(inPlace.inFlight()).isZero();
-        inPlace.close();
-    }
-
-    @Test
-    void shouldLetACompletionHandlerSubmitMoreWork() throws IOException {
-        Path path = TestData.writeFile(dir.resolve("chain"), 1 << 16, SEED);
-        try (AioContext aio = AioContext.open(8); AioFile file = AioFile.open(path, READ)) {
-            MemorySegment buffer = arena.allocate(512);
-            aio.prepareRead(file, buffer, 0, 0);
-            aio.submit();
-            int[] completed = {0};
-            CompletionConsumer chain = new CompletionConsumer() {
-                @Override
-                public void onCompletion(long tag, long result) {
-                    completed[0]++;
-                    if (tag < 9) {
-                        try {
-                            aio.prepareRead(file, buffer, (tag + 1) * 512, tag + 1);
-                            aio.submit();
-                        } catch (IOException e) {
-                            throw new AssertionError(e);
-                        }
-                    }
-                }
-            };
-            while (aio.inFlight() > 0) {
-                aio.await(1, 10, TimeUnit.SECONDS, chain);
-            }
-            assertThat(completed[0]).isEqualTo(10);
-        }
-    }
-
-    @Test
-    void shouldKeepCompletionsQueuedWhenAHandlerThrows() throws IOException {
-        Path path = TestData.writeFile(dir.resolve("throws"), 1 << 16, SEED);
-        try (AioContext aio = AioContext.open(8); AioFile file = AioFile.open(path, READ)) {
-            for (int i = 0; i < 4; i++) {
-                aio.prepareRead(file, arena.allocate(512), i * 512L, i);
-            }
-            aio.submit();
-            List<Long> seen = new ArrayList<>();
-            while (seen.size() < 4) {
-                try {
-                    aio.await(1, 10, TimeUnit.SECONDS, (tag, result) -> {
-                        seen.add(tag);
-                        if (seen.size() == 2) {
-                            throw new IllegalStateException("handler failure");
-                        }
-                    });
-                } catch (IllegalStateException e) {
-                    assertThat(e).hasMessage("handler failure");
-                }
-            }
-            assertThat(seen).containsExactlyInAnyOrder(0L, 1L, 2L, 3L);
-            assertThat(aio.inFlight()).isZero();
-        }
-    }
-
-    @Test
-    void shouldDeliverEachCompletionOnceWhenAHandlerReapsTheSameContext() throws IOException {
-        Path path = TestData.writeFile(dir.resolve("reentrant"), 1 << 16, SEED);
-        try (AioContext aio = AioContext.open(8); AioFile file = AioFile.open(path, READ)) {
-            for (int i = 0; i < 4; i++) {
-                aio.prepareRead(file, arena.allocate(512), i * 512L, i); // buffered: done inside io_submit
-            }
-            aio.submit();
-            Completions seen = new Completions();
-            CompletionConsumer outer = new CompletionConsumer() {
-                boolean first = true;
-
-                @Override
-                public void onCompletion(long tag, long result) {
-                    seen.onCompletion(tag, result);
-                    if (first) {
-                        first = false;
-                        aio.reap(seen); // the owner may re-enter its context from a handler
-                    }
-                }
-            };
-            aio.reap(outer);
-            assertThat(seen.count).isEqualTo(4);
-            seen.byTag.forEach((tag, results) -> assertThat(results).hasSize(1));
-            assertThat(aio.inFlight()).isZero();
-        }
-    }
-
-    @Test
-    void shouldDeliverEachCompletionOnceWhenAHandlerSubmitsMore() throws IOException {
-        Path path = TestData.writeFile(dir.resolve("handler-submits"), 1 << 20, SEED);
-        try (AioContext aio = AioContext.open(16); AioFile file = AioFile.open(path, READ)) {
-            for (int i = 0; i < 12; i++) {
-                aio.prepareRead(file, arena.allocate(64), i * 64L, i);
-            }
-            aio.submit();
-            Completions seen = new Completions();
-            CompletionConsumer handler = new CompletionConsumer() {
-                int next = 100;
-
-                @Override
-                public void onCompletion(long tag, long result) {
-                    seen.onCompletion(tag, result);
-                    if (next < 160) {
-                        try {
-                            for (int k = 0; k < 4 && aio.prepared() + aio.inFlight() < aio.capacity(); k++) {
-                                aio.prepareRead(file, arena.allocate(64), 0, next++);
-                            }
-                            aio.submit(); // completes inside io_submit: the ring fills under the outer reap
-                        } catch (IOException e) {
-                            throw new AssertionError(e);
-                        }
-                    }
-                }
-            };
-            while (aio.inFlight() > 0) {
-                if (aio.reap(handler) == 0) {
-                    aio.await(1, 10, TimeUnit.SECONDS, handler);
-                }
-            }
-            assertThat(seen.byTag.values()).allSatisfy(results -> assertThat(results).hasSize(1));
-            assertThat(seen.count).as("12 first reads and the 60 the handler added").isEqualTo(72)
-                    .isEqualTo(seen.byTag.size());
-        }
-    }
-
-    @Test
-    void shouldKeepTheRestOfAnIoGeteventsBatchWhenAHandlerThrows() throws IOException {
-        Path path = TestData.writeFile(dir.resolve("batch-throws"), 1 << 16, SEED);
-        try (AioContext aio = AioContext.open(8, false); AioFile file = AioFile.open(path, READ)) {
-            for (int i = 0; i < 4; i++) {
-                aio.prepareRead(file, arena.allocate(512), i * 512L, i);
-            }
-            aio.submit();
-            assertThatThrownBy(() -> aio.reap((tag, result) -> {
-                throw new IllegalStateException("handler bug");
-            })).hasMessage("handler bug");
-            Completions rest = new Completions();
-            aio.reap(rest);
-            assertThat(rest.count).isEqualTo(3);
-            assertThat(aio.inFlight()).isZero();
-        }
-    }
-
-    @Test
-    void shouldHonourMaxWhenReapingThroughIoGetevents() throws IOException {
-        Path path = TestData.writeFile(dir.resolve("max"), 1 << 16, SEED);
-        try (AioContext aio = AioContext.open(8, false); AioFile file = AioFile.open(path, READ)) {
-            for (int i = 0; i < 4; i++) {
-                aio.prepareRead(file, arena.allocate(512), i * 512L, i);
-            }
-            aio.submit();
-            assertThat(aio.reap(1, new Completions())).isEqualTo(1);
-            assertThat(aio.inFlight()).isEqualTo(3);
-        }
-    }
-
-    @Test
     void shouldSubmitAsManyPendingPollsAsItsCapacityWithoutBlocking() throws Exception {
         try (AioContext aio = AioContext.open(4); EventFd never = EventFd.open()) {
             for (int i = 0; i < aio.capacity(); i++) {
@@ -792,33 +483,6 @@ class AioContextTest {
             assertThatThrownBy(() -> aio.prepareRead(file, dead, 0, 1))
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("arena is already closed");
             assertThat(aio.prepared()).isZero();
-        }
-    }
-
-    @Test
-    void shouldReturnFromAnUnboundedAwaitForSeveralWhenClosed() throws Exception {
-        AioContext aio = AioContext.open(4);
-        try (EventFd a = EventFd.open(); EventFd b = EventFd.open()) {
-            aio.preparePoll(a, 1, 1);
-            aio.preparePoll(b, 1, 2);
-            aio.submit();
-            AtomicReference<Throwable> outcome = new AtomicReference<>();
-            Thread waiter = Thread.ofPlatform().start(() -> {
-                try {
-                    aio.await(2, (tag, result) -> { }); // no timeout, more than one
-                } catch (Throwable t) {
-                    outcome.set(t);
-                }
-            });
-            Thread.sleep(100);
-            Thread closer = Thread.ofPlatform().start(aio::close);
-            closer.join(10_000);
-            assertThat(closer.isAlive()).as("close() with a waiter in await(2)").isFalse();
-            waiter.join(10_000);
-            assertThat(waiter.isAlive()).isFalse();
-            if (outcome.get() != null) {
-                assertThat(outcome.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
-            }
         }
     }
 }
