@@ -138,28 +138,6 @@ class AioFileChannelBufferedTest {
     }
 
     @Test
-    void shouldMoveAFileBufferedWritesToThePoolAfterOneThatHeldTheCallerForMilliseconds() throws Exception {
-        Path path = dir.resolve("held");
-        try (AioEngine engine = AioEngine.open();
-             AioFileChannel channel = AioFileChannel.open(path, Set.of(CREATE, READ, WRITE), engine)) {
-            // 256 MiB copied into the page cache cannot take less than a millisecond (that would be 256 GB/s): to
-            // panaio it looks like a write the kernel's dirty-page throttling held, as such a write would be.
-            ByteBuffer large = ByteBuffer.allocateDirect(256 << 20);
-            TestData.fill(MemorySegment.ofBuffer(large), 4096, SEED);
-            assertThat(channel.write(large, 4096)).isEqualTo(256 << 20);
-            ByteBuffer small = ByteBuffer.allocateDirect(4096);
-            TestData.fill(MemorySegment.ofBuffer(small), 0, SEED);
-            long before = engine.stats().poolRuns();
-            assertThat(channel.write(small, 0)).isEqualTo(4096);
-            assertThat(engine.stats().poolRuns() - before).as("the next write went to the pool").isEqualTo(1);
-            ByteBuffer check = ByteBuffer.allocateDirect(8192);
-            assertThat(channel.read(check, (256 << 20) - 4096)).isEqualTo(8192);
-            assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(check), (256 << 20) - 4096, SEED))
-                    .isEqualTo(-1);
-        }
-    }
-
-    @Test
     void shouldRunAsynchronousHandlersOnTheDefaultExecutorUnlessInlineCompletionIsAsked() throws Exception {
         Path path = TestData.writeFile(dir.resolve("cached"), 4096, SEED);
         Files.readAllBytes(path);

@@ -16,8 +16,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * One file's requests on the engine's small blocking pool: reads that missed
- * the page cache, and writes that wait for the disk or were throttled. A pool
+ * One file's reads on the engine's small blocking pool: those that missed
+ * the page cache (its buffered writes go through {@link WriteQueue}). A pool
  * thread first asks the kernel for the pages of every read still waiting for
  * a thread ({@link #UNSTARTED_READS}). One per {@link FileIo}.
  *

@@ -51,15 +51,18 @@ import java.nio.file.Path;
  *       (before Linux 6.5) the NOWAIT attempt is made alone; where NOWAIT is
  *       (EOPNOTSUPP, tmpfs) every read goes to the pool. AIO would not help
  *       here: buffered AIO reads run synchronously inside io_submit.</li>
- *   <li><b>Buffered writes</b> complete in the page cache on the calling
- *       thread with {@code pwritev2}; writes to a file opened with DSYNC or
- *       SYNC wait for the disk, so they go to the blocking pool. A page cache
- *       write can stall too, for milliseconds, when the kernel throttles a
- *       process that dirties pages faster than the disk takes them, and ext4
- *       refuses RWF_NOWAIT for buffered writes (EOPNOTSUPP), so that cannot be
- *       asked beforehand: after a write that held the caller longer than
- *       {@link #THROTTLED_AFTER_NANOS}, the file's buffered writes go to the
- *       pool for {@link #THROTTLED_FOR_NANOS}, then inline again.</li>
+ *   <li><b>Buffered writes</b> can hold the caller for milliseconds: the
+ *       kernel throttles a process that dirties pages faster than the disk
+ *       takes them, and a write waits for the file's lock while another
+ *       writer holds it. Only the blocking channel's platform threads, which
+ *       wait for the write anyway, make it themselves. Everyone else (the
+ *       asynchronous channel, virtual threads) hands it to the file's
+ *       {@link WriteQueue}, which the pool drains; a filesystem that takes
+ *       {@code RWF_NOWAIT} for buffered writes (XFS, btrfs) gets one NOWAIT
+ *       attempt on the caller first, while nothing of the file is queued.
+ *       ext4 and tmpfs refuse it (EOPNOTSUPP, measured on Linux 6.18): there
+ *       every such write is queued. Writes to a file opened with DSYNC or
+ *       SYNC, or with those flags, wait for the disk and are always queued.</li>
  * </ul>
  * Each request's sink is finished exactly once: on the calling thread, an engine
  * thread or a pool thread.
@@ -92,10 +95,14 @@ public final class FileIo {
     private final boolean syncWrites;
     /** Set once the file refuses RWF_NOWAIT (EOPNOTSUPP: tmpfs and friends); shared with {@link VectoredIo}. */
     volatile boolean nowaitUnsupported;
+    /** As {@link #nowaitUnsupported}, for buffered writes (ext4 refuses NOWAIT for them, XFS takes it). */
+    volatile boolean writesRefuseNowait;
     private final SharedCounters counters;
     private final PageCacheQuestion question;
     private final BufferedTransfer transfer;
     private final BlockingTasks blocking;
+    /** The file's buffered writes handed off to the pool; shared with {@link VectoredIo}. */
+    final WriteQueue writes;
     private final VectoredIo vectored;
 
     private FileIo(AioEngine engine, AioFile file, boolean strict, boolean syncWrites) throws IOException {
@@ -111,6 +118,7 @@ public final class FileIo {
         // The engine's blocking pool, looked up only when a task is handed to it: it is made on first use.
         this.blocking = new BlockingTasks(handle, task -> ENGINES.blockingPool(engine).execute(task), counters,
                 transfer);
+        this.writes = new WriteQueue(task -> ENGINES.blockingPool(engine).execute(task), counters, transfer);
         this.vectored = new VectoredIo(this, engine, file, alignment, strict, syncWrites, counters, question,
                 transfer, blocking);
     }
@@ -200,7 +208,8 @@ public final class FileIo {
      * As {@link #write(ByteBuffer, long, ChannelCompletion)} with the caller's
      * rw flags and priority: in the iocb for a direct file; as pwritev2's
      * flags for a buffered one, where a DSYNC or SYNC write waits for the disk
-     * and so runs on the pool.
+     * and so is queued for the pool (except on the blocking channel's platform
+     * threads, which make every buffered write themselves).
      */
     public void write(ByteBuffer src, long position, RequestOptions options, ChannelCompletion op) {
         if (overflows(position, src.remaining(), op)) {
@@ -418,55 +427,87 @@ public final class FileIo {
                 done);
     }
 
+    /**
+     * A buffered write. On the blocking channel's platform thread, which
+     * waits for it anyway (as a FileChannel's does), one pwritev2 right here.
+     * Anywhere else (an asynchronous request, a virtual thread) the caller
+     * must not be held: where the filesystem takes RWF_NOWAIT for buffered
+     * writes and none of the file's writes is queued, one pwritev2(RWF_NOWAIT)
+     * here, into the page cache or EAGAIN; what it did not write goes to the
+     * file's {@link WriteQueue}. A caller's own NOWAIT is always tried here and
+     * its answer given, pool or not.
+     */
     private void writeBuffered(ChannelCompletion op, ByteBuffer src, MemorySegment direct, long position,
                                int length, RequestOptions options) {
         int flags = OPTIONS.rwFlags(options);
-        if (syncWrites || options.has(RwFlag.DSYNC) || options.has(RwFlag.SYNC)
-                || System.nanoTime() - writesThrottledAt < THROTTLED_FOR_NANOS) {
-            // On the pool: only memory whose lifetime panaio guards, else a copy made now.
-            MemorySegment memory = inPlace(op, src, direct);
-            if (memory == null) {
-                memory = bounce(op, src, length, false);
-                if (memory == null) {
-                    return;
-                }
+        boolean callerNowait = options.has(RwFlag.NOWAIT);
+        boolean here = callerNowait || writesOnCaller(op);
+        boolean attempt = !here && !syncWrites && !options.has(RwFlag.DSYNC) && !options.has(RwFlag.SYNC)
+                && attemptsNowaitWrite();
+        MemorySegment inline = null;
+        long done = 0;
+        if (here || attempt) {
+            inline = direct != null ? direct : bounce(op, src, length, false);
+            if (inline == null) {
+                return;
             }
-            Request request = op.request = Request.write(file, memory, position, "pwritev2", options);
-            blocking.runBlocking(op, request, flags, 0);
-            return;
+            op.request = Request.write(file, inline, position, "pwritev2", options);
+            long result;
+            try {
+                result = transfer.transfer(op.request, here ? flags : flags | aio_abi_h.RWF_NOWAIT());
+            } catch (IOException e) {
+                op.fail(e);
+                return;
+            }
+            if (here) {
+                op.answeredBy(FileIoEvent.PAGE_CACHE);
+                finishInline(op, result);
+                return;
+            }
+            if (result == -ErrnoExceptions.EOPNOTSUPP) {
+                // ext4, tmpfs: from now on straight to the queue. With the caller's flags the refusal may be theirs:
+                // the pool's call, without NOWAIT, then reports it.
+                writesRefuseNowait |= flags == 0;
+            } else if (result == length || result == 0 || (result < 0 && result != -ErrnoExceptions.EAGAIN)) {
+                op.answeredBy(FileIoEvent.PAGE_CACHE);
+                finishInline(op, result);
+                return;
+            } else if (result > 0) {
+                done = result; // the kernel stopped where it would have had to wait
+            }
         }
-        MemorySegment memory = direct != null ? direct : bounce(op, src, length, false);
-        if (memory == null) {
-            return;
+        // Queued: only memory whose lifetime panaio guards, else a copy made now.
+        MemorySegment later = direct == null && inline != null ? inline : inPlace(op, src, direct);
+        if (later == null) {
+            later = bounce(op, src, length, false);
+            if (later == null) {
+                return;
+            }
         }
-        Request request = op.request = Request.write(file, memory, position, "pwritev2", options);
-        long result;
-        long start = System.nanoTime();
-        try {
-            result = transfer.transfer(request, flags);
-        } catch (IOException e) {
-            op.fail(e);
-            return;
-        }
-        long end = System.nanoTime();
-        if (end - start > THROTTLED_AFTER_NANOS) {
-            writesThrottledAt = end;
-        }
-        op.answeredBy(FileIoEvent.PAGE_CACHE);
-        finishInline(op, result);
+        op.request = Request.write(file, later, position, "pwritev2", options);
+        writes.add(op, done == 0 ? op.request
+                : Request.write(file, later.asSlice(done), position + done, "pwritev2", options), flags, done);
     }
 
     /**
-     * A page-cache write that took longer than this was most likely held by
-     * the kernel's dirty-page throttling (balance_dirty_pages sleeps the
-     * writer for milliseconds at a time): ext4 refuses RWF_NOWAIT for buffered
-     * writes (EOPNOTSUPP), so this is how it shows.
+     * Whether a buffered write is made on the calling thread without NOWAIT:
+     * only by the blocking channel on a platform thread, which waits for the
+     * write whatever makes it. A virtual thread's carrier would be pinned in
+     * the call; it parks instead, unmounted, while the pool writes.
      */
-    private static final long THROTTLED_AFTER_NANOS = 1_000_000;
-    /** For this long after such a write, the file's buffered writes run on the pool, then inline again. */
-    private static final long THROTTLED_FOR_NANOS = 1_000_000_000;
-    /** When a buffered write of this file last seemed throttled; long ago at first. */
-    private volatile long writesThrottledAt = System.nanoTime() - THROTTLED_FOR_NANOS;
+    static boolean writesOnCaller(ChannelCompletion op) {
+        return op.settlesOnCaller() && !Thread.currentThread().isVirtual();
+    }
+
+    /**
+     * Whether a buffered write that must not hold its caller first tries
+     * pwritev2(RWF_NOWAIT) on the calling thread: not once the file has
+     * refused it (ext4 and tmpfs do, EOPNOTSUPP), nor while any of the
+     * file's writes waits in the queue, which it would overtake.
+     */
+    boolean attemptsNowaitWrite() {
+        return !writesRefuseNowait && writes.isEmpty();
+    }
 
     /**
      * Finishes a request on the calling thread. A CompletionHandler goes

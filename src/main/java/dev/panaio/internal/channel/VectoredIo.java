@@ -336,42 +336,56 @@ final class VectoredIo {
 
     /**
      * As FileIo's {@code writeBuffered}, for a vector: one pwritev2 on the
-     * calling thread, or on the pool for SYNC files.
+     * blocking channel's platform thread; else queued for the pool, after one
+     * pwritev2(RWF_NOWAIT) on the calling thread where the filesystem takes it.
      */
     private void writeBufferedVectored(ChannelCompletion op, ByteBuffer[] buffers, MemorySegment[] direct,
                                        long total, long position) {
-        if (syncWrites) {
-            MemorySegment[] memory = inPlace(op, buffers, direct);
-            if (memory == null) {
-                MemorySegment bounce = bounceVector(op, buffers, direct, total, false);
-                if (bounce == null) {
+        boolean here = FileIo.writesOnCaller(op);
+        long done = 0;
+        MemorySegment bounce = null;
+        if (here || !syncWrites && io.attemptsNowaitWrite()) {
+            MemorySegment held = holdable(buffers, direct);
+            MemorySegment[] memory = direct;
+            if (held == null) {
+                bounce = held = bounceVector(op, buffers, direct, total, false);
+                if (held == null) {
                     return;
                 }
-                memory = new MemorySegment[] {bounce};
+                memory = new MemorySegment[] {held};
             }
             op.request = Request.writeVectored(file, memory, position, "pwritev2", RequestOptions.NONE);
-            blocking.runBlocking(op, op.request, 0, 0);
-            return;
-        }
-        MemorySegment held = holdable(buffers, direct);
-        MemorySegment[] memory = direct;
-        if (held == null) {
-            held = bounceVector(op, buffers, direct, total, false);
-            if (held == null) {
+            long result;
+            try {
+                result = transfer.transfer(op.request, here ? 0 : aio_abi_h.RWF_NOWAIT(), held);
+            } catch (IOException e) {
+                op.fail(e);
                 return;
             }
-            memory = new MemorySegment[] {held};
+            if (here || result == total || result == 0
+                    || (result < 0 && result != -ErrnoExceptions.EAGAIN && result != -ErrnoExceptions.EOPNOTSUPP)) {
+                op.answeredBy(FileIoEvent.PAGE_CACHE);
+                io.finishInline(op, result);
+                return;
+            } else if (result == -ErrnoExceptions.EOPNOTSUPP) {
+                io.writesRefuseNowait = true; // ext4, tmpfs: from now on straight to the queue
+            } else if (result > 0) {
+                done = result; // the kernel stopped where it would have had to wait
+            }
         }
-        op.request = Request.writeVectored(file, memory, position, "pwritev2", RequestOptions.NONE);
-        long result;
-        try {
-            result = transfer.transfer(op.request, 0, held);
-        } catch (IOException e) {
-            op.fail(e);
-            return;
+        // Queued: only memory whose lifetime panaio guards, else one copy of the total made now.
+        MemorySegment[] later = bounce != null ? new MemorySegment[] {bounce} : inPlace(op, buffers, direct);
+        if (later == null) {
+            MemorySegment copy = bounceVector(op, buffers, direct, total, false);
+            if (copy == null) {
+                return;
+            }
+            later = new MemorySegment[] {copy};
         }
-        op.answeredBy(FileIoEvent.PAGE_CACHE);
-        io.finishInline(op, result);
+        op.request = Request.writeVectored(file, later, position, "pwritev2", RequestOptions.NONE);
+        io.writes.add(op, done == 0 ? op.request
+                : Request.writeVectored(file, skip(later, done), position + done, "pwritev2", RequestOptions.NONE),
+                0, done);
     }
 
     /** {@code vector} without its first {@code skip} bytes. */

@@ -1,7 +1,6 @@
 package dev.panaio.internal.engine;
 
 import dev.panaio.AioException;
-import dev.panaio.AioFile;
 import dev.panaio.RequestOptions;
 import dev.panaio.RwFlag;
 import dev.panaio.internal.access.SharedSecrets;
@@ -18,9 +17,10 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BiConsumer;
 
 /**
- * An {@code O_DIRECT} write submitted with {@code RWF_NOWAIT}, so that a write
- * the filesystem cannot start without blocking (one that extends the file,
- * or needs its inode lock or a block allocation) completes at once with
+ * An {@code O_DIRECT} write (of one buffer or a vector) submitted with
+ * {@code RWF_NOWAIT}, so that a write the filesystem cannot start without
+ * blocking (one that extends the file, or needs its inode lock or a block
+ * allocation) completes at once with
  * {@code -EAGAIN} instead of holding the engine thread inside
  * {@code io_submit}; that write is then made on the blocking pool with a
  * plain {@code pwritev2}, and its result goes on to the request's sink.
@@ -55,11 +55,11 @@ public final class NowaitFallback implements CompletionSink {
     }
 
     /**
-     * Whether panaio adds NOWAIT to {@code request}: a direct write of one buffer (a vectored one is left as it
-     * is), unless its caller set NOWAIT or its file refused it.
+     * Whether panaio adds NOWAIT to {@code request}: a direct write, of one buffer or a vector, unless its caller
+     * set NOWAIT or its file refused it.
      */
     public static boolean appliesTo(Request request) {
-        return request.kind() == Request.Kind.WRITE && request.vector() == null && request.file().isDirect()
+        return request.kind() == Request.Kind.WRITE && request.file().isDirect()
                 && !request.options().has(RwFlag.NOWAIT)
                 && !SharedSecrets.fileAccess().refusesNowait(request.file());
     }
@@ -127,8 +127,7 @@ public final class NowaitFallback implements CompletionSink {
     private void writeBlocking() {
         long result;
         try {
-            result = pwrite(request.file(), request.segment(), request.position(),
-                    OPTIONS.rwFlags(request.options()));
+            result = pwrite(request, OPTIONS.rwFlags(request.options()));
         } catch (AsynchronousCloseException | RuntimeException | Error e) {
             next.failOffPool(e);
             return;
@@ -136,22 +135,28 @@ public final class NowaitFallback implements CompletionSink {
         next.finishOffPool(result);
     }
 
-    private static long pwrite(AioFile file, MemorySegment src, long position, int flags)
-            throws AsynchronousCloseException {
-        FileDescriptorHandle handle = SharedSecrets.fileAccess().handle(file);
+    private static long pwrite(Request request, int flags) throws AsynchronousCloseException {
+        FileDescriptorHandle handle = SharedSecrets.fileAccess().handle(request.file());
         int fd;
         try {
             fd = handle.acquire();
         } catch (IllegalStateException closed) {
             throw new AsynchronousCloseException(); // closed while the request was in flight, as the JDK reports it
         }
+        MemorySegment[] buffers = request.vector() != null ? request.vector()
+                : new MemorySegment[] {request.segment()};
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment iov = iovec.allocate(arena);
+            MemorySegment iov = iovec.allocateArray(buffers.length, arena);
+            for (int i = 0; i < buffers.length; i++) {
+                MemorySegment entry = iovec.asSlice(iov, i);
+                iovec.iov_base(entry, buffers[i]);
+                iovec.iov_len(entry, buffers[i].byteSize());
+            }
             MemorySegment errno = Syscalls.errnoCapture(arena);
-            iovec.iov_base(iov, src);
-            iovec.iov_len(iov, src.byteSize());
-            // src is an argument of the downcall: FFM holds its arena's session while the kernel reads it.
-            return Syscalls.restartOnEintr(() -> Syscalls.pwritev2Holding(errno, fd, iov, 1, position, flags, src));
+            // The first buffer is an argument of the downcall: FFM holds its arena's session while the kernel reads
+            // it; the request's sink guards every buffer's lifetime until it is finished.
+            return Syscalls.restartOnEintr(() -> Syscalls.pwritev2Holding(errno, fd, iov, buffers.length,
+                    request.position(), flags, buffers[0]));
         } finally {
             handle.release();
         }

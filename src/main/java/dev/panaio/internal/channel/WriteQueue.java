@@ -1,0 +1,217 @@
+package dev.panaio.internal.channel;
+
+import dev.panaio.internal.context.RequestChecks;
+import dev.panaio.internal.engine.Request;
+import dev.panaio.internal.jfr.FileIoEvent;
+import dev.panaio.internal.stats.SharedCounters;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.AsynchronousCloseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One file's buffered writes that the calling thread hands off rather than
+ * make: they wait here for the engine's blocking pool, where one task at a
+ * time per file makes them with pwritev2, one after another.
+ *
+ * <p>Why one writer per file: a buffered write holds the inode's lock while
+ * it copies into the page cache (and while the kernel throttles it for dirty
+ * pages), so writers of one file take turns in the kernel anyway; one pool
+ * thread that stays awake while writes keep coming saves a wake-up per write,
+ * and writes queued back to back at consecutive positions (appends) go to the
+ * kernel as one pwritev2 of several buffers ({@link #MAX_RUN} at most). A run
+ * that the kernel writes short (ENOSPC, EFBIG) is not guessed at: each write
+ * after the short one is made again on its own, so each gets its own result.
+ * Writes from one thread reach the kernel in the order they were queued.
+ *
+ * <p>Memory: only memory whose lifetime the request's {@link ChannelCompletion}
+ * guards (a held panaio arena, GC-managed memory, a bounce buffer) is queued.
+ *
+ * <p>Any thread may queue; the writes run on pool threads.
+ */
+final class WriteQueue {
+    /** The most writes one pwritev2 takes from the queue. */
+    static final int MAX_RUN = 64;
+    /** The most writes one pool task makes before it gives its thread back to the pool and queues itself again. */
+    private static final int MAX_PER_TASK = 1024;
+
+    private final Executor pool;
+    private final SharedCounters counters;
+    private final BufferedTransfer transfer;
+    private final ConcurrentLinkedQueue<Write> queue = new ConcurrentLinkedQueue<>();
+    /** Set while a drain task is queued on the pool or running: at most one per file. */
+    private final AtomicBoolean draining = new AtomicBoolean();
+
+    WriteQueue(Executor pool, SharedCounters counters, BufferedTransfer transfer) {
+        this.pool = pool;
+        this.counters = counters;
+        this.transfer = transfer;
+    }
+
+    /** A write waiting for the pool; {@code done} bytes of it were written already and count in its result. */
+    private record Write(ChannelCompletion op, Request request, int flags, long done) {
+        long length() {
+            return request.length();
+        }
+
+        int buffers() {
+            return request.vector() != null ? request.vector().length : 1;
+        }
+    }
+
+    /** Whether no write of this file is waiting for the pool (a hint: another thread may queue one meanwhile). */
+    boolean isEmpty() {
+        return queue.isEmpty();
+    }
+
+    /**
+     * Queues {@code request} for the pool; {@code done} bytes were written
+     * already (by a NOWAIT attempt) and count in the result. Returns at once.
+     */
+    void add(ChannelCompletion op, Request request, int flags, long done) {
+        counters.poolRuns.increment();
+        op.answeredBy(FileIoEvent.POOL);
+        queue.add(new Write(op, request, flags, done));
+        startDrain();
+    }
+
+    private void startDrain() {
+        // A write queued while a failed start below was emptying the queue is seen by the loop's next look.
+        while (!queue.isEmpty() && draining.compareAndSet(false, true)) {
+            try {
+                pool.execute(this::drain);
+                return;
+            } catch (RejectedExecutionException | Error e) { // closed, or no thread could start: failed, not lost
+                Throwable error = e instanceof Error ? e : new AsynchronousCloseException();
+                for (Write w; (w = queue.poll()) != null; ) {
+                    w.op.fail(error);
+                }
+                draining.set(false);
+            }
+        }
+    }
+
+    /** On the pool: makes the queued writes until none is left, or hands over after {@link #MAX_PER_TASK}. */
+    private void drain() {
+        int made = 0;
+        for (;;) {
+            for (Write first; made < MAX_PER_TASK && (first = queue.poll()) != null; ) {
+                made += writeRun(first);
+            }
+            if (made >= MAX_PER_TASK && !queue.isEmpty()) {
+                // Let other files' tasks have the thread: this task queues itself behind them, still draining.
+                try {
+                    pool.execute(this::drain);
+                    return;
+                } catch (RejectedExecutionException | Error e) {
+                    made = 0; // closing: the pool waits for this task, which finishes the queue itself
+                    continue;
+                }
+            }
+            draining.set(false);
+            // A write queued after the poll above saw the flag still set and left it to this task.
+            if (queue.isEmpty() || !draining.compareAndSet(false, true)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Makes {@code first} and the writes queued right behind it that continue
+     * it (same flags, next position), in one pwritev2.
+     *
+     * @return how many writes were made
+     */
+    private int writeRun(Write first) {
+        if (first.done != 0) {
+            writeAlone(first);
+            return 1;
+        }
+        List<Write> run = null;
+        long end = first.request.position() + first.length();
+        long bytes = first.length();
+        int buffers = first.buffers();
+        // Only this task polls the queue, so the head seen by peek is the one poll takes.
+        for (Write next; (next = queue.peek()) != null; ) {
+            if (next.done != 0 || next.flags != first.flags || next.request.position() != end
+                    || (run == null ? 1 : run.size()) >= MAX_RUN || buffers + next.buffers() > FileIo.MAX_VECTOR
+                    || bytes + next.length() > RequestChecks.MAX_TRANSFER) {
+                break;
+            }
+            queue.poll();
+            if (run == null) {
+                run = new ArrayList<>();
+                run.add(first);
+            }
+            run.add(next);
+            end += next.length();
+            bytes += next.length();
+            buffers += next.buffers();
+        }
+        if (run == null) {
+            writeAlone(first);
+            return 1;
+        }
+        writeTogether(run, buffers);
+        return run.size();
+    }
+
+    private void writeAlone(Write w) {
+        long result;
+        try {
+            result = transfer.transfer(w.request, w.flags);
+        } catch (IOException | RuntimeException e) {
+            // The caller's code runs off the pool, which it may wait for.
+            if (w.done > 0) {
+                w.op.finishOffPool(w.done);
+            } else {
+                w.op.failOffPool(e);
+            }
+            return;
+        }
+        w.op.finishOffPool(w.done == 0 ? result : result < 0 ? w.done : w.done + result);
+    }
+
+    /** One pwritev2 of every buffer of {@code run}; the count is shared out in order. */
+    private void writeTogether(List<Write> run, int buffers) {
+        MemorySegment[] vector = new MemorySegment[buffers];
+        int at = 0;
+        for (Write w : run) {
+            if (w.request.vector() != null) {
+                for (MemorySegment segment : w.request.vector()) {
+                    vector[at++] = segment;
+                }
+            } else {
+                vector[at++] = w.request.segment();
+            }
+        }
+        Write first = run.getFirst();
+        Request together = Request.writeVectored(first.request.file(), vector, first.request.position(),
+                first.request.call(), first.request.options());
+        long result;
+        try {
+            result = transfer.transfer(together, first.flags);
+        } catch (IOException | RuntimeException e) {
+            result = -1; // each is made again below, and fails or succeeds on its own
+        }
+        long left = Math.max(result, 0);
+        int k = 0;
+        for (; k < run.size() && left >= run.get(k).length(); k++) {
+            left -= run.get(k).length();
+            run.get(k).op.finishOffPool(run.get(k).length());
+        }
+        if (k < run.size() && left > 0) {
+            run.get(k).op.finishOffPool(left); // a short write, as pwritev2 may answer one alone
+            k++;
+        }
+        for (; k < run.size(); k++) {
+            writeAlone(run.get(k));
+        }
+    }
+}
