@@ -100,6 +100,34 @@ class NeverBlockingWritesTest {
     }
 
     @Test
+    void shouldDeliverEachHandlerOfWritesMadeOneAtATime() throws Exception {
+        Path path = Files.createFile(dir.resolve("chain"));
+        try (AioEngine engine = AioEngine.open();
+             AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, Set.of(READ, WRITE), null,
+                     engine)) {
+            // Each write starts only once the one before has been delivered: no batch of handlers ever fills up.
+            for (int i = 0; i < 3; i++) {
+                ByteBuffer src = ByteBuffer.allocateDirect(4096);
+                TestData.fill(MemorySegment.ofBuffer(src), i * 4096L, SEED);
+                CompletableFuture<Integer> result = new CompletableFuture<>();
+                channel.write(src, i * 4096L, null, new CompletionHandler<Integer, Void>() {
+                    @Override
+                    public void completed(Integer n, Void attachment) {
+                        result.complete(n);
+                    }
+
+                    @Override
+                    public void failed(Throwable error, Void attachment) {
+                        result.completeExceptionally(error);
+                    }
+                });
+                assertThat(result.get(30, TimeUnit.SECONDS)).isEqualTo(4096);
+            }
+        }
+        assertThat(TestData.firstMismatch(MemorySegment.ofArray(Files.readAllBytes(path)), 0, SEED)).isEqualTo(-1);
+    }
+
+    @Test
     void shouldMakeNoBufferedWriteOfAVirtualThreadOnItsCarrier() throws Exception {
         assumeTrue(ThreadIo.available(), "no per-thread I/O accounting here");
         assumeExt4(dir);

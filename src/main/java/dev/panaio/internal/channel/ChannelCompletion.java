@@ -141,6 +141,20 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
         DeliveryThreads.executor().execute(() -> succeed(value));
     }
 
+    /**
+     * As {@link #finishOffPool}, for a pool task that finishes many requests
+     * one after another ({@link WriteQueue}): where delivering the value only
+     * hands the caller's code to an executor of the caller's (a
+     * CompletionHandler with an executor), the bookkeeping runs here and that
+     * hand-off is returned, for the task to pass off the pool together with
+     * others in one go; else the value is delivered as {@link #finishOffPool}
+     * does it, and null returned. Caller code never runs where a batch waits.
+     */
+    Runnable finishOffPoolBatched(long result) {
+        finishOffPool(result);
+        return null;
+    }
+
     /** As {@link #fail}, on a blocking-pool thread: see {@link #finishOffPool}. */
     @Override
     public void failOffPool(Throwable error) {
@@ -374,6 +388,21 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
             this.handler = handler;
             this.attachment = attachment;
             this.executor = executor;
+        }
+
+        /** With an executor, what runs off the pool only hands the handler to it. */
+        @Override
+        Runnable finishOffPoolBatched(long result) {
+            if (executor == null) {
+                return super.finishOffPoolBatched(result);
+            }
+            long value;
+            try {
+                value = settle(result);
+            } catch (Throwable t) {
+                return () -> failed(t);
+            }
+            return () -> succeed(value);
         }
 
         @Override

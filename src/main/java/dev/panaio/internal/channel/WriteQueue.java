@@ -1,6 +1,7 @@
 package dev.panaio.internal.channel;
 
 import dev.panaio.internal.context.RequestChecks;
+import dev.panaio.internal.engine.DeliveryThreads;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.jfr.FileIoEvent;
 import dev.panaio.internal.stats.SharedCounters;
@@ -29,6 +30,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * that the kernel writes short (ENOSPC, EFBIG) is not guessed at: each write
  * after the short one is made again on its own, so each gets its own result.
  * Writes from one thread reach the kernel in the order they were queued.
+ * Results whose delivery only hands a CompletionHandler to its executor leave
+ * the pool {@link #DELIVERY_BATCH} at a time, in one task; any other result
+ * (a future, a waiter, a handler run where it completes) is passed on alone,
+ * at once, since its caller code may wait for another write of the batch.
  *
  * <p>Memory: only memory whose lifetime the request's {@link ChannelCompletion}
  * guards (a held panaio arena, GC-managed memory, a bounce buffer) is queued.
@@ -40,6 +45,8 @@ final class WriteQueue {
     static final int MAX_RUN = 64;
     /** The most writes one pool task makes before it gives its thread back to the pool and queues itself again. */
     private static final int MAX_PER_TASK = 1024;
+    /** The most results one hand-off to {@link DeliveryThreads} carries. */
+    private static final int DELIVERY_BATCH = 16;
 
     private final Executor pool;
     private final SharedCounters counters;
@@ -47,6 +54,12 @@ final class WriteQueue {
     private final ConcurrentLinkedQueue<Write> queue = new ConcurrentLinkedQueue<>();
     /** Set while a drain task is queued on the pool or running: at most one per file. */
     private final AtomicBoolean draining = new AtomicBoolean();
+    /**
+     * Hand-offs of results to executors, waiting to leave the pool in one
+     * task: one thread wake-up for many writes, not one each. Only the drain
+     * task touches it, and it passes them on before it lets another start.
+     */
+    private final List<Runnable> deliveries = new ArrayList<>();
 
     WriteQueue(Executor pool, SharedCounters counters, BufferedTransfer transfer) {
         this.pool = pool;
@@ -104,6 +117,7 @@ final class WriteQueue {
             for (Write first; made < MAX_PER_TASK && (first = queue.poll()) != null; ) {
                 made += writeRun(first);
             }
+            passOnDeliveries();
             if (made >= MAX_PER_TASK && !queue.isEmpty()) {
                 // Let other files' tasks have the thread: this task queues itself behind them, still draining.
                 try {
@@ -169,13 +183,38 @@ final class WriteQueue {
         } catch (IOException | RuntimeException e) {
             // The caller's code runs off the pool, which it may wait for.
             if (w.done > 0) {
-                w.op.finishOffPool(w.done);
+                finished(w.op, w.done);
             } else {
                 w.op.failOffPool(e);
             }
             return;
         }
-        w.op.finishOffPool(w.done == 0 ? result : result < 0 ? w.done : w.done + result);
+        finished(w.op, w.done == 0 ? result : result < 0 ? w.done : w.done + result);
+    }
+
+    /** Finishes {@code op} with {@code result} from the pool, or keeps its hand-off for the next batch. */
+    private void finished(ChannelCompletion op, long result) {
+        Runnable delivery = op.finishOffPoolBatched(result);
+        if (delivery != null) {
+            deliveries.add(delivery);
+            if (deliveries.size() >= DELIVERY_BATCH) {
+                passOnDeliveries();
+            }
+        }
+    }
+
+    /** Hands the kept hand-offs to {@link DeliveryThreads}, in one task. */
+    private void passOnDeliveries() {
+        if (deliveries.isEmpty()) {
+            return;
+        }
+        Runnable[] batch = deliveries.toArray(Runnable[]::new);
+        deliveries.clear();
+        DeliveryThreads.executor().execute(() -> {
+            for (Runnable delivery : batch) {
+                delivery.run();
+            }
+        });
     }
 
     /** One pwritev2 of every buffer of {@code run}; the count is shared out in order. */
@@ -204,10 +243,10 @@ final class WriteQueue {
         int k = 0;
         for (; k < run.size() && left >= run.get(k).length(); k++) {
             left -= run.get(k).length();
-            run.get(k).op.finishOffPool(run.get(k).length());
+            finished(run.get(k).op, run.get(k).length());
         }
         if (k < run.size() && left > 0) {
-            run.get(k).op.finishOffPool(left); // a short write, as pwritev2 may answer one alone
+            finished(run.get(k).op, left); // a short write, as pwritev2 may answer one alone
             k++;
         }
         for (; k < run.size(); k++) {
