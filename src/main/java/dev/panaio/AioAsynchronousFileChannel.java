@@ -121,9 +121,24 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link AsynchronousCloseException}; one started after the close fails with
  * {@link ClosedChannelException}. A channel dropped without {@code close()}
  * has its descriptor closed by a {@link java.lang.ref.Cleaner}, as the JDK's.
- * One difference: {@code close()} returns without waiting for a request
- * already in the kernel (which then completes with its result), where the
- * JDK's close waits for its pool thread to leave the system call.
+ *
+ * <p>{@code close()} waits, as the JDK's does (its close takes a lock that
+ * every running {@code pread} or {@code pwrite} holds), for the channel's
+ * requests already in the kernel: a direct read or write that the engine has
+ * passed to {@code io_submit}, a read or write running on the engine's
+ * blocking pool, a {@code force}, {@code size} or {@code truncate}. They
+ * complete with their results; their handlers may run before or after
+ * {@code close()} returns, as the JDK's, and a handler that closes its own
+ * channel waits only for the channel's other requests. The wait is not
+ * interruptible (nor is the JDK's). A request still waiting in the engine's
+ * queue for room in the kernel is not waited for: it fails with
+ * {@link AsynchronousCloseException}. Two differences: {@code close()} on an
+ * engine thread (an {@link PanaioOpenOption#INLINE_COMPLETION} handler, a
+ * future's dependent stage) does not wait, since the completion it would wait
+ * for may be that thread's own to deliver (the JDK has no such thread: its
+ * handlers run on pool threads); and it does not wait for a page-cache read
+ * or write running on the calling thread. Every request still gets its
+ * result.
  *
  * <p>Thread-safe.
  */
@@ -423,7 +438,10 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         }
     }
 
-    /** A call on the descriptor: a close by another thread meanwhile gives AsynchronousCloseException. */
+    /**
+     * A call on the descriptor, which close() waits for: a close by another
+     * thread meanwhile gives AsynchronousCloseException.
+     */
     @FunctionalInterface
     private interface DescriptorCall<T> {
         T call() throws IOException;
@@ -431,10 +449,15 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
 
     private <T> T onDescriptor(DescriptorCall<T> call) throws IOException {
         ensureOpen();
+        if (!io.enterKernelCall()) { // closed since: close() waits only for calls counted in before it began
+            throw new AsynchronousCloseException();
+        }
         try {
             return call.call();
         } catch (ClosedChannelException e) {
             throw isOpen() ? e : new AsynchronousCloseException();
+        } finally {
+            io.leaveKernelCall();
         }
     }
 
@@ -566,15 +589,16 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     }
 
     /**
-     * Closes the channel: its locks are released and its descriptor closed.
-     * Requests already in the kernel complete; those still queued fail with
-     * {@link AsynchronousCloseException}.
+     * Closes the channel: waits for its requests already in the kernel (not on
+     * an engine thread), then releases its locks and closes its descriptor.
+     * Requests still queued fail with {@link AsynchronousCloseException}.
      */
     @Override
     public void close() throws IOException {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        io.closeAndAwaitKernel();
         cleanable.clean();
         IOException failure = closeAction.failure();
         if (failure != null) {

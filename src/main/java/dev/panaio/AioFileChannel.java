@@ -80,12 +80,17 @@ import java.util.concurrent.locks.ReentrantLock;
  *       returns only once the kernel has finished with its buffer.</li>
  * </ul>
  *
+ * <p>{@code close()} waits, as the JDK's does and not interruptibly, for the
+ * channel's calls already in the kernel, which keep their results; a call
+ * whose request still waits in the engine's queue throws
+ * {@code AsynchronousCloseException}.
+ *
  * <h2>Differences from the JDK</h2>
  * More permissive: the direct I/O alignment is {@code statx(STATX_DIOALIGN)}'s,
  * heap or misaligned buffers are bounced, and a transfer on a direct channel
  * works at any position and count. Restricted: {@code open} takes a path of
- * the default filesystem only, and {@code close()} does not wait for a read
- * or write already in the kernel.
+ * the default filesystem only. {@code close()} does not wait on an engine
+ * thread, nor for a page-cache copy on the calling thread.
  *
  * <p>The full reference (buffer lifetimes, vectored requests, the options and
  * locks of the one descriptor, interrupts and close, each difference from the
@@ -391,16 +396,25 @@ public final class AioFileChannel extends FileChannel {
     /**
      * Runs a call on the descriptor as the JDK runs a blocking one: an
      * interrupt closes the channel and gives {@link ClosedByInterruptException},
-     * a close by another thread {@link AsynchronousCloseException}.
+     * a close by another thread {@link AsynchronousCloseException}, and a
+     * close waits for a call already running.
      */
     private <T> T blocking(DescriptorCall<T> call) throws IOException {
         ensureOpen();
         boolean completed = false;
         begin();
         try {
-            T result = call.call();
-            completed = true;
-            return result;
+            // Counted in after begin(), which closes the channel for a thread already interrupted.
+            if (!io.enterKernelCall()) {
+                throw new AsynchronousCloseException();
+            }
+            try {
+                T result = call.call();
+                completed = true;
+                return result;
+            } finally {
+                io.leaveKernelCall();
+            }
         } finally {
             end(completed);
         }
@@ -600,8 +614,9 @@ public final class AioFileChannel extends FileChannel {
 
     @Override
     protected void implCloseChannel() throws IOException {
-        // Requests in flight keep their own reference to the file in the kernel; the descriptor closes
-        // when the last one is submitted. Closing it releases this channel's locks.
+        // As the JDK's close: wait for the calls already in the kernel (not for those still queued, which fail),
+        // then close the descriptor, which releases this channel's locks.
+        io.closeAndAwaitKernel();
         cleanable.clean();
         IOException failure = closeAction.failure();
         if (failure != null) {

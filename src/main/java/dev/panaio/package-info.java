@@ -110,6 +110,17 @@
  * read in flight cannot be cancelled (Linux cancels only polls). That wait is
  * bounded by the device's latency.
  *
+ * <p>{@code close()} waits, as the JDK's does, for the channel's calls that
+ * are already in the kernel: a direct read or write that the engine has
+ * passed to {@code io_submit}, a read or write running on the engine's
+ * blocking pool, a {@code force}, {@code size} or {@code truncate}. Such a
+ * read returns its count (the kernel finished it), as the JDK's does. The wait
+ * is not interruptible (nor is the JDK's); the interrupt status is kept. A
+ * call whose request still waits in the engine's queue for room in the
+ * kernel is not waited for: it throws {@code AsynchronousCloseException}
+ * when the engine takes it. An interrupt closes the channel the same way, on
+ * the interrupting thread, which therefore waits too.
+ *
  * <h3>Differences from the JDK</h3>
  * <ul>
  *   <li>Direct I/O needs the alignment {@code statx(STATX_DIOALIGN)} reports,
@@ -121,13 +132,17 @@
  *       ({@link java.nio.file.ProviderMismatchException} otherwise): the JDK's
  *       {@code FileChannel.open} would open another provider's channel. This is
  *       the one restriction: panaio's I/O needs a Linux file descriptor.</li>
- *   <li>{@code close()} does not wait for a read or write that is already in
- *       the kernel: it returns at once, and that call returns its result when
- *       the kernel finishes, as on the JDK (where a request has not reached
- *       the kernel, the call throws {@code AsynchronousCloseException}). The
- *       JDK's {@code close()} waits for such a call to leave its system call.
- *       Code that reuses a buffer as soon as {@code close()} returns must wait
- *       for the call that was using it. Not more permissive: to be closed.</li>
+ *   <li>{@code close()} does not wait for a page-cache read or write that
+ *       runs on the calling thread (a copy, microseconds long), which the JDK's
+ *       close would wait for; and a read into a heap buffer of a direct
+ *       channel, bounced through panaio's memory, copies its bytes into that
+ *       buffer on the reading thread just after the kernel's completion, which
+ *       is what {@code close()} waits for. On an engine thread (a completion
+ *       callback) {@code close()} does not wait at all, since the completion
+ *       it would wait for may be that thread's own to deliver; blocking calls
+ *       are refused there anyway. Every call still gets its JDK result; code
+ *       that looks at such a call's buffer as soon as {@code close()} returns
+ *       must wait for the call itself.</li>
  * </ul>
  */
 package dev.panaio;

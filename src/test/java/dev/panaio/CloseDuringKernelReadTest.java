@@ -2,6 +2,7 @@ package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
 import dev.panaio.testing.LoopDevice;
+import dev.panaio.testing.PageCache;
 import dev.panaio.testing.TestData;
 import dev.panaio.testing.ThrottledReads;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,6 +15,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.Channel;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.CompletionHandler;
 import java.nio.channels.FileChannel;
@@ -44,13 +46,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * finishes after the close returns its whole count (a file read cannot be
  * interrupted, and the JDK reports AsynchronousCloseException only for a
  * call that transferred nothing), and the JDK's {@code close()} waits for the
- * read. panaio gives the read the same outcome, but its {@code close()}
- * returns at once: the request in the kernel keeps its own use of the file
- * and of the buffer (the caller's memory, or a bounce buffer that stays
- * borrowed) until its completion is reaped. Closing the engine instead waits
- * for the kernel, as {@code io_destroy} does. (AsynchronousCloseException for
- * a direct read comes when the close lands before the request reaches the
- * kernel: FaultInterruptTest holds it in the engine's queue for that.)
+ * read: it returns with the bytes in the buffer, and the JDK's asynchronous
+ * channel may call the handler before or after. panaio's channels do the
+ * same, and closing the engine waits too, as {@code io_destroy} does.
+ * (AsynchronousCloseException for a direct read comes when the close lands
+ * before the request reaches the kernel: FaultInterruptTest holds it in the engine's
+ * queue for that, and close() does not wait for such a request.)
  */
 class CloseDuringKernelReadTest {
     private static final int SEED = 15;
@@ -67,32 +68,52 @@ class CloseDuringKernelReadTest {
     /** Who reads, who closes what, and into which memory. */
     enum Row {
         /** AioFileChannel.read on a platform thread, into an aligned ByteBuffer.allocateDirect (in place). */
-        PANAIO_BLOCKING_DIRECT_BUFFER(true, false),
+        PANAIO_BLOCKING_DIRECT_BUFFER(true),
         /** AioFileChannel.read on a virtual thread, into a heap buffer (bounced through the engine's pool). */
-        PANAIO_BLOCKING_HEAP_BUFFER(true, false),
+        PANAIO_BLOCKING_HEAP_BUFFER(true),
         /** AioAsynchronousFileChannel.read with a CompletionHandler, into AioArena memory (in place, use held). */
-        PANAIO_HANDLER_AIO_ARENA(true, false),
+        PANAIO_HANDLER_AIO_ARENA(true),
         /** AioAsynchronousFileChannel.read with a CompletionHandler, into a heap buffer (bounced). */
-        PANAIO_HANDLER_HEAP_BUFFER(true, false),
+        PANAIO_HANDLER_HEAP_BUFFER(true),
         /** As PANAIO_HANDLER_AIO_ARENA, but the engine is closed rather than the channel. */
-        PANAIO_ENGINE_CLOSED(true, true),
+        PANAIO_ENGINE_CLOSED(true),
+        /**
+         * As PANAIO_BLOCKING_DIRECT_BUFFER on a virtual thread, but the reader
+         * is interrupted instead: the interrupt closes the channel, and that
+         * close waits for the read too.
+         */
+        PANAIO_BLOCKING_INTERRUPTED(true),
         /** The JDK's FileChannel, opened with ExtendedOpenOption.DIRECT. */
-        JDK_BLOCKING(false, true),
+        JDK_BLOCKING(false),
+        /** As JDK_BLOCKING on a virtual thread, the reader interrupted instead. */
+        JDK_BLOCKING_INTERRUPTED(false),
         /** The JDK's AsynchronousFileChannel, opened with ExtendedOpenOption.DIRECT. */
-        JDK_HANDLER(false, true);
+        JDK_HANDLER(false);
 
         final boolean panaio;
-        /** Whether close() waits for the read: the JDK's channels, and panaio's engine. */
-        final boolean closeWaits;
 
-        Row(boolean panaio, boolean closeWaits) {
+        Row(boolean panaio) {
             this.panaio = panaio;
-            this.closeWaits = closeWaits;
+        }
+
+        /**
+         * Whether the file's bytes are in the caller's buffer by the time
+         * close() returns. Not for a blocking panaio read into a heap buffer:
+         * the reading thread copies the bounce buffer into it after the
+         * kernel's completion, which is what close() waits for.
+         */
+        boolean bytesLandedAtClose() {
+            return this != PANAIO_BLOCKING_HEAP_BUFFER;
         }
 
         boolean blocking() {
             return this == PANAIO_BLOCKING_DIRECT_BUFFER || this == PANAIO_BLOCKING_HEAP_BUFFER
-                    || this == JDK_BLOCKING;
+                    || this == JDK_BLOCKING || interrupted();
+        }
+
+        /** Whether the reading thread is interrupted rather than the channel closed. */
+        boolean interrupted() {
+            return this == PANAIO_BLOCKING_INTERRUPTED || this == JDK_BLOCKING_INTERRUPTED;
         }
 
         boolean bounced() {
@@ -153,7 +174,8 @@ class CloseDuringKernelReadTest {
         Channel channel;
         Thread reader = null;
         switch (row) {
-            case PANAIO_BLOCKING_DIRECT_BUFFER, PANAIO_BLOCKING_HEAP_BUFFER, JDK_BLOCKING -> {
+            case PANAIO_BLOCKING_DIRECT_BUFFER, PANAIO_BLOCKING_HEAP_BUFFER, PANAIO_BLOCKING_INTERRUPTED, JDK_BLOCKING,
+                 JDK_BLOCKING_INTERRUPTED -> {
                 FileChannel blocking = row.panaio ? AioFileChannel.open(path, options, engine)
                         : FileChannel.open(path, options);
                 channel = blocking;
@@ -164,7 +186,7 @@ class CloseDuringKernelReadTest {
                         outcome.deliver(t);
                     }
                 };
-                reader = row == Row.PANAIO_BLOCKING_HEAP_BUFFER ? Thread.ofVirtual().start(read)
+                reader = row == Row.PANAIO_BLOCKING_HEAP_BUFFER || row.interrupted() ? Thread.ofVirtual().start(read)
                         : Thread.ofPlatform().start(read);
             }
             default -> {
@@ -190,28 +212,37 @@ class CloseDuringKernelReadTest {
             }
             assertHeld(row, device, completedBefore, outcome, engine, aioArena, "before the close");
 
+            // What close() left behind the moment it returned: the kernel's requests, and the caller's buffer.
+            AtomicInteger inFlightAtClose = new AtomicInteger(-1);
+            AtomicReference<byte[]> bufferAtClose = new AtomicReference<>();
+            AtomicReference<Object> outcomeAtClose = new AtomicReference<>();
+            Thread interrupted = reader;
             Thread closer = Thread.ofPlatform().start(() -> {
                 try {
                     if (row == Row.PANAIO_ENGINE_CLOSED) {
                         engine.close();
+                    } else if (row.interrupted()) {
+                        interrupted.interrupt(); // the channel's interruptor closes it, on this thread
                     } else {
                         channel.close();
                     }
+                    inFlightAtClose.set(row.panaio ? (int) engine.stats().inFlight() : 0);
+                    outcomeAtClose.set(outcome.first.get());
+                    byte[] bytes = new byte[READ_SIZE];
+                    buffer.duplicate().clear().get(bytes);
+                    bufferAtClose.set(bytes);
                 } catch (IOException e) {
                     throw new AssertionError(e);
                 }
             });
-            if (row.closeWaits) {
-                closer.join(WATCH_MILLIS);
-                assertThat(closer.isAlive()).as("close() with the read held in the kernel (it waits for it): %s",
-                        Arrays.toString(closer.getStackTrace())).isTrue();
-            } else {
-                closer.join(TimeUnit.SECONDS.toMillis(HANG_SECONDS));
-                assertThat(closer.isAlive()).as("close() with the read held in the kernel (it does not wait): %s",
-                        Arrays.toString(closer.getStackTrace())).isFalse();
-                assertThat(channel.isOpen()).isFalse();
+            // Not a bound on anything: close() returning within it while the read is held is the failure.
+            closer.join(WATCH_MILLIS);
+            assertThat(closer.isAlive()).as("close() with the read held in the kernel (it waits for it): %s",
+                    Arrays.toString(closer.getStackTrace())).isTrue();
+            if (row != Row.PANAIO_ENGINE_CLOSED) {
+                assertThat(channel.isOpen()).as("isOpen() while close() waits").isFalse();
             }
-            // The close has landed (or is waiting) and the read is still in the kernel.
+            // The close is waiting and the read is still in the kernel.
             assertHeld(row, device, completedBefore, outcome, engine, aioArena, "after the close");
 
             throttle.release();
@@ -222,10 +253,24 @@ class CloseDuringKernelReadTest {
             }
             closer.join(TimeUnit.SECONDS.toMillis(HANG_SECONDS));
             assertThat(closer.isAlive()).as("close() once the kernel finished the read").isFalse();
-            System.out.printf("%s: %s, delivered %d time(s)%n", row, outcome.first.get(), outcome.deliveries.get());
+            System.out.printf("%s: %s, delivered %d time(s); delivered when close() returned: %s%n", row,
+                    outcome.first.get(), outcome.deliveries.get(), outcomeAtClose.get());
+            // close() returned only once the kernel had finished: nothing in flight, the bytes in place.
+            assertThat(inFlightAtClose.get()).as("requests in the kernel when close() returned").isZero();
+            if (row.bytesLandedAtClose()) {
+                assertThat(TestData.firstMismatch(MemorySegment.ofArray(bufferAtClose.get()), 0, SEED))
+                        .as("first byte of the buffer that was not the file's when close() returned").isEqualTo(-1);
+            }
 
             // As the JDK: a read the kernel finished returns its whole count, delivered once, with the file's bytes.
-            assertThat(outcome.first.get()).as("outcome of the read the close landed on").isEqualTo(READ_SIZE);
+            // Interrupted, it throws ClosedByInterruptException all the same (end() says so whatever was read),
+            // with the bytes in the buffer and its position advanced.
+            if (row.interrupted()) {
+                assertThat(outcome.first.get()).as("outcome of the interrupted read")
+                        .isInstanceOf(ClosedByInterruptException.class);
+            } else {
+                assertThat(outcome.first.get()).as("outcome of the read the close landed on").isEqualTo(READ_SIZE);
+            }
             Thread.sleep(50); // a second delivery would come from the same completion: give it the time to show
             assertThat(outcome.deliveries.get()).as("deliveries of the read").isEqualTo(1);
             assertThat(buffer.position()).isEqualTo(READ_SIZE);
@@ -253,6 +298,183 @@ class CloseDuringKernelReadTest {
             }
             channel.close();
         }
+    }
+
+    /** Whose asynchronous channel. */
+    enum Side { PANAIO, JDK }
+
+    /**
+     * A handler that closes its own channel while another read of that
+     * channel is in the kernel: a buffered read that missed the page cache,
+     * held by the throttle inside the pool thread's pread. The handler runs on
+     * the channel's executor, which that read does not need, so the close
+     * waits for the read, on the JDK's channel and on panaio's, and returns
+     * once the kernel has finished it; the read returns its whole count.
+     */
+    @ParameterizedTest
+    @EnumSource
+    void shouldWaitInAHandlersCloseForAnotherReadOfTheChannelInTheKernel(Side side) throws Exception {
+        try (LoopDevice loop = LoopDevice.create(dir, 64L << 20, 512)) {
+            Path path = TestData.writeFile(loop.mountPoint().resolve("data"), 1 << 20, SEED);
+            PageCache.cacheOnlyTheFirst(path, BLOCK); // a read of the first block hits; one further on goes to disk
+            try (AioEngine engine = AioEngine.open(); ThrottledReads throttle = ThrottledReads.hold(loop.device())) {
+                AsynchronousFileChannel channel = side == Side.PANAIO
+                        ? AioAsynchronousFileChannel.open(path, Set.of(READ), null, engine)
+                        : AsynchronousFileChannel.open(path, Set.of(READ), null);
+                try {
+                    long completedBefore = completedReads(loop.device());
+                    long queuedBefore = throttle.queuedReads();
+                    Outcome held = new Outcome();
+                    ByteBuffer heldBuffer = ByteBuffer.allocate(READ_SIZE);
+                    long heldAt = 512 << 10;
+                    channel.read(heldBuffer, heldAt, null, held);
+                    awaitQueued(throttle, queuedBefore);
+                    assertThat(completedReads(loop.device())).as("reads the device completed").isEqualTo(completedBefore);
+                    assertThat(held.first.get()).as("outcome of the read held in the kernel").isNull();
+
+                    AtomicReference<Object> cached = new AtomicReference<>();
+                    AtomicReference<IOException> closeFailure = new AtomicReference<>();
+                    CountDownLatch handlerRan = new CountDownLatch(1);
+                    CountDownLatch closeReturned = new CountDownLatch(1);
+                    channel.read(ByteBuffer.allocate(BLOCK), 0, null, new CompletionHandler<Integer, Void>() {
+                        @Override
+                        public void completed(Integer n, Void attachment) {
+                            cached.set(n);
+                            handlerRan.countDown();
+                            try {
+                                channel.close();
+                            } catch (IOException e) {
+                                closeFailure.set(e);
+                            }
+                            closeReturned.countDown();
+                        }
+
+                        @Override
+                        public void failed(Throwable error, Void attachment) {
+                            cached.set(error);
+                            handlerRan.countDown();
+                        }
+                    });
+                    assertThat(handlerRan.await(HANG_SECONDS, TimeUnit.SECONDS)).as("handler of the cached read").isTrue();
+                    assertThat(cached.get()).as("the cached read").isEqualTo(BLOCK);
+                    // Not a bound on anything: the close returning while the other read is held is the failure.
+                    assertThat(closeReturned.await(WATCH_MILLIS, TimeUnit.MILLISECONDS))
+                            .as("the handler's close() returned with another read of the channel held in the kernel")
+                            .isFalse();
+                    assertThat(channel.isOpen()).isFalse();
+                    assertThat(completedReads(loop.device())).as("reads the device completed, close waiting")
+                            .isEqualTo(completedBefore);
+                    assertThat(held.first.get()).as("outcome of the held read, close waiting").isNull();
+
+                    throttle.release();
+                    assertThat(closeReturned.await(HANG_SECONDS, TimeUnit.SECONDS))
+                            .as("the handler's close() once the kernel finished the other read").isTrue();
+                    assertThat(closeFailure.get()).isNull();
+                    assertThat(held.done.await(HANG_SECONDS, TimeUnit.SECONDS)).as("held read delivered").isTrue();
+                    System.out.printf("%s: held read %s%n", side, held.first.get());
+                    assertThat(held.first.get()).as("outcome of the read the close waited for").isEqualTo(READ_SIZE);
+                    Thread.sleep(50); // a second delivery would come from the same completion: give it the time to show
+                    assertThat(held.deliveries.get()).isEqualTo(1);
+                    assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(heldBuffer.flip()), heldAt, SEED))
+                            .isEqualTo(-1);
+                    if (side == Side.PANAIO) {
+                        assertThat(engine.bouncePool().outstandingBytes()).as("bounce bytes borrowed").isZero();
+                    }
+                } finally {
+                    throttle.release();
+                    channel.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * A handler on an engine thread ({@link PanaioOpenOption#INLINE_COMPLETION},
+     * a direct read of another file) closes a channel whose direct read is
+     * held in the kernel. An engine thread must not wait: the completion it
+     * would wait for may be its own to reap. So that close returns at once,
+     * with the read still held, the channel closed; the read completes later
+     * with its whole count, once, into a buffer the kernel owned until then.
+     * (The JDK has no such thread: its handlers run on pool threads, where a
+     * close waits, as the test above shows.)
+     */
+    @org.junit.jupiter.api.Test
+    void shouldNotWaitWhenAHandlerOnAnEngineThreadClosesAChannelWithAReadInTheKernel() throws Exception {
+        Path other = TestData.writeFile(dir.resolve("other"), 1 << 20, SEED + 1);
+        try (LoopDevice loop = LoopDevice.create(dir, 64L << 20, 512)) {
+            Path path = TestData.writeFile(loop.mountPoint().resolve("data"), 1 << 20, SEED);
+            try (FileChannel file = FileChannel.open(path, WRITE)) {
+                file.force(true); // nothing for the direct read to write back first
+            }
+            Set<java.nio.file.OpenOption> direct = Set.of(READ, ExtendedOpenOption.DIRECT);
+            try (AioEngine engine = AioEngine.open(); ThrottledReads throttle = ThrottledReads.hold(loop.device());
+                 AioAsynchronousFileChannel heldChannel = AioAsynchronousFileChannel.open(path, direct, null, engine);
+                 AioAsynchronousFileChannel inline = AioAsynchronousFileChannel.open(other,
+                         Set.of(READ, ExtendedOpenOption.DIRECT, PanaioOpenOption.INLINE_COMPLETION), null, engine)) {
+                try {
+                    long completedBefore = completedReads(loop.device());
+                    long queuedBefore = throttle.queuedReads();
+                    Outcome held = new Outcome();
+                    ByteBuffer heldBuffer = ByteBuffer.allocateDirect(READ_SIZE + BLOCK).alignedSlice(BLOCK)
+                            .limit(READ_SIZE);
+                    heldChannel.read(heldBuffer, 0, null, held);
+                    awaitQueued(throttle, queuedBefore);
+
+                    AtomicReference<Thread> handlerThread = new AtomicReference<>();
+                    AtomicReference<Object> closeOutcome = new AtomicReference<>();
+                    CountDownLatch closeReturned = new CountDownLatch(1);
+                    inline.read(ByteBuffer.allocateDirect(2 * BLOCK).alignedSlice(BLOCK).limit(BLOCK), 0, null,
+                            new CompletionHandler<Integer, Void>() {
+                                @Override
+                                public void completed(Integer n, Void attachment) {
+                                    handlerThread.set(Thread.currentThread());
+                                    try {
+                                        heldChannel.close();
+                                        closeOutcome.set(n);
+                                    } catch (IOException | RuntimeException e) {
+                                        closeOutcome.set(e);
+                                    }
+                                    closeReturned.countDown();
+                                }
+
+                                @Override
+                                public void failed(Throwable error, Void attachment) {
+                                    closeOutcome.set(error);
+                                    closeReturned.countDown();
+                                }
+                            });
+                    assertThat(closeReturned.await(HANG_SECONDS, TimeUnit.SECONDS))
+                            .as("close() in a handler on an engine thread, with a read held in the kernel").isTrue();
+                    assertThat(closeOutcome.get()).as("the inline read, then the close").isEqualTo(BLOCK);
+                    assertThat(handlerThread.get().getName()).as("the handler's thread").startsWith("panaio-engine-");
+                    assertThat(heldChannel.isOpen()).isFalse();
+                    // It returned with the read still in the kernel.
+                    assertThat(completedReads(loop.device())).as("reads the device completed").isEqualTo(completedBefore);
+                    assertThat(held.first.get()).as("outcome of the held read when close() returned").isNull();
+                    assertThat(engine.stats().inFlight()).as("requests in the kernel").isEqualTo(1);
+
+                    throttle.release();
+                    assertThat(held.done.await(HANG_SECONDS, TimeUnit.SECONDS)).as("held read delivered").isTrue();
+                    assertThat(held.first.get()).as("outcome of the read whose channel closed").isEqualTo(READ_SIZE);
+                    Thread.sleep(50); // a second delivery would come from the same completion: give it the time to show
+                    assertThat(held.deliveries.get()).isEqualTo(1);
+                    assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(heldBuffer.flip()), 0, SEED))
+                            .isEqualTo(-1);
+                    assertThat(engine.outstanding()).isZero();
+                } finally {
+                    throttle.release();
+                }
+            }
+        }
+    }
+
+    /** Waits until the throttle has seen a read bio since {@code before}: the read is in the kernel, and held. */
+    private static void awaitQueued(ThrottledReads throttle, long before) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HANG_SECONDS);
+        while (throttle.queuedReads() == before && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertThat(throttle.queuedReads()).as("reads the throttle has seen").isGreaterThan(before);
     }
 
     /** The read has not completed: nothing delivered, and the memory it writes is still the kernel's. */

@@ -29,18 +29,23 @@ final class BlockingTasks {
     private final Executor pool;
     private final SharedCounters counters;
     private final BufferedTransfer transfer;
+    /** The channel's requests in the kernel: a task counts in while its system call runs. */
+    private final KernelRequests inKernel;
 
-    BlockingTasks(FileDescriptorHandle handle, Executor pool, SharedCounters counters, BufferedTransfer transfer) {
+    BlockingTasks(FileDescriptorHandle handle, Executor pool, SharedCounters counters, BufferedTransfer transfer,
+                  KernelRequests inKernel) {
         this.handle = handle;
         this.pool = pool;
         this.counters = counters;
         this.transfer = transfer;
+        this.inKernel = inKernel;
     }
 
     /** Runs {@code request} on the pool; {@code done} bytes were read already and count in the result. */
     void runBlocking(ChannelCompletion op, Request request, int flags, long done) {
         counters.poolRuns.increment();
         op.answeredBy(FileIoEvent.POOL);
+        op.countedBy(inKernel);
         PoolTask task = new PoolTask(op, request, flags, done);
         boolean prefetch = request.kind() == Request.Kind.READ;
         if (prefetch) {
@@ -107,6 +112,10 @@ final class BlockingTasks {
             }
             long result;
             try {
+                if (!op.enteringKernel()) {
+                    // The channel's close has begun and waits only for calls already in the kernel.
+                    throw new AsynchronousCloseException();
+                }
                 result = transfer.transfer(request, flags);
             } catch (IOException | RuntimeException e) {
                 // The caller's code runs off the pool, which it may wait for.

@@ -52,6 +52,10 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
     private boolean eofAsMinusOne;
     /** The JFR event of this read or write, or null when it is not enabled. */
     FileIoEvent event;
+    /** The channel's count of requests in the kernel, for a request that may reach it; else null. */
+    private KernelRequests countedBy;
+    /** Whether {@link #countedBy} counts this request in now. */
+    private boolean inKernel;
 
     ChannelCompletion() {
     }
@@ -94,6 +98,38 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
         this.copyBackTo = copyBackTo;
     }
 
+    /** The request may reach the kernel (AIO or a pool thread): {@code requests} counts it while it is there. */
+    final void countedBy(KernelRequests requests) {
+        this.countedBy = requests;
+    }
+
+    /** Counts the request in, once per try at the kernel; false once its channel's close has begun. */
+    @Override
+    public final boolean enteringKernel() {
+        if (inKernel || countedBy == null) {
+            return true;
+        }
+        inKernel = countedBy.enter();
+        return inKernel;
+    }
+
+    @Override
+    public final void handedBack() {
+        leftKernel();
+    }
+
+    /**
+     * Counts the request out: the kernel has finished with it, and any bounce
+     * copy is done. Before the caller's code runs, which may wait for the
+     * channel's close.
+     */
+    final void leftKernel() {
+        if (inKernel) {
+            inKernel = false;
+            countedBy.leave();
+        }
+    }
+
     /** Whether the result is settled on the calling thread, which alone may touch a buffer confined to it. */
     boolean settlesOnCaller() {
         return false;
@@ -109,9 +145,11 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
         try {
             value = settle(result);
         } catch (Throwable t) {
+            leftKernel();
             failed(t);
             return;
         }
+        leftKernel();
         succeed(value);
     }
 
@@ -119,6 +157,7 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
     @Override
     public void fail(Throwable error) {
         releaseBounce();
+        leftKernel();
         failed(error);
     }
 
@@ -135,9 +174,11 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
         try {
             value = settle(result);
         } catch (Throwable t) {
+            leftKernel();
             DeliveryThreads.executor().execute(() -> failed(t));
             return;
         }
+        leftKernel();
         DeliveryThreads.executor().execute(() -> succeed(value));
     }
 
@@ -159,6 +200,7 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
     @Override
     public void failOffPool(Throwable error) {
         releaseBounce();
+        leftKernel();
         DeliveryThreads.executor().execute(() -> failed(error));
     }
 
@@ -299,10 +341,17 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
             return true;
         }
 
-        /** Only records the result: the bookkeeping ({@link #settle}) runs on the waiting thread. */
+        /**
+         * Only records the result: the bookkeeping ({@link #settle}) runs on
+         * the waiting thread. The request leaves the kernel's count here, not
+         * after that bookkeeping: a thread interrupting the waiter closes the
+         * channel while it holds the waiter's interrupt lock, which the
+         * waiter needs before it can settle.
+         */
         @Override
         public void finish(long result) {
             this.result = result;
+            leftKernel();
             done = true;
             wake();
         }
@@ -310,6 +359,7 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
         @Override
         public void fail(Throwable error) {
             this.error = error;
+            leftKernel();
             done = true;
             wake();
         }
@@ -400,8 +450,10 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
             try {
                 value = settle(result);
             } catch (Throwable t) {
+                leftKernel();
                 return () -> failed(t);
             }
+            leftKernel();
             return () -> succeed(value);
         }
 

@@ -9,6 +9,7 @@ import dev.panaio.RwFlag;
 import dev.panaio.internal.access.SharedSecrets;
 import dev.panaio.internal.context.RequestChecks;
 import dev.panaio.internal.engine.DeliveryThreads;
+import dev.panaio.internal.engine.EngineLoop;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.jfr.FileIoEvent;
@@ -104,6 +105,8 @@ public final class FileIo {
     /** The file's buffered writes handed off to the pool; shared with {@link VectoredIo}. */
     final WriteQueue writes;
     private final VectoredIo vectored;
+    /** This channel's requests in the kernel, which its close waits for. */
+    final KernelRequests inKernel = new KernelRequests();
 
     private FileIo(AioEngine engine, AioFile file, boolean strict, boolean syncWrites) throws IOException {
         this.engine = engine;
@@ -117,7 +120,7 @@ public final class FileIo {
         this.transfer = new BufferedTransfer(handle);
         // The engine's blocking pool, looked up only when a task is handed to it: it is made on first use.
         this.blocking = new BlockingTasks(handle, task -> ENGINES.blockingPool(engine).execute(task), counters,
-                transfer);
+                transfer, inKernel);
         this.writes = new WriteQueue(task -> ENGINES.blockingPool(engine).execute(task), counters, transfer);
         this.vectored = new VectoredIo(this, engine, file, alignment, strict, syncWrites, counters, question,
                 transfer, blocking);
@@ -137,6 +140,40 @@ public final class FileIo {
     /** The channel's own AioFile. */
     public AioFile file() {
         return file;
+    }
+
+    /**
+     * The channel's part of its close, before its descriptor closes: from now
+     * on no request of the channel enters the kernel (one still queued in the
+     * engine fails with {@code AsynchronousCloseException}), and the calling
+     * thread waits, not interruptibly, for those already there to finish, as
+     * the JDK's close waits for a thread inside pread or pwrite. Never on an
+     * engine thread (a completion handler closing its channel), where the
+     * wait could be for that thread itself: there it returns at once, and
+     * the requests in the kernel complete later with their results.
+     */
+    public void closeAndAwaitKernel() {
+        inKernel.closeAndAwait(!EngineLoop.isAnyEngineThread());
+    }
+
+    /**
+     * Counts in a system call the channel makes on the calling thread that
+     * its close waits for, as the JDK's does (force, size, truncate ...);
+     * false once the close has begun, when the call must not start.
+     * {@link #leaveKernelCall()} counts it out.
+     */
+    public boolean enterKernelCall() {
+        return inKernel.enter();
+    }
+
+    /** Counts out a call counted in by {@link #enterKernelCall()}. */
+    public void leaveKernelCall() {
+        inKernel.leave();
+    }
+
+    /** Requests of the channel counted in the kernel now (a snapshot, for tests). */
+    public int inKernel() {
+        return inKernel.inKernel();
     }
 
     /** Refuses a blocking call on one of the engine's threads (in a completion callback): it would wait for itself. */
@@ -307,6 +344,7 @@ public final class FileIo {
         op.request = read ? Request.read(file, memory, position, "aio", options)
                 : Request.write(file, memory, position, "aio", options);
         op.answeredBy(FileIoEvent.KERNEL_AIO);
+        op.countedBy(inKernel);
         ENGINES.submit(engine, op.request, op);
     }
 

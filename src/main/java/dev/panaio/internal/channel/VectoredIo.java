@@ -264,6 +264,7 @@ final class VectoredIo {
         op.request = read ? Request.readVectored(file, memory, position, "aio", RequestOptions.NONE)
                 : Request.writeVectored(file, memory, position, "aio", RequestOptions.NONE);
         op.answeredBy(FileIoEvent.KERNEL_AIO);
+        op.countedBy(io.inKernel);
         ENGINES.submit(engine, op.request, op);
     }
 

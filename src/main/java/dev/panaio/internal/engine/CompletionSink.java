@@ -13,6 +13,25 @@ public interface CompletionSink {
     void fail(Throwable error);
 
     /**
+     * Called just before the request is prepared for io_submit, perhaps more
+     * than once (a request io_submit handed back is prepared again): false if
+     * its owner has closed, and then the request fails with
+     * {@code AsynchronousCloseException} instead. A channel counts its
+     * requests in the kernel here, so that its close can wait for them.
+     */
+    default boolean enteringKernel() {
+        return true;
+    }
+
+    /**
+     * The request did not reach the kernel after {@link #enteringKernel()}
+     * (io_submit handed it back, or it could not be prepared): it waits in
+     * the engine again, and enters again before its next try.
+     */
+    default void handedBack() {
+    }
+
+    /**
      * As {@link #finish}, on a blocking-pool thread: caller code (a future's
      * dependents, a handler) must not run there, where it could wait for the
      * pool it occupies, so it runs on {@link DeliveryThreads}. A sink with

@@ -221,11 +221,15 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
                 // the offer, which goes first.
                 return false;
             }
+            if (!op.sink.enteringKernel()) {
+                return false; // its channel is closing: the engine thread fails it, as any queued request
+            }
             int id = freeIds[--freeCount];
             try {
                 prepare(op.request, id);
             } catch (RuntimeException | MisalignedIoException | Error e) {
                 freeIds[freeCount++] = id;
+                op.sink.handedBack();
                 return false; // the engine thread prepares it again and fails it there, as it always has
             }
             inKernel[id] = op;
@@ -241,6 +245,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
                     batch.complete(e.accepted());
                 }
                 take(id);
+                op.sink.handedBack();
                 return false;
             } catch (RuntimeException | Error e) {
                 // The context is broken, as it would be for the engine thread: the request stays the loop's, whose
@@ -390,6 +395,11 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
                 }
                 releasePermit(op);
             }
+            if (!op.sink.enteringKernel()) {
+                // Its channel's close has begun, and waits only for the requests already counted in the kernel.
+                op.sink.fail(new AsynchronousCloseException());
+                continue;
+            }
             int id = freeIds[--freeCount];
             try {
                 prepare(op.request, id);
@@ -434,7 +444,9 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
                     failed.request.describe() + " (rejected by io_submit)", e.errno()));
             long[] handedBack = e.unsubmittedTags();
             for (int i = handedBack.length - 1; i >= 0; i--) {
-                retry.addFirst(take((int) handedBack[i]));
+                LoopSubmission op = take((int) handedBack[i]);
+                op.sink.handedBack(); // not in the kernel: a close meanwhile fails it rather than waiting for it
+                retry.addFirst(op);
             }
             return false;
         }
