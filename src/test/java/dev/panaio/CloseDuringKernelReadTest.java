@@ -217,7 +217,10 @@ class CloseDuringKernelReadTest {
             AtomicReference<byte[]> bufferAtClose = new AtomicReference<>();
             AtomicReference<Object> outcomeAtClose = new AtomicReference<>();
             Thread interrupted = reader;
+            AtomicReference<Boolean> closerStillInterrupted = new AtomicReference<>();
             Thread closer = Thread.ofPlatform().start(() -> {
+                // An interrupted closer: the wait is not interruptible (nor is the JDK's), and the status is kept.
+                Thread.currentThread().interrupt();
                 try {
                     if (row == Row.PANAIO_ENGINE_CLOSED) {
                         engine.close();
@@ -226,6 +229,7 @@ class CloseDuringKernelReadTest {
                     } else {
                         channel.close();
                     }
+                    closerStillInterrupted.set(Thread.currentThread().isInterrupted());
                     inFlightAtClose.set(row.panaio ? (int) engine.stats().inFlight() : 0);
                     outcomeAtClose.set(outcome.first.get());
                     byte[] bytes = new byte[READ_SIZE];
@@ -257,6 +261,7 @@ class CloseDuringKernelReadTest {
                     outcome.first.get(), outcome.deliveries.get(), outcomeAtClose.get());
             // close() returned only once the kernel had finished: nothing in flight, the bytes in place.
             assertThat(inFlightAtClose.get()).as("requests in the kernel when close() returned").isZero();
+            assertThat(closerStillInterrupted.get()).as("the closer's interrupt status after close()").isTrue();
             if (row.bytesLandedAtClose()) {
                 assertThat(TestData.firstMismatch(MemorySegment.ofArray(bufferAtClose.get()), 0, SEED))
                         .as("first byte of the buffer that was not the file's when close() returned").isEqualTo(-1);
