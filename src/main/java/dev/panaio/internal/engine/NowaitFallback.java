@@ -117,9 +117,21 @@ public final class NowaitFallback implements CompletionSink {
         next.fail(error);
     }
 
+    /** The request's owner counts it in the kernel (a channel, whose close waits for it) through this sink. */
+    @Override
+    public boolean enteringKernel() {
+        return next.enteringKernel();
+    }
+
+    @Override
+    public void handedBack() {
+        next.handedBack();
+    }
+
     /** The filesystem refused the NOWAIT panaio added (tmpfs): this file writes without it from now on. */
     private void refused() {
         SharedSecrets.fileAccess().refuseNowait(request.file());
+        next.handedBack(); // queued again, not in the kernel: it enters again when it is prepared
         resubmit.accept(request, next);
     }
 

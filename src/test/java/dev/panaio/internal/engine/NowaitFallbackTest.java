@@ -1,0 +1,86 @@
+package dev.panaio.internal.engine;
+
+import com.sun.nio.file.ExtendedOpenOption;
+import dev.panaio.AioFile;
+import dev.panaio.internal.sys.ErrnoExceptions;
+import dev.panaio.testing.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.WRITE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The sink that wraps a direct write panaio submits with RWF_NOWAIT passes
+ * the kernel bookkeeping on to the sink it wraps: a channel counts its
+ * requests in the kernel there, and its close waits for them, so a write
+ * must be counted as a read is.
+ */
+class NowaitFallbackTest {
+    @TempDir
+    Path dir;
+
+    /** The wrapped sink: what it is told, in order; {@code admit} is its answer to entering the kernel. */
+    private static final class Recording implements CompletionSink {
+        final List<String> calls = new CopyOnWriteArrayList<>();
+        volatile boolean admit = true;
+
+        @Override
+        public void finish(long result) {
+            calls.add("finish " + result);
+        }
+
+        @Override
+        public void fail(Throwable error) {
+            calls.add("fail " + error.getClass().getSimpleName());
+        }
+
+        @Override
+        public boolean enteringKernel() {
+            calls.add("entering");
+            return admit;
+        }
+
+        @Override
+        public void handedBack() {
+            calls.add("handedBack");
+        }
+    }
+
+    @Test
+    void shouldLetTheWrappedSinkCountTheWriteInAndOutOfTheKernel() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("data"), 4096, 1);
+        try (AioFile file = AioFile.open(path, READ, WRITE, ExtendedOpenOption.DIRECT);
+             Arena arena = Arena.ofShared()) {
+            Recording next = new Recording();
+            List<Request> resubmitted = new CopyOnWriteArrayList<>();
+            Request write = Request.write(file, arena.allocate(4096, 4096), 0, "aio");
+            assertThat(NowaitFallback.appliesTo(write)).isTrue();
+            NowaitFallback.Submission submission = NowaitFallback.wrap(write, next, Runnable::run, () -> { },
+                    (request, sink) -> {
+                        assertThat(sink).isSameAs(next);
+                        resubmitted.add(request);
+                    });
+            CompletionSink sink = submission.sink();
+
+            assertThat(sink.enteringKernel()).as("entering, the channel open").isTrue();
+            next.admit = false;
+            assertThat(sink.enteringKernel()).as("entering, the channel's close begun").isFalse();
+            sink.handedBack();
+            assertThat(next.calls).containsExactly("entering", "entering", "handedBack");
+
+            // io_submit refused the NOWAIT panaio added (tmpfs): the write is queued again, out of the kernel's
+            // count until it is prepared again.
+            next.calls.clear();
+            sink.finish(-ErrnoExceptions.EOPNOTSUPP);
+            assertThat(next.calls).containsExactly("handedBack");
+            assertThat(resubmitted).containsExactly(write);
+        }
+    }
+}
