@@ -137,8 +137,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * future's dependent stage) does not wait, since the completion it would wait
  * for may be that thread's own to deliver (the JDK has no such thread: its
  * handlers run on pool threads); and it does not wait for a page-cache read
- * or write running on the calling thread, nor for a buffered write the
- * channel handed to the pool's write queue. Every request still gets its
+ * or write running on the calling thread. Every request still gets its
  * result.
  *
  * <p>Thread-safe.

@@ -394,6 +394,69 @@ class CloseDuringKernelReadTest {
     }
 
     /**
+     * A buffered write held in the kernel: it covers part of a block that is
+     * not in the page cache, so the kernel reads that block before it copies
+     * (the throttle holds that read). The JDK's asynchronous channel makes the
+     * write on a pool thread and its close waits for it; panaio's makes it on
+     * its blocking pool, from the file's write queue, and its close waits too.
+     * The write then completes with its whole count.
+     */
+    @ParameterizedTest
+    @EnumSource
+    void shouldWaitInCloseForABufferedWriteHeldInTheKernel(Side side) throws Exception {
+        try (LoopDevice loop = LoopDevice.create(dir, 64L << 20, 512)) {
+            Path path = TestData.writeFile(loop.mountPoint().resolve("data"), 1 << 20, SEED);
+            PageCache.evict(path);
+            try (AioEngine engine = AioEngine.open(); ThrottledReads throttle = ThrottledReads.hold(loop.device())) {
+                AsynchronousFileChannel channel = side == Side.PANAIO
+                        ? AioAsynchronousFileChannel.open(path, Set.of(READ, WRITE), null, engine)
+                        : AsynchronousFileChannel.open(path, Set.of(READ, WRITE), null);
+                try {
+                    long queuedBefore = throttle.queuedReads();
+                    Outcome held = new Outcome();
+                    byte[] bytes = new byte[100];
+                    Arrays.fill(bytes, (byte) 0x5A);
+                    long heldAt = (512 << 10) + 10; // inside a block, not at its start: the kernel reads the block
+                    channel.write(ByteBuffer.wrap(bytes), heldAt, null, held);
+                    awaitQueued(throttle, queuedBefore);
+                    assertThat(held.first.get()).as("outcome of the write held in the kernel").isNull();
+
+                    CountDownLatch closeReturned = new CountDownLatch(1);
+                    AtomicReference<IOException> closeFailure = new AtomicReference<>();
+                    Thread closer = Thread.ofPlatform().start(() -> {
+                        try {
+                            channel.close();
+                        } catch (IOException e) {
+                            closeFailure.set(e);
+                        }
+                        closeReturned.countDown();
+                    });
+                    // Not a bound on anything: the close returning while the write is held is the failure.
+                    assertThat(closeReturned.await(WATCH_MILLIS, TimeUnit.MILLISECONDS))
+                            .as("close() returned with a write of the channel held in the kernel").isFalse();
+                    assertThat(held.first.get()).as("outcome of the held write, close waiting").isNull();
+
+                    throttle.release();
+                    assertThat(closeReturned.await(HANG_SECONDS, TimeUnit.SECONDS))
+                            .as("close() once the kernel finished the write").isTrue();
+                    closer.join();
+                    assertThat(closeFailure.get()).isNull();
+                    assertThat(held.done.await(HANG_SECONDS, TimeUnit.SECONDS)).as("held write delivered").isTrue();
+                    assertThat(held.first.get()).as("outcome of the write the close waited for").isEqualTo(100);
+                    try (FileChannel check = FileChannel.open(path, READ)) {
+                        ByteBuffer back = ByteBuffer.allocate(100);
+                        check.read(back, heldAt);
+                        assertThat(back.array()).isEqualTo(bytes);
+                    }
+                } finally {
+                    throttle.release();
+                    channel.close();
+                }
+            }
+        }
+    }
+
+    /**
      * A handler on an engine thread ({@link PanaioOpenOption#INLINE_COMPLETION},
      * a direct read of another file) closes a channel whose direct read is
      * held in the kernel. An engine thread must not wait: the completion it

@@ -121,7 +121,8 @@ public final class FileIo {
         // The engine's blocking pool, looked up only when a task is handed to it: it is made on first use.
         this.blocking = new BlockingTasks(handle, task -> ENGINES.blockingPool(engine).execute(task), counters,
                 transfer, inKernel);
-        this.writes = new WriteQueue(task -> ENGINES.blockingPool(engine).execute(task), counters, transfer);
+        this.writes = new WriteQueue(task -> ENGINES.blockingPool(engine).execute(task), counters, transfer,
+                inKernel);
         this.vectored = new VectoredIo(this, engine, file, alignment, strict, syncWrites, counters, question,
                 transfer, blocking);
     }

@@ -35,6 +35,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * (a future, a waiter, a handler run where it completes) is passed on alone,
  * at once, since its caller code may wait for another write of the batch.
  *
+ * <p>The channel's close waits for the writes counted in its
+ * {@link KernelRequests}: each write counts in just before the pwritev2 that
+ * makes it, and out when its result is settled; a write still queued when the
+ * close begins fails with {@code AsynchronousCloseException}, as one queued
+ * in the engine does.
+ *
  * <p>Memory: only memory whose lifetime the request's {@link ChannelCompletion}
  * guards (a held panaio arena, GC-managed memory, a bounce buffer) is queued.
  *
@@ -51,6 +57,8 @@ final class WriteQueue {
     private final Executor pool;
     private final SharedCounters counters;
     private final BufferedTransfer transfer;
+    /** The channel's requests in the kernel, which its close waits for: a write counts in as its pwritev2 starts. */
+    private final KernelRequests inKernel;
     private final ConcurrentLinkedQueue<Write> queue = new ConcurrentLinkedQueue<>();
     /** Set while a drain task is queued on the pool or running: at most one per file. */
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -61,10 +69,11 @@ final class WriteQueue {
      */
     private final List<Runnable> deliveries = new ArrayList<>();
 
-    WriteQueue(Executor pool, SharedCounters counters, BufferedTransfer transfer) {
+    WriteQueue(Executor pool, SharedCounters counters, BufferedTransfer transfer, KernelRequests inKernel) {
         this.pool = pool;
         this.counters = counters;
         this.transfer = transfer;
+        this.inKernel = inKernel;
     }
 
     /** A write waiting for the pool; {@code done} bytes of it were written already and count in its result. */
@@ -90,6 +99,7 @@ final class WriteQueue {
     void add(ChannelCompletion op, Request request, int flags, long done) {
         counters.poolRuns.increment();
         op.answeredBy(FileIoEvent.POOL);
+        op.countedBy(inKernel);
         queue.add(new Write(op, request, flags, done));
         startDrain();
     }
@@ -143,7 +153,7 @@ final class WriteQueue {
      * @return how many writes were made
      */
     private int writeRun(Write first) {
-        if (first.done != 0) {
+        if (first.done != 0 || !first.op.enteringKernel()) {
             writeAlone(first);
             return 1;
         }
@@ -155,7 +165,8 @@ final class WriteQueue {
         for (Write next; (next = queue.peek()) != null; ) {
             if (next.done != 0 || next.flags != first.flags || next.request.position() != end
                     || (run == null ? 1 : run.size()) >= MAX_RUN || buffers + next.buffers() > FileIo.MAX_VECTOR
-                    || bytes + next.length() > RequestChecks.MAX_TRANSFER) {
+                    || bytes + next.length() > RequestChecks.MAX_TRANSFER
+                    || !next.op.enteringKernel()) { // last: a write counted in joins this run
                 break;
             }
             queue.poll();
@@ -177,6 +188,15 @@ final class WriteQueue {
     }
 
     private void writeAlone(Write w) {
+        if (!w.op.enteringKernel()) {
+            // The channel's close has begun: it waits only for writes already in the kernel, as the JDK's does.
+            if (w.done > 0) {
+                finished(w.op, w.done);
+            } else {
+                w.op.failOffPool(new AsynchronousCloseException());
+            }
+            return;
+        }
         long result;
         try {
             result = transfer.transfer(w.request, w.flags);

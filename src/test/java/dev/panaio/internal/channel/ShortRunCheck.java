@@ -51,7 +51,7 @@ public final class ShortRunCheck {
         List<CompletableFuture<Integer>> results = new ArrayList<>();
         try (AioFile file = AioFile.open(Path.of(args[0]), CREATE, READ, WRITE)) {
             WriteQueue queue = new WriteQueue(pool::add, new SharedCounters(),
-                    new BufferedTransfer(SharedSecrets.fileAccess().handle(file)));
+                    new BufferedTransfer(SharedSecrets.fileAccess().handle(file)), new KernelRequests());
             for (int i = 0; i < 4; i++) {
                 var op = new ChannelCompletion.ToFuture();
                 op.request = Request.write(file, Arena.ofAuto().allocate(4096), i * 4096L, "pwritev2",

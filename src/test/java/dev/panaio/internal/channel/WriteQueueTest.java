@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,7 +61,7 @@ class WriteQueueTest {
         SharedCounters counters = new SharedCounters();
         try (AioFile file = AioFile.open(path, CREATE, READ, WRITE)) {
             WriteQueue queue = new WriteQueue(pool::add, counters,
-                    new BufferedTransfer(SharedSecrets.fileAccess().handle(file)));
+                    new BufferedTransfer(SharedSecrets.fileAccess().handle(file)), new KernelRequests());
             List<CompletableFuture<Integer>> results = new ArrayList<>();
             for (int i = 0; i < 100; i++) {
                 results.add(queue(queue, file, i * 4096L, i % 3 == 0)); // some of two buffers: their buffers count
@@ -88,7 +89,7 @@ class WriteQueueTest {
         List<Runnable> pool = new ArrayList<>();
         try (AioFile file = AioFile.open(path, CREATE, READ, WRITE)) {
             WriteQueue queue = new WriteQueue(pool::add, new SharedCounters(),
-                    new BufferedTransfer(SharedSecrets.fileAccess().handle(file)));
+                    new BufferedTransfer(SharedSecrets.fileAccess().handle(file)), new KernelRequests());
             List<CompletableFuture<Integer>> results = new ArrayList<>();
             for (int i = 9; i >= 0; i--) {
                 results.add(queue(queue, file, i * 4096L, false)); // backwards: none continues the one before
@@ -101,6 +102,32 @@ class WriteQueueTest {
             }
         }
         assertThat(TestData.firstMismatch(MemorySegment.ofArray(Files.readAllBytes(path)), 0, SEED)).isEqualTo(-1);
+    }
+
+    @Test
+    void shouldFailTheWritesStillQueuedWhenTheChannelsCloseBeginsAndMakeNone() throws Exception {
+        assumeTrue(ThreadIo.available(), "no per-thread I/O accounting here");
+        Path path = dir.resolve("closed");
+        List<Runnable> pool = new ArrayList<>();
+        KernelRequests inKernel = new KernelRequests();
+        try (AioFile file = AioFile.open(path, CREATE, READ, WRITE)) {
+            WriteQueue queue = new WriteQueue(pool::add, new SharedCounters(),
+                    new BufferedTransfer(SharedSecrets.fileAccess().handle(file)), inKernel);
+            List<CompletableFuture<Integer>> results = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                results.add(queue(queue, file, i * 4096L, false));
+            }
+            inKernel.closeAndAwait(true); // nothing counted in yet: returns at once, as the channel's close would
+            long calls = ThreadIo.writeCallsHere();
+            pool.removeFirst().run();
+            assertThat(ThreadIo.writeCallsHere() - calls).as("write calls after the close began").isZero();
+            for (CompletableFuture<Integer> result : results) {
+                assertThat(result).failsWithin(10, TimeUnit.SECONDS).withThrowableThat()
+                        .havingCause().isInstanceOf(AsynchronousCloseException.class);
+            }
+            assertThat(inKernel.inKernel()).isZero();
+        }
+        assertThat(Files.size(path)).isZero();
     }
 
     @Test
