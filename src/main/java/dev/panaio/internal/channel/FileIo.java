@@ -241,12 +241,14 @@ public final class FileIo {
      */
     public long readInline(ByteBuffer dst, long position) throws IOException {
         int length = dst.remaining();
-        if (alignment != null || nowaitUnsupported || length == 0 || position + length < 0 || engine.isClosed()
-                || !transfer.takesInPlace(dst)) {
+        if (alignment != null || nowaitUnsupported || length == 0 || position + length < 0 || engine.isClosed()) {
             return NOT_INLINE;
         }
         if (!question.worthReadingInline(position, length)) {
-            return MISSED;
+            return MISSED; // any buffer: the pool takes it as the general path does, and this thread touched nothing
+        }
+        if (!transfer.takesInPlace(dst)) {
+            return NOT_INLINE; // an arena's buffer: the general path, which asks the page cache again
         }
         FileIoEvent event = FileReadEvent.beginIfEnabled(file.path(), false);
         long result = transfer.transferInPlace(dst, position, true, aio_abi_h.RWF_NOWAIT());
