@@ -108,8 +108,9 @@ final class BufferedTransfer {
      * through a cached temporary direct buffer.
      *
      * @return bytes, -errno, or {@link #NOT_IN_PLACE} (nothing was done) for a
-     *         buffer over an arena's memory, a read-only heap buffer, or a
-     *         heap buffer larger than {@link #MAX_HEAP_COPY}
+     *         buffer over an arena's memory, a read-only heap buffer (it
+     *         lends no array), a heap buffer larger than {@link #MAX_HEAP_COPY}
+     *         or on a virtual thread
      * @throws AsynchronousCloseException if the channel was closed meanwhile
      */
     long transferInPlace(ByteBuffer buffer, long position, boolean read, int flags)
@@ -128,7 +129,7 @@ final class BufferedTransfer {
             }
             address = known.base + buffer.position();
         } else {
-            if (length > MAX_HEAP_COPY || !buffer.hasArray()) { // a read-only heap buffer lends no array
+            if (length > MAX_HEAP_COPY || !buffer.hasArray() || Thread.currentThread().isVirtual()) {
                 return NOT_IN_PLACE;
             }
             heapCopy = scratch.heapCopy(length);
@@ -168,12 +169,13 @@ final class BufferedTransfer {
 
     /**
      * Whether {@link #transferInPlace} takes {@code buffer}: a direct buffer
-     * whose memory the garbage collector frees, or a writable heap buffer of
-     * at most {@link #MAX_HEAP_COPY} bytes remaining.
+     * whose memory the garbage collector frees, or, on a platform thread, a
+     * writable heap buffer of at most {@link #MAX_HEAP_COPY} bytes remaining.
      */
     boolean takesInPlace(ByteBuffer buffer) {
         if (!buffer.isDirect()) {
-            return buffer.remaining() <= MAX_HEAP_COPY && buffer.hasArray();
+            // Not on a virtual thread: each would keep native memory of its own until the collector finds it gone.
+            return buffer.remaining() <= MAX_HEAP_COPY && buffer.hasArray() && !Thread.currentThread().isVirtual();
         }
         Scratch scratch = SCRATCH.get();
         KnownBuffer known = scratch.lastBuffer;

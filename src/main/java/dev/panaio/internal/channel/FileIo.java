@@ -227,7 +227,7 @@ public final class FileIo {
      * {@code position}, answered by the page cache on the calling thread with
      * no per-call object: a direct buffer the garbage collector frees goes to
      * {@code preadv2(RWF_NOWAIT)} by its address (remembered per thread and
-     * buffer), a heap buffer through the thread's own native memory
+     * buffer), a heap buffer through the (platform) thread's own native memory
      * ({@link BufferedTransfer#transferInPlace}). At or past the end of the
      * file the answer is -1, also inline: the kernel checks the size before
      * it looks for pages.
