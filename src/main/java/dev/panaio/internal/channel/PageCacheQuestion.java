@@ -2,6 +2,7 @@ package dev.panaio.internal.channel;
 
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.gen.aio_abi.statx;
+import dev.panaio.internal.sys.CallScratch;
 import dev.panaio.internal.sys.ErrnoExceptions;
 import dev.panaio.internal.sys.FileDescriptorHandle;
 import dev.panaio.internal.sys.Syscalls;
@@ -129,10 +130,10 @@ final class PageCacheQuestion {
         } catch (IllegalStateException closed) {
             return -1;
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = statx.allocate(arena);
-            long ret = Syscalls.statx(Syscalls.errnoCapture(arena), fd, arena.allocateFrom(""),
-                    aio_abi_h.AT_EMPTY_PATH(), mask, buf);
+        try {
+            CallScratch scratch = CallScratch.get();
+            MemorySegment buf = scratch.statx;
+            long ret = Syscalls.statx(scratch.errno, fd, scratch.emptyPath, aio_abi_h.AT_EMPTY_PATH(), mask, buf);
             if (ret < 0) {
                 return -1;
             }
