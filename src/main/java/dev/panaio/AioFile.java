@@ -4,6 +4,7 @@ import com.sun.nio.file.ExtendedOpenOption;
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.gen.aio_abi.statx;
 import dev.panaio.internal.access.SharedSecrets;
+import dev.panaio.internal.sys.CallScratch;
 import dev.panaio.internal.sys.ErrnoExceptions;
 import dev.panaio.internal.sys.FileDescriptorHandle;
 import dev.panaio.internal.sys.MountTable;
@@ -221,14 +222,11 @@ public final class AioFile implements Pollable, Closeable {
         if (name.indexOf('\0') >= 0) {
             throw new IllegalArgumentException("path contains a NUL character: " + name);
         }
-        long fd;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cPath = arena.allocateFrom(name);
-            MemorySegment errno = Syscalls.errnoCapture(arena);
-            fd = Syscalls.open(errno, cPath, flags, mode);
-            if (fd >= 0 && deleteOnClose) {
-                Syscalls.unlink(errno, cPath); // as the JDK on Linux: right after the open, failures ignored
-            }
+        CallScratch scratch = CallScratch.get();
+        MemorySegment cPath = scratch.path(name);
+        long fd = Syscalls.open(scratch.errno, cPath, flags, mode);
+        if (fd >= 0 && deleteOnClose) {
+            Syscalls.unlink(scratch.errno, cPath); // as the JDK on Linux: right after the open, failures ignored
         }
         if (fd < 0) {
             throw openFailure(path, (int) -fd, direct, write && createNew);
@@ -480,10 +478,10 @@ public final class AioFile implements Pollable, Closeable {
     /** Runs statx on the open file and reads the answer with {@code reader}, while the buffer is alive. */
     private <T> T stat(int mask, java.util.function.Function<MemorySegment, T> reader) throws IOException {
         int fd = acquireOrThrowClosed();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = statx.allocate(arena);
-            long ret = Syscalls.statx(Syscalls.errnoCapture(arena), fd, arena.allocateFrom(""),
-                    aio_abi_h.AT_EMPTY_PATH(), mask, buf);
+        try {
+            CallScratch scratch = CallScratch.get();
+            MemorySegment buf = scratch.statx;
+            long ret = Syscalls.statx(scratch.errno, fd, scratch.emptyPath, aio_abi_h.AT_EMPTY_PATH(), mask, buf);
             if (ret < 0) {
                 throw ErrnoExceptions.of("statx", path + ", mask=0x" + Integer.toHexString(mask), (int) -ret);
             }

@@ -328,25 +328,58 @@ public final class AioFileChannel extends FileChannel {
         }
     }
 
-    /** One positional read or write through {@link FileIo}, with the JDK's interrupt and close semantics. */
+    /**
+     * One positional read or write through {@link FileIo}, with the JDK's
+     * interrupt and close semantics. A page-cache hit is answered on this
+     * thread with no per-call object ({@link FileIo#readInline}); anything
+     * else waits for its completion.
+     */
     private long transfer(ByteBuffer buffer, long position, boolean read) throws IOException {
         ensureOpen();
         io.checkNotOnEngineThread();
-        var op = new ChannelCompletion.ToWaiter();
         boolean completed = false;
         begin();
         try {
-            if (read) {
-                io.read(buffer, position, op);
-            } else {
-                io.write(buffer, position, op);
+            int start = buffer.position();
+            long n = read ? io.readInline(buffer, position) : io.writeInline(buffer, position);
+            if (n == FileIo.MISSED) {
+                n = readRest(buffer, position, buffer.position() - start);
+            } else if (n == FileIo.NOT_INLINE) {
+                var op = new ChannelCompletion.ToWaiter();
+                if (read) {
+                    io.read(buffer, position, op);
+                } else {
+                    io.write(buffer, position, op);
+                }
+                n = awaitInterruptibly(op);
             }
-            long n = awaitInterruptibly(op);
             completed = true;
             return n;
         } finally {
             end(completed);
         }
+    }
+
+    /**
+     * What the page cache did not hold of a read, {@code done} bytes of which
+     * were read already: on the pool. With bytes already read, it ends as a
+     * short read would, with their count, unless the channel closes by interrupt.
+     */
+    private long readRest(ByteBuffer buffer, long position, long done) throws IOException {
+        var op = new ChannelCompletion.ToWaiter();
+        io.readMissed(buffer, position + done, op);
+        if (done == 0) {
+            return awaitInterruptibly(op);
+        }
+        long rest;
+        try {
+            rest = awaitInterruptibly(op);
+        } catch (ClosedByInterruptException e) {
+            throw e;
+        } catch (IOException e) {
+            return done;
+        }
+        return rest < 0 ? done : done + rest;
     }
 
     /**

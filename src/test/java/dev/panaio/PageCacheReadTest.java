@@ -8,11 +8,16 @@ import org.junit.jupiter.api.io.TempDir;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import javax.management.ObjectName;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static java.nio.file.StandardOpenOption.READ;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Buffered reads through the page cache: preadv2(RWF_NOWAIT) stops short
@@ -66,5 +71,95 @@ class PageCacheReadTest {
             assertThat(channel.read(dst, 0)).isEqualTo(10_000);
             assertThat(channel.read(dst.clear(), 10_000)).isEqualTo(-1);
         }
+    }
+
+    /**
+     * A fresh channel asks the page cache (cachestat) before its reads, and
+     * cachestat counts the pages past the end of the file as not cached: those
+     * reads must still be answered inline, where the kernel returns 0 or the
+     * short count at once, not sent to the pool as misses.
+     */
+    @Test
+    void shouldAnswerReadsAtAndAcrossTheEndOfFileInlineWhileAskingThePageCache() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("data"), 10_000, SEED);
+        Files.readAllBytes(path); // cached
+        try (AioEngine engine = AioEngine.open();
+             AioFileChannel channel = AioFileChannel.open(path, Set.of(READ), engine)) {
+            ByteBuffer dst = ByteBuffer.allocateDirect(LENGTH);
+            assertThat(channel.read(dst, 10_000)).isEqualTo(-1);
+            assertThat(channel.read(dst.clear(), 1 << 20)).isEqualTo(-1);
+            assertThat(channel.read(dst.clear(), 8192)).isEqualTo(10_000 - 8192);
+            assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(dst.flip()), 8192, SEED)).isEqualTo(-1);
+            ByteBuffer heap = ByteBuffer.allocate(8192);
+            assertThat(channel.read(heap, 4096)).isEqualTo(10_000 - 4096);
+            assertThat(engine.stats().poolRuns()).as("reads sent to the pool").isZero();
+            assertThat(engine.stats().inlineHits()).as("reads answered inline").isEqualTo(4);
+        }
+    }
+
+    /**
+     * Once a file's reads hit, they stop asking the page cache: a read whose
+     * first pages alone are cached then stops short inline, and the pool reads
+     * the rest into the same buffer; the count is the whole range.
+     */
+    @Test
+    void shouldReadTheRestOnThePoolWhenAnUnaskedReadStopsShort() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("data"), 1 << 20, SEED);
+        Files.readAllBytes(path);
+        try (AioEngine engine = AioEngine.open();
+             AioFileChannel channel = AioFileChannel.open(path, Set.of(READ), engine)) {
+            ByteBuffer page = ByteBuffer.allocateDirect(4096);
+            for (int i = 0; i < 300; i++) { // past the reads that ask after a miss
+                assertThat(channel.read(page.clear(), (long) (i % 256) * 4096)).isEqualTo(4096);
+            }
+            for (ByteBuffer dst : new ByteBuffer[] {ByteBuffer.allocateDirect(LENGTH), ByteBuffer.allocate(LENGTH)}) {
+                PageCache.cacheOnlyTheFirst(path, 16384);
+                AioEngineStats before = engine.stats();
+                assertThat(channel.read(dst, 0)).isEqualTo(LENGTH);
+                AioEngineStats after = engine.stats();
+                assertThat(dst.position()).isEqualTo(LENGTH);
+                assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(dst.flip()), 0, SEED)).isEqualTo(-1);
+                assertThat(after.poolRuns() - before.poolRuns()).as("the rest on the pool").isEqualTo(1);
+            }
+        }
+    }
+
+    /**
+     * A page-cache hit through a blocking channel allocates nothing: a direct
+     * buffer goes to the kernel by its address, a heap one through the
+     * thread's own native memory. Counted with the thread's allocated bytes,
+     * over many reads after as many to warm up.
+     */
+    @Test
+    void shouldAllocateNothingForACachedRead() throws Exception {
+        assumeTrue(threadAllocatedBytes() >= 0, "this JVM does not count a thread's allocated bytes");
+        Path path = TestData.writeFile(dir.resolve("data"), 1 << 20, SEED);
+        Files.readAllBytes(path);
+        try (AioFileChannel channel = AioFileChannel.open(path, READ)) {
+            for (ByteBuffer dst : new ByteBuffer[] {ByteBuffer.allocateDirect(1024), ByteBuffer.allocate(1024)}) {
+                // Until the JIT has compiled the path (escape analysis is C2's): a round that allocates less
+                // than a byte per read, within 100 rounds of 10,000 reads. One object per read fails every round.
+                int reads = 10_000;
+                long allocated = Long.MAX_VALUE;
+                for (int round = 0; round < 100 && allocated >= reads; round++) {
+                    long before = threadAllocatedBytes();
+                    long sum = 0;
+                    for (int i = 0; i < reads; i++) {
+                        sum += channel.read(dst.clear(), (i * 1024L) & ((1 << 20) - 1));
+                    }
+                    allocated = threadAllocatedBytes() - before;
+                    assertThat(sum).isEqualTo(reads * 1024L);
+                }
+                assertThat(allocated).as("bytes allocated by %d reads into a %s buffer", reads,
+                        dst.isDirect() ? "direct" : "heap").isLessThan(reads);
+            }
+        }
+    }
+
+    /** The calling thread's allocated bytes (HotSpot's ThreadMXBean attribute), or -1 where not counted. */
+    private static long threadAllocatedBytes() throws Exception {
+        Object bytes = ManagementFactory.getPlatformMBeanServer()
+                .getAttribute(new ObjectName("java.lang:type=Threading"), "CurrentThreadAllocatedBytes");
+        return bytes instanceof Long n ? n : -1;
     }
 }

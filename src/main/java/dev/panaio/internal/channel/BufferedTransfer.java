@@ -5,9 +5,16 @@ import dev.panaio.internal.gen.aio_abi.iovec;
 import dev.panaio.internal.sys.FileDescriptorHandle;
 import dev.panaio.internal.sys.Syscalls;
 
+import dev.panaio.internal.memory.BufferLifetime;
+import dev.panaio.internal.sys.ErrnoExceptions;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.ref.Reference;
+import java.lang.ref.WeakReference;
+import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 
 /**
@@ -34,6 +41,10 @@ final class BufferedTransfer {
         final MemorySegment errno;
         /** The iovec array of a vectored call, grown to the largest vector this thread has passed. */
         private MemorySegment iovs;
+        /** The direct buffer this thread passed last, and where its memory starts; see {@link #addressOf}. */
+        private KnownBuffer lastBuffer;
+        /** Where a heap buffer's bytes pass through on this thread's page-cache calls; grown on demand. */
+        private MemorySegment heapCopy;
 
         Scratch() {
             Arena arena = Arena.ofAuto();
@@ -50,9 +61,137 @@ final class BufferedTransfer {
             }
             return iovs;
         }
+
+        MemorySegment heapCopy(int length) {
+            if (heapCopy == null || heapCopy.byteSize() < length) {
+                heapCopy = Arena.ofAuto().allocate(Math.max(length, 8192), 64);
+            }
+            return heapCopy;
+        }
     }
 
+    /**
+     * A direct buffer's base address (of index 0), remembered by identity and
+     * weakly, so that a thread that reads into the same buffer call after call
+     * pays for {@code MemorySegment.ofBuffer} once. {@code base} is
+     * {@link #NOT_GC_MANAGED} for a buffer over an arena's memory, which an
+     * arena's owner can free while the buffer is reachable: that one goes the
+     * general way, whose downcall holds the arena's session.
+     */
+    private static final class KnownBuffer extends WeakReference<ByteBuffer> {
+        final long base;
+
+        KnownBuffer(ByteBuffer buffer, long base) {
+            super(buffer);
+            this.base = base;
+        }
+    }
+
+    private static final long NOT_GC_MANAGED = -1;
+    /** The largest heap buffer a page-cache call copies through its thread's native memory; larger ones bounce. */
+    static final int MAX_HEAP_COPY = 128 * 1024;
+
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** What {@link #transferInPlace} answers when it cannot take the buffer: the general path must run. */
+    static final long NOT_IN_PLACE = Long.MIN_VALUE;
+
+    /**
+     * One preadv2 or pwritev2 of {@code buffer}'s remaining bytes at
+     * {@code position}, on the calling thread, allocating nothing once the
+     * thread has seen the buffer: bytes, or -errno (EINTR is retried); the
+     * buffer's position is not moved. A direct buffer whose memory is freed
+     * only by the garbage collector ({@code allocateDirect}, a mapped file)
+     * is handed to the kernel by its address, and kept reachable until the
+     * call returns, which is all its lifetime needs; a heap buffer goes
+     * through the thread's own native memory, as the JDK's channels copy
+     * through a cached temporary direct buffer.
+     *
+     * @return bytes, -errno, or {@link #NOT_IN_PLACE} (nothing was done) for a
+     *         buffer over an arena's memory, a read-only heap buffer (it
+     *         lends no array), a heap buffer larger than {@link #MAX_HEAP_COPY}
+     *         or on a virtual thread
+     * @throws AsynchronousCloseException if the channel was closed meanwhile
+     */
+    long transferInPlace(ByteBuffer buffer, long position, boolean read, int flags)
+            throws AsynchronousCloseException {
+        int length = buffer.remaining();
+        Scratch scratch = SCRATCH.get();
+        MemorySegment heapCopy = null;
+        long address;
+        if (buffer.isDirect()) {
+            KnownBuffer known = scratch.lastBuffer;
+            if (known == null || !known.refersTo(buffer)) {
+                scratch.lastBuffer = known = new KnownBuffer(buffer, baseAddress(buffer));
+            }
+            if (known.base == NOT_GC_MANAGED) {
+                return NOT_IN_PLACE;
+            }
+            address = known.base + buffer.position();
+        } else {
+            if (length > MAX_HEAP_COPY || !buffer.hasArray() || Thread.currentThread().isVirtual()) {
+                return NOT_IN_PLACE;
+            }
+            heapCopy = scratch.heapCopy(length);
+            address = heapCopy.address();
+            if (!read) {
+                MemorySegment.copy(buffer.array(), buffer.arrayOffset() + buffer.position(), heapCopy,
+                        ValueLayout.JAVA_BYTE, 0, length);
+            }
+        }
+        int fd;
+        try {
+            fd = handle.acquire();
+        } catch (IllegalStateException closed) {
+            throw new AsynchronousCloseException();
+        }
+        long result;
+        try {
+            MemorySegment iov = scratch.iov;
+            iov.set(ValueLayout.JAVA_LONG, iovec.iov_base$offset(), address);
+            iov.set(ValueLayout.JAVA_LONG, iovec.iov_len$offset(), length);
+            do {
+                result = read ? Syscalls.preadv2(scratch.errno, fd, iov, 1, position, flags)
+                        : Syscalls.pwritev2(scratch.errno, fd, iov, 1, position, flags);
+            } while (result == -ErrnoExceptions.EINTR);
+        } finally {
+            handle.release();
+            // The kernel had the buffer's memory by address only: keep what frees that memory unreachable until here.
+            Reference.reachabilityFence(buffer);
+            Reference.reachabilityFence(heapCopy);
+        }
+        if (heapCopy != null && read && result > 0) {
+            MemorySegment.copy(heapCopy, ValueLayout.JAVA_BYTE, 0, buffer.array(),
+                    buffer.arrayOffset() + buffer.position(), (int) result);
+        }
+        return result;
+    }
+
+    /**
+     * Whether {@link #transferInPlace} takes {@code buffer}: a direct buffer
+     * whose memory the garbage collector frees, or, on a platform thread, a
+     * writable heap buffer of at most {@link #MAX_HEAP_COPY} bytes remaining.
+     */
+    boolean takesInPlace(ByteBuffer buffer) {
+        if (!buffer.isDirect()) {
+            // Not on a virtual thread: each would keep native memory of its own until the collector finds it gone.
+            return buffer.remaining() <= MAX_HEAP_COPY && buffer.hasArray() && !Thread.currentThread().isVirtual();
+        }
+        Scratch scratch = SCRATCH.get();
+        KnownBuffer known = scratch.lastBuffer;
+        if (known == null || !known.refersTo(buffer)) {
+            scratch.lastBuffer = known = new KnownBuffer(buffer, baseAddress(buffer));
+        }
+        return known.base != NOT_GC_MANAGED;
+    }
+
+    /** Where a direct buffer's index 0 is, or {@link #NOT_GC_MANAGED}; two ofBuffer calls, once per buffer. */
+    private static long baseAddress(ByteBuffer buffer) {
+        if (!BufferLifetime.isGcManaged(buffer)) {
+            return NOT_GC_MANAGED;
+        }
+        return MemorySegment.ofBuffer(buffer).address() - buffer.position();
+    }
 
     /** One preadv2 or pwritev2 of the request's memory, holding its first buffer's session for the call. */
     long transfer(Request request, int flags) throws IOException {

@@ -45,7 +45,10 @@ import java.nio.file.Path;
  *       each) until one misses: that miss alone may start a readahead on the
  *       caller's thread, and turns the questions back on. A miss goes to the engine's small
  *       blocking pool, whose threads start the disk reads of every miss
- *       waiting for them ({@link BlockingTasks}). The question comes first
+ *       waiting for them ({@link BlockingTasks}). Pages past the end of the
+ *       file, which cachestat counts as missing, do not count as misses, and a
+ *       NOWAIT read short at the end of the file is the answer (both asked
+ *       with statx). The question comes first
  *       because a NOWAIT read that misses is not free: before it answers
  *       EAGAIN the kernel starts reading the missing pages (readahead), which
  *       submits block I/O from the caller's thread. Where cachestat is missing
@@ -73,7 +76,10 @@ import java.nio.file.Path;
  * held by the {@link ChannelCompletion}; GC-managed memory: kept reachable);
  * anything else goes through a bounce buffer, copied back with a liveness
  * check. The inline page-cache calls pass the caller's segment as an argument
- * of the downcall, so FFM holds its session while the kernel copies.
+ * of the downcall, so FFM holds its session while the kernel copies; those of
+ * a blocking channel ({@link #readInline}, {@link #writeInline}) pass memory the
+ * garbage collector frees by its address, the buffer kept reachable for the
+ * call, and copy a heap buffer through the thread's own native memory.
  * Asynchronous requests refuse thread-confined buffers up front.
  *
  * <p>Thread-safe.
@@ -209,12 +215,122 @@ public final class FileIo {
         read(dst, position, RequestOptions.NONE, op);
     }
 
+    /** {@link #readInline} and {@link #writeInline}: not tried, nothing done; the general path must run. */
+    public static final long NOT_INLINE = Long.MIN_VALUE;
+    /**
+     * {@link #readInline}: the page cache lacks (part of) the range. The
+     * buffer advanced by what was read; {@link #readMissed} reads the rest.
+     */
+    public static final long MISSED = Long.MIN_VALUE + 1;
+
+    /**
+     * A blocking channel's buffered read of {@code dst}'s remaining bytes at
+     * {@code position}, answered by the page cache on the calling thread with
+     * no per-call object: a direct buffer the garbage collector frees goes to
+     * {@code preadv2(RWF_NOWAIT)} by its address (remembered per thread and
+     * buffer), a heap buffer through the (platform) thread's own native memory
+     * ({@link BufferedTransfer#transferInPlace}). At or past the end of the
+     * file the answer is -1, also inline: the kernel checks the size before
+     * it looks for pages.
+     *
+     * @return the count ({@code dst} advanced by it), -1 at the end of the
+     *         file, {@link #MISSED}, or {@link #NOT_INLINE} (a direct file, an
+     *         arena's buffer, an empty one, a closed engine, a file that
+     *         refuses NOWAIT: {@link #read(ByteBuffer, long, ChannelCompletion)}
+     *         decides and reports)
+     * @throws IOException the read's error, as the general path reports it
+     */
+    public long readInline(ByteBuffer dst, long position) throws IOException {
+        int length = dst.remaining();
+        if (alignment != null || nowaitUnsupported || length == 0 || position + length < 0 || engine.isClosed()) {
+            return NOT_INLINE;
+        }
+        if (!question.worthReadingInline(position, length)) {
+            return MISSED; // any buffer: the pool takes it as the general path does, and this thread touched nothing
+        }
+        if (!transfer.takesInPlace(dst)) {
+            return NOT_INLINE; // an arena's buffer: the general path, which asks the page cache again
+        }
+        FileIoEvent event = FileReadEvent.beginIfEnabled(file.path(), false);
+        long result = transfer.transferInPlace(dst, position, true, aio_abi_h.RWF_NOWAIT());
+        if (result > 0) {
+            dst.position(dst.position() + (int) result);
+            if (result < length && !question.endsAt(position + result)) {
+                return MISSED; // short mid-file: the rest was not cached
+            }
+        } else if (result == -ErrnoExceptions.EAGAIN) {
+            return MISSED;
+        } else if (result == -ErrnoExceptions.EOPNOTSUPP) {
+            nowaitUnsupported = true; // tmpfs and friends: the pool from now on
+            return NOT_INLINE;
+        } else if (result < 0) {
+            if (event != null) {
+                event.complete(0);
+            }
+            throw Request.read(file, MemorySegment.ofBuffer(dst), position, "preadv2").failure((int) -result);
+        }
+        // 0: at or past the end of the file
+        counters.inlineHits.increment();
+        long value = result == 0 ? -1 : result;
+        if (event != null) {
+            event.answeredBy(FileIoEvent.PAGE_CACHE);
+            event.complete(value);
+        }
+        return value;
+    }
+
+    /**
+     * The rest of a read that {@link #readInline} found {@link #MISSED}: on
+     * the pool, with no further inline attempt.
+     */
+    public void readMissed(ByteBuffer dst, long position, ChannelCompletion op) {
+        read(dst, position, RequestOptions.NONE, op, false);
+    }
+
+    /**
+     * A blocking channel's buffered write of {@code src}'s remaining bytes at
+     * {@code position} on the calling platform thread, which waits for it
+     * anyway (see {@link #writesOnCaller}), with no per-call object, taking
+     * buffers as {@link #readInline} does.
+     *
+     * @return the count ({@code src} advanced by it), or {@link #NOT_INLINE}
+     *         (nothing done) on a virtual thread, for a direct file, or a
+     *         buffer {@link #readInline} does not take
+     * @throws IOException the write's error, as the general path reports it
+     */
+    public long writeInline(ByteBuffer src, long position) throws IOException {
+        int length = src.remaining();
+        if (alignment != null || length == 0 || position + length < 0 || Thread.currentThread().isVirtual()
+                || engine.isClosed() || !transfer.takesInPlace(src)) {
+            return NOT_INLINE;
+        }
+        FileIoEvent event = FileWriteEvent.beginIfEnabled(file.path(), false);
+        long result = transfer.transferInPlace(src, position, false, 0);
+        if (result < 0) {
+            if (event != null) {
+                event.complete(0);
+            }
+            throw Request.write(file, MemorySegment.ofBuffer(src), position, "pwritev2").failure((int) -result);
+        }
+        src.position(src.position() + (int) result);
+        if (event != null) {
+            event.answeredBy(FileIoEvent.PAGE_CACHE);
+            event.complete(result);
+        }
+        return result;
+    }
+
     /**
      * As {@link #read(ByteBuffer, long, ChannelCompletion)} with the caller's
      * rw flags and priority (never an eventfd): in the iocb for a direct file;
      * as preadv2's flags for a buffered one, where priority does not apply.
      */
     public void read(ByteBuffer dst, long position, RequestOptions options, ChannelCompletion op) {
+        read(dst, position, options, op, true);
+    }
+
+    private void read(ByteBuffer dst, long position, RequestOptions options, ChannelCompletion op,
+                      boolean tryInline) {
         if (overflows(position, dst.remaining(), op)) {
             return;
         }
@@ -233,7 +349,7 @@ public final class FileIo {
         } else if (alignment != null) {
             startDirect(op, dst, direct, position, length, true, options);
         } else {
-            readBuffered(op, dst, direct, position, length, options);
+            readBuffered(op, dst, direct, position, length, options, tryInline);
         }
     }
 
@@ -410,7 +526,7 @@ public final class FileIo {
      * rest is read on the pool and the total reported, as a FileChannel does.
      */
     private void readBuffered(ChannelCompletion op, ByteBuffer dst, MemorySegment direct, long position,
-                              int length, RequestOptions options) {
+                              int length, RequestOptions options, boolean tryInline) {
         int flags = OPTIONS.rwFlags(options);
         boolean callerNowait = options.has(RwFlag.NOWAIT);
         MemorySegment inline = direct != null ? direct : bounce(op, dst, length, true);
@@ -420,7 +536,7 @@ public final class FileIo {
         op.request = Request.read(file, inline, position, "preadv2", options);
         long done = 0;
         // The caller's own NOWAIT is always tried: it asked for EAGAIN rather than a wait.
-        if (callerNowait || !nowaitUnsupported && question.worthReadingInline(position, length)) {
+        if (callerNowait || tryInline && !nowaitUnsupported && question.worthReadingInline(position, length)) {
             long result;
             try {
                 result = transfer.transfer(op.request, flags | aio_abi_h.RWF_NOWAIT());
@@ -441,7 +557,13 @@ public final class FileIo {
                 finishInline(op, result);
                 return;
             } else if (result > 0) {
-                done = result; // short: the rest was not cached, or the file ends there
+                if (question.endsAt(position + result)) { // short at the end of the file: the whole answer
+                    counters.inlineHits.increment();
+                    op.answeredBy(FileIoEvent.PAGE_CACHE);
+                    finishInline(op, result);
+                    return;
+                }
+                done = result; // short mid-file: the rest was not cached
             }
         }
         counters.inlineMisses.increment();

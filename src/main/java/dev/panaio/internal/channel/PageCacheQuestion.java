@@ -2,6 +2,7 @@ package dev.panaio.internal.channel;
 
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.gen.aio_abi.statx;
+import dev.panaio.internal.sys.CallScratch;
 import dev.panaio.internal.sys.ErrnoExceptions;
 import dev.panaio.internal.sys.FileDescriptorHandle;
 import dev.panaio.internal.sys.Syscalls;
@@ -14,7 +15,9 @@ import java.lang.foreign.ValueLayout;
  * One file's question before a buffered read is tried inline: does the page
  * cache hold every page of the range ({@code cachestat(2)}, which reads
  * nothing)? Asked only after a read of the file missed, for
- * {@link #ASK_AFTER_MISS} reads, and only of a regular file. One per
+ * {@link #ASK_AFTER_MISS} reads, and only of a regular file. Pages past the
+ * end of the file count as held (a read never asks for them), the size taken
+ * with statx when a range reaches past the size last seen. One per
  * {@link FileIo}.
  *
  * <p>Any thread may call it: its per-file state is a hint, and its native
@@ -80,8 +83,9 @@ final class PageCacheQuestion {
         return true;
     }
 
-    /** {@code STATX_TYPE}, {@code S_IFMT} and {@code S_IFREG}, from the kernel's {@code <linux/stat.h>}. */
+    /** {@code STATX_TYPE}, {@code STATX_SIZE}, {@code S_IFMT} and {@code S_IFREG}, from {@code <linux/stat.h>}. */
     private static final int STATX_TYPE = 0x1;
+    private static final int STATX_SIZE = 0x200;
     private static final int S_IFMT = 0170000;
     private static final int S_IFREG = 0100000;
 
@@ -103,17 +107,40 @@ final class PageCacheQuestion {
     }
 
     private boolean isRegularFile() {
+        int mode = statx(STATX_TYPE | STATX_SIZE);
+        return mode == -1 || (mode & S_IFMT) == S_IFREG;
+    }
+
+    /**
+     * The file's size when a statx of it last answered, or -1: a hint, for
+     * telling the pages past the end of the file (which cachestat counts as
+     * not cached, and a read never asks for) from pages a read would miss.
+     */
+    private volatile long sizeHint = -1;
+
+    /**
+     * statx of the descriptor for {@code mask}, updating {@link #sizeHint}
+     * when the size was asked for: its {@code stx_mode}, or -1 when the
+     * channel was closed meanwhile (the read reports it) or statx failed.
+     */
+    private int statx(int mask) {
         int fd;
         try {
             fd = handle.acquire();
         } catch (IllegalStateException closed) {
-            return true; // the read reports the close
+            return -1;
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = statx.allocate(arena);
-            long ret = Syscalls.statx(Syscalls.errnoCapture(arena), fd, arena.allocateFrom(""),
-                    aio_abi_h.AT_EMPTY_PATH(), STATX_TYPE, buf);
-            return ret < 0 || (statx.stx_mode(buf) & S_IFMT) == S_IFREG;
+        try {
+            CallScratch scratch = CallScratch.get();
+            MemorySegment buf = scratch.statx;
+            long ret = Syscalls.statx(scratch.errno, fd, scratch.emptyPath, aio_abi_h.AT_EMPTY_PATH(), mask, buf);
+            if (ret < 0) {
+                return -1;
+            }
+            if ((mask & STATX_SIZE) != 0 && (statx.stx_mask(buf) & STATX_SIZE) != 0) {
+                sizeHint = statx.stx_size(buf);
+            }
+            return statx.stx_mode(buf) & 0xffff;
         } finally {
             handle.release();
         }
@@ -149,8 +176,36 @@ final class PageCacheQuestion {
             }
             return -1;
         }
-        long pages = (position + length - 1) / PAGE_SIZE - position / PAGE_SIZE + 1;
-        return query.stat.get(ValueLayout.JAVA_LONG, 0) >= pages ? 1 : 0;
+        long cached = query.stat.get(ValueLayout.JAVA_LONG, 0);
+        if (cached >= pages(position, length)) {
+            return 1;
+        }
+        if (position + length > sizeHint) {
+            // Maybe past the end of the file, whose pages no read asks for: count only those before it, now.
+            statx(STATX_SIZE);
+            long size = sizeHint;
+            if (size >= 0 && position + length > size) {
+                // At or past the end, the kernel answers 0 before it looks for a page: nothing to miss.
+                return position >= size || cached >= pages(position, size - position) ? 1 : 0;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Whether the file ends at or before {@code offset}, asked with statx now:
+     * a NOWAIT read that stopped short there met the end of the file, not a
+     * page missing from the cache. False when unknown.
+     */
+    boolean endsAt(long offset) {
+        statx(STATX_SIZE);
+        long size = sizeHint;
+        return size >= 0 && offset >= size;
+    }
+
+    /** The pages a range of the file touches. */
+    private static long pages(long position, long length) {
+        return (position + length - 1) / PAGE_SIZE - position / PAGE_SIZE + 1;
     }
 
     /** A read of the file missed the page cache: the next {@link #ASK_AFTER_MISS} reads ask first. */

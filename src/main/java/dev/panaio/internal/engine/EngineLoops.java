@@ -85,6 +85,9 @@ public final class EngineLoops {
 
     /** Whether the calling thread is one of these loops' threads. */
     public boolean isEngineThread() {
+        if (!EngineLoop.isAnyEngineThread()) {
+            return false; // one type check, where every blocking channel call asks
+        }
         for (EngineLoop loop : loops) {
             if (loop.isEngineThread()) {
                 return true;

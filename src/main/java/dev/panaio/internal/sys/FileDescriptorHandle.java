@@ -1,7 +1,6 @@
 package dev.panaio.internal.sys;
 
 
-import java.lang.foreign.Arena;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -78,11 +77,9 @@ public final class FileDescriptorHandle {
     }
 
     private int closeDescriptor() {
-        try (Arena arena = Arena.ofConfined()) {
-            long ret = Syscalls.close(Syscalls.errnoCapture(arena), fd);
-            // EINTR from close(2) still closes the descriptor on Linux: never retry it.
-            return ret < 0 && ret != -ErrnoExceptions.EINTR ? (int) -ret : 0;
-        }
+        long ret = Syscalls.close(CallScratch.get().closeErrno, fd);
+        // EINTR from close(2) still closes the descriptor on Linux: never retry it.
+        return ret < 0 && ret != -ErrnoExceptions.EINTR ? (int) -ret : 0;
     }
 
     @Override

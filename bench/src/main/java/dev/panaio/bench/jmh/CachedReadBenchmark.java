@@ -24,9 +24,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A positional read of a cached file, of {@code size} bytes into a direct
- * buffer, through panaio's {@link AioFileChannel} and through the JDK's
- * {@link FileChannel}: the per-call cost a user who swaps one for the other
- * sees (a search library's file directory reads like this).
+ * buffer (or a heap one, {@code buffer=heap}), through panaio's
+ * {@link AioFileChannel} and through the JDK's {@link FileChannel}: the
+ * per-call cost a user who swaps one for the other sees (a search library's
+ * file directory reads like this).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,9 +44,13 @@ public class CachedReadBenchmark {
     @Param({"filechannel", "panaio"})
     String channel;
 
+    /** Where the bytes go: a direct buffer, or a heap one (which FileChannel copies through a cached direct one). */
+    @Param({"direct", "heap"})
+    String buffer;
+
     private Path path;
     private FileChannel file;
-    private ByteBuffer buffer;
+    private ByteBuffer destination;
     private long position;
 
     @Setup
@@ -54,8 +59,8 @@ public class CachedReadBenchmark {
         Files.write(path, new byte[FILE_SIZE]);
         file = channel.equals("panaio") ? AioFileChannel.open(path, StandardOpenOption.READ)
                 : FileChannel.open(path, StandardOpenOption.READ);
-        buffer = ByteBuffer.allocateDirect(size);
-        file.read(buffer, 0); // brings the pages in, should the write not have left them cached
+        destination = buffer.equals("heap") ? ByteBuffer.allocate(size) : ByteBuffer.allocateDirect(size);
+        file.read(destination, 0); // brings the pages in, should the write not have left them cached
     }
 
     @TearDown
@@ -66,8 +71,8 @@ public class CachedReadBenchmark {
 
     @Benchmark
     public int read() throws IOException {
-        buffer.clear();
-        int n = file.read(buffer, position);
+        destination.clear();
+        int n = file.read(destination, position);
         position = (position + size) & (FILE_SIZE - 1);
         return n;
     }
