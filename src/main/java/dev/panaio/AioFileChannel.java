@@ -313,6 +313,8 @@ public final class AioFileChannel extends FileChannel {
         io.checkNotOnEngineThread();
         var op = new ChannelCompletion.ToWaiter();
         boolean completed = false;
+        InterruptedIOException interrupted = null;
+        long n = 0;
         begin();
         try {
             if (read) {
@@ -320,12 +322,14 @@ public final class AioFileChannel extends FileChannel {
             } else {
                 io.write(buffers, offset, length, position, op);
             }
-            long n = awaitInterruptibly(op);
+            n = op.await();
             completed = true;
-            return n;
+        } catch (InterruptedIOException e) {
+            interrupted = e;
         } finally {
-            end(completed);
+            end(completed, interrupted);
         }
+        return n;
     }
 
     /**
@@ -338,10 +342,12 @@ public final class AioFileChannel extends FileChannel {
         ensureOpen();
         io.checkNotOnEngineThread();
         boolean completed = false;
+        InterruptedIOException interrupted = null;
+        long n = 0;
         begin();
         try {
             int start = buffer.position();
-            long n = read ? io.readInline(buffer, position) : io.writeInline(buffer, position);
+            n = read ? io.readInline(buffer, position) : io.writeInline(buffer, position);
             if (n == FileIo.MISSED) {
                 n = readRest(buffer, position, buffer.position() - start);
             } else if (n == FileIo.NOT_INLINE) {
@@ -351,31 +357,33 @@ public final class AioFileChannel extends FileChannel {
                 } else {
                     io.write(buffer, position, op);
                 }
-                n = awaitInterruptibly(op);
+                n = op.await();
             }
             completed = true;
-            return n;
+        } catch (InterruptedIOException e) {
+            interrupted = e;
         } finally {
-            end(completed);
+            end(completed, interrupted);
         }
+        return n;
     }
 
     /**
      * What the page cache did not hold of a read, {@code done} bytes of which
      * were read already: on the pool. With bytes already read, it ends as a
-     * short read would, with their count, unless the channel closes by interrupt.
+     * short read would, with their count, unless an interrupt ended the wait.
      */
     private long readRest(ByteBuffer buffer, long position, long done) throws IOException {
         var op = new ChannelCompletion.ToWaiter();
         io.readMissed(buffer, position + done, op);
         if (done == 0) {
-            return awaitInterruptibly(op);
+            return op.await();
         }
         long rest;
         try {
-            rest = awaitInterruptibly(op);
-        } catch (ClosedByInterruptException e) {
-            throw e;
+            rest = op.await();
+        } catch (InterruptedIOException e) {
+            throw e; // the channel closes by interrupt: see end(boolean, InterruptedIOException)
         } catch (IOException e) {
             return done;
         }
@@ -383,25 +391,37 @@ public final class AioFileChannel extends FileChannel {
     }
 
     /**
-     * The waiter's result. An interrupt while the engine had no room ends the
-     * wait with {@link InterruptedIOException}; the channel then closes and
-     * throws {@link ClosedByInterruptException} itself, as the JDK's
-     * interruptor would: {@code Thread.interrupt} wakes the thread before it
-     * runs the interruptor, so {@code end} cannot be relied on to have seen it.
+     * Ends a read or write as {@link #end(boolean)} does, except after an
+     * interrupt ended the wait for room in the engine ({@code interrupted} is
+     * not null): then the channel is closed and this thread always gets
+     * {@link ClosedByInterruptException}, whatever the order of the interrupt
+     * and a close, as the JDK's channels give it. {@code end} alone cannot
+     * promise that: {@code Thread.interrupt} wakes the thread before it looks
+     * for the channel's interruptor, and a thread that reaches {@code end}
+     * first has taken the interruptor away, so {@code end} sees no interrupt
+     * and, once anything has closed the channel, reports an asynchronous close.
      */
-    private long awaitInterruptibly(ChannelCompletion.ToWaiter op) throws IOException {
-        try {
-            return op.await();
-        } catch (InterruptedIOException e) {
-            try {
-                close();
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            ClosedByInterruptException closed = new ClosedByInterruptException();
-            closed.initCause(e);
-            throw closed;
+    private void end(boolean completed, InterruptedIOException interrupted) throws IOException {
+        if (interrupted == null) {
+            end(completed);
+            return;
         }
+        try {
+            end(false);
+        } catch (ClosedByInterruptException e) {
+            e.initCause(interrupted);
+            throw e; // the interruptor ran first and the channel is closed, as the JDK does it
+        } catch (AsynchronousCloseException e) {
+            // Missed by the interruptor, or closed by another thread first: this thread was interrupted all the same.
+        }
+        ClosedByInterruptException closed = new ClosedByInterruptException();
+        closed.initCause(interrupted);
+        try {
+            close();
+        } catch (IOException suppressed) {
+            closed.addSuppressed(suppressed);
+        }
+        throw closed;
     }
 
     private void checkReadable(ByteBuffer dst) throws IOException {
