@@ -53,10 +53,10 @@ class AioFileChannelVirtualThreadTest {
                 path.toString(), Integer.toString(threads), Integer.toString(SEED));
         assertThat(run.exitCode()).as(run.toString()).isZero();
         Matcher m = Pattern.compile(
-                "startedWhenFirstReturned=(\\d+) threads=(\\d+) poolRuns=(\\d+) mismatches=(\\d+)").matcher(run.stdout());
+                "maxInFlight=(\\d+) threads=(\\d+) poolRuns=(\\d+) mismatches=(\\d+)").matcher(run.stdout());
         assertThat(m.find()).as(run.stdout()).isTrue();
-        // One carrier: only if the first read unmounted its thread could the others start before it returned.
-        assertThat(Integer.parseInt(m.group(1))).as(run.stdout()).isEqualTo(threads);
+        // One carrier: only if a read unmounted its thread could another thread start a read before it returned.
+        assertThat(Integer.parseInt(m.group(1))).as("most reads in flight at once, " + run.stdout()).isGreaterThan(1);
         assertThat(Long.parseLong(m.group(3))).as("reads run on the pool").isEqualTo(threads);
         assertThat(Long.parseLong(m.group(4))).isZero();
     }
