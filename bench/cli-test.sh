@@ -76,10 +76,10 @@ if [[ -r /sys/kernel/mm/transparent_hugepage/enabled ]]; then
   expect "no O_DIRECT" 1 "without O_DIRECT: use --buffered" -- --file /sys/kernel/mm/transparent_hugepage/enabled
 fi
 
-# A run of 0.2 s on a --file that does not exist yet: it is made at --size; stdout has the table with
+# A short run on a --file that does not exist yet: it is made at --size; stdout has the table with
 # its "better:" row, the chart's path (a PNG written by this run) and, last, the verdict.
 touch "$tmp/before"
-"$bench" --file "$tmp/made.dat" --size 64k --engine panaio,filechannel --qd 2 --seconds 0.2 --warmup 0 \
+"$bench" --file "$tmp/made.dat" --size 64k --engine panaio,filechannel --qd 2 --seconds 0.5 --warmup 0.3 \
   >"$tmp/out" 2>"$tmp/err"
 rc=$?
 check "run exits 0" test "$rc" -eq 0
@@ -155,12 +155,12 @@ for r in rows:
     assert r["uncached"] and r["evictions"] > 0 and r["page_cache_source"] in ("cachestat", "mincore"), r
     assert 0 <= r["hit_ratio"] <= 1 and r["submit_max_us"] > 0 and r["ops"] > 0, r
     assert r["run_queue_wait_s"] >= 0, r
-' randread --uncached --file "$tmp/made.dat" --engine panaio-async,jdk-afc --qd 2 --seconds 0.2 --warmup 0
+' randread --uncached --file "$tmp/made.dat" --engine panaio-async,jdk-afc --qd 2 --seconds 0.5 --warmup 0.3
 
 # The same with mincore, cachestat's fallback on kernels before 6.5.
 PANAIO_BENCH_JVM_OPTS=-Dpanaio.bench.pageCacheSource=mincore json_check "--uncached through mincore" '
 assert all(r["page_cache_source"] == "mincore" and r["evictions"] > 0 and r["ops"] > 0 for r in rows), rows
-' randread --uncached --file "$tmp/made.dat" --engine panaio-async --qd 2 --seconds 0.2 --warmup 0
+' randread --uncached --file "$tmp/made.dat" --engine panaio-async --qd 2 --seconds 0.5 --warmup 0.3
 
 # Buffered appends: each engine's stall, and the file cut back to its size afterwards.
 json_check "append: stalls, file restored" '
@@ -169,7 +169,7 @@ assert [r["engine"] for r in rows] == ["panaio-async", "filechannel", "jdk-afc"]
 for r in rows:
     assert r["workload"] == "append" and r["ops"] > 0 and r["submit_max_us"] > 0, r
 assert os.path.getsize(rows[0]["file"]) == 65536, os.path.getsize(rows[0]["file"])
-' append --buffered --file "$tmp/data.dat" --engine panaio-async,filechannel,jdk-afc --qd 2 --seconds 0.2 --warmup 0
+' append --buffered --file "$tmp/data.dat" --engine panaio-async,filechannel,jdk-afc --qd 2 --seconds 0.5 --warmup 0.3
 
 # wal: durable records from the low level, group commit at both levels, and the DSYNC channel.
 wal_engines=panaio,panaio-group,panaio-async,filechannel-group
@@ -177,14 +177,14 @@ command -v fio >/dev/null && wal_engines+=,fio-dsync
 json_check "wal: durable records" '
 for r in rows:
     assert r["workload"] == "wal" and r["ops"] > 0 and r["durable_records_per_s"] > 0, r
-' wal --file "$tmp/wal.dat" --size 1m --engine "$wal_engines" --qd 2 --seconds 0.2 --warmup 0
+' wal --file "$tmp/wal.dat" --size 1m --engine "$wal_engines" --qd 2 --seconds 0.5 --warmup 0.3
 
 # wal --fallocated: a fresh fallocated log beside the data file for each engine, deleted at the end.
 json_check "wal --fallocated" '
 import os
 assert all(r["file"].endswith("wal.dat.fallocated") and r["ops"] > 0 for r in rows), rows
 assert not os.path.exists(rows[0]["file"]), rows[0]["file"]
-' wal --fallocated --file "$tmp/wal.dat" --engine panaio,filechannel --qd 2 --seconds 0.2 --warmup 0
+' wal --fallocated --file "$tmp/wal.dat" --engine panaio,filechannel --qd 2 --seconds 0.5 --warmup 0.3
 
 echo "$passed passed, $failed failed"
 ((failed == 0))

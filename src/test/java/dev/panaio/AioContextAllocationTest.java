@@ -26,6 +26,8 @@ class AioContextAllocationTest {
     private static final int BLOCK = 4096;
     private static final int WARM_UP_CYCLES = 20_000;
     private static final int MEASURED_CYCLES = 20_000;
+    /** Windows of {@link #MEASURED_CYCLES} measured at most, while the JIT may not have compiled the path yet. */
+    private static final int MEASURED_WINDOWS = 10;
 
     /** A consumer that captures nothing, as a garbage-free caller's would be. */
     private static final class Counter implements CompletionConsumer {
@@ -78,19 +80,27 @@ class AioContextAllocationTest {
             Counter counter = new Counter();
             cycles(aio, file, buffers, counter, WARM_UP_CYCLES);
 
-            long before = (long) allocated.invokeExact();
-            cycles(aio, file, buffers, counter, MEASURED_CYCLES);
-            long after = (long) allocated.invokeExact();
-
+            // The JIT compiles the path on its own threads, which a loaded machine can starve until after the
+            // warm-up (with C1 alone, 800,000 bytes for 640,000 requests): the path is measured again, at most
+            // MEASURED_WINDOWS times, until the JIT has done its work; allocation per request shows in every window.
             long requests = (long) MEASURED_CYCLES * BATCH;
-            long bytes = after - before;
-            System.out.printf("prepare/submit/reap: %d bytes allocated for %d requests%n", bytes, requests);
-            assertThat(counter.bytes).isEqualTo((long) (WARM_UP_CYCLES + MEASURED_CYCLES) * BATCH * BLOCK);
+            long bytes = Long.MAX_VALUE;
+            int windows = 0;
+            while (bytes >= requests && windows < MEASURED_WINDOWS) {
+                long before = (long) allocated.invokeExact();
+                cycles(aio, file, buffers, counter, MEASURED_CYCLES);
+                long after = (long) allocated.invokeExact();
+                bytes = after - before;
+                windows++;
+                System.out.printf("prepare/submit/reap: %d bytes allocated for %d requests%n", bytes, requests);
+            }
+            assertThat(counter.bytes)
+                    .isEqualTo((long) (WARM_UP_CYCLES + windows * MEASURED_CYCLES) * BATCH * BLOCK);
             // Not exactly 0: a few KiB show up on this thread whatever the number of requests (2.6 KiB for 1.6
             // million, 50 KiB for 160,000, measured), the JVM's own work, not the path's. Any allocation per
             // request is 16 bytes or more, so under one byte per request on average means none.
-            assertThat(bytes).as("bytes allocated on the Java heap for %d requests", requests)
-                    .isLessThan(requests);
+            assertThat(bytes).as("bytes allocated on the Java heap for %d requests, in the last of %d windows",
+                    requests, windows).isLessThan(requests);
         }
     }
 }

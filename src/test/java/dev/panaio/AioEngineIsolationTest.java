@@ -59,8 +59,8 @@ class AioEngineIsolationTest {
             MemorySegment buffer = arena.allocate(length, Math.max(4096, alignment.memory()));
             assertThat(engine.read(file, buffer, 0).get(10, TimeUnit.SECONDS)).isEqualTo((int) length);
             file.close(); // the engine now sleeps: nothing else is submitted to it
-            int left = OpenDescriptors.awaitOn(path, n -> n == 0, false, 2_000);
-            assertThat(left).as("descriptors on the file 2 s after AioFile.close(), the engine idle").isZero();
+            int left = OpenDescriptors.awaitOn(path, n -> n == 0, false, 10_000);
+            assertThat(left).as("descriptors on the file 10 s after AioFile.close(), the engine idle").isZero();
         }
     }
 

@@ -15,8 +15,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * priority each carries, through the kernel's {@code block:block_rq_issue}
  * tracepoint: what reached the device, not what panaio wrote into an iocb.
  * It traces in a tracefs instance of its own (so that it neither sees nor
- * disturbs anybody else's tracing), on a tracefs it mounts under the test's
- * directory when none is mounted. Needs root, tracefs, and a kernel whose
+ * disturbs anybody else's tracing), on a tracefs mount of its own under the
+ * test's directory, also when tracefs is mounted elsewhere: a mount found in
+ * the mount table may be another test run's, which unmounts it when that run
+ * is done, taking the path to this instance with it (seen with two runs of
+ * the suite at once). Needs root, tracefs, and a kernel whose
  * tracepoint has the {@code ioprio} field (Linux 6.10+); skips otherwise.
  */
 public final class BlockTrace implements AutoCloseable {
@@ -39,14 +42,10 @@ public final class BlockTrace implements AutoCloseable {
     /** Starts tracing requests issued to the block device {@code major:minor}. */
     public static BlockTrace start(Path dir, int major, int minor) throws IOException {
         assumeRoot();
-        Path tracefs = mountedTracefs();
-        Path mountedHere = null;
-        if (tracefs == null) {
-            tracefs = Files.createDirectories(dir.resolve("tracefs"));
-            SystemCommands.Result mounted = exec(tool("mount", "mount"), "-t", "tracefs", "nodev", tracefs.toString());
-            assumeTrue(mounted.exitCode() == 0, "cannot mount tracefs: " + mounted);
-            mountedHere = tracefs;
-        }
+        Path tracefs = Files.createDirectories(dir.resolve("tracefs"));
+        SystemCommands.Result mounted = exec(tool("mount", "mount"), "-t", "tracefs", "nodev", tracefs.toString());
+        assumeTrue(mounted.exitCode() == 0, "cannot mount tracefs: " + mounted);
+        Path mountedHere = tracefs;
         Path format = tracefs.resolve("events/block/block_rq_issue/format");
         if (!Files.exists(format) || !Files.readString(format).contains("ioprio")) {
             unmount(mountedHere);
@@ -80,15 +79,5 @@ public final class BlockTrace implements AutoCloseable {
         if (mountedHere != null) {
             exec(tool("umount", "mount"), mountedHere.toString()).check("umount " + mountedHere);
         }
-    }
-
-    private static Path mountedTracefs() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
-            String[] fields = line.split(" ");
-            if (fields.length > 2 && fields[2].equals("tracefs")) {
-                return Path.of(fields[1]);
-            }
-        }
-        return null;
     }
 }

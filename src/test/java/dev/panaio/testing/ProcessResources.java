@@ -26,14 +26,42 @@ import java.util.TreeMap;
  *                        live kernel context
  * @param aioNr           {@code /proc/sys/fs/aio-nr}
  * @param otherAioRings   AIO ring mappings of every other process, by pid
+ * @param settled         whether fs.aio-nr and the other processes' rings held still while they were read, so
+ *                        that they describe one moment (see {@link #now})
  */
 public record ProcessResources(Map<Integer, String> descriptors, int aioRings, long aioNr,
-                               Map<Long, Integer> otherAioRings) {
+                               Map<Long, Integer> otherAioRings, boolean settled) {
 
-    /** Takes a snapshot now. */
+    /** Tries for a snapshot in which fs.aio-nr held still while the other processes' rings were listed. */
+    private static final int SNAPSHOT_ATTEMPTS = 50;
+
+    /**
+     * Takes a snapshot now. Listing every process's rings takes milliseconds,
+     * and fs.aio-nr is one read: a context another process opened or closed
+     * meanwhile could be in the list and not in the number, or the reverse,
+     * and a later snapshot would then show the same rings and a number moved
+     * by that context. So fs.aio-nr is read before, between and after two
+     * listings, and the snapshot is taken only when all three reads and both
+     * listings agree (io_setup maps its ring a moment before it charges
+     * fs.aio-nr; the second listing outlasts that moment). When other
+     * processes never hold still that long, the snapshot says so, and
+     * {@link #otherProcessesChangedAioContexts} answers yes for it.
+     */
     public static ProcessResources now() throws IOException {
-        return new ProcessResources(openDescriptors(), aioRingsOf(Path.of("/proc/self/maps")), TestData.aioNr(),
-                otherProcessesAioRings());
+        Map<Integer, String> descriptors = openDescriptors();
+        int ownRings = aioRingsOf(Path.of("/proc/self/maps"));
+        long aioNr = 0;
+        Map<Long, Integer> others = Map.of();
+        for (int attempt = 0; attempt < SNAPSHOT_ATTEMPTS; attempt++) {
+            aioNr = TestData.aioNr();
+            others = otherProcessesAioRings();
+            long between = TestData.aioNr();
+            Map<Long, Integer> again = otherProcessesAioRings();
+            if (between == aioNr && TestData.aioNr() == aioNr && again.equals(others)) {
+                return new ProcessResources(descriptors, ownRings, aioNr, others, true);
+            }
+        }
+        return new ProcessResources(descriptors, ownRings, aioNr, others, false);
     }
 
     /**
@@ -52,9 +80,13 @@ public record ProcessResources(Map<Integer, String> descriptors, int aioRings, l
         return opened;
     }
 
-    /** Whether any other process opened or closed an AIO context between the two snapshots. */
+    /**
+     * Whether any other process opened or closed an AIO context between the
+     * two snapshots, or may have: yes too when either snapshot could not be
+     * taken while they held still.
+     */
     public boolean otherProcessesChangedAioContexts(ProcessResources before) {
-        return !otherAioRings.equals(before.otherAioRings);
+        return !otherAioRings.equals(before.otherAioRings) || !settled || !before.settled;
     }
 
     private static boolean isClassLoading(String target) {
