@@ -117,8 +117,9 @@ final class BlockingTasks {
                     throw new AsynchronousCloseException();
                 }
                 result = transfer.transfer(request, flags);
-            } catch (IOException | RuntimeException e) {
-                // The caller's code runs off the pool, which it may wait for.
+            } catch (IOException | RuntimeException | Error e) {
+                // The caller's code runs off the pool, which it may wait for. An Error too: the request is counted in
+                // the channel's close wait, which must not wait for a request nothing will finish.
                 if (done > 0) {
                     op.finishOffPool(done);
                 } else {

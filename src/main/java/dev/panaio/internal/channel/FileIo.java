@@ -664,10 +664,11 @@ public final class FileIo {
      * Whether a buffered write that must not hold its caller first tries
      * pwritev2(RWF_NOWAIT) on the calling thread: not once the file has
      * refused it (ext4 and tmpfs do, EOPNOTSUPP), nor while any of the
-     * file's writes waits in the queue, which it would overtake.
+     * file's writes waits in the queue or is being made by the pool, which it
+     * would overtake.
      */
     boolean attemptsNowaitWrite() {
-        return !writesRefuseNowait && writes.isEmpty();
+        return !writesRefuseNowait && writes.isIdle();
     }
 
     /**

@@ -87,9 +87,13 @@ final class WriteQueue {
         }
     }
 
-    /** Whether no write of this file is waiting for the pool (a hint: another thread may queue one meanwhile). */
-    boolean isEmpty() {
-        return queue.isEmpty();
+    /**
+     * Whether none of this file's writes is queued or being made by the pool
+     * (a hint: another thread may queue one meanwhile). A write taken off the
+     * queue counts until its drain task ends.
+     */
+    boolean isIdle() {
+        return !draining.get() && queue.isEmpty();
     }
 
     /**
@@ -120,8 +124,23 @@ final class WriteQueue {
         }
     }
 
-    /** On the pool: makes the queued writes until none is left, or hands over after {@link #MAX_PER_TASK}. */
+    /**
+     * On the pool: makes the queued writes until none is left, or hands over
+     * after {@link #MAX_PER_TASK}. Should an Error escape (no thread for a
+     * delivery, out of memory), the file's other writes are not left behind a
+     * drain flag nobody clears: another task takes them, or they fail.
+     */
     private void drain() {
+        try {
+            drainQueue();
+        } catch (Throwable t) {
+            draining.set(false);
+            startDrain();
+            throw t;
+        }
+    }
+
+    private void drainQueue() {
         int made = 0;
         for (;;) {
             for (Write first; made < MAX_PER_TASK && (first = queue.poll()) != null; ) {
@@ -200,7 +219,8 @@ final class WriteQueue {
         long result;
         try {
             result = transfer.transfer(w.request, w.flags);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // An Error too: the write is counted in its channel's close wait, which must not wait for nothing.
             // The caller's code runs off the pool, which it may wait for.
             if (w.done > 0) {
                 finished(w.op, w.done);
@@ -230,33 +250,39 @@ final class WriteQueue {
         }
         Runnable[] batch = deliveries.toArray(Runnable[]::new);
         deliveries.clear();
-        DeliveryThreads.executor().execute(() -> {
+        Runnable handOff = () -> {
             for (Runnable delivery : batch) {
                 delivery.run();
             }
-        });
+        };
+        try {
+            DeliveryThreads.executor().execute(handOff);
+        } catch (Error noThread) {
+            // Each delivery only hands a handler to its own executor: done here rather than lost.
+            handOff.run();
+        }
     }
 
     /** One pwritev2 of every buffer of {@code run}; the count is shared out in order. */
     private void writeTogether(List<Write> run, int buffers) {
-        MemorySegment[] vector = new MemorySegment[buffers];
-        int at = 0;
-        for (Write w : run) {
-            if (w.request.vector() != null) {
-                for (MemorySegment segment : w.request.vector()) {
-                    vector[at++] = segment;
-                }
-            } else {
-                vector[at++] = w.request.segment();
-            }
-        }
-        Write first = run.getFirst();
-        Request together = Request.writeVectored(first.request.file(), vector, first.request.position(),
-                first.request.call(), first.request.options());
         long result;
         try {
+            MemorySegment[] vector = new MemorySegment[buffers];
+            int at = 0;
+            for (Write w : run) {
+                if (w.request.vector() != null) {
+                    for (MemorySegment segment : w.request.vector()) {
+                        vector[at++] = segment;
+                    }
+                } else {
+                    vector[at++] = w.request.segment();
+                }
+            }
+            Write first = run.getFirst();
+            Request together = Request.writeVectored(first.request.file(), vector, first.request.position(),
+                    first.request.call(), first.request.options());
             result = transfer.transfer(together, first.flags);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             result = -1; // each is made again below, and fails or succeeds on its own
         }
         long left = Math.max(result, 0);

@@ -99,6 +99,7 @@ public final class NowaitFallback implements CompletionSink {
             return;
         }
         counted.run();
+        next.handedBack(); // queued for the pool, not in the kernel: a close does not wait for it while it waits there
         try {
             pool.execute(this::writeBlocking);
         } catch (RejectedExecutionException closed) {
@@ -137,6 +138,11 @@ public final class NowaitFallback implements CompletionSink {
 
     /** On the pool: the write the kernel would not start without blocking, made blocking. */
     private void writeBlocking() {
+        if (!next.enteringKernel()) {
+            // Its channel's close has begun, which waits only for requests already in the kernel.
+            next.failOffPool(new AsynchronousCloseException());
+            return;
+        }
         long result;
         try {
             result = pwrite(request, OPTIONS.rwFlags(request.options()));

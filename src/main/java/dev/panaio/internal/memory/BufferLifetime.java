@@ -117,8 +117,28 @@ public final class BufferLifetime {
      * automatic scope on each call, and an arena's buffer that arena's scope.
      */
     public static boolean isGcManaged(ByteBuffer direct) {
+        return SCOPES_TELL_LIFETIME && scopeSaysGcManaged(direct);
+    }
+
+    private static boolean scopeSaysGcManaged(ByteBuffer direct) {
         MemorySegment.Scope first = MemorySegment.ofBuffer(direct).scope();
         return first != MemorySegment.ofBuffer(direct).scope() || first.equals(Arena.global().scope());
+    }
+
+    /**
+     * Whether this JDK's {@code ofBuffer} scopes tell the two lifetimes apart
+     * as {@link #isGcManaged(ByteBuffer)} expects, checked once on a buffer of
+     * each kind. The API does not promise it; if a JDK answers otherwise,
+     * every direct buffer counts as an arena's (copied, or held for the call),
+     * which is slower and never unsafe.
+     */
+    private static final boolean SCOPES_TELL_LIFETIME = checkScopes();
+
+    private static boolean checkScopes() {
+        try (Arena arena = Arena.ofConfined()) {
+            return scopeSaysGcManaged(ByteBuffer.allocateDirect(16))
+                    && !scopeSaysGcManaged(arena.allocate(16).asByteBuffer());
+        }
     }
 
     /** Whether the kernel may use this memory in place beyond one call: it is panaio's or GC-managed. */

@@ -51,6 +51,16 @@ class NowaitFallbackTest {
         public void handedBack() {
             calls.add("handedBack");
         }
+
+        @Override
+        public void finishOffPool(long result) {
+            calls.add("finishOffPool " + result);
+        }
+
+        @Override
+        public void failOffPool(Throwable error) {
+            calls.add("failOffPool " + error.getClass().getSimpleName());
+        }
     }
 
     @Test
@@ -81,6 +91,39 @@ class NowaitFallbackTest {
             sink.finish(-ErrnoExceptions.EOPNOTSUPP);
             assertThat(next.calls).containsExactly("handedBack");
             assertThat(resubmitted).containsExactly(write);
+        }
+    }
+
+    /*
+     * A write the kernel answered with EAGAIN waits in the blocking pool's queue: it is out of the channel's count
+     * there (a close must not wait for queued work), and counts in again when a pool thread starts it; once the
+     * close has begun it fails with AsynchronousCloseException instead of writing.
+     */
+    @Test
+    void shouldCountAWriteOutWhileItWaitsForThePoolAndFailItIfTheCloseBeganMeanwhile() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("data"), 4096, 1);
+        try (AioFile file = AioFile.open(path, READ, WRITE, ExtendedOpenOption.DIRECT);
+             Arena arena = Arena.ofShared()) {
+            Recording next = new Recording();
+            List<Runnable> pool = new CopyOnWriteArrayList<>();
+            Request write = Request.write(file, arena.allocate(4096, 4096), 0, "aio");
+            CompletionSink sink = NowaitFallback.wrap(write, next, pool::add, () -> { }, (request, s) -> { }).sink();
+
+            assertThat(sink.enteringKernel()).isTrue();
+            sink.finish(-ErrnoExceptions.EAGAIN);
+            assertThat(next.calls).as("before the pool runs it").containsExactly("entering", "handedBack");
+            assertThat(pool).hasSize(1);
+
+            next.calls.clear();
+            next.admit = false; // the channel's close has begun
+            pool.removeFirst().run();
+            assertThat(next.calls).containsExactly("entering", "failOffPool AsynchronousCloseException");
+
+            next.calls.clear();
+            next.admit = true;
+            sink.finish(-ErrnoExceptions.EAGAIN);
+            pool.removeFirst().run();
+            assertThat(next.calls).containsExactly("handedBack", "entering", "finishOffPool 4096");
         }
     }
 }
