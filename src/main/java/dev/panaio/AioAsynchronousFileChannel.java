@@ -120,7 +120,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * pending when the channel closes either completes or fails with
  * {@link AsynchronousCloseException}; one started after the close fails with
  * {@link ClosedChannelException}. A channel dropped without {@code close()}
- * has its descriptor closed by a {@link java.lang.ref.Cleaner}, as the JDK's.
+ * stays open while any of its reads and writes is outstanding (each request
+ * keeps its channel reachable, as the JDK's pool tasks do), and then has its
+ * descriptor closed by a {@link java.lang.ref.Cleaner}. One difference: the
+ * JDK's asynchronous channel registers no Cleaner, so a dropped one keeps its
+ * descriptor open until the JVM exits.
  *
  * <p>{@code close()} waits, as the JDK's does (its close takes a lock that
  * every running {@code pread} or {@code pwrite} holds), for the channel's
@@ -403,7 +407,8 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      * misaligned position or length on a direct channel) fails the request,
      * as the JDK's asynchronous channel reports it, instead of being thrown.
      */
-    private static void startOrFail(ChannelCompletion op, Start start) {
+    private void startOrFail(ChannelCompletion op, Start start) {
+        op.madeBy(this); // a dropped channel stays open until its requests complete, as the JDK's does
         try {
             start.start();
         } catch (MisalignedIoException e) {

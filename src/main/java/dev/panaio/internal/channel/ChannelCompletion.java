@@ -52,6 +52,14 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
     private boolean eofAsMinusOne;
     /** The JFR event of this read or write, or null when it is not enabled. */
     FileIoEvent event;
+    /**
+     * The channel that made this request, kept reachable while the request is
+     * (in the engine, the kernel or the pool's queue), as the JDK's pool tasks
+     * keep theirs: a channel dropped without {@code close()} is not closed by
+     * its Cleaner under its own requests. Null for the blocking channel, whose
+     * caller holds it for the call.
+     */
+    private Object channel;
     /** The channel's count of requests in the kernel, for a request that may reach it; else null. */
     private KernelRequests countedBy;
     /** Whether {@link #countedBy} counts this request in now. */
@@ -96,6 +104,11 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
         this.bouncePool = pool;
         this.bounce = buffer;
         this.copyBackTo = copyBackTo;
+    }
+
+    /** Keeps {@code owner} reachable as long as this request is: see {@link #channel}. */
+    public final void madeBy(Object owner) {
+        this.channel = owner;
     }
 
     /** The request may reach the kernel (AIO or a pool thread): {@code requests} counts it while it is there. */
