@@ -34,7 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * A close that provably lands while a direct read is inside the kernel. The
+ * A close that provably lands while a direct read is inside the kernel (buffered
+ * writes held the same way: {@link CloseDuringKernelWriteTest}). The
  * file lives on an ext4 loop device whose reads the block layer's throttle
  * holds (ThrottledReads): the read's bio has reached the device's queue
  * (the throttle counted it) but the device has completed no read since, and
@@ -54,13 +55,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * queue for that, and close() does not wait for such a request.)
  */
 class CloseDuringKernelReadTest {
-    private static final int SEED = 15;
+    static final int SEED = 15;
     private static final int READ_SIZE = 64 << 10;
     private static final int BLOCK = 4096;
     /** How long a call may take before the test calls it hung. */
-    private static final int HANG_SECONDS = 10;
+    static final int HANG_SECONDS = 10;
     /** How long a close the JDK makes wait is watched for returning early: not a bound on anything. */
-    private static final int WATCH_MILLIS = 300;
+    static final int WATCH_MILLIS = 300;
 
     @TempDir
     Path dir;
@@ -122,7 +123,7 @@ class CloseDuringKernelReadTest {
     }
 
     /** What the reader saw: each delivery counted, so a second one shows. */
-    private static final class Outcome implements CompletionHandler<Integer, Void> {
+    static final class Outcome implements CompletionHandler<Integer, Void> {
         final AtomicReference<Object> first = new AtomicReference<>();
         final AtomicInteger deliveries = new AtomicInteger();
         final CountDownLatch done = new CountDownLatch(1);
@@ -394,182 +395,6 @@ class CloseDuringKernelReadTest {
     }
 
     /**
-     * A buffered write held in the kernel: it covers part of a block that is
-     * not in the page cache, so the kernel reads that block before it copies
-     * (the throttle holds that read). The JDK's asynchronous channel makes the
-     * write on a pool thread and its close waits for it; panaio's makes it on
-     * its blocking pool, from the file's write queue, and its close waits too.
-     * The write then completes with its whole count.
-     */
-    @ParameterizedTest
-    @EnumSource
-    void shouldWaitInCloseForABufferedWriteHeldInTheKernel(Side side) throws Exception {
-        try (LoopDevice loop = LoopDevice.create(dir, 64L << 20, 512)) {
-            Path path = TestData.writeFile(loop.mountPoint().resolve("data"), 1 << 20, SEED);
-            PageCache.evict(path);
-            try (AioEngine engine = AioEngine.open(); ThrottledReads throttle = ThrottledReads.hold(loop.device())) {
-                AsynchronousFileChannel channel = side == Side.PANAIO
-                        ? AioAsynchronousFileChannel.open(path, Set.of(READ, WRITE), null, engine)
-                        : AsynchronousFileChannel.open(path, Set.of(READ, WRITE), null);
-                try {
-                    long queuedBefore = throttle.queuedReads();
-                    Outcome held = new Outcome();
-                    byte[] bytes = new byte[100];
-                    Arrays.fill(bytes, (byte) 0x5A);
-                    long heldAt = (512 << 10) + 10; // inside a block, not at its start: the kernel reads the block
-                    channel.write(ByteBuffer.wrap(bytes), heldAt, null, held);
-                    awaitQueued(throttle, queuedBefore);
-                    assertThat(held.first.get()).as("outcome of the write held in the kernel").isNull();
-
-                    CountDownLatch closeReturned = new CountDownLatch(1);
-                    AtomicReference<IOException> closeFailure = new AtomicReference<>();
-                    Thread closer = Thread.ofPlatform().start(() -> {
-                        try {
-                            channel.close();
-                        } catch (IOException e) {
-                            closeFailure.set(e);
-                        }
-                        closeReturned.countDown();
-                    });
-                    // Not a bound on anything: the close returning while the write is held is the failure.
-                    assertThat(closeReturned.await(WATCH_MILLIS, TimeUnit.MILLISECONDS))
-                            .as("close() returned with a write of the channel held in the kernel").isFalse();
-                    assertThat(held.first.get()).as("outcome of the held write, close waiting").isNull();
-
-                    throttle.release();
-                    assertThat(closeReturned.await(HANG_SECONDS, TimeUnit.SECONDS))
-                            .as("close() once the kernel finished the write").isTrue();
-                    closer.join();
-                    assertThat(closeFailure.get()).isNull();
-                    assertThat(held.done.await(HANG_SECONDS, TimeUnit.SECONDS)).as("held write delivered").isTrue();
-                    assertThat(held.first.get()).as("outcome of the write the close waited for").isEqualTo(100);
-                    try (FileChannel check = FileChannel.open(path, READ)) {
-                        ByteBuffer back = ByteBuffer.allocate(100);
-                        check.read(back, heldAt);
-                        assertThat(back.array()).isEqualTo(bytes);
-                    }
-                } finally {
-                    throttle.release();
-                    channel.close();
-                }
-            }
-        }
-    }
-
-    /**
-     * A channel dropped without {@code close()} while its writes are in
-     * flight: one held in the kernel (as above), one queued behind it. The
-     * JDK's pool tasks keep their channel reachable, so both complete; a
-     * request of panaio's does too, rather than fail when the channel's
-     * Cleaner closes the descriptor under the queued one.
-     */
-    @ParameterizedTest
-    @EnumSource
-    void shouldCompleteTheWritesOfAChannelDroppedWithThemInFlight(Side side) throws Throwable {
-        try (LoopDevice loop = LoopDevice.create(dir, 64L << 20, 512)) {
-            Path path = TestData.writeFile(loop.mountPoint().resolve("data"), 1 << 20, SEED);
-            PageCache.evict(path);
-            try (AioEngine engine = AioEngine.open(); ThrottledReads throttle = ThrottledReads.hold(loop.device())) {
-                long queuedBefore = throttle.queuedReads();
-                Outcome held = new Outcome();
-                Outcome behind = new Outcome();
-                byte[] bytes = new byte[100];
-                Arrays.fill(bytes, (byte) 0x3C);
-                long heldAt = (512 << 10) + 10;
-                long behindAt = (768 << 10) + 10;
-                java.lang.ref.WeakReference<AsynchronousFileChannel> dropped =
-                        writeTwiceAndDrop(side, path, engine, bytes, heldAt, behindAt, held, behind);
-                awaitQueued(throttle, queuedBefore);
-                for (int i = 0; i < 20 && dropped.get() != null; i++) {
-                    System.gc();
-                    Thread.sleep(20);
-                }
-                Thread.sleep(100); // a Cleaner that found the channel unreachable closes its descriptor meanwhile
-                throttle.release();
-
-                assertThat(held.done.await(HANG_SECONDS, TimeUnit.SECONDS)).as("held write delivered").isTrue();
-                assertThat(behind.done.await(HANG_SECONDS, TimeUnit.SECONDS)).as("second write delivered").isTrue();
-                assertThat(held.first.get()).as("the write held in the kernel").isEqualTo(100);
-                assertThat(behind.first.get()).as("the write queued behind it").isEqualTo(100);
-                try (FileChannel check = FileChannel.open(path, READ)) {
-                    for (long at : new long[] {heldAt, behindAt}) {
-                        ByteBuffer back = ByteBuffer.allocate(100);
-                        check.read(back, at);
-                        assertThat(back.array()).as("bytes at %d", at).isEqualTo(bytes);
-                    }
-                }
-                awaitDropped(dropped);
-                if (side == Side.JDK) {
-                    // The JDK's asynchronous channel registers no Cleaner for its descriptor (UnixChannelFactory):
-                    // a dropped one keeps it open. Closed here, so that the loop device can be unmounted.
-                    closeDescriptorsOf(path);
-                }
-                awaitNoDescriptorOf(path); // panaio's Cleaner closes its own
-            }
-        }
-    }
-
-    /** Collects until the dropped channel is gone (its requests done, nothing refers to it). */
-    private static void awaitDropped(java.lang.ref.WeakReference<?> dropped) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HANG_SECONDS);
-        while (dropped.get() != null && System.nanoTime() < deadline) {
-            System.gc();
-            Thread.sleep(20);
-        }
-        assertThat(dropped.get()).as("the dropped channel, collected once its requests completed").isNull();
-    }
-
-    /** This process's descriptors open on {@code file}. */
-    private static java.util.List<Integer> descriptorsOf(Path file) throws IOException {
-        Path real = file.toRealPath();
-        java.util.List<Integer> found = new java.util.ArrayList<>();
-        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
-            for (Path fd : fds.toList()) {
-                try {
-                    if (Files.readSymbolicLink(fd).equals(real)) {
-                        found.add(Integer.parseInt(fd.getFileName().toString()));
-                    }
-                } catch (IOException gone) {
-                    // closed while listed
-                }
-            }
-        }
-        return found;
-    }
-
-    private static void closeDescriptorsOf(Path file) throws Throwable {
-        java.lang.foreign.Linker linker = java.lang.foreign.Linker.nativeLinker();
-        java.lang.invoke.MethodHandle close = linker.downcallHandle(linker.defaultLookup().find("close").orElseThrow(),
-                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT,
-                        java.lang.foreign.ValueLayout.JAVA_INT));
-        for (int fd : descriptorsOf(file)) {
-            int ignored = (int) close.invokeExact(fd);
-        }
-    }
-
-    /** Waits until no descriptor of this process refers to {@code file}. */
-    private static void awaitNoDescriptorOf(Path file) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HANG_SECONDS);
-        while (!descriptorsOf(file).isEmpty() && System.nanoTime() < deadline) {
-            System.gc();
-            Thread.sleep(20);
-        }
-        assertThat(descriptorsOf(file)).as("descriptors still open on %s", file).isEmpty();
-    }
-
-    /** Opens a channel, starts two writes with it, and lets go of it: nothing but the requests refers to it. */
-    private static java.lang.ref.WeakReference<AsynchronousFileChannel> writeTwiceAndDrop(
-            Side side, Path path, AioEngine engine, byte[] bytes, long first, long second, Outcome one, Outcome two)
-            throws IOException {
-        AsynchronousFileChannel channel = side == Side.PANAIO
-                ? AioAsynchronousFileChannel.open(path, Set.of(READ, WRITE), null, engine)
-                : AsynchronousFileChannel.open(path, Set.of(READ, WRITE), null);
-        channel.write(ByteBuffer.wrap(bytes), first, null, one);
-        channel.write(ByteBuffer.wrap(bytes), second, null, two);
-        return new java.lang.ref.WeakReference<>(channel);
-    }
-
-    /**
      * A handler on an engine thread ({@link PanaioOpenOption#INLINE_COMPLETION},
      * a direct read of another file) closes a channel whose direct read is
      * held in the kernel. An engine thread must not wait: the completion it
@@ -650,7 +475,7 @@ class CloseDuringKernelReadTest {
     }
 
     /** Waits until the throttle has seen a read bio since {@code before}: the read is in the kernel, and held. */
-    private static void awaitQueued(ThrottledReads throttle, long before) throws Exception {
+    static void awaitQueued(ThrottledReads throttle, long before) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HANG_SECONDS);
         while (throttle.queuedReads() == before && System.nanoTime() < deadline) {
             Thread.sleep(1);
