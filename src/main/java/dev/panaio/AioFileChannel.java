@@ -4,7 +4,6 @@ import com.sun.nio.file.ExtendedOpenOption;
 
 import dev.panaio.internal.channel.ChannelChecks;
 import dev.panaio.internal.channel.ChannelCleaner;
-import dev.panaio.internal.channel.ChannelCompletion;
 import dev.panaio.internal.channel.ChannelLocks;
 import dev.panaio.internal.channel.ChannelMapping;
 import dev.panaio.internal.channel.ChannelOptions;
@@ -12,6 +11,7 @@ import dev.panaio.internal.channel.ChannelTransfers;
 import dev.panaio.internal.channel.DescriptorCalls;
 import dev.panaio.internal.channel.FileIo;
 import dev.panaio.internal.channel.PanaioFileLock;
+import dev.panaio.internal.channel.WaitingTransfers;
 import dev.panaio.internal.sys.NativeAccess;
 
 import java.io.IOException;
@@ -27,7 +27,6 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.FileLockInterruptionException;
-import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
@@ -107,6 +106,7 @@ public final class AioFileChannel extends FileChannel {
     private final boolean append;
     private final ChannelLocks locks;
     private final ChannelTransfers transfers;
+    private final WaitingTransfers waiting;
     private final ChannelCleaner.CloseDescriptor closeAction;
     private final Cleaner.Cleanable cleanable;
     /** Serialises the relative reads and writes, which read and move the position. */
@@ -121,6 +121,7 @@ public final class AioFileChannel extends FileChannel {
         this.writable = file.isWritable();
         this.append = append;
         this.locks = new ChannelLocks(file);
+        this.waiting = new WaitingTransfers(io);
         this.transfers = new ChannelTransfers(this, file, this::transfer,
                 other -> other instanceof AioFileChannel aio ? aio.file : null);
         this.closeAction = ChannelCleaner.closing(file, locks);
@@ -265,15 +266,10 @@ public final class AioFileChannel extends FileChannel {
     public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, dsts.length);
         ensureOpen();
-        if (!readable) {
-            throw new NonReadableChannelException();
-        }
-        for (int i = offset; i < offset + length; i++) {
-            ChannelChecks.checkReadable(true, dsts[i]); // null or read-only, before any byte moves
-        }
+        ChannelChecks.checkReadable(readable, dsts, offset, length);
         positionLock.lock(); // the whole scattering read moves the position once, as FileChannel's does
         try {
-            long n = transferVector(dsts, offset, length, position, true);
+            long n = transfer(null, dsts, offset, length, position, true);
             if (n > 0) {
                 position += n;
             }
@@ -288,15 +284,13 @@ public final class AioFileChannel extends FileChannel {
         Objects.checkFromIndexSize(offset, length, srcs.length);
         ensureOpen();
         checkWritable();
-        for (int i = offset; i < offset + length; i++) {
-            Objects.requireNonNull(srcs[i], "srcs[" + i + "]");
-        }
+        ChannelChecks.checkGathering(srcs, offset, length);
         positionLock.lock();
         try {
             if (append) {
-                return transferVector(srcs, offset, length, 0, false); // O_APPEND: the kernel writes at the end
+                return transfer(null, srcs, offset, length, 0, false); // O_APPEND: the kernel writes at the end
             }
-            long n = transferVector(srcs, offset, length, position, false);
+            long n = transfer(null, srcs, offset, length, position, false);
             if (n > 0) {
                 position += n;
             }
@@ -306,32 +300,6 @@ public final class AioFileChannel extends FileChannel {
         }
     }
 
-    /** One vectored read or write through {@link FileIo}, with the JDK's interrupt and close semantics. */
-    private long transferVector(ByteBuffer[] buffers, int offset, int length, long position, boolean read)
-            throws IOException {
-        ensureOpen();
-        io.checkNotOnEngineThread();
-        var op = new ChannelCompletion.ToWaiter();
-        boolean completed = false;
-        InterruptedIOException interrupted = null;
-        long n = 0;
-        begin();
-        try {
-            if (read) {
-                io.read(buffers, offset, length, position, op);
-            } else {
-                io.write(buffers, offset, length, position, op);
-            }
-            n = op.await();
-            completed = true;
-        } catch (InterruptedIOException e) {
-            interrupted = e;
-        } finally {
-            end(completed, interrupted);
-        }
-        return n;
-    }
-
     /**
      * One positional read or write through {@link FileIo}, with the JDK's
      * interrupt and close semantics. A page-cache hit is answered on this
@@ -339,6 +307,16 @@ public final class AioFileChannel extends FileChannel {
      * else waits for its completion.
      */
     private long transfer(ByteBuffer buffer, long position, boolean read) throws IOException {
+        return transfer(buffer, null, 0, 0, position, read);
+    }
+
+    /**
+     * {@code buffer}, or when it is null {@code buffers[offset .. offset + length)}, as one transfer. After an
+     * interrupt ended the wait for room in the engine the channel is closed and this thread always gets
+     * {@link ClosedByInterruptException} ({@link WaitingTransfers#closeByInterrupt} says why).
+     */
+    private long transfer(ByteBuffer buffer, ByteBuffer[] buffers, int offset, int length, long position,
+                          boolean read) throws IOException {
         ensureOpen();
         io.checkNotOnEngineThread();
         boolean completed = false;
@@ -346,82 +324,19 @@ public final class AioFileChannel extends FileChannel {
         long n = 0;
         begin();
         try {
-            int start = buffer.position();
-            n = read ? io.readInline(buffer, position) : io.writeInline(buffer, position);
-            if (n == FileIo.MISSED) {
-                n = readRest(buffer, position, buffer.position() - start);
-            } else if (n == FileIo.NOT_INLINE) {
-                var op = new ChannelCompletion.ToWaiter();
-                if (read) {
-                    io.read(buffer, position, op);
-                } else {
-                    io.write(buffer, position, op);
-                }
-                n = op.await();
-            }
+            n = buffer != null ? waiting.transfer(buffer, position, read)
+                    : waiting.transferVector(buffers, offset, length, position, read);
             completed = true;
         } catch (InterruptedIOException e) {
             interrupted = e;
         } finally {
-            end(completed, interrupted);
+            if (interrupted == null) {
+                end(completed);
+            } else { // the channel closes, and this thread gets ClosedByInterruptException whatever the order
+                WaitingTransfers.closeByInterrupt(interrupted, () -> end(false), this);
+            }
         }
         return n;
-    }
-
-    /**
-     * What the page cache did not hold of a read, {@code done} bytes of which
-     * were read already: on the pool. With bytes already read, it ends as a
-     * short read would, with their count, unless an interrupt ended the wait.
-     */
-    private long readRest(ByteBuffer buffer, long position, long done) throws IOException {
-        var op = new ChannelCompletion.ToWaiter();
-        io.readMissed(buffer, position + done, op);
-        if (done == 0) {
-            return op.await();
-        }
-        long rest;
-        try {
-            rest = op.await();
-        } catch (InterruptedIOException e) {
-            throw e; // the channel closes by interrupt: see end(boolean, InterruptedIOException)
-        } catch (IOException e) {
-            return done;
-        }
-        return rest < 0 ? done : done + rest;
-    }
-
-    /**
-     * Ends a read or write as {@link #end(boolean)} does, except after an
-     * interrupt ended the wait for room in the engine ({@code interrupted} is
-     * not null): then the channel is closed and this thread always gets
-     * {@link ClosedByInterruptException}, whatever the order of the interrupt
-     * and a close, as the JDK's channels give it. {@code end} alone cannot
-     * promise that: {@code Thread.interrupt} wakes the thread before it looks
-     * for the channel's interruptor, and a thread that reaches {@code end}
-     * first has taken the interruptor away, so {@code end} sees no interrupt
-     * and, once anything has closed the channel, reports an asynchronous close.
-     */
-    private void end(boolean completed, InterruptedIOException interrupted) throws IOException {
-        if (interrupted == null) {
-            end(completed);
-            return;
-        }
-        try {
-            end(false);
-        } catch (ClosedByInterruptException e) {
-            e.initCause(interrupted);
-            throw e; // the interruptor ran first and the channel is closed, as the JDK does it
-        } catch (AsynchronousCloseException e) {
-            // Missed by the interruptor, or closed by another thread first: this thread was interrupted all the same.
-        }
-        ClosedByInterruptException closed = new ClosedByInterruptException();
-        closed.initCause(interrupted);
-        try {
-            close();
-        } catch (IOException suppressed) {
-            closed.addSuppressed(suppressed);
-        }
-        throw closed;
     }
 
     private void checkReadable(ByteBuffer dst) throws IOException {
@@ -440,19 +355,13 @@ public final class AioFileChannel extends FileChannel {
         }
     }
 
-    /** A call on the descriptor that may block. */
-    @FunctionalInterface
-    private interface DescriptorCall<T> {
-        T call() throws IOException;
-    }
-
     /**
      * Runs a call on the descriptor as the JDK runs a blocking one: an
      * interrupt closes the channel and gives {@link ClosedByInterruptException},
      * a close by another thread {@link AsynchronousCloseException}, and a
      * close waits for a call already running.
      */
-    private <T> T blocking(DescriptorCall<T> call) throws IOException {
+    private <T> T blocking(DescriptorCalls.Call<T> call) throws IOException {
         ensureOpen();
         boolean completed = false;
         begin();

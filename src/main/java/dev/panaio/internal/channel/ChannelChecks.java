@@ -3,6 +3,7 @@ package dev.panaio.internal.channel;
 import java.nio.ByteBuffer;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
+import java.util.Objects;
 
 /**
  * The JDK channels' own checks of a read or write, with the JDK's exception
@@ -35,6 +36,26 @@ public final class ChannelChecks {
     public static void checkWritable(boolean writable) {
         if (!writable) {
             throw new NonWritableChannelException();
+        }
+    }
+
+    /**
+     * A scattering read needs a channel open for reading and buffers that can
+     * be written, every one checked before any byte moves.
+     */
+    public static void checkReadable(boolean readable, ByteBuffer[] dsts, int offset, int length) {
+        if (!readable) {
+            throw new NonReadableChannelException();
+        }
+        for (int i = offset; i < offset + length; i++) {
+            checkReadable(true, dsts[i]); // null or read-only
+        }
+    }
+
+    /** A gathering write's buffers may not be null, every one checked before any byte moves. */
+    public static void checkGathering(ByteBuffer[] srcs, int offset, int length) {
+        for (int i = offset; i < offset + length; i++) {
+            Objects.requireNonNull(srcs[i], "srcs[" + i + "]");
         }
     }
 }

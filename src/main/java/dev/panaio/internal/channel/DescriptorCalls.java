@@ -115,4 +115,16 @@ public final class DescriptorCalls {
             throw new ClosedChannelException();
         }
     }
+
+    /** A call on a channel's descriptor that may block, which the channel runs between its begin and end. */
+    @FunctionalInterface
+    public interface Call<T> {
+        /**
+         * Makes the call.
+         *
+         * @return its result
+         * @throws IOException its error
+         */
+        T call() throws IOException;
+    }
 }

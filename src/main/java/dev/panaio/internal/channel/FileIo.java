@@ -15,9 +15,6 @@ import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.jfr.FileIoEvent;
 import dev.panaio.internal.jfr.FileReadEvent;
 import dev.panaio.internal.jfr.FileWriteEvent;
-import dev.panaio.internal.memory.AlignedBufferPool;
-import dev.panaio.internal.memory.ArenaUses;
-import dev.panaio.internal.memory.BufferLifetime;
 import dev.panaio.internal.stats.SharedCounters;
 import dev.panaio.internal.sys.ErrnoExceptions;
 import dev.panaio.internal.sys.FileDescriptorHandle;
@@ -98,7 +95,6 @@ public final class FileIo {
     private final AioFile file;
     private final FileDescriptorHandle handle;
     private final DirectAlignment alignment;
-    private final boolean strict;
     private final boolean syncWrites;
     /** Set once the file refuses RWF_NOWAIT (EOPNOTSUPP: tmpfs and friends); shared with {@link VectoredIo}. */
     volatile boolean nowaitUnsupported;
@@ -108,6 +104,7 @@ public final class FileIo {
     private final PageCacheQuestion question;
     private final BufferedTransfer transfer;
     private final BlockingTasks blocking;
+    private final RequestMemory requestMemory;
     /** The file's buffered writes handed off to the pool; shared with {@link VectoredIo}. */
     final WriteQueue writes;
     private final VectoredIo vectored;
@@ -119,11 +116,11 @@ public final class FileIo {
         this.file = file;
         this.handle = SharedSecrets.fileAccess().handle(file);
         this.alignment = file.isDirect() ? file.alignment() : null;
-        this.strict = strict;
         this.syncWrites = syncWrites;
         this.counters = ENGINES.sharedCounters(engine);
         this.question = new PageCacheQuestion(handle);
         this.transfer = new BufferedTransfer(handle);
+        this.requestMemory = new RequestMemory(engine, file, alignment, strict, counters);
         // The engine's blocking pool, looked up only when a task is handed to it: it is made on first use.
         this.blocking = new BlockingTasks(handle, task -> ENGINES.blockingPool(engine).execute(task), counters,
                 transfer, inKernel);
@@ -189,24 +186,6 @@ public final class FileIo {
             throw new IllegalStateException("a blocking AioFileChannel call on an AioEngine thread (in a completion "
                     + "callback) would wait for that thread itself: use AioAsynchronousFileChannel or the engine's "
                     + "futures there, or move the call to another executor");
-        }
-    }
-
-    /**
-     * Checks a caller's buffer before anything uses its address: a direct
-     * buffer whose arena is closed would send the kernel into freed memory,
-     * and an asynchronous request completes on another thread, which may not
-     * touch memory confined to the caller's.
-     */
-    static void checkBuffer(MemorySegment segment, ChannelCompletion op) {
-        if (segment == null) {
-            return; // heap memory
-        }
-        if (!segment.scope().isAlive()) {
-            throw new IllegalStateException("the buffer's arena is already closed");
-        }
-        if (!op.settlesOnCaller()) {
-            RequestChecks.checkNotConfined(segment);
         }
     }
 
@@ -335,7 +314,7 @@ public final class FileIo {
             return;
         }
         MemorySegment direct = dst.isDirect() ? MemorySegment.ofBuffer(dst) : null;
-        checkBuffer(direct, op);
+        RequestMemory.checkBuffer(direct, op);
         if (engine.isClosed()) {
             op.fail(new AsynchronousCloseException());
             return;
@@ -370,7 +349,7 @@ public final class FileIo {
             return;
         }
         MemorySegment direct = src.isDirect() ? MemorySegment.ofBuffer(src) : null;
-        checkBuffer(direct, op);
+        RequestMemory.checkBuffer(direct, op);
         if (engine.isClosed()) {
             op.fail(new AsynchronousCloseException());
             return;
@@ -426,31 +405,12 @@ public final class FileIo {
         return true;
     }
 
-    /**
-     * The caller's memory, for the kernel to use after this call returns, when
-     * its lifetime allows: a panaio arena's (a use is held until the result is
-     * settled) or GC-managed memory (kept reachable by the op); null when it
-     * must be copied (BufferLifetime).
-     */
-    private static MemorySegment inPlace(ChannelCompletion op, ByteBuffer buffer, MemorySegment direct) {
-        if (direct == null) {
-            return null;
-        }
-        ArenaUses uses = BufferLifetime.panaioArenaOf(direct.scope());
-        if (uses != null) {
-            uses.acquire();
-            op.holds(uses);
-            return direct;
-        }
-        return BufferLifetime.isGcManaged(buffer) ? direct : null;
-    }
-
     /** Misaligned direct I/O fails the request (an IOException, as the JDK reports it), before the kernel sees it. */
     private void startDirect(ChannelCompletion op, ByteBuffer buffer, MemorySegment direct, long position,
                              int length, boolean read, RequestOptions options) {
         MemorySegment memory;
         try {
-            memory = chooseDirectMemory(op, buffer, direct, position, length, read);
+            memory = requestMemory.chooseDirectMemory(op, buffer, direct, position, length, read);
         } catch (MisalignedIoException e) {
             op.fail(e);
             return;
@@ -465,59 +425,6 @@ public final class FileIo {
         ENGINES.submit(engine, op.request, op);
     }
 
-    /** The caller's memory when aligned, else a bounce buffer (null: the request failed), else strict refuses. */
-    private MemorySegment chooseDirectMemory(ChannelCompletion op, ByteBuffer buffer, MemorySegment direct,
-                                             long position, int length, boolean read) throws MisalignedIoException {
-        RequestChecks.checkDirectOffset(file, position, "file position");
-        RequestChecks.checkDirectOffset(file, length, "length");
-
-        boolean aligned = direct != null && alignment.isMemoryAligned(direct.address());
-        if (strict && !aligned) {
-            if (direct == null) {
-                throw RequestChecks.misaligned("direct I/O on " + file.path() + " needs native memory aligned to "
-                        + alignment.memory() + " bytes, and this is a heap buffer (STRICT_ALIGNMENT is on): use "
-                        + "ByteBuffer.allocateDirect and align it, or open without STRICT_ALIGNMENT to bounce it",
-                        alignment.memory());
-            }
-            RequestChecks.checkDirectMemory(file, direct.address(), "buffer address");
-        }
-        // Aligned memory whose lifetime panaio can guard goes in place; anything else, also a caller's aligned
-        // arena memory (which its owner may free while the kernel writes), is copied.
-        MemorySegment memory = aligned ? inPlace(op, buffer, direct) : null;
-        if (memory == null) {
-            memory = bounce(op, buffer, length, read);
-        }
-        return memory;
-    }
-
-    /**
-     * Copies through a pooled aligned buffer.
-     *
-     * @return the bounce memory, or null (the request failed) once the engine is closed
-     */
-    private MemorySegment bounce(ChannelCompletion op, ByteBuffer buffer, int length, boolean read) {
-        AlignedBufferPool pool = ENGINES.bouncePool(engine);
-        AlignedBufferPool.Buffer bounce;
-        try {
-            bounce = pool.acquire(length);
-        } catch (IllegalStateException poolClosed) {
-            op.fail(new AsynchronousCloseException()); // the engine closed since read() or write() looked
-            return null;
-        }
-        op.bouncesThrough(pool, bounce, read ? buffer : null);
-        counters.bounceCopiedBytes.add(length);
-        MemorySegment memory = bounce.segment.asSlice(0, length);
-        if (!read) {
-            try {
-                MemorySegment.copy(MemorySegment.ofBuffer(buffer), 0, memory, 0, length);
-            } catch (RuntimeException | Error e) {
-                op.releaseBounce(); // the caller's memory went away meanwhile: do not leak the pool's
-                throw e;
-            }
-        }
-        return memory;
-    }
-
     /**
      * A buffered read: first preadv2(RWF_NOWAIT) on the calling thread, into
      * the caller's memory, whose session the call holds; what the page cache
@@ -529,7 +436,7 @@ public final class FileIo {
                               int length, RequestOptions options, boolean tryInline) {
         int flags = OPTIONS.rwFlags(options);
         boolean callerNowait = options.has(RwFlag.NOWAIT);
-        MemorySegment inline = direct != null ? direct : bounce(op, dst, length, true);
+        MemorySegment inline = direct != null ? direct : requestMemory.bounce(op, dst, length, true);
         if (inline == null) {
             return;
         }
@@ -568,9 +475,9 @@ public final class FileIo {
         }
         counters.inlineMisses.increment();
         question.readMissed();
-        MemorySegment later = direct == null ? inline : inPlace(op, dst, direct);
+        MemorySegment later = direct == null ? inline : RequestMemory.inPlace(op, dst, direct);
         if (later == null) {
-            later = bounce(op, dst, length, true);
+            later = requestMemory.bounce(op, dst, length, true);
             if (later == null) {
                 return;
             }
@@ -608,7 +515,7 @@ public final class FileIo {
         MemorySegment inline = null;
         long done = 0;
         if (here || attempt) {
-            inline = direct != null ? direct : bounce(op, src, length, false);
+            inline = direct != null ? direct : requestMemory.bounce(op, src, length, false);
             if (inline == null) {
                 return;
             }
@@ -638,9 +545,9 @@ public final class FileIo {
             }
         }
         // Queued: only memory whose lifetime panaio guards, else a copy made now.
-        MemorySegment later = direct == null && inline != null ? inline : inPlace(op, src, direct);
+        MemorySegment later = direct == null && inline != null ? inline : RequestMemory.inPlace(op, src, direct);
         if (later == null) {
-            later = bounce(op, src, length, false);
+            later = requestMemory.bounce(op, src, length, false);
             if (later == null) {
                 return;
             }

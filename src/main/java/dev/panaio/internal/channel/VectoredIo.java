@@ -102,7 +102,7 @@ final class VectoredIo {
                 MemorySegment segment = MemorySegment.ofBuffer(buffer);
                 direct[k] = k == count - 1 && cut > 0 ? segment.asSlice(0, segment.byteSize() - cut) : segment;
             }
-            FileIo.checkBuffer(direct[k], op);
+            RequestMemory.checkBuffer(direct[k], op);
         }
         if (engine.isClosed()) {
             op.fail(new AsynchronousCloseException());
