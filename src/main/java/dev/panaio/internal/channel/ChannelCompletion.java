@@ -453,11 +453,52 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
             this.executor = executor;
         }
 
+        /**
+         * Whether handing the handler to its executor is all that delivery
+         * does, and is safe on a pool thread: the process-wide default pool
+         * (a cached pool: {@code execute} never runs the handler in place,
+         * nor waits). A caller's executor might do either, so its hand-off
+         * goes through a delivery thread.
+         */
+        private boolean dispatchesToDefaultPool() {
+            return executor == DefaultHandlerExecutor.get();
+        }
+
+        /** On the pool: with the default pool, the handler goes to it from here, one hand-off instead of two. */
+        @Override
+        public void finishOffPool(long result) {
+            if (!dispatchesToDefaultPool()) {
+                super.finishOffPool(result);
+                return;
+            }
+            long value;
+            try {
+                value = settle(result);
+            } catch (Throwable t) {
+                leftKernel();
+                failed(t);
+                return;
+            }
+            leftKernel();
+            succeed(value);
+        }
+
+        @Override
+        public void failOffPool(Throwable error) {
+            if (!dispatchesToDefaultPool()) {
+                super.failOffPool(error);
+                return;
+            }
+            releaseBounce();
+            leftKernel();
+            failed(error);
+        }
+
         /** With an executor, what runs off the pool only hands the handler to it. */
         @Override
         Runnable finishOffPoolBatched(long result) {
-            if (executor == null) {
-                return super.finishOffPoolBatched(result);
+            if (executor == null || dispatchesToDefaultPool()) {
+                return super.finishOffPoolBatched(result); // the default pool: handed to it right here
             }
             long value;
             try {

@@ -30,10 +30,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * that the kernel writes short (ENOSPC, EFBIG) is not guessed at: each write
  * after the short one is made again on its own, so each gets its own result.
  * Writes from one thread reach the kernel in the order they were queued.
- * Results whose delivery only hands a CompletionHandler to its executor leave
- * the pool {@link #DELIVERY_BATCH} at a time, in one task; any other result
- * (a future, a waiter, a handler run where it completes) is passed on alone,
- * at once, since its caller code may wait for another write of the batch.
+ * A CompletionHandler of a channel opened without an executor is handed to
+ * the default pool right here (its {@code execute} neither waits nor runs the
+ * handler in place). Results whose delivery only hands a CompletionHandler to
+ * an executor of the caller's leave the pool {@link #DELIVERY_BATCH} at a
+ * time, in one task; any other result (a future, a waiter, a handler run
+ * where it completes) is passed on alone, at once, since its caller code may
+ * wait for another write of the batch.
  *
  * <p>The channel's close waits for the writes counted in its
  * {@link KernelRequests}: each write counts in just before the pwritev2 that
