@@ -3,6 +3,7 @@ package dev.panaio;
 import dev.panaio.CloseDuringKernelReadTest.Outcome;
 import dev.panaio.CloseDuringKernelReadTest.Side;
 import dev.panaio.testing.LoopDevice;
+import dev.panaio.testing.OpenDescriptors;
 import dev.panaio.testing.PageCache;
 import dev.panaio.testing.TestData;
 import dev.panaio.testing.ThrottledReads;
@@ -19,11 +20,8 @@ import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -159,7 +157,8 @@ class CloseDuringKernelWriteTest {
                     // a dropped one keeps it open. Closed here, so that the loop device can be unmounted.
                     closeDescriptorsOf(path);
                 }
-                awaitNoDescriptorOf(path); // panaio's Cleaner closes its own
+                assertThat(OpenDescriptors.awaitOn(path, open -> open == 0, true, HANG_SECONDS * 1000L))
+                        .as("descriptors still open on the file").isZero(); // panaio's Cleaner closes its own
             }
         }
     }
@@ -174,43 +173,16 @@ class CloseDuringKernelWriteTest {
         assertThat(dropped.get()).as("the dropped channel, collected once its requests completed").isNull();
     }
 
-    /** This process's descriptors open on {@code file}. */
-    private static List<Integer> descriptorsOf(Path file) throws IOException {
-        Path real = file.toRealPath();
-        List<Integer> found = new ArrayList<>();
-        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
-            for (Path fd : fds.toList()) {
-                try {
-                    if (Files.readSymbolicLink(fd).equals(real)) {
-                        found.add(Integer.parseInt(fd.getFileName().toString()));
-                    }
-                } catch (IOException gone) {
-                    // closed while listed
-                }
-            }
-        }
-        return found;
-    }
-
     private static void closeDescriptorsOf(Path file) throws Throwable {
         Linker linker = Linker.nativeLinker();
         MethodHandle close = linker.downcallHandle(linker.defaultLookup().find("close").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT,
                         ValueLayout.JAVA_INT));
-        for (int fd : descriptorsOf(file)) {
+        for (int fd : OpenDescriptors.numbersOn(file)) {
             int ignored = (int) close.invokeExact(fd);
         }
     }
 
-    /** Waits until no descriptor of this process refers to {@code file}. */
-    private static void awaitNoDescriptorOf(Path file) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HANG_SECONDS);
-        while (!descriptorsOf(file).isEmpty() && System.nanoTime() < deadline) {
-            System.gc();
-            Thread.sleep(20);
-        }
-        assertThat(descriptorsOf(file)).as("descriptors still open on %s", file).isEmpty();
-    }
 
     /** Opens a channel, starts two writes with it, and lets go of it: nothing but the requests refers to it. */
     private static WeakReference<AsynchronousFileChannel> writeTwiceAndDrop(

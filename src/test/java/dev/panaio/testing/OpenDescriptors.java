@@ -5,6 +5,8 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.IntPredicate;
 
 /**
@@ -18,21 +20,26 @@ public final class OpenDescriptors {
 
     /** How many descriptors point at {@code file}, including after it was unlinked ("(deleted)"). */
     public static int on(Path file) throws IOException {
+        return numbersOn(file).size();
+    }
+
+    /** The numbers of the descriptors that point at {@code file}, as {@link #on} counts them. */
+    public static List<Integer> numbersOn(Path file) throws IOException {
         String target = file.toAbsolutePath().toString();
-        int count = 0;
+        List<Integer> numbers = new ArrayList<>();
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
             for (Path fd : dir) {
                 try {
                     String link = Files.readSymbolicLink(fd).toString();
                     if (link.equals(target) || link.equals(target + " (deleted)")) {
-                        count++;
+                        numbers.add(Integer.parseInt(fd.getFileName().toString()));
                     }
                 } catch (NoSuchFileException closedMeanwhile) {
                     // the directory stream's own descriptor, or one closed while listing
                 }
             }
         }
-        return count;
+        return numbers;
     }
 
     /**

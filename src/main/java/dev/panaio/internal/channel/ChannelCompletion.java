@@ -183,6 +183,10 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
      */
     @Override
     public void finishOffPool(long result) {
+        if (deliversOnPool()) {
+            finish(result);
+            return;
+        }
         long value;
         try {
             value = settle(result);
@@ -212,9 +216,23 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
     /** As {@link #fail}, on a blocking-pool thread: see {@link #finishOffPool}. */
     @Override
     public void failOffPool(Throwable error) {
+        if (deliversOnPool()) {
+            fail(error);
+            return;
+        }
         releaseBounce();
         leftKernel();
         DeliveryThreads.executor().execute(() -> failed(error));
+    }
+
+    /**
+     * Whether delivering the result runs no caller code on the pool thread,
+     * so that {@link #finishOffPool} and {@link #failOffPool} may deliver it
+     * right there, without a delivery thread's hand-off: a waiter is only
+     * woken, a handler is only handed to the default pool.
+     */
+    boolean deliversOnPool() {
+        return false;
     }
 
     /**
@@ -391,13 +409,8 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
 
         /** Only wakes the waiter, which runs its own code: nothing to move off the pool. */
         @Override
-        public void finishOffPool(long result) {
-            finish(result);
-        }
-
-        @Override
-        public void failOffPool(Throwable error) {
-            fail(error);
+        boolean deliversOnPool() {
+            return true;
         }
 
         @Override
@@ -454,50 +467,20 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
         }
 
         /**
-         * Whether handing the handler to its executor is all that delivery
-         * does, and is safe on a pool thread: the process-wide default pool
-         * (a cached pool: {@code execute} never runs the handler in place,
-         * nor waits). A caller's executor might do either, so its hand-off
-         * goes through a delivery thread.
+         * Only with the process-wide default pool (a cached pool: its
+         * {@code execute} neither runs the handler in place nor waits), one
+         * hand-off instead of two. A caller's executor might do either, so its
+         * hand-off goes through a delivery thread.
          */
-        private boolean dispatchesToDefaultPool() {
+        @Override
+        boolean deliversOnPool() {
             return executor == DefaultHandlerExecutor.get();
-        }
-
-        /** On the pool: with the default pool, the handler goes to it from here, one hand-off instead of two. */
-        @Override
-        public void finishOffPool(long result) {
-            if (!dispatchesToDefaultPool()) {
-                super.finishOffPool(result);
-                return;
-            }
-            long value;
-            try {
-                value = settle(result);
-            } catch (Throwable t) {
-                leftKernel();
-                failed(t);
-                return;
-            }
-            leftKernel();
-            succeed(value);
-        }
-
-        @Override
-        public void failOffPool(Throwable error) {
-            if (!dispatchesToDefaultPool()) {
-                super.failOffPool(error);
-                return;
-            }
-            releaseBounce();
-            leftKernel();
-            failed(error);
         }
 
         /** With an executor, what runs off the pool only hands the handler to it. */
         @Override
         Runnable finishOffPoolBatched(long result) {
-            if (executor == null || dispatchesToDefaultPool()) {
+            if (executor == null || deliversOnPool()) {
                 return super.finishOffPoolBatched(result); // the default pool: handed to it right here
             }
             long value;
