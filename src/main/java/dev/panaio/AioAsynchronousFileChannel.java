@@ -85,6 +85,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * process-wide cached pool of daemon threads (as the JDK's default thread
  * pool). A handler that throws does not disturb the channel; the exception
  * goes to the thread's uncaught exception handler.
+ *
+ * <p>One case saves a thread hand-off, as the {@code AsynchronousFileChannel}
+ * specification allows: when a handler running on the default executor starts
+ * a read (or write) that the page cache answers at once, its handler runs on
+ * the same thread as soon as the starting handler returns, never inside it. A
+ * handler reading a cached file block after block thus stays on one thread,
+ * where the JDK's channel wakes another pool thread for every block. The pool
+ * stays what the JDK's default pool gives: a handler that waits for the
+ * handler of a read it started still gets it (it is handed to another pool
+ * thread once the waiting handler has run for about a millisecond), and after
+ * 1,024 handlers in a row the rest of a chain moves to other threads. A
+ * caller's own executor is not affected.
  * <ul>
  *   <li>{@link PanaioOpenOption#INLINE_COMPLETION} (panaio's own opt-in) runs
  *       read and write handlers where the request completes instead: an

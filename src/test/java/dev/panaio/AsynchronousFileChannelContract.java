@@ -29,6 +29,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.CREATE_NEW;
@@ -282,6 +284,95 @@ abstract class AsynchronousFileChannelContract {
                 channel.write(ByteBuffer.allocate(100), 100L * i, null, threadOf(write));
                 assertThat(write.get(10, TimeUnit.SECONDS)).as("thread of write %d's handler", i)
                         .isNotSameAs(Thread.currentThread());
+            }
+        }
+    }
+
+    /**
+     * A handler that holds a lock while it starts a read does not see that
+     * read's handler, which takes the same lock, run inside it: the JDK runs
+     * it on another pool thread, which waits for the lock; panaio, when the
+     * page cache answers at once, on the same thread once the first returns.
+     */
+    @Test
+    void shouldNotRunTheHandlerOfAReadInsideTheHandlerThatStartedIt() throws Exception {
+        Path path = file(10_000);
+        try (AsynchronousFileChannel channel = open(path, READ)) {
+            ReentrantLock lock = new ReentrantLock();
+            for (int round = 0; round < 20; round++) {
+                AtomicBoolean outerDone = new AtomicBoolean();
+                CompletableFuture<Boolean> innerSawOuterDone = new CompletableFuture<>();
+                CompletionHandler<Integer, Void> inner = new CompletionHandler<>() {
+                    @Override
+                    public void completed(Integer result, Void attachment) {
+                        lock.lock();
+                        try {
+                            innerSawOuterDone.complete(outerDone.get());
+                        } finally {
+                            lock.unlock();
+                        }
+                    }
+
+                    @Override
+                    public void failed(Throwable error, Void attachment) {
+                        innerSawOuterDone.completeExceptionally(error);
+                    }
+                };
+                channel.read(ByteBuffer.allocate(100), 0, null, new CompletionHandler<Integer, Void>() {
+                    @Override
+                    public void completed(Integer result, Void attachment) {
+                        lock.lock();
+                        try {
+                            channel.read(ByteBuffer.allocate(100), 200, null, inner);
+                            outerDone.set(true);
+                        } catch (Throwable t) {
+                            innerSawOuterDone.completeExceptionally(t);
+                        } finally {
+                            lock.unlock();
+                        }
+                    }
+
+                    @Override
+                    public void failed(Throwable error, Void attachment) {
+                        innerSawOuterDone.completeExceptionally(error);
+                    }
+                });
+                assertThat(innerSawOuterDone.get(10, TimeUnit.SECONDS))
+                        .as("round %d: the inner handler ran after the outer one let its lock go", round).isTrue();
+            }
+        }
+    }
+
+    /**
+     * A handler that starts a read and then waits for that read's handler
+     * gets it: the JDK's default pool runs it on another thread, and so must
+     * panaio's, even when the page cache answers the read at once.
+     */
+    @Test
+    void shouldRunTheHandlerOfAReadWhileTheHandlerThatStartedItWaitsForIt() throws Exception {
+        Path path = file(10_000);
+        try (AsynchronousFileChannel channel = open(path, READ)) {
+            for (int round = 0; round < 5; round++) {
+                CompletableFuture<Integer> inner = new CompletableFuture<>();
+                CompletableFuture<Integer> outerSaw = new CompletableFuture<>();
+                channel.read(ByteBuffer.allocate(100), 0, null, new CompletionHandler<Integer, Void>() {
+                    @Override
+                    public void completed(Integer result, Void attachment) {
+                        try {
+                            channel.read(ByteBuffer.allocate(100), 300, null, handler(inner, null));
+                            outerSaw.complete(inner.get(30, TimeUnit.SECONDS));
+                        } catch (Throwable t) {
+                            outerSaw.completeExceptionally(t);
+                        }
+                    }
+
+                    @Override
+                    public void failed(Throwable error, Void attachment) {
+                        outerSaw.completeExceptionally(error);
+                    }
+                });
+                assertThat(outerSaw.get(60, TimeUnit.SECONDS))
+                        .as("round %d: what the waiting handler saw", round).isEqualTo(100);
             }
         }
     }

@@ -454,10 +454,16 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
     }
 
     /** Calls an NIO CompletionHandler: the AsynchronousFileChannel contract. */
-    public static final class ToHandler<A> extends ChannelCompletion {
+    public static final class ToHandler<A> extends ChannelCompletion implements HandlerChains.HandlerCall {
         private final CompletionHandler<Integer, ? super A> handler;
         private final A attachment;
         private final Executor executor;
+        /** Set on the calling thread when it found the result itself, before the call returned. */
+        private boolean foundByCaller;
+        /** The value for {@code completed}, once settled. */
+        private int value;
+        /** The failure for {@code failed}, or null. */
+        private Throwable error;
 
         /** With a null executor, the handler runs where the request completes. */
         public ToHandler(CompletionHandler<Integer, ? super A> handler, A attachment, Executor executor) {
@@ -477,62 +483,74 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
             return executor == DefaultHandlerExecutor.get();
         }
 
+        /**
+         * The calling thread found the result itself (the page cache answered
+         * at once): on a default-pool thread that is running a handler, this
+         * request's handler then runs on that thread, once that handler
+         * returns ({@link HandlerChains}).
+         */
+        void foundByCaller() {
+            foundByCaller = true;
+        }
+
         /** With an executor, what runs off the pool only hands the handler to it. */
         @Override
         Runnable finishOffPoolBatched(long result) {
             if (executor == null || deliversOnPool()) {
                 return super.finishOffPoolBatched(result); // the default pool: handed to it right here
             }
-            long value;
+            long settled;
             try {
-                value = settle(result);
+                settled = settle(result);
             } catch (Throwable t) {
                 leftKernel();
                 return () -> failed(t);
             }
             leftKernel();
-            return () -> succeed(value);
+            return () -> succeed(settled);
         }
 
         @Override
         void succeed(long value) {
-            if (executor == null) {
-                completedHere((int) value);
-                return;
-            }
-            dispatch(() -> completedHere((int) value));
+            this.value = (int) value;
+            deliver();
         }
 
         @Override
         void failed(Throwable error) {
-            if (executor == null) {
-                failedHere(error);
-                return;
-            }
-            dispatch(() -> failedHere(error));
+            this.error = error;
+            deliver();
         }
 
-        private void completedHere(int value) {
+        private void deliver() {
+            if (executor == null) {
+                callHandler();
+            } else if (!deliversOnPool()) {
+                dispatch();
+            } else if (!foundByCaller || !HandlerChains.deferOnThisThread(this)) {
+                HandlerChains.execute(this);
+            }
+        }
+
+        /** Calls the handler once, here; what it throws goes to the thread's uncaught exception handler. */
+        @Override
+        public void callHandler() {
             try {
-                handler.completed(value, attachment);
+                if (error == null) {
+                    handler.completed(value, attachment);
+                } else {
+                    handler.failed(error, attachment);
+                }
             } catch (Throwable t) {
                 UncaughtExceptions.report(t); // a throwing handler must not take the engine down
             }
         }
 
-        private void failedHere(Throwable error) {
+        private void dispatch() {
             try {
-                handler.failed(error, attachment);
-            } catch (Throwable t) {
-                UncaughtExceptions.report(t);
-            }
-        }
-
-        private void dispatch(Runnable call) {
-            try {
-                executor.execute(call);
+                executor.execute(this::callHandler);
             } catch (RejectedExecutionException e) {
-                call.run();
+                callHandler();
             }
         }
     }

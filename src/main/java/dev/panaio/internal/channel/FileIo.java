@@ -583,10 +583,13 @@ public final class FileIo {
      * through the {@link Trampoline}, so that a chain of callbacks runs as a
      * loop; a waiter is parked right here, and a future's dependents are
      * CompletableFuture's business (it unwinds nested completions itself, and
-     * a callback may block on that future): those are never deferred.
+     * a callback may block on that future): those are never deferred. A
+     * handler run by the default pool is deferred, on a pool thread, until
+     * that thread's running handler returns ({@link HandlerChains}).
      */
     void finishInline(ChannelCompletion op, long result) {
-        if (op instanceof ChannelCompletion.ToHandler<?>) {
+        if (op instanceof ChannelCompletion.ToHandler<?> handler) {
+            handler.foundByCaller();
             Trampoline.deliver(op, result, DeliveryThreads.executor()); // never the pool: a handler may wait for it
         } else {
             op.finish(result);

@@ -1,0 +1,208 @@
+package dev.panaio.internal.channel;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Runs the CompletionHandlers that asynchronous channels hand to the
+ * process-wide {@linkplain DefaultHandlerExecutor default pool}, and spares a
+ * thread hand-off to a read that such a handler starts when the page cache
+ * answers it at once: a handler that reads the next block of a cached file
+ * would otherwise wake another pool thread for every block (tens of
+ * microseconds here, against well under one for the read).
+ *
+ * <p>The {@code AsynchronousFileChannel} specification allows the handler of
+ * an operation that completes at once to be invoked directly by the
+ * initiating thread, when that thread is one of the pool's. Invoked right
+ * there, it would run inside the handler that started the read, in the middle
+ * of whatever that handler holds (a reentrant lock taken around the read
+ * would let it in). So it is deferred instead: this thread runs it as soon as
+ * the handler that started the read returns, as if the pool had given it to a
+ * thread that had just become free. Two limits keep what the JDK's pool
+ * gives:
+ * <ul>
+ *   <li>A handler that, after starting such a read, waits for that read's
+ *       handler (which the JDK's cached pool runs on another thread) is not
+ *       left waiting: a watcher thread looks every {@value #PERIOD_MICROS}
+ *       µs while handlers are deferred, and hands to the pool whatever
+ *       waits behind a handler that has been running since its last look.</li>
+ *   <li>After {@value #MAX_CHAINED} handlers in a row, the rest of the chain
+ *       goes to the pool, so that one chain does not keep its thread for
+ *       ever.</li>
+ * </ul>
+ *
+ * <p>Thread-safe: each pool thread has its own state; its queue of deferred
+ * handlers is shared only with the watcher.
+ */
+final class HandlerChains {
+    /** Handlers one pool thread runs in a row before it hands the rest of a chain to other threads. */
+    static final int MAX_CHAINED = 1024;
+    /** How often the watcher looks at threads with deferred handlers, in microseconds. */
+    static final long PERIOD_MICROS = 1_000;
+
+    /** A handler's call, made once, by whichever thread the pool or a chain gives it to. */
+    interface HandlerCall {
+        /** Calls the handler; it reports what the handler throws, never throws itself. */
+        void callHandler();
+    }
+
+    private static final ThreadLocal<HandlerChains> PER_THREAD = ThreadLocal.withInitial(HandlerChains::new);
+
+    /** Whether this thread is running a handler given to the pool through {@link #execute}. Owner only. */
+    private boolean running;
+    /** Moves as each handler starts: the watcher tells a handler that has run a whole period by it not moving. */
+    private volatile int generation;
+    /** What the watcher saw of {@link #generation} at its last look. Watcher only. */
+    private int seenGeneration;
+    /** Handlers waiting for the running one to return, in order. Guarded by this. */
+    private final ArrayDeque<HandlerCall> deferred = new ArrayDeque<>();
+    /** Whether the watcher has this thread in its list. Guarded by this. */
+    private boolean watched;
+
+    private HandlerChains() {
+    }
+
+    /** Hands {@code call} to the default pool: it runs on a pool thread, which may then run a chain behind it. */
+    static void execute(HandlerCall call) {
+        pool().execute(() -> PER_THREAD.get().run(call));
+    }
+
+    /**
+     * Defers {@code call} until the handler this thread is running returns,
+     * if this thread is running one of the default pool's handlers.
+     *
+     * @return false when this thread is not: the caller hands it to the pool
+     */
+    static boolean deferOnThisThread(HandlerCall call) {
+        HandlerChains self = PER_THREAD.get();
+        if (!self.running) {
+            return false;
+        }
+        synchronized (self) {
+            self.deferred.addLast(call);
+            if (!self.watched) {
+                self.watched = true;
+                Watcher.watch(self); // lock order: a thread's state, then the watcher's list
+            }
+        }
+        return true;
+    }
+
+    private void run(HandlerCall first) {
+        running = true;
+        try {
+            HandlerCall next = first;
+            for (int chained = 1; next != null; chained++) {
+                generation = generation + 1; // only this thread writes it
+                next.callHandler();
+                next = nextDeferred();
+                if (next != null && chained >= MAX_CHAINED) {
+                    handToPool(next);
+                    next = null;
+                }
+            }
+        } finally {
+            running = false;
+            // After the budget (or if a call threw past its own reporting): the rest goes to other threads.
+            HandlerCall rest;
+            while ((rest = nextDeferred()) != null) {
+                handToPool(rest);
+            }
+        }
+    }
+
+    private synchronized HandlerCall nextDeferred() {
+        return deferred.pollFirst();
+    }
+
+    private static void handToPool(HandlerCall call) {
+        execute(call);
+    }
+
+    /** The default pool: its {@code execute} neither runs the task in place nor waits. */
+    private static Executor pool() {
+        return DefaultHandlerExecutor.get();
+    }
+
+    /**
+     * The one thread that takes deferred handlers away from a handler that
+     * runs long, made on first use. It waits without a timeout while no
+     * thread has deferred handlers, so an idle process pays nothing.
+     */
+    private static final class Watcher {
+        private static final Object LOCK = new Object();
+        /** Threads with deferred handlers. Guarded by LOCK. */
+        private static final List<HandlerChains> WATCHED = new ArrayList<>();
+        private static boolean started;
+
+        private Watcher() {
+        }
+
+        /** Adds {@code chains}, whose lock the caller holds, to the list. */
+        static void watch(HandlerChains chains) {
+            synchronized (LOCK) {
+                WATCHED.add(chains);
+                if (!started) {
+                    started = true;
+                    Thread thread = new Thread(Watcher::loop, "panaio-handler-watch");
+                    thread.setDaemon(true);
+                    thread.start();
+                } else if (WATCHED.size() == 1) {
+                    LOCK.notify();
+                }
+            }
+        }
+
+        private static void loop() {
+            List<HandlerChains> snapshot = new ArrayList<>();
+            for (;;) {
+                synchronized (LOCK) {
+                    while (WATCHED.isEmpty()) {
+                        try {
+                            LOCK.wait();
+                        } catch (InterruptedException e) {
+                            // nothing interrupts this thread on purpose; keep watching
+                        }
+                    }
+                    snapshot.clear();
+                    snapshot.addAll(WATCHED);
+                }
+                LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(PERIOD_MICROS));
+                for (HandlerChains chains : snapshot) {
+                    for (HandlerCall stuck : look(chains)) {
+                        handToPool(stuck);
+                    }
+                }
+            }
+        }
+
+        /**
+         * One look at a thread: nothing deferred, and it leaves the list;
+         * the same handler running as at the last look, and what waits
+         * behind it is taken away.
+         */
+        private static List<HandlerCall> look(HandlerChains chains) {
+            synchronized (chains) {
+                if (chains.deferred.isEmpty()) {
+                    chains.watched = false;
+                    synchronized (LOCK) {
+                        WATCHED.remove(chains);
+                    }
+                    return List.of();
+                }
+                int now = chains.generation;
+                if (now != chains.seenGeneration) {
+                    chains.seenGeneration = now;
+                    return List.of();
+                }
+                List<HandlerCall> stuck = new ArrayList<>(chains.deferred);
+                chains.deferred.clear();
+                return stuck;
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.panaio.internal.channel;
+
+import dev.panaio.AioAsynchronousFileChannel;
+import dev.panaio.testing.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.CompletionHandler;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static java.nio.file.StandardOpenOption.READ;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A chain of handlers on the default pool, each reading the next block of a
+ * cached file: the page cache answers every read at once, so each next
+ * handler runs on the thread of the one before it, after it returns, instead
+ * of waking another pool thread ({@link HandlerChains}). What the JDK's pool
+ * gives that the chain must keep (never inside the starting handler, never
+ * left behind a waiting one) is tested beside the JDK's channel in
+ * {@code AsynchronousFileChannelContract}.
+ */
+class HandlerChainsTest {
+    private static final int SEED = 23;
+    private static final int BLOCK = 512;
+
+    @TempDir
+    Path dir;
+
+    /** Reads {@code count} blocks one after another, each started by the handler of the one before. */
+    private List<Thread> chain(int count) throws Exception {
+        Path path = TestData.writeFile(dir.resolve("cached"), (long) BLOCK * 64, SEED); // just written: cached
+        List<Thread> ranOn = new CopyOnWriteArrayList<>();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ)) {
+            ByteBuffer dst = ByteBuffer.allocateDirect(BLOCK);
+            channel.read(dst, 0, 1, new CompletionHandler<Integer, Integer>() {
+                @Override
+                public void completed(Integer result, Integer n) {
+                    ranOn.add(Thread.currentThread());
+                    if (result != BLOCK) {
+                        done.completeExceptionally(new AssertionError("read " + n + " returned " + result));
+                    } else if (n == count) {
+                        done.complete(null);
+                    } else {
+                        dst.clear();
+                        channel.read(dst, (long) BLOCK * (n % 64), n + 1, this);
+                    }
+                }
+
+                @Override
+                public void failed(Throwable error, Integer n) {
+                    done.completeExceptionally(error);
+                }
+            });
+            done.get(60, TimeUnit.SECONDS);
+        }
+        return ranOn;
+    }
+
+    /** How often the thread changed from one handler to the next. */
+    private static int changes(List<Thread> ranOn) {
+        int changes = 0;
+        for (int i = 1; i < ranOn.size(); i++) {
+            if (ranOn.get(i) != ranOn.get(i - 1)) {
+                changes++;
+            }
+        }
+        return changes;
+    }
+
+    /** The longest run of handlers in a row on one thread. */
+    private static int longestRun(List<Thread> ranOn) {
+        int longest = 0;
+        int run = 0;
+        for (int i = 0; i < ranOn.size(); i++) {
+            run = i > 0 && ranOn.get(i) == ranOn.get(i - 1) ? run + 1 : 1;
+            longest = Math.max(longest, run);
+        }
+        return longest;
+    }
+
+    @Test
+    void shouldRunAChainOfCachedReadsHandlersOnOneThreadWithoutAHandOffEach() throws Exception {
+        List<Thread> ranOn = chain(1000);
+        assertThat(ranOn).hasSize(1000);
+        // Handed off every time, the cached pool would move the chain on nearly every handler. Left on its
+        // thread, it moves only when the watcher takes a handler from one that has run for a whole period
+        // (a thread preempted for a millisecond on a loaded machine): a few times at most.
+        assertThat(changes(ranOn)).as("thread changes in a chain of 1,000 handlers").isLessThan(250);
+        assertThat(ranOn).allSatisfy(thread -> assertThat(thread.getName()).startsWith("panaio-handler-"));
+    }
+
+    @Test
+    void shouldMoveALongChainToAnotherThreadAfterTheBudget() throws Exception {
+        int count = 3 * HandlerChains.MAX_CHAINED + 5;
+        List<Thread> ranOn = chain(count);
+        assertThat(ranOn).hasSize(count);
+        assertThat(longestRun(ranOn)).as("the most handlers in a row on one thread")
+                .isLessThanOrEqualTo(HandlerChains.MAX_CHAINED);
+    }
+}
