@@ -56,8 +56,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * unmounts meanwhile. With {@link ExtendedOpenOption#DIRECT}, requests go to
  * an {@link AioEngine} as kernel AIO, and positions and lengths must be
  * multiples of {@link #alignment()} ({@link MisalignedIoException}
- * otherwise); without it, a read is answered by the page cache at once when
- * it holds the data, else by a pool thread.
+ * otherwise); without it, a platform thread makes its own {@code pread} or
+ * {@code pwrite}, as {@code FileChannel} does, and a virtual thread's read is
+ * answered by the page cache at once when it holds the data, else by a pool
+ * thread.
  *
  * <h2>Buffers, the descriptor, interrupts</h2>
  * <ul>
@@ -89,7 +91,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * heap or misaligned buffers are bounced, and a transfer on a direct channel
  * works at any position and count. Restricted: {@code open} takes a path of
  * the default filesystem only. {@code close()} does not wait on an engine
- * thread, nor for a page-cache copy on the calling thread.
+ * thread, nor for a virtual thread's page-cache copy on its own thread.
  *
  * <p>The full reference (buffer lifetimes, vectored requests, the options and
  * locks of the one descriptor, interrupts and close, each difference from the

@@ -25,10 +25,13 @@
  *       bounce buffer, at the cost of one memory copy of the request's size;
  *       open with {@link PanaioOpenOption#STRICT_ALIGNMENT} to reject such
  *       buffers instead.</li>
- *   <li>Without it, a read first tries {@code preadv2(RWF_NOWAIT)}, which the
- *       page cache answers at once when it holds the data; otherwise a pool
- *       thread reads. A write completes in the page cache on the calling
- *       thread; with DSYNC or SYNC, on a pool thread.</li>
+ *   <li>Without it, a platform thread makes its own {@code pread} or
+ *       {@code pwrite}, hit or miss, as the JDK's {@code FileChannel} does:
+ *       it waits for the disk whoever makes the call. A virtual thread's
+ *       read first tries {@code preadv2(RWF_NOWAIT)}, which the page cache
+ *       answers at once when it holds the data; otherwise a pool thread
+ *       reads, and the virtual thread unmounts meanwhile. A virtual thread's
+ *       write, and a write with DSYNC or SYNC, is made on a pool thread.</li>
  * </ul>
  * <h3>Buffers</h3>
  * The kernel never writes into memory that can be freed
@@ -132,9 +135,10 @@
  *       ({@link java.nio.file.ProviderMismatchException} otherwise): the JDK's
  *       {@code FileChannel.open} would open another provider's channel. This is
  *       the one restriction: panaio's I/O needs a Linux file descriptor.</li>
- *   <li>{@code close()} does not wait for a page-cache read or write that
- *       runs on the calling thread (a copy, microseconds long), which the JDK's
- *       close would wait for; and a read into a heap buffer of a direct
+ *   <li>{@code close()} does not wait for a virtual thread's page-cache read
+ *       that runs on its own thread (a copy, microseconds long), which the
+ *       JDK's close would wait for (a platform thread's own {@code pread} or
+ *       {@code pwrite} it waits for, as the JDK's does); and a read into a heap buffer of a direct
  *       channel, bounced through panaio's memory, copies its bytes into that
  *       buffer on the reading thread just after the kernel's completion, which
  *       is what {@code close()} waits for. On an engine thread (a completion

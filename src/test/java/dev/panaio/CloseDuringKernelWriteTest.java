@@ -36,7 +36,8 @@ import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Buffered writes of the asynchronous channel held in the kernel, with the
+ * Buffered writes of the asynchronous channel, and buffered reads and writes
+ * of the blocking one on a platform thread, held in the kernel, with the
  * JDK's channel beside panaio's: the write covers part of a block that is not
  * in the page cache, so the kernel reads that block first, and the block
  * layer's throttle of {@link CloseDuringKernelReadTest} holds that read. What
@@ -101,6 +102,79 @@ class CloseDuringKernelWriteTest {
                         check.read(back, heldAt);
                         assertThat(back.array()).isEqualTo(bytes);
                     }
+                } finally {
+                    throttle.release();
+                    channel.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * The blocking channel on a platform thread makes its buffered reads and
+     * writes itself (pread, pwrite), as the JDK's FileChannel does: a close
+     * from another thread waits for the one held in the kernel, as the JDK's
+     * waits for its pread or pwrite. The call then returns its count, or
+     * fails with AsynchronousCloseException.
+     */
+    @ParameterizedTest
+    @EnumSource
+    void shouldWaitInCloseForAPlatformThreadsBufferedReadHeldInTheKernel(Side side) throws Exception {
+        closeWhileABlockingCallIsHeld(side, true);
+    }
+
+    /** As the read above, for a write into a block the kernel must read first. */
+    @ParameterizedTest
+    @EnumSource
+    void shouldWaitInCloseForAPlatformThreadsBufferedWriteHeldInTheKernel(Side side) throws Exception {
+        closeWhileABlockingCallIsHeld(side, false);
+    }
+
+    private void closeWhileABlockingCallIsHeld(Side side, boolean read) throws Exception {
+        try (LoopDevice loop = LoopDevice.create(dir, 64L << 20, 512)) {
+            Path path = TestData.writeFile(loop.mountPoint().resolve("data"), 1 << 20, SEED);
+            PageCache.evict(path);
+            try (AioEngine engine = AioEngine.open(); ThrottledReads throttle = ThrottledReads.hold(loop.device())) {
+                FileChannel channel = side == Side.PANAIO
+                        ? AioFileChannel.open(path, Set.of(READ, WRITE), engine)
+                        : FileChannel.open(path, READ, WRITE);
+                try {
+                    long queuedBefore = throttle.queuedReads();
+                    AtomicReference<Object> outcome = new AtomicReference<>();
+                    long heldAt = (512 << 10) + 10; // not cached: the kernel reads the block, and the throttle holds it
+                    Thread caller = Thread.ofPlatform().start(() -> {
+                        try {
+                            ByteBuffer buffer = ByteBuffer.allocateDirect(100);
+                            outcome.set(read ? channel.read(buffer, heldAt) : channel.write(buffer, heldAt));
+                        } catch (Throwable t) {
+                            outcome.set(t);
+                        }
+                    });
+                    awaitQueued(throttle, queuedBefore);
+                    assertThat(outcome.get()).as("outcome of the call held in the kernel").isNull();
+
+                    CountDownLatch closeReturned = new CountDownLatch(1);
+                    Thread closer = Thread.ofPlatform().start(() -> {
+                        try {
+                            channel.close();
+                        } catch (IOException e) {
+                            throw new AssertionError(e);
+                        }
+                        closeReturned.countDown();
+                    });
+                    // Not a bound on anything: the close returning while the call is held is the failure.
+                    assertThat(closeReturned.await(WATCH_MILLIS, TimeUnit.MILLISECONDS))
+                            .as("close() returned with a %s of the channel held in the kernel", read ? "read" : "write")
+                            .isFalse();
+
+                    throttle.release();
+                    assertThat(closeReturned.await(HANG_SECONDS, TimeUnit.SECONDS))
+                            .as("close() once the kernel finished the call").isTrue();
+                    closer.join();
+                    caller.join(TimeUnit.SECONDS.toMillis(HANG_SECONDS));
+                    assertThat(outcome.get()).as("what the held call returned")
+                            .satisfiesAnyOf(o -> assertThat(o).isEqualTo(100),
+                                    o -> assertThat(o).isInstanceOf(java.nio.channels.AsynchronousCloseException.class));
                 } finally {
                     throttle.release();
                     channel.close();

@@ -1,6 +1,7 @@
 package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
+import dev.panaio.testing.OnVirtualThread;
 import dev.panaio.testing.PageCache;
 import dev.panaio.testing.TestData;
 import jdk.jfr.Recording;
@@ -64,7 +65,7 @@ class JfrFileEventsTest {
         assertThat(hit.getLong("bytesRead")).isEqualTo(4096);
         assertThat(hit.getBoolean("endOfFile")).isFalse();
         assertThat(hit.getBoolean("direct")).isFalse();
-        assertThat(hit.getString("answeredBy")).isEqualTo("page cache");
+        assertThat(hit.getString("answeredBy")).isEqualTo("calling thread"); // a platform thread's own pread
         assertThat(hit.getThread().getJavaName()).isEqualTo(Thread.currentThread().getName());
         assertThat(hit.getDuration().isNegative()).isFalse();
 
@@ -77,7 +78,7 @@ class JfrFileEventsTest {
         assertThat(write.getString("path")).isEqualTo(path.toString());
         assertThat(write.getLong("bytesWritten")).isEqualTo(100);
         assertThat(write.getBoolean("direct")).isFalse();
-        assertThat(write.getString("answeredBy")).isEqualTo("page cache");
+        assertThat(write.getString("answeredBy")).isEqualTo("calling thread");
     }
 
     @Test
@@ -85,11 +86,16 @@ class JfrFileEventsTest {
         Path path = TestData.writeFile(dir.resolve("data"), 64 << 10, SEED);
         try (AioFileChannel channel = AioFileChannel.open(path, READ)) {
             PageCache.evict(path);
-            List<RecordedEvent> events = record(() -> channel.read(ByteBuffer.allocateDirect(4096), 4096));
+            // On a virtual thread: a platform thread makes its own pread, hit or miss.
+            List<RecordedEvent> events = record(() -> OnVirtualThread.run(
+                    () -> channel.read(ByteBuffer.allocateDirect(4096), 4096)));
             assertThat(events).singleElement().satisfies(e -> {
                 assertThat(e.getLong("bytesRead")).isEqualTo(4096);
                 assertThat(e.getString("answeredBy")).isEqualTo("pool");
             });
+            PageCache.evict(path);
+            assertThat(record(() -> channel.read(ByteBuffer.allocateDirect(4096), 8192))).singleElement()
+                    .satisfies(e -> assertThat(e.getString("answeredBy")).isEqualTo("calling thread"));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.panaio;
 
+import dev.panaio.testing.OnVirtualThread;
 import dev.panaio.testing.PageCache;
 import dev.panaio.testing.TestData;
 import org.junit.jupiter.api.Test;
@@ -85,13 +86,15 @@ class PageCacheReadTest {
         Files.readAllBytes(path); // cached
         try (AioEngine engine = AioEngine.open();
              AioFileChannel channel = AioFileChannel.open(path, Set.of(READ), engine)) {
-            ByteBuffer dst = ByteBuffer.allocateDirect(LENGTH);
-            assertThat(channel.read(dst, 10_000)).isEqualTo(-1);
-            assertThat(channel.read(dst.clear(), 1 << 20)).isEqualTo(-1);
-            assertThat(channel.read(dst.clear(), 8192)).isEqualTo(10_000 - 8192);
-            assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(dst.flip()), 8192, SEED)).isEqualTo(-1);
-            ByteBuffer heap = ByteBuffer.allocate(8192);
-            assertThat(channel.read(heap, 4096)).isEqualTo(10_000 - 4096);
+            OnVirtualThread.run(() -> { // a platform thread makes its own pread, hit or miss
+                ByteBuffer dst = ByteBuffer.allocateDirect(LENGTH);
+                assertThat(channel.read(dst, 10_000)).isEqualTo(-1);
+                assertThat(channel.read(dst.clear(), 1 << 20)).isEqualTo(-1);
+                assertThat(channel.read(dst.clear(), 8192)).isEqualTo(10_000 - 8192);
+                assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(dst.flip()), 8192, SEED)).isEqualTo(-1);
+                ByteBuffer heap = ByteBuffer.allocate(8192);
+                assertThat(channel.read(heap, 4096)).isEqualTo(10_000 - 4096);
+            });
             assertThat(engine.stats().poolRuns()).as("reads sent to the pool").isZero();
             assertThat(engine.stats().inlineHits()).as("reads answered inline").isEqualTo(4);
         }
@@ -108,19 +111,45 @@ class PageCacheReadTest {
         Files.readAllBytes(path);
         try (AioEngine engine = AioEngine.open();
              AioFileChannel channel = AioFileChannel.open(path, Set.of(READ), engine)) {
-            ByteBuffer page = ByteBuffer.allocateDirect(4096);
-            for (int i = 0; i < 300; i++) { // past the reads that ask after a miss
-                assertThat(channel.read(page.clear(), (long) (i % 256) * 4096)).isEqualTo(4096);
-            }
+            OnVirtualThread.run(() -> { // a platform thread makes its own pread, hit or miss
+                ByteBuffer page = ByteBuffer.allocateDirect(4096);
+                for (int i = 0; i < 300; i++) { // past the reads that ask after a miss
+                    assertThat(channel.read(page.clear(), (long) (i % 256) * 4096)).isEqualTo(4096);
+                }
+                for (ByteBuffer dst : new ByteBuffer[] {ByteBuffer.allocateDirect(LENGTH),
+                        ByteBuffer.allocate(LENGTH)}) {
+                    PageCache.cacheOnlyTheFirst(path, 16384);
+                    AioEngineStats before = engine.stats();
+                    assertThat(channel.read(dst, 0)).isEqualTo(LENGTH);
+                    AioEngineStats after = engine.stats();
+                    assertThat(dst.position()).isEqualTo(LENGTH);
+                    assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(dst.flip()), 0, SEED)).isEqualTo(-1);
+                    assertThat(after.poolRuns() - before.poolRuns()).as("the rest on the pool").isEqualTo(1);
+                }
+            });
+        }
+    }
+
+    /**
+     * A platform thread waits for the disk whoever makes its read, so it
+     * makes it itself, as FileChannel does: hit or miss, no NOWAIT attempt
+     * and nothing sent to the pool.
+     */
+    @Test
+    void shouldMakeAPlatformThreadsReadsItselfHitOrMiss() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("data"), 1 << 20, SEED);
+        try (AioEngine engine = AioEngine.open();
+             AioFileChannel channel = AioFileChannel.open(path, Set.of(READ), engine)) {
             for (ByteBuffer dst : new ByteBuffer[] {ByteBuffer.allocateDirect(LENGTH), ByteBuffer.allocate(LENGTH)}) {
-                PageCache.cacheOnlyTheFirst(path, 16384);
-                AioEngineStats before = engine.stats();
-                assertThat(channel.read(dst, 0)).isEqualTo(LENGTH);
-                AioEngineStats after = engine.stats();
-                assertThat(dst.position()).isEqualTo(LENGTH);
+                PageCache.evict(path);
+                assertThat(channel.read(dst, 0)).as("a miss").isEqualTo(LENGTH);
                 assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(dst.flip()), 0, SEED)).isEqualTo(-1);
-                assertThat(after.poolRuns() - before.poolRuns()).as("the rest on the pool").isEqualTo(1);
+                assertThat(channel.read(dst.clear(), 0)).as("a hit").isEqualTo(LENGTH);
+                assertThat(channel.read(dst.clear(), 1 << 20)).as("at the end").isEqualTo(-1);
             }
+            AioEngineStats stats = engine.stats();
+            assertThat(stats.poolRuns()).as("reads sent to the pool").isZero();
+            assertThat(stats.inlineHits() + stats.inlineMisses()).as("NOWAIT attempts").isZero();
         }
     }
 

@@ -97,7 +97,7 @@ final class BufferedTransfer {
     static final long NOT_IN_PLACE = Long.MIN_VALUE;
 
     /**
-     * One preadv2 or pwritev2 of {@code buffer}'s remaining bytes at
+     * One preadv2 or pwritev2 (pread or pwrite without flags) of {@code buffer}'s remaining bytes at
      * {@code position}, on the calling thread, allocating nothing once the
      * thread has seen the buffer: bytes, or -errno (EINTR is retried); the
      * buffer's position is not moved. A direct buffer whose memory is freed
@@ -147,13 +147,20 @@ final class BufferedTransfer {
         }
         long result;
         try {
-            MemorySegment iov = scratch.iov;
-            iov.set(ValueLayout.JAVA_LONG, iovec.iov_base$offset(), address);
-            iov.set(ValueLayout.JAVA_LONG, iovec.iov_len$offset(), length);
-            do {
-                result = read ? Syscalls.preadv2(scratch.errno, fd, iov, 1, position, flags)
-                        : Syscalls.pwritev2(scratch.errno, fd, iov, 1, position, flags);
-            } while (result == -ErrnoExceptions.EINTR);
+            if (flags == 0) { // pread and pwrite: no iovec for the kernel to copy in, about 0.1 us less a call
+                do {
+                    result = read ? Syscalls.pread(scratch.errno, fd, address, length, position)
+                            : Syscalls.pwrite(scratch.errno, fd, address, length, position);
+                } while (result == -ErrnoExceptions.EINTR);
+            } else {
+                MemorySegment iov = scratch.iov;
+                iov.set(ValueLayout.JAVA_LONG, iovec.iov_base$offset(), address);
+                iov.set(ValueLayout.JAVA_LONG, iovec.iov_len$offset(), length);
+                do {
+                    result = read ? Syscalls.preadv2(scratch.errno, fd, iov, 1, position, flags)
+                            : Syscalls.pwritev2(scratch.errno, fd, iov, 1, position, flags);
+                } while (result == -ErrnoExceptions.EINTR);
+            }
         } finally {
             handle.release();
             // The kernel had the buffer's memory by address only: keep what frees that memory unreachable until here.

@@ -11,13 +11,15 @@ public abstract sealed class FileIoEvent extends Event permits FileReadEvent, Fi
     public static final String PAGE_CACHE = "page cache";
     /** The blocking pool ran it. */
     public static final String POOL = "pool";
+    /** The calling platform thread's own pread or pwrite, which waits as long as it takes: the blocking channel's. */
+    public static final String CALLER = "calling thread";
     /** Kernel AIO, through the engine. */
     public static final String KERNEL_AIO = "kernel AIO";
 
     FileIoEvent() {
     }
 
-    /** Records who did the transfer: {@link #PAGE_CACHE}, {@link #POOL} or {@link #KERNEL_AIO}. */
+    /** Records who did the transfer: {@link #PAGE_CACHE}, {@link #CALLER}, {@link #POOL} or {@link #KERNEL_AIO}. */
     public abstract void answeredBy(String who);
 
     /** Ends the event and commits it if it passes the threshold: bytes transferred, or -1 at end of file. */

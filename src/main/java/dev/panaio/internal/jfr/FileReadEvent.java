@@ -48,7 +48,7 @@ public final class FileReadEvent extends FileIoEvent {
     public boolean direct;
 
     @Label("Answered By")
-    @Description("Who did the read: the page cache inline, the blocking pool, or kernel AIO")
+    @Description("Who did the read: the page cache inline, the calling thread itself, the blocking pool, or kernel AIO")
     public String answeredBy;
 
     /** An event begun now, or null when the event is not enabled (one branch). */

@@ -37,7 +37,7 @@ public final class FileWriteEvent extends FileIoEvent {
     public boolean direct;
 
     @Label("Answered By")
-    @Description("Who did the write: the page cache inline, the blocking pool, or kernel AIO")
+    @Description("Who did the write: the page cache inline, the calling thread itself, the blocking pool, or kernel AIO")
     public String answeredBy;
 
     /** An event begun now, or null when the event is not enabled (one branch). */

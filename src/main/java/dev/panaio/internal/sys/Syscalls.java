@@ -181,6 +181,30 @@ public final class Syscalls {
         }
     }
 
+    /**
+     * {@code pread(fd, buf, count, offset)}, {@code buf} given by its address:
+     * the caller keeps the memory alive for the call (only memory the garbage
+     * collector frees, kept reachable). Cheaper in the kernel than a
+     * one-element {@code preadv2}, which first copies in its iovec.
+     */
+    public static long pread(MemorySegment errnoCapture, int fd, long bufAddress, long count, long offset) {
+        try {
+            return result((long) Libc.pread$MH.invokeExact(errnoCapture, fd, bufAddress, count, offset), errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
+    /** {@code pwrite(fd, buf, count, offset)}, {@code buf} given by its address, as {@link #pread}. */
+    public static long pwrite(MemorySegment errnoCapture, int fd, long bufAddress, long count, long offset) {
+        try {
+            return result((long) Libc.pwrite$MH.invokeExact(errnoCapture, fd, bufAddress, count, offset),
+                    errnoCapture);
+        } catch (Throwable t) {
+            throw linkageBroken(t);
+        }
+    }
+
     /** {@code preadv2(fd, iov, iovcnt, offset, flags)}: a positional read with per-call RWF_* flags. */
     public static long preadv2(MemorySegment errnoCapture, int fd, MemorySegment iov, int iovcnt, long offset,
                                int flags) {
