@@ -641,6 +641,10 @@ public final class FileIo {
     void finishInline(ChannelCompletion op, long result) {
         if (op instanceof ChannelCompletion.ToHandler<?> handler) {
             handler.foundByCaller();
+            if (handler.deliversOnPool()) {
+                op.finish(result); // runs no caller code here: the handler is deferred or handed to the pool
+                return;
+            }
             Trampoline.deliver(op, result, DeliveryThreads.executor()); // never the pool: a handler may wait for it
         } else {
             op.finish(result);
