@@ -35,12 +35,20 @@ import java.util.concurrent.locks.LockSupport;
  *       ever.</li>
  * </ul>
  *
+ * <p>Handlers handed to the pool back to back by one thread (an engine
+ * thread delivering what one reap found) share a pool task, up to
+ * {@value #MAX_BATCH}, until a pool thread starts it: one wake-up for them
+ * instead of one each. The ones behind the first wait as deferred handlers
+ * do, so the watcher moves them if one runs long.
+ *
  * <p>Thread-safe: each pool thread has its own state; its queue of deferred
  * handlers is shared only with the watcher.
  */
 final class HandlerChains {
     /** Handlers one pool thread runs in a row before it hands the rest of a chain to other threads. */
     static final int MAX_CHAINED = 1024;
+    /** The most handler calls one hand-off to the pool carries ({@link Batch}). */
+    static final int MAX_BATCH = 16;
     /** How often the watcher looks at threads with deferred handlers, in microseconds. */
     static final long PERIOD_MICROS = 1_000;
 
@@ -66,9 +74,71 @@ final class HandlerChains {
     private HandlerChains() {
     }
 
-    /** Hands {@code call} to the default pool: it runs on a pool thread, which may then run a chain behind it. */
+    /**
+     * Hands {@code call} to the default pool: it runs on a pool thread, which
+     * may then run a chain behind it, together with the calls this thread
+     * hands off next, until that pool thread starts ({@link Batch}).
+     */
     static void execute(HandlerCall call) {
-        pool().execute(() -> PER_THREAD.get().run(call));
+        Batch open = OPEN_BATCH.get();
+        if (open != null && open.add(call)) {
+            return; // the pool thread that will run that batch is not running yet: this one rides along
+        }
+        Batch batch = new Batch(call);
+        OPEN_BATCH.set(batch);
+        pool().execute(batch);
+    }
+
+    /** Per handing thread: the last batch it handed to the pool, which takes more calls until it starts. */
+    private static final ThreadLocal<Batch> OPEN_BATCH = new ThreadLocal<>();
+
+    /**
+     * Handler calls handed to the pool back to back by one thread (an engine
+     * thread delivering the completions of one reap), run by one pool thread
+     * in order: a wake-up of a pool thread (tens of microseconds here) for up
+     * to {@value #MAX_BATCH} of them instead of one each. Calls join it only
+     * until a pool thread starts it; the ones behind the first wait as
+     * deferred handlers do, where the watcher takes them to other threads if
+     * one handler runs long.
+     */
+    private static final class Batch implements Runnable {
+        private final HandlerCall[] calls = new HandlerCall[MAX_BATCH];
+        /** Guarded by this. */
+        private int count;
+        /** Guarded by this. */
+        private boolean started;
+
+        Batch(HandlerCall first) {
+            calls[0] = first;
+            count = 1;
+        }
+
+        synchronized boolean add(HandlerCall call) {
+            if (started || count == MAX_BATCH) {
+                return false;
+            }
+            calls[count++] = call;
+            return true;
+        }
+
+        @Override
+        public void run() {
+            int n;
+            synchronized (this) {
+                started = true;
+                n = count;
+            }
+            // The handing thread keeps this batch as its open one until it starts another: it must not keep the
+            // calls (and through them their channels) reachable after they ran.
+            HandlerCall first = calls[0];
+            calls[0] = null;
+            HandlerChains self = PER_THREAD.get();
+            for (int i = 1; i < n; i++) {
+                self.addDeferred(calls[i]);
+                calls[i] = null;
+            }
+            self.run(first);
+        }
     }
 
     /**
@@ -82,14 +152,17 @@ final class HandlerChains {
         if (!self.running) {
             return false;
         }
-        synchronized (self) {
-            self.deferred.addLast(call);
-            if (!self.watched) {
-                self.watched = true;
-                Watcher.watch(self); // lock order: a thread's state, then the watcher's list
-            }
-        }
+        self.addDeferred(call);
         return true;
+    }
+
+    /** Queues {@code call} behind the running handler, where the watcher can see it. */
+    private synchronized void addDeferred(HandlerCall call) {
+        deferred.addLast(call);
+        if (!watched) {
+            watched = true;
+            Watcher.watch(this); // lock order: a thread's state, then the watcher's list
+        }
     }
 
     private void run(HandlerCall first) {

@@ -96,6 +96,30 @@ class HandlerChainsTest {
         assertThat(ranOn).allSatisfy(thread -> assertThat(thread.getName()).startsWith("panaio-handler-"));
     }
 
+    /**
+     * Handlers handed to the pool back to back share a pool task while it
+     * has not started; one that waits for a handler behind it in that task
+     * must still get it, as the JDK's cached pool would run it on another
+     * thread: the watcher moves it.
+     */
+    @Test
+    void shouldRunAHandlerThatTheOneBeforeItInABatchWaitsFor() throws Exception {
+        for (int round = 0; round < 5; round++) {
+            CompletableFuture<Thread> second = new CompletableFuture<>();
+            CompletableFuture<Boolean> firstSawSecond = new CompletableFuture<>();
+            HandlerChains.execute(() -> {
+                try {
+                    firstSawSecond.complete(second.get(30, TimeUnit.SECONDS) != Thread.currentThread());
+                } catch (Exception e) {
+                    firstSawSecond.completeExceptionally(e);
+                }
+            });
+            HandlerChains.execute(() -> second.complete(Thread.currentThread()));
+            assertThat(firstSawSecond.get(60, TimeUnit.SECONDS)).as("round %d: the second ran on another thread", round)
+                    .isTrue();
+        }
+    }
+
     @Test
     void shouldMoveALongChainToAnotherThreadAfterTheBudget() throws Exception {
         int count = 3 * HandlerChains.MAX_CHAINED + 5;
