@@ -35,6 +35,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
             usage: scripts/bench [WORKLOAD] [options]
                    scripts/bench sweep [WORKLOAD] [options]
                    scripts/bench jmh [JMH options]
+                   scripts/bench preadcost [FILE [ROUNDS [CALLS]]]  (a cached read's system call, in C)
 
             workloads: randread (default), randwrite, seqread;
                        append: writes that extend the file, one sequential stream from its end (the
