@@ -276,8 +276,8 @@ public final class FileIo {
      * waits for it as the JDK's waits for its {@code pread}.
      */
     private long readOnCaller(ByteBuffer dst, long position) throws IOException {
-        if (!transfer.takesInPlace(dst) || !inKernel.enter()) {
-            return NOT_INLINE; // an arena's buffer, or a close has begun: the general path decides and reports
+        if (!inKernel.enter()) {
+            return NOT_INLINE; // a close has begun: the general path reports it
         }
         FileIoEvent event = FileReadEvent.beginIfEnabled(file.path(), false);
         long result;
@@ -285,6 +285,9 @@ public final class FileIo {
             result = transfer.transferInPlace(dst, position, true, 0);
         } finally {
             inKernel.leave();
+        }
+        if (result == BufferedTransfer.NOT_IN_PLACE) {
+            return NOT_INLINE; // an arena's buffer: the general path, whose call holds the arena's session
         }
         if (result < 0) {
             if (event != null) {
@@ -323,11 +326,8 @@ public final class FileIo {
     public long writeInline(ByteBuffer src, long position) throws IOException {
         int length = src.remaining();
         if (alignment != null || length == 0 || position + length < 0 || Thread.currentThread().isVirtual()
-                || engine.isClosed() || !transfer.takesInPlace(src)) {
-            return NOT_INLINE;
-        }
-        if (!inKernel.enter()) {
-            return NOT_INLINE; // a close has begun: the general path reports it
+                || engine.isClosed() || !inKernel.enter()) {
+            return NOT_INLINE; // or a close has begun: the general path reports it
         }
         FileIoEvent event = FileWriteEvent.beginIfEnabled(file.path(), false);
         long result;
@@ -336,11 +336,14 @@ public final class FileIo {
         } finally {
             inKernel.leave();
         }
+        if (result == BufferedTransfer.NOT_IN_PLACE) {
+            return NOT_INLINE; // a buffer it does not take: the general path
+        }
         if (result < 0) {
             if (event != null) {
                 event.complete(0);
             }
-            throw Request.write(file, MemorySegment.ofBuffer(src), position, "pwritev2").failure((int) -result);
+            throw Request.write(file, MemorySegment.ofBuffer(src), position, "pwrite").failure((int) -result);
         }
         src.position(src.position() + (int) result);
         if (event != null) {
