@@ -129,6 +129,7 @@ final class BufferedTransfer {
             }
             address = known.base + buffer.position();
         } else {
+            // Not on a virtual thread: each would keep native memory of its own until the collector finds it gone.
             if (length > MAX_HEAP_COPY || !buffer.hasArray() || Thread.currentThread().isVirtual()) {
                 return NOT_IN_PLACE;
             }
@@ -172,24 +173,6 @@ final class BufferedTransfer {
                     buffer.arrayOffset() + buffer.position(), (int) result);
         }
         return result;
-    }
-
-    /**
-     * Whether {@link #transferInPlace} takes {@code buffer}: a direct buffer
-     * whose memory the garbage collector frees, or, on a platform thread, a
-     * writable heap buffer of at most {@link #MAX_HEAP_COPY} bytes remaining.
-     */
-    boolean takesInPlace(ByteBuffer buffer) {
-        if (!buffer.isDirect()) {
-            // Not on a virtual thread: each would keep native memory of its own until the collector finds it gone.
-            return buffer.remaining() <= MAX_HEAP_COPY && buffer.hasArray() && !Thread.currentThread().isVirtual();
-        }
-        Scratch scratch = SCRATCH.get();
-        KnownBuffer known = scratch.lastBuffer;
-        if (known == null || !known.refersTo(buffer)) {
-            scratch.lastBuffer = known = new KnownBuffer(buffer, baseAddress(buffer));
-        }
-        return known.base != NOT_GC_MANAGED;
     }
 
     /** Where a direct buffer's index 0 is, or {@link #NOT_GC_MANAGED}; two ofBuffer calls, once per buffer. */

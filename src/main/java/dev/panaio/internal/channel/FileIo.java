@@ -235,12 +235,11 @@ public final class FileIo {
         if (!question.worthReadingInline(position, length)) {
             return MISSED; // any buffer: the pool takes it as the general path does, and this thread touched nothing
         }
-        if (!transfer.takesInPlace(dst)) {
-            return NOT_INLINE; // an arena's buffer: the general path, which asks the page cache again
-        }
         FileIoEvent event = FileReadEvent.beginIfEnabled(file.path(), false);
         long result = transfer.transferInPlace(dst, position, true, aio_abi_h.RWF_NOWAIT());
-        if (result > 0) {
+        if (result == BufferedTransfer.NOT_IN_PLACE) {
+            return NOT_INLINE; // an arena's buffer: the general path, which asks the page cache again
+        } else if (result > 0) {
             dst.position(dst.position() + (int) result);
             if (result < length && !question.endsAt(position + result)) {
                 return MISSED; // short mid-file: the rest was not cached
