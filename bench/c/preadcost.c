@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 enum { PREAD, PREADV2, PREADV2_NOWAIT, CALLS_KINDS };
+enum { MAX_ROUNDS = 64 };
 static const char *const NAMES[] = {"pread", "preadv2", "preadv2(RWF_NOWAIT)"};
 
 static double now_ns(void) {
@@ -77,12 +78,20 @@ int main(int argc, char **argv) {
     }
     int rounds = argc > 2 ? atoi(argv[2]) : 9;
     long calls = argc > 3 ? atol(argv[3]) : 500000;
+    if (rounds < 1 || rounds > MAX_ROUNDS || calls < 1) {
+        fprintf(stderr, "ROUNDS must be 1 to %d and CALLS at least 1\n", MAX_ROUNDS);
+        return 2;
+    }
     int fd = open(argv[1], O_RDONLY);
     if (fd < 0) {
         perror(argv[1]);
         return 1;
     }
     off_t size = lseek(fd, 0, SEEK_END);
+    if (size < 8192) {
+        fprintf(stderr, "%s: at least 8192 bytes needed, it has %lld\n", argv[1], (long long) size);
+        return 2;
+    }
     static const size_t SIZES[] = {1024, 4096, 8192};
     char *buf = aligned_alloc(4096, 8192);
     double *seen = calloc((size_t) rounds, sizeof(double));
@@ -91,8 +100,8 @@ int main(int argc, char **argv) {
     for (size_t s = 0; s < sizeof SIZES / sizeof SIZES[0]; s++) {
         size_t bs = SIZES[s];
         long blocks = (long) (size / (off_t) bs);
-        double results[CALLS_KINDS][64];
-        for (int r = 0; r < rounds && r < 64; r++) {
+        double results[CALLS_KINDS][MAX_ROUNDS];
+        for (int r = 0; r < rounds; r++) {
             for (int kind = 0; kind < CALLS_KINDS; kind++) {
                 cache_whole(fd, size);
                 results[kind][r] = mean_ns(fd, kind, buf, bs, blocks, calls);

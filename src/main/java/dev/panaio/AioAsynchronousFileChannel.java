@@ -53,10 +53,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>The channel owns one file descriptor, opened once by panaio with every
  * option the JDK accepts. Reads and writes are routed as in
- * {@link AioFileChannel}: kernel AIO for direct files (with bounce buffers for
+ * {@link AioFileChannel} routes a virtual thread's: kernel AIO for direct files (with bounce buffers for
  * heap or misaligned buffers, unless {@link PanaioOpenOption#STRICT_ALIGNMENT}),
- * {@code preadv2(RWF_NOWAIT)} then a pool for buffered reads, the page cache
- * for buffered writes. Size ({@code statx}), truncate ({@code ftruncate}),
+ * {@code preadv2(RWF_NOWAIT)} then a pool for buffered reads, a per-file queue
+ * on the pool for buffered writes. Size ({@code statx}), truncate ({@code ftruncate}),
  * force ({@code fsync} / {@code fdatasync}) and locks work on the same
  * descriptor.
  *
@@ -94,7 +94,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * where the JDK's channel wakes another pool thread for every block. The pool
  * stays what the JDK's default pool gives: a handler that waits for the
  * handler of a read it started still gets it (it is handed to another pool
- * thread once the waiting handler has run for about a millisecond), and after
+ * thread once the waiting handler has run for one to two milliseconds), and after
  * 1,024 handlers in a row the rest of a chain moves to other threads. A
  * caller's own executor is not affected.
  * <ul>

@@ -26,12 +26,15 @@
  *       open with {@link PanaioOpenOption#STRICT_ALIGNMENT} to reject such
  *       buffers instead.</li>
  *   <li>Without it, a platform thread makes its own {@code pread} or
- *       {@code pwrite}, hit or miss, as the JDK's {@code FileChannel} does:
- *       it waits for the disk whoever makes the call. A virtual thread's
- *       read first tries {@code preadv2(RWF_NOWAIT)}, which the page cache
- *       answers at once when it holds the data; otherwise a pool thread
- *       reads, and the virtual thread unmounts meanwhile. A virtual thread's
- *       write, and a write with DSYNC or SYNC, is made on a pool thread.</li>
+ *       {@code pwrite} of one buffer, hit or miss, as the JDK's
+ *       {@code FileChannel} does: it waits for the disk whoever makes the
+ *       call (with DSYNC or SYNC, for the write to reach the disk too). A
+ *       virtual thread's read first tries {@code preadv2(RWF_NOWAIT)}, which
+ *       the page cache answers at once when it holds the data; otherwise a
+ *       pool thread reads, and the virtual thread unmounts meanwhile. A
+ *       virtual thread's write is made on a pool thread. A scattering read, a
+ *       buffer over an arena's memory and a heap buffer over 128 KiB go the
+ *       virtual thread's way on any thread.</li>
  * </ul>
  * <h3>Buffers</h3>
  * The kernel never writes into memory that can be freed

@@ -27,7 +27,10 @@ import java.nio.file.Path;
 
 /**
  * The positional reads and writes behind panaio's channels: where each one
- * goes, so that the calling thread never waits for a disk.
+ * goes, so that the calling thread never waits for a disk, unless it is a
+ * platform thread calling the blocking channel, which waits anyway and makes
+ * its own {@code pread} or {@code pwrite} of one buffer, as FileChannel does
+ * ({@link #readInline}, {@link #writeInline}).
  *
  * <ul>
  *   <li><b>Direct files</b> ({@code O_DIRECT}): through the engine's kernel

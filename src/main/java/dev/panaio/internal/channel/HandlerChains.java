@@ -1,9 +1,12 @@
 package dev.panaio.internal.channel;
 
+import dev.panaio.internal.engine.UncaughtExceptions;
+
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -58,7 +61,8 @@ final class HandlerChains {
         void callHandler();
     }
 
-    private static final ThreadLocal<HandlerChains> PER_THREAD = ThreadLocal.withInitial(HandlerChains::new);
+    /** A pool thread's state, made when it first runs a {@link Batch}; null on every other thread. */
+    private static final ThreadLocal<HandlerChains> PER_THREAD = new ThreadLocal<>();
 
     /** Whether this thread is running a handler given to the pool through {@link #execute}. Owner only. */
     private boolean running;
@@ -85,8 +89,29 @@ final class HandlerChains {
             return; // the pool thread that will run that batch is not running yet: this one rides along
         }
         Batch batch = new Batch(call);
-        OPEN_BATCH.set(batch);
-        pool().execute(batch);
+        if (start(batch)) {
+            OPEN_BATCH.set(batch); // only once a pool thread will run it: a batch never started takes no more
+        }
+    }
+
+    /**
+     * Hands {@code call} to the pool in a task of its own, never joining an
+     * open batch: a handler the watcher takes away gets a thread to itself,
+     * as the JDK's cached pool gives each.
+     */
+    private static void executeAlone(HandlerCall call) {
+        start(new Batch(call));
+    }
+
+    /** Gives {@code batch} to the pool; if the pool refuses it, runs it here, as a refused handler always ran. */
+    private static boolean start(Batch batch) {
+        try {
+            pool().execute(batch);
+            return true;
+        } catch (RejectedExecutionException e) {
+            batch.run();
+            return false;
+        }
     }
 
     /** Per handing thread: the last batch it handed to the pool, which takes more calls until it starts. */
@@ -133,6 +158,13 @@ final class HandlerChains {
             HandlerCall first = calls[0];
             calls[0] = null;
             HandlerChains self = PER_THREAD.get();
+            if (self == null) {
+                self = new HandlerChains();
+                PER_THREAD.set(self);
+            }
+            // A new handler starts now, not when the first below does: the watcher must not take the ones
+            // deferred behind it for a handler that has run a whole period.
+            self.generation = self.generation + 1;
             for (int i = 1; i < n; i++) {
                 self.addDeferred(calls[i]);
                 calls[i] = null;
@@ -149,7 +181,7 @@ final class HandlerChains {
      */
     static boolean deferOnThisThread(HandlerCall call) {
         HandlerChains self = PER_THREAD.get();
-        if (!self.running) {
+        if (self == null || !self.running) {
             return false;
         }
         self.addDeferred(call);
@@ -220,10 +252,12 @@ final class HandlerChains {
             synchronized (LOCK) {
                 WATCHED.add(chains);
                 if (!started) {
-                    started = true;
-                    Thread thread = new Thread(Watcher::loop, "panaio-handler-watch");
-                    thread.setDaemon(true);
+                    // No inherited thread-locals, no context class loader: it lives as long as the process.
+                    Thread thread = Thread.ofPlatform().name("panaio-handler-watch").daemon()
+                            .inheritInheritableThreadLocals(false).unstarted(Watcher::loop);
+                    thread.setContextClassLoader(null);
                     thread.start();
+                    started = true; // only once it runs: a start that failed is tried again by the next watch
                 } else if (WATCHED.size() == 1) {
                     LOCK.notify();
                 }
@@ -247,7 +281,12 @@ final class HandlerChains {
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(PERIOD_MICROS));
                 for (HandlerChains chains : snapshot) {
                     for (HandlerCall stuck : look(chains)) {
-                        handToPool(stuck);
+                        try {
+                            executeAlone(stuck); // a thread each, as the JDK's cached pool gives them
+                        } catch (Throwable t) {
+                            chains.addDeferred(stuck); // not lost: taken again at the next look
+                            UncaughtExceptions.report(t);
+                        }
                     }
                 }
             }

@@ -19,8 +19,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>The cost is one compare-and-set when a request enters and one atomic add
  * when it leaves, only on the paths that reach the kernel's AIO or the
- * blocking pool; page-cache reads and writes on the calling thread are not
- * counted.
+ * blocking pool, and for a platform thread's own {@code pread} or
+ * {@code pwrite} through the blocking channel; a page-cache read with
+ * {@code RWF_NOWAIT} on the calling thread is not counted.
  *
  * <p>Thread-safe.
  */

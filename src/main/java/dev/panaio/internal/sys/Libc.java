@@ -77,15 +77,13 @@ final class Libc {
     /** ssize_t write(int fd, const void *buf, size_t count). */
     static final MethodHandle write$MH = downcall("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), CAPTURE_ERRNO);
-    /** ssize_t preadv2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags). */
-    /** {@code pread}, its buffer passed as an address: the caller keeps what frees that memory reachable. */
+    /** ssize_t pread(int fd, void *buf, size_t count, off_t offset), buf as an address: its memory kept alive. */
     static final MethodHandle pread$MH = downcall("pread",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
-
-    /** {@code pwrite}, its buffer passed as an address, as {@link #pread$MH}. */
+    /** ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset), buf as an address, as pread's. */
     static final MethodHandle pwrite$MH = downcall("pwrite",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
-
+    /** ssize_t preadv2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags). */
     static final MethodHandle preadv2$MH = downcall("preadv2",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
     /** ssize_t pwritev2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags). */
