@@ -75,7 +75,7 @@ public abstract class AsyncChannelEngine implements Engine {
         // Every slot has stopped issuing: no thread reads its clocks any more.
         StallTrace.Summary traced = null;
         if (trace != null) {
-            traced = StallTrace.Summary.of(slots.stream().map(s -> s.traced).toList());
+            traced = trace.summary(slots.stream().map(s -> s.traced).toList());
             trace.close();
         }
         window.rethrow();
@@ -157,8 +157,8 @@ public abstract class AsyncChannelEngine implements Engine {
                     if (probe.sampleAfter()) {
                         traced.probeNanos += System.nanoTime() - end;
                         traced.probeCount++;
-                        traced.add(callStart, end, probe.runDelayNanos - runDelay, probe.cpuNanos - cpu,
-                                probe.slices - slices);
+                        traced.add(callStart, end, probe.runDelayNanos - runDelay,
+                                Math.max(0, probe.cpuNanos - cpu - probe.cpuBiasNanos), probe.slices - slices);
                     } else {
                         traced.untraced++;
                     }

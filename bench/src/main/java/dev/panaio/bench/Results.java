@@ -50,6 +50,7 @@ final class Results {
         if (trace != null) {
             ObjectNode t = o.putObject("stall_trace");
             t.put("probe_ns_mean", round(trace.probeMeanNanos(), 1));
+            t.put("cpu_bias_ns_mean", round(trace.cpuBiasMeanNanos(), 1));
             t.put("untraced_calls", trace.untraced());
             bucketJson(t.putObject("all_calls"), trace.all());
             bucketJson(t.putObject("over_20us"), trace.slow());
@@ -204,7 +205,8 @@ final class Results {
                                 : String.format(Locale.ROOT, "%d", b.switched)));
             }
             sb.append(String.format(Locale.ROOT, "%-22s reading the thread's clocks: %.0f ns each, twice a call "
-                    + "(outside the timed call)%s%n", "", t.probeMeanNanos(),
+                    + "(outside the timed call; %.0f ns of CPU a pair, taken off each call's)%s%n", "",
+                    t.probeMeanNanos(), t.cpuBiasMeanNanos(),
                     t.untraced() > 0 ? "; " + t.untraced() + " calls untraced" : ""));
         }
         sb.append(String.format(Locale.ROOT, "(run queue: runnable, waiting for a CPU (schedstat); on CPU: "

@@ -29,10 +29,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * brings up to date when asked. Each thread opens its schedstat once and reads
  * it with {@code pread}; a reading is two system calls, whose mean cost is
  * measured and reported ({@link Summary#probeMeanNanos}), and which the call's
- * own time (the stall figure) does not include. The CPU clock is read nearest
- * the call; the run-queue wait's window is wider by about a schedstat read
- * and a clock read, so a wait for a CPU in that margin is counted against the
- * call (the sums' "other" can then come out below zero).
+ * own time (the stall figure) does not include. The run-queue wait is read
+ * nearest the call, so a wait for a CPU outside it is counted against it only
+ * in the margin of a system call's return; the CPU clock is read outside the
+ * schedstat reads, whose CPU time (the least over a few empty pairs of
+ * readings, per thread) is taken off each call's.
  *
  * <p>One trace per engine run: {@link #probe} is called by any thread, on its
  * own; {@link #close} once every request slot has stopped.
@@ -43,6 +44,7 @@ final class StallTrace implements AutoCloseable {
     /** Calls longer than this are "very slow": the stall's goal for the maximum. */
     static final long VERY_SLOW_NANOS = 1_000_000;
     private static final Path SCHEDSTAT = Path.of("/proc/thread-self/schedstat");
+    private static final int CALIBRATION_TRIES = 200;
 
     private final Arena arena = Arena.ofShared();
     private final ConcurrentLinkedQueue<Probe> opened = new ConcurrentLinkedQueue<>();
@@ -61,8 +63,15 @@ final class StallTrace implements AutoCloseable {
             fd = -1; // no /proc, or no CONFIG_SCHED_INFO: this thread's calls are counted as untraced
         }
         Probe probe = new Probe(fd, arena.allocate(64), arena.allocate(16));
+        probe.cpuBiasNanos = probe.calibrate();
         opened.add(probe);
         return probe;
+    }
+
+    /** The merged calls, with the readings' CPU time as calibrated on each thread. */
+    Summary summary(Collection<Calls> calls) {
+        double bias = opened.stream().mapToLong(p -> p.cpuBiasNanos).average().orElse(Double.NaN);
+        return Summary.of(calls, bias);
     }
 
     /** Closes every thread's descriptor and frees the buffers: no probe may be used afterwards. */
@@ -87,6 +96,8 @@ final class StallTrace implements AutoCloseable {
         long runDelayNanos;
         /** How many times the thread got a CPU, at the last reading. */
         long slices;
+        /** CPU time of the readings themselves, counted between two readings: taken off a call's. */
+        long cpuBiasNanos;
 
         private Probe(int fd, MemorySegment text, MemorySegment timespec) {
             this.fd = fd;
@@ -95,12 +106,22 @@ final class StallTrace implements AutoCloseable {
         }
 
         /**
-         * Reads the thread's clocks just before a call: the CPU clock last, so
-         * that the call's CPU time leaves out the schedstat read.
+         * Reads the thread's clocks just before a call: the run-queue wait
+         * last, so that a wait for a CPU outside the call is counted against
+         * it only in the margin of one system call's return.
          *
          * @return false where they cannot be read
          */
         boolean sampleBefore() {
+            if (fd < 0) {
+                return false;
+            }
+            cpuNanos = Libc.clockNanos(Libc.CLOCK_THREAD_CPUTIME_ID, timespec);
+            return cpuNanos >= 0 && readSchedstat();
+        }
+
+        /** Reads the thread's clocks just after a call: the run-queue wait first. */
+        boolean sampleAfter() {
             if (fd < 0 || !readSchedstat()) {
                 return false;
             }
@@ -108,13 +129,24 @@ final class StallTrace implements AutoCloseable {
             return cpuNanos >= 0;
         }
 
-        /** Reads the thread's clocks just after a call: the CPU clock first. */
-        boolean sampleAfter() {
-            if (fd < 0) {
-                return false;
+        /**
+         * The CPU time two readings around nothing take: the least of a few
+         * tries, which a call's CPU time is reduced by (it is measured across
+         * both schedstat reads).
+         */
+        private long calibrate() {
+            long least = Long.MAX_VALUE;
+            for (int i = 0; i < CALIBRATION_TRIES; i++) {
+                if (!sampleBefore()) {
+                    return 0;
+                }
+                long before = cpuNanos;
+                if (!sampleAfter()) {
+                    return 0;
+                }
+                least = Math.min(least, cpuNanos - before);
             }
-            cpuNanos = Libc.clockNanos(Libc.CLOCK_THREAD_CPUTIME_ID, timespec);
-            return cpuNanos >= 0 && readSchedstat();
+            return least;
         }
 
         private boolean readSchedstat() {
@@ -213,10 +245,13 @@ final class StallTrace implements AutoCloseable {
         }
     }
 
-    /** The merged calls of a run; {@code probeMeanNanos} is the mean time of one reading of a thread's clocks. */
+    /**
+     * The merged calls of a run; {@code probeMeanNanos} is the mean time of one reading of a thread's clocks,
+     * {@code cpuBiasMeanNanos} the mean of the threads' calibrated CPU time of a pair of readings.
+     */
     record Summary(Bucket all, Bucket slow, Bucket verySlow, long untraced, double probeMeanNanos,
-                   List<SlowCall> verySlowCalls) {
-        static Summary of(Collection<Calls> calls) {
+                   double cpuBiasMeanNanos, List<SlowCall> verySlowCalls) {
+        static Summary of(Collection<Calls> calls, double cpuBiasMeanNanos) {
             Bucket all = new Bucket();
             Bucket slow = new Bucket();
             Bucket verySlow = new Bucket();
@@ -234,7 +269,7 @@ final class StallTrace implements AutoCloseable {
                 probeCount += c.probeCount;
             }
             return new Summary(all, slow, verySlow, untraced,
-                    probeCount > 0 ? (double) probeNanos / probeCount : Double.NaN,
+                    probeCount > 0 ? (double) probeNanos / probeCount : Double.NaN, cpuBiasMeanNanos,
                     kept.stream().sorted(Comparator.comparingLong(SlowCall::startNanos)).toList());
         }
     }
