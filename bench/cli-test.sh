@@ -4,7 +4,8 @@
 # files it cannot use, nothing but JSON lines on stdout under --json, and, from
 # runs of a fraction of a second on tiny files: a verdict line and a chart, a
 # --file made when missing, a warning when O_DIRECT measures memory, and the
-# page cache and stall figures of --uncached, append and wal.
+# page cache and stall figures of --uncached, append and wal, and the
+# split of the stall under --stall-trace.
 # Usage: bench/cli-test.sh    (prints 'N passed, N failed'; exit 1 if any failed)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -170,6 +171,17 @@ for r in rows:
     assert r["workload"] == "append" and r["ops"] > 0 and r["submit_max_us"] > 0, r
 assert os.path.getsize(rows[0]["file"]) == 65536, os.path.getsize(rows[0]["file"])
 ' append --buffered --file "$tmp/data.dat" --engine panaio-async,filechannel,jdk-afc --qd 2 --seconds 0.5 --warmup 0.3
+
+# --stall-trace: every measured call of the asynchronous channels traced, the slow ones a part of all.
+json_check "--stall-trace: calls split" '
+for r in rows:
+    t = r["stall_trace"]
+    a, s, v = t["all_calls"], t["over_20us"], t["over_1ms"]
+    assert a["calls"] > 0 and t["untraced_calls"] == 0 and t["probe_ns_mean"] > 0, r
+    assert a["calls"] >= s["calls"] >= v["calls"] >= len(t["over_1ms_kept"]), r
+    assert a["on_cpu_ms"] > 0 and a["run_queue_ms"] >= 0 and s["wall_ms"] <= a["wall_ms"], r
+' append --buffered --file "$tmp/data.dat" --engine panaio-async,jdk-afc --qd 2 --seconds 0.5 --warmup 0.3 \
+  --stall-trace
 
 # wal: durable records from the low level, group commit at both levels, and the DSYNC channel.
 wal_engines=panaio,panaio-group,panaio-async,filechannel-group

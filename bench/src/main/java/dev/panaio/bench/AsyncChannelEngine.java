@@ -58,9 +58,10 @@ public abstract class AsyncChannelEngine implements Engine {
         CountDownLatch idle = new CountDownLatch(spec.qd());
         List<Slot> slots = new ArrayList<>();
         MeasuredWindow.Timing timing;
+        StallTrace trace = spec.stallTrace() ? new StallTrace() : null;
         try (AsynchronousFileChannel channel = open(spec.file(), options)) {
             for (int i = 0; i < spec.qd(); i++) {
-                slots.add(new Slot(channel, spec, spec.offsets(i), window, idle));
+                slots.add(new Slot(channel, spec, spec.offsets(i), window, idle, trace));
             }
             for (Slot slot : slots) {
                 slot.issue();
@@ -71,9 +72,16 @@ public abstract class AsyncChannelEngine implements Engine {
             window.fail(e);
             timing = null;
         }
+        // Every slot has stopped issuing: no thread reads its clocks any more.
+        StallTrace.Summary traced = null;
+        if (trace != null) {
+            traced = trace.summary(slots.stream().map(s -> s.traced).toList());
+            trace.close();
+        }
         window.rethrow();
         return EngineResult.of(name, timing, slots.stream().map(s -> s.recorder).toList())
-                .withSubmitStalls(slots.stream().map(s -> s.submitStalls).toList());
+                .withSubmitStalls(slots.stream().map(s -> s.submitStalls).toList())
+                .withStallTrace(traced);
     }
 
     /** One request in flight at a time; its completions are serialised by the channel. */
@@ -87,11 +95,15 @@ public abstract class AsyncChannelEngine implements Engine {
         final LatencyRecorder recorder = new LatencyRecorder();
         /** How long the read or write call itself kept this slot's submitting thread. */
         final LatencyRecorder submitStalls = new LatencyRecorder();
+        /** Where the measured calls' time went, under --stall-trace. */
+        final StallTrace.Calls traced = new StallTrace.Calls();
+        private final StallTrace trace;
         private long position;
         private long start;
 
         Slot(AsynchronousFileChannel channel, RunSpec spec, OffsetStream offsets, MeasuredWindow window,
-             CountDownLatch idle) {
+             CountDownLatch idle, StallTrace trace) {
+            this.trace = trace;
             this.channel = channel;
             this.spec = spec;
             this.offsets = offsets;
@@ -107,8 +119,25 @@ public abstract class AsyncChannelEngine implements Engine {
             }
             position = offsets.next();
             buffer.clear();
-            start = System.nanoTime();
             boolean measuring = window.measuring();
+            StallTrace.Probe probe = null;
+            long cpu = 0;
+            long runDelay = 0;
+            long slices = 0;
+            if (trace != null && measuring) {
+                // Read into locals: a handler run inside the call (inline completion) issues and reads again.
+                probe = trace.probe();
+                if (probe.sampleBefore()) {
+                    cpu = probe.cpuNanos;
+                    runDelay = probe.runDelayNanos;
+                    slices = probe.slices;
+                } else {
+                    probe = null;
+                    traced.untraced++;
+                }
+            }
+            long callStart = System.nanoTime();
+            start = callStart;
             try {
                 if (spec.reads()) {
                     channel.read(buffer, position, null, this);
@@ -121,7 +150,19 @@ public abstract class AsyncChannelEngine implements Engine {
             }
             if (measuring) {
                 // Includes the completion when the channel completed the request inside the call.
-                submitStalls.record(System.nanoTime() - start);
+                long end = System.nanoTime();
+                long stall = end - callStart;
+                submitStalls.record(stall);
+                if (probe != null) {
+                    if (probe.sampleAfter()) {
+                        traced.probeNanos += System.nanoTime() - end;
+                        traced.probeCount++;
+                        traced.add(callStart, end, probe.runDelayNanos - runDelay,
+                                Math.max(0, probe.cpuNanos - cpu - probe.cpuBiasNanos), probe.slices - slices);
+                    } else {
+                        traced.untraced++;
+                    }
+                }
             }
         }
 

@@ -20,10 +20,13 @@ import java.util.Locale;
  *                 every free slot at once
  * @param uncached buffered reads that miss the page cache: the file's pages are evicted before and during each run
  * @param fallocated wal on a file preallocated with fallocate(2), made anew before each engine
+ * @param stallTrace panaio-async and jdk-afc split each submitting call's time into run-queue wait, CPU time and
+ *                   the rest ({@link StallTrace})
  */
 public record BenchOptions(boolean sweep, Workload workload, List<String> engines, Path file, long size, int bs,
                            int qd, int batch, List<Integer> qdList, double seconds, double warmup,
-                           boolean direct, boolean json, boolean uncached, boolean fallocated) {
+                           boolean direct, boolean json, boolean uncached, boolean fallocated,
+                           boolean stallTrace) {
     /**
      * Requests per io_submit unless {@code --batch} says otherwise. While io_submit handles more than two
      * requests the kernel plugs the block queue, so the first wait for the last to be prepared; two per call
@@ -72,6 +75,12 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
               --fallocated       wal: log to a file preallocated with fallocate(2) (unwritten extents),
                                  made anew beside the data file before each engine, instead of the
                                  data file, which was written in full when made (written extents)
+              --stall-trace      panaio-async(-inline) and jdk-afc: around each submitting call, the
+                                 calling thread reads its run-queue wait (/proc/thread-self/schedstat)
+                                 and CPU time (CLOCK_THREAD_CPUTIME_ID); the calls over 20 us and
+                                 over 1 ms are split into run-queue wait, on CPU and the rest
+                                 (blocked, sleeping). Costs two system calls per call, outside the
+                                 timed call; not in the default run
               --json             one JSON object per engine per line on stdout, nothing else
               --qd-list A,B,...  queue depths of a sweep (default 1,2,4,...,256)
               -h, --help         this text
@@ -125,6 +134,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
         boolean json = false;
         boolean uncached = false;
         boolean fallocated = false;
+        boolean stallTrace = false;
 
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -142,6 +152,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
                 case "--buffered" -> direct = Boolean.FALSE;
                 case "--uncached" -> uncached = true;
                 case "--fallocated" -> fallocated = true;
+                case "--stall-trace" -> stallTrace = true;
                 case "--engine", "--engines", "--file", "--size", "--bs", "--qd", "--batch", "--seconds",
                      "--warmup", "--qd-list" -> {
                     if (value == null) {
@@ -212,7 +223,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
         }
         return new BenchOptions(sweep, workload, engines, file, size, bs, qd, batch, qdList,
                 seconds != null ? seconds : sweep ? 2 : 5, warmup != null ? warmup : 1,
-                direct == null || direct, json, uncached, fallocated);
+                direct == null || direct, json, uncached, fallocated, stallTrace);
     }
 
     private static List<String> parseEngines(String value) throws UsageException {

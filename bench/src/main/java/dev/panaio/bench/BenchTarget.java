@@ -36,7 +36,7 @@ final class BenchTarget {
         long measure = (long) (options.seconds() * 1e9);
         if (!options.workload().usesDataFile()) {
             return new RunSpec(options.workload(), Path.of(Workload.DEV_ZERO), 0, options.bs(), qd, false,
-                    warmup, measure, 4096, batch(options, qd));
+                    warmup, measure, 4096, batch(options, qd), false, null, options.stallTrace());
         }
         Path file = options.file() != null ? ensureUserFile(options.file(), options)
                 : ensureDataFile(dataDir.resolve("bench.dat"), options.size());
@@ -73,7 +73,7 @@ final class BenchTarget {
             Progress.say(DirtyLimits.describe());
         }
         return new RunSpec(options.workload(), file, size, options.bs(), qd, options.direct(), warmup, measure,
-                alignment, batch(options, qd), options.uncached(), cursor);
+                alignment, batch(options, qd), options.uncached(), cursor, options.stallTrace());
     }
 
     private static final java.util.Set<Path> WAL_NOTED = new java.util.HashSet<>();

@@ -17,22 +17,33 @@ import java.util.Collection;
  *                     where unknown (fio, the C loop: other processes)
  * @param pageCache    what the page cache held of the file during the run (buffered runs), or null
  * @param schedulerWait how long the process's threads waited for a CPU during the window, and the steal
+ * @param stallTrace   where the submitting calls' time went (--stall-trace), or null
  */
 public record EngineResult(String engine, long ops, double seconds, double p50Us, double p99Us, double p999Us,
                            double cpuSeconds, String note, double submitP999Us, double submitMaxUs,
-                           long storageReadBytes, PageCacheWatch.Summary pageCache, SchedulerWait schedulerWait) {
+                           long storageReadBytes, PageCacheWatch.Summary pageCache, SchedulerWait schedulerWait,
+                           StallTrace.Summary stallTrace) {
 
     /** A result with no submit-stall figures. */
     public EngineResult(String engine, long ops, double seconds, double p50Us, double p99Us, double p999Us,
                         double cpuSeconds, String note) {
         this(engine, ops, seconds, p50Us, p99Us, p999Us, cpuSeconds, note, Double.NaN, Double.NaN, -1, null,
-                SchedulerWait.UNKNOWN);
+                SchedulerWait.UNKNOWN, null);
     }
 
     /** This result with what the page cache watch saw. */
     public EngineResult withPageCache(PageCacheWatch.Summary summary) {
         return new EngineResult(engine, ops, seconds, p50Us, p99Us, p999Us, cpuSeconds, note, submitP999Us,
-                submitMaxUs, storageReadBytes, summary, schedulerWait);
+                submitMaxUs, storageReadBytes, summary, schedulerWait, stallTrace);
+    }
+
+    /** This result with where its submitting calls' time went; null leaves it as it is. */
+    public EngineResult withStallTrace(StallTrace.Summary trace) {
+        if (trace == null) {
+            return this;
+        }
+        return new EngineResult(engine, ops, seconds, p50Us, p99Us, p999Us, cpuSeconds, note, submitP999Us,
+                submitMaxUs, storageReadBytes, pageCache, schedulerWait, trace);
     }
 
     /**
@@ -58,7 +69,7 @@ public record EngineResult(String engine, long ops, double seconds, double p50Us
         }
         return new EngineResult(engine, ops, seconds, p50Us, p99Us, p999Us, cpuSeconds, note,
                 all.getValueAtPercentile(99.9) / 1e3, all.getMaxValue() / 1e3, storageReadBytes, pageCache,
-                schedulerWait);
+                schedulerWait, stallTrace);
     }
 
     /** Merges the recorders of one in-process run. */
@@ -73,7 +84,7 @@ public record EngineResult(String engine, long ops, double seconds, double p50Us
         return new EngineResult(engine, ops, timing.elapsedNanos() / 1e9,
                 all.getValueAtPercentile(50) / 1e3, all.getValueAtPercentile(99) / 1e3,
                 all.getValueAtPercentile(99.9) / 1e3, timing.cpuNanos() / 1e9, null, Double.NaN, Double.NaN,
-                timing.storageReadBytes(), null, timing.schedulerWait());
+                timing.storageReadBytes(), null, timing.schedulerWait(), null);
     }
 
     public double iops() {

@@ -17,12 +17,16 @@ import java.util.Locale;
 /**
  * The harness's own downcalls, for what neither the JDK nor panaio's public API
  * offers: page cache advice and queries on the data file ({@code posix_fadvise},
- * {@code cachestat(2)}, {@code mincore} on a mapping) and {@code fallocate}.
+ * {@code cachestat(2)}, {@code mincore} on a mapping), {@code fallocate}, and
+ * a thread's own scheduler figures ({@code pread} of its {@code schedstat},
+ * {@code clock_gettime} of its CPU clock) for {@link StallTrace}.
  * The harness must not reach into panaio's internal packages, so it has its own
  * few handles; they are made once, with errno captured.
  *
  * <p>Stateless and thread-safe. Every call returns the C result or throws an
- * {@link IOException} naming the call, the file and the errno.
+ * {@link IOException} naming the call, the file and the errno, except
+ * {@link #pread} and {@link #clockNanos}, which answer -1 and are made
+ * without the cost of capturing errno, on a path that is timed.
  */
 final class Libc {
     private Libc() {
@@ -64,6 +68,12 @@ final class Libc {
     private static final MethodHandle mincore$MH = downcall("mincore",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
                     ValueLayout.ADDRESS));
+    // No errno captured: a failed read of a thread's clocks only ends its tracing (StallTrace), with no message to give.
+    private static final MethodHandle pread$MH = plainDowncall("pread",
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    private static final MethodHandle clock_gettime$MH = plainDowncall("clock_gettime",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
     private static final MethodHandle syscall_cachestat$MH = downcall("syscall",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
                     ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT),
@@ -74,12 +84,44 @@ final class Libc {
     /** struct cachestat { __u64 nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted; }. */
     static final long CACHESTAT_SIZE = 40;
 
+    /** clock_gettime's clock of the calling thread's CPU time (precise: the kernel brings it up to date). */
+    static final int CLOCK_THREAD_CPUTIME_ID = 3;
+
     @SuppressWarnings("restricted")
     private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
         Linker.Option[] options = new Linker.Option[extra.length + 1];
         options[0] = Linker.Option.captureCallState("errno");
         System.arraycopy(extra, 0, options, 1, extra.length);
         return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), descriptor, options);
+    }
+
+    @SuppressWarnings("restricted")
+    private static MethodHandle plainDowncall(String name, FunctionDescriptor descriptor) {
+        return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), descriptor, Linker.Option.critical(false));
+    }
+
+    /** pread(fd, buffer, buffer's size, offset): the bytes read, or -1. */
+    static long pread(int fd, MemorySegment buffer, long offset) {
+        try {
+            return (long) pread$MH.invokeExact(fd, buffer, buffer.byteSize(), offset);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** clock_gettime(clock, timespec): the clock in ns, or -1. */
+    static long clockNanos(int clock, MemorySegment timespec) {
+        try {
+            int rc = (int) clock_gettime$MH.invokeExact(clock, timespec);
+            return rc != 0 ? -1 : timespec.get(ValueLayout.JAVA_LONG, 0) * 1_000_000_000L
+                    + timespec.get(ValueLayout.JAVA_LONG, 8);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
     }
 
     /** Page cache figures of a file, in pages, as cachestat(2) gives them. */

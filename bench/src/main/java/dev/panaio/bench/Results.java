@@ -46,6 +46,22 @@ final class Results {
         if (r.schedulerWait().stealTicks() >= 0) {
             o.put("steal_ticks", r.schedulerWait().stealTicks());
         }
+        StallTrace.Summary trace = r.stallTrace();
+        if (trace != null) {
+            ObjectNode t = o.putObject("stall_trace");
+            t.put("probe_ns_mean", round(trace.probeMeanNanos(), 1));
+            t.put("cpu_bias_ns_mean", round(trace.cpuBiasMeanNanos(), 1));
+            t.put("untraced_calls", trace.untraced());
+            bucketJson(t.putObject("all_calls"), trace.all());
+            bucketJson(t.putObject("over_20us"), trace.slow());
+            bucketJson(t.putObject("over_1ms"), trace.verySlow());
+            var calls = t.putArray("over_1ms_kept");
+            for (StallTrace.SlowCall c : trace.verySlowCalls()) {
+                calls.addObject().put("start_ns", c.startNanos()).put("end_ns", c.endNanos())
+                        .put("run_queue_us", round(c.runQueueNanos() / 1e3, 1))
+                        .put("on_cpu_us", round(c.cpuNanos() / 1e3, 1));
+            }
+        }
         if (spec.workload() == Workload.WAL) {
             o.put("durable_records_per_s", round(r.iops(), 1));
         }
@@ -74,6 +90,15 @@ final class Results {
             o.put("cpu_per_op_x_panaio", round(r.cpuMicrosPerOp() / baseline.cpuMicrosPerOp(), 3));
         }
         return o.toString();
+    }
+
+    private static void bucketJson(ObjectNode o, StallTrace.Bucket b) {
+        o.put("calls", b.calls);
+        o.put("wall_ms", round(b.wallNanos / 1e6, 3));
+        o.put("run_queue_ms", round(b.runQueueNanos / 1e6, 3));
+        o.put("on_cpu_ms", round(b.cpuNanos / 1e6, 3));
+        o.put("other_ms", round(b.otherNanos() / 1e6, 3));
+        o.put("switched_calls", b.switched);
     }
 
     private static double round(double v, int places) {
@@ -147,10 +172,51 @@ final class Results {
                     + "but not running during the window, summed (/proc/self/task/*/schedstat); steal: CPU time the "
                     + "hypervisor took from the machine, in clock ticks (/proc/stat))%n"));
         }
+        if (rows.stream().anyMatch(row -> row.result() != null && row.result().stallTrace() != null)) {
+            sb.append(stallTraceTable(rows));
+        }
         if (rows.stream().anyMatch(row -> row.result() != null && row.result().pageCache() != null)) {
             sb.append(pageCacheTable(spec, rows));
         }
         return sb.toString();
+    }
+
+    /** --stall-trace: where the slow submitting calls' time went. */
+    private static String stallTraceTable(List<Row> rows) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%nWhere the submitting calls' time went (--stall-trace; shares of the "
+                + "calls' summed time):%n"));
+        sb.append(String.format(Locale.ROOT, "%-22s %-8s %10s %11s %11s %9s %9s %10s%n", "engine", "calls",
+                "count", "time ms", "run queue", "on CPU", "other", "switched"));
+        for (Row row : rows) {
+            EngineResult r = row.result();
+            if (r == null || r.stallTrace() == null) {
+                continue;
+            }
+            StallTrace.Summary t = r.stallTrace();
+            String[] names = {"all", "> 20 µs", "> 1 ms"};
+            StallTrace.Bucket[] buckets = {t.all(), t.slow(), t.verySlow()};
+            for (int i = 0; i < names.length; i++) {
+                StallTrace.Bucket b = buckets[i];
+                sb.append(String.format(Locale.ROOT, "%-22s %-8s %,10d %11.1f %11s %9s %9s %10s%n",
+                        i == 0 ? row.engine() : "", names[i], b.calls, b.wallNanos / 1e6,
+                        share(b.runQueueNanos, b.wallNanos), share(b.cpuNanos, b.wallNanos),
+                        share(b.otherNanos(), b.wallNanos), b.calls == 0 ? "-"
+                                : String.format(Locale.ROOT, "%d", b.switched)));
+            }
+            sb.append(String.format(Locale.ROOT, "%-22s reading the thread's clocks: %.0f ns each, twice a call "
+                    + "(outside the timed call; %.0f ns of CPU a pair, taken off each call's)%s%n", "",
+                    t.probeMeanNanos(), t.cpuBiasMeanNanos(),
+                    t.untraced() > 0 ? "; " + t.untraced() + " calls untraced" : ""));
+        }
+        sb.append(String.format(Locale.ROOT, "(run queue: runnable, waiting for a CPU (schedstat); on CPU: "
+                + "CLOCK_THREAD_CPUTIME_ID; other: blocked or sleeping in the kernel, or CPU stolen by the "
+                + "hypervisor; switched: calls during which the thread left its CPU)%n"));
+        return sb.toString();
+    }
+
+    private static String share(long part, long whole) {
+        return whole > 0 ? String.format(Locale.ROOT, "%.1f %%", 100.0 * part / whole) : "-";
     }
 
     /** The page cache during buffered runs: the hit ratio reads saw, and what the cache held of the file. */

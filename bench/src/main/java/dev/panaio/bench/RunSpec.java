@@ -12,16 +12,18 @@ import java.nio.file.Path;
  * @param uncached        buffered reads that must miss: the page cache is emptied of the file before and during
  *                        each engine's run ({@link PageCacheWatch})
  * @param cursor          the one stream of offsets of append and wal, else null
+ * @param stallTrace      the asynchronous channels' engines split each submitting call's time into run-queue
+ *                        wait, CPU time and the rest ({@link StallTrace})
  */
 public record RunSpec(Workload workload, Path file, long fileSize, int bs, int qd, boolean direct,
                       long warmupNanos, long measureNanos, int bufferAlignment, int batch, boolean uncached,
-                      FileCursor cursor) {
+                      FileCursor cursor, boolean stallTrace) {
 
     /** A run of a workload that has no shared stream and keeps the page cache as it is. */
     public RunSpec(Workload workload, Path file, long fileSize, int bs, int qd, boolean direct,
                    long warmupNanos, long measureNanos, int bufferAlignment, int batch) {
         this(workload, file, fileSize, bs, qd, direct, warmupNanos, measureNanos, bufferAlignment, batch, false,
-                null);
+                null, false);
     }
 
     /** The offsets of stream {@code index} of {@code qd}: a request slot, a thread. */

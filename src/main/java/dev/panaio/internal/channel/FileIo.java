@@ -43,7 +43,10 @@ import java.nio.file.Path;
  *       {@code preadv2(RWF_NOWAIT)}. Once {@link PageCacheQuestion#ASK_AFTER_MISS} reads of a
  *       file in a row have hit, its reads stop asking (one system call less
  *       each) until one misses: that miss alone may start a readahead on the
- *       caller's thread, and turns the questions back on. A miss goes to the engine's small
+ *       caller's thread, and turns the questions back on; a file whose reads
+ *       keep missing asks for one read in
+ *       {@link PageCacheQuestion#ASK_ONE_IN_WHILE_MISSING} and sends the
+ *       others to the pool unasked. A miss goes to the engine's small
  *       blocking pool, whose threads start the disk reads of every miss
  *       waiting for them ({@link BlockingTasks}). Pages past the end of the
  *       file, which cachestat counts as missing, do not count as misses, and a

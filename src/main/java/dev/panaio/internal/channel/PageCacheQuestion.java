@@ -15,7 +15,9 @@ import java.lang.foreign.ValueLayout;
  * One file's question before a buffered read is tried inline: does the page
  * cache hold every page of the range ({@code cachestat(2)}, which reads
  * nothing)? Asked only after a read of the file missed, for
- * {@link #ASK_AFTER_MISS} reads, and only of a regular file. Pages past the
+ * {@link #ASK_AFTER_MISS} reads, and only of a regular file; while the
+ * answers keep saying no, only by one read in
+ * {@link #ASK_ONE_IN_WHILE_MISSING}. Pages past the
  * end of the file count as held (a read never asks for them), the size taken
  * with statx when a range reaches past the size last seen. One per
  * {@link FileIo}.
@@ -69,18 +71,54 @@ final class PageCacheQuestion {
      * Whether a buffered read of the range should be tried inline. While the
      * file's reads hit, yes, with no question asked (a miss then costs the
      * caller one readahead, and turns the questions on); after a miss, only if
-     * cachestat says the page cache holds the whole range.
+     * cachestat says the page cache holds the whole range; once it has said
+     * no {@link #UNHELD_BEFORE_SKIPPING} times in a row, no without asking,
+     * except for one read in {@link #ASK_ONE_IN_WHILE_MISSING}.
      */
     boolean worthReadingInline(long position, long length) {
         if (askCacheFor <= 0 || !hasPageCache()) {
             return true;
         }
+        if (unheldInARow >= UNHELD_BEFORE_SKIPPING && ++skippedWhileMissing % ASK_ONE_IN_WHILE_MISSING != 0) {
+            return false; // the file's reads keep missing: to the pool, with no system call on the caller
+        }
         int holds = pageCacheHolds(position, length);
         if (holds == 0) {
+            if (unheldInARow < UNHELD_BEFORE_SKIPPING) {
+                unheldInARow++;
+            }
             return false;
         }
+        unheldInARow = 0;
         askCacheFor--;
         return true;
+    }
+
+    /**
+     * Answers of cachestat in a row that the page cache lacks the range, up
+     * to {@link #UNHELD_BEFORE_SKIPPING}: from there on only one read in
+     * {@link #ASK_ONE_IN_WHILE_MISSING} asks, and the others go to the pool
+     * without a question, until an answer says the cache holds a range. A
+     * file read where the cache cannot keep it (larger than memory, or
+     * evicted as fast as read) then costs its callers no system call per
+     * read; a read the cache could have answered meanwhile is made by the
+     * pool instead (from the cache, at the cost of a hand-off). A hint, as
+     * {@link #askCacheFor}.
+     */
+    private int unheldInARow;
+    /** Reads not asked about while the file's reads keep missing, counted to pick the one in N that asks. */
+    private int skippedWhileMissing;
+    /** Questions asked (cachestat calls): for tests; a hint under concurrent use. */
+    private int asked;
+
+    /** Answers in a row that the cache lacks a range, before reads of the file stop asking but one in N. */
+    static final int UNHELD_BEFORE_SKIPPING = 8;
+    /** While a file's reads keep missing, one read in this many asks the page cache again. */
+    static final int ASK_ONE_IN_WHILE_MISSING = 16;
+
+    /** How many times this file's page cache was asked (cachestat): exact when one thread reads. */
+    int questionsAsked() {
+        return asked;
     }
 
     /** {@code STATX_TYPE}, {@code STATX_SIZE}, {@code S_IFMT} and {@code S_IFREG}, from {@code <linux/stat.h>}. */
@@ -162,6 +200,7 @@ final class PageCacheQuestion {
             return -1;
         }
         long result;
+        asked++;
         CacheQuery query = CACHE_QUERY.get();
         try {
             query.range.set(ValueLayout.JAVA_LONG, 0, position);

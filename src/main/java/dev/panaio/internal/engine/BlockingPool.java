@@ -1,7 +1,7 @@
 package dev.panaio.internal.engine;
 
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -11,6 +11,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * An engine's platform threads for I/O that would block the caller: buffered
  * reads the page cache could not answer, synchronous writes. Made on first
  * use, since most engines serve only direct files; idle threads time out.
+ *
+ * <p>Its queue is a {@link LinkedTransferQueue}, which takes a task with a
+ * compare-and-set: the thread handing over a task (a channel's caller, with a
+ * read that missed the page cache) never waits for a lock another thread
+ * holds. A {@code LinkedBlockingQueue}'s {@code offer} takes a lock, and on
+ * two CPUs a holder preempted inside it kept the callers of every channel
+ * parked behind it for milliseconds (seen with JFR's {@code jdk.ThreadPark}
+ * in uncached random reads at queue depth 32).
  *
  * <p>Thread-safe.
  */
@@ -41,7 +49,7 @@ public final class BlockingPool {
                 if (pool == null) {
                     AtomicInteger count = new AtomicInteger();
                     ThreadPoolExecutor made = new ThreadPoolExecutor(threads, threads, 10, TimeUnit.SECONDS,
-                            new LinkedBlockingQueue<>(),
+                            new LinkedTransferQueue<>(),
                             task -> new PoolThread(this, task, "panaio-blocking-" + count.incrementAndGet()));
                     made.allowCoreThreadTimeOut(true);
                     executor = pool = made;
