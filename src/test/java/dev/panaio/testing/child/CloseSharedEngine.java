@@ -33,18 +33,27 @@ public final class CloseSharedEngine {
         System.out.println("closeThrew=" + threw);
         System.out.println("sharedClosed=" + AioEngine.shared().isClosed());
         try (AioFileChannel channel = AioFileChannel.open(file, READ, ExtendedOpenOption.DIRECT)) {
-            System.out.println("read=" + channel.read(ByteBuffer.allocateDirect(8192).alignedSlice(4096), 0));
+            System.out.println("read=" + channel.read(block(), 0));
         } catch (Throwable t) {
             System.out.println("read=" + t);
         }
         try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(file, READ,
                 ExtendedOpenOption.DIRECT)) {
-            System.out.println("asyncRead=" + channel.read(ByteBuffer.allocateDirect(8192).alignedSlice(4096), 0)
+            System.out.println("asyncRead=" + channel.read(block(), 0)
                     .get(10, TimeUnit.SECONDS));
         } catch (Throwable t) {
             System.out.println("asyncRead=" + t);
         }
         System.out.flush();
         System.exit(0);
+    }
+
+    /**
+     * 4096 aligned bytes. An aligned slice of 8192 is 8192 long when the
+     * allocation happens to be aligned already, 4096 otherwise: limited, the
+     * read's count does not depend on where the allocator put it.
+     */
+    private static ByteBuffer block() {
+        return ByteBuffer.allocateDirect(8192).alignedSlice(4096).limit(4096);
     }
 }
