@@ -65,7 +65,6 @@ final class FfmLoopEngine implements Engine {
     private static final long IOCB_SIZE = 64;
     private static final long AIO_DATA = 0;
     private static final long AIO_LIO_OPCODE = 16;
-    private static final long AIO_FILDES = 20;
     private static final long AIO_BUF = 24;
     private static final long AIO_NBYTES = 32;
     private static final long AIO_OFFSET = 40;
@@ -198,34 +197,14 @@ final class FfmLoopEngine implements Engine {
             this.freeCount = qd;
         }
 
+        /** The loop's steps are methods of their own, compiled as such rather than only within this loop. */
         void run() throws IOException {
             int maxBatch = spec.batch();
             while (true) {
                 if (!window.stopped()) {
                     // Every free slot goes out now, in batches of at most spec.batch() per io_submit.
                     while (freeCount > 0) {
-                        int n = 0;
-                        while (freeCount > 0 && n < maxBatch) {
-                            int slot = free[--freeCount];
-                            long cb = slot * IOCB_SIZE;
-                            iocbs.asSlice(cb, IOCB_SIZE).fill((byte) 0);
-                            iocbs.set(ValueLayout.JAVA_LONG, cb + AIO_DATA, slot);
-                            iocbs.set(ValueLayout.JAVA_SHORT, cb + AIO_LIO_OPCODE, IOCB_CMD_PREAD);
-                            iocbs.set(ValueLayout.JAVA_INT, cb + AIO_FILDES, fd);
-                            iocbs.set(ValueLayout.JAVA_LONG, cb + AIO_BUF, buffers + (long) slot * bs);
-                            iocbs.set(ValueLayout.JAVA_LONG, cb + AIO_NBYTES, bs);
-                            iocbs.set(ValueLayout.JAVA_LONG, cb + AIO_OFFSET, offsets[slot].next());
-                            batchPointers.setAtIndex(ValueLayout.JAVA_LONG, n, iocbs.address() + cb);
-                            batchSlots[n++] = slot;
-                        }
-                        long start = System.nanoTime();
-                        for (int i = 0; i < n; i++) {
-                            submitted[batchSlots[i]] = start;
-                        }
-                        submit(n);
-                        if (window.measuring()) {
-                            submitStalls.record(System.nanoTime() - start);
-                        }
+                        submitBatch(maxBatch);
                     }
                 } else if (inFlight == 0) {
                     return;
@@ -236,10 +215,41 @@ final class FfmLoopEngine implements Engine {
             }
         }
 
+        /** Prepares up to {@code maxBatch} free slots and submits them, timing the io_submit as panaio's loop does. */
+        private void submitBatch(int maxBatch) throws IOException {
+            int n = 0;
+            long base = iocbs.address();
+            while (freeCount > 0 && n < maxBatch) {
+                int slot = free[--freeCount];
+                long cb = slot * IOCB_SIZE;
+                // All 64 bytes, as nullread.c's memset and stores leave them (little-endian: x86_64, aarch64).
+                iocbs.set(ValueLayout.JAVA_LONG, cb + AIO_DATA, slot);
+                iocbs.set(ValueLayout.JAVA_LONG, cb + 8, 0L); // aio_key, aio_rw_flags
+                iocbs.set(ValueLayout.JAVA_LONG, cb + AIO_LIO_OPCODE,
+                        (IOCB_CMD_PREAD & 0xffffL) | ((long) fd << 32)); // aio_lio_opcode, aio_reqprio, aio_fildes
+                iocbs.set(ValueLayout.JAVA_LONG, cb + AIO_BUF, buffers + (long) slot * bs);
+                iocbs.set(ValueLayout.JAVA_LONG, cb + AIO_NBYTES, bs);
+                iocbs.set(ValueLayout.JAVA_LONG, cb + AIO_OFFSET, offsets[slot].next());
+                iocbs.set(ValueLayout.JAVA_LONG, cb + 48, 0L); // aio_reserved2
+                iocbs.set(ValueLayout.JAVA_LONG, cb + 56, 0L); // aio_flags, aio_resfd
+                batchPointers.setAtIndex(ValueLayout.JAVA_LONG, n, base + cb);
+                batchSlots[n++] = slot;
+            }
+            long start = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                submitted[batchSlots[i]] = start;
+            }
+            submit(n);
+            if (window.measuring()) {
+                submitStalls.record(System.nanoTime() - start);
+            }
+        }
+
         private void submit(int n) throws IOException {
             int done = 0;
             while (done < n) { // the kernel may take only part of a batch
-                MemorySegment from = batchPointers.asSlice(done * ValueLayout.ADDRESS.byteSize());
+                MemorySegment from = done == 0 ? batchPointers
+                        : batchPointers.asSlice(done * ValueLayout.ADDRESS.byteSize());
                 long ret = ioSubmit(n - done, from);
                 if (ret > 0) {
                     done += (int) ret;
