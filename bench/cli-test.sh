@@ -163,6 +163,14 @@ PANAIO_BENCH_JVM_OPTS=-Dpanaio.bench.pageCacheSource=mincore json_check "--uncac
 assert all(r["page_cache_source"] == "mincore" and r["evictions"] > 0 and r["ops"] > 0 for r in rows), rows
 ' randread --uncached --file "$tmp/made.dat" --engine panaio-async --qd 2 --seconds 0.5 --warmup 0.3
 
+# nullread's loops side by side: each completes requests and times its io_submit calls (the C loop too).
+null_engines=panaio,ffm-loop
+command -v gcc >/dev/null && null_engines+=,c-loop
+json_check "nullread: panaio, ffm-loop and c-loop" '
+assert ",".join(r["engine"] for r in rows) == "'"$null_engines"'", rows
+assert all(r["ops"] > 0 and r["submit_max_us"] > 0 for r in rows), rows
+' nullread --engine "$null_engines" --qd 2 --seconds 0.5 --warmup 0.3
+
 # Buffered appends: each engine's stall, and the file cut back to its size afterwards.
 json_check "append: stalls, file restored" '
 import os

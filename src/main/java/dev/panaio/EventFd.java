@@ -1,6 +1,7 @@
 package dev.panaio;
 
 import dev.panaio.internal.access.SharedSecrets;
+import dev.panaio.internal.sys.CallScratch;
 import dev.panaio.internal.sys.ErrnoExceptions;
 import dev.panaio.internal.sys.FileDescriptorHandle;
 import dev.panaio.internal.sys.NativeAccess;
@@ -102,8 +103,9 @@ public final class EventFd implements Pollable, Closeable {
      */
     public long read() throws IOException {
         int fd = acquire();
-        try (Arena arena = Arena.ofConfined()) {
-            return readCounter(fd, arena.allocate(ValueLayout.JAVA_LONG), Syscalls.errnoCapture(arena));
+        try {
+            CallScratch scratch = CallScratch.get(); // a thread's own, so a read allocates nothing
+            return readCounter(fd, scratch.counter, scratch.errno);
         } finally {
             handle.release();
         }
@@ -122,10 +124,15 @@ public final class EventFd implements Pollable, Closeable {
             throw new IllegalArgumentException("eventfd increment must be positive: " + increment);
         }
         int fd = acquire();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment value = arena.allocateFrom(ValueLayout.JAVA_LONG, increment);
-            MemorySegment errno = Syscalls.errnoCapture(arena);
-            long ret = Syscalls.restartOnEintr(() -> Syscalls.write(errno, fd, value, Long.BYTES));
+        try {
+            // The thread's own scratch, not an arena per call: an engine's submitter wakes its thread so, once
+            // per request when the engine sleeps between them.
+            CallScratch scratch = CallScratch.get();
+            scratch.counter.set(ValueLayout.JAVA_LONG, 0, increment);
+            long ret;
+            do {
+                ret = Syscalls.write(scratch.errno, fd, scratch.counter, Long.BYTES);
+            } while (ret == -ErrnoExceptions.EINTR);
             if (ret < 0) {
                 throw ErrnoExceptions.of("write", "eventfd " + fd + ", " + increment, (int) -ret);
             }
@@ -140,7 +147,10 @@ public final class EventFd implements Pollable, Closeable {
      * allocates nothing. The caller keeps the descriptor open meanwhile.
      */
     private long readCounter(int fd, MemorySegment value, MemorySegment errno) throws IOException {
-        long ret = Syscalls.restartOnEintr(() -> Syscalls.read(errno, fd, value, Long.BYTES));
+        long ret;
+        do { // a loop, not restartOnEintr: its lambda would be a new object per read
+            ret = Syscalls.read(errno, fd, value, Long.BYTES);
+        } while (ret == -ErrnoExceptions.EINTR);
         if (ret == Long.BYTES) {
             return value.get(ValueLayout.JAVA_LONG, 0);
         }

@@ -148,4 +148,49 @@ class EventFdTest {
             assertThat(aio.prepared()).isZero();
         }
     }
+
+    /**
+     * An engine's submitter writes its eventfd once per request while the
+     * engine sleeps between requests, and the engine reads it: neither call
+     * may allocate on the Java heap once compiled. Measured as
+     * AioContextAllocationTest does, by the bytes the JVM counts for this
+     * thread, in windows until the JIT has compiled the calls.
+     */
+    @Test
+    void shouldWriteAndReadWithoutAllocatingOnTheJavaHeapOnceCompiled() throws Throwable {
+        Object bean = java.lang.management.ManagementFactory.getThreadMXBean();
+        Class<?> type = Class.forName("com.sun.management.ThreadMXBean");
+        org.junit.jupiter.api.Assumptions.assumeTrue(type.isInstance(bean),
+                "this JVM does not count allocated bytes per thread");
+        java.lang.invoke.MethodHandle allocated = java.lang.invoke.MethodHandles.publicLookup()
+                .findVirtual(type, "getCurrentThreadAllocatedBytes", java.lang.invoke.MethodType.methodType(long.class))
+                .bindTo(bean);
+        int calls = 50_000;
+        try (EventFd eventFd = EventFd.openNonBlocking()) {
+            writeAndRead(eventFd, calls); // warm-up
+            long bytes = Long.MAX_VALUE;
+            for (int window = 0; window < 10 && bytes >= calls; window++) {
+                long before = (long) allocated.invokeExact();
+                writeAndRead(eventFd, calls);
+                long after = (long) allocated.invokeExact();
+                bytes = after - before;
+                System.out.printf("eventfd write + read: %d bytes allocated for %d of each%n", bytes, calls);
+            }
+            // Any allocation per call is 16 bytes or more: under one byte per call on average means none.
+            assertThat(bytes).as("bytes allocated on the Java heap for %d writes and reads", calls)
+                    .isLessThan(calls);
+        }
+    }
+
+    /** Writes 1 and reads it back, {@code calls} times; every write must be read. */
+    private static void writeAndRead(EventFd eventFd, int calls) throws IOException {
+        long sum = 0;
+        for (int i = 0; i < calls; i++) {
+            eventFd.write(1);
+            sum += eventFd.read();
+        }
+        if (sum != calls) {
+            throw new AssertionError(sum + " counted for " + calls + " writes of 1");
+        }
+    }
 }

@@ -58,7 +58,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
               --size N[k|m|g]    size of the file the benchmark makes (default 1g)
               --bs N[k|m]        bytes per request (default 4096)
               --qd N             requests in flight; threads for thread-based engines (default 32)
-              --batch N|all      panaio and c-loop: at most N requests per io_submit (default 2: a
+              --batch N|all      panaio, ffm-loop and c-loop: at most N per io_submit (default 2: a
                                  call of more than 2 plugs the block queue until all of it is
                                  prepared; 1 is fio's default; all: every free slot in one call)
               --seconds S        measured window (default 5; 2 for sweep)

@@ -24,6 +24,7 @@ public final class Engines {
             FioEngine.libaio(),
             FioEngine.libaioDsync(),
             FioEngine.ioUring(),
+            new FfmLoopEngine(),
             new CLoopEngine());
 
     /** Every engine. */

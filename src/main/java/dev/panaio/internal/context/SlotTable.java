@@ -207,13 +207,12 @@ public final class SlotTable {
     }
 
     /**
-     * Frees the slot of a completion the kernel delivered, once settled.
+     * Frees the slot of a completion the kernel delivered, once
+     * {@link #settle} has checked that it is in flight (so not again here).
      *
      * @return the request's tag
-     * @throws IllegalStateException if the slot is not in flight: the ring is corrupt, or something else reaps
      */
     public long complete(long data) {
-        checkInFlight(data);
         int slot = (int) data;
         submitted[slot] = false;
         buffers[slot] = null;

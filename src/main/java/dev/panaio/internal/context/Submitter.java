@@ -137,18 +137,22 @@ public final class Submitter {
                        long tag) {
         int flags = 0;
         short reqprio = 0;
-        IoPriority priority = OPTIONS.priority(options);
-        if (priority != null) {
-            flags |= IocbWriter.Abi.FLAG_IOPRIO;
-            reqprio = OPTIONS.reqprio(priority);
-        }
         int resfd = 0;
-        EventFd notify = OPTIONS.notifyEventFd(options);
-        if (notify != null) {
-            flags |= IocbWriter.Abi.FLAG_RESFD;
-            resfd = slots.holdNotify(slot, EVENT_FDS.handle(notify));
+        int rwFlags = 0;
+        if (options != RequestOptions.NONE) { // the usual request has no options: nothing to look up
+            IoPriority priority = OPTIONS.priority(options);
+            if (priority != null) {
+                flags |= IocbWriter.Abi.FLAG_IOPRIO;
+                reqprio = OPTIONS.reqprio(priority);
+            }
+            EventFd notify = OPTIONS.notifyEventFd(options);
+            if (notify != null) {
+                flags |= IocbWriter.Abi.FLAG_RESFD;
+                resfd = slots.holdNotify(slot, EVENT_FDS.handle(notify));
+            }
+            rwFlags = OPTIONS.rwFlags(options);
         }
-        iocbs.write(slot, opcode, fd, OPTIONS.rwFlags(options), flags, reqprio, resfd, buf, nbytes, offset);
+        iocbs.write(slot, opcode, fd, rwFlags, flags, reqprio, resfd, buf, nbytes, offset);
         slots.setTag(slot, tag);
     }
 

@@ -17,7 +17,9 @@ import java.lang.foreign.MemorySegment;
 import java.nio.channels.AsynchronousCloseException;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
+import java.util.function.BiConsumer;
 
 /**
  * What an {@link dev.panaio.AioEngine} does behind its API: checks a request,
@@ -33,6 +35,10 @@ public final class EngineCore {
     private final AlignedBufferPool bouncePool;
     private final BlockingPool blockingPool;
     private final SharedCounters sharedCounters = new SharedCounters();
+    /** The no-wait fallback's hooks, made once rather than as three new lambdas per direct write. */
+    private final Executor nowaitPool = task -> blockingPool().execute(task);
+    private final Runnable nowaitPoolRun = sharedCounters.poolRuns::increment;
+    private final BiConsumer<Request, CompletionSink> resubmit = this::submit;
     private volatile boolean closed;
 
     /** Starts the engine's loops and makes its pools. */
@@ -148,8 +154,8 @@ public final class EngineCore {
             return;
         }
         if (NowaitFallback.appliesTo(request)) {
-            NowaitFallback.Submission nowait = NowaitFallback.wrap(request, sink,
-                    task -> blockingPool().execute(task), sharedCounters.poolRuns::increment, this::submit);
+            NowaitFallback.Submission nowait = NowaitFallback.wrap(request, sink, nowaitPool, nowaitPoolRun,
+                    resubmit);
             loops.loopFor().enqueue(nowait.request(), nowait.sink());
             return;
         }

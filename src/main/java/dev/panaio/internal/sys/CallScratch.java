@@ -2,12 +2,13 @@ package dev.panaio.internal.sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Per thread: native memory for the small calls made on a file while it is
  * opened, sized and closed (the path of {@code open}, a {@code struct statx},
- * errno captures), so that those calls allocate no native memory of their
- * own. It is GC-managed ({@code Arena.ofAuto()}): a thread's is freed when the
+ * errno captures) and on an eventfd (its counter), so that those calls
+ * allocate no native memory of their own. It is GC-managed ({@code Arena.ofAuto()}): a thread's is freed when the
  * thread is gone, and the calls are synchronous, so the kernel never keeps an
  * address of it.
  *
@@ -27,6 +28,8 @@ public final class CallScratch {
     public final MemorySegment statx;
     /** The empty C string, for {@code statx(fd, "", AT_EMPTY_PATH)}. */
     public final MemorySegment emptyPath;
+    /** An eventfd's 8-byte counter, written to it or read from it. */
+    public final MemorySegment counter;
     private MemorySegment path;
 
     private CallScratch() {
@@ -35,6 +38,7 @@ public final class CallScratch {
         closeErrno = Syscalls.errnoCapture(arena);
         statx = dev.panaio.internal.gen.aio_abi.statx.allocate(arena);
         emptyPath = arena.allocateFrom("");
+        counter = arena.allocate(ValueLayout.JAVA_LONG);
         path = arena.allocate(256);
     }
 
