@@ -71,7 +71,7 @@ final class CLoopEngine implements Engine {
             return new EngineResult(name(), r.path("ops").asLong(), r.path("seconds").asDouble(),
                     r.path("p50_us").asDouble(), r.path("p99_us").asDouble(), r.path("p999_us").asDouble(),
                     r.path("cpu_s").asDouble(), null, r.path("submit_p999_us").asDouble(Double.NaN),
-                    r.path("submit_max_us").asDouble(Double.NaN), -1, null, SchedulerWait.UNKNOWN);
+                    r.path("submit_max_us").asDouble(Double.NaN), -1, null, SchedulerWait.UNKNOWN, null);
         } catch (IOException e) {
             throw new EngineException("cannot read the C loop's JSON output: " + e.getMessage(), e);
         }
