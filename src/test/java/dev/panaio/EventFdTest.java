@@ -169,16 +169,18 @@ class EventFdTest {
         try (EventFd eventFd = EventFd.openNonBlocking()) {
             writeAndRead(eventFd, calls); // warm-up
             long bytes = Long.MAX_VALUE;
-            for (int window = 0; window < 10 && bytes >= calls; window++) {
+            long bound = 8L * calls; // any allocation per call is 16 bytes or more
+            for (int window = 0; window < 10 && bytes >= bound; window++) {
                 long before = (long) allocated.invokeExact();
                 writeAndRead(eventFd, calls);
                 long after = (long) allocated.invokeExact();
                 bytes = after - before;
                 System.out.printf("eventfd write + read: %d bytes allocated for %d of each%n", bytes, calls);
             }
-            // Any allocation per call is 16 bytes or more: under one byte per call on average means none.
+            // Under 8 bytes per call on average means none per call: what is left is the thread's background
+            // allocation (tens of KiB a window on a busy machine, seen in AioContextAllocationTest).
             assertThat(bytes).as("bytes allocated on the Java heap for %d writes and reads", calls)
-                    .isLessThan(calls);
+                    .isLessThan(bound);
         }
     }
 

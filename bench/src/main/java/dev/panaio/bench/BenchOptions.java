@@ -79,7 +79,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
                                  calling thread reads its run-queue wait (/proc/thread-self/schedstat)
                                  and CPU time (CLOCK_THREAD_CPUTIME_ID); the calls over 20 us and
                                  over 1 ms are split into run-queue wait, on CPU and the rest
-                                 (blocked, sleeping). Costs two system calls per call, outside the
+                                 (blocked, sleeping). Costs four system calls per call, outside the
                                  timed call; not in the default run
               --json             one JSON object per engine per line on stdout, nothing else
               --qd-list A,B,...  queue depths of a sweep (default 1,2,4,...,256)

@@ -29,7 +29,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * brings up to date when asked. Each thread opens its schedstat once and reads
  * it with {@code pread}; a reading is two system calls, whose mean cost is
  * measured and reported ({@link Summary#probeMeanNanos}), and which the call's
- * own time (the stall figure) does not include. The run-queue wait is read
+ * own time (the stall figure) does not include (except where a handler runs
+ * inside the call, panaio-async-inline: the nested call's readings then fall
+ * within the outer call, and both are counted). The run-queue wait is read
  * nearest the call, so a wait for a CPU outside it is counted against it only
  * in the margin of a system call's return; the CPU clock is read outside the
  * schedstat reads, whose CPU time (the least over a few empty pairs of

@@ -212,8 +212,9 @@ public final class SlotTable {
      *
      * @return the request's tag
      */
-    public long complete(long data) {
+    long complete(long data) {
         int slot = (int) data;
+        assert submitted[slot] : "slot " + slot + " completed without settle's check";
         submitted[slot] = false;
         buffers[slot] = null;
         freeSlots[freeCount++] = slot;
