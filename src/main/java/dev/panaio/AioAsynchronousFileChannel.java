@@ -281,6 +281,22 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
             op.fail(new ClosedChannelException());
             return;
         }
+        if (op.takesAnswersAtOnce()) {
+            long n;
+            try {
+                n = io.readAtOnce(dst, position); // a page-cache hit, with no request object
+            } catch (IOException e) {
+                op.failedAtOnce(e);
+                return;
+            }
+            if (n >= -1) {
+                op.answeredAtOnce(n);
+                return;
+            } else if (n == FileIo.MISSED) {
+                startOrFail(op, () -> io.readMissed(dst, position, op));
+                return;
+            }
+        }
         startOrFail(op, () -> io.read(dst, position, op));
     }
 
@@ -301,12 +317,20 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      */
     public CompletableFuture<Integer> readAsync(ByteBuffer dst, long position) {
         checkRead(dst, position);
-        var op = new ChannelCompletion.ToFuture();
         if (!isOpen()) {
-            op.fail(new ClosedChannelException());
-        } else {
-            startOrFail(op, () -> io.read(dst, position, op));
+            return CompletableFuture.failedFuture(new ClosedChannelException());
         }
+        long n;
+        try {
+            n = io.readAtOnce(dst, position); // a page-cache hit, with no request object
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (n >= -1) {
+            return CompletableFuture.completedFuture((int) n);
+        }
+        var op = new ChannelCompletion.ToFuture();
+        startOrFail(op, n == FileIo.MISSED ? () -> io.readMissed(dst, position, op) : () -> io.read(dst, position, op));
         return op.future();
     }
 

@@ -235,6 +235,36 @@ public final class FileIo {
         if (!Thread.currentThread().isVirtual()) {
             return readOnCaller(dst, position);
         }
+        return readNowait(dst, position, length);
+    }
+
+    /**
+     * The asynchronous channel's buffered read, answered by the page cache on
+     * the calling thread before any request object is made, as a virtual
+     * thread's through {@link #readInline}: {@code preadv2(RWF_NOWAIT)} only,
+     * never a call that may wait for the disk, whatever the thread.
+     *
+     * @return the count ({@code dst} advanced by it), -1 at the end of the
+     *         file, {@link #MISSED} ({@code dst} as it was: {@link #readMissed}
+     *         reads the whole range on the pool, unasked), or
+     *         {@link #NOT_INLINE} (nothing done: the general path decides)
+     * @throws IOException the read's error, as the general path reports it
+     */
+    public long readAtOnce(ByteBuffer dst, long position) throws IOException {
+        int length = dst.remaining();
+        if (alignment != null || length == 0 || position + length < 0 || engine.isClosed()) {
+            return NOT_INLINE;
+        }
+        int start = dst.position();
+        long n = readNowait(dst, position, length);
+        if (n == MISSED) {
+            dst.position(start); // short mid-file: the pool reads the whole range, the cached start again
+        }
+        return n;
+    }
+
+    /** {@link #readInline}'s NOWAIT attempt, for a virtual thread or the asynchronous channel. */
+    private long readNowait(ByteBuffer dst, long position, int length) throws IOException {
         if (nowaitUnsupported) {
             return NOT_INLINE;
         }
