@@ -10,6 +10,7 @@ import dev.panaio.internal.channel.ChannelOptions;
 import dev.panaio.internal.channel.DefaultHandlerExecutor;
 import dev.panaio.internal.channel.DescriptorCalls;
 import dev.panaio.internal.channel.FileIo;
+import dev.panaio.internal.channel.InlineTransfers;
 import dev.panaio.internal.channel.PanaioFileLock;
 import dev.panaio.internal.engine.UncaughtExceptions;
 import dev.panaio.internal.sys.NativeAccess;
@@ -284,7 +285,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         if (op.takesAnswersAtOnce()) {
             long n;
             try {
-                n = io.readAtOnce(dst, position); // a page-cache hit, with no request object
+                n = io.inline().readAtOnce(dst, position); // a page-cache hit, with no request object
             } catch (IOException e) {
                 op.failedAtOnce(e);
                 return;
@@ -292,7 +293,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
             if (n >= -1) {
                 op.answeredAtOnce(n);
                 return;
-            } else if (n == FileIo.MISSED) {
+            } else if (n == InlineTransfers.MISSED) {
                 startOrFail(op, () -> io.readMissed(dst, position, op));
                 return;
             }
@@ -322,7 +323,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         }
         long n;
         try {
-            n = io.readAtOnce(dst, position); // a page-cache hit, with no request object
+            n = io.inline().readAtOnce(dst, position); // a page-cache hit, with no request object
         } catch (IOException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -330,7 +331,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
             return CompletableFuture.completedFuture((int) n);
         }
         var op = new ChannelCompletion.ToFuture();
-        startOrFail(op, n == FileIo.MISSED ? () -> io.readMissed(dst, position, op) : () -> io.read(dst, position, op));
+        startOrFail(op, n == InlineTransfers.MISSED ? () -> io.readMissed(dst, position, op) : () -> io.read(dst, position, op));
         return op.future();
     }
 

@@ -10,6 +10,7 @@ import dev.panaio.internal.channel.ChannelOptions;
 import dev.panaio.internal.channel.ChannelTransfers;
 import dev.panaio.internal.channel.DescriptorCalls;
 import dev.panaio.internal.channel.FileIo;
+import dev.panaio.internal.channel.InlineTransfers;
 import dev.panaio.internal.channel.PanaioFileLock;
 import dev.panaio.internal.channel.WaitingTransfers;
 import dev.panaio.internal.sys.NativeAccess;
@@ -305,7 +306,7 @@ public final class AioFileChannel extends FileChannel {
     /**
      * One positional read or write through {@link FileIo}, with the JDK's
      * interrupt and close semantics. A page-cache hit is answered on this
-     * thread with no per-call object ({@link FileIo#readInline}); anything
+     * thread with no per-call object ({@link InlineTransfers#readInline}); anything
      * else waits for its completion.
      */
     private long transfer(ByteBuffer buffer, long position, boolean read) throws IOException {

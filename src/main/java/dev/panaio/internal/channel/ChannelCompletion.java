@@ -495,7 +495,7 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
 
         /**
          * Whether a result the calling thread found before any request was
-         * made ({@link FileIo#readAtOnce}) may be given to {@link #answeredAtOnce}:
+         * made ({@link InlineTransfers#readAtOnce}) may be given to {@link #answeredAtOnce}:
          * only for a handler on the default pool, whose delivery here runs no
          * caller code. An INLINE_COMPLETION handler, or one on a caller's
          * executor that may run it in place, takes the general path, whose
@@ -506,7 +506,7 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
         }
 
         /**
-         * Delivers the count (or -1) that {@link FileIo#readAtOnce} found, the
+         * Delivers the count (or -1) that {@link InlineTransfers#readAtOnce} found, the
          * caller's buffer already advanced: there is no request to settle.
          */
         public void answeredAtOnce(long value) {
@@ -514,7 +514,7 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
             succeed(value);
         }
 
-        /** As {@link #answeredAtOnce}, for the error that {@link FileIo#readAtOnce} threw. */
+        /** As {@link #answeredAtOnce}, for the error that {@link InlineTransfers#readAtOnce} threw. */
         public void failedAtOnce(Throwable error) {
             foundByCaller = true;
             failed(error);

@@ -30,7 +30,7 @@ import java.nio.file.Path;
  * goes, so that the calling thread never waits for a disk, unless it is a
  * platform thread calling the blocking channel, which waits anyway and makes
  * its own {@code pread} or {@code pwrite} of one buffer, as FileChannel does
- * ({@link #readInline}, {@link #writeInline}).
+ * ({@link InlineTransfers}).
  *
  * <ul>
  *   <li><b>Direct files</b> ({@code O_DIRECT}): through the engine's kernel
@@ -80,7 +80,7 @@ import java.nio.file.Path;
  * anything else goes through a bounce buffer, copied back with a liveness
  * check. The inline page-cache calls pass the caller's segment as an argument
  * of the downcall, so FFM holds its session while the kernel copies; those of
- * a blocking channel ({@link #readInline}, {@link #writeInline}) pass memory the
+ * a blocking channel ({@link InlineTransfers}) pass memory the
  * garbage collector frees by its address, the buffer kept reachable for the
  * call, and copy a heap buffer through the thread's own native memory.
  * Asynchronous requests refuse thread-confined buffers up front.
@@ -116,6 +116,7 @@ public final class FileIo {
     private final VectoredIo vectored;
     /** This channel's requests in the kernel, which its close waits for. */
     final KernelRequests inKernel = new KernelRequests();
+    private final InlineTransfers inline;
 
     private FileIo(AioEngine engine, AioFile file, boolean strict, boolean syncWrites) throws IOException {
         this.engine = engine;
@@ -134,6 +135,12 @@ public final class FileIo {
                 inKernel);
         this.vectored = new VectoredIo(this, engine, file, alignment, strict, syncWrites, counters, question,
                 transfer, blocking);
+        this.inline = new InlineTransfers(this, engine, file, alignment, counters, question, transfer);
+    }
+
+    /** The channel's reads and writes answered on the calling thread with no per-call object. */
+    public InlineTransfers inline() {
+        return inline;
     }
 
     /** Opens the channel's own descriptor of {@code path} for AIO, with the channel's options. */
@@ -200,192 +207,14 @@ public final class FileIo {
         read(dst, position, RequestOptions.NONE, op);
     }
 
-    /** {@link #readInline} and {@link #writeInline}: not tried, nothing done; the general path must run. */
-    public static final long NOT_INLINE = Long.MIN_VALUE;
     /**
-     * {@link #readInline}: the page cache lacks (part of) the range. The
-     * buffer advanced by what was read; {@link #readMissed} reads the rest.
-     */
-    public static final long MISSED = Long.MIN_VALUE + 1;
-
-    /**
-     * A blocking channel's buffered read of {@code dst}'s remaining bytes at
-     * {@code position} on the calling thread, with no per-call object: on a
-     * platform thread a {@code pread}, hit or miss ({@link #readOnCaller});
-     * on a virtual thread, only what the page cache answers at once, so that
-     * its carrier is never held. A direct buffer the garbage collector frees
-     * goes to {@code preadv2(RWF_NOWAIT)} (or {@code pread}) by its address (remembered per thread and
-     * buffer), a heap buffer through the (platform) thread's own native memory
-     * ({@link BufferedTransfer#transferInPlace}). At or past the end of the
-     * file the answer is -1, also inline: the kernel checks the size before
-     * it looks for pages.
-     *
-     * @return the count ({@code dst} advanced by it), -1 at the end of the
-     *         file, {@link #MISSED}, or {@link #NOT_INLINE} (a direct file, an
-     *         arena's buffer, an empty one, a closed engine, a file that
-     *         refuses NOWAIT: {@link #read(ByteBuffer, long, ChannelCompletion)}
-     *         decides and reports)
-     * @throws IOException the read's error, as the general path reports it
-     */
-    public long readInline(ByteBuffer dst, long position) throws IOException {
-        int length = dst.remaining();
-        if (alignment != null || length == 0 || position + length < 0 || engine.isClosed()) {
-            return NOT_INLINE;
-        }
-        if (!Thread.currentThread().isVirtual()) {
-            return readOnCaller(dst, position);
-        }
-        return readNowait(dst, position, length);
-    }
-
-    /**
-     * The asynchronous channel's buffered read, answered by the page cache on
-     * the calling thread before any request object is made, as a virtual
-     * thread's through {@link #readInline}: {@code preadv2(RWF_NOWAIT)} only,
-     * never a call that may wait for the disk, whatever the thread.
-     *
-     * @return the count ({@code dst} advanced by it), -1 at the end of the
-     *         file, {@link #MISSED} ({@code dst} as it was: {@link #readMissed}
-     *         reads the whole range on the pool, unasked), or
-     *         {@link #NOT_INLINE} (nothing done: the general path decides)
-     * @throws IOException the read's error, as the general path reports it
-     */
-    public long readAtOnce(ByteBuffer dst, long position) throws IOException {
-        int length = dst.remaining();
-        if (alignment != null || length == 0 || position + length < 0 || engine.isClosed()) {
-            return NOT_INLINE;
-        }
-        int start = dst.position();
-        long n = readNowait(dst, position, length);
-        if (n == MISSED) {
-            dst.position(start); // short mid-file: the pool reads the whole range, the cached start again
-        }
-        return n;
-    }
-
-    /** {@link #readInline}'s NOWAIT attempt, for a virtual thread or the asynchronous channel. */
-    private long readNowait(ByteBuffer dst, long position, int length) throws IOException {
-        if (nowaitUnsupported) {
-            return NOT_INLINE;
-        }
-        if (!question.worthReadingInline(position, length)) {
-            return MISSED; // any buffer: the pool takes it as the general path does, and this thread touched nothing
-        }
-        FileIoEvent event = FileReadEvent.beginIfEnabled(file.path(), false);
-        long result = transfer.transferInPlace(dst, position, true, aio_abi_h.RWF_NOWAIT());
-        if (result == BufferedTransfer.NOT_IN_PLACE) {
-            return NOT_INLINE; // an arena's buffer: the general path, which asks the page cache again
-        } else if (result > 0) {
-            dst.position(dst.position() + (int) result);
-            if (result < length && !question.endsAt(position + result)) {
-                return MISSED; // short mid-file: the rest was not cached
-            }
-        } else if (result == -ErrnoExceptions.EAGAIN) {
-            return MISSED;
-        } else if (result == -ErrnoExceptions.EOPNOTSUPP) {
-            nowaitUnsupported = true; // tmpfs and friends: the pool from now on
-            return NOT_INLINE;
-        } else if (result < 0) {
-            if (event != null) {
-                event.complete(0);
-            }
-            throw Request.read(file, MemorySegment.ofBuffer(dst), position, "preadv2").failure((int) -result);
-        }
-        // 0: at or past the end of the file
-        counters.inlineHits.increment();
-        long value = result == 0 ? -1 : result;
-        if (event != null) {
-            event.answeredBy(FileIoEvent.PAGE_CACHE);
-            event.complete(value);
-        }
-        return value;
-    }
-
-    /**
-     * A platform thread's read through the blocking channel: the thread waits
-     * for the disk whoever makes the read, so it makes it itself, with
-     * {@code pread}, as {@code FileChannel} does, hit or miss: no NOWAIT
-     * attempt (a one-element {@code preadv2} costs the kernel an iovec copy,
-     * about 0.1 µs a call here), no hand-off to the pool on a miss. It counts
-     * with the channel's requests in the kernel, so that {@code close()}
-     * waits for it as the JDK's waits for its {@code pread}.
-     */
-    private long readOnCaller(ByteBuffer dst, long position) throws IOException {
-        if (!inKernel.enter()) {
-            return NOT_INLINE; // a close has begun: the general path reports it
-        }
-        FileIoEvent event = FileReadEvent.beginIfEnabled(file.path(), false);
-        long result;
-        try {
-            result = transfer.transferInPlace(dst, position, true, 0);
-        } finally {
-            inKernel.leave();
-        }
-        if (result == BufferedTransfer.NOT_IN_PLACE) {
-            return NOT_INLINE; // an arena's buffer: the general path, whose call holds the arena's session
-        }
-        if (result < 0) {
-            if (event != null) {
-                event.complete(0);
-            }
-            throw Request.read(file, MemorySegment.ofBuffer(dst), position, "pread").failure((int) -result);
-        }
-        dst.position(dst.position() + (int) result);
-        long value = result == 0 ? -1 : result;
-        if (event != null) {
-            event.answeredBy(FileIoEvent.CALLER);
-            event.complete(value);
-        }
-        return value;
-    }
-
-    /**
-     * The rest of a read that {@link #readInline} found {@link #MISSED}: on
-     * the pool, with no further inline attempt.
+     * The rest of a read that {@link InlineTransfers#readInline} found
+     * {@link InlineTransfers#MISSED}, or the whole of one that
+     * {@link InlineTransfers#readAtOnce} did: on the pool, with no further
+     * inline attempt.
      */
     public void readMissed(ByteBuffer dst, long position, ChannelCompletion op) {
         read(dst, position, RequestOptions.NONE, op, false);
-    }
-
-    /**
-     * A blocking channel's buffered write of {@code src}'s remaining bytes at
-     * {@code position} on the calling platform thread, which waits for it
-     * anyway (see {@link #writesOnCaller}), with no per-call object, taking
-     * buffers as {@link #readInline} does.
-     *
-     * @return the count ({@code src} advanced by it), or {@link #NOT_INLINE}
-     *         (nothing done) on a virtual thread, for a direct file, or a
-     *         buffer {@link #readInline} does not take
-     * @throws IOException the write's error, as the general path reports it
-     */
-    public long writeInline(ByteBuffer src, long position) throws IOException {
-        int length = src.remaining();
-        if (alignment != null || length == 0 || position + length < 0 || Thread.currentThread().isVirtual()
-                || engine.isClosed() || !inKernel.enter()) {
-            return NOT_INLINE; // or a close has begun: the general path reports it
-        }
-        FileIoEvent event = FileWriteEvent.beginIfEnabled(file.path(), false);
-        long result;
-        try {
-            result = transfer.transferInPlace(src, position, false, 0);
-        } finally {
-            inKernel.leave();
-        }
-        if (result == BufferedTransfer.NOT_IN_PLACE) {
-            return NOT_INLINE; // a buffer it does not take: the general path
-        }
-        if (result < 0) {
-            if (event != null) {
-                event.complete(0);
-            }
-            throw Request.write(file, MemorySegment.ofBuffer(src), position, "pwrite").failure((int) -result);
-        }
-        src.position(src.position() + (int) result);
-        if (event != null) {
-            event.answeredBy(FileIoEvent.CALLER);
-            event.complete(result);
-        }
-        return result;
     }
 
     /**

@@ -10,7 +10,7 @@ import java.nio.channels.ClosedByInterruptException;
 /**
  * The blocking channel's reads and writes, made for and on the calling
  * thread, which waits for each: a page-cache hit is answered right here with
- * no per-call object ({@link FileIo#readInline}, {@link FileIo#writeInline}),
+ * no per-call object ({@link InlineTransfers#readInline}, {@link InlineTransfers#writeInline}),
  * the rest of a read that missed goes to the pool, and anything else through
  * {@link FileIo} with the thread parked until its completion. The channel
  * wraps each call in its own begin and end, which give the JDK's interrupt
@@ -43,10 +43,10 @@ public final class WaitingTransfers {
      */
     public long transfer(ByteBuffer buffer, long position, boolean read) throws IOException {
         int start = buffer.position();
-        long n = read ? io.readInline(buffer, position) : io.writeInline(buffer, position);
-        if (n == FileIo.MISSED) {
+        long n = read ? io.inline().readInline(buffer, position) : io.inline().writeInline(buffer, position);
+        if (n == InlineTransfers.MISSED) {
             n = readRest(buffer, position, buffer.position() - start);
-        } else if (n == FileIo.NOT_INLINE) {
+        } else if (n == InlineTransfers.NOT_INLINE) {
             var op = new ChannelCompletion.ToWaiter();
             if (read) {
                 io.read(buffer, position, op);
