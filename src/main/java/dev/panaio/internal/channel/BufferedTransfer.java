@@ -26,9 +26,21 @@ import java.nio.channels.AsynchronousCloseException;
  */
 final class BufferedTransfer {
     private final FileDescriptorHandle handle;
+    /** Set once the file refuses RWF_NOWAIT for reads (EOPNOTSUPP: tmpfs and friends). */
+    private volatile boolean readsRefuseNowait;
 
     BufferedTransfer(FileDescriptorHandle handle) {
         this.handle = handle;
+    }
+
+    /** Whether the file has refused RWF_NOWAIT for a read: its reads then go straight to the pool. */
+    boolean readsRefuseNowait() {
+        return readsRefuseNowait;
+    }
+
+    /** Records that the file refused RWF_NOWAIT for a read (EOPNOTSUPP), for every later read. */
+    void readRefusedNowait() {
+        readsRefuseNowait = true;
     }
 
     /**

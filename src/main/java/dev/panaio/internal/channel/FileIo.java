@@ -102,9 +102,11 @@ public final class FileIo {
     private final FileDescriptorHandle handle;
     private final DirectAlignment alignment;
     private final boolean syncWrites;
-    /** Set once the file refuses RWF_NOWAIT (EOPNOTSUPP: tmpfs and friends); shared with {@link VectoredIo}. */
-    volatile boolean nowaitUnsupported;
-    /** As {@link #nowaitUnsupported}, for buffered writes (ext4 refuses NOWAIT for them, XFS takes it). */
+    /**
+     * Set once the file refuses RWF_NOWAIT for buffered writes (ext4 does,
+     * XFS takes it); shared with {@link VectoredIo}. For reads,
+     * {@link BufferedTransfer#readsRefuseNowait()}.
+     */
     volatile boolean writesRefuseNowait;
     private final SharedCounters counters;
     private final PageCacheQuestion question;
@@ -135,7 +137,7 @@ public final class FileIo {
                 inKernel);
         this.vectored = new VectoredIo(this, engine, file, alignment, strict, syncWrites, counters, question,
                 transfer, blocking);
-        this.inline = new InlineTransfers(this, engine, file, alignment, counters, question, transfer);
+        this.inline = new InlineTransfers(inKernel, engine, file, alignment, counters, question, transfer);
     }
 
     /** The channel's reads and writes answered on the calling thread with no per-call object. */
@@ -361,7 +363,7 @@ public final class FileIo {
         op.request = Request.read(file, inline, position, "preadv2", options);
         long done = 0;
         // The caller's own NOWAIT is always tried: it asked for EAGAIN rather than a wait.
-        if (callerNowait || tryInline && !nowaitUnsupported && question.worthReadingInline(position, length)) {
+        if (callerNowait || tryInline && !transfer.readsRefuseNowait() && question.worthReadingInline(position, length)) {
             long result;
             try {
                 result = transfer.transfer(op.request, flags | aio_abi_h.RWF_NOWAIT());
@@ -375,7 +377,9 @@ public final class FileIo {
             } else if (result == -ErrnoExceptions.EOPNOTSUPP) {
                 // tmpfs and friends: go straight to the pool from now on. With the caller's flags the refusal may
                 // be theirs: the pool's call, without NOWAIT, then reports it.
-                nowaitUnsupported |= flags == 0;
+                if (flags == 0) {
+                    transfer.readRefusedNowait();
+                }
             } else if (result == length || result == 0 || (result < 0 && result != -ErrnoExceptions.EAGAIN)) {
                 counters.inlineHits.increment();
                 op.answeredBy(FileIoEvent.PAGE_CACHE);

@@ -27,7 +27,7 @@ import java.nio.ByteBuffer;
  * <p>Thread-safe, as {@link FileIo} is.
  */
 public final class InlineTransfers {
-    private final FileIo io;
+    private final KernelRequests inKernel;
     private final AioEngine engine;
     private final AioFile file;
     private final DirectAlignment alignment;
@@ -35,9 +35,9 @@ public final class InlineTransfers {
     private final PageCacheQuestion question;
     private final BufferedTransfer transfer;
 
-    InlineTransfers(FileIo io, AioEngine engine, AioFile file, DirectAlignment alignment, SharedCounters counters,
+    InlineTransfers(KernelRequests inKernel, AioEngine engine, AioFile file, DirectAlignment alignment, SharedCounters counters,
                     PageCacheQuestion question, BufferedTransfer transfer) {
-        this.io = io;
+        this.inKernel = inKernel;
         this.engine = engine;
         this.file = file;
         this.alignment = alignment;
@@ -111,7 +111,7 @@ public final class InlineTransfers {
 
     /** {@link #readInline}'s NOWAIT attempt, for a virtual thread or the asynchronous channel. */
     private long readNowait(ByteBuffer dst, long position, int length) throws IOException {
-        if (io.nowaitUnsupported) {
+        if (transfer.readsRefuseNowait()) {
             return NOT_INLINE;
         }
         if (!question.worthReadingInline(position, length)) {
@@ -129,7 +129,7 @@ public final class InlineTransfers {
         } else if (result == -ErrnoExceptions.EAGAIN) {
             return MISSED;
         } else if (result == -ErrnoExceptions.EOPNOTSUPP) {
-            io.nowaitUnsupported = true; // tmpfs and friends: the pool from now on
+            transfer.readRefusedNowait(); // tmpfs and friends: the pool from now on
             return NOT_INLINE;
         } else if (result < 0) {
             if (event != null) {
@@ -157,7 +157,7 @@ public final class InlineTransfers {
      * waits for it as the JDK's waits for its {@code pread}.
      */
     private long readOnCaller(ByteBuffer dst, long position) throws IOException {
-        if (!io.inKernel.enter()) {
+        if (!inKernel.enter()) {
             return NOT_INLINE; // a close has begun: the general path reports it
         }
         FileIoEvent event = FileReadEvent.beginIfEnabled(file.path(), false);
@@ -165,7 +165,7 @@ public final class InlineTransfers {
         try {
             result = transfer.transferInPlace(dst, position, true, 0);
         } finally {
-            io.inKernel.leave();
+            inKernel.leave();
         }
         if (result == BufferedTransfer.NOT_IN_PLACE) {
             return NOT_INLINE; // an arena's buffer: the general path, whose call holds the arena's session
@@ -199,7 +199,7 @@ public final class InlineTransfers {
     public long writeInline(ByteBuffer src, long position) throws IOException {
         int length = src.remaining();
         if (alignment != null || length == 0 || position + length < 0 || Thread.currentThread().isVirtual()
-                || engine.isClosed() || !io.inKernel.enter()) {
+                || engine.isClosed() || !inKernel.enter()) {
             return NOT_INLINE; // or a close has begun: the general path reports it
         }
         FileIoEvent event = FileWriteEvent.beginIfEnabled(file.path(), false);
@@ -207,7 +207,7 @@ public final class InlineTransfers {
         try {
             result = transfer.transferInPlace(src, position, false, 0);
         } finally {
-            io.inKernel.leave();
+            inKernel.leave();
         }
         if (result == BufferedTransfer.NOT_IN_PLACE) {
             return NOT_INLINE; // a buffer it does not take: the general path

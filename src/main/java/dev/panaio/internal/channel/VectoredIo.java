@@ -288,7 +288,7 @@ final class VectoredIo {
         }
         op.request = Request.readVectored(file, inline, position, "preadv2", RequestOptions.NONE);
         long done = 0;
-        if (!io.nowaitUnsupported && question.worthReadingInline(position, total)) {
+        if (!transfer.readsRefuseNowait() && question.worthReadingInline(position, total)) {
             long result;
             try {
                 result = transfer.transfer(op.request, aio_abi_h.RWF_NOWAIT(), held);
@@ -297,7 +297,7 @@ final class VectoredIo {
                 return;
             }
             if (result == -ErrnoExceptions.EOPNOTSUPP) {
-                io.nowaitUnsupported = true;
+                transfer.readRefusedNowait();
             } else if (result == total || result == 0 || (result < 0 && result != -ErrnoExceptions.EAGAIN)) {
                 counters.inlineHits.increment();
                 op.answeredBy(FileIoEvent.PAGE_CACHE);
