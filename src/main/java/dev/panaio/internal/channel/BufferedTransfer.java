@@ -205,6 +205,37 @@ final class BufferedTransfer {
      * bytes, or -errno. EINTR is retried. {@code held} is an argument of the
      * downcall, so FFM holds its arena's session for the call.
      */
+    /**
+     * One preadv2 into {@code held}, a buffer over an arena's memory, at
+     * {@code position}, with no request made: the segment is an argument of
+     * the downcall, so its arena cannot be closed while the kernel copies
+     * (as {@link #transfer(Request, int, MemorySegment)}). EINTR is retried.
+     *
+     * @return bytes, or -errno
+     * @throws AsynchronousCloseException if the channel was closed meanwhile
+     */
+    long readHolding(MemorySegment held, long position, int flags) throws AsynchronousCloseException {
+        int fd;
+        try {
+            fd = handle.acquire();
+        } catch (IllegalStateException closed) {
+            throw new AsynchronousCloseException();
+        }
+        try {
+            Scratch scratch = SCRATCH.get();
+            MemorySegment iov = scratch.iov;
+            iovec.iov_base(iov, held);
+            iovec.iov_len(iov, held.byteSize());
+            long result;
+            do {
+                result = Syscalls.preadv2Holding(scratch.errno, fd, iov, 1, position, flags, held);
+            } while (result == -ErrnoExceptions.EINTR);
+            return result;
+        } finally {
+            handle.release();
+        }
+    }
+
     long transfer(Request request, int flags, MemorySegment held) throws IOException {
         int fd;
         try {

@@ -3,6 +3,7 @@ package dev.panaio.internal.channel;
 import dev.panaio.AioEngine;
 import dev.panaio.AioFile;
 import dev.panaio.DirectAlignment;
+import dev.panaio.internal.context.RequestChecks;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.jfr.FileIoEvent;
@@ -81,7 +82,7 @@ public final class InlineTransfers {
         if (!Thread.currentThread().isVirtual()) {
             return readOnCaller(dst, position);
         }
-        return readNowait(dst, position, length);
+        return readNowait(dst, position, length, true);
     }
 
     /**
@@ -102,15 +103,21 @@ public final class InlineTransfers {
             return NOT_INLINE;
         }
         int start = dst.position();
-        long n = readNowait(dst, position, length);
+        long n = readNowait(dst, position, length, false);
         if (n == MISSED) {
             dst.position(start); // short mid-file: the pool reads the whole range, the cached start again
         }
         return n;
     }
 
-    /** {@link #readInline}'s NOWAIT attempt, for a virtual thread or the asynchronous channel. */
-    private long readNowait(ByteBuffer dst, long position, int length) throws IOException {
+    /**
+     * {@link #readInline}'s NOWAIT attempt, for a virtual thread or the
+     * asynchronous channel. A buffer over an arena's memory is read with its
+     * arena's session held for the call; memory confined to the calling thread
+     * only where the caller settles the result itself ({@code onCaller}), as
+     * the general path checks it.
+     */
+    private long readNowait(ByteBuffer dst, long position, int length, boolean onCaller) throws IOException {
         if (transfer.readsRefuseNowait()) {
             return NOT_INLINE;
         }
@@ -120,8 +127,19 @@ public final class InlineTransfers {
         FileIoEvent event = FileReadEvent.beginIfEnabled(file.path(), false);
         long result = transfer.transferInPlace(dst, position, true, aio_abi_h.RWF_NOWAIT());
         if (result == BufferedTransfer.NOT_IN_PLACE) {
-            return NOT_INLINE; // an arena's buffer: the general path, which asks the page cache again
-        } else if (result > 0) {
+            if (!dst.isDirect()) {
+                return NOT_INLINE; // a heap buffer it does not take (over 128 KiB, on a virtual thread)
+            }
+            MemorySegment held = MemorySegment.ofBuffer(dst); // an arena's: held for the call
+            if (!held.scope().isAlive()) {
+                throw new IllegalStateException("the buffer's arena is already closed");
+            }
+            if (!onCaller) {
+                RequestChecks.checkNotConfined(held); // the result may be settled on another thread
+            }
+            result = transfer.readHolding(held, position, aio_abi_h.RWF_NOWAIT());
+        }
+        if (result > 0) {
             dst.position(dst.position() + (int) result);
             if (result < length && !question.endsAt(position + result)) {
                 return MISSED; // short mid-file: the rest was not cached
