@@ -87,8 +87,9 @@ final class BufferedTransfer {
      * weakly, so that a thread that reads into the same buffer call after call
      * pays for {@code MemorySegment.ofBuffer} once. {@code base} is
      * {@link #NOT_GC_MANAGED} for a buffer over an arena's memory, which an
-     * arena's owner can free while the buffer is reachable: that one goes the
-     * general way, whose downcall holds the arena's session.
+     * arena's owner can free while the buffer is reachable: that one is read
+     * through {@link #readHolding}, or goes the general way, whose downcall
+     * holds the arena's session.
      */
     private static final class KnownBuffer extends WeakReference<ByteBuffer> {
         final long base;
@@ -160,20 +161,8 @@ final class BufferedTransfer {
         }
         long result;
         try {
-            if (flags == 0) { // pread and pwrite: no iovec for the kernel to copy in, about 0.1 us less a call
-                do {
-                    result = read ? Syscalls.pread(scratch.errno, fd, address, length, position)
-                            : Syscalls.pwrite(scratch.errno, fd, address, length, position);
-                } while (result == -ErrnoExceptions.EINTR);
-            } else {
-                MemorySegment iov = scratch.iov;
-                iov.set(ValueLayout.JAVA_LONG, iovec.iov_base$offset(), address);
-                iov.set(ValueLayout.JAVA_LONG, iovec.iov_len$offset(), length);
-                do {
-                    result = read ? Syscalls.preadv2(scratch.errno, fd, iov, 1, position, flags)
-                            : Syscalls.pwritev2(scratch.errno, fd, iov, 1, position, flags);
-                } while (result == -ErrnoExceptions.EINTR);
-            }
+            result = flags == 0 ? plainCall(scratch, fd, read, address, length, position)
+                    : vectorCall(scratch, fd, read, address, length, position, flags);
         } finally {
             handle.release();
             // The kernel had the buffer's memory by address only: keep what frees that memory unreachable until here.
@@ -195,6 +184,47 @@ final class BufferedTransfer {
         return MemorySegment.ofBuffer(buffer).address() - buffer.position();
     }
 
+    /**
+     * pread or pwrite of {@code length} bytes at {@code address}: no iovec for
+     * the kernel to copy in, about 0.1 µs less a call than a one-element
+     * preadv2. EINTR is retried. A method of its own, kept small, so that the
+     * JIT inlines the downcall whole and its capture of errno allocates
+     * nothing.
+     */
+    private static long plainCall(Scratch scratch, int fd, boolean read, long address, int length, long position) {
+        long result;
+        do {
+            result = read ? Syscalls.pread(scratch.errno, fd, address, length, position)
+                    : Syscalls.pwrite(scratch.errno, fd, address, length, position);
+        } while (result == -ErrnoExceptions.EINTR);
+        return result;
+    }
+
+    /** As {@link #plainCall}, with per-call RWF flags: a one-element preadv2 or pwritev2. */
+    private static long vectorCall(Scratch scratch, int fd, boolean read, long address, int length, long position,
+                                   int flags) {
+        MemorySegment iov = scratch.iov;
+        iov.set(ValueLayout.JAVA_LONG, iovec.iov_base$offset(), address);
+        iov.set(ValueLayout.JAVA_LONG, iovec.iov_len$offset(), length);
+        long result;
+        do {
+            result = read ? Syscalls.preadv2(scratch.errno, fd, iov, 1, position, flags)
+                    : Syscalls.pwritev2(scratch.errno, fd, iov, 1, position, flags);
+        } while (result == -ErrnoExceptions.EINTR);
+        return result;
+    }
+
+    /**
+     * Whether {@link #transferInPlace} takes {@code buffer} if it is a heap
+     * buffer (true for a direct one, which it takes or which
+     * {@link #readHolding} reads): at most {@link #MAX_HEAP_COPY} bytes, with
+     * an array, on a platform thread.
+     */
+    static boolean takesIfHeap(ByteBuffer buffer) {
+        return buffer.isDirect() || buffer.remaining() <= MAX_HEAP_COPY && buffer.hasArray()
+                && !Thread.currentThread().isVirtual();
+    }
+
     /** One preadv2 or pwritev2 of the request's memory, holding its first buffer's session for the call. */
     long transfer(Request request, int flags) throws IOException {
         return transfer(request, flags, request.segment() != null ? request.segment() : request.vector()[0]);
@@ -205,37 +235,6 @@ final class BufferedTransfer {
      * bytes, or -errno. EINTR is retried. {@code held} is an argument of the
      * downcall, so FFM holds its arena's session for the call.
      */
-    /**
-     * One preadv2 into {@code held}, a buffer over an arena's memory, at
-     * {@code position}, with no request made: the segment is an argument of
-     * the downcall, so its arena cannot be closed while the kernel copies
-     * (as {@link #transfer(Request, int, MemorySegment)}). EINTR is retried.
-     *
-     * @return bytes, or -errno
-     * @throws AsynchronousCloseException if the channel was closed meanwhile
-     */
-    long readHolding(MemorySegment held, long position, int flags) throws AsynchronousCloseException {
-        int fd;
-        try {
-            fd = handle.acquire();
-        } catch (IllegalStateException closed) {
-            throw new AsynchronousCloseException();
-        }
-        try {
-            Scratch scratch = SCRATCH.get();
-            MemorySegment iov = scratch.iov;
-            iovec.iov_base(iov, held);
-            iovec.iov_len(iov, held.byteSize());
-            long result;
-            do {
-                result = Syscalls.preadv2Holding(scratch.errno, fd, iov, 1, position, flags, held);
-            } while (result == -ErrnoExceptions.EINTR);
-            return result;
-        } finally {
-            handle.release();
-        }
-    }
-
     long transfer(Request request, int flags, MemorySegment held) throws IOException {
         int fd;
         try {
@@ -268,6 +267,37 @@ final class BufferedTransfer {
                     held))
                     : Syscalls.restartOnEintr(() -> Syscalls.pwritev2Holding(errno, fd, iov, count, position, flags,
                     held));
+        } finally {
+            handle.release();
+        }
+    }
+
+    /**
+     * One preadv2 into {@code held}, a buffer over an arena's memory, at
+     * {@code position}, with no request made: the segment is an argument of
+     * the downcall, so its arena cannot be closed while the kernel copies
+     * (as {@link #transfer(Request, int, MemorySegment)}). EINTR is retried.
+     *
+     * @return bytes, or -errno
+     * @throws AsynchronousCloseException if the channel was closed meanwhile
+     */
+    long readHolding(MemorySegment held, long position, int flags) throws AsynchronousCloseException {
+        int fd;
+        try {
+            fd = handle.acquire();
+        } catch (IllegalStateException closed) {
+            throw new AsynchronousCloseException();
+        }
+        try {
+            Scratch scratch = SCRATCH.get();
+            MemorySegment iov = scratch.iov;
+            iovec.iov_base(iov, held);
+            iovec.iov_len(iov, held.byteSize());
+            long result;
+            do {
+                result = Syscalls.preadv2Holding(scratch.errno, fd, iov, 1, position, flags, held);
+            } while (result == -ErrnoExceptions.EINTR);
+            return result;
         } finally {
             handle.release();
         }

@@ -51,7 +51,8 @@ public final class InlineTransfers {
     public static final long NOT_INLINE = Long.MIN_VALUE;
     /**
      * {@link #readInline}: the page cache lacks (part of) the range. The
-     * buffer advanced by what was read; {@link FileIo#readMissed} reads the rest.
+     * buffer advanced by what was read; {@link FileIo#readMissed} reads the
+     * rest. ({@link #readAtOnce} rewinds it: the pool reads the whole range.)
      */
     public static final long MISSED = Long.MIN_VALUE + 1;
 
@@ -68,9 +69,9 @@ public final class InlineTransfers {
      * it looks for pages.
      *
      * @return the count ({@code dst} advanced by it), -1 at the end of the
-     *         file, {@link #MISSED}, or {@link #NOT_INLINE} (a direct file, an
-     *         arena's buffer, an empty one, a closed engine, a file that
-     *         refuses NOWAIT: {@link FileIo#read(ByteBuffer, long, ChannelCompletion)}
+     *         file, {@link #MISSED}, or {@link #NOT_INLINE} (a direct file, a
+     *         platform thread's arena buffer, an empty one, a closed engine, a
+     *         file that refuses NOWAIT: {@link FileIo#read(ByteBuffer, long, ChannelCompletion)}
      *         decides and reports)
      * @throws IOException the read's error, as the general path reports it
      */
@@ -120,6 +121,9 @@ public final class InlineTransfers {
     private long readNowait(ByteBuffer dst, long position, int length, boolean onCaller) throws IOException {
         if (transfer.readsRefuseNowait()) {
             return NOT_INLINE;
+        }
+        if (!BufferedTransfer.takesIfHeap(dst)) {
+            return NOT_INLINE; // a heap buffer it does not copy here: the general path, which asks the page cache
         }
         if (!question.worthReadingInline(position, length)) {
             return MISSED; // any buffer: the pool takes it as the general path does, and this thread touched nothing

@@ -37,7 +37,7 @@ import static dev.panaio.internal.channel.FileIo.MAX_VECTOR;
 final class VectoredIo {
     private static final SharedSecrets.EngineAccess ENGINES = SharedSecrets.engineAccess();
 
-    /** The router, whose record of the file refusing NOWAIT the vectored reads share. */
+    /** The router, whose record of the file refusing NOWAIT for writes the vectored writes share. */
     private final FileIo io;
     private final AioEngine engine;
     private final AioFile file;
