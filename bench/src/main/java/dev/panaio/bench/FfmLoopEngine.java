@@ -9,7 +9,6 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -98,22 +97,8 @@ final class FfmLoopEngine implements Engine {
 
     @Override
     public EngineResult run(RunSpec spec) throws EngineException, InterruptedException {
-        MeasuredWindow window = new MeasuredWindow();
-        LatencyRecorder recorder = new LatencyRecorder();
-        LatencyRecorder submitStalls = new LatencyRecorder();
-        Thread worker = Thread.ofPlatform().name("ffm-loop-bench").unstarted(() -> {
-            try {
-                loop(spec, window, recorder, submitStalls);
-            } catch (IOException e) {
-                window.fail(e);
-            }
-        });
-        worker.setUncaughtExceptionHandler(window.failureHandler());
-        worker.start();
-        MeasuredWindow.Timing timing = window.run(name(), spec);
-        worker.join();
-        window.rethrow();
-        return EngineResult.of(name(), timing, List.of(recorder)).withSubmitStalls(List.of(submitStalls));
+        return MeasuredWindow.runOneWorker(name(), "ffm-loop-bench", spec,
+                (window, recorder, submitStalls) -> loop(spec, window, recorder, submitStalls));
     }
 
     private static void loop(RunSpec spec, MeasuredWindow window, LatencyRecorder recorder,

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +53,45 @@ public final class MeasuredWindow {
     private volatile int phase = WARMUP;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final CountDownLatch failed = new CountDownLatch(1);
+
+    /** The loop of a single-threaded engine, run on its own worker thread. */
+    @FunctionalInterface
+    public interface WorkerLoop {
+        /**
+         * Issues and completes requests until the window stops.
+         *
+         * @param window       the run's clock
+         * @param latencies    where each measured completion's latency goes
+         * @param submitStalls where each measured submitting call's time goes
+         * @throws IOException a failure of the run
+         */
+        void run(MeasuredWindow window, LatencyRecorder latencies, LatencyRecorder submitStalls) throws IOException;
+    }
+
+    /**
+     * Runs {@code loop} on one platform thread named {@code threadName}
+     * through a window of its own: the engine's result, with the latencies
+     * and submit stalls the loop recorded.
+     */
+    public static EngineResult runOneWorker(String engine, String threadName, RunSpec spec, WorkerLoop loop)
+            throws EngineException, InterruptedException {
+        MeasuredWindow window = new MeasuredWindow();
+        LatencyRecorder recorder = new LatencyRecorder();
+        LatencyRecorder submitStalls = new LatencyRecorder();
+        Thread worker = Thread.ofPlatform().name(threadName).unstarted(() -> {
+            try {
+                loop.run(window, recorder, submitStalls);
+            } catch (IOException e) {
+                window.fail(e);
+            }
+        });
+        worker.setUncaughtExceptionHandler(window.failureHandler());
+        worker.start();
+        Timing timing = window.run(engine, spec);
+        worker.join();
+        window.rethrow();
+        return EngineResult.of(engine, timing, List.of(recorder)).withSubmitStalls(List.of(submitStalls));
+    }
 
     /** Whether completions now count. */
     public boolean measuring() {

@@ -65,22 +65,9 @@ public final class PanaioEngine implements Engine {
 
     @Override
     public EngineResult run(RunSpec spec) throws EngineException, InterruptedException {
-        MeasuredWindow window = new MeasuredWindow();
-        LatencyRecorder recorder = new LatencyRecorder();
-        LatencyRecorder submitStalls = new LatencyRecorder();
-        Thread worker = Thread.ofPlatform().name("panaio-bench").unstarted(() -> {
-            try {
-                loop(spec, groupCommit && spec.workload() == Workload.WAL, window, recorder, submitStalls);
-            } catch (IOException e) {
-                window.fail(e);
-            }
-        });
-        worker.setUncaughtExceptionHandler(window.failureHandler());
-        worker.start();
-        MeasuredWindow.Timing timing = window.run(name(), spec);
-        worker.join();
-        window.rethrow();
-        return EngineResult.of(name(), timing, List.of(recorder)).withSubmitStalls(List.of(submitStalls));
+        boolean commitGroups = groupCommit && spec.workload() == Workload.WAL;
+        return MeasuredWindow.runOneWorker(name(), "panaio-bench", spec,
+                (window, recorder, submitStalls) -> loop(spec, commitGroups, window, recorder, submitStalls));
     }
 
     private static void loop(RunSpec spec, boolean groupCommit, MeasuredWindow window, LatencyRecorder recorder,
