@@ -1,0 +1,115 @@
+package dev.panaio.internal.channel;
+
+import dev.panaio.AioEngine;
+import dev.panaio.testing.OnVirtualThread;
+import dev.panaio.testing.PageCache;
+import dev.panaio.testing.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+
+import static java.nio.file.StandardOpenOption.READ;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What {@link InlineTransfers} answers, call by call, on a channel's own
+ * {@link FileIo}: a count with the buffer advanced, -1 at the end of the file,
+ * {@link InlineTransfers#MISSED} with the buffer where the caller must find it,
+ * or {@link InlineTransfers#NOT_INLINE} with nothing done. The channels built
+ * on it are tested in {@code PageCacheReadTest}.
+ */
+class InlineTransfersTest {
+    private static final int SEED = 61;
+    private static final int FILE_SIZE = 1 << 20;
+
+    @TempDir
+    Path dir;
+
+    private static FileIo open(Path path, AioEngine engine) throws Exception {
+        return FileIo.open(path, ChannelOptions.parse(Set.of(READ)), engine);
+    }
+
+    /** Reads until the file's reads stop asking the page cache, so that a partly cached range is read short. */
+    private static void warm(InlineTransfers inline) throws Exception {
+        ByteBuffer page = ByteBuffer.allocateDirect(4096);
+        for (int i = 0; i < 300; i++) {
+            assertThat(inline.readAtOnce(page.clear(), (long) (i % 256) * 4096)).isEqualTo(4096);
+        }
+    }
+
+    @Test
+    void shouldAnswerACachedReadAndTheEndOfTheFileAtOnce() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("cached"), FILE_SIZE, SEED);
+        Files.readAllBytes(path);
+        try (AioEngine engine = AioEngine.open()) {
+            FileIo io = open(path, engine);
+            try {
+                ByteBuffer dst = ByteBuffer.allocateDirect(8192);
+                assertThat(io.inline().readAtOnce(dst, 4096)).isEqualTo(8192);
+                assertThat(dst.position()).isEqualTo(8192);
+                assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(dst.flip()), 4096, SEED)).isEqualTo(-1);
+                assertThat(io.inline().readAtOnce(dst.clear(), FILE_SIZE)).as("at the end").isEqualTo(-1);
+                assertThat(dst.position()).isZero();
+                assertThat(io.inline().readAtOnce(dst.clear(), 0L)).isEqualTo(8192);
+                assertThat(io.inline().readAtOnce(ByteBuffer.allocateDirect(0), 0)).as("nothing to read")
+                        .isEqualTo(InlineTransfers.NOT_INLINE);
+            } finally {
+                io.file().close();
+            }
+        }
+    }
+
+    /**
+     * A range whose first pages alone are cached: {@code readAtOnce} (the
+     * asynchronous channel's) leaves the buffer where it was, for the pool to
+     * read the whole range; {@code readInline} on a virtual thread (the
+     * blocking channel's) leaves it advanced by what it read, for the pool to
+     * read the rest.
+     */
+    @Test
+    void shouldSayMissedAndLeaveTheBufferWhereEachCallerReadsOn() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("partly"), FILE_SIZE, SEED);
+        Files.readAllBytes(path);
+        try (AioEngine engine = AioEngine.open()) {
+            FileIo io = open(path, engine);
+            try {
+                InlineTransfers inline = io.inline();
+                warm(inline);
+                ByteBuffer dst = ByteBuffer.allocateDirect(64 << 10);
+                PageCache.cacheOnlyTheFirst(path, 16384);
+                assertThat(inline.readAtOnce(dst, 0)).isEqualTo(InlineTransfers.MISSED);
+                assertThat(dst.position()).as("after readAtOnce's miss").isZero();
+                PageCache.cacheOnlyTheFirst(path, 16384);
+                long[] answer = new long[1];
+                OnVirtualThread.run(() -> answer[0] = inline.readInline(dst.clear(), 0));
+                assertThat(answer[0]).isEqualTo(InlineTransfers.MISSED);
+                assertThat(dst.position()).as("after readInline's miss").isEqualTo(16384);
+            } finally {
+                io.file().close();
+            }
+        }
+    }
+
+    /** A direct file is never read inline: kernel AIO takes it, through the general path. */
+    @Test
+    void shouldLeaveADirectFileToTheGeneralPath() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("direct"), FILE_SIZE, SEED);
+        try (AioEngine engine = AioEngine.open()) {
+            FileIo io = FileIo.open(path, ChannelOptions.parse(Set.of(READ,
+                    com.sun.nio.file.ExtendedOpenOption.DIRECT)), engine);
+            try {
+                ByteBuffer dst = ByteBuffer.allocateDirect(8192).alignedSlice(4096).limit(4096);
+                assertThat(io.inline().readAtOnce(dst, 0)).isEqualTo(InlineTransfers.NOT_INLINE);
+                assertThat(io.inline().readInline(dst, 0)).isEqualTo(InlineTransfers.NOT_INLINE);
+                assertThat(dst.position()).isZero();
+            } finally {
+                io.file().close();
+            }
+        }
+    }
+}
