@@ -206,7 +206,7 @@ final class HandlerChains {
                 next.callHandler();
                 next = nextDeferred();
                 if (next != null && chained >= MAX_CHAINED) {
-                    handToPool(next);
+                    execute(next);
                     next = null;
                 }
             }
@@ -215,17 +215,13 @@ final class HandlerChains {
             // After the budget (or if a call threw past its own reporting): the rest goes to other threads.
             HandlerCall rest;
             while ((rest = nextDeferred()) != null) {
-                handToPool(rest);
+                execute(rest);
             }
         }
     }
 
     private synchronized HandlerCall nextDeferred() {
         return deferred.pollFirst();
-    }
-
-    private static void handToPool(HandlerCall call) {
-        execute(call);
     }
 
     /** The default pool: its {@code execute} neither runs the task in place nor waits. */
