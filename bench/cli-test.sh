@@ -206,5 +206,12 @@ assert all(r["file"].endswith("wal.dat.fallocated") and r["ops"] > 0 for r in ro
 assert not os.path.exists(rows[0]["file"]), rows[0]["file"]
 ' wal --fallocated --file "$tmp/wal.dat" --engine panaio,filechannel --qd 2 --seconds 0.5 --warmup 0.3
 
+# The C measurements that run before any build: a bad count is refused; a short run prints its four set-ups.
+expect "wakeup: bad rounds" 2 "^usage: wakeup" -- wakeup 0
+wakeup_rows() {
+  "$bench" wakeup 1 200 >"$tmp/out" 2>"$tmp/err" && [[ $(grep -cE '^(other|same) CPU' "$tmp/out") -eq 4 ]]
+}
+check "wakeup: four set-ups" wakeup_rows
+
 echo "$passed passed, $failed failed"
 ((failed == 0))
