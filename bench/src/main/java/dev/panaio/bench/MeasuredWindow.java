@@ -128,11 +128,13 @@ public final class MeasuredWindow {
         long t0 = System.nanoTime();
         phase = MEASURE;
         failed.await(spec.measureNanos(), TimeUnit.NANOSECONDS);
+        // Before the workers are told to stop: a thread-per-request engine's threads end soon after, and a thread
+        // that has ended is missing from the sample.
+        SchedulerWait sched = sched0.until(SchedulerWait.sample());
         phase = STOP;
         long t1 = System.nanoTime();
         long cpu1 = OS.getProcessCpuTime();
         long read1 = storageReadBytes();
-        SchedulerWait sched = sched0.until(SchedulerWait.sample());
         return new Timing(t1 - t0, cpu1 - cpu0, read0 < 0 || read1 < 0 ? -1 : read1 - read0, sched);
     }
 

@@ -43,6 +43,9 @@ final class Results {
         if (r.schedulerWait().runQueueNanos() >= 0) {
             o.put("run_queue_wait_s", round(r.schedulerWait().runQueueNanos() / 1e9, 4));
         }
+        if (r.schedulerWait().threadRuns() >= 0 && r.ops() > 0) {
+            o.put("thread_runs_per_op", round((double) r.schedulerWait().threadRuns() / r.ops(), 3));
+        }
         if (r.schedulerWait().stealTicks() >= 0) {
             o.put("steal_ticks", r.schedulerWait().stealTicks());
         }
@@ -156,21 +159,24 @@ final class Results {
         if (rows.stream().anyMatch(row -> row.result() != null && Double.isFinite(row.result().submitP999Us()))) {
             sb.append(String.format(Locale.ROOT, "%nTime the submitting thread spent inside the submitting call "
                     + "(for thread-per-request engines, the whole blocking call):%n"));
-            sb.append(String.format(Locale.ROOT, "%-22s %12s %12s %16s %12s%n", "engine", "p99.9 µs", "max µs",
-                    "run-queue wait", "steal"));
+            sb.append(String.format(Locale.ROOT, "%-22s %12s %12s %16s %12s %12s%n", "engine", "p99.9 µs", "max µs",
+                    "run-queue wait", "runs/op", "steal"));
             for (Row row : rows) {
                 EngineResult r = row.result();
                 if (r != null && Double.isFinite(r.submitP999Us())) {
                     SchedulerWait w = r.schedulerWait();
-                    sb.append(String.format(Locale.ROOT, "%-22s %12.1f %12.1f %16s %12s%n", row.engine(),
+                    sb.append(String.format(Locale.ROOT, "%-22s %12.1f %12.1f %16s %12s %12s%n", row.engine(),
                             r.submitP999Us(), r.submitMaxUs(),
                             w.runQueueNanos() < 0 ? "-" : String.format(Locale.ROOT, "%.3f s", w.runQueueNanos() / 1e9),
+                            w.threadRuns() < 0 || r.ops() == 0 ? "-"
+                                    : String.format(Locale.ROOT, "%.2f", (double) w.threadRuns() / r.ops()),
                             w.stealTicks() < 0 ? "-" : w.stealTicks() + " ticks"));
                 }
             }
             sb.append(String.format(Locale.ROOT, "(run-queue wait: the time the process's threads spent runnable "
-                    + "but not running during the window, summed (/proc/self/task/*/schedstat); steal: CPU time the "
-                    + "hypervisor took from the machine, in clock ticks (/proc/stat))%n"));
+                    + "but not running during the window, summed (/proc/self/task/*/schedstat); runs/op: times the "
+                    + "process's threads were put on a CPU (a wake-up, or a return after preemption; same file), per "
+                    + "request; steal: CPU time the hypervisor took from the machine, in clock ticks (/proc/stat))%n"));
         }
         if (rows.stream().anyMatch(row -> row.result() != null && row.result().stallTrace() != null)) {
             sb.append(stallTraceTable(rows));

@@ -12,27 +12,34 @@ import java.util.Map;
  * How long the process's threads waited for a CPU, and how much CPU the
  * hypervisor took, over the measured window: the two ways a thread that
  * waits for nothing can still be stalled. A caller's multi-millisecond stall
- * inside a call that does no I/O is, on a loaded machine, mostly this.
+ * inside a call that does no I/O is, on a loaded machine, mostly this. And
+ * how often the process's threads were put on a CPU: divided by the
+ * requests, how many times a request woke a thread up, each of which costs
+ * what {@code scripts/bench wakeup} measures.
  *
  * <p>Run-queue wait is the second field of {@code /proc/self/task/*&#47;schedstat}
  * (time runnable but not running, in ns; CONFIG_SCHED_INFO), summed over the
- * threads alive at both edges of the window. Steal is the {@code steal} column
+ * threads alive at both edges of the window; runs are its third field (times
+ * the thread was put on a CPU: once per wake-up, and once more after each
+ * preemption), summed the same way. Steal is the {@code steal} column
  * of the {@code cpu} line of {@code /proc/stat}, for the whole machine. Each is
  * -1 where the kernel does not give it.
  */
-record SchedulerWait(long runQueueNanos, long stealTicks) {
+record SchedulerWait(long runQueueNanos, long threadRuns, long stealTicks) {
     private static final Path TASKS = Path.of("/proc/self/task");
     private static final Path STAT = Path.of("/proc/stat");
 
-    /** The counters now; the thread ids' run-queue waits are kept apart so that a delta uses common threads. */
+    /** The counters now; each thread's are kept apart so that a delta uses common threads. */
     static Sample sample() {
-        Map<String, Long> byThread = new HashMap<>();
+        Map<String, long[]> byThread = new HashMap<>();
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(TASKS)) {
             for (Path task : tasks) {
                 try {
                     List<String> lines = Files.readAllLines(task.resolve("schedstat"));
                     if (!lines.isEmpty()) {
-                        byThread.put(task.getFileName().toString(), Long.parseLong(lines.get(0).split(" ")[1]));
+                        String[] fields = lines.get(0).split(" ");
+                        byThread.put(task.getFileName().toString(),
+                                new long[] {Long.parseLong(fields[1]), Long.parseLong(fields[2])});
                     }
                 } catch (IOException | RuntimeException e) {
                     // the thread ended meanwhile, or no CONFIG_SCHED_INFO
@@ -55,21 +62,27 @@ record SchedulerWait(long runQueueNanos, long stealTicks) {
     }
 
     /** One reading. */
-    record Sample(Map<String, Long> runQueueByThread, long stealTicks) {
+    record Sample(Map<String, long[]> byThread, long stealTicks) {
+        private static final long[] NEW_THREAD = {0, 0};
+
         /** What happened between {@code this} and a later {@code end}. */
         SchedulerWait until(Sample end) {
             long wait = -1;
-            if (runQueueByThread != null && end.runQueueByThread != null && !end.runQueueByThread.isEmpty()) {
+            long runs = -1;
+            if (byThread != null && end.byThread != null && !end.byThread.isEmpty()) {
                 wait = 0;
-                for (var e : end.runQueueByThread.entrySet()) {
-                    wait += e.getValue() - runQueueByThread.getOrDefault(e.getKey(), 0L);
+                runs = 0;
+                for (var e : end.byThread.entrySet()) {
+                    long[] before = byThread.getOrDefault(e.getKey(), NEW_THREAD);
+                    wait += e.getValue()[0] - before[0];
+                    runs += e.getValue()[1] - before[1];
                 }
             }
             long steal = stealTicks >= 0 && end.stealTicks >= 0 ? end.stealTicks - stealTicks : -1;
-            return new SchedulerWait(wait, steal);
+            return new SchedulerWait(wait, runs, steal);
         }
     }
 
     /** Unknown. */
-    static final SchedulerWait UNKNOWN = new SchedulerWait(-1, -1);
+    static final SchedulerWait UNKNOWN = new SchedulerWait(-1, -1, -1);
 }
