@@ -14,8 +14,9 @@ package dev.panaio;
  * @param queued              requests waiting in the engine's queues for room in the kernel
  * @param ioSubmitCalls       {@code io_submit} system calls
  * @param inlineHits          buffered channel reads the page cache answered on the calling thread with
- *                            {@code RWF_NOWAIT} (not a platform thread's own {@code pread} through
- *                            AioFileChannel, which asks nothing)
+ *                            {@code RWF_NOWAIT}: bytes, the end of the file, or an error returned at once
+ *                            (not a platform thread's own {@code pread} through AioFileChannel, which asks
+ *                            nothing)
  * @param inlineMisses        buffered channel reads it could not answer at once, run on the blocking pool
  * @param poolRuns            channel reads and writes run on the blocking pool, and direct writes the kernel
  *                            would have blocked on (RWF_NOWAIT gave EAGAIN), written there instead

@@ -154,7 +154,10 @@ public final class InlineTransfers {
             transfer.readRefusedNowait(); // tmpfs and friends: the pool from now on
             return NOT_INLINE;
         } else if (result < 0) {
+            // Answered at once on this thread, as FileIo counts it: an inline hit, not a miss (no pool ran).
+            counters.inlineHits.increment();
             if (event != null) {
+                event.answeredBy(FileIoEvent.PAGE_CACHE);
                 event.complete(0);
             }
             throw Request.read(file, MemorySegment.ofBuffer(dst), position, "preadv2").failure((int) -result);
@@ -194,6 +197,7 @@ public final class InlineTransfers {
         }
         if (result < 0) {
             if (event != null) {
+                event.answeredBy(FileIoEvent.CALLER);
                 event.complete(0);
             }
             throw Request.read(file, MemorySegment.ofBuffer(dst), position, "pread").failure((int) -result);
@@ -236,6 +240,7 @@ public final class InlineTransfers {
         }
         if (result < 0) {
             if (event != null) {
+                event.answeredBy(FileIoEvent.CALLER);
                 event.complete(0);
             }
             throw Request.write(file, MemorySegment.ofBuffer(src), position, "pwrite").failure((int) -result);

@@ -7,6 +7,7 @@ import dev.panaio.testing.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -14,7 +15,9 @@ import java.nio.file.Path;
 import java.util.Set;
 
 import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * What {@link InlineTransfers} answers, call by call, on a channel's own
@@ -106,6 +109,46 @@ class InlineTransfersTest {
                 ByteBuffer dst = ByteBuffer.allocateDirect(8192).alignedSlice(4096).limit(4096);
                 assertThat(io.inline().readAtOnce(dst, 0)).isEqualTo(InlineTransfers.NOT_INLINE);
                 assertThat(io.inline().readInline(dst, 0)).isEqualTo(InlineTransfers.NOT_INLINE);
+                assertThat(dst.position()).isZero();
+            } finally {
+                io.file().close();
+            }
+        }
+    }
+
+    /**
+     * A NOWAIT read the kernel answers at once with an error (EBADF here: the
+     * descriptor is write-only) was answered on the calling thread, so it is
+     * an inline hit, neither a miss nor a pool run: the same count as
+     * {@link FileIo}'s own NOWAIT attempt gives it, which runs first, beside.
+     */
+    @Test
+    void shouldCountAnErrorAnsweredAtOnceAsAnInlineHitAsTheGeneralPathDoes() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("write-only"), FILE_SIZE, SEED);
+        Files.readAllBytes(path);
+        try (AioEngine engine = AioEngine.open()) {
+            FileIo io = FileIo.open(path, ChannelOptions.parse(Set.of(WRITE)), engine);
+            try {
+                ByteBuffer dst = ByteBuffer.allocateDirect(4096);
+                var general = new ChannelCompletion.ToWaiter();
+                io.read(dst, 0, general);
+                assertThatThrownBy(general::await).isInstanceOf(IOException.class).hasMessageContaining("EBADF");
+                assertThat(engine.stats().inlineHits()).as("the general path's NOWAIT error").isEqualTo(1);
+
+                assertThatThrownBy(() -> io.inline().readAtOnce(dst, 0)).isInstanceOf(IOException.class)
+                        .hasMessageContaining("EBADF");
+                IOException[] onVirtual = new IOException[1];
+                OnVirtualThread.run(() -> {
+                    try {
+                        io.inline().readInline(dst, 0);
+                    } catch (IOException e) {
+                        onVirtual[0] = e;
+                    }
+                });
+                assertThat(onVirtual[0]).as("readInline on a virtual thread").hasMessageContaining("EBADF");
+                assertThat(engine.stats().inlineHits()).as("readAtOnce's and readInline's, beside it").isEqualTo(3);
+                assertThat(engine.stats().inlineMisses()).isZero();
+                assertThat(engine.stats().poolRuns()).isZero();
                 assertThat(dst.position()).isZero();
             } finally {
                 io.file().close();
