@@ -3,13 +3,10 @@ package dev.panaio;
 import com.sun.nio.file.ExtendedOpenOption;
 import dev.panaio.testing.ProcessResources;
 import dev.panaio.testing.TestData;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -31,18 +28,6 @@ class AioContextCloseTest {
 
     @TempDir
     Path dir;
-
-    private Arena arena;
-
-    @BeforeEach
-    void openArena() {
-        arena = Arena.ofShared();
-    }
-
-    @AfterEach
-    void closeArena() {
-        arena.close();
-    }
 
     @Test
     void shouldRejectUseAfterCloseAndCloseIdempotently() throws IOException {

@@ -2,8 +2,7 @@ package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
 import dev.panaio.testing.TestData;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,17 +29,9 @@ class AioContextTest {
     @TempDir
     Path dir;
 
-    private Arena arena;
-
-    @BeforeEach
-    void openArena() {
-        arena = Arena.ofShared();
-    }
-
-    @AfterEach
-    void closeArena() {
-        arena.close();
-    }
+    /** A shared arena per test, closed after it. */
+    @AutoClose
+    private final Arena arena = Arena.ofShared();
 
     @Test
     void shouldExposeTheRealRingSizeWhichIsLargerThanTheCapacity() throws IOException {
