@@ -69,7 +69,7 @@ class CallScratchTest {
         });
         other.join();
 
-        assertThat(theirs.get()).isNotSameAs(mine);
         assertThat(held.getString(0)).isEqualTo(dir.resolve("held by the test's thread").toString());
+        assertThat(theirs.get()).isNotSameAs(mine);
     }
 }
