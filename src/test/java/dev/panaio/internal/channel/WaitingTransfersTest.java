@@ -15,6 +15,7 @@ import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Set;
 
 import static java.nio.file.StandardOpenOption.READ;
@@ -146,8 +147,8 @@ class WaitingTransfersTest {
                 source.file().close();
                 target.file().close();
             }
-            byte[] expected = java.util.Arrays.copyOf(Files.readAllBytes(path), 4 * 8192);
-            assertThat(Files.readAllBytes(copy)).isEqualTo(expected);
+            byte[] expected = Arrays.copyOf(Files.readAllBytes(path), 4 * 8192);
+            assertThat(Arrays.mismatch(Files.readAllBytes(copy), expected)).as("first byte that differs").isEqualTo(-1);
         }
     }
 
