@@ -38,7 +38,7 @@ class InlineTransfersTest {
     }
 
     /** Reads until the file's reads stop asking the page cache, so that a partly cached range is read short. */
-    private static void warm(InlineTransfers inline) throws Exception {
+    static void warm(InlineTransfers inline) throws Exception {
         ByteBuffer page = ByteBuffer.allocateDirect(4096);
         for (int i = 0; i < 300; i++) {
             assertThat(inline.readAtOnce(page.clear(), (long) (i % 256) * 4096)).isEqualTo(4096);

@@ -42,6 +42,24 @@ class WaitingTransfersTest {
         return FileIo.open(path, ChannelOptions.parse(Set.of(READ, WRITE)), engine);
     }
 
+    /** Test code given an engine of its own and a channel's {@link FileIo} on a file. */
+    @FunctionalInterface
+    private interface OnFileIo {
+        void run(AioEngine engine, FileIo io) throws Exception;
+    }
+
+    /** Runs {@code body} with a fresh engine and a read-write {@link FileIo} on {@code path}, both closed after. */
+    private static void onFileIo(Path path, OnFileIo body) throws Exception {
+        try (AioEngine engine = AioEngine.open()) {
+            FileIo io = open(path, engine);
+            try {
+                body.run(engine, io);
+            } finally {
+                io.file().close();
+            }
+        }
+    }
+
     private static void assertFileBytes(ByteBuffer read, long position) {
         assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(read.flip()), position, SEED)).isEqualTo(-1);
     }
@@ -56,35 +74,30 @@ class WaitingTransfersTest {
     void shouldReadTheWholeCountWhicheverWayTheReadGoes() throws Exception {
         Path path = TestData.writeFile(dir.resolve("data"), FILE_SIZE, SEED);
         Files.readAllBytes(path);
-        try (AioEngine engine = AioEngine.open()) {
-            FileIo io = open(path, engine);
-            try {
-                WaitingTransfers waiting = new WaitingTransfers(io);
-                ByteBuffer onPlatform = ByteBuffer.allocateDirect(8192);
-                assertThat(waiting.transfer(onPlatform, 4096, true)).as("platform thread").isEqualTo(8192);
-                assertFileBytes(onPlatform, 4096);
-                assertThat(waiting.transfer(onPlatform.clear(), FILE_SIZE, true)).isEqualTo(-1);
+        onFileIo(path, (engine, io) -> {
+            WaitingTransfers waiting = new WaitingTransfers(io);
+            ByteBuffer onPlatform = ByteBuffer.allocateDirect(8192);
+            assertThat(waiting.transfer(onPlatform, 4096, true)).as("platform thread").isEqualTo(8192);
+            assertFileBytes(onPlatform, 4096);
+            assertThat(waiting.transfer(onPlatform.clear(), FILE_SIZE, true)).isEqualTo(-1);
 
-                long[] counts = new long[4];
-                ByteBuffer hit = ByteBuffer.allocateDirect(8192);
-                ByteBuffer missed = ByteBuffer.allocateDirect(8192);
-                ByteBuffer heap = ByteBuffer.allocate(8192);
-                OnVirtualThread.run(() -> {
-                    counts[0] = waiting.transfer(hit, 8192, true);
-                    PageCache.evict(path);
-                    counts[1] = waiting.transfer(missed, 65536, true);
-                    counts[2] = waiting.transfer(heap, 16384, true);
-                    counts[3] = waiting.transfer(ByteBuffer.allocate(10), FILE_SIZE + 1, true);
-                });
-                assertThat(counts).containsExactly(8192, 8192, 8192, -1);
-                assertFileBytes(hit, 8192);
-                assertFileBytes(missed, 65536);
-                assertFileBytes(heap, 16384);
-                assertThat(engine.stats().inlineMisses()).as("the evicted read went to the pool").isPositive();
-            } finally {
-                io.file().close();
-            }
-        }
+            long[] counts = new long[4];
+            ByteBuffer hit = ByteBuffer.allocateDirect(8192);
+            ByteBuffer missed = ByteBuffer.allocateDirect(8192);
+            ByteBuffer heap = ByteBuffer.allocate(8192);
+            OnVirtualThread.run(() -> {
+                counts[0] = waiting.transfer(hit, 8192, true);
+                PageCache.evict(path);
+                counts[1] = waiting.transfer(missed, 65536, true);
+                counts[2] = waiting.transfer(heap, 16384, true);
+                counts[3] = waiting.transfer(ByteBuffer.allocate(10), FILE_SIZE + 1, true);
+            });
+            assertThat(counts).containsExactly(8192, 8192, 8192, -1);
+            assertFileBytes(hit, 8192);
+            assertFileBytes(missed, 65536);
+            assertFileBytes(heap, 16384);
+            assertThat(engine.stats().inlineMisses()).as("the evicted read went to the pool").isPositive();
+        });
     }
 
     /**
@@ -96,26 +109,17 @@ class WaitingTransfersTest {
     void shouldCountWhatWasReadInlineWithTheRestReadOnThePool() throws Exception {
         Path path = TestData.writeFile(dir.resolve("partly"), FILE_SIZE, SEED);
         Files.readAllBytes(path);
-        try (AioEngine engine = AioEngine.open()) {
-            FileIo io = open(path, engine);
-            try {
-                // Reads until the file's reads stop asking the page cache first: then a partly cached range is read short.
-                ByteBuffer page = ByteBuffer.allocateDirect(4096);
-                for (int i = 0; i < 300; i++) {
-                    assertThat(io.inline().readAtOnce(page.clear(), (long) (i % 256) * 4096)).isEqualTo(4096);
-                }
-                WaitingTransfers waiting = new WaitingTransfers(io);
-                ByteBuffer dst = ByteBuffer.allocateDirect(64 << 10);
-                PageCache.cacheOnlyTheFirst(path, 16384);
-                long[] count = new long[1];
-                OnVirtualThread.run(() -> count[0] = waiting.transfer(dst, 0, true));
-                assertThat(count[0]).isEqualTo(64 << 10);
-                assertThat(dst.position()).isEqualTo(64 << 10);
-                assertFileBytes(dst, 0);
-            } finally {
-                io.file().close();
-            }
-        }
+        onFileIo(path, (engine, io) -> {
+            InlineTransfersTest.warm(io.inline());
+            WaitingTransfers waiting = new WaitingTransfers(io);
+            ByteBuffer dst = ByteBuffer.allocateDirect(64 << 10);
+            PageCache.cacheOnlyTheFirst(path, 16384);
+            long[] count = new long[1];
+            OnVirtualThread.run(() -> count[0] = waiting.transfer(dst, 0, true));
+            assertThat(count[0]).isEqualTo(64 << 10);
+            assertThat(dst.position()).isEqualTo(64 << 10);
+            assertFileBytes(dst, 0);
+        });
     }
 
     /** Writes, one buffer or a vector, from a platform thread (its own call) and a virtual thread (the pool). */
@@ -123,8 +127,7 @@ class WaitingTransfersTest {
     void shouldWriteAndReadVectorsWithEachBufferAdvanced() throws Exception {
         Path path = TestData.writeFile(dir.resolve("vectors"), FILE_SIZE, SEED);
         Path copy = TestData.writeFile(dir.resolve("copy"), 4 * 8192, SEED + 1);
-        try (AioEngine engine = AioEngine.open()) {
-            FileIo source = open(path, engine);
+        onFileIo(path, (engine, source) -> {
             FileIo target = open(copy, engine);
             try {
                 WaitingTransfers from = new WaitingTransfers(source);
@@ -144,12 +147,11 @@ class WaitingTransfersTest {
                 assertThat(written[0]).as("a virtual thread's write").isEqualTo(16384);
                 assertThat(tail.remaining()).isZero();
             } finally {
-                source.file().close();
                 target.file().close();
             }
-            byte[] expected = Arrays.copyOf(Files.readAllBytes(path), 4 * 8192);
-            assertThat(Arrays.mismatch(Files.readAllBytes(copy), expected)).as("first byte that differs").isEqualTo(-1);
-        }
+        });
+        byte[] expected = Arrays.copyOf(Files.readAllBytes(path), 4 * 8192);
+        assertThat(Arrays.mismatch(Files.readAllBytes(copy), expected)).as("first byte that differs").isEqualTo(-1);
     }
 
     /**
