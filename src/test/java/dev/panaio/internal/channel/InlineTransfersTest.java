@@ -4,6 +4,9 @@ import dev.panaio.AioEngine;
 import dev.panaio.testing.OnVirtualThread;
 import dev.panaio.testing.PageCache;
 import dev.panaio.testing.TestData;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -12,6 +15,8 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 
 import static java.nio.file.StandardOpenOption.READ;
@@ -87,6 +92,9 @@ class InlineTransfersTest {
                 PageCache.cacheOnlyTheFirst(path, 16384);
                 assertThat(inline.readAtOnce(dst, 0)).isEqualTo(InlineTransfers.MISSED);
                 assertThat(dst.position()).as("after readAtOnce's miss").isZero();
+                // The miss started a readahead: wait for its pages (a read of the whole file waits for pages under
+                // I/O), or they would land after the eviction below and cache the whole range again.
+                Files.readAllBytes(path);
                 PageCache.cacheOnlyTheFirst(path, 16384);
                 long[] answer = new long[1];
                 OnVirtualThread.run(() -> answer[0] = inline.readInline(dst.clear(), 0));
@@ -154,5 +162,35 @@ class InlineTransfersTest {
                 io.file().close();
             }
         }
+    }
+
+    /**
+     * The JFR event of such a read names who answered it, as the event of
+     * every other read does, the general path's errors included.
+     */
+    @Test
+    void shouldRecordWhoAnsweredAReadThatFailedAtOnce() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("write-only-event"), FILE_SIZE, SEED);
+        Files.readAllBytes(path);
+        Path out = dir.resolve("recording.jfr");
+        try (AioEngine engine = AioEngine.open(); Recording recording = new Recording()) {
+            FileIo io = FileIo.open(path, ChannelOptions.parse(Set.of(WRITE)), engine);
+            try {
+                recording.enable("dev.panaio.FileRead").withThreshold(Duration.ZERO);
+                recording.start();
+                assertThatThrownBy(() -> io.inline().readAtOnce(ByteBuffer.allocateDirect(4096), 0))
+                        .hasMessageContaining("EBADF");
+                recording.stop();
+                recording.dump(out);
+            } finally {
+                io.file().close();
+            }
+        }
+        List<RecordedEvent> events = RecordingFile.readAllEvents(out).stream()
+                .filter(e -> e.getEventType().getName().equals("dev.panaio.FileRead")).toList();
+        assertThat(events).singleElement().satisfies(e -> {
+            assertThat(e.getString("answeredBy")).isEqualTo("page cache");
+            assertThat(e.getLong("bytesRead")).isZero();
+        });
     }
 }
