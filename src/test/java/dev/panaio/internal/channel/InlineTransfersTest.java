@@ -125,18 +125,26 @@ class InlineTransfersTest {
     }
 
     /**
-     * A NOWAIT read the kernel answers at once with an error (EBADF here: the
-     * descriptor is write-only) was answered on the calling thread, so it is
-     * an inline hit, neither a miss nor a pool run: the same count as
-     * {@link FileIo}'s own NOWAIT attempt gives it, which runs first, beside.
+     * A read the kernel answers at once with an error (EBADF here: the
+     * descriptor is write-only) was answered on the calling thread: a NOWAIT
+     * attempt's is an inline hit, neither a miss nor a pool run, the same
+     * count as {@link FileIo}'s own NOWAIT attempt gives it (which runs first,
+     * beside), and its JFR event names the page cache; a platform thread's own
+     * {@code pread} or {@code pwrite} is not counted, and its event names the
+     * calling thread, as for those that succeed.
      */
     @Test
-    void shouldCountAnErrorAnsweredAtOnceAsAnInlineHitAsTheGeneralPathDoes() throws Exception {
+    void shouldCountAndRecordAnErrorAnsweredAtOnceAsTheGeneralPathDoes() throws Exception {
         Path path = TestData.writeFile(dir.resolve("write-only"), FILE_SIZE, SEED);
         Files.readAllBytes(path);
-        try (AioEngine engine = AioEngine.open()) {
+        Path out = dir.resolve("recording.jfr");
+        try (AioEngine engine = AioEngine.open(); Recording recording = new Recording()) {
             FileIo io = FileIo.open(path, ChannelOptions.parse(Set.of(WRITE)), engine);
+            FileIo readOnly = open(path, engine);
             try {
+                recording.enable("dev.panaio.FileRead").withThreshold(Duration.ZERO);
+                recording.enable("dev.panaio.FileWrite").withThreshold(Duration.ZERO);
+                recording.start();
                 ByteBuffer dst = ByteBuffer.allocateDirect(4096);
                 var general = new ChannelCompletion.ToWaiter();
                 io.read(dst, 0, general);
@@ -154,42 +162,17 @@ class InlineTransfersTest {
                     }
                 });
                 assertThat(onVirtual[0]).as("readInline on a virtual thread").hasMessageContaining("EBADF");
-                assertThat(engine.stats().inlineHits()).as("readAtOnce's and readInline's, beside it").isEqualTo(3);
-                assertThat(engine.stats().inlineMisses()).isZero();
-                assertThat(engine.stats().poolRuns()).isZero();
-                assertThat(dst.position()).isZero();
-            } finally {
-                io.file().close();
-            }
-        }
-    }
-
-    /**
-     * The JFR event of such a read names who answered it, as the event of
-     * every other read does, the general path's errors included: the page
-     * cache for the NOWAIT attempt, the calling thread for a platform
-     * thread's own {@code pread} or {@code pwrite}.
-     */
-    @Test
-    void shouldRecordWhoAnsweredAReadThatFailedAtOnce() throws Exception {
-        Path path = TestData.writeFile(dir.resolve("write-only-event"), FILE_SIZE, SEED);
-        Files.readAllBytes(path);
-        Path out = dir.resolve("recording.jfr");
-        try (AioEngine engine = AioEngine.open(); Recording recording = new Recording()) {
-            FileIo io = FileIo.open(path, ChannelOptions.parse(Set.of(WRITE)), engine);
-            FileIo readOnly = open(path, engine);
-            try {
-                recording.enable("dev.panaio.FileRead").withThreshold(Duration.ZERO);
-                recording.enable("dev.panaio.FileWrite").withThreshold(Duration.ZERO);
-                recording.start();
-                assertThatThrownBy(() -> io.inline().readAtOnce(ByteBuffer.allocateDirect(4096), 0))
-                        .hasMessageContaining("EBADF");
-                assertThatThrownBy(() -> io.inline().readInline(ByteBuffer.allocateDirect(4096), 0))
+                assertThatThrownBy(() -> io.inline().readInline(dst, 0))
                         .as("a platform thread's own pread").hasMessageContaining("EBADF");
                 assertThatThrownBy(() -> readOnly.inline().writeInline(ByteBuffer.allocateDirect(4096), 0))
                         .as("a platform thread's own pwrite").hasMessageContaining("EBADF");
                 recording.stop();
                 recording.dump(out);
+
+                assertThat(engine.stats().inlineHits()).as("readAtOnce's and readInline's, beside it").isEqualTo(3);
+                assertThat(engine.stats().inlineMisses()).isZero();
+                assertThat(engine.stats().poolRuns()).isZero();
+                assertThat(dst.position()).isZero();
             } finally {
                 io.file().close();
                 readOnly.file().close();
@@ -198,7 +181,8 @@ class InlineTransfersTest {
         List<RecordedEvent> events = RecordingFile.readAllEvents(out).stream()
                 .filter(e -> e.getEventType().getName().startsWith("dev.panaio.File")).toList();
         assertThat(events).extracting(e -> e.getEventType().getName() + " " + e.getString("answeredBy"))
-                .containsExactlyInAnyOrder("dev.panaio.FileRead page cache", "dev.panaio.FileRead calling thread",
+                .containsExactlyInAnyOrder("dev.panaio.FileRead page cache", "dev.panaio.FileRead page cache",
+                        "dev.panaio.FileRead page cache", "dev.panaio.FileRead calling thread",
                         "dev.panaio.FileWrite calling thread");
     }
 }
