@@ -15,6 +15,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -88,8 +89,8 @@ class NeverBlockingWritesXfsTest {
                 assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(back.flip()), 0, SEED))
                         .as("first byte read back wrong through the channel").isEqualTo(-1);
             }
-            String seen = String.format("%d writes, %d answered on the caller, %d bytes written by its thread; "
-                    + "the raw NOWAIT write gave %d", writes, answeredHere, callerBytes, probe);
+            String seen = String.format(Locale.ROOT, "%d writes, %d answered on the caller, %d bytes written by its "
+                    + "thread; the raw NOWAIT write gave %d", writes, answeredHere, callerBytes, probe);
             if (takesNowait) {
                 assertThat(answeredHere).as(seen).isGreaterThanOrEqualTo(ANSWERED_ENOUGH);
                 // A NOWAIT write stopped short would have its rest queued: the caller then carried more than whole
