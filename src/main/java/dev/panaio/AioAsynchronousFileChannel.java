@@ -57,7 +57,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link AioFileChannel} routes a virtual thread's: kernel AIO for direct files (with bounce buffers for
  * heap or misaligned buffers, unless {@link PanaioOpenOption#STRICT_ALIGNMENT}),
  * {@code preadv2(RWF_NOWAIT)} then a pool for buffered reads, a per-file queue
- * on the pool for buffered writes. Size ({@code statx}), truncate ({@code ftruncate}),
+ * on the pool for buffered writes (after one {@code pwritev2(RWF_NOWAIT)} on
+ * the caller's thread where the filesystem takes it, as XFS does and ext4
+ * does not, while none of the file's writes is queued). Size ({@code statx}), truncate ({@code ftruncate}),
  * force ({@code fsync} / {@code fdatasync}) and locks work on the same
  * descriptor.
  *

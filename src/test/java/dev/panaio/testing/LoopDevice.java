@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -15,10 +16,11 @@ import static dev.panaio.testing.SystemCommands.tool;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * A small ext4 filesystem on a loop device, mounted under a test's temporary
- * directory: the way to get a 4096-byte-sector device or a disk that fills up
- * without touching the machine's real disk. Needs root, losetup, mkfs.ext4
- * and mount; {@link #create} skips the test, saying which is missing.
+ * A small ext4 (or XFS) filesystem on a loop device, mounted under a test's temporary
+ * directory: the way to get a 4096-byte-sector device, a disk that fills up, or a
+ * filesystem the build directory is not on, without touching the machine's real disk.
+ * Needs root, losetup, mkfs.ext4 (mkfs.xfs) and mount; {@link #create} and
+ * {@link #createXfs} skip the test, saying which is missing.
  * {@link #close()} unmounts and detaches, always.
  */
 public final class LoopDevice implements AutoCloseable {
@@ -41,9 +43,25 @@ public final class LoopDevice implements AutoCloseable {
      */
     public static LoopDevice create(Path dir, long sizeBytes, int sectorSize) throws IOException {
         assumeRoot();
+        String mkfs = tool("mkfs.ext4", "e2fsprogs");
+        return create(dir, sizeBytes, sectorSize, "mkfs.ext4", mkfs, "-q", "-F", "-m", "0");
+    }
+
+    /**
+     * Makes a {@code sizeBytes} image in {@code dir} (XFS wants 300 MiB at
+     * least; the image is sparse, so it costs only what mkfs writes), attaches
+     * it with 512-byte sectors, formats it XFS and mounts it at {@code dir/mnt}.
+     */
+    public static LoopDevice createXfs(Path dir, long sizeBytes) throws IOException {
+        assumeRoot();
+        String mkfs = tool("mkfs.xfs", "xfsprogs");
+        return create(dir, sizeBytes, 512, "mkfs.xfs", mkfs, "-q", "-f");
+    }
+
+    private static LoopDevice create(Path dir, long sizeBytes, int sectorSize, String mkfsName, String... mkfs)
+            throws IOException {
         assumeTrue(Files.exists(Path.of("/dev/loop-control")), "this machine has no /dev/loop-control");
         String losetup = tool("losetup", "util-linux");
-        String mkfs = tool("mkfs.ext4", "e2fsprogs");
         String mount = tool("mount", "mount");
         tool("umount", "mount");
 
@@ -56,7 +74,9 @@ public final class LoopDevice implements AutoCloseable {
         assumeTrue(attach.exitCode() == 0, () -> "cannot attach a loop device here: " + attach);
         LoopDevice loop = new LoopDevice(image, attach.output().strip(), dir.resolve("mnt"));
         try {
-            exec(mkfs, "-q", "-F", "-m", "0", loop.device).check("mkfs.ext4");
+            String[] format = Arrays.copyOf(mkfs, mkfs.length + 1);
+            format[mkfs.length] = loop.device;
+            exec(format).check(mkfsName);
             Files.createDirectories(loop.mountPoint);
             exec(mount, loop.device, loop.mountPoint.toString()).check("mount");
             loop.mounted = true;

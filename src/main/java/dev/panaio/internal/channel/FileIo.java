@@ -65,10 +65,12 @@ import java.nio.file.Path;
  *       wait for the write anyway, make it themselves. Everyone else (the
  *       asynchronous channel, virtual threads) hands it to the file's
  *       {@link WriteQueue}, which the pool drains; a filesystem that takes
- *       {@code RWF_NOWAIT} for buffered writes (XFS, btrfs) gets one NOWAIT
- *       attempt on the caller first, while nothing of the file is queued.
- *       ext4 and tmpfs refuse it (EOPNOTSUPP, measured on Linux 6.18): there
- *       every such write is queued. Writes to a file opened with DSYNC or
+ *       {@code RWF_NOWAIT} for buffered writes gets one NOWAIT attempt on the
+ *       caller first, while nothing of the file is queued. XFS takes it
+ *       (measured on Linux 6.18), answering EAGAIN where it would have to
+ *       update the file's timestamps (about once per clock tick) or zero a
+ *       gap past its end; ext4 and tmpfs refuse it (EOPNOTSUPP): there every
+ *       such write is queued. Writes to a file opened with DSYNC or
  *       SYNC, or with those flags, wait for the disk and are always queued.</li>
  * </ul>
  * Each request's sink is finished exactly once: on the calling thread, an engine
