@@ -2,6 +2,7 @@ package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
 
+import dev.panaio.internal.channel.AnsweredHandler;
 import dev.panaio.internal.channel.ChannelChecks;
 import dev.panaio.internal.channel.ChannelCompletion;
 import dev.panaio.internal.channel.ChannelCleaner;
@@ -279,26 +280,32 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
                          CompletionHandler<Integer, ? super A> handler) {
         Objects.requireNonNull(handler, "handler");
         checkRead(dst, position);
-        var op = new ChannelCompletion.ToHandler<>(handler, attachment, closedOrHandlerExecutor());
-        if (!isOpen()) {
-            op.fail(new ClosedChannelException());
-            return;
-        }
-        if (op.takesAnswersAtOnce()) {
-            long n;
+        boolean open = isOpen();
+        long n = InlineTransfers.NOT_INLINE;
+        if (open && handlerExecutor == DefaultHandlerExecutor.get()) {
+            // Only a default-pool handler, whose delivery runs no caller code here. An INLINE_COMPLETION handler,
+            // or one on a caller's executor that may run it in place, takes the general path, whose Trampoline
+            // keeps a chain of them from recursing.
             try {
-                n = io.inline().readAtOnce(dst, position); // a page-cache hit, with no request object
+                n = io.inline().readAtOnce(dst, position); // a page-cache hit: no request, no completion
             } catch (IOException e) {
-                op.failedAtOnce(e);
+                AnsweredHandler.failed(handler, attachment, e);
                 return;
             }
             if (n >= -1) {
-                op.answeredAtOnce(n);
-                return;
-            } else if (n == InlineTransfers.MISSED) {
-                startOrFail(op, () -> io.readMissed(dst, position, op));
+                AnsweredHandler.completed(handler, attachment, n);
                 return;
             }
+        }
+        // Even with INLINE_COMPLETION, the failure of a call on a closed channel never runs on the caller's thread.
+        var op = new ChannelCompletion.ToHandler<>(handler, attachment, open ? handlerExecutor : lockExecutor);
+        if (!open) {
+            op.fail(new ClosedChannelException());
+            return;
+        }
+        if (n == InlineTransfers.MISSED) {
+            startOrFail(op, () -> io.readMissed(dst, position, op));
+            return;
         }
         startOrFail(op, () -> io.read(dst, position, op));
     }

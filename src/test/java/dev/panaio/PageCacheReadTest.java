@@ -279,6 +279,65 @@ class PageCacheReadTest {
         }
     }
 
+    /**
+     * A default-pool handler that reads on from its own completion (a handler
+     * chain, which one pool thread runs while the page cache answers) makes
+     * per read only the handler's call (the handler, its attachment and the
+     * count) and the boxed count: not a completion object (88 bytes a read
+     * with one). Counted on the pool thread, from the chain's first handler to
+     * its last; a round the pool moved to another thread counts as over.
+     */
+    @Test
+    void shouldAllocateOnlyTheHandlerCallForACachedReadInAHandlerChain() throws Exception {
+        assumeTrue(threadAllocatedBytes() >= 0, "this JVM does not count a thread's allocated bytes");
+        Path path = TestData.writeFile(dir.resolve("data"), 1 << 20, SEED);
+        Files.readAllBytes(path);
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ)) {
+            ByteBuffer dst = ByteBuffer.allocateDirect(1024);
+            int reads = 1000; // fewer than a pool thread runs in a row before it hands the chain on
+            long bound = 64L * reads;
+            long allocated = Long.MAX_VALUE;
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1); // until the JIT has compiled it
+            while (allocated >= bound && System.nanoTime() < deadline) {
+                CompletableFuture<Long> chain = new CompletableFuture<>();
+                channel.read(dst.clear(), 0, null, new CompletionHandler<Integer, Void>() {
+                    private int done;
+                    private long sum;
+                    private Thread thread;
+                    private long before;
+
+                    @Override
+                    public void completed(Integer n, Void attachment) {
+                        try {
+                            if (thread == null) {
+                                thread = Thread.currentThread();
+                                before = threadAllocatedBytes();
+                            }
+                            sum += n;
+                            if (++done < reads) {
+                                channel.read(dst.clear(), (done * 1024L) & ((1 << 20) - 1), null, this);
+                                return;
+                            }
+                            long after = threadAllocatedBytes();
+                            assertThat(sum).isEqualTo(reads * 1024L);
+                            chain.complete(Thread.currentThread() == thread ? after - before : Long.MAX_VALUE);
+                        } catch (Throwable t) {
+                            chain.completeExceptionally(t);
+                        }
+                    }
+
+                    @Override
+                    public void failed(Throwable error, Void attachment) {
+                        chain.completeExceptionally(error);
+                    }
+                });
+                allocated = chain.get(1, TimeUnit.MINUTES);
+            }
+            assertThat(allocated).as("bytes allocated by a chain of %d cached reads through a handler", reads)
+                    .isLessThan(bound);
+        }
+    }
+
     /** The calling thread's allocated bytes (HotSpot's ThreadMXBean attribute), or -1 where not counted. */
     private static long threadAllocatedBytes() throws Exception {
         Object bytes = ManagementFactory.getPlatformMBeanServer()

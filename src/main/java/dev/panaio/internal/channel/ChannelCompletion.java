@@ -493,33 +493,6 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
             foundByCaller = true;
         }
 
-        /**
-         * Whether a result the calling thread found before any request was
-         * made ({@link InlineTransfers#readAtOnce}) may be given to {@link #answeredAtOnce}:
-         * only for a handler on the default pool, whose delivery here runs no
-         * caller code. An INLINE_COMPLETION handler, or one on a caller's
-         * executor that may run it in place, takes the general path, whose
-         * {@link Trampoline} keeps a chain of them from recursing.
-         */
-        public boolean takesAnswersAtOnce() {
-            return deliversOnPool();
-        }
-
-        /**
-         * Delivers the count (or -1) that {@link InlineTransfers#readAtOnce} found, the
-         * caller's buffer already advanced: there is no request to settle.
-         */
-        public void answeredAtOnce(long value) {
-            foundByCaller = true;
-            succeed(value);
-        }
-
-        /** As {@link #answeredAtOnce}, for the error that {@link InlineTransfers#readAtOnce} threw. */
-        public void failedAtOnce(Throwable error) {
-            foundByCaller = true;
-            failed(error);
-        }
-
         /** With an executor, what runs off the pool only hands the handler to it. */
         @Override
         Runnable finishOffPoolBatched(long result) {

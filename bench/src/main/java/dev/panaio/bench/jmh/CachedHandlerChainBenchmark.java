@@ -4,6 +4,7 @@ import dev.panaio.AioAsynchronousFileChannel;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
@@ -16,6 +17,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.CompletionHandler;
 import java.nio.channels.FileChannel;
@@ -36,8 +38,11 @@ import java.util.concurrent.locks.LockSupport;
  * next); {@code filechannel} is the benchmark thread looping on
  * {@link FileChannel#read(ByteBuffer, long)}. Per read, so the two compare
  * directly ({@code -prof gc} for the allocation, {@code -prof perfnorm} for
- * instructions); the chain's one hand-off to the pool and back per
- * invocation is spread over its reads.
+ * instructions where the machine has hardware counters); the chain's one
+ * hand-off to the pool and back per invocation is spread over its reads.
+ * Each iteration also prints the process's CPU time per read ({@code cpu
+ * ns/read}), which a busy machine inflates far less than the wall time: time
+ * spent waiting for a CPU is not in it.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -61,6 +66,10 @@ public class CachedHandlerChainBenchmark {
     private AioAsynchronousFileChannel async;
     private final long[] offsets = new long[OFFSETS];
     private Chain chain;
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private long cpuAtStart;
+    private long invocations;
 
     @Setup
     public void open() throws IOException {
@@ -87,6 +96,18 @@ public class CachedHandlerChainBenchmark {
         }
     }
 
+    @Setup(Level.Iteration)
+    public void startIteration() {
+        invocations = 0;
+        cpuAtStart = OS.getProcessCpuTime();
+    }
+
+    @TearDown(Level.Iteration)
+    public void endIteration() {
+        long cpu = OS.getProcessCpuTime() - cpuAtStart;
+        System.out.printf("cpu ns/read: %.1f (%s)%n", cpu / (double) (invocations * CHAIN), engine);
+    }
+
     @TearDown
     public void close() throws IOException {
         if (async != null) {
@@ -102,6 +123,7 @@ public class CachedHandlerChainBenchmark {
     @Benchmark
     @OperationsPerInvocation(CHAIN)
     public long read() throws IOException {
+        invocations++;
         if (chain != null) {
             return chain.run();
         }

@@ -1,0 +1,83 @@
+package dev.panaio.internal.channel;
+
+import dev.panaio.internal.engine.UncaughtExceptions;
+
+import java.nio.channels.CompletionHandler;
+
+/**
+ * The call of a default-pool CompletionHandler whose read the page cache
+ * answered on the calling thread before any request was made
+ * ({@link InlineTransfers#readAtOnce}): the handler, its attachment and the
+ * count (or the error), and nothing else. With no request, no bounce buffer,
+ * no arena held and the caller's buffer already advanced, such a read needs
+ * none of a {@link ChannelCompletion}'s bookkeeping, so it makes none.
+ *
+ * <p>Delivered as a {@link ChannelCompletion.ToHandler} that found its result
+ * on the calling thread is: deferred until this pool thread's running handler
+ * returns, or handed to the default pool ({@link HandlerChains}); never run
+ * inside the call that started the read.
+ *
+ * <p>Immutable; {@link #callHandler} runs once, on the thread the pool or
+ * the chain gives it to.
+ *
+ * @param <A> the attachment's type
+ */
+public final class AnsweredHandler<A> implements HandlerChains.HandlerCall {
+    private final CompletionHandler<Integer, ? super A> handler;
+    private final A attachment;
+    private final int value;
+    private final Throwable error;
+
+    private AnsweredHandler(CompletionHandler<Integer, ? super A> handler, A attachment, int value,
+                            Throwable error) {
+        this.handler = handler;
+        this.attachment = attachment;
+        this.value = value;
+        this.error = error;
+    }
+
+    /**
+     * Delivers the count (or -1 at the end of the file) that
+     * {@link InlineTransfers#readAtOnce} found to {@code handler}, on the default pool.
+     *
+     * @param handler    the caller's handler
+     * @param attachment its attachment
+     * @param value      the count, or -1
+     * @param <A>        the attachment's type
+     */
+    public static <A> void completed(CompletionHandler<Integer, ? super A> handler, A attachment, long value) {
+        deliver(new AnsweredHandler<>(handler, attachment, (int) value, null));
+    }
+
+    /**
+     * Delivers the error that {@link InlineTransfers#readAtOnce} threw to {@code handler}, on the default pool.
+     *
+     * @param handler    the caller's handler
+     * @param attachment its attachment
+     * @param error      the read's failure
+     * @param <A>        the attachment's type
+     */
+    public static <A> void failed(CompletionHandler<Integer, ? super A> handler, A attachment, Throwable error) {
+        deliver(new AnsweredHandler<>(handler, attachment, 0, error));
+    }
+
+    private static void deliver(AnsweredHandler<?> call) {
+        if (!HandlerChains.deferOnThisThread(call)) {
+            HandlerChains.execute(call);
+        }
+    }
+
+    /** Calls the handler once, here; what it throws goes to the thread's uncaught exception handler. */
+    @Override
+    public void callHandler() {
+        try {
+            if (error == null) {
+                handler.completed(value, attachment);
+            } else {
+                handler.failed(error, attachment);
+            }
+        } catch (Throwable t) {
+            UncaughtExceptions.report(t);
+        }
+    }
+}
