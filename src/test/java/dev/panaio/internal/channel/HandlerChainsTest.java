@@ -120,6 +120,23 @@ class HandlerChainsTest {
         }
     }
 
+    /**
+     * Once no thread has anything deferred, the watcher waits without a
+     * timeout: an idle process pays nothing for it. (Still looking, it would
+     * be TIMED_WAITING in its sleep between looks.)
+     */
+    @Test
+    void shouldLetTheWatcherWaitWithoutATimeoutOnceNoChainRuns() throws Exception {
+        assertThat(chain(1000)).hasSize(1000); // the watcher exists and has watched a chain
+        Thread watcher = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("panaio-handler-watch")).findFirst().orElseThrow();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (watcher.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(watcher.getState()).as("the watcher's state once no chain runs").isEqualTo(Thread.State.WAITING);
+    }
+
     @Test
     void shouldMoveALongChainToAnotherThreadAfterTheBudget() throws Exception {
         int count = 3 * HandlerChains.MAX_CHAINED + 5;
