@@ -68,10 +68,12 @@ import java.nio.file.Path;
  *       {@code RWF_NOWAIT} for buffered writes gets one NOWAIT attempt on the
  *       caller first, while nothing of the file is queued. XFS takes it
  *       (measured on Linux 6.18), answering EAGAIN where it would have to
- *       update the file's timestamps (about once per clock tick) or zero a
- *       gap past its end; ext4 and tmpfs refuse it (EOPNOTSUPP): there every
- *       such write is queued. Writes to a file opened with DSYNC or
- *       SYNC, or with those flags, wait for the disk and are always queued.</li>
+ *       wait: to update the file's timestamps (about once per clock tick),
+ *       to zero a gap past its end, for its lock while another writer holds
+ *       it, or for dirty-page throttling; ext4 and tmpfs refuse it
+ *       (EOPNOTSUPP): there every such write is queued. Writes to a file
+ *       opened with DSYNC or SYNC, or with those flags, wait for the disk and
+ *       are always queued.</li>
  * </ul>
  * Each request's sink is finished exactly once: on the calling thread, an engine
  * thread or a pool thread.
