@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static java.nio.file.StandardOpenOption.READ;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@link CallScratch}: the thread's own memory for the small calls made on a
@@ -21,8 +22,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class CallScratchTest {
     private static final int SEED = 83;
-    /** 80 characters of 3 UTF-8 bytes each: 240 bytes, under the 255 a name may take. */
-    private static final String WIDE_NAME = "\u6587".repeat(80);
+    /** A character of 3 UTF-8 bytes and one UTF-16 unit. */
+    private static final String WIDE = "\u6587";
+    /** Wide characters in the directory's name: 240 bytes, under the 255 a name may take. */
+    private static final int MOST_IN_A_NAME = 80;
+    /** The scratch's first size in bytes, which the path must outgrow by UTF-8 but not by its length. */
+    private static final int FIRST_SCRATCH = 256;
 
     @TempDir
     Path dir;
@@ -31,13 +36,22 @@ class CallScratchTest {
      * A path of fewer UTF-16 units than the scratch's first 256 bytes, whose
      * UTF-8 is longer than that: the scratch must grow by what UTF-8 takes,
      * not by the string's length, and a shorter path after it still opens.
+     * How many wide characters the names take follows from the length of the
+     * test's directory, so that a deep checkout still tests this.
      */
     @Test
     void shouldOpenAPathWhoseUtf8IsLongerThanItsCharacters() throws Exception {
-        Path deep = Files.createDirectories(dir.resolve(WIDE_NAME)).resolve(WIDE_NAME.substring(0, 40) + ".data");
+        // dir + "/" + wide directory + "/" + wide file + ".data", one unit short of the scratch with its NUL
+        int wide = Math.min(120, FIRST_SCRATCH - 1 - dir.toString().length() - 7);
+        int inDirectory = Math.min(MOST_IN_A_NAME, wide - 1);
+        assumeTrue(inDirectory > 0, () -> "the test's directory is too long to add a name to: " + dir);
+        Path deep = Files.createDirectories(dir.resolve(WIDE.repeat(inDirectory)))
+                .resolve(WIDE.repeat(wide - inDirectory) + ".data");
         String name = deep.toString();
-        assertThat(name.length()).as("UTF-16 units").isLessThan(256);
-        assertThat(name.getBytes(StandardCharsets.UTF_8).length).as("UTF-8 bytes").isGreaterThan(256);
+        assumeTrue(name.getBytes(StandardCharsets.UTF_8).length >= FIRST_SCRATCH,
+                () -> "the test's directory is too long for a path under " + FIRST_SCRATCH + " units whose UTF-8 "
+                        + "outgrows that: " + dir);
+        assertThat(name.length()).as("UTF-16 units").isLessThan(FIRST_SCRATCH);
         TestData.writeFile(deep, 12288, SEED);
         Path shallow = TestData.writeFile(dir.resolve("short"), 4096, SEED);
 
