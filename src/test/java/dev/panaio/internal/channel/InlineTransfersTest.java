@@ -179,7 +179,8 @@ class InlineTransfersTest {
             }
         }
         List<RecordedEvent> events = RecordingFile.readAllEvents(out).stream()
-                .filter(e -> e.getEventType().getName().startsWith("dev.panaio.File")).toList();
+                .filter(e -> e.getEventType().getName().startsWith("dev.panaio.File"))
+                .filter(e -> path.toString().equals(e.getString("path"))).toList();
         assertThat(events).extracting(e -> e.getEventType().getName() + " " + e.getString("answeredBy"))
                 .containsExactlyInAnyOrder("dev.panaio.FileRead page cache", "dev.panaio.FileRead page cache",
                         "dev.panaio.FileRead page cache", "dev.panaio.FileRead calling thread",
