@@ -57,12 +57,17 @@ class GuardedContextTest {
             context.prepareVectored(Abi.CMD_PREADV, file, dsts, false, 100, 1, RequestOptions.NONE);
             dsts[0] = arena.allocate(1000);
             dsts[1] = arena.allocate(3000);
+            MemorySegment firstPutIn = dsts[0];
+            MemorySegment secondPutIn = dsts[1];
             assertThat(context.submit()).isEqualTo(1);
 
             assertThat(reapAll(context, 1)).containsExactly(4000L);
             assertThat(TestData.firstMismatch(first, 100, SEED)).isEqualTo(-1);
             assertThat(TestData.firstMismatch(second, 1100, SEED)).isEqualTo(-1);
-            assertThat(dsts[0].mismatch(arena.allocate(1000))).as("a buffer put in after the prepare")
+            assertThat(dsts).as("the caller's array after the reap").containsExactly(firstPutIn, secondPutIn);
+            assertThat(dsts[0].mismatch(arena.allocate(1000))).as("the first buffer put in after the prepare")
+                    .isEqualTo(-1);
+            assertThat(dsts[1].mismatch(arena.allocate(3000))).as("the second buffer put in after the prepare")
                     .isEqualTo(-1);
         } finally {
             context.close();
@@ -79,15 +84,14 @@ class GuardedContextTest {
     void shouldLetAClosedFilesDescriptorGoWhenThePinIsReleased() throws Exception {
         Path path = TestData.writeFile(dir.resolve("pinned"), 8192, SEED);
         GuardedContext context = GuardedContext.open(8, MAX_CAPACITY, true);
-        try (Arena arena = Arena.ofShared()) {
-            AioFile file = AioFile.open(path, READ);
+        try (Arena arena = Arena.ofShared(); AioFile file = AioFile.open(path, READ)) {
             MemorySegment memory = arena.allocate(4096);
             context.prepareHandedOver(true, file, memory, 0, 7, RequestOptions.NONE);
             assertThat(context.submit()).isEqualTo(1);
             assertThat(reapAll(context, 1)).containsExactly(4096L);
             assertThat(TestData.firstMismatch(memory, 0, SEED)).isEqualTo(-1);
 
-            file.close();
+            file.close(); // the test's own close; the one at the end of the block does nothing more
             assertThat(OpenDescriptors.on(path)).as("closed while the context holds its use").isEqualTo(1);
             context.releasePinnedFile();
             assertThat(OpenDescriptors.on(path)).as("after releasePinnedFile").isZero();
