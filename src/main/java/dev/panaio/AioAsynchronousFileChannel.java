@@ -376,8 +376,10 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
                           CompletionHandler<Integer, ? super A> handler) {
         Objects.requireNonNull(handler, "handler");
         checkWrite(src, position);
-        var op = new ChannelCompletion.ToHandler<>(handler, attachment, closedOrHandlerExecutor());
-        if (!isOpen()) {
+        boolean open = isOpen(); // one read: a close after it must not leave the failure with a null executor
+        // Even with INLINE_COMPLETION, the failure of a call on a closed channel never runs on the caller's thread.
+        var op = new ChannelCompletion.ToHandler<>(handler, attachment, open ? handlerExecutor : lockExecutor);
+        if (!open) {
             op.fail(new ClosedChannelException());
             return;
         }
@@ -464,11 +466,6 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         } catch (Exception e) {
             op.fail(e);
         }
-    }
-
-    /** Even with INLINE_COMPLETION, the failure of a call on a closed channel never runs on the caller's thread. */
-    private Executor closedOrHandlerExecutor() {
-        return isOpen() ? handlerExecutor : lockExecutor;
     }
 
     private void checkRead(ByteBuffer dst, long position) {
