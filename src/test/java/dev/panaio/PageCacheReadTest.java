@@ -285,7 +285,10 @@ class PageCacheReadTest {
      * per read only the handler's call (the handler, its attachment and the
      * count) and the boxed count: not a completion object (88 bytes a read
      * with one). Counted on the pool thread, from the chain's first handler to
-     * its last; a round the pool moved to another thread counts as over.
+     * its last. A round the pool moved to another thread (its watcher hands a
+     * chain on when a thread is held up, as a descheduled one on a loaded
+     * machine is) measures nothing and is counted apart, not as over the
+     * bound; if every round was moved, the test is skipped.
      */
     @Test
     void shouldAllocateOnlyTheHandlerCallForACachedReadInAHandlerChain() throws Exception {
@@ -296,7 +299,10 @@ class PageCacheReadTest {
             ByteBuffer dst = ByteBuffer.allocateDirect(1024);
             int reads = 1000; // fewer than a pool thread runs in a row before it hands the chain on
             long bound = 64L * reads;
-            long allocated = Long.MAX_VALUE;
+            long moved = -1; // a round's result when the chain did not end on the thread it began on
+            long allocated = Long.MAX_VALUE; // the last round that ran on one thread
+            int measuredRounds = 0;
+            int movedRounds = 0;
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1); // until the JIT has compiled it
             while (allocated >= bound && System.nanoTime() < deadline) {
                 CompletableFuture<Long> chain = new CompletableFuture<>();
@@ -320,7 +326,7 @@ class PageCacheReadTest {
                             }
                             long after = threadAllocatedBytes();
                             assertThat(sum).isEqualTo(reads * 1024L);
-                            chain.complete(Thread.currentThread() == thread ? after - before : Long.MAX_VALUE);
+                            chain.complete(Thread.currentThread() == thread ? after - before : moved);
                         } catch (Throwable t) {
                             chain.completeExceptionally(t);
                         }
@@ -331,9 +337,18 @@ class PageCacheReadTest {
                         chain.completeExceptionally(error);
                     }
                 });
-                allocated = chain.get(1, TimeUnit.MINUTES);
+                long round = chain.get(1, TimeUnit.MINUTES);
+                if (round == moved) {
+                    movedRounds++;
+                } else {
+                    measuredRounds++;
+                    allocated = round;
+                }
             }
-            assertThat(allocated).as("bytes allocated by a chain of %d cached reads through a handler", reads)
+            assumeTrue(measuredRounds > 0, "the pool moved all " + movedRounds + " chains to another thread within"
+                    + " the minute (its threads held up on a loaded machine): no round measured one thread");
+            assertThat(allocated).as("bytes allocated by a chain of %d cached reads through a handler"
+                    + " (the last of %d rounds on one thread; %d moved)", reads, measuredRounds, movedRounds)
                     .isLessThan(bound);
         }
     }
