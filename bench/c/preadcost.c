@@ -21,20 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timing.h"
+
 enum { PREAD, PREADV2, PREADV2_NOWAIT, CALLS_KINDS };
 enum { MAX_ROUNDS = 64 };
 static const char *const NAMES[] = {"pread", "preadv2", "preadv2(RWF_NOWAIT)"};
-
-static double now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *) a, y = *(const double *) b;
-    return (x > y) - (x < y);
-}
 
 /* xorshift64: the same offsets for every kind of call, cheap next to a system call */
 static unsigned long long next_random(unsigned long long *state) {

@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timing.h"
+
 enum { MAX_ROUNDS = 64, SETUPS = 4 };
 static const char *const NAMES[SETUPS] = {"other CPU", "same CPU", "other CPU, busy", "same CPU, busy"};
 
@@ -38,17 +40,6 @@ static int ping, pong;
 static long round_trips;
 static int partner_cpu;
 static atomic_int spinning;
-
-static double now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *) a, y = *(const double *) b;
-    return (x > y) - (x < y);
-}
 
 static void pin(int cpu) {
     cpu_set_t set;

@@ -70,6 +70,16 @@ public final class AnsweredHandler<A> implements HandlerChains.HandlerCall {
     /** Calls the handler once, here; what it throws goes to the thread's uncaught exception handler. */
     @Override
     public void callHandler() {
+        call(handler, attachment, value, error);
+    }
+
+    /**
+     * Calls {@code handler}'s {@code completed} with {@code value}, or its
+     * {@code failed} with a non-null {@code error}; what it throws goes to the
+     * thread's uncaught exception handler, so that a throwing handler takes
+     * down neither a pool thread's chain nor an engine thread.
+     */
+    static <A> void call(CompletionHandler<Integer, ? super A> handler, A attachment, int value, Throwable error) {
         try {
             if (error == null) {
                 handler.completed(value, attachment);

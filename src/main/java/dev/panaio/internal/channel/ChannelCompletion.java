@@ -4,7 +4,6 @@ import dev.panaio.internal.jfr.FileIoEvent;
 import dev.panaio.internal.engine.CompletionSink;
 import dev.panaio.internal.engine.DeliveryThreads;
 import dev.panaio.internal.engine.Request;
-import dev.panaio.internal.engine.UncaughtExceptions;
 import dev.panaio.internal.memory.AlignedBufferPool;
 import dev.panaio.internal.memory.ArenaUses;
 import dev.panaio.internal.memory.CallerMemory;
@@ -535,15 +534,7 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
         /** Calls the handler once, here; what it throws goes to the thread's uncaught exception handler. */
         @Override
         public void callHandler() {
-            try {
-                if (error == null) {
-                    handler.completed(value, attachment);
-                } else {
-                    handler.failed(error, attachment);
-                }
-            } catch (Throwable t) {
-                UncaughtExceptions.report(t); // a throwing handler must not take the engine down
-            }
+            AnsweredHandler.call(handler, attachment, value, error);
         }
 
         private void dispatch() {
