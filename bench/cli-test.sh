@@ -211,7 +211,11 @@ expect "wakeup: bad rounds" 2 "^usage: wakeup" -- wakeup 0
 wakeup_rows() {
   "$bench" wakeup 1 200 >"$tmp/out" 2>"$tmp/err" && [[ $(grep -cE '^(other|same) CPU' "$tmp/out") -eq 4 ]]
 }
-check "wakeup: four set-ups" wakeup_rows
+if (( $(nproc) >= 2 )); then
+  check "wakeup: four set-ups" wakeup_rows
+else
+  echo "skipped wakeup: four set-ups (it needs two CPUs; this process may run on $(nproc))" >&2
+fi
 
 echo "$passed passed, $failed failed"
 ((failed == 0))

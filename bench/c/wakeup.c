@@ -6,9 +6,10 @@
  *
  * Two threads pass a token back and forth through two eventfds, each
  * blocking in read(2) until the other writes; a round trip is two wake-ups.
- * Four set-ups are measured in turns, ROUNDS times, ROUND_TRIPS each:
- *   other CPU        the threads pinned to CPUs 0 and 1;
- *   same CPU         both pinned to CPU 0;
+ * Four set-ups are measured in turns, ROUNDS times, ROUND_TRIPS each, on the
+ * first two CPUs the process may run on (A and B):
+ *   other CPU        the threads pinned to A and B;
+ *   same CPU         both pinned to A;
  *   other CPU, busy  as "other CPU", with a SCHED_IDLE thread spinning on
  *                    each CPU, so that no CPU is ever idle: a wake-up then
  *                    never has to bring a halted CPU back;
@@ -38,8 +39,11 @@ static const char *const NAMES[SETUPS] = {"other CPU", "same CPU", "other CPU, b
 
 static int ping, pong;
 static long round_trips;
+static int cpus[2];
 static int partner_cpu;
 static atomic_int spinning;
+/* Threads of a round that are pinned (and, for spinners, at SCHED_IDLE): the clock starts once all are. */
+static atomic_int ready;
 
 static void pin(int cpu) {
     cpu_set_t set;
@@ -67,9 +71,17 @@ static void wait_for(int from) {
     }
 }
 
+static void start(pthread_t *thread, void *(*body)(void *), void *arg) {
+    if (pthread_create(thread, NULL, body, arg) != 0) {
+        fprintf(stderr, "wakeup: cannot start a thread\n");
+        exit(1);
+    }
+}
+
 static void *partner(void *unused) {
     (void) unused;
     pin(partner_cpu);
+    atomic_fetch_add(&ready, 1);
     for (long i = 0; i < round_trips; i++) {
         wait_for(ping);
         pass(pong);
@@ -85,6 +97,7 @@ static void *spinner(void *cpu) {
         perror("wakeup: SCHED_IDLE");
         exit(1);
     }
+    atomic_fetch_add(&ready, 1);
     while (atomic_load_explicit(&spinning, memory_order_relaxed)) {
     }
     return NULL;
@@ -93,21 +106,25 @@ static void *spinner(void *cpu) {
 /* One round: the mean round trip in nanoseconds. */
 static double measure(int same_cpu, int busy) {
     pthread_t spinners[2];
+    atomic_store(&ready, 0);
     if (busy) {
         atomic_store(&spinning, 1);
-        for (intptr_t cpu = 0; cpu < 2; cpu++) {
-            pthread_create(&spinners[cpu], NULL, spinner, (void *) cpu);
+        for (int i = 0; i < 2; i++) {
+            start(&spinners[i], spinner, (void *) (intptr_t) cpus[i]);
         }
     }
-    partner_cpu = same_cpu ? 0 : 1;
+    partner_cpu = same_cpu ? cpus[0] : cpus[1];
     pthread_t other;
-    pthread_create(&other, NULL, partner, NULL);
-    double start = now_ns();
+    start(&other, partner, NULL);
+    while (atomic_load(&ready) < (busy ? 3 : 1)) {
+        sched_yield();
+    }
+    double begin = now_ns();
     for (long i = 0; i < round_trips; i++) {
         pass(ping);
         wait_for(pong);
     }
-    double mean = (now_ns() - start) / round_trips;
+    double mean = (now_ns() - begin) / round_trips;
     pthread_join(other, NULL);
     if (busy) {
         atomic_store(&spinning, 0);
@@ -124,8 +141,19 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: wakeup [ROUNDS (1..%d) [ROUND_TRIPS]]\n", MAX_ROUNDS);
         return 2;
     }
-    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
-        fprintf(stderr, "wakeup: needs two CPUs, this machine has one\n");
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) {
+        perror("wakeup: sched_getaffinity");
+        return 1;
+    }
+    int found = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && found < 2; cpu++) {
+        if (CPU_ISSET(cpu, &allowed)) {
+            cpus[found++] = cpu;
+        }
+    }
+    if (found < 2) {
+        fprintf(stderr, "wakeup: needs two CPUs, this process may run on one\n");
         return 1;
     }
     ping = eventfd(0, 0);
@@ -134,7 +162,7 @@ int main(int argc, char **argv) {
         perror("wakeup: eventfd");
         return 1;
     }
-    pin(0);
+    pin(cpus[0]);
     static double means[SETUPS][MAX_ROUNDS];
     for (int r = 0; r < rounds; r++) {
         for (int s = 0; s < SETUPS; s++) {

@@ -39,6 +39,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
                    scripts/bench sweep [WORKLOAD] [options]
                    scripts/bench jmh [JMH options]
                    scripts/bench preadcost [FILE [ROUNDS [CALLS]]]  (a cached read's system call, in C)
+                   scripts/bench wakeup [ROUNDS [TRIPS]]  (what waking a thread costs here, in C)
 
             workloads: randread (default), randwrite, seqread;
                        append: writes that extend the file, one sequential stream from its end (the
