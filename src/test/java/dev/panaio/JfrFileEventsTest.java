@@ -81,6 +81,27 @@ class JfrFileEventsTest {
         assertThat(write.getString("answeredBy")).isEqualTo("calling thread");
     }
 
+    /**
+     * A platform thread's buffered write of a heap buffer too large to copy
+     * through the thread's scratch takes the general path, which still makes
+     * the thread's own pwritev2 (it waits whatever makes it), and says so as
+     * the short one does.
+     */
+    @Test
+    void shouldSayALargeHeapWriteOnAPlatformThreadWasTheCallingThreads() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("data"), 8192, SEED);
+        int large = 256 << 10;
+        List<RecordedEvent> events = record(() -> {
+            try (AioFileChannel channel = AioFileChannel.open(path, READ, WRITE)) {
+                channel.write(ByteBuffer.allocate(large), 0);
+            }
+        });
+        assertThat(events).singleElement().satisfies(e -> {
+            assertThat(e.getLong("bytesWritten")).isEqualTo(large);
+            assertThat(e.getString("answeredBy")).isEqualTo("calling thread");
+        });
+    }
+
     @Test
     void shouldSayAReadTheCacheCouldNotAnswerRanOnThePool() throws Exception {
         Path path = TestData.writeFile(dir.resolve("data"), 64 << 10, SEED);

@@ -454,7 +454,8 @@ public final class FileIo {
                 return;
             }
             if (here) {
-                op.answeredBy(FileIoEvent.PAGE_CACHE);
+                // A caller's own NOWAIT was answered by the page cache; else this platform thread's own write.
+                op.answeredBy(callerNowait ? FileIoEvent.PAGE_CACHE : FileIoEvent.CALLER);
                 finishInline(op, result);
                 return;
             }
