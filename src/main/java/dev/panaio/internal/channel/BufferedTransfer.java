@@ -236,33 +236,26 @@ final class BufferedTransfer {
      * downcall, so FFM holds its arena's session for the call.
      */
     long transfer(Request request, int flags, MemorySegment held) throws IOException {
-        int fd;
-        try {
-            fd = handle.acquire();
-        } catch (IllegalStateException closed) {
-            // The channel was open when the request started: it was closed meanwhile, as the JDK reports it.
-            throw new AsynchronousCloseException();
+        MemorySegment[] vector = request.vector();
+        boolean read = request.kind() == Request.Kind.READ;
+        if (vector == null) {
+            return one(read, request.segment(), request.position(), flags, held);
         }
+        int fd = acquire();
         try {
             Scratch scratch = SCRATCH.get();
             MemorySegment errno = scratch.errno;
-            MemorySegment[] vector = request.vector();
-            int count = vector != null ? vector.length : 1;
+            int count = vector.length;
             MemorySegment iov = scratch.iovecs(count);
-            if (vector == null) {
-                iovec.iov_base(iov, request.segment());
-                iovec.iov_len(iov, request.segment().byteSize());
-            } else {
-                for (int i = 0; i < count; i++) {
-                    MemorySegment entry = iovec.asSlice(iov, i);
-                    iovec.iov_base(entry, vector[i]);
-                    iovec.iov_len(entry, vector[i].byteSize());
-                }
+            for (int i = 0; i < count; i++) {
+                MemorySegment entry = iovec.asSlice(iov, i);
+                iovec.iov_base(entry, vector[i]);
+                iovec.iov_len(entry, vector[i].byteSize());
             }
             long position = request.position();
             // The held segment is an argument of the downcall, so FFM holds its arena's session for the call: the
             // caller cannot free it while the kernel copies (see Syscalls.preadv2Holding).
-            return request.kind() == Request.Kind.READ
+            return read
                     ? Syscalls.restartOnEintr(() -> Syscalls.preadv2Holding(errno, fd, iov, count, position, flags,
                     held))
                     : Syscalls.restartOnEintr(() -> Syscalls.pwritev2Holding(errno, fd, iov, count, position, flags,
@@ -282,24 +275,40 @@ final class BufferedTransfer {
      * @throws AsynchronousCloseException if the channel was closed meanwhile
      */
     long readHolding(MemorySegment held, long position, int flags) throws AsynchronousCloseException {
-        int fd;
-        try {
-            fd = handle.acquire();
-        } catch (IllegalStateException closed) {
-            throw new AsynchronousCloseException();
-        }
+        return one(true, held, position, flags, held);
+    }
+
+    /**
+     * One preadv2 or pwritev2 of one segment, holding {@code held}'s session
+     * for the call; EINTR is retried in a loop, which makes no object.
+     */
+    private long one(boolean read, MemorySegment segment, long position, int flags, MemorySegment held)
+            throws AsynchronousCloseException {
+        int fd = acquire();
         try {
             Scratch scratch = SCRATCH.get();
             MemorySegment iov = scratch.iov;
-            iovec.iov_base(iov, held);
-            iovec.iov_len(iov, held.byteSize());
+            iovec.iov_base(iov, segment);
+            iovec.iov_len(iov, segment.byteSize());
             long result;
             do {
-                result = Syscalls.preadv2Holding(scratch.errno, fd, iov, 1, position, flags, held);
+                result = read
+                        ? Syscalls.preadv2Holding(scratch.errno, fd, iov, 1, position, flags, held)
+                        : Syscalls.pwritev2Holding(scratch.errno, fd, iov, 1, position, flags, held);
             } while (result == -ErrnoExceptions.EINTR);
             return result;
         } finally {
             handle.release();
+        }
+    }
+
+    /** The descriptor, counted in use until {@code handle.release()}. */
+    private int acquire() throws AsynchronousCloseException {
+        try {
+            return handle.acquire();
+        } catch (IllegalStateException closed) {
+            // The channel was open when the request started: it was closed meanwhile, as the JDK reports it.
+            throw new AsynchronousCloseException();
         }
     }
 }
