@@ -15,11 +15,24 @@
  * It exists for nullread (buffered reads of /dev/zero), where the cost of a
  * request is all that is measured, and runs the file workloads too.
  *
- * usage: nullread WORKLOAD FILE FILE_SIZE BS QD DIRECT WARMUP_S SECONDS [BATCH]
+ * With MODE handoff (the bench engine "c-handoff") it is the shape of
+ * panaio's asynchronous channel instead, in C: an engine thread (this one)
+ * submits and reaps, sleeping in a blocking read of an eventfd that the kernel
+ * signals per completion (IOCB_FLAG_RESFD) and the other thread signals when
+ * it finds this one asleep; it passes each reap's completions to a handler
+ * thread, waking it if it sleeps, and the handler thread records each
+ * completion and queues the slot's next request back, waking the engine
+ * thread if it sleeps. Every request so crosses between two threads twice, as
+ * one through a CompletionHandler on a pool thread does, with nothing else of
+ * the JVM's or panaio's in the way: what that shape costs on this machine.
+ *
+ * usage: nullread WORKLOAD FILE FILE_SIZE BS QD DIRECT WARMUP_S SECONDS [BATCH [MODE]]
  *   WORKLOAD  randread | randwrite | seqread | nullread
  *   BATCH     most requests per io_submit (default 2: a call of more than 2 plugs the block
  *             queue until all of it is prepared; QD sends every free slot at once)
- * Prints one JSON object on one line, with the harness's keys.
+ *   MODE      loop (default) | handoff
+ * Prints one JSON object on one line, with the harness's keys, and the process's run-queue wait
+ * and thread runs over the window (/proc/self/task/N/schedstat), as the harness gives for the JVM's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,6 +43,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,7 +123,44 @@ static void die(const char *what) {
 struct window {
     double warmup_s, seconds;
     uint64_t wall0, wall1, cpu0, cpu1;
+    long long wait0, wait1, runs0, runs1; /* schedstat sums, -1 where the kernel gives none */
 };
+
+/* The process's threads' run-queue wait (ns) and runs (times put on a CPU), summed from schedstat. */
+static void scheduler_sums(long long *wait, long long *runs) {
+    *wait = -1;
+    *runs = -1;
+    DIR *tasks = opendir("/proc/self/task");
+    if (tasks == NULL) {
+        return;
+    }
+    long long w = 0, r = 0;
+    int any = 0;
+    struct dirent *task;
+    while ((task = readdir(tasks)) != NULL) {
+        if (task->d_name[0] == '.') {
+            continue;
+        }
+        char path[300];
+        snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", task->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL) {
+            continue;
+        }
+        long long on_cpu, waited, ran;
+        if (fscanf(f, "%lld %lld %lld", &on_cpu, &waited, &ran) == 3) {
+            w += waited;
+            r += ran;
+            any = 1;
+        }
+        fclose(f);
+    }
+    closedir(tasks);
+    if (any) {
+        *wait = w;
+        *runs = r;
+    }
+}
 
 static void sleep_s(double s) {
     struct timespec ts = {(time_t) s, (long) ((s - (time_t) s) * 1e9)};
@@ -119,6 +171,7 @@ static void sleep_s(double s) {
 static void *keep_time(void *arg) {
     struct window *w = arg;
     sleep_s(w->warmup_s);
+    scheduler_sums(&w->wait0, &w->runs0);
     w->cpu0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
     w->wall0 = now_ns(CLOCK_MONOTONIC);
     __atomic_store_n(&phase, MEASURE, __ATOMIC_RELEASE);
@@ -126,6 +179,7 @@ static void *keep_time(void *arg) {
     __atomic_store_n(&phase, STOP, __ATOMIC_RELEASE);
     w->wall1 = now_ns(CLOCK_MONOTONIC);
     w->cpu1 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+    scheduler_sums(&w->wait1, &w->runs1); /* before the loop's threads end */
     return NULL;
 }
 
@@ -133,6 +187,7 @@ static void *keep_time(void *arg) {
 struct stream {
     int random;
     uint64_t state, bs, blocks, first, stretch, next;
+    uint64_t next_offset_value; /* handoff: the offset the handler chose for the slot's next request */
 };
 
 static uint64_t next_offset(struct stream *s) {
@@ -158,9 +213,20 @@ static uint64_t *submitted;
 static long in_flight;
 static long long expected;
 
-static void complete(uint64_t data, long long res) {
+/* What both modes share: the file, the buffers and iocbs, each slot's offsets. */
+static int fd;
+static int writes;
+static uint64_t bs;
+static unsigned char *buffers;
+static struct iocb *iocbs;
+static struct iocb **batch;
+static int *batch_slots;
+static struct stream *streams;
+static int max_batch;
+
+/* Records a request's latency (in the window) and checks its result. */
+static void record(int slot, long long res) {
     uint64_t now = now_ns(CLOCK_MONOTONIC);
-    int slot = (int) data;
     if (res != expected) {
         fprintf(stderr, "c-loop: a request completed with %lld instead of %lld bytes%s%s\n", res, expected,
                 res < 0 ? ": " : "", res < 0 ? strerror((int) -res) : "");
@@ -170,6 +236,14 @@ static void complete(uint64_t data, long long res) {
         histogram[bucket_of(now - submitted[slot])]++;
         measured_ops++;
     }
+}
+
+/* What a completion means: recorded and its slot freed (the loop), or handed to the handler thread. */
+static void (*complete)(uint64_t data, long long res);
+
+static void complete_in_loop(uint64_t data, long long res) {
+    int slot = (int) data;
+    record(slot, res);
     free_slots[free_count++] = slot;
     in_flight--;
 }
@@ -215,27 +289,306 @@ static long await_one(void) {
     return n;
 }
 
+/* Writes slot's iocb for the read or write at offset; resfd >= 0 makes the kernel signal that eventfd. */
+static struct iocb *prepare(int slot, uint64_t offset, int resfd) {
+    struct iocb *cb = &iocbs[slot];
+    memset(cb, 0, sizeof *cb);
+    cb->aio_data = (uint64_t) slot;
+    cb->aio_lio_opcode = writes ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
+    cb->aio_fildes = (uint32_t) fd;
+    cb->aio_buf = (uint64_t) (uintptr_t) (buffers + (uint64_t) slot * bs);
+    cb->aio_nbytes = bs;
+    cb->aio_offset = (int64_t) offset;
+    if (resfd >= 0) {
+        cb->aio_flags = IOCB_FLAG_RESFD;
+        cb->aio_resfd = (uint32_t) resfd;
+    }
+    return cb;
+}
+
+/* Submits batch[0..n), all of it: the kernel may take only part of a batch. */
+static void submit_all(int n) {
+    int done = 0;
+    while (done < n) {
+        long ret = syscall(SYS_io_submit, ctx, (long) (n - done), batch + done);
+        if (ret > 0) {
+            done += (int) ret;
+            in_flight += ret;
+        } else if (ret < 0 && errno == EINTR) {
+            continue;
+        } else if (ret < 0 && errno == EAGAIN && in_flight > 0) {
+            if (reap() == 0) {
+                await_one();
+            }
+        } else {
+            die("io_submit");
+        }
+    }
+}
+
+/* The submit stall: how long a batch's io_submit (or the hand-off of a request) took, in the window. */
+static void record_stall(uint64_t since) {
+    if (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) == MEASURE) {
+        uint64_t stall = now_ns(CLOCK_MONOTONIC) - since;
+        submit_histogram[bucket_of(stall)]++;
+        submit_count++;
+        submit_max = stall > submit_max ? stall : submit_max;
+    }
+}
+
+/* The panaio engine's loop: every free slot goes out, then the ring is reaped, io_getevents only when empty. */
+static void run_loop(void) {
+    complete = complete_in_loop;
+    for (;;) {
+        if (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != STOP) {
+            /* Every free slot goes out now, in batches of at most max_batch per io_submit. */
+            while (free_count > 0) {
+                int n = 0;
+                while (free_count > 0 && n < max_batch) {
+                    int slot = free_slots[--free_count];
+                    batch[n] = prepare(slot, next_offset(&streams[slot]), -1);
+                    batch_slots[n++] = slot;
+                }
+                uint64_t t = now_ns(CLOCK_MONOTONIC);
+                for (int i = 0; i < n; i++) {
+                    submitted[batch_slots[i]] = t;
+                }
+                submit_all(n);
+                record_stall(t);
+            }
+        } else if (in_flight == 0) {
+            break;
+        }
+        if (reap() == 0 && in_flight > 0) {
+            await_one();
+        }
+    }
+}
+
+/*
+ * Handoff mode. Two single-producer, single-consumer queues of slots join
+ * the threads: requests to submit (handler to engine) and completions
+ * (engine to handler). Each thread sleeps in a blocking read of its own
+ * eventfd, with a flag saying so; the other signals it once per sleep, as
+ * panaio's EngineLoop and its handlers' pool do.
+ */
+struct queue {
+    int *slots;
+    long long *results;
+    unsigned mask;
+    unsigned long head __attribute__((aligned(64))); /* the consumer's */
+    unsigned long tail __attribute__((aligned(64))); /* the producer's */
+};
+
+static void queue_init(struct queue *q, int capacity) {
+    unsigned size = 1;
+    while (size < (unsigned) capacity) {
+        size <<= 1;
+    }
+    q->slots = calloc(size, sizeof *q->slots);
+    q->results = calloc(size, sizeof *q->results);
+    q->mask = size - 1;
+    q->head = 0;
+    q->tail = 0;
+}
+
+/* Never full: a slot is in at most one queue at a time, and each holds every slot. */
+static void queue_push(struct queue *q, int slot, long long result) {
+    unsigned long t = __atomic_load_n(&q->tail, __ATOMIC_RELAXED);
+    q->slots[t & q->mask] = slot;
+    q->results[t & q->mask] = result;
+    __atomic_store_n(&q->tail, t + 1, __ATOMIC_RELEASE);
+}
+
+static int queue_pop(struct queue *q, int *slot, long long *result) {
+    unsigned long h = __atomic_load_n(&q->head, __ATOMIC_RELAXED);
+    if (h == __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE)) {
+        return 0;
+    }
+    *slot = q->slots[h & q->mask];
+    *result = q->results[h & q->mask];
+    __atomic_store_n(&q->head, h + 1, __ATOMIC_RELEASE);
+    return 1;
+}
+
+static int queue_empty(struct queue *q) {
+    return __atomic_load_n(&q->head, __ATOMIC_RELAXED) == __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);
+}
+
+/* A thread that sleeps in read(2) of its eventfd, and is signalled once per sleep. */
+struct sleeper {
+    int efd;
+    int sleeping;
+    int signalled;
+};
+
+static void sleeper_signal(struct sleeper *s) {
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* what was queued is visible before the flag is read */
+    if (__atomic_load_n(&s->sleeping, __ATOMIC_SEQ_CST)
+            && !__atomic_exchange_n(&s->signalled, 1, __ATOMIC_SEQ_CST)) {
+        uint64_t one = 1;
+        if (write(s->efd, &one, sizeof one) != sizeof one) {
+            die("write to an eventfd");
+        }
+    }
+}
+
+/* Sleeps unless nothing_to_do() turns false once the flag is up: then no signal can be lost. */
+static void sleeper_sleep(struct sleeper *s, int (*nothing_to_do)(void)) {
+    __atomic_store_n(&s->sleeping, 1, __ATOMIC_SEQ_CST);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (nothing_to_do()) {
+        uint64_t count;
+        while (read(s->efd, &count, sizeof count) < 0) {
+            if (errno != EINTR) {
+                die("read of an eventfd");
+            }
+        }
+    }
+    __atomic_store_n(&s->sleeping, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&s->signalled, 0, __ATOMIC_SEQ_CST);
+}
+
+static struct queue to_engine, to_handler;
+static struct sleeper engine, handler;
+static int qd_slots;
+static int retired; /* slots the handler stopped re-issuing, once the window ended: handler only until it exits */
+static int handler_done;
+
+/* The engine thread's completions go to the handler. */
+static void complete_to_handler(uint64_t data, long long res) {
+    queue_push(&to_handler, (int) data, res);
+    in_flight--;
+}
+
+static int ring_empty(void) {
+    return ring == NULL || __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE) ==
+            __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
+}
+
+static int engine_idle(void) {
+    /* Without a ring we know, completions are only found by io_getevents: the eventfd says when. */
+    return queue_empty(&to_engine) && ring_empty() && !__atomic_load_n(&handler_done, __ATOMIC_ACQUIRE);
+}
+
+static int handler_idle(void) {
+    return queue_empty(&to_handler);
+}
+
+/* The handler thread: records each completion and queues its slot's next request, until the window ends. */
+static void *run_handler(void *unused) {
+    (void) unused;
+    for (;;) {
+        int slot;
+        long long res;
+        int handled = 0;
+        while (queue_pop(&to_handler, &slot, &res)) {
+            record(slot, res);
+            handled++;
+            if (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) == STOP) {
+                retired++;
+                continue;
+            }
+            uint64_t t = now_ns(CLOCK_MONOTONIC);
+            streams[slot].next_offset_value = next_offset(&streams[slot]);
+            submitted[slot] = t;
+            queue_push(&to_engine, slot, 0);
+            sleeper_signal(&engine); /* as a handler's read() does: the engine is woken once per sleep */
+            record_stall(t);
+        }
+        if (retired == qd_slots) {
+            __atomic_store_n(&handler_done, 1, __ATOMIC_RELEASE);
+            uint64_t one = 1;
+            if (write(engine.efd, &one, sizeof one) != sizeof one) {
+                die("write to an eventfd");
+            }
+            return NULL;
+        }
+        if (handled == 0) {
+            sleeper_sleep(&handler, handler_idle);
+        }
+    }
+}
+
+/* The engine thread: submits what the handler queued, at most max_batch per io_submit, and reaps the ring. */
+static void run_handoff(void) {
+    complete = complete_to_handler;
+    engine.efd = eventfd(0, EFD_CLOEXEC);
+    handler.efd = eventfd(0, EFD_CLOEXEC);
+    if (engine.efd < 0 || handler.efd < 0) {
+        die("eventfd");
+    }
+    queue_init(&to_engine, qd_slots);
+    queue_init(&to_handler, qd_slots);
+    uint64_t t = now_ns(CLOCK_MONOTONIC);
+    for (int slot = 0; slot < qd_slots; slot++) {
+        streams[slot].next_offset_value = next_offset(&streams[slot]);
+        submitted[slot] = t;
+        queue_push(&to_engine, slot, 0);
+    }
+    pthread_t handler_thread;
+    if (pthread_create(&handler_thread, NULL, run_handler, NULL) != 0) {
+        fprintf(stderr, "c-handoff: cannot start the handler thread\n");
+        exit(1);
+    }
+    for (;;) {
+        int moved = 0, n = 0, slot;
+        long long unused;
+        while (queue_pop(&to_engine, &slot, &unused)) {
+            batch[n++] = prepare(slot, streams[slot].next_offset_value, engine.efd);
+            moved++;
+            if (n == max_batch) {
+                submit_all(n);
+                n = 0;
+            }
+        }
+        if (n > 0) {
+            submit_all(n);
+        }
+        long reaped = reap();
+        if (reaped > 0) {
+            sleeper_signal(&handler); /* one reap's completions, one wake-up, as a batch for the pool */
+        }
+        if (moved > 0 || reaped > 0) {
+            continue;
+        }
+        if (__atomic_load_n(&handler_done, __ATOMIC_ACQUIRE) && in_flight == 0) {
+            break;
+        }
+        if (ring == NULL && in_flight > 0) {
+            if (await_one() > 0) {
+                sleeper_signal(&handler);
+            }
+            continue;
+        }
+        sleeper_sleep(&engine, engine_idle); /* a completion (the kernel) or the handler wakes it */
+    }
+    pthread_join(handler_thread, NULL);
+}
+
 int main(int argc, char **argv) {
-    if (argc != 9 && argc != 10) {
-        fprintf(stderr, "usage: %s WORKLOAD FILE FILE_SIZE BS QD DIRECT WARMUP_S SECONDS [BATCH]\n", argv[0]);
+    if (argc < 9 || argc > 11) {
+        fprintf(stderr, "usage: %s WORKLOAD FILE FILE_SIZE BS QD DIRECT WARMUP_S SECONDS [BATCH [MODE]]\n", argv[0]);
         return 2;
     }
     const char *workload = argv[1];
     const char *path = argv[2];
     uint64_t file_size = strtoull(argv[3], NULL, 10);
-    uint64_t bs = strtoull(argv[4], NULL, 10);
+    bs = strtoull(argv[4], NULL, 10);
     int qd = atoi(argv[5]);
     int direct = atoi(argv[6]);
-    struct window w = {atof(argv[7]), atof(argv[8]), 0, 0, 0, 0};
-    int max_batch = argc == 10 ? atoi(argv[9]) : 2;
-    int writes = strcmp(workload, "randwrite") == 0;
+    struct window w = {atof(argv[7]), atof(argv[8]), 0, 0, 0, 0, -1, -1, -1, -1};
+    max_batch = argc >= 10 ? atoi(argv[9]) : 2;
+    const char *mode = argc == 11 ? argv[10] : "loop";
+    int handoff = strcmp(mode, "handoff") == 0;
+    writes = strcmp(workload, "randwrite") == 0;
     int random = writes || strcmp(workload, "randread") == 0;
-    if (bs == 0 || qd < 1 || max_batch < 1) {
-        fprintf(stderr, "c-loop: BS, QD and BATCH must be positive\n");
+    if (bs == 0 || qd < 1 || max_batch < 1 || (!handoff && strcmp(mode, "loop") != 0)) {
+        fprintf(stderr, "c-loop: BS, QD and BATCH must be positive, MODE loop or handoff\n");
         return 2;
     }
 
-    int fd = open(path, (writes ? O_WRONLY : O_RDONLY) | (direct ? O_DIRECT : 0) | O_CLOEXEC);
+    fd = open(path, (writes ? O_WRONLY : O_RDONLY) | (direct ? O_DIRECT : 0) | O_CLOEXEC);
     if (fd < 0) {
         die(path);
     }
@@ -248,7 +601,6 @@ int main(int argc, char **argv) {
         ring_events = (struct io_event *) (header + 1);
     }
 
-    unsigned char *buffers;
     if (posix_memalign((void **) &buffers, 4096, bs * qd) != 0) {
         fprintf(stderr, "c-loop: out of memory\n");
         return 1;
@@ -256,10 +608,10 @@ int main(int argc, char **argv) {
     for (uint64_t i = 0; i < bs * qd; i++) {
         buffers[i] = (unsigned char) (((i * 31) & 0x7f) | 0x80);
     }
-    struct iocb *iocbs = aligned_alloc(64, sizeof(struct iocb) * qd);
-    struct iocb **batch = calloc(qd, sizeof *batch);
-    int *batch_slots = calloc(qd, sizeof *batch_slots);
-    struct stream *streams = calloc(qd, sizeof *streams);
+    iocbs = aligned_alloc(64, sizeof(struct iocb) * qd);
+    batch = calloc(qd, sizeof *batch);
+    batch_slots = calloc(qd, sizeof *batch_slots);
+    streams = calloc(qd, sizeof *streams);
     events = calloc(qd, sizeof *events);
     free_slots = calloc(qd, sizeof *free_slots);
     submitted = calloc(qd, sizeof *submitted);
@@ -275,6 +627,7 @@ int main(int argc, char **argv) {
         free_slots[i] = qd - 1 - i;
     }
     free_count = qd;
+    qd_slots = qd;
     expected = (long long) bs;
 
     pthread_t clock_thread;
@@ -282,73 +635,28 @@ int main(int argc, char **argv) {
         fprintf(stderr, "c-loop: cannot start the clock thread\n");
         return 1;
     }
-    for (;;) {
-        if (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != STOP) {
-            /* Every free slot goes out now, in batches of at most max_batch per io_submit. */
-            while (free_count > 0) {
-                int n = 0;
-                while (free_count > 0 && n < max_batch) {
-                    int slot = free_slots[--free_count];
-                    struct iocb *cb = &iocbs[slot];
-                    memset(cb, 0, sizeof *cb);
-                    cb->aio_data = (uint64_t) slot;
-                    cb->aio_lio_opcode = writes ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
-                    cb->aio_fildes = (uint32_t) fd;
-                    cb->aio_buf = (uint64_t) (uintptr_t) (buffers + (uint64_t) slot * bs);
-                    cb->aio_nbytes = bs;
-                    cb->aio_offset = (int64_t) next_offset(&streams[slot]);
-                    batch[n] = cb;
-                    batch_slots[n++] = slot;
-                }
-                uint64_t t = now_ns(CLOCK_MONOTONIC);
-                for (int i = 0; i < n; i++) {
-                    submitted[batch_slots[i]] = t;
-                }
-                int done = 0;
-                while (done < n) { /* the kernel may take only part of a batch */
-                    long ret = syscall(SYS_io_submit, ctx, (long) (n - done), batch + done);
-                    if (ret > 0) {
-                        done += (int) ret;
-                        in_flight += ret;
-                    } else if (ret < 0 && errno == EINTR) {
-                        continue;
-                    } else if (ret < 0 && errno == EAGAIN && in_flight > 0) {
-                        if (reap() == 0) {
-                            await_one();
-                        }
-                    } else {
-                        die("io_submit");
-                    }
-                }
-                if (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) == MEASURE) {
-                    uint64_t stall = now_ns(CLOCK_MONOTONIC) - t;
-                    submit_histogram[bucket_of(stall)]++;
-                    submit_count++;
-                    submit_max = stall > submit_max ? stall : submit_max;
-                }
-            }
-        } else if (in_flight == 0) {
-            break;
-        }
-        if (reap() == 0 && in_flight > 0) {
-            await_one();
-        }
+    if (handoff) {
+        run_handoff();
+    } else {
+        run_loop();
     }
     pthread_join(clock_thread, NULL);
 
     double seconds = (w.wall1 - w.wall0) / 1e9;
     double cpu_s = (w.cpu1 - w.cpu0) / 1e9;
     double iops = seconds > 0 ? measured_ops / seconds : 0;
-    printf("{\"engine\":\"c-loop\",\"workload\":\"%s\",\"bs\":%llu,\"qd\":%d,\"direct\":%s,\"file\":\"%s\","
+    int sched = w.wait0 >= 0 && w.wait1 >= 0;
+    printf("{\"engine\":\"%s\",\"workload\":\"%s\",\"bs\":%llu,\"qd\":%d,\"direct\":%s,\"file\":\"%s\","
            "\"batch\":%d,\"seconds\":%.3f,\"ops\":%llu,\"iops\":%.1f,\"mib_s\":%.2f,\"p50_us\":%.2f,\"p99_us\":%.2f,"
            "\"p999_us\":%.2f,\"cpu_s\":%.4f,\"cpu_us_per_op\":%.4f,\"submit_p999_us\":%.2f,"
-           "\"submit_max_us\":%.2f}\n",
-           workload, (unsigned long long) bs, qd, direct ? "true" : "false", path, max_batch, seconds,
-           (unsigned long long) measured_ops, iops, iops * bs / 1048576.0,
+           "\"submit_max_us\":%.2f,\"run_queue_wait_ns\":%lld,\"thread_runs\":%lld}\n",
+           handoff ? "c-handoff" : "c-loop", workload, (unsigned long long) bs, qd, direct ? "true" : "false",
+           path, max_batch, seconds, (unsigned long long) measured_ops, iops, iops * bs / 1048576.0,
            percentile_ns(histogram, measured_ops, 50) / 1e3, percentile_ns(histogram, measured_ops, 99) / 1e3,
            percentile_ns(histogram, measured_ops, 99.9) / 1e3, cpu_s,
            measured_ops > 0 ? cpu_s * 1e6 / measured_ops : 0.0,
-           percentile_ns(submit_histogram, submit_count, 99.9) / 1e3, submit_max / 1e3);
+           percentile_ns(submit_histogram, submit_count, 99.9) / 1e3, submit_max / 1e3,
+           sched ? w.wait1 - w.wait0 : -1LL, sched ? w.runs1 - w.runs0 : -1LL);
     syscall(SYS_io_destroy, ctx);
     close(fd);
     return 0;

@@ -48,7 +48,8 @@ final class BenchChart {
             "jdk-afc", new Color(0xFF7F0E),
             "fio", new Color(0x9467BD),
             "fio-uring", new Color(0xE377C2),
-            "c-loop", new Color(0x555555));
+            "c-loop", new Color(0x555555),
+            "c-handoff", new Color(0x999999));
 
     /** Writes the chart of {@code metric} ("IOPS" or "CPU µs per request") against queue depth. */
     static void writeSweep(Path png, RunSpec spec, Map<String, Map<Integer, EngineResult>> byEngine, String metric,

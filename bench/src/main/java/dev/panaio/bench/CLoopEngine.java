@@ -10,11 +10,19 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * bench/c/nullread.c: a C loop making the same system calls as
- * {@link PanaioEngine} (one io_submit per batch, reaping from the ring,
- * io_getevents only when it is empty). Its distance from panaio is the cost of
- * doing it from Java. It runs every workload, but it exists for nullread,
- * where nothing but that cost is left.
+ * bench/c/nullread.c, in one of its two modes.
+ * <ul>
+ *   <li>{@code c-loop}: a C loop making the same system calls as
+ *       {@link PanaioEngine} (one io_submit per batch, reaping from the ring,
+ *       io_getevents only when it is empty). Its distance from panaio is the
+ *       cost of doing it from Java. It runs every workload, but it exists for
+ *       nullread, where nothing but that cost is left.</li>
+ *   <li>{@code c-handoff}: the shape of {@link PanaioAsyncEngine} in C, an
+ *       engine thread that submits and reaps and a handler thread that takes
+ *       each completion and queues the next request, each sleeping in an
+ *       eventfd and woken by the other. Its distance from fio is what two
+ *       hand-offs per request cost on the machine, with no JVM in the way.</li>
+ * </ul>
  */
 final class CLoopEngine implements Engine {
     /** Where scripts/bench put the compiled loop. */
@@ -22,9 +30,27 @@ final class CLoopEngine implements Engine {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private final String name;
+    private final String mode;
+
+    private CLoopEngine(String name, String mode) {
+        this.name = name;
+        this.mode = mode;
+    }
+
+    /** The panaio engine's loop in C. */
+    static CLoopEngine loop() {
+        return new CLoopEngine("c-loop", "loop");
+    }
+
+    /** The asynchronous channel's two threads in C. */
+    static CLoopEngine handoff() {
+        return new CLoopEngine("c-handoff", "handoff");
+    }
+
     @Override
     public String name() {
-        return "c-loop";
+        return name;
     }
 
     @Override
@@ -61,17 +87,19 @@ final class CLoopEngine implements Engine {
         List<String> cmd = List.of(binary().toString(), spec.workload().id(), spec.file().toString(),
                 Long.toString(spec.fileSize()), Integer.toString(spec.bs()), Integer.toString(spec.qd()),
                 spec.direct() ? "1" : "0", Double.toString(spec.warmupNanos() / 1e9),
-                Double.toString(spec.measureNanos() / 1e9), Integer.toString(spec.batch()));
-        Progress.say(String.format(Locale.ROOT, "  c-loop: %.1f s warm-up + %.1f s: %s", spec.warmupNanos() / 1e9,
+                Double.toString(spec.measureNanos() / 1e9), Integer.toString(spec.batch()), mode);
+        Progress.say(String.format(Locale.ROOT, "  %s: %.1f s warm-up + %.1f s: %s", name, spec.warmupNanos() / 1e9,
                 spec.measureNanos() / 1e9, String.join(" ", cmd)));
         String out = ExternalProcess.run(name(), cmd);
         try {
             JsonNode r = JSON.readTree(out);
-            // It times its io_submit calls as the panaio loop does (an older binary without them gives NaN).
+            // It times its io_submit calls as the panaio loop does, and reads its threads' schedstat over the window.
+            SchedulerWait scheduler = new SchedulerWait(r.path("run_queue_wait_ns").asLong(-1),
+                    r.path("thread_runs").asLong(-1), -1);
             return new EngineResult(name(), r.path("ops").asLong(), r.path("seconds").asDouble(),
                     r.path("p50_us").asDouble(), r.path("p99_us").asDouble(), r.path("p999_us").asDouble(),
                     r.path("cpu_s").asDouble(), null, r.path("submit_p999_us").asDouble(Double.NaN),
-                    r.path("submit_max_us").asDouble(Double.NaN), -1, null, SchedulerWait.UNKNOWN, null);
+                    r.path("submit_max_us").asDouble(Double.NaN), -1, null, scheduler, null);
         } catch (IOException e) {
             throw new EngineException("cannot read the C loop's JSON output: " + e.getMessage(), e);
         }

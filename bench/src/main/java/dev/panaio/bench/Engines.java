@@ -25,7 +25,8 @@ public final class Engines {
             FioEngine.libaioDsync(),
             FioEngine.ioUring(),
             new FfmLoopEngine(),
-            new CLoopEngine());
+            CLoopEngine.loop(),
+            CLoopEngine.handoff());
 
     /** Every engine. */
     public static List<Engine> all() {
