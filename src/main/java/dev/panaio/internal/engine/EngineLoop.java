@@ -345,37 +345,53 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     public void run() {
         Throwable fatal = null;
         try {
-            for (;;) {
-                int moved = moveToKernel();
-                offer.noteOutstanding(context.inFlight() + retry.size());
-                int reaped = context.reap(this);
-                if (moved > 0 || reaped > 0) {
-                    continue;
-                }
-                if (state != RUNNING) {
-                    if (finishShutdown()) {
-                        break;
-                    }
-                    continue;
-                }
-                sleeping = true;
-                boolean nothingToMove = (pending.isEmpty() && retry.isEmpty()) || freeCount == 0;
-                if (nothingToMove && state == RUNNING) {
-                    // A file closed while we sleep must close its descriptor now, not when we next wake up.
-                    CONTEXTS.releasePinnedFile(context);
-                    offer.offerIfIdle(context.inFlight() == 0 && retry.isEmpty() && pending.isEmpty());
-                    EVENT_FDS.read(wakeups, wakeupCount, errno); // a completion or a submitter wakes us
-                    offer.takeBack(); // a submitter inside io_submit leaves first; then count what it added
-                    offer.noteOutstanding(context.inFlight());
-                }
-                sleeping = false;
-                wakeupSent.set(false);
+            while (turn()) {
+                // each turn is a call of its own (below)
             }
         } catch (Throwable t) {
             fatal = t;
         } finally {
             terminate(fatal);
         }
+    }
+
+    /**
+     * One turn of the loop: moves what is queued into the kernel and reaps
+     * what it finished; with neither to do, sleeps until a completion or a
+     * submitter wakes it, or takes a step of the shutdown.
+     *
+     * <p>A method of its own, called once per turn, rather than the body of
+     * the endless loop in {@link #run}: the JIT compiles a method once it has
+     * been called often enough, but a loop that never returns only by
+     * on-stack replacement, which here left the engine thread interpreting
+     * its loop for seconds into a run (docs/BENCHMARKS.md, sixth run).
+     *
+     * @return false once the shutdown has finished
+     * @throws Throwable what broke the context under a submitter that held it
+     */
+    private boolean turn() throws Throwable {
+        int moved = moveToKernel();
+        offer.noteOutstanding(context.inFlight() + retry.size());
+        int reaped = context.reap(this);
+        if (moved > 0 || reaped > 0) {
+            return true;
+        }
+        if (state != RUNNING) {
+            return !finishShutdown();
+        }
+        sleeping = true;
+        boolean nothingToMove = (pending.isEmpty() && retry.isEmpty()) || freeCount == 0;
+        if (nothingToMove && state == RUNNING) {
+            // A file closed while we sleep must close its descriptor now, not when we next wake up.
+            CONTEXTS.releasePinnedFile(context);
+            offer.offerIfIdle(context.inFlight() == 0 && retry.isEmpty() && pending.isEmpty());
+            EVENT_FDS.read(wakeups, wakeupCount, errno); // a completion or a submitter wakes us
+            offer.takeBack(); // a submitter inside io_submit leaves first; then count what it added
+            offer.noteOutstanding(context.inFlight());
+        }
+        sleeping = false;
+        wakeupSent.set(false);
+        return true;
     }
 
     /**
