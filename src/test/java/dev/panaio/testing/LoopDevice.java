@@ -16,11 +16,11 @@ import static dev.panaio.testing.SystemCommands.tool;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * A small ext4 (or XFS) filesystem on a loop device, mounted under a test's temporary
- * directory: the way to get a 4096-byte-sector device, a disk that fills up, or a
- * filesystem the build directory is not on, without touching the machine's real disk.
- * Needs root, losetup, mkfs.ext4 (mkfs.xfs) and mount; {@link #create} and
- * {@link #createXfs} skip the test, saying which is missing.
+ * A small ext4 (or XFS, or btrfs) filesystem on a loop device, mounted under a test's
+ * temporary directory: the way to get a 4096-byte-sector device, a disk that fills up, or
+ * a filesystem the build directory is not on, without touching the machine's real disk.
+ * Needs root, losetup, mkfs.ext4 (mkfs.xfs, mkfs.btrfs) and mount; {@link #create},
+ * {@link #createXfs} and {@link #createBtrfs} skip the test, saying which is missing.
  * {@link #close()} unmounts and detaches, always.
  */
 public final class LoopDevice implements AutoCloseable {
@@ -57,23 +57,58 @@ public final class LoopDevice implements AutoCloseable {
     public static LoopDevice createXfs(Path dir, long sizeBytes) throws IOException {
         assumeRoot();
         String mkfs = tool("mkfs.xfs", "xfsprogs");
-        if (!kernelHasXfs()) {
-            for (String modprobe : List.of("/usr/sbin/modprobe", "/sbin/modprobe")) {
-                if (Files.isExecutable(Path.of(modprobe))) {
-                    exec(modprobe, "-q", "xfs"); // mount would load it the same way; its answer is read below
-                    break;
-                }
-            }
-            assumeTrue(kernelHasXfs(), "this kernel has no XFS (not in /proc/filesystems, and modprobe xfs did "
-                    + "not add it): nothing to mount the test's filesystem with");
-        }
+        assumeKernelHas("xfs");
         return create(dir, sizeBytes, 512, "mkfs.xfs", mkfs, "-q", "-f");
     }
 
-    /** Whether {@code /proc/filesystems} lists xfs: built in, or its module loaded. */
-    private static boolean kernelHasXfs() throws IOException {
+    /**
+     * Makes a {@code sizeBytes} image in {@code dir} (mkfs.btrfs wants about
+     * 120 MiB at least; the image is sparse), attaches it with 512-byte
+     * sectors, formats it btrfs with mkfs's defaults and mounts it at
+     * {@code dir/mnt} with the kernel's defaults (copy-on-write, checksums, no
+     * compression). Skips the test where the kernel has no btrfs, as
+     * {@link #createXfs} does for XFS.
+     */
+    public static LoopDevice createBtrfs(Path dir, long sizeBytes) throws IOException {
+        assumeRoot();
+        String mkfs = tool("mkfs.btrfs", "btrfs-progs");
+        assumeKernelHas("btrfs");
+        return create(dir, sizeBytes, 512, "mkfs.btrfs", mkfs, "-q", "-f");
+    }
+
+    /**
+     * Makes the directory {@code name} on this (btrfs) filesystem with copy-on-write turned off
+     * ({@code chattr +C}): the files made in it afterwards are written in place, without checksums, as btrfs's
+     * {@code nodatacow} mount option would have them. Skips the test without chattr.
+     */
+    public Path directoryWithoutCopyOnWrite(String name) throws IOException {
+        String chattr = tool("chattr", "e2fsprogs");
+        Path directory = Files.createDirectory(mountPoint.resolve(name));
+        exec(chattr, "+C", directory.toString()).check("chattr +C");
+        return directory;
+    }
+
+    /**
+     * Skips the test unless {@code /proc/filesystems} lists {@code type}, built in or a module that
+     * {@code modprobe} loads now (mount would load it the same way).
+     */
+    private static void assumeKernelHas(String type) throws IOException {
+        if (!kernelHas(type)) {
+            for (String modprobe : List.of("/usr/sbin/modprobe", "/sbin/modprobe")) {
+                if (Files.isExecutable(Path.of(modprobe))) {
+                    exec(modprobe, "-q", type); // its answer is read below
+                    break;
+                }
+            }
+            assumeTrue(kernelHas(type), "this kernel has no " + type + " (not in /proc/filesystems, and modprobe "
+                    + type + " did not add it): nothing to mount the test's filesystem with");
+        }
+    }
+
+    /** Whether {@code /proc/filesystems} lists {@code type}: built in, or its module loaded. */
+    private static boolean kernelHas(String type) throws IOException {
         return Files.readAllLines(Path.of("/proc/filesystems"), StandardCharsets.UTF_8).stream()
-                .anyMatch(line -> line.strip().endsWith("\txfs") || line.strip().equals("xfs"));
+                .anyMatch(line -> line.strip().endsWith("\t" + type) || line.strip().equals(type));
     }
 
     private static LoopDevice create(Path dir, long sizeBytes, int sectorSize, String mkfsName, String... mkfs)
