@@ -43,11 +43,15 @@ class IdleContextOfferTest {
         }, "engine");
         engine.start();
         // Spinning and yielding keep the thread RUNNABLE; once they are spent it parks between looks.
+        // The state the loop saw is the one asserted: the thread wakes between parks, so a second look may find
+        // it RUNNABLE for a moment.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (engine.getState() != Thread.State.TIMED_WAITING && System.nanoTime() < deadline) {
+        Thread.State seen = engine.getState();
+        while (seen != Thread.State.TIMED_WAITING && System.nanoTime() < deadline) {
             Thread.sleep(1);
+            seen = engine.getState();
         }
-        assertThat(engine.getState()).as("the waiting engine thread's state").isEqualTo(Thread.State.TIMED_WAITING);
+        assertThat(seen).as("the waiting engine thread's state").isEqualTo(Thread.State.TIMED_WAITING);
         assertThat(offer.engineHolds()).as("taken back while the caller holds it").isFalse();
         offer.giveBack();
         engine.join(TimeUnit.SECONDS.toMillis(30));
