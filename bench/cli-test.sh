@@ -165,8 +165,8 @@ assert all(r["page_cache_source"] == "mincore" and r["evictions"] > 0 and r["ops
 
 # nullread's loops side by side: each completes requests and times its io_submit calls (the C loop too).
 null_engines=panaio,ffm-loop
-command -v gcc >/dev/null && null_engines+=,c-loop
-json_check "nullread: panaio, ffm-loop and c-loop" '
+command -v gcc >/dev/null && null_engines+=,c-loop,c-handoff
+json_check "nullread: panaio, ffm-loop and the C loops" '
 assert ",".join(r["engine"] for r in rows) == "'"$null_engines"'", rows
 assert all(r["ops"] > 0 and r["submit_max_us"] > 0 for r in rows), rows
 ' nullread --engine "$null_engines" --qd 2 --seconds 0.5 --warmup 0.3

@@ -9,8 +9,9 @@
  * is empty does the loop block in io_getevents(min_nr = 1). A second thread
  * keeps the clock, as the Java harness does: a warm-up, then the measured
  * window. Latency is taken from just before io_submit to when the completion
- * is seen. Like the harness's panaio loop, it also times each batch's
- * io_submit (the submit stall), so both loops read the clock as often.
+ * is seen (in handoff mode, from the handler's queueing of the request to its
+ * taking the completion). Like the harness's panaio loop, it also times each
+ * batch's io_submit (the submit stall), so both loops read the clock as often.
  *
  * It exists for nullread (buffered reads of /dev/zero), where the cost of a
  * request is all that is measured, and runs the file workloads too.
@@ -114,30 +115,31 @@ static uint64_t now_ns(clockid_t clock) {
     return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
 }
 
+/* The engine's name, for messages: c-loop, or c-handoff in handoff mode. */
+static const char *engine_name = "c-loop";
+
 static void die(const char *what) {
-    fprintf(stderr, "c-loop: %s: %s\n", what, strerror(errno));
+    fprintf(stderr, "%s: %s: %s\n", engine_name, what, strerror(errno));
     exit(1);
 }
 
-/* The clock thread: sleeps through the warm-up, then the window, taking wall and CPU time at its edges. */
-struct window {
-    double warmup_s, seconds;
-    uint64_t wall0, wall1, cpu0, cpu1;
-    long long wait0, wait1, runs0, runs1; /* schedstat sums, -1 where the kernel gives none */
+/* One reading of each thread's run-queue wait (ns) and runs (times put on a CPU), from schedstat. */
+#define MAX_TASKS 16
+struct sched_sample {
+    int count; /* -1 where the kernel gives none */
+    long tid[MAX_TASKS];
+    long long wait[MAX_TASKS], runs[MAX_TASKS];
 };
 
-/* The process's threads' run-queue wait (ns) and runs (times put on a CPU), summed from schedstat. */
-static void scheduler_sums(long long *wait, long long *runs) {
-    *wait = -1;
-    *runs = -1;
+static void sched_sample(struct sched_sample *s) {
+    s->count = -1;
     DIR *tasks = opendir("/proc/self/task");
     if (tasks == NULL) {
         return;
     }
-    long long w = 0, r = 0;
-    int any = 0;
+    int n = 0;
     struct dirent *task;
-    while ((task = readdir(tasks)) != NULL) {
+    while ((task = readdir(tasks)) != NULL && n < MAX_TASKS) {
         if (task->d_name[0] == '.') {
             continue;
         }
@@ -147,20 +149,49 @@ static void scheduler_sums(long long *wait, long long *runs) {
         if (f == NULL) {
             continue;
         }
-        long long on_cpu, waited, ran;
-        if (fscanf(f, "%lld %lld %lld", &on_cpu, &waited, &ran) == 3) {
-            w += waited;
-            r += ran;
-            any = 1;
+        long long on_cpu;
+        if (fscanf(f, "%lld %lld %lld", &on_cpu, &s->wait[n], &s->runs[n]) == 3) {
+            s->tid[n++] = atol(task->d_name);
         }
         fclose(f);
     }
     closedir(tasks);
-    if (any) {
-        *wait = w;
-        *runs = r;
+    if (n > 0) {
+        s->count = n;
     }
 }
+
+/* What the threads alive at the end did since the start, each paired by its id (one that was not there counts from 0). */
+static void sched_delta(const struct sched_sample *start, const struct sched_sample *end, long long *wait,
+                        long long *runs) {
+    *wait = -1;
+    *runs = -1;
+    if (start->count < 0 || end->count < 0) {
+        return;
+    }
+    *wait = 0;
+    *runs = 0;
+    for (int i = 0; i < end->count; i++) {
+        long long wait0 = 0, runs0 = 0;
+        for (int j = 0; j < start->count; j++) {
+            if (start->tid[j] == end->tid[i]) {
+                wait0 = start->wait[j];
+                runs0 = start->runs[j];
+            }
+        }
+        *wait += end->wait[i] - wait0;
+        *runs += end->runs[i] - runs0;
+    }
+}
+
+struct window {
+    double warmup_s, seconds;
+    uint64_t wall0, wall1, cpu0, cpu1;
+    struct sched_sample sched0, sched1;
+};
+
+/* Set by the clock thread once it has read the window's end: the handoff mode's handler thread lives until then. */
+static int window_read;
 
 static void sleep_s(double s) {
     struct timespec ts = {(time_t) s, (long) ((s - (time_t) s) * 1e9)};
@@ -168,10 +199,11 @@ static void sleep_s(double s) {
     }
 }
 
+/* The clock thread: sleeps through the warm-up, then the window, taking wall and CPU time at its edges. */
 static void *keep_time(void *arg) {
     struct window *w = arg;
     sleep_s(w->warmup_s);
-    scheduler_sums(&w->wait0, &w->runs0);
+    sched_sample(&w->sched0);
     w->cpu0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
     w->wall0 = now_ns(CLOCK_MONOTONIC);
     __atomic_store_n(&phase, MEASURE, __ATOMIC_RELEASE);
@@ -179,7 +211,8 @@ static void *keep_time(void *arg) {
     __atomic_store_n(&phase, STOP, __ATOMIC_RELEASE);
     w->wall1 = now_ns(CLOCK_MONOTONIC);
     w->cpu1 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
-    scheduler_sums(&w->wait1, &w->runs1); /* before the loop's threads end */
+    sched_sample(&w->sched1); /* before the loop's threads end */
+    __atomic_store_n(&window_read, 1, __ATOMIC_RELEASE);
     return NULL;
 }
 
@@ -224,11 +257,11 @@ static int *batch_slots;
 static struct stream *streams;
 static int max_batch;
 
-/* Records a request's latency (in the window) and checks its result. */
-static void record(int slot, long long res) {
+/* Records a request's latency (in the window) and checks its result; returns the time it read. */
+static uint64_t record(int slot, long long res) {
     uint64_t now = now_ns(CLOCK_MONOTONIC);
     if (res != expected) {
-        fprintf(stderr, "c-loop: a request completed with %lld instead of %lld bytes%s%s\n", res, expected,
+        fprintf(stderr, "%s: a request completed with %lld instead of %lld bytes%s%s\n", engine_name, res, expected,
                 res < 0 ? ": " : "", res < 0 ? strerror((int) -res) : "");
         exit(1);
     }
@@ -236,6 +269,7 @@ static void record(int slot, long long res) {
         histogram[bucket_of(now - submitted[slot])]++;
         measured_ops++;
     }
+    return now;
 }
 
 /* What a completion means: recorded and its slot freed (the loop), or handed to the handler thread. */
@@ -483,13 +517,12 @@ static void *run_handler(void *unused) {
         long long res;
         int handled = 0;
         while (queue_pop(&to_handler, &slot, &res)) {
-            record(slot, res);
+            uint64_t t = record(slot, res); /* the next request's start: two clock reads a request, as the JVM engines */
             handled++;
             if (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) == STOP) {
                 retired++;
                 continue;
             }
-            uint64_t t = now_ns(CLOCK_MONOTONIC);
             streams[slot].next_offset_value = next_offset(&streams[slot]);
             submitted[slot] = t;
             queue_push(&to_engine, slot, 0);
@@ -497,6 +530,10 @@ static void *run_handler(void *unused) {
             record_stall(t);
         }
         if (retired == qd_slots) {
+            /* It lives until the window's end is read, so that its runs are counted with the others. */
+            while (!__atomic_load_n(&window_read, __ATOMIC_ACQUIRE)) {
+                sleep_s(0.001);
+            }
             __atomic_store_n(&handler_done, 1, __ATOMIC_RELEASE);
             uint64_t one = 1;
             if (write(engine.efd, &one, sizeof one) != sizeof one) {
@@ -528,7 +565,7 @@ static void run_handoff(void) {
     }
     pthread_t handler_thread;
     if (pthread_create(&handler_thread, NULL, run_handler, NULL) != 0) {
-        fprintf(stderr, "c-handoff: cannot start the handler thread\n");
+        fprintf(stderr, "%s: cannot start the handler thread\n", engine_name);
         exit(1);
     }
     for (;;) {
@@ -544,6 +581,9 @@ static void run_handoff(void) {
         }
         if (n > 0) {
             submit_all(n);
+        }
+        if (moved > 0) {
+            sleeper_signal(&handler); /* a batch the kernel took only in part made submit_all reap */
         }
         long reaped = reap();
         if (reaped > 0) {
@@ -577,14 +617,15 @@ int main(int argc, char **argv) {
     bs = strtoull(argv[4], NULL, 10);
     int qd = atoi(argv[5]);
     int direct = atoi(argv[6]);
-    struct window w = {atof(argv[7]), atof(argv[8]), 0, 0, 0, 0, -1, -1, -1, -1};
+    struct window w = {.warmup_s = atof(argv[7]), .seconds = atof(argv[8])};
     max_batch = argc >= 10 ? atoi(argv[9]) : 2;
     const char *mode = argc == 11 ? argv[10] : "loop";
     int handoff = strcmp(mode, "handoff") == 0;
+    engine_name = handoff ? "c-handoff" : "c-loop";
     writes = strcmp(workload, "randwrite") == 0;
     int random = writes || strcmp(workload, "randread") == 0;
     if (bs == 0 || qd < 1 || max_batch < 1 || (!handoff && strcmp(mode, "loop") != 0)) {
-        fprintf(stderr, "c-loop: BS, QD and BATCH must be positive, MODE loop or handoff\n");
+        fprintf(stderr, "%s: BS, QD and BATCH must be positive, MODE loop or handoff\n", engine_name);
         return 2;
     }
 
@@ -602,7 +643,7 @@ int main(int argc, char **argv) {
     }
 
     if (posix_memalign((void **) &buffers, 4096, bs * qd) != 0) {
-        fprintf(stderr, "c-loop: out of memory\n");
+        fprintf(stderr, "%s: out of memory\n", engine_name);
         return 1;
     }
     for (uint64_t i = 0; i < bs * qd; i++) {
@@ -632,7 +673,7 @@ int main(int argc, char **argv) {
 
     pthread_t clock_thread;
     if (pthread_create(&clock_thread, NULL, keep_time, &w) != 0) {
-        fprintf(stderr, "c-loop: cannot start the clock thread\n");
+        fprintf(stderr, "%s: cannot start the clock thread\n", engine_name);
         return 1;
     }
     if (handoff) {
@@ -645,18 +686,19 @@ int main(int argc, char **argv) {
     double seconds = (w.wall1 - w.wall0) / 1e9;
     double cpu_s = (w.cpu1 - w.cpu0) / 1e9;
     double iops = seconds > 0 ? measured_ops / seconds : 0;
-    int sched = w.wait0 >= 0 && w.wait1 >= 0;
+    long long wait_ns, runs;
+    sched_delta(&w.sched0, &w.sched1, &wait_ns, &runs);
     printf("{\"engine\":\"%s\",\"workload\":\"%s\",\"bs\":%llu,\"qd\":%d,\"direct\":%s,\"file\":\"%s\","
            "\"batch\":%d,\"seconds\":%.3f,\"ops\":%llu,\"iops\":%.1f,\"mib_s\":%.2f,\"p50_us\":%.2f,\"p99_us\":%.2f,"
            "\"p999_us\":%.2f,\"cpu_s\":%.4f,\"cpu_us_per_op\":%.4f,\"submit_p999_us\":%.2f,"
            "\"submit_max_us\":%.2f,\"run_queue_wait_ns\":%lld,\"thread_runs\":%lld}\n",
-           handoff ? "c-handoff" : "c-loop", workload, (unsigned long long) bs, qd, direct ? "true" : "false",
+           engine_name, workload, (unsigned long long) bs, qd, direct ? "true" : "false",
            path, max_batch, seconds, (unsigned long long) measured_ops, iops, iops * bs / 1048576.0,
            percentile_ns(histogram, measured_ops, 50) / 1e3, percentile_ns(histogram, measured_ops, 99) / 1e3,
            percentile_ns(histogram, measured_ops, 99.9) / 1e3, cpu_s,
            measured_ops > 0 ? cpu_s * 1e6 / measured_ops : 0.0,
            percentile_ns(submit_histogram, submit_count, 99.9) / 1e3, submit_max / 1e3,
-           sched ? w.wait1 - w.wait0 : -1LL, sched ? w.runs1 - w.runs0 : -1LL);
+           wait_ns, runs);
     syscall(SYS_io_destroy, ctx);
     close(fd);
     return 0;

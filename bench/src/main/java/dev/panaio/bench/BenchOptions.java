@@ -16,7 +16,8 @@ import java.util.Locale;
  * @param direct   O_DIRECT for file workloads
  * @param seconds  length of the measured window
  * @param warmup   length of the warm-up before it
- * @param batch    most requests per io_submit for panaio and c-loop ({@link #DEFAULT_BATCH} unless set); 0 for
+ * @param batch    most requests per io_submit for panaio, ffm-loop, c-loop and c-handoff ({@link #DEFAULT_BATCH}
+ *                 unless set); 0 for
  *                 every free slot at once
  * @param uncached buffered reads that miss the page cache: the file's pages are evicted before and during each run
  * @param fallocated wal on a file preallocated with fallocate(2), made anew before each engine
@@ -59,7 +60,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
               --size N[k|m|g]    size of the file the benchmark makes (default 1g)
               --bs N[k|m]        bytes per request (default 4096)
               --qd N             requests in flight; threads for thread-based engines (default 32)
-              --batch N|all      panaio, ffm-loop and c-loop: at most N per io_submit (default 2: a
+              --batch N|all      panaio, ffm-loop, c-loop, c-handoff: at most N per io_submit (default 2: a
                                  call of more than 2 plugs the block queue until all of it is
                                  prepared; 1 is fio's default; all: every free slot in one call)
               --seconds S        measured window (default 5; 2 for sweep)

@@ -8,7 +8,8 @@ import java.nio.file.Path;
  * @param file            the file to read or write ({@code /dev/zero} for nullread)
  * @param fileSize        bytes of the file that offsets may cover; 0 for nullread
  * @param bufferAlignment alignment of every buffer's address: a page, and at least what O_DIRECT needs
- * @param batch           most requests one io_submit carries, for the engines that batch (panaio, c-loop)
+ * @param batch           most requests one io_submit carries, for the engines that batch (panaio, ffm-loop,
+ *                        c-loop, c-handoff)
  * @param uncached        buffered reads that must miss: the page cache is emptied of the file before and during
  *                        each engine's run ({@link PageCacheWatch})
  * @param cursor          the one stream of offsets of append and wal, else null

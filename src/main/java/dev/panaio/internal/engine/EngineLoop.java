@@ -367,7 +367,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
      * its loop for seconds into a run (docs/BENCHMARKS.md, sixth run).
      *
      * @return false once the shutdown has finished
-     * @throws Throwable what broke the context under a submitter that held it
+     * @throws Throwable whatever breaks the loop: the engine thread then fails or finishes everything and ends
      */
     private boolean turn() throws Throwable {
         int moved = moveToKernel();
