@@ -1,5 +1,7 @@
 package dev.panaio.internal.channel;
 
+import dev.panaio.internal.engine.EngineLoop;
+import dev.panaio.internal.engine.HeldSignals;
 import dev.panaio.internal.engine.UncaughtExceptions;
 
 import java.util.ArrayDeque;
@@ -42,7 +44,18 @@ import java.util.concurrent.locks.LockSupport;
  * thread delivering what one reap found) share a pool task, up to
  * {@value #MAX_BATCH}, until a pool thread starts it: one wake-up for them
  * instead of one each. The ones behind the first wait as deferred handlers
- * do, so the watcher moves them if one runs long.
+ * do, so the watcher moves them if one runs long. An engine thread holds its
+ * task back until its loop has nothing else to do
+ * ({@link EngineLoop#runWhenIdle}), so that the task carries everything its
+ * busy stretch completed (or goes as soon as it is full).
+ *
+ * <p>While a handler runs, the wake-ups of sleeping engines that its
+ * requests call for wait until it returns ({@link HeldSignals}), so that the
+ * engine thread does not preempt it inside its call, and one wake-up carries
+ * all of them. A handler that waits for one of its requests instead of
+ * returning is not left waiting: the watcher, which looks at a thread that
+ * holds wake-ups as at one with deferred handlers, sends them once the same
+ * handler has run a whole period.
  *
  * <p>Thread-safe: each pool thread has its own state; its queue of deferred
  * handlers is shared only with the watcher.
@@ -75,7 +88,19 @@ final class HandlerChains {
     /** Whether the watcher has this thread in its list. Guarded by this. */
     private boolean watched;
 
+    /** The engine wake-ups this thread holds back while a handler runs. */
+    private final HeldSignals signals = HeldSignals.forThisThread(this::watchHeld);
+
+    /** Made on the pool thread it belongs to. */
     private HandlerChains() {
+    }
+
+    /** A first engine wake-up is held: the watcher looks at this thread until it is sent. */
+    private synchronized void watchHeld() {
+        if (!watched) {
+            watched = true;
+            Watcher.watch(this); // lock order: a thread's state, then the watcher's list
+        }
     }
 
     /**
@@ -88,9 +113,32 @@ final class HandlerChains {
         if (open != null && open.add(call)) {
             return; // the pool thread that will run that batch is not running yet: this one rides along
         }
+        if (open != null && open.held) {
+            open.held = false; // full: it goes now
+            start(open);
+        }
         Batch batch = new Batch(call);
+        if (EngineLoop.runWhenIdle(START_HELD)) {
+            batch.held = true;
+            OPEN_BATCH.set(batch);
+            return;
+        }
         if (start(batch)) {
             OPEN_BATCH.set(batch); // only once a pool thread will run it: a batch never started takes no more
+        }
+    }
+
+    /** Set on an engine thread that holds a batch back. */
+    private static final Runnable START_HELD = HandlerChains::startHeld;
+
+    /** On an engine thread with nothing left to do: starts the batch it held back. */
+    private static void startHeld() {
+        Batch open = OPEN_BATCH.get();
+        if (open != null && open.held) {
+            open.held = false;
+            if (!start(open)) {
+                OPEN_BATCH.remove();
+            }
         }
     }
 
@@ -132,6 +180,8 @@ final class HandlerChains {
         private int count;
         /** Guarded by this. */
         private boolean started;
+        /** Held back by the engine thread that made it until its loop has nothing else to do. That thread only. */
+        private boolean held;
 
         Batch(HandlerCall first) {
             calls[0] = first;
@@ -203,7 +253,12 @@ final class HandlerChains {
             HandlerCall next = first;
             for (int chained = 1; next != null; chained++) {
                 generation = generation + 1; // only this thread writes it
-                next.callHandler();
+                signals.hold();
+                try {
+                    next.callHandler();
+                } finally {
+                    signals.release(); // one wake-up of the engine for every request the handler started
+                }
                 next = nextDeferred();
                 if (next != null && chained >= MAX_CHAINED) {
                     execute(next);
@@ -294,8 +349,10 @@ final class HandlerChains {
          * behind it is taken away.
          */
         private static List<HandlerCall> look(HandlerChains chains) {
+            List<HandlerCall> stuck;
             synchronized (chains) {
-                if (chains.deferred.isEmpty()) {
+                boolean holding = chains.signals.isHolding();
+                if (chains.deferred.isEmpty() && !holding) {
                     chains.watched = false;
                     synchronized (LOCK) {
                         WATCHED.remove(chains);
@@ -307,10 +364,12 @@ final class HandlerChains {
                     chains.seenGeneration = now;
                     return List.of();
                 }
-                List<HandlerCall> stuck = new ArrayList<>(chains.deferred);
+                stuck = new ArrayList<>(chains.deferred);
                 chains.deferred.clear();
-                return stuck;
             }
+            // The same handler has run a whole period: what it started must not wait for it to return.
+            chains.signals.release();
+            return stuck;
         }
     }
 }

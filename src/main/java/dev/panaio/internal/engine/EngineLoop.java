@@ -137,6 +137,40 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         return Thread.currentThread() == thread;
     }
 
+    /**
+     * On an engine thread, has {@code action} run the next time its loop
+     * finds nothing to move or reap (before it sleeps, before each step of
+     * its shutdown, and as it ends), in place of any action set before. The
+     * default pool's handlers use it to reach a pool thread in one hand-off
+     * per busy stretch, not one per reap: handed off at once, each would wake
+     * a pool thread that preempts this one on a busy CPU, and the two would
+     * take turns with one completion each (docs/BENCHMARKS.md, sixth run).
+     *
+     * @param action what to run; it reports its own failures
+     * @return false on any other thread: nothing is set
+     */
+    public static boolean runWhenIdle(Runnable action) {
+        if (Thread.currentThread() instanceof EngineThread engine) {
+            engine.whenIdle = action;
+            return true;
+        }
+        return false;
+    }
+
+    /** Runs what {@link #runWhenIdle} set, once; engine thread only. */
+    private void idleNow() {
+        EngineThread engine = (EngineThread) Thread.currentThread();
+        Runnable action = engine.whenIdle;
+        if (action != null) {
+            engine.whenIdle = null;
+            try {
+                action.run();
+            } catch (Throwable t) {
+                UncaughtExceptions.report(t);
+            }
+        }
+    }
+
     /** Whether the calling thread is the thread of any engine loop, of any engine. */
     public static boolean isAnyEngineThread() {
         return Thread.currentThread() instanceof EngineThread;
@@ -190,6 +224,13 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
             sink.fail(new AsynchronousCloseException());
             return;
         }
+        if (sleeping && !HeldSignals.held(this) && wakeupSent.compareAndSet(false, true)) {
+            signal();
+        }
+    }
+
+    /** Wakes the loop if it sleeps and no one has yet: a wake-up a handler's thread held back ({@link HeldSignals}). */
+    void wakeIfAsleep() {
         if (sleeping && wakeupSent.compareAndSet(false, true)) {
             signal();
         }
@@ -376,6 +417,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         if (moved > 0 || reaped > 0) {
             return true;
         }
+        idleNow();
         if (state != RUNNING) {
             return !finishShutdown();
         }
@@ -601,6 +643,9 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
                 }
             }
         } finally {
+            if (isEngineThread()) {
+                idleNow();
+            }
             try {
                 wakeups.close();
             } catch (IOException e) {

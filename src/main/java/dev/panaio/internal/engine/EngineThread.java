@@ -7,6 +7,9 @@ package dev.panaio.internal.engine;
  * can deadlock.
  */
 final class EngineThread extends Thread {
+    /** What this thread runs the next time its loop finds nothing to do. This thread only. */
+    Runnable whenIdle;
+
     EngineThread(Runnable loop, String name) {
         super(loop, name);
         setDaemon(true);

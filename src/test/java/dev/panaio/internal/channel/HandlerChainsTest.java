@@ -1,6 +1,8 @@
 package dev.panaio.internal.channel;
 
 import dev.panaio.AioAsynchronousFileChannel;
+import dev.panaio.AioEngine;
+import dev.panaio.AioFile;
 import dev.panaio.testing.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -117,6 +119,32 @@ class HandlerChainsTest {
             HandlerChains.execute(() -> second.complete(Thread.currentThread()));
             assertThat(firstSawSecond.get(60, TimeUnit.SECONDS)).as("round %d: the second ran on another thread", round)
                     .isTrue();
+        }
+    }
+
+    /**
+     * A handler holds back the wake-up of the sleeping engine its requests
+     * go to until it returns ({@code HeldSignals}); one that waits for such a
+     * request instead of returning must still get it, as it would on the
+     * JDK's pool: the watcher sends the wake-up. An fsync is never submitted
+     * by its caller, so only the engine thread can send it to the kernel.
+     */
+    @Test
+    void shouldSendTheEngineTheRequestOfAHandlerThatWaitsForIt() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("synced"), BLOCK, SEED);
+        try (AioEngine engine = AioEngine.builder().name("held-wakeups").build();
+             AioFile file = AioFile.open(path, READ)) {
+            for (int round = 0; round < 5; round++) {
+                CompletableFuture<Integer> synced = new CompletableFuture<>();
+                HandlerChains.execute(() -> {
+                    try {
+                        synced.complete(engine.fsync(file).get(30, TimeUnit.SECONDS));
+                    } catch (Exception e) {
+                        synced.completeExceptionally(e);
+                    }
+                });
+                assertThat(synced.get(60, TimeUnit.SECONDS)).as("round %d: the fsync's result", round).isZero();
+            }
         }
     }
 

@@ -1,0 +1,108 @@
+package dev.panaio.internal.engine;
+
+/**
+ * The wake-ups of sleeping engine loops that one thread holds back while it
+ * runs a CompletionHandler on the default pool, sent when the handler
+ * returns.
+ *
+ * <p>A handler that starts a read wakes the sleeping engine thread, which on
+ * a busy CPU then preempts the handler in the middle of its call: the caller
+ * waits for the whole of the engine's turn, and each completion costs two
+ * thread switches (docs/BENCHMARKS.md, sixth run). Held back until the
+ * handler returns, one wake-up carries every request the handler started.
+ * A handler that waits for what it started (a future's {@code get}) is not
+ * left waiting: the handler watcher, which looks at a thread holding
+ * wake-ups every millisecond, sends them once the same handler has run a
+ * whole period ({@link #release} from its thread).
+ *
+ * <p>Thread-safe: {@link #hold} from the owning thread; {@link #release}
+ * from it or the watcher.
+ */
+public final class HeldSignals {
+    private static final ThreadLocal<HeldSignals> PER_THREAD = new ThreadLocal<>();
+
+    /** Runs once a first wake-up is held since the last release: has the watcher look at this thread. */
+    private final Runnable onFirstHeld;
+    /** Guarded by this. */
+    private boolean holding;
+    /** The loops whose wake-ups wait, without repeats. Guarded by this. */
+    private EngineLoop[] loops = new EngineLoop[2];
+    /** Guarded by this. */
+    private int count;
+
+    private HeldSignals(Runnable onFirstHeld) {
+        this.onFirstHeld = onFirstHeld;
+    }
+
+    /** This thread's holder, made on first use with {@code onFirstHeld}. */
+    public static HeldSignals forThisThread(Runnable onFirstHeld) {
+        HeldSignals self = PER_THREAD.get();
+        if (self == null) {
+            self = new HeldSignals(onFirstHeld);
+            PER_THREAD.set(self);
+        }
+        return self;
+    }
+
+    /** From now until {@link #release}, this thread's wake-ups of sleeping engine loops wait. */
+    public synchronized void hold() {
+        holding = true;
+    }
+
+    /** Stops holding, and wakes each loop whose wake-up waited, if it still sleeps. */
+    public void release() {
+        EngineLoop[] toWake;
+        int n;
+        synchronized (this) {
+            holding = false;
+            n = count;
+            if (n == 0) {
+                return;
+            }
+            toWake = loops.clone();
+            java.util.Arrays.fill(loops, 0, n, null);
+            count = 0;
+        }
+        for (int i = 0; i < n; i++) {
+            toWake[i].wakeIfAsleep();
+        }
+    }
+
+    /** Whether a wake-up waits. */
+    public synchronized boolean isHolding() {
+        return count > 0;
+    }
+
+    /**
+     * Holds back the wake-up of {@code loop} if the calling thread holds its
+     * wake-ups now.
+     *
+     * @return false when it does not: the caller wakes the loop itself
+     */
+    static boolean held(EngineLoop loop) {
+        HeldSignals self = PER_THREAD.get();
+        if (self == null) {
+            return false;
+        }
+        boolean first;
+        synchronized (self) {
+            if (!self.holding) {
+                return false;
+            }
+            for (int i = 0; i < self.count; i++) {
+                if (self.loops[i] == loop) {
+                    return true;
+                }
+            }
+            if (self.count == self.loops.length) {
+                self.loops = java.util.Arrays.copyOf(self.loops, self.count * 2);
+            }
+            first = self.count == 0;
+            self.loops[self.count++] = loop;
+        }
+        if (first) {
+            self.onFirstHeld.run();
+        }
+        return true;
+    }
+}
