@@ -23,12 +23,12 @@ public final class HeldSignals {
 
     /** Runs once a first wake-up is held since the last release: has the watcher look at this thread. */
     private final Runnable onFirstHeld;
-    /** Guarded by this. */
-    private boolean holding;
+    /** Written under this lock, or by the owner alone in {@link #hold}; read under it. */
+    private volatile boolean holding;
     /** The loops whose wake-ups wait, without repeats. Guarded by this. */
     private EngineLoop[] loops = new EngineLoop[2];
-    /** Guarded by this. */
-    private int count;
+    /** Written under this lock; read without it by {@link #release}'s look for nothing to send. */
+    private volatile int count;
 
     private HeldSignals(Runnable onFirstHeld) {
         this.onFirstHeld = onFirstHeld;
@@ -44,13 +44,21 @@ public final class HeldSignals {
         return self;
     }
 
-    /** From now until {@link #release}, this thread's wake-ups of sleeping engine loops wait. */
-    public synchronized void hold() {
+    /** From now until {@link #release}, this thread's wake-ups of sleeping engine loops wait. Owner only. */
+    public void hold() {
         holding = true;
     }
 
-    /** Stops holding, and wakes each loop whose wake-up waited, if it still sleeps. */
+    /**
+     * Stops holding, and wakes each loop whose wake-up waited, if it still
+     * sleeps. Without a lock when nothing waits, as after most handlers: only
+     * the owner adds wake-ups, so it cannot miss one of its own.
+     */
     public void release() {
+        if (count == 0) {
+            holding = false;
+            return;
+        }
         EngineLoop[] toWake;
         int n;
         synchronized (this) {
@@ -69,7 +77,7 @@ public final class HeldSignals {
     }
 
     /** Whether a wake-up waits. */
-    public synchronized boolean isHolding() {
+    public boolean isHolding() {
         return count > 0;
     }
 
