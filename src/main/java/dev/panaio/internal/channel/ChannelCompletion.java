@@ -482,6 +482,12 @@ public abstract sealed class ChannelCompletion implements CompletionSink {
             return executor == DefaultHandlerExecutor.get();
         }
 
+        /** The submitter is called back; it does not wait for the result in its call. */
+        @Override
+        public boolean submitterMayWait() {
+            return false;
+        }
+
         /**
          * The calling thread found the result itself (the page cache answered
          * at once): on a default-pool thread that is running a handler, this

@@ -33,7 +33,7 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>A handler that, after starting such a read, waits for that read's
  *       handler (which the JDK's cached pool runs on another thread) is not
  *       left waiting: a watcher thread looks every {@value #PERIOD_MICROS}
- *       µs while handlers are deferred, and hands to the pool whatever
+ *       µs while handlers are deferred (or wake-ups held, below), and hands to the pool whatever
  *       waits behind a handler that has been running since its last look.</li>
  *   <li>After {@value #MAX_CHAINED} handlers in a row, the rest of the chain
  *       goes to the pool, so that one chain does not keep its thread for
@@ -47,7 +47,8 @@ import java.util.concurrent.locks.LockSupport;
  * do, so the watcher moves them if one runs long. An engine thread holds its
  * task back until its loop has nothing else to do
  * ({@link EngineLoop#runWhenIdle}), so that the task carries everything its
- * busy stretch completed (or goes as soon as it is full).
+ * busy stretch completed: it goes as soon as it is full, and a busy loop
+ * holds it for at most 100 µs.
  *
  * <p>While a handler runs, the wake-ups of sleeping engines that its
  * requests call for wait until it returns ({@link HeldSignals}), so that the
@@ -58,14 +59,14 @@ import java.util.concurrent.locks.LockSupport;
  * handler has run a whole period.
  *
  * <p>Thread-safe: each pool thread has its own state; its queue of deferred
- * handlers is shared only with the watcher.
+ * handlers and its held wake-ups are shared only with the watcher.
  */
 final class HandlerChains {
     /** Handlers one pool thread runs in a row before it hands the rest of a chain to other threads. */
     static final int MAX_CHAINED = 1024;
     /** The most handler calls one hand-off to the pool carries ({@link Batch}). */
     static final int MAX_BATCH = 16;
-    /** How often the watcher looks at threads with deferred handlers, in microseconds. */
+    /** How often the watcher looks at threads with deferred handlers or held wake-ups, in microseconds. */
     static final long PERIOD_MICROS = 1_000;
 
     /** A handler's call, made once, by whichever thread the pool or a chain gives it to. */
@@ -111,11 +112,10 @@ final class HandlerChains {
     static void execute(HandlerCall call) {
         Batch open = OPEN_BATCH.get();
         if (open != null && open.add(call)) {
+            if (open.held && open.isFull()) {
+                startHeld(open); // full: it goes now
+            }
             return; // the pool thread that will run that batch is not running yet: this one rides along
-        }
-        if (open != null && open.held) {
-            open.held = false; // full: it goes now
-            start(open);
         }
         Batch batch = new Batch(call);
         if (EngineLoop.runWhenIdle(START_HELD)) {
@@ -123,22 +123,35 @@ final class HandlerChains {
             OPEN_BATCH.set(batch);
             return;
         }
-        if (start(batch)) {
+        OPEN_BATCH.remove();
+        if (start(batch) && OPEN_BATCH.get() == null) {
             OPEN_BATCH.set(batch); // only once a pool thread will run it: a batch never started takes no more
         }
     }
 
     /** Set on an engine thread that holds a batch back. */
-    private static final Runnable START_HELD = HandlerChains::startHeld;
+    private static final Runnable START_HELD = HandlerChains::startHeldOne;
 
-    /** On an engine thread with nothing left to do: starts the batch it held back. */
-    private static void startHeld() {
+    /** On an engine thread with nothing left to do: starts the batch it held back, if it still holds one. */
+    private static void startHeldOne() {
         Batch open = OPEN_BATCH.get();
         if (open != null && open.held) {
-            open.held = false;
-            if (!start(open)) {
-                OPEN_BATCH.remove();
-            }
+            startHeld(open);
+        }
+    }
+
+    /**
+     * Starts the batch this engine thread held back. It stays the open one
+     * (taking calls until a pool thread begins it) only once the pool has it
+     * and no call made while it ran in place (the pool refused it) opened
+     * another; a start that throws leaves no batch open that nothing would
+     * start.
+     */
+    private static void startHeld(Batch held) {
+        held.held = false;
+        OPEN_BATCH.remove();
+        if (start(held) && OPEN_BATCH.get() == null) {
+            OPEN_BATCH.set(held);
         }
     }
 
@@ -151,13 +164,21 @@ final class HandlerChains {
         start(new Batch(call));
     }
 
-    /** Gives {@code batch} to the pool; if the pool refuses it, runs it here, as a refused handler always ran. */
+    /**
+     * Gives {@code batch} to the pool; if the pool refuses it, or cannot make
+     * a thread for it, runs it here, as a refused handler always ran: its
+     * handlers are not lost.
+     */
     private static boolean start(Batch batch) {
         try {
             pool().execute(batch);
             return true;
         } catch (RejectedExecutionException e) {
-            batch.run();
+            batch.runInPlace();
+            return false;
+        } catch (Error e) {
+            batch.runInPlace();
+            UncaughtExceptions.report(e);
             return false;
         }
     }
@@ -188,6 +209,11 @@ final class HandlerChains {
             count = 1;
         }
 
+        /** Whether it holds as many calls as it can take. */
+        synchronized boolean isFull() {
+            return count == MAX_BATCH;
+        }
+
         synchronized boolean add(HandlerCall call) {
             if (started || count == MAX_BATCH) {
                 return false;
@@ -198,6 +224,19 @@ final class HandlerChains {
 
         @Override
         public void run() {
+            run(true);
+        }
+
+        /**
+         * Runs it on a thread that is not one of the pool's (the pool refused
+         * it): there, a handler that waits for its own request would wait for
+         * no watcher, so its engine wake-ups go at once.
+         */
+        void runInPlace() {
+            run(false);
+        }
+
+        private void run(boolean onPool) {
             int n;
             synchronized (this) {
                 started = true;
@@ -219,7 +258,7 @@ final class HandlerChains {
                 self.addDeferred(calls[i]);
                 calls[i] = null;
             }
-            self.run(first);
+            self.run(first, onPool);
         }
     }
 
@@ -247,13 +286,15 @@ final class HandlerChains {
         }
     }
 
-    private void run(HandlerCall first) {
+    private void run(HandlerCall first, boolean holdWakeups) {
         running = true;
         try {
             HandlerCall next = first;
             for (int chained = 1; next != null; chained++) {
                 generation = generation + 1; // only this thread writes it
-                signals.hold();
+                if (holdWakeups) {
+                    signals.hold();
+                }
                 try {
                     next.callHandler();
                 } finally {
@@ -286,12 +327,13 @@ final class HandlerChains {
 
     /**
      * The one thread that takes deferred handlers away from a handler that
-     * runs long, made on first use. It waits without a timeout while no
-     * thread has deferred handlers, so an idle process pays nothing.
+     * runs long, and sends the engine wake-ups it holds, made on first use.
+     * It waits without a timeout while no thread has deferred handlers or
+     * held wake-ups, so an idle process pays nothing.
      */
     private static final class Watcher {
         private static final Object LOCK = new Object();
-        /** Threads with deferred handlers. Guarded by LOCK. */
+        /** Threads with deferred handlers or held wake-ups. Guarded by LOCK. */
         private static final List<HandlerChains> WATCHED = new ArrayList<>();
         private static boolean started;
 
@@ -344,14 +386,14 @@ final class HandlerChains {
         }
 
         /**
-         * One look at a thread: nothing deferred, and it leaves the list;
-         * the same handler running as at the last look, and what waits
-         * behind it is taken away.
+         * One look at a thread: nothing deferred and no wake-up held, and it
+         * leaves the list; the same handler running as at the last look, and
+         * what waits behind it is taken away and its wake-ups are sent.
          */
         private static List<HandlerCall> look(HandlerChains chains) {
             List<HandlerCall> stuck;
             synchronized (chains) {
-                boolean holding = chains.signals.isHolding();
+                boolean holding = chains.signals.hasHeldWakeups();
                 if (chains.deferred.isEmpty() && !holding) {
                     chains.watched = false;
                     synchronized (LOCK) {

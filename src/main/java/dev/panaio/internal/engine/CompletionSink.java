@@ -32,6 +32,17 @@ public interface CompletionSink {
     }
 
     /**
+     * Whether the thread that submits the request may wait for its result
+     * (a parked caller, a future's {@code get}): then the engine is woken at
+     * once. A sink that calls a handler back says false, and a default-pool
+     * handler that submits it may hold the wake-up until it returns
+     * ({@link HeldSignals}).
+     */
+    default boolean submitterMayWait() {
+        return true;
+    }
+
+    /**
      * As {@link #finish}, on a blocking-pool thread: caller code (a future's
      * dependents, a handler) must not run there, where it could wait for the
      * pool it occupies, so it runs on {@link DeliveryThreads}. A sink with

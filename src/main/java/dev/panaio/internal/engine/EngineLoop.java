@@ -63,6 +63,9 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
      */
     static final int MAX_PER_SUBMIT = 2;
 
+    /** The longest a busy loop holds what {@link #runWhenIdle} set before it runs it anyway. */
+    static final long MAX_IDLE_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+
     /** How long, at most, a dying loop reaps what the kernel completed before io_destroy discards the rest. */
     private static final long FATAL_REAP_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final int RUNNING = 0;
@@ -151,17 +154,36 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
      */
     public static boolean runWhenIdle(Runnable action) {
         if (Thread.currentThread() instanceof EngineThread engine) {
+            if (engine.whenIdle == null) {
+                engine.whenIdleSince = System.nanoTime();
+            }
             engine.whenIdle = action;
             return true;
         }
         return false;
     }
 
-    /** Runs what {@link #runWhenIdle} set, once; engine thread only. */
+    /**
+     * A busy loop does not hold what {@link #runWhenIdle} set for longer than
+     * {@link #MAX_IDLE_WAIT_NANOS}: under a steady stream of other work it
+     * might not be idle for a long time.
+     */
+    private void idleIfHeldTooLong() {
+        EngineThread engine = (EngineThread) Thread.currentThread();
+        if (engine.whenIdle != null && System.nanoTime() - engine.whenIdleSince > MAX_IDLE_WAIT_NANOS) {
+            idleNow();
+        }
+    }
+
+    /**
+     * Runs what {@link #runWhenIdle} set, and again what that set in turn
+     * (a handler run here when the pool refused it may hand off another);
+     * engine thread only.
+     */
     private void idleNow() {
         EngineThread engine = (EngineThread) Thread.currentThread();
-        Runnable action = engine.whenIdle;
-        if (action != null) {
+        Runnable action;
+        while ((action = engine.whenIdle) != null) {
             engine.whenIdle = null;
             try {
                 action.run();
@@ -224,7 +246,8 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
             sink.fail(new AsynchronousCloseException());
             return;
         }
-        if (sleeping && !HeldSignals.held(this) && wakeupSent.compareAndSet(false, true)) {
+        if (sleeping && (sink.submitterMayWait() || !HeldSignals.held(this))
+                && wakeupSent.compareAndSet(false, true)) {
             signal();
         }
     }
@@ -415,6 +438,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         offer.noteOutstanding(context.inFlight() + retry.size());
         int reaped = context.reap(this);
         if (moved > 0 || reaped > 0) {
+            idleIfHeldTooLong();
             return true;
         }
         idleNow();
@@ -569,6 +593,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
      */
     private boolean finishShutdown() {
         failQueued();
+        idleNow(); // the handlers of what failQueued failed must not wait out the await below
         if (context.inFlight() == 0) {
             return true;
         }
@@ -608,6 +633,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
             }
             while (context.inFlight() > 0 && deadline - System.nanoTime() > 0) {
                 context.await(1, 50, TimeUnit.MILLISECONDS, this);
+                idleNow();
             }
         } catch (Throwable t) {
             // The context itself is broken (or a delivery failed again): what is left fails below.

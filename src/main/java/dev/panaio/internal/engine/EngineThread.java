@@ -9,6 +9,8 @@ package dev.panaio.internal.engine;
 final class EngineThread extends Thread {
     /** What this thread runs the next time its loop finds nothing to do. This thread only. */
     Runnable whenIdle;
+    /** When {@link #whenIdle} was set, after none was (System.nanoTime). This thread only. */
+    long whenIdleSince;
 
     EngineThread(Runnable loop, String name) {
         super(loop, name);

@@ -15,6 +15,10 @@ package dev.panaio.internal.engine;
  * wake-ups every millisecond, sends them once the same handler has run a
  * whole period ({@link #release} from its thread).
  *
+ * <p>Only for requests whose result calls a handler back
+ * ({@link CompletionSink#submitterMayWait()} false): a caller that parks for
+ * its result, or may wait on a future, wakes the engine at once.
+ *
  * <p>Thread-safe: {@link #hold} from the owning thread; {@link #release}
  * from it or the watcher.
  */
@@ -23,7 +27,12 @@ public final class HeldSignals {
 
     /** Runs once a first wake-up is held since the last release: has the watcher look at this thread. */
     private final Runnable onFirstHeld;
-    /** Written under this lock, or by the owner alone in {@link #hold}; read under it. */
+    /**
+     * Set by the owner in {@link #hold}; cleared by {@link #release}, by the
+     * owner or the watcher, under this lock when wake-ups wait and without it
+     * when none do (a watcher's clear that races the owner's next hold only
+     * ends that hold early).
+     */
     private volatile boolean holding;
     /** The loops whose wake-ups wait, without repeats. Guarded by this. */
     private EngineLoop[] loops = new EngineLoop[2];
@@ -76,8 +85,8 @@ public final class HeldSignals {
         }
     }
 
-    /** Whether a wake-up waits. */
-    public boolean isHolding() {
+    /** Whether a wake-up waits to be sent. */
+    public boolean hasHeldWakeups() {
         return count > 0;
     }
 
@@ -109,7 +118,14 @@ public final class HeldSignals {
             self.loops[self.count++] = loop;
         }
         if (first) {
-            self.onFirstHeld.run();
+            try {
+                self.onFirstHeld.run();
+            } catch (Throwable t) {
+                // Nothing would watch it (the watcher thread could not start): the caller wakes the loop itself.
+                self.release();
+                UncaughtExceptions.report(t);
+                return false;
+            }
         }
         return true;
     }

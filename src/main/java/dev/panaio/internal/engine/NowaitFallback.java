@@ -129,6 +129,11 @@ public final class NowaitFallback implements CompletionSink {
         next.handedBack();
     }
 
+    @Override
+    public boolean submitterMayWait() {
+        return next.submitterMayWait();
+    }
+
     /** The filesystem refused the NOWAIT panaio added (tmpfs): this file writes without it from now on. */
     private void refused() {
         SharedSecrets.fileAccess().refuseNowait(request.file());

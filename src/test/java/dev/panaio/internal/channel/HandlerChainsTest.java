@@ -1,8 +1,9 @@
 package dev.panaio.internal.channel;
 
 import dev.panaio.AioAsynchronousFileChannel;
+import com.sun.nio.file.ExtendedOpenOption;
 import dev.panaio.AioEngine;
-import dev.panaio.AioFile;
+import dev.panaio.EventFd;
 import dev.panaio.testing.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -11,8 +12,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.CompletionHandler;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static java.nio.file.StandardOpenOption.READ;
@@ -123,27 +126,55 @@ class HandlerChainsTest {
     }
 
     /**
-     * A handler holds back the wake-up of the sleeping engine its requests
-     * go to until it returns ({@code HeldSignals}); one that waits for such a
-     * request instead of returning must still get it, as it would on the
-     * JDK's pool: the watcher sends the wake-up. An fsync is never submitted
-     * by its caller, so only the engine thread can send it to the kernel.
+     * A handler holds back the wake-up of the sleeping engine its reads go
+     * to until it returns ({@code HeldSignals}); one that waits for such a
+     * read's handler instead of returning must still get it, as it would on
+     * the JDK's pool: the watcher sends the wake-up. The engine first has
+     * two polls in flight at once, so that, idle again, it does not let the
+     * next caller submit its own request: only its thread can send the read
+     * to the kernel.
      */
     @Test
-    void shouldSendTheEngineTheRequestOfAHandlerThatWaitsForIt() throws Exception {
-        Path path = TestData.writeFile(dir.resolve("synced"), BLOCK, SEED);
+    void shouldSendTheEngineTheReadOfAHandlerThatWaitsForItsHandler() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("direct"), 4096, SEED);
         try (AioEngine engine = AioEngine.builder().name("held-wakeups").build();
-             AioFile file = AioFile.open(path, READ)) {
-            for (int round = 0; round < 5; round++) {
-                CompletableFuture<Integer> synced = new CompletableFuture<>();
+             EventFd ready = EventFd.open();
+             AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path,
+                     Set.of(READ, ExtendedOpenOption.DIRECT), null, engine)) {
+            for (int round = 0; round < 3; round++) {
+                CompletableFuture<Integer> first = engine.poll(ready, 1);
+                CompletableFuture<Integer> second = engine.poll(ready, 1);
+                while (engine.stats().inFlight() < 2) { // both in the kernel together: the next idle offers nothing
+                    Thread.onSpinWait();
+                }
+                ready.write(1);
+                first.get(30, TimeUnit.SECONDS);
+                second.get(30, TimeUnit.SECONDS);
+                Thread.sleep(50); // the engine thread goes back to sleep (within microseconds), so the read must wake it
+                CompletableFuture<Integer> read = new CompletableFuture<>();
                 HandlerChains.execute(() -> {
+                    CountDownLatch called = new CountDownLatch(1);
+                    channel.read(ByteBuffer.allocateDirect(4096), 0, null, new CompletionHandler<Integer, Void>() {
+                        @Override
+                        public void completed(Integer result, Void unused) {
+                            read.complete(result);
+                            called.countDown();
+                        }
+
+                        @Override
+                        public void failed(Throwable error, Void unused) {
+                            read.completeExceptionally(error);
+                            called.countDown();
+                        }
+                    });
                     try {
-                        synced.complete(engine.fsync(file).get(30, TimeUnit.SECONDS));
-                    } catch (Exception e) {
-                        synced.completeExceptionally(e);
+                        called.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        read.completeExceptionally(e);
                     }
                 });
-                assertThat(synced.get(60, TimeUnit.SECONDS)).as("round %d: the fsync's result", round).isZero();
+                assertThat(read.get(60, TimeUnit.SECONDS)).as("round %d: the read's result", round).isEqualTo(4096);
+                ready.read(); // the count the two polls saw
             }
         }
     }
