@@ -152,6 +152,7 @@ class HandlerChainsTest {
                 second.get(30, TimeUnit.SECONDS);
                 Thread.sleep(50); // the engine thread goes back to sleep (within microseconds), so the read must wake it
                 CompletableFuture<Integer> read = new CompletableFuture<>();
+                CompletableFuture<Boolean> calledWhileWaiting = new CompletableFuture<>();
                 HandlerChains.execute(() -> {
                     CountDownLatch called = new CountDownLatch(1);
                     channel.read(ByteBuffer.allocateDirect(4096), 0, null, new CompletionHandler<Integer, Void>() {
@@ -168,11 +169,13 @@ class HandlerChainsTest {
                         }
                     });
                     try {
-                        called.await(30, TimeUnit.SECONDS);
+                        calledWhileWaiting.complete(called.await(30, TimeUnit.SECONDS));
                     } catch (InterruptedException e) {
-                        read.completeExceptionally(e);
+                        calledWhileWaiting.completeExceptionally(e);
                     }
                 });
+                assertThat(calledWhileWaiting.get(60, TimeUnit.SECONDS))
+                        .as("round %d: the read's handler ran while the handler that made it waited", round).isTrue();
                 assertThat(read.get(60, TimeUnit.SECONDS)).as("round %d: the read's result", round).isEqualTo(4096);
                 ready.read(); // the count the two polls saw
             }
