@@ -36,9 +36,13 @@ import dev.panaio.internal.sys.Syscalls;
  * engine thread moves them into the context, submits them two per io_submit,
  * and reaps completions from the ring. It sleeps in a blocking read of one
  * eventfd, which both the kernel (one count per completion, through
- * {@code IOCB_FLAG_RESFD}) and submitters (when the thread is asleep) signal.
- * So submitters never block in io_submit under load, and a burst of
- * submissions from many threads is coalesced into half as many system calls.
+ * {@code IOCB_FLAG_RESFD}) and submitters (when the thread is asleep) signal;
+ * a default-pool handler's signal for a request that calls a handler back
+ * waits until the handler returns
+ * ({@link HeldSignals}). So submitters never block in io_submit under load,
+ * and a burst of submissions from many threads is coalesced into half as many
+ * system calls. Completions bound for the default pool's handlers leave in one
+ * hand-off when the loop runs out of work ({@link #runWhenIdle}).
  *
  * <p>One exception saves the hand-off when there is no load: a loop that goes
  * to sleep with nothing queued or in flight, after a busy period in which it
