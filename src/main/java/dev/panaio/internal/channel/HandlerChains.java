@@ -58,7 +58,8 @@ import java.util.concurrent.locks.LockSupport;
  * holds wake-ups as at one with deferred handlers, sends them once the same
  * handler has run a whole period.
  *
- * <p>Thread-safe: each pool thread has its own state; its queue of deferred
+ * <p>Thread-safe: each thread that runs a batch (a pool thread, or one that
+ * ran a refused batch in place) has its own state; its queue of deferred
  * handlers and its held wake-ups are shared only with the watcher.
  */
 final class HandlerChains {
@@ -75,7 +76,7 @@ final class HandlerChains {
         void callHandler();
     }
 
-    /** A pool thread's state, made when it first runs a {@link Batch}; null on every other thread. */
+    /** A thread's state, made when it first runs a {@link Batch} (on the pool, or in place); null until then. */
     private static final ThreadLocal<HandlerChains> PER_THREAD = new ThreadLocal<>();
 
     /** Whether this thread is running a handler given to the pool through {@link #execute}. Owner only. */
@@ -144,8 +145,7 @@ final class HandlerChains {
      * Starts the batch this engine thread held back. It stays the open one
      * (taking calls until a pool thread begins it) only once the pool has it
      * and no call made while it ran in place (the pool refused it) opened
-     * another; a start that throws leaves no batch open that nothing would
-     * start.
+     * another.
      */
     private static void startHeld(Batch held) {
         held.held = false;
@@ -164,21 +164,13 @@ final class HandlerChains {
         start(new Batch(call));
     }
 
-    /**
-     * Gives {@code batch} to the pool; if the pool refuses it, or cannot make
-     * a thread for it, runs it here, as a refused handler always ran: its
-     * handlers are not lost.
-     */
+    /** Gives {@code batch} to the pool; if the pool refuses it, runs it here, as a refused handler always ran. */
     private static boolean start(Batch batch) {
         try {
             pool().execute(batch);
             return true;
         } catch (RejectedExecutionException e) {
             batch.runInPlace();
-            return false;
-        } catch (Error e) {
-            batch.runInPlace();
-            UncaughtExceptions.report(e);
             return false;
         }
     }
@@ -228,9 +220,10 @@ final class HandlerChains {
         }
 
         /**
-         * Runs it on a thread that is not one of the pool's (the pool refused
-         * it): there, a handler that waits for its own request would wait for
-         * no watcher, so its engine wake-ups go at once.
+         * Runs it on the calling thread, because the pool refused it. That
+         * thread may be an engine thread, the watcher, or a pool thread in
+         * the middle of its own run, where no watcher would send held
+         * wake-ups in time: its handlers' engine wake-ups go at once.
          */
         void runInPlace() {
             run(false);

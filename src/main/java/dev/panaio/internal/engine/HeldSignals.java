@@ -53,7 +53,10 @@ public final class HeldSignals {
         return self;
     }
 
-    /** From now until {@link #release}, this thread's wake-ups of sleeping engine loops wait. Owner only. */
+    /**
+     * From now until {@link #release}, this thread's wake-ups of sleeping
+     * engine loops for requests that call a handler back wait. Owner only.
+     */
     public void hold() {
         holding = true;
     }
