@@ -156,6 +156,7 @@ for r in rows:
     assert r["uncached"] and r["evictions"] > 0 and r["page_cache_source"] in ("cachestat", "mincore"), r
     assert 0 <= r["hit_ratio"] <= 1 and r["submit_max_us"] > 0 and r["ops"] > 0, r
     assert r["run_queue_wait_s"] >= 0 and r["thread_runs_per_op"] > 0, r
+    assert 0 <= r["gc_pause_max_ms"] <= r["gc_pause_ms"] and r["gc_pauses"] >= 0, r
 ' randread --uncached --file "$tmp/made.dat" --engine panaio-async,jdk-afc --qd 2 --seconds 0.5 --warmup 0.3
 
 # The same with mincore, cachestat's fallback on kernels before 6.5.

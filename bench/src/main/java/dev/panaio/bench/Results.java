@@ -49,6 +49,12 @@ final class Results {
         if (r.schedulerWait().stealTicks() >= 0) {
             o.put("steal_ticks", r.schedulerWait().stealTicks());
         }
+        GcPauses.Summary gc = r.schedulerWait().gcPauses();
+        if (gc.count() >= 0) {
+            o.put("gc_pauses", gc.count());
+            o.put("gc_pause_ms", gc.totalMillis());
+            o.put("gc_pause_max_ms", gc.longestMillis());
+        }
         StallTrace.Summary trace = r.stallTrace();
         if (trace != null) {
             ObjectNode t = o.putObject("stall_trace");
@@ -159,24 +165,29 @@ final class Results {
         if (rows.stream().anyMatch(row -> row.result() != null && Double.isFinite(row.result().submitP999Us()))) {
             sb.append(String.format(Locale.ROOT, "%nTime the submitting thread spent inside the submitting call "
                     + "(for thread-per-request engines, the whole blocking call):%n"));
-            sb.append(String.format(Locale.ROOT, "%-22s %12s %12s %16s %12s %12s%n", "engine", "p99.9 µs", "max µs",
-                    "run-queue wait", "runs/op", "steal"));
+            sb.append(String.format(Locale.ROOT, "%-22s %12s %12s %16s %12s %12s %16s%n", "engine", "p99.9 µs",
+                    "max µs", "run-queue wait", "runs/op", "steal", "GC pauses"));
             for (Row row : rows) {
                 EngineResult r = row.result();
                 if (r != null && Double.isFinite(r.submitP999Us())) {
                     SchedulerWait w = r.schedulerWait();
-                    sb.append(String.format(Locale.ROOT, "%-22s %12.1f %12.1f %16s %12s %12s%n", row.engine(),
+                    GcPauses.Summary gc = w.gcPauses();
+                    sb.append(String.format(Locale.ROOT, "%-22s %12.1f %12.1f %16s %12s %12s %16s%n", row.engine(),
                             r.submitP999Us(), r.submitMaxUs(),
                             w.runQueueNanos() < 0 ? "-" : String.format(Locale.ROOT, "%.3f s", w.runQueueNanos() / 1e9),
                             w.threadRuns() < 0 || r.ops() == 0 ? "-"
                                     : String.format(Locale.ROOT, "%.2f", (double) w.threadRuns() / r.ops()),
-                            w.stealTicks() < 0 ? "-" : w.stealTicks() + " ticks"));
+                            w.stealTicks() < 0 ? "-" : w.stealTicks() + " ticks",
+                            gc.count() < 0 ? "-" : gc.count() == 0 ? "0"
+                                    : String.format(Locale.ROOT, "%d, max %d ms", gc.count(), gc.longestMillis())));
                 }
             }
             sb.append(String.format(Locale.ROOT, "(run-queue wait: the time the process's threads spent runnable "
                     + "but not running during the window, summed (/proc/self/task/*/schedstat); runs/op: times the "
                     + "process's threads were put on a CPU (a wake-up, or a return after preemption; same file), per "
-                    + "request; steal: CPU time the hypervisor took from the machine, in clock ticks (/proc/stat))%n"));
+                    + "request; steal: CPU time the hypervisor took from the machine, in clock ticks (/proc/stat); "
+                    + "GC pauses: the garbage collector's stops of every Java thread in the window, and the longest, "
+                    + "to the millisecond)%n"));
         }
         if (rows.stream().anyMatch(row -> row.result() != null && row.result().stallTrace() != null)) {
             sb.append(stallTraceTable(rows));

@@ -23,9 +23,10 @@ import java.util.Map;
  * the thread was put on a CPU: once per wake-up, and once more after each
  * preemption), summed the same way. Steal is the {@code steal} column
  * of the {@code cpu} line of {@code /proc/stat}, for the whole machine. Each is
- * -1 where the kernel does not give it.
+ * -1 where the kernel does not give it. And the garbage collector's pauses,
+ * which stop every Java thread of the process ({@link GcPauses}).
  */
-record SchedulerWait(long runQueueNanos, long threadRuns, long stealTicks) {
+record SchedulerWait(long runQueueNanos, long threadRuns, long stealTicks, GcPauses.Summary gcPauses) {
     private static final Path TASKS = Path.of("/proc/self/task");
     private static final Path STAT = Path.of("/proc/stat");
 
@@ -79,10 +80,15 @@ record SchedulerWait(long runQueueNanos, long threadRuns, long stealTicks) {
                 }
             }
             long steal = stealTicks >= 0 && end.stealTicks >= 0 ? end.stealTicks - stealTicks : -1;
-            return new SchedulerWait(wait, runs, steal);
+            return new SchedulerWait(wait, runs, steal, GcPauses.Summary.UNKNOWN);
         }
     }
 
+    /** This with the garbage collector's pauses over the same window. */
+    SchedulerWait withGcPauses(GcPauses.Summary pauses) {
+        return new SchedulerWait(runQueueNanos, threadRuns, stealTicks, pauses);
+    }
+
     /** Unknown. */
-    static final SchedulerWait UNKNOWN = new SchedulerWait(-1, -1, -1);
+    static final SchedulerWait UNKNOWN = new SchedulerWait(-1, -1, -1, GcPauses.Summary.UNKNOWN);
 }
