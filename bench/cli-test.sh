@@ -188,6 +188,7 @@ for r in rows:
     a, s, v = t["all_calls"], t["over_20us"], t["over_1ms"]
     assert a["calls"] > 0 and t["untraced_calls"] == 0 and t["probe_ns_mean"] > 0, r
     assert a["calls"] >= s["calls"] >= v["calls"] >= len(t["over_1ms_kept"]), r
+    assert all(isinstance(c["gc_pause"], bool) for c in t["over_1ms_kept"]), r
     assert a["on_cpu_ms"] > 0 and a["run_queue_ms"] >= 0 and s["wall_ms"] <= a["wall_ms"], r
 ' append --buffered --file "$tmp/data.dat" --engine panaio-async,jdk-afc --qd 2 --seconds 0.5 --warmup 0.3 \
   --stall-trace

@@ -117,37 +117,34 @@ public final class MeasuredWindow {
     public Timing run(String engine, RunSpec spec) throws InterruptedException {
         // The harness's own state for the run, made before it starts (two latency histograms of about 250 KB for
         // each request slot or worker thread: 130 MB at qd 256), goes to the old generation now, during the
-        // warm-up. Left young, it is copied by the young collections of the measured window, each of which then
-        // stops every thread for tens of milliseconds (33 to 52 ms measured at qd 256): the harness's pause,
-        // not the engine's.
-        System.gc();
-        if (spec.warmupNanos() > 0) {
-            Progress.say(String.format(Locale.ROOT, "  %s: warming up %.1f s", engine, spec.warmupNanos() / 1e9));
-            if (failed.await(spec.warmupNanos(), TimeUnit.NANOSECONDS)) {
-                return new Timing(0, 0, -1, SchedulerWait.UNKNOWN);
-            }
-        }
-        Progress.say(String.format(Locale.ROOT, "  %s: measuring %.1f s", engine, spec.measureNanos() / 1e9));
-        long read0 = storageReadBytes();
-        SchedulerWait.Sample sched0 = SchedulerWait.sample();
-        long cpu0 = OS.getProcessCpuTime();
-        SchedulerWait sched;
-        long t0;
-        long t1;
+        // warm-up, by the full collection GcPauses.start runs. Left young, it is copied by the young collections of
+        // the measured window, each of which then stops every thread for tens of milliseconds (33 to 52 ms
+        // measured at qd 256): the harness's pause, not the engine's.
         try (GcPauses gc = GcPauses.start()) {
-            t0 = System.nanoTime();
+            if (spec.warmupNanos() > 0) {
+                Progress.say(String.format(Locale.ROOT, "  %s: warming up %.1f s", engine,
+                        spec.warmupNanos() / 1e9));
+                if (failed.await(spec.warmupNanos(), TimeUnit.NANOSECONDS)) {
+                    return new Timing(0, 0, -1, SchedulerWait.UNKNOWN);
+                }
+            }
+            Progress.say(String.format(Locale.ROOT, "  %s: measuring %.1f s", engine, spec.measureNanos() / 1e9));
+            long read0 = storageReadBytes();
+            SchedulerWait.Sample sched0 = SchedulerWait.sample();
+            long cpu0 = OS.getProcessCpuTime();
+            long t0 = System.nanoTime();
             phase = MEASURE;
             failed.await(spec.measureNanos(), TimeUnit.NANOSECONDS);
             // Before the workers are told to stop: a thread-per-request engine's threads end soon after, and a
             // thread that has ended is missing from the sample.
-            sched = sched0.until(SchedulerWait.sample());
+            SchedulerWait sched = sched0.until(SchedulerWait.sample());
             phase = STOP;
-            t1 = System.nanoTime();
-            sched = sched.withGcPauses(gc.summary());
+            long t1 = System.nanoTime();
+            long cpu1 = OS.getProcessCpuTime();
+            long read1 = storageReadBytes();
+            return new Timing(t1 - t0, cpu1 - cpu0, read0 < 0 || read1 < 0 ? -1 : read1 - read0,
+                    sched.withGcPauses(gc.summary(t0, t1)));
         }
-        long cpu1 = OS.getProcessCpuTime();
-        long read1 = storageReadBytes();
-        return new Timing(t1 - t0, cpu1 - cpu0, read0 < 0 || read1 < 0 ? -1 : read1 - read0, sched);
     }
 
     /** Throws the first worker failure, if any. */

@@ -65,10 +65,12 @@ final class Results {
             bucketJson(t.putObject("over_20us"), trace.slow());
             bucketJson(t.putObject("over_1ms"), trace.verySlow());
             var calls = t.putArray("over_1ms_kept");
+            GcPauses.Summary gcPauses = r.schedulerWait().gcPauses();
             for (StallTrace.SlowCall c : trace.verySlowCalls()) {
                 calls.addObject().put("start_ns", c.startNanos()).put("end_ns", c.endNanos())
                         .put("run_queue_us", round(c.runQueueNanos() / 1e3, 1))
-                        .put("on_cpu_us", round(c.cpuNanos() / 1e3, 1));
+                        .put("on_cpu_us", round(c.cpuNanos() / 1e3, 1))
+                        .put("gc_pause", gcPauses.overlaps(c.startNanos(), c.endNanos()));
             }
         }
         if (spec.workload() == Workload.WAL) {
@@ -220,6 +222,13 @@ final class Results {
                         share(b.runQueueNanos, b.wallNanos), share(b.cpuNanos, b.wallNanos),
                         share(b.otherNanos(), b.wallNanos), b.calls == 0 ? "-"
                                 : String.format(Locale.ROOT, "%d", b.switched)));
+            }
+            if (!t.verySlowCalls().isEmpty() && r.schedulerWait().gcPauses().count() >= 0) {
+                GcPauses.Summary gc = r.schedulerWait().gcPauses();
+                long inPause = t.verySlowCalls().stream().filter(c -> gc.overlaps(c.startNanos(), c.endNanos()))
+                        .count();
+                sb.append(String.format(Locale.ROOT, "%-22s of the %d calls over 1 ms kept, %d overlapped a GC "
+                        + "pause%n", "", t.verySlowCalls().size(), inPause));
             }
             sb.append(String.format(Locale.ROOT, "%-22s reading the thread's clocks: %.0f ns each, twice a call "
                     + "(outside the timed call; %.0f ns of CPU a pair, taken off each call's)%s%n", "",
