@@ -50,7 +50,7 @@ final class Results {
             o.put("steal_ticks", r.schedulerWait().stealTicks());
         }
         GcPauses.Summary gc = r.schedulerWait().gcPauses();
-        if (gc.count() >= 0) {
+        if (gc.known()) {
             o.put("gc_pauses", gc.count());
             o.put("gc_pause_ms", gc.totalMillis());
             o.put("gc_pause_max_ms", gc.longestMillis());
@@ -67,10 +67,12 @@ final class Results {
             var calls = t.putArray("over_1ms_kept");
             GcPauses.Summary gcPauses = r.schedulerWait().gcPauses();
             for (StallTrace.SlowCall c : trace.verySlowCalls()) {
-                calls.addObject().put("start_ns", c.startNanos()).put("end_ns", c.endNanos())
+                ObjectNode call = calls.addObject().put("start_ns", c.startNanos()).put("end_ns", c.endNanos())
                         .put("run_queue_us", round(c.runQueueNanos() / 1e3, 1))
-                        .put("on_cpu_us", round(c.cpuNanos() / 1e3, 1))
-                        .put("gc_pause", gcPauses.overlaps(c.startNanos(), c.endNanos()));
+                        .put("on_cpu_us", round(c.cpuNanos() / 1e3, 1));
+                if (gcPauses.known()) {
+                    call.put("gc_pause", gcPauses.overlaps(c.startNanos(), c.endNanos()));
+                }
             }
         }
         if (spec.workload() == Workload.WAL) {
@@ -180,7 +182,7 @@ final class Results {
                             w.threadRuns() < 0 || r.ops() == 0 ? "-"
                                     : String.format(Locale.ROOT, "%.2f", (double) w.threadRuns() / r.ops()),
                             w.stealTicks() < 0 ? "-" : w.stealTicks() + " ticks",
-                            gc.count() < 0 ? "-" : gc.count() == 0 ? "0"
+                            !gc.known() ? "-" : gc.count() == 0 ? "0"
                                     : String.format(Locale.ROOT, "%d, max %d ms", gc.count(), gc.longestMillis())));
                 }
             }
@@ -223,7 +225,7 @@ final class Results {
                         share(b.otherNanos(), b.wallNanos), b.calls == 0 ? "-"
                                 : String.format(Locale.ROOT, "%d", b.switched)));
             }
-            if (!t.verySlowCalls().isEmpty() && r.schedulerWait().gcPauses().count() >= 0) {
+            if (!t.verySlowCalls().isEmpty() && r.schedulerWait().gcPauses().known()) {
                 GcPauses.Summary gc = r.schedulerWait().gcPauses();
                 long inPause = t.verySlowCalls().stream().filter(c -> gc.overlaps(c.startNanos(), c.endNanos()))
                         .count();

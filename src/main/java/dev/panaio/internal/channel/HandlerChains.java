@@ -378,10 +378,14 @@ final class HandlerChains {
 
         private static void loop() {
             for (;;) {
+                // Nothing interrupts this thread on purpose, but a handler it runs in place may leave the flag set,
+                // which would end every park at once.
+                Thread.interrupted();
                 if (WATCHED.isEmpty()) {
                     idle = true; // before the last look: a thread that joins after it reads true and unparks
                     while (WATCHED.isEmpty()) {
                         LockSupport.park();
+                        Thread.interrupted();
                     }
                     idle = false;
                 }
