@@ -1,5 +1,6 @@
 package dev.panaio.internal.channel;
 
+import dev.panaio.internal.engine.HeldSignals;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.jfr.FileIoEvent;
@@ -51,13 +52,22 @@ final class BlockingTasks {
         if (prefetch) {
             UNSTARTED_READS.add(task);
         }
+        // A default-pool handler's read is started once the handler returns: waking a pool thread inside its call
+        // would let that thread preempt it there (HeldSignals).
+        if (op.submitterMayWait() || !HeldSignals.heldStart(() -> start(task, prefetch))) {
+            start(task, prefetch);
+        }
+    }
+
+    /** Hands {@code task} to the pool; never throws. */
+    private void start(PoolTask task, boolean prefetch) {
         try {
             pool.execute(task);
         } catch (RejectedExecutionException | Error e) { // closed, or no thread could be started: failed, not lost
             if (prefetch) {
                 UNSTARTED_READS.remove(task);
             }
-            op.fail(e instanceof Error ? e : new AsynchronousCloseException());
+            task.op.fail(e instanceof Error ? e : new AsynchronousCloseException());
         }
     }
 

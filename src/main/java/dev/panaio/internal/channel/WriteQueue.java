@@ -2,6 +2,7 @@ package dev.panaio.internal.channel;
 
 import dev.panaio.internal.context.RequestChecks;
 import dev.panaio.internal.engine.DeliveryThreads;
+import dev.panaio.internal.engine.HeldSignals;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.jfr.FileIoEvent;
 import dev.panaio.internal.stats.SharedCounters;
@@ -108,7 +109,11 @@ final class WriteQueue {
         op.answeredBy(FileIoEvent.POOL);
         op.countedBy(inKernel);
         queue.add(new Write(op, request, flags, done));
-        startDrain();
+        // A default-pool handler's write starts its drain once the handler returns: waking a pool thread inside
+        // its call would let that thread preempt it there (HeldSignals).
+        if (op.submitterMayWait() || !HeldSignals.heldStart(this::startDrain)) {
+            startDrain();
+        }
     }
 
     private void startDrain() {

@@ -1,9 +1,9 @@
 package dev.panaio.internal.engine;
 
 /**
- * The wake-ups of sleeping engine loops that one thread holds back while it
- * runs a CompletionHandler on the default pool, sent when the handler
- * returns.
+ * The wake-ups of sleeping engine loops, and the starts of blocking-pool
+ * tasks, that one thread holds back while it runs a CompletionHandler on the
+ * default pool, sent when the handler returns.
  *
  * <p>A handler that starts a read wakes the sleeping engine thread, which on
  * a busy CPU then preempts the handler in the middle of its call: the caller
@@ -14,6 +14,11 @@ package dev.panaio.internal.engine;
  * left waiting: the handler watcher, which looks at a thread holding
  * wake-ups every millisecond, sends them once the same handler has run a
  * whole period ({@link #release} from its thread).
+ *
+ * <p>A read that missed the page cache goes to a blocking pool's thread
+ * instead of the engine: starting it wakes that thread, which preempts the
+ * handler in the same way. Its start is held back the same way
+ * ({@link #heldStart}).
  *
  * <p>Only for requests whose result calls a handler back
  * ({@link CompletionSink#submitterMayWait()} false): a caller that parks for
@@ -34,8 +39,8 @@ public final class HeldSignals {
      * ends that hold early).
      */
     private volatile boolean holding;
-    /** The loops whose wake-ups wait, without repeats. Guarded by this. */
-    private EngineLoop[] loops = new EngineLoop[2];
+    /** The loops whose wake-ups wait, without repeats, and the task starts that wait, in order. Guarded by this. */
+    private Object[] held = new Object[2];
     /** Written under this lock; read without it by {@link #release}'s look for nothing to send. */
     private volatile int count;
 
@@ -62,16 +67,17 @@ public final class HeldSignals {
     }
 
     /**
-     * Stops holding, and wakes each loop whose wake-up waited, if it still
-     * sleeps. Without a lock when nothing waits, as after most handlers: only
-     * the owner adds wake-ups, so it cannot miss one of its own.
+     * Stops holding, wakes each loop whose wake-up waited, if it still
+     * sleeps, and runs each task start that waited. Without a lock when
+     * nothing waits, as after most handlers: only the owner adds wake-ups and
+     * starts, so it cannot miss one of its own.
      */
     public void release() {
         if (count == 0) {
             holding = false;
             return;
         }
-        EngineLoop[] toWake;
+        Object[] toSend;
         int n;
         synchronized (this) {
             holding = false;
@@ -79,16 +85,34 @@ public final class HeldSignals {
             if (n == 0) {
                 return;
             }
-            toWake = loops.clone();
-            java.util.Arrays.fill(loops, 0, n, null);
+            toSend = held.clone();
+            java.util.Arrays.fill(held, 0, n, null);
             count = 0;
         }
         for (int i = 0; i < n; i++) {
-            toWake[i].wakeIfAsleep();
+            if (toSend[i] instanceof EngineLoop loop) {
+                loop.wakeIfAsleep();
+            } else {
+                ((Runnable) toSend[i]).run();
+            }
         }
     }
 
-    /** Whether a wake-up waits to be sent. */
+    /** Stops holding and sends what is held, except {@code item}, which its caller sends itself. */
+    private void release(Object item) {
+        synchronized (this) {
+            for (int i = 0; i < count; i++) {
+                if (held[i] == item) {
+                    System.arraycopy(held, i + 1, held, i, count - i - 1);
+                    held[--count] = null;
+                    break;
+                }
+            }
+        }
+        release();
+    }
+
+    /** Whether a wake-up or a task start waits to be sent. */
     public boolean hasHeldWakeups() {
         return count > 0;
     }
@@ -100,6 +124,22 @@ public final class HeldSignals {
      * @return false when it does not: the caller wakes the loop itself
      */
     static boolean held(EngineLoop loop) {
+        return hold(loop);
+    }
+
+    /**
+     * Holds back {@code start}, which hands a task to a blocking pool and
+     * never throws, if the calling thread holds its wake-ups now; it then
+     * runs on release, on this thread or the watcher's.
+     *
+     * @return false when it does not: the caller runs {@code start} itself
+     */
+    public static boolean heldStart(Runnable start) {
+        return hold(start);
+    }
+
+    /** Holds {@code item}, a loop (once) or a task start, if this thread holds its wake-ups now. */
+    private static boolean hold(Object item) {
         HeldSignals self = PER_THREAD.get();
         if (self == null) {
             return false;
@@ -109,23 +149,25 @@ public final class HeldSignals {
             if (!self.holding) {
                 return false;
             }
-            for (int i = 0; i < self.count; i++) {
-                if (self.loops[i] == loop) {
-                    return true;
+            if (item instanceof EngineLoop) {
+                for (int i = 0; i < self.count; i++) {
+                    if (self.held[i] == item) {
+                        return true;
+                    }
                 }
             }
-            if (self.count == self.loops.length) {
-                self.loops = java.util.Arrays.copyOf(self.loops, self.count * 2);
+            if (self.count == self.held.length) {
+                self.held = java.util.Arrays.copyOf(self.held, self.count * 2);
             }
             first = self.count == 0;
-            self.loops[self.count++] = loop;
+            self.held[self.count++] = item;
         }
         if (first) {
             try {
                 self.onFirstHeld.run();
             } catch (Throwable t) {
-                // Nothing would watch it (the watcher thread could not start): the caller wakes the loop itself.
-                self.release();
+                // Nothing would watch it (the watcher thread could not start): the caller sends it itself.
+                self.release(item);
                 UncaughtExceptions.report(t);
                 return false;
             }

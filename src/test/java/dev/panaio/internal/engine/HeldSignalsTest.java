@@ -168,4 +168,61 @@ class HeldSignalsTest {
             loop.awaitTermination();
         }
     }
+
+    @Test
+    void shouldRunAHeldTaskStartOnceAtTheReleaseInOrderWithWakeUpsAndNeverWhenNotHolding() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("synced"), 4096, SEED);
+        EngineLoop loop = new EngineLoop(8, 64, "held-signals");
+        try (AioFile file = AioFile.open(path, READ)) {
+            onNewThread(() -> {
+                AtomicInteger watched = new AtomicInteger();
+                HeldSignals signals = HeldSignals.forThisThread(watched::incrementAndGet);
+                AtomicInteger first = new AtomicInteger();
+                AtomicInteger second = new AtomicInteger();
+                assertThat(HeldSignals.heldStart(first::incrementAndGet)).as("held by a thread not holding").isFalse();
+                assertThat(first.get()).as("left to the caller").isZero();
+
+                waitFor(() -> loop.isSleeping() && loop.outstanding() == 0, "the loop to go to sleep");
+                signals.hold();
+                assertThat(HeldSignals.heldStart(first::incrementAndGet)).isTrue();
+                Sink sink = new Sink(false);
+                loop.enqueue(Request.sync(Request.Kind.FSYNC, file), sink);
+                assertThat(HeldSignals.heldStart(second::incrementAndGet)).isTrue();
+                assertThat(signals.hasHeldWakeups()).as("starts and a wake-up held").isTrue();
+                assertThat(watched.get()).as("the watcher told once for the held stretch").isEqualTo(1);
+                assertThat(first.get() + second.get()).as("no start run while held").isZero();
+
+                signals.release();
+                assertThat(first.get()).as("the first start run once at the release").isEqualTo(1);
+                assertThat(second.get()).as("the second start run once at the release").isEqualTo(1);
+                assertThat(sink.done.await(10, TimeUnit.SECONDS)).as("the wake-up sent too").isTrue();
+                signals.release();
+                assertThat(first.get() + second.get()).as("a second release runs nothing again").isEqualTo(2);
+            });
+        } finally {
+            loop.shutdown();
+            loop.awaitTermination();
+        }
+    }
+
+    @Test
+    void shouldLeaveATaskStartToTheCallerAloneWhenTheWatcherCannotBeTold() throws Exception {
+        onNewThread(() -> {
+            HeldSignals signals = HeldSignals.forThisThread(() -> {
+                throw new IllegalStateException("the watcher cannot start (a test's stand-in)");
+            });
+            Thread.UncaughtExceptionHandler before = Thread.currentThread().getUncaughtExceptionHandler();
+            Thread.currentThread().setUncaughtExceptionHandler((t, e) -> { }); // the report is expected
+            try {
+                signals.hold();
+                AtomicInteger started = new AtomicInteger();
+                assertThat(HeldSignals.heldStart(started::incrementAndGet)).as("left to the caller").isFalse();
+                assertThat(signals.hasHeldWakeups()).as("nothing left held for no watcher").isFalse();
+                signals.release();
+                assertThat(started.get()).as("not run by the release: the caller runs it, once").isZero();
+            } finally {
+                Thread.currentThread().setUncaughtExceptionHandler(before);
+            }
+        });
+    }
 }
