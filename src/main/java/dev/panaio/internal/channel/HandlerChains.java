@@ -391,7 +391,14 @@ final class HandlerChains {
                 }
                 LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(PERIOD_MICROS));
                 for (HandlerChains chains : WATCHED) {
-                    for (HandlerCall stuck : look(chains)) {
+                    List<HandlerCall> taken;
+                    try {
+                        taken = look(chains);
+                    } catch (Throwable t) { // out of memory, say: this thread is looked at again next period
+                        UncaughtExceptions.report(t);
+                        continue;
+                    }
+                    for (HandlerCall stuck : taken) {
                         try {
                             executeAlone(stuck); // a thread each, as the JDK's cached pool gives them
                         } catch (Throwable t) {
@@ -426,7 +433,11 @@ final class HandlerChains {
                 chains.deferred.clear();
             }
             // The same handler has run a whole period: what it started must not wait for it to return.
-            chains.signals.release();
+            try {
+                chains.signals.release();
+            } catch (Throwable t) { // the calls taken above are handed on all the same
+                UncaughtExceptions.report(t);
+            }
             return stuck;
         }
     }
