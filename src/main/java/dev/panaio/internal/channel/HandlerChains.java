@@ -101,8 +101,8 @@ final class HandlerChains {
     /** A first engine wake-up is held: the watcher looks at this thread until it is sent. */
     private synchronized void watchHeld() {
         if (!watched) {
-            watched = true;
             Watcher.watch(this);
+            watched = true; // only once watched: a thread the watcher could not take asks again next time
         }
     }
 
@@ -275,8 +275,8 @@ final class HandlerChains {
     private synchronized void addDeferred(HandlerCall call) {
         deferred.addLast(call);
         if (!watched) {
-            watched = true;
             Watcher.watch(this);
+            watched = true; // only once watched: a thread the watcher could not take asks again next time
         }
     }
 
@@ -353,7 +353,12 @@ final class HandlerChains {
             WATCHED.add(chains);
             Thread watcher = thread;
             if (watcher == null) {
-                watcher = start();
+                try {
+                    watcher = start();
+                } catch (Throwable t) { // no thread to watch it: out of the list, and asked again next time
+                    WATCHED.remove(chains);
+                    throw t;
+                }
             }
             if (idle) { // read after the add: a watcher about to wait sees the add, or is unparked here
                 LockSupport.unpark(watcher);
@@ -378,33 +383,42 @@ final class HandlerChains {
 
         private static void loop() {
             for (;;) {
-                // Nothing interrupts this thread on purpose, but a handler it runs in place may leave the flag set,
-                // which would end every park at once.
-                Thread.interrupted();
-                if (WATCHED.isEmpty()) {
-                    idle = true; // before the last look: a thread that joins after it reads true and unparks
-                    while (WATCHED.isEmpty()) {
-                        LockSupport.park();
-                        Thread.interrupted();
-                    }
-                    idle = false;
+                try {
+                    lookAround();
+                } catch (Throwable t) { // whatever goes wrong in one round, the watcher watches on
+                    UncaughtExceptions.report(t);
                 }
-                LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(PERIOD_MICROS));
-                for (HandlerChains chains : WATCHED) {
-                    List<HandlerCall> taken;
+            }
+        }
+
+        /** Waits for a thread to watch if there is none, then for a period, then looks at each once. */
+        private static void lookAround() {
+            // Nothing interrupts this thread on purpose, but a handler it runs in place may leave the flag set,
+            // which would end every park at once.
+            Thread.interrupted();
+            if (WATCHED.isEmpty()) {
+                idle = true; // before the last look: a thread that joins after it reads true and unparks
+                while (WATCHED.isEmpty()) {
+                    LockSupport.park();
+                    Thread.interrupted();
+                }
+                idle = false;
+            }
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(PERIOD_MICROS));
+            for (HandlerChains chains : WATCHED) {
+                List<HandlerCall> taken;
+                try {
+                    taken = look(chains);
+                } catch (Throwable t) { // out of memory, say: this thread is looked at again next period
+                    UncaughtExceptions.report(t);
+                    continue;
+                }
+                for (HandlerCall stuck : taken) {
                     try {
-                        taken = look(chains);
-                    } catch (Throwable t) { // out of memory, say: this thread is looked at again next period
+                        executeAlone(stuck); // a thread each, as the JDK's cached pool gives them
+                    } catch (Throwable t) {
+                        chains.addDeferred(stuck); // not lost: taken again at the next look
                         UncaughtExceptions.report(t);
-                        continue;
-                    }
-                    for (HandlerCall stuck : taken) {
-                        try {
-                            executeAlone(stuck); // a thread each, as the JDK's cached pool gives them
-                        } catch (Throwable t) {
-                            chains.addDeferred(stuck); // not lost: taken again at the next look
-                            UncaughtExceptions.report(t);
-                        }
                     }
                 }
             }

@@ -124,10 +124,13 @@ final class WriteQueue {
                 return;
             } catch (RejectedExecutionException | Error e) { // closed, or no thread could start: failed, not lost
                 Throwable error = e instanceof Error ? e : new AsynchronousCloseException();
-                for (Write w; (w = queue.poll()) != null; ) {
-                    w.op.fail(error);
+                try {
+                    for (Write w; (w = queue.poll()) != null; ) {
+                        w.op.fail(error);
+                    }
+                } finally {
+                    draining.set(false); // even if a failure's delivery threw: the next write starts a drain
                 }
-                draining.set(false);
             }
         }
     }

@@ -15,10 +15,11 @@ package dev.panaio.internal.engine;
  * wake-ups every millisecond, sends them once the same handler has run a
  * whole period ({@link #release} from its thread).
  *
- * <p>A read that missed the page cache goes to a blocking pool's thread
- * instead of the engine: starting it wakes that thread, which preempts the
- * handler in the same way. Its start is held back the same way
- * ({@link #heldStart}).
+ * <p>A read that missed the page cache, and a buffered write that is queued,
+ * go to a blocking pool's thread instead of the engine: starting that
+ * thread's task wakes it, and it preempts the handler in the same way. The
+ * start is held back the same way ({@link #heldStart}); a start that throws
+ * at the release is reported and does not keep the others from running.
  *
  * <p>Only for requests whose result calls a handler back
  * ({@link CompletionSink#submitterMayWait()} false): a caller that parks for
@@ -90,10 +91,14 @@ public final class HeldSignals {
             count = 0;
         }
         for (int i = 0; i < n; i++) {
-            if (toSend[i] instanceof EngineLoop loop) {
-                loop.wakeIfAsleep();
-            } else {
-                ((Runnable) toSend[i]).run();
+            try {
+                if (toSend[i] instanceof EngineLoop loop) {
+                    loop.wakeIfAsleep();
+                } else {
+                    ((Runnable) toSend[i]).run();
+                }
+            } catch (Throwable t) { // an Error delivering a refused task's failure, say: the others are sent all the same
+                UncaughtExceptions.report(t);
             }
         }
     }
