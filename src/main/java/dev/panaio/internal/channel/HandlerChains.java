@@ -331,7 +331,7 @@ final class HandlerChains {
      * itself and then reads the flag, so one of the two sees the other. A
      * shared lock here made the pool's threads wait for each other: a thread
      * preempted while it held it kept every other joining thread out until
-     * it ran again, up to 42 ms at qd 256 on this project's 2-vCPU machine
+     * it ran again, up to 44 ms at qd 256 on this project's 2-vCPU machine
      * (a JFR recording of {@code jdk.JavaMonitorEnter} inside
      * {@code AioAsynchronousFileChannel.read}).
      */
