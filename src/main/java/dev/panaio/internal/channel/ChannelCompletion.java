@@ -3,6 +3,7 @@ package dev.panaio.internal.channel;
 import dev.panaio.internal.jfr.FileIoEvent;
 import dev.panaio.internal.engine.CompletionSink;
 import dev.panaio.internal.engine.DeliveryThreads;
+import dev.panaio.internal.engine.LoopSubmission;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.memory.AlignedBufferPool;
 import dev.panaio.internal.memory.ArenaUses;
@@ -27,7 +28,7 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Three ways to deliver the value: {@link ToFuture}, {@link ToWaiter} (a
  * blocking call parked on it) and {@link ToHandler} (an NIO CompletionHandler).
  */
-public abstract sealed class ChannelCompletion implements CompletionSink {
+public abstract sealed class ChannelCompletion extends LoopSubmission implements CompletionSink {
     /** What was asked of the kernel; set once the memory is chosen. */
     Request request;
     /** Keeps the caller's buffer reachable while the kernel may use it. */

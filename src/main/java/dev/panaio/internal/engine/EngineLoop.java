@@ -217,7 +217,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
             sink.fail(new AsynchronousCloseException());
             return;
         }
-        LoopSubmission op = new LoopSubmission(request, sink);
+        LoopSubmission op = LoopSubmission.of(request, sink); // the sink itself where it can be
         if (offer.isOffered() && submitsItself(request) && submitIdle(op)) {
             return;
         }

@@ -7,7 +7,7 @@ import dev.panaio.internal.memory.HandedOverMemory;
  * bounce buffer) before the result goes on to the next sink, so that the
  * caller's memory is released exactly once, whatever the outcome.
  */
-public final class MemorySink implements CompletionSink {
+public final class MemorySink extends LoopSubmission implements CompletionSink {
     private final HandedOverMemory memory;
     private final CompletionSink next;
 

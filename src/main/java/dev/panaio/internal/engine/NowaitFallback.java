@@ -36,7 +36,7 @@ import java.util.function.BiConsumer;
  *
  * <p>Thread-safe: finished on an engine thread, written on a pool thread.
  */
-public final class NowaitFallback implements CompletionSink {
+public final class NowaitFallback extends LoopSubmission implements CompletionSink {
     private static final SharedSecrets.OptionsAccess OPTIONS = SharedSecrets.optionsAccess();
 
     private final Request request;
