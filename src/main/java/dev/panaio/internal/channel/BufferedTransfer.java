@@ -5,7 +5,7 @@ import dev.panaio.internal.gen.aio_abi.iovec;
 import dev.panaio.internal.sys.FileDescriptorHandle;
 import dev.panaio.internal.sys.Syscalls;
 
-import dev.panaio.internal.memory.BufferLifetime;
+import dev.panaio.internal.memory.KnownBuffers;
 import dev.panaio.internal.sys.ErrnoExceptions;
 
 import java.io.IOException;
@@ -13,7 +13,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.ref.Reference;
-import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 
@@ -53,8 +52,8 @@ final class BufferedTransfer {
         final MemorySegment errno;
         /** The iovec array of a vectored call, grown to the largest vector this thread has passed. */
         private MemorySegment iovs;
-        /** The direct buffer this thread passed last, and where its memory starts; see {@link #addressOf}. */
-        private KnownBuffer lastBuffer;
+        /** What is known of the direct buffer this thread passed last: one look, not a table's, for a repeat. */
+        private KnownBuffers.Known lastBuffer;
         /** Where a heap buffer's bytes pass through on this thread's page-cache calls; grown on demand. */
         private MemorySegment heapCopy;
 
@@ -82,25 +81,6 @@ final class BufferedTransfer {
         }
     }
 
-    /**
-     * A direct buffer's base address (of index 0), remembered by identity and
-     * weakly, so that a thread that reads into the same buffer call after call
-     * pays for {@code MemorySegment.ofBuffer} once. {@code base} is
-     * {@link #NOT_GC_MANAGED} for a buffer over an arena's memory, which an
-     * arena's owner can free while the buffer is reachable: that one is read
-     * through {@link #readHolding}, or goes the general way, whose downcall
-     * holds the arena's session.
-     */
-    private static final class KnownBuffer extends WeakReference<ByteBuffer> {
-        final long base;
-
-        KnownBuffer(ByteBuffer buffer, long base) {
-            super(buffer);
-            this.base = base;
-        }
-    }
-
-    private static final long NOT_GC_MANAGED = -1;
     /** The largest heap buffer a page-cache call copies through its thread's native memory; larger ones bounce. */
     static final int MAX_HEAP_COPY = 128 * 1024;
 
@@ -133,12 +113,12 @@ final class BufferedTransfer {
         MemorySegment heapCopy = null;
         long address;
         if (buffer.isDirect()) {
-            KnownBuffer known = scratch.lastBuffer;
+            KnownBuffers.Known known = scratch.lastBuffer;
             if (known == null || !known.refersTo(buffer)) {
-                scratch.lastBuffer = known = new KnownBuffer(buffer, baseAddress(buffer));
+                scratch.lastBuffer = known = KnownBuffers.of(buffer);
             }
-            if (known.base == NOT_GC_MANAGED) {
-                return NOT_IN_PLACE;
+            if (!known.isGcManaged()) {
+                return NOT_IN_PLACE; // an arena's: read through readHolding, or the general way
             }
             address = known.base + buffer.position();
         } else {
@@ -174,14 +154,6 @@ final class BufferedTransfer {
                     buffer.arrayOffset() + buffer.position(), (int) result);
         }
         return result;
-    }
-
-    /** Where a direct buffer's index 0 is, or {@link #NOT_GC_MANAGED}; two ofBuffer calls, once per buffer. */
-    private static long baseAddress(ByteBuffer buffer) {
-        if (!BufferLifetime.isGcManaged(buffer)) {
-            return NOT_GC_MANAGED;
-        }
-        return MemorySegment.ofBuffer(buffer).address() - buffer.position();
     }
 
     /**

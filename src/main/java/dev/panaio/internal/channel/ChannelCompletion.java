@@ -31,7 +31,11 @@ import java.util.concurrent.locks.LockSupport;
 public abstract sealed class ChannelCompletion extends LoopSubmission implements CompletionSink {
     /** What was asked of the kernel; set once the memory is chosen. */
     Request request;
-    /** Keeps the caller's buffer reachable while the kernel may use it. */
+    /**
+     * Keeps the caller's buffer reachable while the kernel may use it: for a
+     * buffer the garbage collector frees, handed to the kernel by address
+     * (its request's segment holds nothing), this is what keeps its memory.
+     */
     private Object keepAlive;
     /** The use of a panaio arena whose memory the kernel uses in place, held until the result is settled. */
     private ArenaUses held;

@@ -15,6 +15,7 @@ import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.jfr.FileIoEvent;
 import dev.panaio.internal.jfr.FileReadEvent;
 import dev.panaio.internal.jfr.FileWriteEvent;
+import dev.panaio.internal.memory.KnownBuffers;
 import dev.panaio.internal.stats.SharedCounters;
 import dev.panaio.internal.sys.ErrnoExceptions;
 import dev.panaio.internal.sys.FileDescriptorHandle;
@@ -237,7 +238,9 @@ public final class FileIo {
         if (overflows(position, dst.remaining(), op)) {
             return;
         }
-        MemorySegment direct = dst.isDirect() ? MemorySegment.ofBuffer(dst) : null;
+        long gcManaged = gcManagedBase(dst);
+        MemorySegment direct = dst.isDirect() && gcManaged == KnownBuffers.NOT_GC_MANAGED
+                ? MemorySegment.ofBuffer(dst) : null;
         RequestMemory.checkBuffer(direct, op);
         if (engine.isClosed()) {
             op.fail(new AsynchronousCloseException());
@@ -249,6 +252,8 @@ public final class FileIo {
         if (length == 0) {
             op.request = Request.read(file, MemorySegment.NULL, position, "aio");
             op.finish(0);
+        } else if (gcManaged != KnownBuffers.NOT_GC_MANAGED) {
+            startDirectGcManaged(op, dst, gcManaged + dst.position(), position, length, true, options);
         } else if (alignment != null) {
             startDirect(op, dst, direct, position, length, true, options);
         } else {
@@ -272,7 +277,9 @@ public final class FileIo {
         if (overflows(position, src.remaining(), op)) {
             return;
         }
-        MemorySegment direct = src.isDirect() ? MemorySegment.ofBuffer(src) : null;
+        long gcManaged = gcManagedBase(src);
+        MemorySegment direct = src.isDirect() && gcManaged == KnownBuffers.NOT_GC_MANAGED
+                ? MemorySegment.ofBuffer(src) : null;
         RequestMemory.checkBuffer(direct, op);
         if (engine.isClosed()) {
             op.fail(new AsynchronousCloseException());
@@ -284,6 +291,8 @@ public final class FileIo {
         if (length == 0) {
             op.request = Request.write(file, MemorySegment.NULL, position, "aio");
             op.finish(0);
+        } else if (gcManaged != KnownBuffers.NOT_GC_MANAGED) {
+            startDirectGcManaged(op, src, gcManaged + src.position(), position, length, false, options);
         } else if (alignment != null) {
             startDirect(op, src, direct, position, length, false, options);
         } else {
@@ -329,6 +338,34 @@ public final class FileIo {
         return true;
     }
 
+    /**
+     * Where a direct file's direct buffer starts (its index 0) when the
+     * garbage collector frees its memory, else {@link KnownBuffers#NOT_GC_MANAGED}
+     * (a buffered file, a heap buffer, an arena's memory: the general path).
+     * Such memory is always alive and never confined to a thread, so it needs
+     * no check, and the request's completion keeps the buffer itself
+     * reachable ({@link ChannelCompletion#transfersWith}) until the kernel is
+     * done with it: the request takes its address, and no segment of the
+     * JDK's is made for it.
+     */
+    private long gcManagedBase(ByteBuffer buffer) {
+        return alignment != null && buffer.isDirect() ? KnownBuffers.gcManagedBase(buffer)
+                : KnownBuffers.NOT_GC_MANAGED;
+    }
+
+    /** As {@link #startDirect}, for memory the garbage collector frees, at {@code address}. */
+    private void startDirectGcManaged(ChannelCompletion op, ByteBuffer buffer, long address, long position,
+                                      int length, boolean read, RequestOptions options) {
+        MemorySegment memory;
+        try {
+            memory = requestMemory.chooseGcManagedMemory(op, buffer, address, position, length, read);
+        } catch (MisalignedIoException e) {
+            op.fail(e);
+            return;
+        }
+        submitDirect(op, memory, position, read, options);
+    }
+
     /** Misaligned direct I/O fails the request (an IOException, as the JDK reports it), before the kernel sees it. */
     private void startDirect(ChannelCompletion op, ByteBuffer buffer, MemorySegment direct, long position,
                              int length, boolean read, RequestOptions options) {
@@ -339,6 +376,12 @@ public final class FileIo {
             op.fail(e);
             return;
         }
+        submitDirect(op, memory, position, read, options);
+    }
+
+    /** Hands a direct request whose memory is chosen (null: the request failed) to the engine. */
+    private void submitDirect(ChannelCompletion op, MemorySegment memory, long position, boolean read,
+                              RequestOptions options) {
         if (memory == null) {
             return;
         }

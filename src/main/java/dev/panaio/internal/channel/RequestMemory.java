@@ -9,6 +9,7 @@ import dev.panaio.internal.context.RequestChecks;
 import dev.panaio.internal.memory.AlignedBufferPool;
 import dev.panaio.internal.memory.ArenaUses;
 import dev.panaio.internal.memory.BufferLifetime;
+import dev.panaio.internal.memory.KnownBuffers;
 import dev.panaio.internal.stats.SharedCounters;
 
 import java.lang.foreign.MemorySegment;
@@ -101,6 +102,25 @@ final class RequestMemory {
             memory = bounce(op, buffer, length, read);
         }
         return memory;
+    }
+
+    /**
+     * As {@link #chooseDirectMemory}, for a direct buffer whose memory the
+     * garbage collector frees, at {@code address}: in place when aligned (the
+     * request's completion keeps the buffer reachable, which keeps its
+     * memory), else a bounce buffer, else strict refuses.
+     */
+    MemorySegment chooseGcManagedMemory(ChannelCompletion op, ByteBuffer buffer, long address, long position,
+                                        int length, boolean read) throws MisalignedIoException {
+        RequestChecks.checkDirectOffset(file, position, "file position");
+        RequestChecks.checkDirectOffset(file, length, "length");
+        if (alignment.isMemoryAligned(address)) {
+            return KnownBuffers.segmentAt(address, length);
+        }
+        if (strict) {
+            RequestChecks.checkDirectMemory(file, address, "buffer address");
+        }
+        return bounce(op, buffer, length, read);
     }
 
     /**
