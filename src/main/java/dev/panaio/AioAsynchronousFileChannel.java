@@ -303,11 +303,12 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
             op.fail(new ClosedChannelException());
             return;
         }
+        op.madeBy(this); // a dropped channel stays open until its requests complete, as the JDK's does
         if (n == InlineTransfers.MISSED) {
-            startOrFail(op, () -> io.readMissed(dst, position, op));
-            return;
+            io.readMissed(dst, position, op);
+        } else {
+            io.read(dst, position, op);
         }
-        startOrFail(op, () -> io.read(dst, position, op));
     }
 
     @Override
@@ -340,7 +341,12 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
             return CompletableFuture.completedFuture((int) n);
         }
         var op = new ChannelCompletion.ToFuture();
-        startOrFail(op, n == InlineTransfers.MISSED ? () -> io.readMissed(dst, position, op) : () -> io.read(dst, position, op));
+        op.madeBy(this);
+        if (n == InlineTransfers.MISSED) {
+            io.readMissed(dst, position, op);
+        } else {
+            io.read(dst, position, op);
+        }
         return op.future();
     }
 
@@ -366,7 +372,8 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
         } else {
-            startOrFail(op, () -> io.read(dst, position, options, op));
+            op.madeBy(this);
+            io.read(dst, position, options, op);
         }
         return op.future();
     }
@@ -383,7 +390,8 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
             op.fail(new ClosedChannelException());
             return;
         }
-        startOrFail(op, () -> io.write(src, position, op));
+        op.madeBy(this);
+        io.write(src, position, op);
     }
 
     @Override
@@ -407,7 +415,8 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
         } else {
-            startOrFail(op, () -> io.write(src, position, op));
+            op.madeBy(this);
+            io.write(src, position, op);
         }
         return op.future();
     }
@@ -439,33 +448,10 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         if (!isOpen()) {
             op.fail(new ClosedChannelException());
         } else {
-            startOrFail(op, () -> io.write(src, position, options, op));
+            op.madeBy(this);
+            io.write(src, position, options, op);
         }
         return op.future();
-    }
-
-    /** Starting a read or write. */
-    @FunctionalInterface
-    private interface Start {
-        void start() throws Exception;
-    }
-
-    /**
-     * Starts a request; an I/O error found before the kernel sees it (a
-     * misaligned position or length on a direct channel) fails the request,
-     * as the JDK's asynchronous channel reports it, instead of being thrown.
-     */
-    private void startOrFail(ChannelCompletion op, Start start) {
-        op.madeBy(this); // a dropped channel stays open until its requests complete, as the JDK's does
-        try {
-            start.start();
-        } catch (MisalignedIoException e) {
-            op.fail(e);
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            op.fail(e);
-        }
     }
 
     private void checkRead(ByteBuffer dst, long position) {
