@@ -73,6 +73,31 @@ public final class AnsweredHandler<A> implements HandlerChains.HandlerCall {
         call(handler, attachment, value, error);
     }
 
+    /** The largest count {@link #boxed} has a box for: 64 KiB. */
+    private static final int MAX_BOXED_BLOCKS = 128;
+    /** The counts of whole 512-byte blocks up to 64 KiB, boxed once: the counts of most reads and writes. */
+    private static final Integer[] BLOCK_COUNTS = new Integer[MAX_BOXED_BLOCKS];
+
+    static {
+        for (int i = 0; i < MAX_BOXED_BLOCKS; i++) {
+            BLOCK_COUNTS[i] = (i + 1) * 512; // new boxes: Integer.valueOf caches only -128 to 127
+        }
+    }
+
+    /**
+     * {@code value} boxed for a handler's {@code completed}: a whole number of
+     * 512-byte blocks up to 64 KiB (a 4 KiB read's count) from boxes made once,
+     * anything else by {@link Integer#valueOf}. A handler cannot tell: the
+     * specification promises an equal Integer, not a new one.
+     */
+    static Integer boxed(int value) {
+        int blocks = value >>> 9;
+        if ((value & 511) == 0 && blocks >= 1 && blocks <= MAX_BOXED_BLOCKS) {
+            return BLOCK_COUNTS[blocks - 1];
+        }
+        return value;
+    }
+
     /**
      * Calls {@code handler}'s {@code completed} with {@code value}, or its
      * {@code failed} with a non-null {@code error}; what it throws goes to the
@@ -82,7 +107,7 @@ public final class AnsweredHandler<A> implements HandlerChains.HandlerCall {
     static <A> void call(CompletionHandler<Integer, ? super A> handler, A attachment, int value, Throwable error) {
         try {
             if (error == null) {
-                handler.completed(value, attachment);
+                handler.completed(boxed(value), attachment);
             } else {
                 handler.failed(error, attachment);
             }

@@ -169,4 +169,16 @@ class AnsweredHandlerTest {
             outerThread.setUncaughtExceptionHandler(replaced.get(WAIT_SECONDS, TimeUnit.SECONDS));
         }
     }
+
+    @Test
+    void shouldHandTheHandlerAnIntegerEqualToTheCountWhetherOrNotItsBoxIsMadeOnce() {
+        // Around the edges of the boxes made once (whole 512-byte blocks, 512 to 64 KiB) and far from them.
+        int[] counts = {-1, 0, 1, 127, 128, 511, 512, 513, 1024, 4095, 4096, 4097, 8192, 65_024, 65_535, 65_536,
+                65_537, 66_048, 131_072, 1 << 20, Integer.MAX_VALUE - 511, Integer.MIN_VALUE};
+        for (int count : counts) {
+            assertThat(AnsweredHandler.boxed(count)).as("the box of %d", count).isEqualTo(count);
+        }
+        assertThat(AnsweredHandler.boxed(4096)).as("a 4 KiB read's count, boxed once").isSameAs(
+                AnsweredHandler.boxed(4096));
+    }
 }
