@@ -78,28 +78,39 @@ public final class HeldSignals {
             holding = false;
             return;
         }
-        Object[] toSend;
-        int n;
+        Object first;
+        Object[] others = null; // copied out only when more than one waits: most handlers hold one wake-up
         synchronized (this) {
             holding = false;
-            n = count;
+            int n = count;
             if (n == 0) {
                 return;
             }
-            toSend = held.clone();
+            first = held[0];
+            if (n > 1) {
+                others = java.util.Arrays.copyOfRange(held, 1, n);
+            }
             java.util.Arrays.fill(held, 0, n, null);
             count = 0;
         }
-        for (int i = 0; i < n; i++) {
-            try {
-                if (toSend[i] instanceof EngineLoop loop) {
-                    loop.wakeIfAsleep();
-                } else {
-                    ((Runnable) toSend[i]).run();
-                }
-            } catch (Throwable t) { // an Error delivering a refused task's failure, say: the others are sent all the same
-                UncaughtExceptions.report(t);
+        send(first); // outside the lock, in order
+        if (others != null) {
+            for (Object item : others) {
+                send(item);
             }
+        }
+    }
+
+    /** Wakes a held loop, if it still sleeps, or runs a held task start. */
+    private static void send(Object item) {
+        try {
+            if (item instanceof EngineLoop loop) {
+                loop.wakeIfAsleep();
+            } else {
+                ((Runnable) item).run();
+            }
+        } catch (Throwable t) { // an Error delivering a refused task's failure, say: the others are sent all the same
+            UncaughtExceptions.report(t);
         }
     }
 
