@@ -238,9 +238,8 @@ public final class FileIo {
         if (overflows(position, dst.remaining(), op)) {
             return;
         }
-        long gcManaged = gcManagedBase(dst);
-        MemorySegment direct = dst.isDirect() && gcManaged == KnownBuffers.NOT_GC_MANAGED
-                ? MemorySegment.ofBuffer(dst) : null;
+        KnownBuffers.Known gcManaged = gcManaged(dst);
+        MemorySegment direct = dst.isDirect() && gcManaged == null ? MemorySegment.ofBuffer(dst) : null;
         RequestMemory.checkBuffer(direct, op);
         if (engine.isClosed()) {
             op.fail(new AsynchronousCloseException());
@@ -252,8 +251,8 @@ public final class FileIo {
         if (length == 0) {
             op.request = Request.read(file, MemorySegment.NULL, position, "aio");
             op.finish(0);
-        } else if (gcManaged != KnownBuffers.NOT_GC_MANAGED) {
-            startDirectGcManaged(op, dst, gcManaged + dst.position(), position, length, true, options);
+        } else if (gcManaged != null) {
+            startDirectGcManaged(op, dst, gcManaged, position, length, true, options);
         } else if (alignment != null) {
             startDirect(op, dst, direct, position, length, true, options);
         } else {
@@ -277,9 +276,8 @@ public final class FileIo {
         if (overflows(position, src.remaining(), op)) {
             return;
         }
-        long gcManaged = gcManagedBase(src);
-        MemorySegment direct = src.isDirect() && gcManaged == KnownBuffers.NOT_GC_MANAGED
-                ? MemorySegment.ofBuffer(src) : null;
+        KnownBuffers.Known gcManaged = gcManaged(src);
+        MemorySegment direct = src.isDirect() && gcManaged == null ? MemorySegment.ofBuffer(src) : null;
         RequestMemory.checkBuffer(direct, op);
         if (engine.isClosed()) {
             op.fail(new AsynchronousCloseException());
@@ -291,8 +289,8 @@ public final class FileIo {
         if (length == 0) {
             op.request = Request.write(file, MemorySegment.NULL, position, "aio");
             op.finish(0);
-        } else if (gcManaged != KnownBuffers.NOT_GC_MANAGED) {
-            startDirectGcManaged(op, src, gcManaged + src.position(), position, length, false, options);
+        } else if (gcManaged != null) {
+            startDirectGcManaged(op, src, gcManaged, position, length, false, options);
         } else if (alignment != null) {
             startDirect(op, src, direct, position, length, false, options);
         } else {
@@ -339,26 +337,29 @@ public final class FileIo {
     }
 
     /**
-     * Where a direct file's direct buffer starts (its index 0) when the
-     * garbage collector frees its memory, else {@link KnownBuffers#NOT_GC_MANAGED}
-     * (a buffered file, a heap buffer, an arena's memory: the general path).
-     * Such memory is always alive and never confined to a thread, so it needs
-     * no check, and the request's completion keeps the buffer itself
-     * reachable ({@link ChannelCompletion#transfersWith}) until the kernel is
-     * done with it: the request takes its address, and no segment of the
-     * JDK's is made for it.
+     * What is known of a direct file's direct buffer whose memory the garbage
+     * collector frees (where it starts), else null (a buffered file, a heap
+     * buffer, an arena's memory: the general path). Such memory is always
+     * alive and never confined to a thread, so it needs no check, and the
+     * request's completion keeps the buffer itself reachable
+     * ({@link ChannelCompletion#transfersWith}) until the kernel is done with
+     * it: the request takes its address, and no segment of the JDK's is made
+     * for it.
      */
-    private long gcManagedBase(ByteBuffer buffer) {
-        return alignment != null && buffer.isDirect() ? KnownBuffers.gcManagedBase(buffer)
-                : KnownBuffers.NOT_GC_MANAGED;
+    private KnownBuffers.Known gcManaged(ByteBuffer buffer) {
+        if (alignment == null || !buffer.isDirect()) {
+            return null;
+        }
+        KnownBuffers.Known known = KnownBuffers.of(buffer);
+        return known.isGcManaged() ? known : null;
     }
 
-    /** As {@link #startDirect}, for memory the garbage collector frees, at {@code address}. */
-    private void startDirectGcManaged(ChannelCompletion op, ByteBuffer buffer, long address, long position,
-                                      int length, boolean read, RequestOptions options) {
+    /** As {@link #startDirect}, for a buffer whose memory the garbage collector frees. */
+    private void startDirectGcManaged(ChannelCompletion op, ByteBuffer buffer, KnownBuffers.Known known,
+                                      long position, int length, boolean read, RequestOptions options) {
         MemorySegment memory;
         try {
-            memory = requestMemory.chooseGcManagedMemory(op, buffer, address, position, length, read);
+            memory = requestMemory.chooseGcManagedMemory(op, buffer, known, position, length, read);
         } catch (MisalignedIoException e) {
             op.fail(e);
             return;

@@ -106,16 +106,18 @@ final class RequestMemory {
 
     /**
      * As {@link #chooseDirectMemory}, for a direct buffer whose memory the
-     * garbage collector frees, at {@code address}: in place when aligned (the
+     * garbage collector frees ({@code known}): in place when aligned (the
      * request's completion keeps the buffer reachable, which keeps its
      * memory), else a bounce buffer, else strict refuses.
      */
-    MemorySegment chooseGcManagedMemory(ChannelCompletion op, ByteBuffer buffer, long address, long position,
-                                        int length, boolean read) throws MisalignedIoException {
+    MemorySegment chooseGcManagedMemory(ChannelCompletion op, ByteBuffer buffer, KnownBuffers.Known known,
+                                        long position, int length, boolean read) throws MisalignedIoException {
         RequestChecks.checkDirectOffset(file, position, "file position");
         RequestChecks.checkDirectOffset(file, length, "length");
+        int from = buffer.position();
+        long address = known.base + from;
         if (alignment.isMemoryAligned(address)) {
-            return KnownBuffers.segmentAt(address, length);
+            return known.memory(from, length);
         }
         if (strict) {
             RequestChecks.checkDirectMemory(file, address, "buffer address");

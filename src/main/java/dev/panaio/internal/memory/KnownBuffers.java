@@ -48,15 +48,32 @@ public final class KnownBuffers {
     public static final class Known extends WeakReference<ByteBuffer> {
         /** The address of the buffer's index 0, or {@link #NOT_GC_MANAGED}. */
         public final long base;
+        /** The buffer's whole capacity from index 0, with no lifetime of its own; null if not GC-managed. */
+        private final MemorySegment whole;
 
         private Known(ByteBuffer buffer, long base) {
             super(buffer);
             this.base = base;
+            this.whole = base == NOT_GC_MANAGED ? null : segmentAt(base, buffer.capacity());
         }
 
         /** Whether keeping the buffer reachable keeps its memory. */
         public boolean isGcManaged() {
             return base != NOT_GC_MANAGED;
+        }
+
+        /**
+         * Bytes {@code [from, from + length)} of the GC-managed buffer as a
+         * segment for the kernel (see {@link #segmentAt}): the same object for
+         * every request of the whole buffer, a slice otherwise. The caller
+         * keeps the buffer reachable until the kernel is done with them.
+         *
+         * @param from   the first byte's index in the buffer
+         * @param length how many bytes
+         * @return a segment over them
+         */
+        public MemorySegment memory(int from, int length) {
+            return from == 0 && length == whole.byteSize() ? whole : whole.asSlice(from, length);
         }
     }
 
@@ -79,32 +96,16 @@ public final class KnownBuffers {
         return known;
     }
 
-    /**
-     * Where {@code direct}'s memory starts (its index 0) when the garbage
-     * collector frees it, else {@link #NOT_GC_MANAGED}.
-     *
-     * @param direct a direct buffer
-     * @return the address of index 0, or {@link #NOT_GC_MANAGED}
-     */
-    public static long gcManagedBase(ByteBuffer direct) {
-        return of(direct).base;
-    }
-
     /** All of the address space, to slice by address: only ever handed to the kernel, never read through. */
     @SuppressWarnings("restricted")
     private static final MemorySegment EVERYWHERE = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     /**
-     * {@code length} bytes at {@code address}, inside a buffer this class
-     * found GC-managed, as a segment for the kernel: one object, and no
-     * lifetime of its own (its scope is the global one). The caller keeps
-     * the buffer reachable until the kernel is done with the memory.
-     *
-     * @param address where the bytes start
-     * @param length  how many
-     * @return a segment over them
+     * {@code length} bytes at {@code address}, inside a buffer found
+     * GC-managed, as a segment for the kernel with no lifetime of its own
+     * (its scope is the global one).
      */
-    public static MemorySegment segmentAt(long address, long length) {
+    private static MemorySegment segmentAt(long address, long length) {
         return EVERYWHERE.asSlice(address, length);
     }
 
