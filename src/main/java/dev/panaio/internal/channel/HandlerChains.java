@@ -4,6 +4,8 @@ import dev.panaio.internal.engine.EngineLoop;
 import dev.panaio.internal.engine.HeldSignals;
 import dev.panaio.internal.engine.UncaughtExceptions;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,7 +84,15 @@ final class HandlerChains {
 
     /** Whether this thread is running a handler given to the pool through {@link #execute}. Owner only. */
     private boolean running;
-    /** Moves as each handler starts: the watcher tells a handler that has run a whole period by it not moving. */
+    /**
+     * Moves as each handler starts: the watcher tells a handler that has run a
+     * whole period by it not moving. Only this thread writes it, with
+     * {@link #nextGeneration}'s release store rather than a volatile one: the
+     * watcher, which reads it once a period, needs to see it move, not to see
+     * the move before this thread's next load (a full fence per handler), and
+     * a move seen late could only send the handlers deferred here to other
+     * pool threads, where the JDK's pool runs every handler.
+     */
     private volatile int generation;
     /** What the watcher saw of {@link #generation} at its last look. Watcher only. */
     private int seenGeneration;
@@ -93,6 +103,21 @@ final class HandlerChains {
 
     /** The engine wake-ups this thread holds back while a handler runs. */
     private final HeldSignals signals = HeldSignals.forThisThread(this::watchHeld);
+
+    private static final VarHandle GENERATION;
+
+    static {
+        try {
+            GENERATION = MethodHandles.lookup().findVarHandle(HandlerChains.class, "generation", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** A new handler starts on this thread. Owner only. */
+    private void nextGeneration() {
+        GENERATION.setRelease(this, generation + 1);
+    }
 
     /** Made on the pool thread it belongs to. */
     private HandlerChains() {
@@ -247,7 +272,7 @@ final class HandlerChains {
             }
             // A new handler starts now, not when the first below does: the watcher must not take the ones
             // deferred behind it for a handler that has run a whole period.
-            self.generation = self.generation + 1;
+            self.nextGeneration();
             for (int i = 1; i < n; i++) {
                 self.addDeferred(calls[i]);
                 calls[i] = null;
@@ -285,7 +310,7 @@ final class HandlerChains {
         try {
             HandlerCall next = first;
             for (int chained = 1; next != null; chained++) {
-                generation = generation + 1; // only this thread writes it
+                nextGeneration();
                 if (holdWakeups) {
                     signals.hold();
                 }

@@ -1,5 +1,8 @@
 package dev.panaio.internal.engine;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * The wake-ups of sleeping engine loops, and the starts of blocking-pool
  * tasks, that one thread holds back while it runs a CompletionHandler on the
@@ -40,6 +43,16 @@ public final class HeldSignals {
      * ends that hold early).
      */
     private volatile boolean holding;
+    private static final VarHandle HOLDING;
+
+    static {
+        try {
+            HOLDING = MethodHandles.lookup().findVarHandle(HeldSignals.class, "holding", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     /** The loops whose wake-ups wait, without repeats, and the task starts that wait, in order. Guarded by this. */
     private Object[] held = new Object[2];
     /** Written under this lock; read without it by {@link #release}'s look for nothing to send. */
@@ -64,7 +77,8 @@ public final class HeldSignals {
      * engine loops for requests that call a handler back wait. Owner only.
      */
     public void hold() {
-        holding = true;
+        // A release store, not a volatile one (a full fence per handler): only this thread reads it, in held().
+        HOLDING.setRelease(this, true);
     }
 
     /**
@@ -75,7 +89,7 @@ public final class HeldSignals {
      */
     public void release() {
         if (count == 0) {
-            holding = false;
+            HOLDING.setRelease(this, false); // as in hold(): read by the owner alone
             return;
         }
         Object first;
