@@ -214,7 +214,10 @@ final class HandlerChains {
      * one handler runs long.
      */
     private static final class Batch implements Runnable {
-        private final HandlerCall[] calls = new HandlerCall[MAX_BATCH];
+        /** The first call. */
+        private HandlerCall first;
+        /** The calls after the first, made when a second joins: a lone call (one completion per reap) needs none. */
+        private HandlerCall[] rest;
         /** Guarded by this. */
         private int count;
         /** Guarded by this. */
@@ -223,7 +226,7 @@ final class HandlerChains {
         private boolean held;
 
         Batch(HandlerCall first) {
-            calls[0] = first;
+            this.first = first;
             count = 1;
         }
 
@@ -236,7 +239,10 @@ final class HandlerChains {
             if (started || count == MAX_BATCH) {
                 return false;
             }
-            calls[count++] = call;
+            if (rest == null) {
+                rest = new HandlerCall[MAX_BATCH - 1];
+            }
+            rest[count++ - 1] = call;
             return true;
         }
 
@@ -263,8 +269,8 @@ final class HandlerChains {
             }
             // The handing thread keeps this batch as its open one until it starts another: it must not keep the
             // calls (and through them their channels) reachable after they ran.
-            HandlerCall first = calls[0];
-            calls[0] = null;
+            HandlerCall first = this.first;
+            this.first = null;
             HandlerChains self = PER_THREAD.get();
             if (self == null) {
                 self = new HandlerChains();
@@ -274,8 +280,8 @@ final class HandlerChains {
             // deferred behind it for a handler that has run a whole period.
             self.nextGeneration();
             for (int i = 1; i < n; i++) {
-                self.addDeferred(calls[i]);
-                calls[i] = null;
+                self.addDeferred(rest[i - 1]);
+                rest[i - 1] = null;
             }
             self.run(first, onPool);
         }
