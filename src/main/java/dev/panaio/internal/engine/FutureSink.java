@@ -3,7 +3,7 @@ package dev.panaio.internal.engine;
 import java.util.concurrent.CompletableFuture;
 
 /** Completes a CompletableFuture: the engine's own API. A {@code -errno} result completes it exceptionally. */
-public final class FutureSink extends LoopSubmission implements CompletionSink {
+public final class FutureSink implements CompletionSink {
     private final Request request;
     private final CompletableFuture<Integer> future = new CompletableFuture<>();
 
