@@ -238,9 +238,10 @@ public final class FileIo {
         if (overflows(position, dst.remaining(), op)) {
             return;
         }
-        KnownBuffers.Known gcManaged = gcManaged(dst);
-        MemorySegment direct = dst.isDirect() && gcManaged == null ? MemorySegment.ofBuffer(dst) : null;
+        KnownBuffers.Known known = knownInPlace(dst);
+        MemorySegment direct = dst.isDirect() && known == null ? MemorySegment.ofBuffer(dst) : null;
         RequestMemory.checkBuffer(direct, op);
+        RequestMemory.checkKnown(known);
         if (engine.isClosed()) {
             op.fail(new AsynchronousCloseException());
             return;
@@ -251,8 +252,8 @@ public final class FileIo {
         if (length == 0) {
             op.request = Request.read(file, MemorySegment.NULL, position, "aio");
             op.finish(0);
-        } else if (gcManaged != null) {
-            startDirectGcManaged(op, dst, gcManaged, position, length, true, options);
+        } else if (known != null) {
+            startDirectKnown(op, dst, known, position, length, true, options);
         } else if (alignment != null) {
             startDirect(op, dst, direct, position, length, true, options);
         } else {
@@ -276,9 +277,10 @@ public final class FileIo {
         if (overflows(position, src.remaining(), op)) {
             return;
         }
-        KnownBuffers.Known gcManaged = gcManaged(src);
-        MemorySegment direct = src.isDirect() && gcManaged == null ? MemorySegment.ofBuffer(src) : null;
+        KnownBuffers.Known known = knownInPlace(src);
+        MemorySegment direct = src.isDirect() && known == null ? MemorySegment.ofBuffer(src) : null;
         RequestMemory.checkBuffer(direct, op);
+        RequestMemory.checkKnown(known);
         if (engine.isClosed()) {
             op.fail(new AsynchronousCloseException());
             return;
@@ -289,8 +291,8 @@ public final class FileIo {
         if (length == 0) {
             op.request = Request.write(file, MemorySegment.NULL, position, "aio");
             op.finish(0);
-        } else if (gcManaged != null) {
-            startDirectGcManaged(op, src, gcManaged, position, length, false, options);
+        } else if (known != null) {
+            startDirectKnown(op, src, known, position, length, false, options);
         } else if (alignment != null) {
             startDirect(op, src, direct, position, length, false, options);
         } else {
@@ -337,29 +339,30 @@ public final class FileIo {
     }
 
     /**
-     * What is known of a direct file's direct buffer whose memory the garbage
-     * collector frees (where it starts), else null (a buffered file, a heap
-     * buffer, an arena's memory: the general path). Such memory is always
-     * alive and never confined to a thread, so it needs no check, and the
+     * What is known of a direct file's direct buffer that the kernel may use
+     * in place, else null (a buffered file, a heap buffer, a caller's own
+     * arena's memory: the general path). For memory the garbage collector
+     * frees, which is always alive and never confined to a thread, the
      * request's completion keeps the buffer itself reachable
      * ({@link ChannelCompletion#transfersWith}) until the kernel is done with
-     * it: the request takes its address, and no segment of the JDK's is made
-     * for it.
+     * it; an {@code AioArena}'s (shared) holds a use of the arena until then.
+     * Either way the request takes the memory's address, and no segment of
+     * the JDK's is made for it.
      */
-    private KnownBuffers.Known gcManaged(ByteBuffer buffer) {
+    private KnownBuffers.Known knownInPlace(ByteBuffer buffer) {
         if (alignment == null || !buffer.isDirect()) {
             return null;
         }
         KnownBuffers.Known known = KnownBuffers.of(buffer);
-        return known.isGcManaged() ? known : null;
+        return known.isUsableInPlace() ? known : null;
     }
 
-    /** As {@link #startDirect}, for a buffer whose memory the garbage collector frees. */
-    private void startDirectGcManaged(ChannelCompletion op, ByteBuffer buffer, KnownBuffers.Known known,
-                                      long position, int length, boolean read, RequestOptions options) {
+    /** As {@link #startDirect}, for a buffer that the kernel may use in place ({@link #knownInPlace}). */
+    private void startDirectKnown(ChannelCompletion op, ByteBuffer buffer, KnownBuffers.Known known,
+                                  long position, int length, boolean read, RequestOptions options) {
         MemorySegment memory;
         try {
-            memory = requestMemory.chooseGcManagedMemory(op, buffer, known, position, length, read);
+            memory = requestMemory.chooseKnownMemory(op, buffer, known, position, length, read);
         } catch (MisalignedIoException e) {
             op.fail(e);
             return;

@@ -60,6 +60,13 @@ final class RequestMemory {
         }
     }
 
+    /** As {@link #checkBuffer}, for a buffer known to be usable in place: a panaio arena's may be closed. */
+    static void checkKnown(KnownBuffers.Known known) {
+        if (known != null && known.panaioArena != null && known.panaioArena.isClosed()) {
+            throw new IllegalStateException("the buffer's arena is already closed");
+        }
+    }
+
     /**
      * The caller's memory, for the kernel to use after this call returns, when
      * its lifetime allows: a panaio arena's (a use is held until the result is
@@ -105,18 +112,24 @@ final class RequestMemory {
     }
 
     /**
-     * As {@link #chooseDirectMemory}, for a direct buffer whose memory the
-     * garbage collector frees ({@code known}): in place when aligned (the
-     * request's completion keeps the buffer reachable, which keeps its
-     * memory), else a bounce buffer, else strict refuses.
+     * As {@link #chooseDirectMemory}, for a direct buffer that the kernel may
+     * use in place ({@code known}): in place when aligned (the request's
+     * completion keeps a GC-managed buffer reachable, which keeps its memory,
+     * and holds a use of a panaio arena until the result is settled), else a
+     * bounce buffer, else strict refuses.
      */
-    MemorySegment chooseGcManagedMemory(ChannelCompletion op, ByteBuffer buffer, KnownBuffers.Known known,
-                                        long position, int length, boolean read) throws MisalignedIoException {
+    MemorySegment chooseKnownMemory(ChannelCompletion op, ByteBuffer buffer, KnownBuffers.Known known,
+                                    long position, int length, boolean read) throws MisalignedIoException {
         RequestChecks.checkDirectOffset(file, position, "file position");
         RequestChecks.checkDirectOffset(file, length, "length");
         int from = buffer.position();
-        long address = known.base + from;
+        long address = known.addressOf(from);
         if (alignment.isMemoryAligned(address)) {
+            ArenaUses uses = known.panaioArena;
+            if (uses != null) {
+                uses.acquire(); // throws if the arena has closed since checkKnown looked
+                op.holds(uses);
+            }
             return known.memory(from, length);
         }
         if (strict) {

@@ -16,11 +16,13 @@ import java.nio.ByteBuffer;
  * call fences it) then hand the kernel its address, and make no segment of
  * the JDK's for it.
  *
- * <p>Only memory the garbage collector frees ({@code allocateDirect}, a mapped
+ * <p>Memory the garbage collector frees ({@code allocateDirect}, a mapped
  * file) is used that way: keeping the buffer reachable is all its lifetime
- * needs. A buffer over an arena's memory is remembered as
- * {@link #NOT_GC_MANAGED}, and its callers take the general path, which holds
- * or copies the arena's memory as {@link BufferLifetime} says.
+ * needs. A buffer over a panaio arena's memory ({@code AioArena}) is
+ * remembered with that arena's {@link ArenaUses}, of which a request holds a
+ * use until its completion is delivered; one over any other arena's memory as
+ * {@link #NOT_GC_MANAGED}, and its callers take the general path, which
+ * copies it or holds its session for the call, as {@link BufferLifetime} says.
  *
  * <p>The table is small, shared and direct-mapped by identity hash: a buffer
  * that collides with another is classified again, which costs time, never
@@ -46,15 +48,25 @@ public final class KnownBuffers {
      * buffer it holds again.
      */
     public static final class Known extends WeakReference<ByteBuffer> {
-        /** The address of the buffer's index 0, or {@link #NOT_GC_MANAGED}. */
+        /** The address of a GC-managed buffer's index 0, else {@link #NOT_GC_MANAGED}. */
         public final long base;
-        /** The buffer's whole capacity from index 0, with no lifetime of its own; null if not GC-managed. */
+        /**
+         * For a buffer over a panaio arena's memory ({@code AioArena}), the
+         * uses that guard that memory, else null.
+         */
+        public final ArenaUses panaioArena;
+        /**
+         * The buffer's whole capacity from index 0, GC-managed or a panaio
+         * arena's, with no lifetime of its own; null for any other buffer.
+         */
         private final MemorySegment whole;
 
-        private Known(ByteBuffer buffer, long base) {
+        /** {@code start}: where the buffer's index 0 is, if it is usable in place, else {@link #NOT_GC_MANAGED}. */
+        private Known(ByteBuffer buffer, long start, boolean gcManaged, ArenaUses panaioArena) {
             super(buffer);
-            this.base = base;
-            this.whole = base == NOT_GC_MANAGED ? null : segmentAt(base, buffer.capacity());
+            this.base = gcManaged ? start : NOT_GC_MANAGED;
+            this.panaioArena = panaioArena;
+            this.whole = start == NOT_GC_MANAGED ? null : segmentAt(start, buffer.capacity());
         }
 
         /** Whether keeping the buffer reachable keeps its memory. */
@@ -62,11 +74,22 @@ public final class KnownBuffers {
             return base != NOT_GC_MANAGED;
         }
 
+        /** Whether the kernel may use the buffer's memory in place: GC-managed, or a panaio arena's. */
+        public boolean isUsableInPlace() {
+            return whole != null;
+        }
+
+        /** Where the buffer's byte at {@code index} is, for a buffer {@linkplain #isUsableInPlace usable in place}. */
+        public long addressOf(int index) {
+            return whole.address() + index;
+        }
+
         /**
-         * Bytes {@code [from, from + length)} of the GC-managed buffer as a
-         * segment for the kernel (see {@link #segmentAt}): the same object for
-         * every request of the whole buffer, a slice otherwise. The caller
-         * keeps the buffer reachable until the kernel is done with them.
+         * Bytes {@code [from, from + length)} of the buffer, GC-managed or a
+         * panaio arena's, as a segment for the kernel (see {@link #segmentAt}):
+         * the same object for every request of the whole buffer, a slice
+         * otherwise. The caller keeps the buffer reachable, or holds a use of
+         * its arena, until the kernel is done with them.
          *
          * @param from   the first byte's index in the buffer
          * @param length how many bytes
@@ -90,10 +113,25 @@ public final class KnownBuffers {
         if (known != null && known.refersTo(direct)) {
             return known;
         }
-        known = new Known(direct, BufferLifetime.isGcManaged(direct)
-                ? MemorySegment.ofBuffer(direct).address() - direct.position() : NOT_GC_MANAGED);
+        known = classify(direct);
         SLOT.setRelease(TABLE, i, known);
         return known;
+    }
+
+    /**
+     * What {@link BufferLifetime} says of {@code direct}. An arena's buffer
+     * keeps its arena's scope for life, so its answer holds for as long as
+     * the buffer lives: a panaio arena closed since answers through its
+     * {@link ArenaUses}, which refuse a use from then on.
+     */
+    private static Known classify(ByteBuffer direct) {
+        MemorySegment memory = MemorySegment.ofBuffer(direct);
+        long start = memory.address() - direct.position();
+        if (BufferLifetime.isGcManaged(direct)) {
+            return new Known(direct, start, true, null);
+        }
+        ArenaUses uses = memory.scope().isAlive() ? BufferLifetime.panaioArenaOf(memory.scope()) : null;
+        return new Known(direct, uses != null ? start : NOT_GC_MANAGED, false, uses);
     }
 
     /** All of the address space, to slice by address: only ever handed to the kernel, never read through. */
