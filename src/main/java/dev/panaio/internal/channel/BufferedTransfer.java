@@ -120,7 +120,11 @@ final class BufferedTransfer {
             if (!known.isGcManaged()) {
                 return NOT_IN_PLACE; // an arena's: read through readHolding, or the general way
             }
-            address = known.base + buffer.position();
+            int from = buffer.position();
+            if (from + (long) length > buffer.capacity()) {
+                return NOT_IN_PLACE; // moved by another thread meanwhile (misuse): the general way checks it
+            }
+            address = known.base + from;
         } else {
             // Not on a virtual thread: each would keep native memory of its own until the collector finds it gone.
             if (length > MAX_HEAP_COPY || !buffer.hasArray() || Thread.currentThread().isVirtual()) {

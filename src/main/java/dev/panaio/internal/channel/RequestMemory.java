@@ -125,12 +125,13 @@ final class RequestMemory {
         int from = buffer.position();
         long address = known.addressOf(from);
         if (alignment.isMemoryAligned(address)) {
+            MemorySegment memory = known.memory(from, length); // before the use: a bad range takes none
             ArenaUses uses = known.panaioArena;
             if (uses != null) {
                 uses.acquire(); // throws if the arena has closed since checkKnown looked
                 op.holds(uses);
             }
-            return known.memory(from, length);
+            return memory;
         }
         if (strict) {
             RequestChecks.checkDirectMemory(file, address, "buffer address");

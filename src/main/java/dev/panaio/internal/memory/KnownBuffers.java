@@ -125,8 +125,9 @@ public final class KnownBuffers {
      * {@link ArenaUses}, which refuse a use from then on.
      */
     private static Known classify(ByteBuffer direct) {
-        MemorySegment memory = MemorySegment.ofBuffer(direct);
-        long start = memory.address() - direct.position();
+        // A private view at position 0: another thread moving the caller's buffer (misuse) cannot shift the start.
+        MemorySegment memory = MemorySegment.ofBuffer(direct.duplicate().clear());
+        long start = memory.address();
         if (BufferLifetime.isGcManaged(direct)) {
             return new Known(direct, start, true, null);
         }
