@@ -50,7 +50,11 @@ public final class GuardedContext {
         this.slots = new SlotTable(capacity);
         this.pending = new PendingCompletions(capacity);
         Arena arena = kernel.arena();
-        MemorySegment errno = Syscalls.errnoCapture(arena);
+        // What every io_submit passes as a segment (this errno word and the iocb pointer array) is GC-managed:
+        // a downcall acquires a shared arena's session with a compare-and-set, and releases it with another, on
+        // every call, where an automatic one costs nothing. The kernel reads them only during the call, and the
+        // fields that hold them keep them reachable for as long as any call can be made.
+        MemorySegment errno = Syscalls.errnoCapture(Arena.ofAuto());
         IocbWriter iocbs = new IocbWriter(arena, capacity);
         this.reaper = new CompletionReaper(kernel.ctx(), kernel.calls(), kernel.ring(), guard, slots, pending, iocbs,
                 arena, errno);

@@ -14,7 +14,8 @@ import java.util.Locale;
  * the array of pointers io_submit takes. Each field is written at its
  * generated offset within the iocb array rather than through a slice, so that
  * preparing a request allocates nothing even before the JIT has proved a
- * slice does not escape.
+ * slice does not escape. The array of pointers is GC-managed memory, which a
+ * downcall takes without an atomic operation; the iocbs are the context's.
  *
  * <p>Not thread-safe: used by the context's owner thread.
  */
@@ -53,7 +54,9 @@ public final class IocbWriter {
         this.slots = slots;
         // One more iocb than there are slots: the wake-up poll's.
         this.iocbs = arena.allocate(Abi.IOCB_SIZE * (slots + 1), 64);
-        this.iocbPointers = arena.allocate(ValueLayout.ADDRESS, slots);
+        // GC-managed, not the context's arena: io_submit takes it as a segment, and a shared arena's session
+        // would cost two atomic operations per call to acquire and release (see GuardedContext).
+        this.iocbPointers = Arena.ofAuto().allocate(ValueLayout.ADDRESS, slots);
         this.iovecs = new MemorySegment[slots];
     }
 

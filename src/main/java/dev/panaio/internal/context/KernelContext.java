@@ -16,7 +16,7 @@ import java.lang.foreign.ValueLayout;
  * which it is given back: the kernel context ({@code io_setup}), the view of
  * the completion ring the kernel maps, the eventfd whose poll wakes a thread
  * waiting in {@code io_getevents}, and the arena of the context's own memory
- * (iocbs, pointer array, bounce memory).
+ * (iocbs, the events io_getevents writes).
  *
  * <p>The order of {@link #destroy(Runnable)} is the point of this class: the
  * ring view is closed before {@code io_destroy} unmaps the ring, and memory the
