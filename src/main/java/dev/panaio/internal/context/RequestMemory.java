@@ -40,6 +40,15 @@ public final class RequestMemory {
     private final Object[] copyBackTo;
     private final Arena[] bounceArenas;
     private final MemorySegment[] bounces;
+    /**
+     * The scope of the last segment classified, and its panaio arena's uses (null: not panaio's): a stream of
+     * requests on one arena's memory looks it up once. A scope belongs to one arena for good, and an
+     * {@code AioArena} registers its scope before any of its memory exists, so the answer never goes stale; a
+     * closed arena's segments are refused before they get here (their scope is no longer alive), and one closed
+     * meanwhile refuses the use.
+     */
+    private MemorySegment.Scope lastScope;
+    private ArenaUses lastArena;
 
     RequestMemory(int slots) {
         uses = new Object[slots];
@@ -51,7 +60,7 @@ public final class RequestMemory {
 
     /** The address the kernel gets for {@code segment} (checked already): its own, or the slot's bounce. */
     long address(int slot, MemorySegment segment, boolean read) {
-        ArenaUses arena = BufferLifetime.panaioArenaOf(segment.scope());
+        ArenaUses arena = panaioArenaOf(segment.scope());
         if (arena != null) {
             arena.acquire();
             uses[slot] = arena;
@@ -65,7 +74,7 @@ public final class RequestMemory {
 
     /** As {@link #address(int, MemorySegment, boolean)}, for a direct ByteBuffer and its segment. */
     long address(int slot, ByteBuffer buffer, MemorySegment segment, boolean read) {
-        ArenaUses arena = BufferLifetime.panaioArenaOf(segment.scope());
+        ArenaUses arena = panaioArenaOf(segment.scope());
         if (arena != null) {
             arena.acquire();
             uses[slot] = arena;
@@ -75,6 +84,14 @@ public final class RequestMemory {
             return segment.address();
         }
         return bounce(slot, segment, read);
+    }
+
+    private ArenaUses panaioArenaOf(MemorySegment.Scope scope) {
+        if (scope != lastScope) {
+            lastArena = BufferLifetime.panaioArenaOf(scope);
+            lastScope = scope;
+        }
+        return lastArena;
     }
 
     /**
