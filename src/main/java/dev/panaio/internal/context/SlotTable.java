@@ -252,12 +252,16 @@ public final class SlotTable {
         if (preparedCount != 0) {
             return;
         }
-        FileDescriptorHandle want = lastFile != null && lastFile.isOpen() ? lastFile : null;
-        if (want == pinned) {
-            if (pinned != null && !pinned.isOpen()) {
+        FileDescriptorHandle last = lastFile;
+        if (last == pinned) { // the usual case: the batch was on the pinned file; one look at its state
+            if (last != null && !last.isOpen()) {
                 unpin();
             }
             return;
+        }
+        FileDescriptorHandle want = last != null && last.isOpen() ? last : null;
+        if (want == pinned) {
+            return; // the last file was closed and nothing is pinned
         }
         if (want != null) {
             try {
