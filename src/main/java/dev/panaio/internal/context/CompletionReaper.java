@@ -36,6 +36,8 @@ public final class CompletionReaper {
     private final MemorySegment events;
     private final MemorySegment timeout;
     private final MemorySegment errno;
+    /** Counts what moves the ring's head: each event reapRing takes, each io_getevents. */
+    private int ringTakes;
 
     /** Allocates io_getevents' memory in {@code arena}, which lives as long as the context. */
     public CompletionReaper(long ctx, ContextCalls calls, CompletionRing ring, OwnerGuard guard, SlotTable slots,
@@ -119,22 +121,34 @@ public final class CompletionReaper {
     /**
      * Takes completions from the ring in user space (see AioRingDescriptor for
      * the protocol); with a null consumer they are queued. Head and tail are
-     * read afresh for every event, because a handler may reap the same ring
-     * (through submit) before it returns. Stops when the context is closing:
+     * read once, tail again when the events it covered are used up, and both
+     * afresh after a handler that took events from this ring itself (a nested
+     * reap, or await's io_getevents, both counted by {@link #ringTakes}), which
+     * moves the head under this loop. Stops when the context is closing:
      * close() may be about to destroy the ring.
      */
     private int reapRing(CompletionConsumer consumer, int max) {
         int delivered = 0;
+        int head = ring.headAcquire();
+        int tail = ring.tailAcquire();
         while (delivered < max && !guard.isClosed()) {
-            int head = ring.headAcquire();
-            if (head == ring.tailAcquire()) {
-                break;
+            if (head == tail) {
+                tail = ring.tailAcquire();
+                if (head == tail) {
+                    break;
+                }
             }
             long data = ring.dataPlain(head);
             long result = ring.resPlain(head);
-            ring.releaseHead(ring.next(head));
+            head = ring.next(head);
+            ring.releaseHead(head);
+            int takes = ++ringTakes;
             if (complete(data, result, consumer)) {
                 delivered++;
+            }
+            if (ringTakes != takes) {
+                head = ring.headAcquire();
+                tail = ring.tailAcquire();
             }
         }
         return delivered;
@@ -164,6 +178,7 @@ public final class CompletionReaper {
                 __kernel_timespec.tv_nsec(timeout, remaining % 1_000_000_000L);
                 timespec = timeout;
             }
+            ringTakes++; // the kernel advances the ring's head for what it returns
             ret = calls.ioGetevents(errno, ctx, min, max, events, timespec);
         } while (ret == -ErrnoExceptions.EINTR); // not restartOnEintr: the retry waits only what is left
         if (ret < 0) {

@@ -150,6 +150,50 @@ class CompletionReaperTest {
         }
     }
 
+    @Test
+    void shouldDeliverEachCompletionOnceWhenAHandlerWaitsInIoGeteventsDuringARingReap() throws IOException {
+        ScriptedCalls calls = new ScriptedCalls();
+        AtomicLong context = new AtomicLong();
+        calls.submit = (errno, ctx, nr, iocbpp) -> {
+            context.set(ctx);
+            return ContextCalls.KERNEL.ioSubmit(errno, ctx, nr, iocbpp);
+        };
+        try (AioContext aio = calls.open(4); EventFd now = EventFd.open(); EventFd later = EventFd.open()) {
+            assumeTrue(aio.reapsFromRing(), "this kernel's ring header is not the layout panaio reaps from");
+            MemorySegment ring = ringOf(context.get(), aio.ringSize());
+            aio.preparePoll(later, POLLIN, 7); // stays in the kernel until its eventfd is written
+            now.write(1);
+            aio.preparePoll(now, POLLIN, 1); // completes inside io_submit: the one event in the ring
+            aio.submit();
+            awaitEvent(ring);
+            // The nested await finds the ring empty and waits in io_getevents, where the other poll completes:
+            // the kernel hands that event over itself and moves the ring's head past it, under the outer reap.
+            calls.getEvents = (errno, ctx, minNr, nr, events, timeout) -> {
+                calls.getEvents = ContextCalls.KERNEL::ioGetevents;
+                try {
+                    later.write(1);
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+                return ContextCalls.KERNEL.ioGetevents(errno, ctx, minNr, nr, events, timeout);
+            };
+            List<Long> outer = new ArrayList<>();
+            List<Long> nested = new ArrayList<>();
+
+            int reaped = aio.reap((tag, res) -> {
+                outer.add(tag);
+                aio.await(1, 10, TimeUnit.SECONDS, (t, r) -> nested.add(t));
+            });
+
+            assertThat(reaped).isEqualTo(1);
+            assertThat(outer).containsExactly(1L);
+            assertThat(nested).containsExactly(7L);
+            assertThat(calls.calls("io_getevents")).as("the nested wait went to the kernel").hasSize(1);
+            assertThat(aio.inFlight()).isZero();
+            assertThat(aio.reap((tag, res) -> outer.add(tag))).as("nothing is left to deliver twice").isZero();
+        }
+    }
+
     @SuppressWarnings("restricted")
     private static MemorySegment ringOf(long ctx, int slots) {
         return MemorySegment.ofAddress(ctx).reinterpret(eventOffset(slots));
