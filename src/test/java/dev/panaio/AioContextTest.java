@@ -78,6 +78,31 @@ class AioContextTest {
     }
 
     @Test
+    void shouldNotKeepTheMemoryOfAReadsArenaOnceTheReadIsReaped() throws Exception {
+        // An automatic arena's memory is freed once its segments are unreachable: a context that kept the scope of
+        // the last segment it classified would keep that memory for as long as no other scope came along.
+        Path path = TestData.writeFile(dir.resolve("auto"), 4096, SEED);
+        try (AioContext aio = AioContext.open(8); AioFile file = AioFile.open(path, READ)) {
+            java.lang.ref.WeakReference<MemorySegment.Scope> scope = readIntoAutoMemory(aio, file);
+            for (int i = 0; i < 100 && !scope.refersTo(null); i++) {
+                System.gc();
+                Thread.sleep(10);
+            }
+            assertThat(scope.refersTo(null)).as("the automatic arena collected while the context is open").isTrue();
+        }
+    }
+
+    private static java.lang.ref.WeakReference<MemorySegment.Scope> readIntoAutoMemory(AioContext aio, AioFile file)
+            throws IOException {
+        MemorySegment dst = Arena.ofAuto().allocate(4096, 4096);
+        aio.prepareRead(file, dst, 0, 1);
+        aio.submit();
+        assertThat(awaitAll(aio).only(1)).isEqualTo(4096);
+        assertThat(TestData.firstMismatch(dst, 0, SEED)).isEqualTo(-1);
+        return new java.lang.ref.WeakReference<>(dst.scope());
+    }
+
+    @Test
     void shouldRoundTripVectoredWriteAndRead() throws IOException {
         Path path = dir.resolve("vectored");
         try (AioContext aio = AioContext.open(8); AioFile file = AioFile.open(path, CREATE, READ, WRITE)) {

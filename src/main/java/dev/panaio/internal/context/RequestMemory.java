@@ -41,8 +41,8 @@ public final class RequestMemory {
     private final Arena[] bounceArenas;
     private final MemorySegment[] bounces;
     /**
-     * The scope of the last segment classified, and its panaio arena's uses (null: not panaio's): a stream of
-     * requests on one arena's memory looks it up once. A scope belongs to one arena for good, and an
+     * The scope of the last panaio arena's segment classified, and that arena's uses: a stream of requests on
+     * one arena's memory looks it up once. A scope belongs to one arena for good, and an
      * {@code AioArena} registers its scope before any of its memory exists, so the answer never goes stale; a
      * closed arena's segments are refused before they get here (their scope is no longer alive), and one closed
      * meanwhile refuses the use.
@@ -87,11 +87,17 @@ public final class RequestMemory {
     }
 
     private ArenaUses panaioArenaOf(MemorySegment.Scope scope) {
-        if (scope != lastScope) {
-            lastArena = BufferLifetime.panaioArenaOf(scope);
-            lastScope = scope;
+        if (scope == lastScope) {
+            return lastArena;
         }
-        return lastArena;
+        ArenaUses arena = BufferLifetime.panaioArenaOf(scope);
+        if (arena != null) {
+            // Only a panaio arena's scope is kept: another's (an automatic arena's, a buffer's) would keep its
+            // memory from being freed for as long as it stayed the last one seen.
+            lastScope = scope;
+            lastArena = arena;
+        }
+        return arena;
     }
 
     /**
@@ -209,6 +215,8 @@ public final class RequestMemory {
             abort(slot);
             freeBounce(slot);
         }
+        lastScope = null;
+        lastArena = null;
     }
 
     private void releaseUses(int slot) {
