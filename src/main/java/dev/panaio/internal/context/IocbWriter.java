@@ -58,7 +58,9 @@ public final class IocbWriter {
         static {
             // The packing above assumes linux/aio_abi.h's layout: 64 bytes, the 8-byte fields in words of their
             // own, key and rw_flags sharing one word, opcode, reqprio and fildes one, flags and resfd one.
-            boolean packs = IOCB_SIZE == 64
+            // Little-endian only: the generated offsets are those of a little-endian machine (x86_64, aarch64, the
+            // architectures panaio supports), where key precedes rw_flags; a big-endian kernel swaps the two.
+            boolean packs = IOCB_SIZE == 64 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN
                     && iocb.aio_data$offset() == 0 && iocb.aio_buf$offset() == 24 && iocb.aio_nbytes$offset() == 32
                     && iocb.aio_offset$offset() == 40 && iocb.aio_reserved2$offset() == 48
                     && wordOf(iocb.aio_rw_flags$offset()) == KEY_WORD && KEY_WORD == 8
@@ -74,10 +76,9 @@ public final class IocbWriter {
             return offset & ~7L;
         }
 
-        /** The left shift that puts a field of {@code size} bytes at {@code offset} into its word's value. */
+        /** The left shift that puts a field at {@code offset} into its little-endian word's value. */
         private static int shiftOf(long offset, int size) {
-            long within = offset & 7;
-            return (int) (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? within : 8 - within - size) * 8;
+            return (int) (offset & 7) * 8;
         }
     }
 
