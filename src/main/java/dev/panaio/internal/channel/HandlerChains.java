@@ -38,13 +38,9 @@ import java.util.concurrent.locks.LockSupport;
  *       left waiting: a watcher thread looks every {@value #PERIOD_MICROS}
  *       µs while handlers are deferred (or wake-ups held, below), and hands to the pool whatever
  *       waits behind a handler that has been running since its last look.</li>
- *   <li>A chain run in place on a thread that is not the pool's (a batch the
- *       pool refused, run by an engine thread or the watcher) goes to the
- *       pool after {@value #MAX_CHAINED} handlers in a row, so that it does
- *       not keep that thread for ever. On a pool thread it stays: handed on
- *       there, it made the cached pool add a thread whenever all of its
- *       threads were busy running chains, hundreds of threads on cached
- *       reads at queue depth 256.</li>
+ *   <li>After {@value #MAX_CHAINED} handlers in a row, the rest of the chain
+ *       goes to the pool, so that one chain does not keep its thread for
+ *       ever.</li>
  * </ul>
  *
  * <p>Handlers handed to the pool back to back by one thread (an engine
@@ -70,7 +66,7 @@ import java.util.concurrent.locks.LockSupport;
  * handlers and its held wake-ups are shared only with the watcher.
  */
 final class HandlerChains {
-    /** Handlers a thread that is not the pool's runs in a row before it hands the rest of a chain to the pool. */
+    /** Handlers one pool thread runs in a row before it hands the rest of a chain to other threads. */
     static final int MAX_CHAINED = 1024;
     /** The most handler calls one hand-off to the pool carries ({@link Batch}). */
     static final int MAX_BATCH = 16;
@@ -330,9 +326,7 @@ final class HandlerChains {
                     signals.release(); // one wake-up of the engine for every request the handler started
                 }
                 next = nextDeferred();
-                if (next != null && chained >= MAX_CHAINED && !holdWakeups) {
-                    // Only off the pool (a refused batch run in place): a pool thread keeps its chain, since
-                    // handing it on made the cached pool add a thread whenever all of its threads were busy.
+                if (next != null && chained >= MAX_CHAINED) {
                     execute(next);
                     next = null;
                 }
