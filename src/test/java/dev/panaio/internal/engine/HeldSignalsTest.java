@@ -81,128 +81,119 @@ class HeldSignalsTest {
         void run() throws Exception;
     }
 
-    @Test
-    void shouldHoldAHandlersWakeUpUntilReleasedAndTellTheWatcherOnce() throws Exception {
+    private interface LoopBody {
+        void run(EngineLoop loop, AioFile file) throws Exception;
+    }
+
+    /**
+     * Runs {@code body} on a new thread (which gets its own holder) with a loop of its own and a small file to
+     * fsync, and waits for it; the loop is shut down afterwards.
+     */
+    private void withLoopOnNewThread(LoopBody body) throws Exception {
         Path path = TestData.writeFile(dir.resolve("synced"), 4096, SEED);
         EngineLoop loop = new EngineLoop(8, 64, "held-signals");
         try (AioFile file = AioFile.open(path, READ)) {
-            onNewThread(() -> {
-                AtomicInteger watched = new AtomicInteger();
-                HeldSignals signals = HeldSignals.forThisThread(watched::incrementAndGet);
-                waitFor(() -> loop.isSleeping() && loop.outstanding() == 0, "the loop to go to sleep");
-
-                signals.hold();
-                Sink first = new Sink(false);
-                Sink second = new Sink(false);
-                loop.enqueue(Request.sync(Request.Kind.FSYNC, file), first);
-                loop.enqueue(Request.sync(Request.Kind.FSYNC, file), second);
-                assertThat(signals.hasHeldWakeups()).as("a wake-up held").isTrue();
-                assertThat(watched.get()).as("the watcher told once for the held stretch").isEqualTo(1);
-                // The loop sleeps on: nothing else would wake it.
-                assertThat(first.done.await(200, TimeUnit.MILLISECONDS)).as("done while held").isFalse();
-                assertThat(loop.isSleeping()).as("the loop asleep while its wake-up is held").isTrue();
-
-                signals.release();
-                assertThat(signals.hasHeldWakeups()).as("nothing held after the release").isFalse();
-                assertThat(first.done.await(10, TimeUnit.SECONDS)).as("the first done once released").isTrue();
-                assertThat(second.done.await(10, TimeUnit.SECONDS)).as("the second done once released").isTrue();
-            });
+            onNewThread(() -> body.run(loop, file));
         } finally {
             loop.shutdown();
             loop.awaitTermination();
         }
+    }
+
+    @Test
+    void shouldHoldAHandlersWakeUpUntilReleasedAndTellTheWatcherOnce() throws Exception {
+        withLoopOnNewThread((loop, file) -> {
+            AtomicInteger watched = new AtomicInteger();
+            HeldSignals signals = HeldSignals.forThisThread(watched::incrementAndGet);
+            waitFor(() -> loop.isSleeping() && loop.outstanding() == 0, "the loop to go to sleep");
+
+            signals.hold();
+            Sink first = new Sink(false);
+            Sink second = new Sink(false);
+            loop.enqueue(Request.sync(Request.Kind.FSYNC, file), first);
+            loop.enqueue(Request.sync(Request.Kind.FSYNC, file), second);
+            assertThat(signals.hasHeldWakeups()).as("a wake-up held").isTrue();
+            assertThat(watched.get()).as("the watcher told once for the held stretch").isEqualTo(1);
+            // The loop sleeps on: nothing else would wake it.
+            assertThat(first.done.await(200, TimeUnit.MILLISECONDS)).as("done while held").isFalse();
+            assertThat(loop.isSleeping()).as("the loop asleep while its wake-up is held").isTrue();
+
+            signals.release();
+            assertThat(signals.hasHeldWakeups()).as("nothing held after the release").isFalse();
+            assertThat(first.done.await(10, TimeUnit.SECONDS)).as("the first done once released").isTrue();
+            assertThat(second.done.await(10, TimeUnit.SECONDS)).as("the second done once released").isTrue();
+        });
     }
 
     @Test
     void shouldNeverHoldTheWakeUpOfASubmitterThatMayWaitOrOfAThreadNotHolding() throws Exception {
-        Path path = TestData.writeFile(dir.resolve("synced"), 4096, SEED);
-        EngineLoop loop = new EngineLoop(8, 64, "held-signals");
-        try (AioFile file = AioFile.open(path, READ)) {
-            onNewThread(() -> {
-                HeldSignals signals = HeldSignals.forThisThread(() -> { });
-                waitFor(() -> loop.isSleeping() && loop.outstanding() == 0, "the loop to go to sleep");
-                signals.hold();
-                Sink mayWait = new Sink(true); // a parked caller, a future's get: the engine is woken at once
-                loop.enqueue(Request.sync(Request.Kind.FSYNC, file), mayWait);
-                assertThat(signals.hasHeldWakeups()).isFalse();
-                assertThat(mayWait.done.await(10, TimeUnit.SECONDS)).as("done while the thread holds").isTrue();
-                signals.release();
+        withLoopOnNewThread((loop, file) -> {
+            HeldSignals signals = HeldSignals.forThisThread(() -> { });
+            waitFor(() -> loop.isSleeping() && loop.outstanding() == 0, "the loop to go to sleep");
+            signals.hold();
+            Sink mayWait = new Sink(true); // a parked caller, a future's get: the engine is woken at once
+            loop.enqueue(Request.sync(Request.Kind.FSYNC, file), mayWait);
+            assertThat(signals.hasHeldWakeups()).isFalse();
+            assertThat(mayWait.done.await(10, TimeUnit.SECONDS)).as("done while the thread holds").isTrue();
+            signals.release();
 
-                waitFor(() -> loop.isSleeping() && loop.outstanding() == 0, "the loop to go to sleep again");
-                Sink notHolding = new Sink(false); // a handler's request, but the thread does not hold now
-                loop.enqueue(Request.sync(Request.Kind.FSYNC, file), notHolding);
-                assertThat(signals.hasHeldWakeups()).isFalse();
-                assertThat(notHolding.done.await(10, TimeUnit.SECONDS)).as("done with nothing held").isTrue();
-            });
-        } finally {
-            loop.shutdown();
-            loop.awaitTermination();
-        }
+            waitFor(() -> loop.isSleeping() && loop.outstanding() == 0, "the loop to go to sleep again");
+            Sink notHolding = new Sink(false); // a handler's request, but the thread does not hold now
+            loop.enqueue(Request.sync(Request.Kind.FSYNC, file), notHolding);
+            assertThat(signals.hasHeldWakeups()).isFalse();
+            assertThat(notHolding.done.await(10, TimeUnit.SECONDS)).as("done with nothing held").isTrue();
+        });
     }
 
     @Test
     void shouldLeaveTheWakeUpToTheCallerWhenTheWatcherCannotBeTold() throws Exception {
-        Path path = TestData.writeFile(dir.resolve("synced"), 4096, SEED);
-        EngineLoop loop = new EngineLoop(8, 64, "held-signals");
-        try (AioFile file = AioFile.open(path, READ)) {
-            onNewThread(() -> {
-                HeldSignals signals = HeldSignals.forThisThread(() -> {
-                    throw new IllegalStateException("the watcher cannot start (a test's stand-in)");
-                });
-                waitFor(() -> loop.isSleeping() && loop.outstanding() == 0, "the loop to go to sleep");
-                Thread.UncaughtExceptionHandler before = Thread.currentThread().getUncaughtExceptionHandler();
-                Thread.currentThread().setUncaughtExceptionHandler((t, e) -> { }); // the report is expected
-                try {
-                    signals.hold();
-                    Sink sink = new Sink(false);
-                    loop.enqueue(Request.sync(Request.Kind.FSYNC, file), sink);
-                    assertThat(signals.hasHeldWakeups()).as("nothing left held for no watcher").isFalse();
-                    assertThat(sink.done.await(10, TimeUnit.SECONDS)).as("done while the thread holds").isTrue();
-                    signals.release();
-                } finally {
-                    Thread.currentThread().setUncaughtExceptionHandler(before);
-                }
+        withLoopOnNewThread((loop, file) -> {
+            HeldSignals signals = HeldSignals.forThisThread(() -> {
+                throw new IllegalStateException("the watcher cannot start (a test's stand-in)");
             });
-        } finally {
-            loop.shutdown();
-            loop.awaitTermination();
-        }
+            waitFor(() -> loop.isSleeping() && loop.outstanding() == 0, "the loop to go to sleep");
+            Thread.UncaughtExceptionHandler before = Thread.currentThread().getUncaughtExceptionHandler();
+            Thread.currentThread().setUncaughtExceptionHandler((t, e) -> { }); // the report is expected
+            try {
+                signals.hold();
+                Sink sink = new Sink(false);
+                loop.enqueue(Request.sync(Request.Kind.FSYNC, file), sink);
+                assertThat(signals.hasHeldWakeups()).as("nothing left held for no watcher").isFalse();
+                assertThat(sink.done.await(10, TimeUnit.SECONDS)).as("done while the thread holds").isTrue();
+                signals.release();
+            } finally {
+                Thread.currentThread().setUncaughtExceptionHandler(before);
+            }
+        });
     }
 
     @Test
     void shouldRunAHeldTaskStartOnceAtTheReleaseInOrderWithWakeUpsAndNeverWhenNotHolding() throws Exception {
-        Path path = TestData.writeFile(dir.resolve("synced"), 4096, SEED);
-        EngineLoop loop = new EngineLoop(8, 64, "held-signals");
-        try (AioFile file = AioFile.open(path, READ)) {
-            onNewThread(() -> {
-                AtomicInteger watched = new AtomicInteger();
-                HeldSignals signals = HeldSignals.forThisThread(watched::incrementAndGet);
-                AtomicInteger first = new AtomicInteger();
-                AtomicInteger second = new AtomicInteger();
-                assertThat(HeldSignals.heldStart(first::incrementAndGet)).as("held by a thread not holding").isFalse();
-                assertThat(first.get()).as("left to the caller").isZero();
+        withLoopOnNewThread((loop, file) -> {
+            AtomicInteger watched = new AtomicInteger();
+            HeldSignals signals = HeldSignals.forThisThread(watched::incrementAndGet);
+            AtomicInteger first = new AtomicInteger();
+            AtomicInteger second = new AtomicInteger();
+            assertThat(HeldSignals.heldStart(first::incrementAndGet)).as("held by a thread not holding").isFalse();
+            assertThat(first.get()).as("left to the caller").isZero();
 
-                waitFor(() -> loop.isSleeping() && loop.outstanding() == 0, "the loop to go to sleep");
-                signals.hold();
-                assertThat(HeldSignals.heldStart(first::incrementAndGet)).isTrue();
-                Sink sink = new Sink(false);
-                loop.enqueue(Request.sync(Request.Kind.FSYNC, file), sink);
-                assertThat(HeldSignals.heldStart(second::incrementAndGet)).isTrue();
-                assertThat(signals.hasHeldWakeups()).as("starts and a wake-up held").isTrue();
-                assertThat(watched.get()).as("the watcher told once for the held stretch").isEqualTo(1);
-                assertThat(first.get() + second.get()).as("no start run while held").isZero();
+            waitFor(() -> loop.isSleeping() && loop.outstanding() == 0, "the loop to go to sleep");
+            signals.hold();
+            assertThat(HeldSignals.heldStart(first::incrementAndGet)).isTrue();
+            Sink sink = new Sink(false);
+            loop.enqueue(Request.sync(Request.Kind.FSYNC, file), sink);
+            assertThat(HeldSignals.heldStart(second::incrementAndGet)).isTrue();
+            assertThat(signals.hasHeldWakeups()).as("starts and a wake-up held").isTrue();
+            assertThat(watched.get()).as("the watcher told once for the held stretch").isEqualTo(1);
+            assertThat(first.get() + second.get()).as("no start run while held").isZero();
 
-                signals.release();
-                assertThat(first.get()).as("the first start run once at the release").isEqualTo(1);
-                assertThat(second.get()).as("the second start run once at the release").isEqualTo(1);
-                assertThat(sink.done.await(10, TimeUnit.SECONDS)).as("the wake-up sent too").isTrue();
-                signals.release();
-                assertThat(first.get() + second.get()).as("a second release runs nothing again").isEqualTo(2);
-            });
-        } finally {
-            loop.shutdown();
-            loop.awaitTermination();
-        }
+            signals.release();
+            assertThat(first.get()).as("the first start run once at the release").isEqualTo(1);
+            assertThat(second.get()).as("the second start run once at the release").isEqualTo(1);
+            assertThat(sink.done.await(10, TimeUnit.SECONDS)).as("the wake-up sent too").isTrue();
+            signals.release();
+            assertThat(first.get() + second.get()).as("a second release runs nothing again").isEqualTo(2);
+        });
     }
 
     @Test
