@@ -252,10 +252,8 @@ public final class FileIo {
         if (length == 0) {
             op.request = Request.read(file, MemorySegment.NULL, position, "aio");
             op.finish(0);
-        } else if (known != null) {
-            startDirectKnown(op, dst, known, position, length, true, options);
-        } else if (alignment != null) {
-            startDirect(op, dst, direct, position, length, true, options);
+        } else if (alignment != null) { // a known buffer's file is always direct (knownInPlace)
+            startDirect(op, dst, known, direct, position, length, true, options);
         } else {
             readBuffered(op, dst, direct, position, length, options, tryInline);
         }
@@ -291,10 +289,8 @@ public final class FileIo {
         if (length == 0) {
             op.request = Request.write(file, MemorySegment.NULL, position, "aio");
             op.finish(0);
-        } else if (known != null) {
-            startDirectKnown(op, src, known, position, length, false, options);
-        } else if (alignment != null) {
-            startDirect(op, src, direct, position, length, false, options);
+        } else if (alignment != null) { // a known buffer's file is always direct (knownInPlace)
+            startDirect(op, src, known, direct, position, length, false, options);
         } else {
             writeBuffered(op, src, direct, position, length, options);
         }
@@ -357,37 +353,25 @@ public final class FileIo {
         return known.isUsableInPlace() ? known : null;
     }
 
-    /** As {@link #startDirect}, for a buffer that the kernel may use in place ({@link #knownInPlace}). */
-    private void startDirectKnown(ChannelCompletion op, ByteBuffer buffer, KnownBuffers.Known known,
-                                  long position, int length, boolean read, RequestOptions options) {
+    /**
+     * Misaligned direct I/O fails the request (an IOException, as the JDK
+     * reports it), before the kernel sees it. {@code known}: what is known of
+     * a buffer the kernel may use in place ({@link #knownInPlace}), else null
+     * and {@code direct} is the buffer's memory (null for a heap buffer).
+     */
+    private void startDirect(ChannelCompletion op, ByteBuffer buffer, KnownBuffers.Known known,
+                             MemorySegment direct, long position, int length, boolean read, RequestOptions options) {
         MemorySegment memory;
         try {
-            memory = requestMemory.chooseKnownMemory(op, buffer, known, position, length, read);
+            memory = known != null
+                    ? requestMemory.chooseKnownMemory(op, buffer, known, position, length, read)
+                    : requestMemory.chooseDirectMemory(op, buffer, direct, position, length, read);
         } catch (MisalignedIoException e) {
             op.fail(e);
             return;
         }
-        submitDirect(op, memory, position, read, options);
-    }
-
-    /** Misaligned direct I/O fails the request (an IOException, as the JDK reports it), before the kernel sees it. */
-    private void startDirect(ChannelCompletion op, ByteBuffer buffer, MemorySegment direct, long position,
-                             int length, boolean read, RequestOptions options) {
-        MemorySegment memory;
-        try {
-            memory = requestMemory.chooseDirectMemory(op, buffer, direct, position, length, read);
-        } catch (MisalignedIoException e) {
-            op.fail(e);
-            return;
-        }
-        submitDirect(op, memory, position, read, options);
-    }
-
-    /** Hands a direct request whose memory is chosen (null: the request failed) to the engine. */
-    private void submitDirect(ChannelCompletion op, MemorySegment memory, long position, boolean read,
-                              RequestOptions options) {
         if (memory == null) {
-            return;
+            return; // the request failed
         }
         op.request = read ? Request.read(file, memory, position, "aio", options)
                 : Request.write(file, memory, position, "aio", options);

@@ -150,10 +150,7 @@ final class HandlerChains {
             OPEN_BATCH.set(batch);
             return;
         }
-        OPEN_BATCH.remove();
-        if (start(batch) && OPEN_BATCH.get() == null) {
-            OPEN_BATCH.set(batch); // only once a pool thread will run it: a batch never started takes no more
-        }
+        startOpen(batch);
     }
 
     /** Set on an engine thread that holds a batch back. */
@@ -167,17 +164,22 @@ final class HandlerChains {
         }
     }
 
-    /**
-     * Starts the batch this engine thread held back. It stays the open one
-     * (taking calls until a pool thread begins it) only once the pool has it
-     * and no call made while it ran in place (the pool refused it) opened
-     * another.
-     */
+    /** Starts the batch this engine thread held back. */
     private static void startHeld(Batch held) {
         held.held = false;
+        startOpen(held);
+    }
+
+    /**
+     * Starts {@code batch}, which then stays this thread's open one (taking
+     * calls until a pool thread begins it) only once the pool has it and no
+     * call made while it ran in place (the pool refused it) opened another: a
+     * batch never started takes no more.
+     */
+    private static void startOpen(Batch batch) {
         OPEN_BATCH.remove();
-        if (start(held) && OPEN_BATCH.get() == null) {
-            OPEN_BATCH.set(held);
+        if (start(batch) && OPEN_BATCH.get() == null) {
+            OPEN_BATCH.set(batch);
         }
     }
 

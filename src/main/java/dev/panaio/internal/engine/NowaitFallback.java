@@ -39,7 +39,8 @@ import java.util.function.BiConsumer;
 public final class NowaitFallback extends LoopSubmission implements CompletionSink {
     private static final SharedSecrets.OptionsAccess OPTIONS = SharedSecrets.optionsAccess();
 
-    private final Request request;
+    /** The request as its owner made it, without the NOWAIT panaio added (the entry's {@code request} has it). */
+    private final Request withoutNowait;
     private final CompletionSink next;
     private final Executor pool;
     private final Runnable counted;
@@ -47,7 +48,7 @@ public final class NowaitFallback extends LoopSubmission implements CompletionSi
 
     private NowaitFallback(Request request, CompletionSink next, Executor pool, Runnable counted,
                            BiConsumer<Request, CompletionSink> resubmit) {
-        this.request = request;
+        this.withoutNowait = request;
         this.next = next;
         this.pool = pool;
         this.counted = counted;
@@ -136,9 +137,9 @@ public final class NowaitFallback extends LoopSubmission implements CompletionSi
 
     /** The filesystem refused the NOWAIT panaio added (tmpfs): this file writes without it from now on. */
     private void refused() {
-        SharedSecrets.fileAccess().refuseNowait(request.file());
+        SharedSecrets.fileAccess().refuseNowait(withoutNowait.file());
         next.handedBack(); // queued again, not in the kernel: it enters again when it is prepared
-        resubmit.accept(request, next);
+        resubmit.accept(withoutNowait, next);
     }
 
     /** On the pool: the write the kernel would not start without blocking, made blocking. */
@@ -150,7 +151,7 @@ public final class NowaitFallback extends LoopSubmission implements CompletionSi
         }
         long result;
         try {
-            result = pwrite(request, OPTIONS.rwFlags(request.options()));
+            result = pwrite(withoutNowait, OPTIONS.rwFlags(withoutNowait.options()));
         } catch (AsynchronousCloseException | RuntimeException | Error e) {
             next.failOffPool(e);
             return;
