@@ -13,6 +13,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -30,18 +31,40 @@ import java.util.concurrent.locks.LockSupport;
  * of whatever that handler holds (a reentrant lock taken around the read
  * would let it in). So it is deferred instead: this thread runs it as soon as
  * the handler that started the read returns, as if the pool had given it to a
- * thread that had just become free. Two limits keep what the JDK's pool
+ * thread that had just become free. Limits keep what the JDK's pool
  * gives:
  * <ul>
  *   <li>A handler that, after starting such a read, waits for that read's
  *       handler (which the JDK's cached pool runs on another thread) is not
  *       left waiting: a watcher thread looks every {@value #PERIOD_MICROS}
- *       µs while handlers are deferred (or wake-ups held, below), and hands to the pool whatever
- *       waits behind a handler that has been running since its last look.</li>
- *   <li>After {@value #MAX_CHAINED} handlers in a row, the rest of the chain
- *       goes to the pool, so that one chain does not keep its thread for
- *       ever.</li>
+ *       µs while handlers are deferred (or wake-ups held, below), and takes
+ *       what waits behind a handler that has been running since its last
+ *       look if that handler waits (for a lock, a condition or a sleep, or
+ *       in a system call) or computes (it has used
+ *       {@value #RUNNING_CPU_MILLIS} ms of CPU). Behind one that waits in
+ *       Java, each goes to a thread of its own, as on the JDK's pool: a
+ *       waiting thread uses no CPU, and any of them may wait too. Behind one
+ *       in a system call, they go as one chain (the JVM's own waits look the
+ *       same to the watcher); behind one that computes, as one chain, or one
+ *       per CPU that no chain uses.</li>
+ *   <li>A handler that is only waiting for a CPU keeps what is behind it
+ *       (until {@value #RUNNABLE_LIMIT_MILLIS} ms, where nothing can tell):
+ *       on another thread, those handlers would queue for the same CPUs.
+ *       Moving them after every preemption, a thread each, made new threads,
+ *       which preempted others: hundreds of threads on two CPUs, and reads
+ *       that waited seconds for a CPU.</li>
+ *   <li>A chain run in place by a thread that is not the pool's (a batch
+ *       the pool refused) goes to the pool after {@value #MAX_CHAINED}
+ *       handlers in a row, so that it does not keep that thread for ever. A
+ *       pool thread keeps its chain: handed on there, it made the cached
+ *       pool add a thread whenever all of its threads were busy running
+ *       chains.</li>
  * </ul>
+ * So the number of chains, and of the pool's busy threads, stays what the
+ * handlers' own concurrency makes it. Only while fewer chains run than there
+ * are CPUs does a chain give half of the handlers deferred on it to another
+ * thread, every {@value #SHARE_EVERY} handlers, so that handlers that keep
+ * starting cached reads use every CPU.
  *
  * <p>Handlers handed to the pool back to back by one thread (an engine
  * thread delivering what one reap found) share a pool task, up to
@@ -66,12 +89,32 @@ import java.util.concurrent.locks.LockSupport;
  * handlers and its held wake-ups are shared only with the watcher.
  */
 final class HandlerChains {
-    /** Handlers one pool thread runs in a row before it hands the rest of a chain to other threads. */
+    /** Handlers a thread that is not the pool's runs in a row before it hands the rest of a chain to the pool. */
     static final int MAX_CHAINED = 1024;
+    /** The CPUs this JVM may use. */
+    private static final int CPUS = Runtime.getRuntime().availableProcessors();
+    /** How many handlers a pool thread's chain runs between its looks at whether a CPU could take half of it. */
+    static final int SHARE_EVERY = 64;
+    /** The pool threads running a chain (a batch and the handlers deferred behind it), waiting or not. */
+    private static final AtomicInteger RUNNING_CHAINS = new AtomicInteger();
     /** The most handler calls one hand-off to the pool carries ({@link Batch}). */
     static final int MAX_BATCH = 16;
-    /** How often the watcher looks at threads with deferred handlers or held wake-ups, in microseconds. */
-    static final long PERIOD_MICROS = 1_000;
+    /**
+     * How often the watcher looks at threads with deferred handlers or held
+     * wake-ups, in microseconds. Each look wakes the watcher, which on a
+     * machine whose CPUs run handlers preempts one of them: at 1 ms, cached
+     * reads at queue depth 32 on this project's 2-vCPU machine had a tenth
+     * of a percent of their calls 20 µs longer (BENCHMARKS.md).
+     */
+    static final long PERIOD_MICROS = 2_000;
+    /** The CPU time a runnable handler uses before the watcher moves what waits behind it, in milliseconds. */
+    static final long RUNNING_CPU_MILLIS = 20;
+    /**
+     * How long a handler may stay runnable without using that CPU time (it
+     * waits for a CPU, or in a system call, which Java also calls runnable)
+     * before the watcher moves what waits behind it, in milliseconds.
+     */
+    static final long RUNNABLE_LIMIT_MILLIS = 1_000;
 
     /** A handler's call, made once, by whichever thread the pool or a chain gives it to. */
     interface HandlerCall {
@@ -96,6 +139,22 @@ final class HandlerChains {
     private volatile int generation;
     /** What the watcher saw of {@link #generation} at its last look. Watcher only. */
     private int seenGeneration;
+    /** Whether the watcher has found the running handler running since its look before. Watcher only. */
+    private boolean foundRunning;
+    /** When it first found it so, by {@link System#nanoTime}. Watcher only. */
+    private long runningSinceNanos;
+    /** This thread's CPU time then, in nanoseconds, or -1 if unknown. Watcher only. */
+    private long runningSinceCpu;
+    /** This thread's CPU time at the watcher's last look, or -1 if unknown. Watcher only. */
+    private long lastCpu;
+    /** The watcher's looks in a row that found this thread entering a monitor. Watcher only. */
+    private int blockedLooks;
+    /** The watcher's looks since it found the running handler running and the thread runnable. Watcher only. */
+    private int runningLooks;
+    /** The thread this belongs to. */
+    private final Thread owner = Thread.currentThread();
+    /** Its id in the kernel, or -1 if unknown. */
+    private final long tid = ThreadStates.currentTid();
     /** Handlers waiting for the running one to return, in order. Guarded by this. */
     private final ArrayDeque<HandlerCall> deferred = new ArrayDeque<>();
     /** Whether the watcher has this thread in its list. Guarded by this. */
@@ -183,15 +242,6 @@ final class HandlerChains {
         }
     }
 
-    /**
-     * Hands {@code call} to the pool in a task of its own, never joining an
-     * open batch: a handler the watcher takes away gets a thread to itself,
-     * as the JDK's cached pool gives each.
-     */
-    private static void executeAlone(HandlerCall call) {
-        start(new Batch(call));
-    }
-
     /** Gives {@code batch} to the pool; if the pool refuses it, runs it here, as a refused handler always ran. */
     private static boolean start(Batch batch) {
         try {
@@ -220,6 +270,8 @@ final class HandlerChains {
         private HandlerCall first;
         /** The calls after the first, made when a second joins: a lone call (one completion per reap) needs none. */
         private HandlerCall[] rest;
+        /** The most calls it takes: {@value #MAX_BATCH}, or as many as a moved chain brought (it takes no more). */
+        private final int capacity;
         /** Guarded by this. */
         private int count;
         /** Guarded by this. */
@@ -229,16 +281,25 @@ final class HandlerChains {
 
         Batch(HandlerCall first) {
             this.first = first;
+            capacity = MAX_BATCH;
             count = 1;
+        }
+
+        /** A chain moved whole to another thread, in its order; it takes no more calls. */
+        private Batch(List<HandlerCall> chain) {
+            first = chain.getFirst();
+            rest = chain.subList(1, chain.size()).toArray(new HandlerCall[0]);
+            capacity = chain.size();
+            count = capacity;
         }
 
         /** Whether it holds as many calls as it can take. */
         synchronized boolean isFull() {
-            return count == MAX_BATCH;
+            return count == capacity;
         }
 
         synchronized boolean add(HandlerCall call) {
-            if (started || count == MAX_BATCH) {
+            if (started || count == capacity) {
                 return false;
             }
             if (rest == null) {
@@ -304,6 +365,20 @@ final class HandlerChains {
         return true;
     }
 
+    /**
+     * Puts back, in front and in order, handlers that were taken to go to
+     * the pool but did not go, where the watcher takes them again.
+     */
+    private synchronized void putBack(List<HandlerCall> taken) {
+        for (int i = taken.size() - 1; i >= 0; i--) {
+            deferred.addFirst(taken.get(i));
+        }
+        if (!watched) {
+            Watcher.watch(this);
+            watched = true;
+        }
+    }
+
     /** Queues {@code call} behind the running handler, where the watcher can see it. */
     private synchronized void addDeferred(HandlerCall call) {
         deferred.addLast(call);
@@ -315,6 +390,9 @@ final class HandlerChains {
 
     private void run(HandlerCall first, boolean holdWakeups) {
         running = true;
+        if (holdWakeups) {
+            RUNNING_CHAINS.getAndIncrement();
+        }
         try {
             HandlerCall next = first;
             for (int chained = 1; next != null; chained++) {
@@ -328,23 +406,111 @@ final class HandlerChains {
                     signals.release(); // one wake-up of the engine for every request the handler started
                 }
                 next = nextDeferred();
-                if (next != null && chained >= MAX_CHAINED) {
-                    execute(next);
-                    next = null;
+                if (next != null && holdWakeups && chained % SHARE_EVERY == 0 && RUNNING_CHAINS.get() < CPUS) {
+                    shareWithIdleCpu();
+                }
+                if (next != null && chained >= MAX_CHAINED && !holdWakeups) {
+                    List<HandlerCall> chain = new ArrayList<>();
+                    chain.add(next);
+                    if (handOn(takeDeferred(chain))) {
+                        next = null;
+                    } else { // the pool could not take it: it goes on here, nothing lost
+                        next = nextDeferred();
+                        chained = 0;
+                    }
                 }
             }
         } finally {
             running = false;
-            // After the budget (or if a call threw past its own reporting): the rest goes to other threads.
-            HandlerCall rest;
-            while ((rest = nextDeferred()) != null) {
-                execute(rest);
+            if (holdWakeups) {
+                RUNNING_CHAINS.getAndDecrement();
             }
+            // If a call threw past its own reporting: the rest goes to another thread.
+            List<HandlerCall> rest = takeDeferred(new ArrayList<>());
+            if (!rest.isEmpty()) {
+                handOnOrRunHere(rest);
+            }
+        }
+    }
+
+    /**
+     * Hands the back half of the handlers deferred here, in their order, to
+     * the pool as a chain of its own: fewer chains run than there are CPUs,
+     * so a CPU may have nothing to do while they wait here. If the pool
+     * cannot take them, they stay.
+     */
+    private void shareWithIdleCpu() {
+        List<HandlerCall> half;
+        synchronized (this) {
+            int n = deferred.size() / 2;
+            if (n == 0) {
+                return;
+            }
+            HandlerCall[] back = new HandlerCall[n];
+            for (int i = n - 1; i >= 0; i--) {
+                back[i] = deferred.pollLast();
+            }
+            half = List.of(back);
+        }
+        try {
+            pool().execute(new Batch(half));
+        } catch (RuntimeException | Error e) { // refused, or its thread factory threw: nothing ran
+            synchronized (this) {
+                deferred.addAll(half);
+            }
+            if (!(e instanceof RejectedExecutionException)) {
+                UncaughtExceptions.report(e);
+            }
+        }
+    }
+
+    /**
+     * Gives the rest of this thread's chain, {@code chain}, to the pool whole,
+     * to one thread; if the pool refuses it or cannot make a thread for it,
+     * puts it back in front of what was deferred since.
+     *
+     * @return whether the pool took it
+     */
+    private boolean handOn(List<HandlerCall> chain) {
+        try {
+            pool().execute(new Batch(chain));
+            return true;
+        } catch (RuntimeException | Error e) { // refused, or its thread factory threw: nothing ran
+            putBack(chain);
+            if (!(e instanceof RejectedExecutionException)) {
+                UncaughtExceptions.report(e);
+            }
+            return false;
+        }
+    }
+
+    /**
+     * Gives what was left deferred when this thread's run ended abruptly,
+     * {@code rest}, to the pool whole; runs it here if the pool refuses it, as
+     * a refused handler always ran; puts it back for the watcher if the
+     * pool's thread factory throws.
+     */
+    private void handOnOrRunHere(List<HandlerCall> rest) {
+        Batch batch = new Batch(rest);
+        try {
+            pool().execute(batch);
+        } catch (RejectedExecutionException e) {
+            batch.runInPlace();
+        } catch (RuntimeException | Error e) { // nothing ran: the watcher takes it once this thread waits
+            putBack(rest);
+            UncaughtExceptions.report(e);
         }
     }
 
     private synchronized HandlerCall nextDeferred() {
         return deferred.pollFirst();
+    }
+
+    /** Adds every deferred handler, in order, to {@code chain}, and returns it. */
+    private synchronized List<HandlerCall> takeDeferred(List<HandlerCall> chain) {
+        chain.addAll(deferred);
+        deferred.clear();
+        return chain;
     }
 
     /** The default pool: its {@code execute} neither runs the task in place nor waits. */
@@ -439,45 +605,90 @@ final class HandlerChains {
             }
             LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(PERIOD_MICROS));
             for (HandlerChains chains : WATCHED) {
-                List<HandlerCall> taken;
+                Taken taken;
                 try {
                     taken = look(chains);
                 } catch (Throwable t) { // out of memory, say: this thread is looked at again next period
                     UncaughtExceptions.report(t);
                     continue;
                 }
-                for (HandlerCall stuck : taken) {
-                    try {
-                        executeAlone(stuck); // a thread each, as the JDK's cached pool gives them
-                    } catch (Throwable t) {
-                        chains.addDeferred(stuck); // not lost: taken again at the next look
-                        UncaughtExceptions.report(t);
-                    }
+                if (taken != null) {
+                    move(chains, taken);
                 }
+            }
+        }
+
+        /** What the watcher took from behind a handler, and what it found that handler doing. */
+        private record Taken(List<HandlerCall> calls, Verdict verdict) {
+        }
+
+        /**
+         * Hands what was taken from {@code chains} to the pool. Behind a
+         * handler that waits in Java, a thread each, as the JDK's cached pool
+         * gives them: a thread that waits uses no CPU, and any of them may
+         * wait too. Behind one asleep in a system call or entering a monitor,
+         * one chain, as a thread each for what only looked so (a monitor the
+         * watcher had just let go) brought the pool's growth back. Behind one
+         * that computes, as many chains as there are CPUs without one, at
+         * least one. What the pool does not take goes back, to be taken again
+         * at the next look.
+         */
+        private static void move(HandlerChains chains, Taken taken) {
+            List<HandlerCall> calls = taken.calls();
+            int parts = switch (taken.verdict()) {
+                case WAITS -> calls.size();
+                case COMPUTES -> Math.clamp(CPUS - RUNNING_CHAINS.get(), 1, calls.size());
+                case ASLEEP, LEAVE -> 1;
+            };
+            int from = 0;
+            for (int part = 0; part < parts; part++) {
+                int to = from + (calls.size() - from) / (parts - part);
+                Batch batch = new Batch(calls.subList(from, to));
+                try {
+                    pool().execute(batch);
+                } catch (RejectedExecutionException e) {
+                    batch.runInPlace(); // as a refused handler always ran
+                } catch (RuntimeException | Error e) { // its thread factory threw: nothing from here on ran
+                    chains.putBack(calls.subList(from, calls.size()));
+                    UncaughtExceptions.report(e);
+                    return;
+                }
+                from = to;
             }
         }
 
         /**
          * One look at a thread: nothing deferred and no wake-up held, and it
          * leaves the list; the same handler running as at the last look, and
-         * what waits behind it is taken away and its wake-ups are sent.
+         * its wake-ups are sent, and what waits behind it is taken away if
+         * that handler waits or computes for long ({@link #verdict}).
+         *
+         * @return what was taken, or null
          */
-        private static List<HandlerCall> look(HandlerChains chains) {
-            List<HandlerCall> stuck;
+        private static Taken look(HandlerChains chains) {
+            // Read before taking the lock, which the thread may be waiting for (to defer a handler) while it is held.
+            Thread.State state = chains.owner.getState();
+            Taken taken = null;
             synchronized (chains) {
                 boolean holding = chains.signals.hasHeldWakeups();
                 if (chains.deferred.isEmpty() && !holding) {
                     chains.watched = false;
                     WATCHED.remove(chains);
-                    return List.of();
+                    return null;
                 }
                 int now = chains.generation;
                 if (now != chains.seenGeneration) {
                     chains.seenGeneration = now;
-                    return List.of();
+                    chains.foundRunning = false;
+                    chains.blockedLooks = 0;
+                    return null;
                 }
-                stuck = new ArrayList<>(chains.deferred);
-                chains.deferred.clear();
+                if (!chains.deferred.isEmpty()) {
+                    Verdict verdict = verdict(chains, state);
+                    if (verdict != Verdict.LEAVE) {
+                        taken = new Taken(chains.takeDeferred(new ArrayList<>()), verdict);
+                    }
+                }
             }
             // The same handler has run a whole period: what it started must not wait for it to return.
             try {
@@ -485,7 +696,70 @@ final class HandlerChains {
             } catch (Throwable t) { // the calls taken above are handed on all the same
                 UncaughtExceptions.report(t);
             }
-            return stuck;
+            return taken;
+        }
+
+        /** What a look finds of a handler that has been running since the look before. */
+        private enum Verdict {
+            /** It waits in Java: for a condition, a sleep, a parked lock. */
+            WAITS,
+            /** It sleeps in a system call, which Java calls runnable, or waits to enter a monitor. */
+            ASLEEP,
+            /** It computes (or spins), or has been runnable for {@value #RUNNABLE_LIMIT_MILLIS} ms. */
+            COMPUTES,
+            /** It runs, or waits for a CPU: what waits behind it stays. */
+            LEAVE
+        }
+
+        /**
+         * Whether the handler that {@code chains}' thread has been running
+         * since the watcher's last look holds up those behind it. It waits if
+         * its thread's {@code state}, read just before, is waiting; it is
+         * asleep if it has been entering a monitor for two looks, or if the
+         * kernel has it asleep in a system call while its CPU time stands
+         * still (not in {@code futex}, where the JVM's own waits sleep:
+         * memory, collections). It computes once it has
+         * used {@value #RUNNING_CPU_MILLIS} ms of CPU since the watcher first
+         * found it running. A thread that is neither only waits for a CPU,
+         * which another thread would wait for too; after
+         * {@value #RUNNABLE_LIMIT_MILLIS} ms it is counted as computing all
+         * the same, where the JVM or the kernel cannot tell.
+         */
+        private static Verdict verdict(HandlerChains chains, Thread.State state) {
+            if (state == Thread.State.BLOCKED) {
+                // Entering a monitor: it may be one the watcher itself held a moment ago (a thread woken to take
+                // it stays BLOCKED until it gets a CPU), so only a second look in a row counts.
+                return ++chains.blockedLooks >= 2 ? Verdict.ASLEEP : Verdict.LEAVE;
+            }
+            chains.blockedLooks = 0;
+            if (state != Thread.State.RUNNABLE) {
+                return Verdict.WAITS;
+            }
+            long now = System.nanoTime();
+            if (!chains.foundRunning) {
+                chains.foundRunning = true;
+                chains.runningLooks = 0;
+                chains.runningSinceNanos = now;
+                chains.runningSinceCpu = ThreadStates.cpuNanos(chains.owner);
+                chains.lastCpu = chains.runningSinceCpu;
+                return Verdict.LEAVE;
+            }
+            if (now - chains.runningSinceNanos >= TimeUnit.MILLISECONDS.toNanos(RUNNABLE_LIMIT_MILLIS)) {
+                return Verdict.COMPUTES;
+            }
+            // Asking costs a system call or two: at looks 1, 2, 4, 8... of the same handler, so that a thread
+            // that waits long for a CPU (many do, when more chains run than there are CPUs) is asked a few
+            // times, not at every look.
+            if (Integer.bitCount(++chains.runningLooks) != 1) {
+                return Verdict.LEAVE;
+            }
+            long cpu = ThreadStates.cpuNanos(chains.owner);
+            boolean still = cpu < 0 || cpu == chains.lastCpu;
+            chains.lastCpu = cpu;
+            if (cpu >= 0 && cpu - chains.runningSinceCpu >= TimeUnit.MILLISECONDS.toNanos(RUNNING_CPU_MILLIS)) {
+                return Verdict.COMPUTES;
+            }
+            return still && ThreadStates.inSystemCall(chains.tid) ? Verdict.ASLEEP : Verdict.LEAVE;
         }
     }
 }
