@@ -15,6 +15,7 @@ import java.nio.channels.CompletionHandler;
 import java.nio.channels.FileLock;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
+import java.nio.channels.Pipe;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -373,6 +374,98 @@ abstract class AsynchronousFileChannelContract {
                 });
                 assertThat(outerSaw.get(60, TimeUnit.SECONDS))
                         .as("round %d: what the waiting handler saw", round).isEqualTo(100);
+            }
+        }
+    }
+
+    /**
+     * As above, with a handler that spins instead of blocking: its thread
+     * stays runnable and busy, as a computing handler's does, and the read's
+     * handler must still run while it spins.
+     */
+    @Test
+    void shouldRunTheHandlerOfAReadWhileTheHandlerThatStartedItSpinsForIt() throws Exception {
+        Path path = file(10_000);
+        try (AsynchronousFileChannel channel = open(path, READ)) {
+            for (int round = 0; round < 3; round++) {
+                CompletableFuture<Integer> inner = new CompletableFuture<>();
+                CompletableFuture<Integer> outerSaw = new CompletableFuture<>();
+                channel.read(ByteBuffer.allocate(100), 0, null, new CompletionHandler<Integer, Void>() {
+                    @Override
+                    public void completed(Integer result, Void attachment) {
+                        try {
+                            channel.read(ByteBuffer.allocate(100), 300, null, handler(inner, null));
+                            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                            while (!inner.isDone() && System.nanoTime() < deadline) {
+                                Thread.onSpinWait();
+                            }
+                            outerSaw.complete(inner.getNow(-2));
+                        } catch (Throwable t) {
+                            outerSaw.completeExceptionally(t);
+                        }
+                    }
+
+                    @Override
+                    public void failed(Throwable error, Void attachment) {
+                        outerSaw.completeExceptionally(error);
+                    }
+                });
+                assertThat(outerSaw.get(60, TimeUnit.SECONDS))
+                        .as("round %d: what the spinning handler saw (-2: nothing in 30 s)", round).isEqualTo(100);
+            }
+        }
+    }
+
+    /**
+     * As above, with a handler that waits in a system call (a blocking read
+     * of a pipe, which Java counts as a runnable thread) for what the read's
+     * handler writes into the pipe.
+     */
+    @Test
+    void shouldRunTheHandlerOfAReadWhileTheHandlerThatStartedItWaitsInASystemCall() throws Exception {
+        Path path = file(10_000);
+        try (AsynchronousFileChannel channel = open(path, READ)) {
+            for (int round = 0; round < 2; round++) {
+                Pipe pipe = Pipe.open();
+                try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+                    CompletableFuture<Integer> outerSaw = new CompletableFuture<>();
+                    channel.read(ByteBuffer.allocate(100), 0, null, new CompletionHandler<Integer, Void>() {
+                        @Override
+                        public void completed(Integer result, Void attachment) {
+                            try {
+                                channel.read(ByteBuffer.allocate(100), 300, null,
+                                        new CompletionHandler<Integer, Void>() {
+                                            @Override
+                                            public void completed(Integer n, Void unused) {
+                                                try {
+                                                    sink.write(ByteBuffer.wrap(new byte[] {n.byteValue()}));
+                                                } catch (IOException e) {
+                                                    outerSaw.completeExceptionally(e);
+                                                }
+                                            }
+
+                                            @Override
+                                            public void failed(Throwable error, Void unused) {
+                                                outerSaw.completeExceptionally(error);
+                                            }
+                                        });
+                                ByteBuffer one = ByteBuffer.allocate(1);
+                                int n = source.read(one); // blocks in read(2) until the inner handler writes
+                                outerSaw.complete(n == 1 ? (int) one.get(0) : n);
+                            } catch (Throwable t) {
+                                outerSaw.completeExceptionally(t);
+                            }
+                        }
+
+                        @Override
+                        public void failed(Throwable error, Void attachment) {
+                            outerSaw.completeExceptionally(error);
+                        }
+                    });
+                    // On failure, closing the pipe ends the blocked read, so the thread does not stay behind.
+                    assertThat(outerSaw.get(60, TimeUnit.SECONDS))
+                            .as("round %d: the byte the blocked handler read", round).isEqualTo(100);
+                }
             }
         }
     }
