@@ -98,9 +98,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * where the JDK's channel wakes another pool thread for every block. The pool
  * stays what the JDK's default pool gives: a handler that waits for the
  * handler of a read it started still gets it (it is handed to another pool
- * thread once the waiting handler has run for one to two milliseconds), and after
- * 1,024 handlers in a row the rest of a chain moves to other threads. A
- * caller's own executor is not affected.
+ * thread within a few milliseconds once the waiting handler waits, in Java or
+ * in a system call, or has computed for 20 ms; within a second if nothing can
+ * tell a wait from a wait for a CPU). A caller's own executor is not
+ * affected.
  * <ul>
  *   <li>{@link PanaioOpenOption#INLINE_COMPLETION} (panaio's own opt-in) runs
  *       read and write handlers where the request completes instead: an

@@ -41,12 +41,14 @@ import java.util.concurrent.locks.LockSupport;
  *       what waits behind a handler that has been running since its last
  *       look if that handler waits (for a lock, a condition or a sleep, or
  *       in a system call) or computes (it has used
- *       {@value #RUNNING_CPU_MILLIS} ms of CPU). Behind one that waits in
- *       Java, each goes to a thread of its own, as on the JDK's pool: a
- *       waiting thread uses no CPU, and any of them may wait too. Behind one
- *       in a system call, they go as one chain (the JVM's own waits look the
- *       same to the watcher); behind one that computes, as one chain, or one
- *       per CPU that no chain uses.</li>
+ *       {@value #RUNNING_CPU_MILLIS} ms of CPU; {@link Watcher#verdict}).
+ *       Behind one that waits in Java, each goes to a thread of its own, as
+ *       on the JDK's pool: a waiting thread uses no CPU, and any of them may
+ *       wait too. Behind one asleep in a system call, entering a monitor or
+ *       computing, they go as one chain per CPU that no chain uses, and at
+ *       least two: halves, so that handlers that all wait start within a
+ *       few looks, without a thread each for what only looked like a wait
+ *       (the JVM's own, which the kernel shows the same way).</li>
  *   <li>A handler that is only waiting for a CPU keeps what is behind it
  *       (until {@value #RUNNABLE_LIMIT_MILLIS} ms, where nothing can tell):
  *       on another thread, those handlers would queue for the same CPUs.
@@ -110,6 +112,12 @@ final class HandlerChains {
     /** The CPU time a runnable handler uses before the watcher moves what waits behind it, in milliseconds. */
     static final long RUNNING_CPU_MILLIS = 20;
     /**
+     * How long a runnable handler may sleep in {@code futex} (a native
+     * library's lock, or one of the JVM's own) before the watcher moves what
+     * waits behind it, in milliseconds.
+     */
+    static final long FUTEX_LIMIT_MILLIS = 100;
+    /**
      * How long a handler may stay runnable without using that CPU time (it
      * waits for a CPU, or in a system call, which Java also calls runnable)
      * before the watcher moves what waits behind it, in milliseconds.
@@ -147,8 +155,10 @@ final class HandlerChains {
     private long runningSinceCpu;
     /** This thread's CPU time at the watcher's last look, or -1 if unknown. Watcher only. */
     private long lastCpu;
-    /** The watcher's looks in a row that found this thread entering a monitor. Watcher only. */
-    private int blockedLooks;
+    /** The watcher's looks in a row that found this thread waiting or entering a monitor. Watcher only. */
+    private int waitingLooks;
+    /** When the watcher first found it asleep in {@code futex} since it last ran, or -1. Watcher only. */
+    private long futexSinceNanos;
     /** The watcher's looks since it found the running handler running and the thread runnable. Watcher only. */
     private int runningLooks;
     /** The thread this belongs to. */
@@ -455,9 +465,7 @@ final class HandlerChains {
         try {
             pool().execute(new Batch(half));
         } catch (RuntimeException | Error e) { // refused, or its thread factory threw: nothing ran
-            synchronized (this) {
-                deferred.addAll(half);
-            }
+            putBack(half);
             if (!(e instanceof RejectedExecutionException)) {
                 UncaughtExceptions.report(e);
             }
@@ -491,14 +499,20 @@ final class HandlerChains {
      * pool's thread factory throws.
      */
     private void handOnOrRunHere(List<HandlerCall> rest) {
-        Batch batch = new Batch(rest);
+        Batch refused = null;
         try {
-            pool().execute(batch);
-        } catch (RejectedExecutionException e) {
-            batch.runInPlace();
+            Batch batch = new Batch(rest);
+            try {
+                pool().execute(batch);
+            } catch (RejectedExecutionException e) {
+                refused = batch;
+            }
         } catch (RuntimeException | Error e) { // nothing ran: the watcher takes it once this thread waits
             putBack(rest);
             UncaughtExceptions.report(e);
+        }
+        if (refused != null) {
+            refused.runInPlace();
         }
     }
 
@@ -626,34 +640,35 @@ final class HandlerChains {
          * Hands what was taken from {@code chains} to the pool. Behind a
          * handler that waits in Java, a thread each, as the JDK's cached pool
          * gives them: a thread that waits uses no CPU, and any of them may
-         * wait too. Behind one asleep in a system call or entering a monitor,
-         * one chain, as a thread each for what only looked so (a monitor the
-         * watcher had just let go) brought the pool's growth back. Behind one
-         * that computes, as many chains as there are CPUs without one, at
-         * least one. What the pool does not take goes back, to be taken again
-         * at the next look.
+         * wait too. Behind one asleep in the kernel, entering a monitor or
+         * computing, as many chains as there are CPUs without one, and at
+         * least two: a thread each for what only looked asleep (the JVM's
+         * own waits, where the kernel cannot tell them) brought the pool's
+         * growth back, and one chain made handlers that all wait start one a
+         * look apart, where halves take a look per halving. What the pool
+         * does not take goes back, to be taken again at the next look.
          */
         private static void move(HandlerChains chains, Taken taken) {
             List<HandlerCall> calls = taken.calls();
-            int parts = switch (taken.verdict()) {
-                case WAITS -> calls.size();
-                case COMPUTES -> Math.clamp(CPUS - RUNNING_CHAINS.get(), 1, calls.size());
-                case ASLEEP, LEAVE -> 1;
-            };
+            int parts = taken.verdict() == Verdict.WAITS ? calls.size()
+                    : Math.clamp(Math.max(2, CPUS - RUNNING_CHAINS.get()), 1, calls.size());
             int from = 0;
-            for (int part = 0; part < parts; part++) {
-                int to = from + (calls.size() - from) / (parts - part);
-                Batch batch = new Batch(calls.subList(from, to));
-                try {
-                    pool().execute(batch);
-                } catch (RejectedExecutionException e) {
-                    batch.runInPlace(); // as a refused handler always ran
-                } catch (RuntimeException | Error e) { // its thread factory threw: nothing from here on ran
-                    chains.putBack(calls.subList(from, calls.size()));
-                    UncaughtExceptions.report(e);
-                    return;
+            try {
+                for (int part = 0; part < parts; part++) {
+                    int to = from + (calls.size() - from) / (parts - part);
+                    Batch batch = new Batch(calls.subList(from, to));
+                    try {
+                        pool().execute(batch);
+                    } catch (RejectedExecutionException e) {
+                        from = to; // run here, now, as a refused handler always ran: never put back
+                        batch.runInPlace();
+                        continue;
+                    }
+                    from = to;
                 }
-                from = to;
+            } catch (RuntimeException | Error e) { // its thread factory threw, or no memory: from here on, none went
+                chains.putBack(calls.subList(from, calls.size()));
+                UncaughtExceptions.report(e);
             }
         }
 
@@ -661,14 +676,16 @@ final class HandlerChains {
          * One look at a thread: nothing deferred and no wake-up held, and it
          * leaves the list; the same handler running as at the last look, and
          * its wake-ups are sent, and what waits behind it is taken away if
-         * that handler waits or computes for long ({@link #verdict}).
+         * that handler waits or computes for long ({@link #verdict}, asked
+         * without the thread's lock, which its owner takes for every handler
+         * it defers, while the verdict may read {@code /proc}).
          *
          * @return what was taken, or null
          */
         private static Taken look(HandlerChains chains) {
             // Read before taking the lock, which the thread may be waiting for (to defer a handler) while it is held.
             Thread.State state = chains.owner.getState();
-            Taken taken = null;
+            boolean behind;
             synchronized (chains) {
                 boolean holding = chains.signals.hasHeldWakeups();
                 if (chains.deferred.isEmpty() && !holding) {
@@ -680,13 +697,21 @@ final class HandlerChains {
                 if (now != chains.seenGeneration) {
                     chains.seenGeneration = now;
                     chains.foundRunning = false;
-                    chains.blockedLooks = 0;
+                    chains.waitingLooks = 0;
                     return null;
                 }
-                if (!chains.deferred.isEmpty()) {
-                    Verdict verdict = verdict(chains, state);
-                    if (verdict != Verdict.LEAVE) {
-                        taken = new Taken(chains.takeDeferred(new ArrayList<>()), verdict);
+                behind = !chains.deferred.isEmpty();
+            }
+            Taken taken = null;
+            if (behind) {
+                Verdict verdict = verdict(chains, state);
+                if (verdict != Verdict.LEAVE) {
+                    Taken made = new Taken(new ArrayList<>(), verdict); // made before anything is taken
+                    synchronized (chains) {
+                        if (chains.generation == chains.seenGeneration) { // still the same handler
+                            chains.takeDeferred(made.calls());
+                            taken = made.calls().isEmpty() ? null : made;
+                        }
                     }
                 }
             }
@@ -703,7 +728,7 @@ final class HandlerChains {
         private enum Verdict {
             /** It waits in Java: for a condition, a sleep, a parked lock. */
             WAITS,
-            /** It sleeps in a system call, which Java calls runnable, or waits to enter a monitor. */
+            /** The kernel has it asleep while Java calls it runnable, or it waits to enter a monitor. */
             ASLEEP,
             /** It computes (or spins), or has been runnable for {@value #RUNNABLE_LIMIT_MILLIS} ms. */
             COMPUTES,
@@ -713,33 +738,40 @@ final class HandlerChains {
 
         /**
          * Whether the handler that {@code chains}' thread has been running
-         * since the watcher's last look holds up those behind it. It waits if
-         * its thread's {@code state}, read just before, is waiting; it is
-         * asleep if it has been entering a monitor for two looks, or if the
-         * kernel has it asleep in a system call while its CPU time stands
-         * still (not in {@code futex}, where the JVM's own waits sleep:
-         * memory, collections). It computes once it has
-         * used {@value #RUNNING_CPU_MILLIS} ms of CPU since the watcher first
-         * found it running. A thread that is neither only waits for a CPU,
-         * which another thread would wait for too; after
-         * {@value #RUNNABLE_LIMIT_MILLIS} ms it is counted as computing all
-         * the same, where the JVM or the kernel cannot tell.
+         * since the watcher's last look holds up those behind it. Watcher
+         * only; the thread's {@code state} was read just before.
+         * <ul>
+         *   <li>It waits if its thread was waiting (or entering a monitor:
+         *       asleep) at two looks in a row: one look may catch a brief wait,
+         *       or a monitor the watcher itself held a moment before (a thread
+         *       woken to take it stays BLOCKED until it gets a CPU).</li>
+         *   <li>A runnable thread is asked at the watcher's looks 1, 2, 4, 8...
+         *       of the same handler, since asking costs system calls and many
+         *       threads wait long for a CPU when more chains run than there are
+         *       CPUs. It computes once it has used
+         *       {@value #RUNNING_CPU_MILLIS} ms of CPU since the watcher first
+         *       found it running; it is asleep if its CPU time stood still since
+         *       the last asking and the kernel has it asleep outside
+         *       {@code futex}, or in {@code futex} (a native library's lock, or
+         *       the JVM's own) for {@value #FUTEX_LIMIT_MILLIS} ms.</li>
+         *   <li>After {@value #RUNNABLE_LIMIT_MILLIS} ms it is counted as
+         *       computing, whatever the JVM or the kernel could tell.</li>
+         * </ul>
          */
         private static Verdict verdict(HandlerChains chains, Thread.State state) {
-            if (state == Thread.State.BLOCKED) {
-                // Entering a monitor: it may be one the watcher itself held a moment ago (a thread woken to take
-                // it stays BLOCKED until it gets a CPU), so only a second look in a row counts.
-                return ++chains.blockedLooks >= 2 ? Verdict.ASLEEP : Verdict.LEAVE;
-            }
-            chains.blockedLooks = 0;
             if (state != Thread.State.RUNNABLE) {
-                return Verdict.WAITS;
+                if (++chains.waitingLooks < 2) {
+                    return Verdict.LEAVE;
+                }
+                return state == Thread.State.BLOCKED ? Verdict.ASLEEP : Verdict.WAITS;
             }
+            chains.waitingLooks = 0;
             long now = System.nanoTime();
             if (!chains.foundRunning) {
                 chains.foundRunning = true;
                 chains.runningLooks = 0;
                 chains.runningSinceNanos = now;
+                chains.futexSinceNanos = -1;
                 chains.runningSinceCpu = ThreadStates.cpuNanos(chains.owner);
                 chains.lastCpu = chains.runningSinceCpu;
                 return Verdict.LEAVE;
@@ -747,9 +779,6 @@ final class HandlerChains {
             if (now - chains.runningSinceNanos >= TimeUnit.MILLISECONDS.toNanos(RUNNABLE_LIMIT_MILLIS)) {
                 return Verdict.COMPUTES;
             }
-            // Asking costs a system call or two: at looks 1, 2, 4, 8... of the same handler, so that a thread
-            // that waits long for a CPU (many do, when more chains run than there are CPUs) is asked a few
-            // times, not at every look.
             if (Integer.bitCount(++chains.runningLooks) != 1) {
                 return Verdict.LEAVE;
             }
@@ -759,7 +788,24 @@ final class HandlerChains {
             if (cpu >= 0 && cpu - chains.runningSinceCpu >= TimeUnit.MILLISECONDS.toNanos(RUNNING_CPU_MILLIS)) {
                 return Verdict.COMPUTES;
             }
-            return still && ThreadStates.inSystemCall(chains.tid) ? Verdict.ASLEEP : Verdict.LEAVE;
+            if (!still) {
+                chains.futexSinceNanos = -1;
+                return Verdict.LEAVE;
+            }
+            return switch (ThreadStates.sleepOf(chains.tid)) {
+                case ELSEWHERE -> Verdict.ASLEEP;
+                case FUTEX -> {
+                    if (chains.futexSinceNanos < 0) {
+                        chains.futexSinceNanos = now;
+                    }
+                    yield now - chains.futexSinceNanos >= TimeUnit.MILLISECONDS.toNanos(FUTEX_LIMIT_MILLIS)
+                            ? Verdict.ASLEEP : Verdict.LEAVE;
+                }
+                case NO -> {
+                    chains.futexSinceNanos = -1;
+                    yield Verdict.LEAVE;
+                }
+            };
         }
     }
 }
