@@ -104,9 +104,12 @@ final class HandlerChains {
     /**
      * How often the watcher looks at threads with deferred handlers or held
      * wake-ups, in microseconds. Each look wakes the watcher, which on a
-     * machine whose CPUs run handlers preempts one of them: at 1 ms, cached
-     * reads at queue depth 32 on this project's 2-vCPU machine had a tenth
-     * of a percent of their calls 20 µs longer (BENCHMARKS.md).
+     * machine whose CPUs all run handlers preempts one of them; 2 ms makes
+     * half the wake-ups of 1 ms, for a wait of 2 to 4 ms rather than 1 to 2
+     * before a handler that waits has what is behind it moved. (In the A/Bs
+     * of BENCHMARKS.md's ninth run, the period changed the 99.9th percentile
+     * of cached reads' calls in an earlier form of the watcher, and not
+     * beyond the noise in this one.)
      */
     static final long PERIOD_MICROS = 2_000;
     /** The CPU time a runnable handler uses before the watcher moves what waits behind it, in milliseconds. */
