@@ -360,6 +360,33 @@ class HandlerChainsTest {
         }
     }
 
+    /**
+     * A handler that spins (runnable, and using its CPU) until the handler
+     * handed to the pool right behind it has run: the watcher must take that
+     * one away once the spinner has used {@value HandlerChains#RUNNING_CPU_MILLIS}
+     * ms of CPU, well before the one-second limit it keeps for a thread it
+     * cannot tell from one that waits for a CPU.
+     */
+    @Test
+    void shouldMoveTheHandlerBehindOneThatComputesBeforeTheOneSecondLimit() throws Exception {
+        for (int round = 0; round < 3; round++) {
+            CompletableFuture<Thread> second = new CompletableFuture<>();
+            CompletableFuture<Long> spunNanos = new CompletableFuture<>();
+            HandlerChains.execute(() -> {
+                long start = System.nanoTime();
+                long deadline = start + TimeUnit.SECONDS.toNanos(30);
+                while (!second.isDone() && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                spunNanos.complete(System.nanoTime() - start);
+            });
+            HandlerChains.execute(() -> second.complete(Thread.currentThread()));
+            assertThat(Duration.ofNanos(spunNanos.get(60, TimeUnit.SECONDS)))
+                    .as("round %d: how long the first spun before the second ran", round)
+                    .isLessThan(Duration.ofMillis(HandlerChains.RUNNABLE_LIMIT_MILLIS - 100));
+        }
+    }
+
     /** The handlers in flight in {@link #shouldNotGrowThePoolWhileItsThreadsOnlyWaitForACpu}. */
     private static final int IN_FLIGHT = 256;
 
