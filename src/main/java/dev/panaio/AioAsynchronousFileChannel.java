@@ -99,7 +99,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * stays what the JDK's default pool gives: a handler that waits for the
  * handler of a read it started still gets it (it is handed to another pool
  * thread within a few milliseconds once the waiting handler waits, in Java or
- * in a system call, or has computed for 20 ms; within a second if nothing can
+ * in a system call, or has computed for 20 ms or so; within a second if nothing can
  * tell a wait from a wait for a CPU). A caller's own executor is not
  * affected.
  * <ul>
