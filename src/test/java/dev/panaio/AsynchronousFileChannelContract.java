@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.AsynchronousFileChannel;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -351,9 +353,38 @@ abstract class AsynchronousFileChannelContract {
      */
     @Test
     void shouldRunTheHandlerOfAReadWhileTheHandlerThatStartedItWaitsForIt() throws Exception {
+        assertOuterHandlerSees(5, inner -> inner.get(30, TimeUnit.SECONDS));
+    }
+
+    /**
+     * As above, with a handler that spins instead of blocking: its thread
+     * stays runnable and busy, as a computing handler's does, and the read's
+     * handler must still run while it spins.
+     */
+    @Test
+    void shouldRunTheHandlerOfAReadWhileTheHandlerThatStartedItSpinsForIt() throws Exception {
+        assertOuterHandlerSees(3, inner -> {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!inner.isDone() && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            return inner.getNow(-2); // -2: nothing in 30 s
+        });
+    }
+
+    /** How a handler waits for the result of the read it started. */
+    private interface WaitForInner {
+        int await(CompletableFuture<Integer> inner) throws Exception;
+    }
+
+    /**
+     * For {@code rounds} rounds: a handler starts a read of 100 bytes and
+     * waits for its handler's result as {@code waiting} does; it must see 100.
+     */
+    private void assertOuterHandlerSees(int rounds, WaitForInner waiting) throws Exception {
         Path path = file(10_000);
         try (AsynchronousFileChannel channel = open(path, READ)) {
-            for (int round = 0; round < 5; round++) {
+            for (int round = 0; round < rounds; round++) {
                 CompletableFuture<Integer> inner = new CompletableFuture<>();
                 CompletableFuture<Integer> outerSaw = new CompletableFuture<>();
                 channel.read(ByteBuffer.allocate(100), 0, null, new CompletionHandler<Integer, Void>() {
@@ -361,7 +392,7 @@ abstract class AsynchronousFileChannelContract {
                     public void completed(Integer result, Void attachment) {
                         try {
                             channel.read(ByteBuffer.allocate(100), 300, null, handler(inner, null));
-                            outerSaw.complete(inner.get(30, TimeUnit.SECONDS));
+                            outerSaw.complete(waiting.await(inner));
                         } catch (Throwable t) {
                             outerSaw.completeExceptionally(t);
                         }
@@ -379,93 +410,33 @@ abstract class AsynchronousFileChannelContract {
     }
 
     /**
-     * As above, with a handler that spins instead of blocking: its thread
-     * stays runnable and busy, as a computing handler's does, and the read's
-     * handler must still run while it spins.
-     */
-    @Test
-    void shouldRunTheHandlerOfAReadWhileTheHandlerThatStartedItSpinsForIt() throws Exception {
-        Path path = file(10_000);
-        try (AsynchronousFileChannel channel = open(path, READ)) {
-            for (int round = 0; round < 3; round++) {
-                CompletableFuture<Integer> inner = new CompletableFuture<>();
-                CompletableFuture<Integer> outerSaw = new CompletableFuture<>();
-                channel.read(ByteBuffer.allocate(100), 0, null, new CompletionHandler<Integer, Void>() {
-                    @Override
-                    public void completed(Integer result, Void attachment) {
-                        try {
-                            channel.read(ByteBuffer.allocate(100), 300, null, handler(inner, null));
-                            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                            while (!inner.isDone() && System.nanoTime() < deadline) {
-                                Thread.onSpinWait();
-                            }
-                            outerSaw.complete(inner.getNow(-2));
-                        } catch (Throwable t) {
-                            outerSaw.completeExceptionally(t);
-                        }
-                    }
-
-                    @Override
-                    public void failed(Throwable error, Void attachment) {
-                        outerSaw.completeExceptionally(error);
-                    }
-                });
-                assertThat(outerSaw.get(60, TimeUnit.SECONDS))
-                        .as("round %d: what the spinning handler saw (-2: nothing in 30 s)", round).isEqualTo(100);
-            }
-        }
-    }
-
-    /**
      * As above, with a handler that waits in a system call (a blocking read
      * of a pipe, which Java counts as a runnable thread) for what the read's
      * handler writes into the pipe.
      */
     @Test
     void shouldRunTheHandlerOfAReadWhileTheHandlerThatStartedItWaitsInASystemCall() throws Exception {
-        Path path = file(10_000);
-        try (AsynchronousFileChannel channel = open(path, READ)) {
-            for (int round = 0; round < 2; round++) {
+        List<Pipe> pipes = new CopyOnWriteArrayList<>();
+        try {
+            assertOuterHandlerSees(2, inner -> {
                 Pipe pipe = Pipe.open();
-                try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
-                    CompletableFuture<Integer> outerSaw = new CompletableFuture<>();
-                    channel.read(ByteBuffer.allocate(100), 0, null, new CompletionHandler<Integer, Void>() {
-                        @Override
-                        public void completed(Integer result, Void attachment) {
-                            try {
-                                channel.read(ByteBuffer.allocate(100), 300, null,
-                                        new CompletionHandler<Integer, Void>() {
-                                            @Override
-                                            public void completed(Integer n, Void unused) {
-                                                try {
-                                                    sink.write(ByteBuffer.wrap(new byte[] {n.byteValue()}));
-                                                } catch (IOException e) {
-                                                    outerSaw.completeExceptionally(e);
-                                                }
-                                            }
-
-                                            @Override
-                                            public void failed(Throwable error, Void unused) {
-                                                outerSaw.completeExceptionally(error);
-                                            }
-                                        });
-                                ByteBuffer one = ByteBuffer.allocate(1);
-                                int n = source.read(one); // blocks in read(2) until the inner handler writes
-                                outerSaw.complete(n == 1 ? (int) one.get(0) : n);
-                            } catch (Throwable t) {
-                                outerSaw.completeExceptionally(t);
-                            }
-                        }
-
-                        @Override
-                        public void failed(Throwable error, Void attachment) {
-                            outerSaw.completeExceptionally(error);
-                        }
-                    });
-                    // On failure, closing the pipe ends the blocked read, so the thread does not stay behind.
-                    assertThat(outerSaw.get(60, TimeUnit.SECONDS))
-                            .as("round %d: the byte the blocked handler read", round).isEqualTo(100);
-                }
+                pipes.add(pipe);
+                // The read's handler completes inner on its own thread, which then writes the count into the pipe.
+                inner.thenAccept(n -> {
+                    try {
+                        pipe.sink().write(ByteBuffer.wrap(new byte[] {n.byteValue()}));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                ByteBuffer one = ByteBuffer.allocate(1);
+                int n = pipe.source().read(one); // blocks in read(2) until the read's handler writes
+                return n == 1 ? one.get(0) : n;
+            });
+        } finally {
+            for (Pipe pipe : pipes) { // on failure, ends a read still blocked, so the thread does not stay behind
+                pipe.sink().close();
+                pipe.source().close();
             }
         }
     }
