@@ -98,10 +98,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * where the JDK's channel wakes another pool thread for every block. The pool
  * stays what the JDK's default pool gives: a handler that waits for the
  * handler of a read it started still gets it (it is handed to another pool
- * thread within a few milliseconds once the waiting handler waits, in Java or
- * in a system call, or has computed for 20 ms or so; within a second if nothing can
- * tell a wait from a wait for a CPU). A caller's own executor is not
- * affected.
+ * thread within a few milliseconds once the waiting handler waits in Java;
+ * once it sleeps in a system call or has computed for 20 ms, after a few
+ * milliseconds up to about as long again as it had already run; within a
+ * second in any case). A caller's own executor is not affected.
  * <ul>
  *   <li>{@link PanaioOpenOption#INLINE_COMPLETION} (panaio's own opt-in) runs
  *       read and write handlers where the request completes instead: an

@@ -105,8 +105,9 @@ final class HandlerChains {
      * How often the watcher looks at threads with deferred handlers or held
      * wake-ups, in microseconds. Each look wakes the watcher, which on a
      * machine whose CPUs all run handlers preempts one of them; 2 ms makes
-     * half the wake-ups of 1 ms, for a wait of 2 to 4 ms rather than 1 to 2
-     * before a handler that waits has what is behind it moved. (In the A/Bs
+     * half the wake-ups of 1 ms, for a wait of 4 to 6 ms rather than 2 to 3
+     * before a handler that waits in Java has what is behind it moved (a new
+     * handler is first seen at one look, and waiting at two more). (In the A/Bs
      * of BENCHMARKS.md's ninth run, the period changed the 99.9th percentile
      * of cached reads' calls in an earlier form of the watcher, and not
      * beyond the noise in this one.)
@@ -468,7 +469,13 @@ final class HandlerChains {
         try {
             pool().execute(new Batch(half));
         } catch (RuntimeException | Error e) { // refused, or its thread factory threw: nothing ran
-            putBack(half);
+            synchronized (this) { // behind what was deferred since, where the half came from
+                deferred.addAll(half);
+                if (!watched) {
+                    Watcher.watch(this);
+                    watched = true;
+                }
+            }
             if (!(e instanceof RejectedExecutionException)) {
                 UncaughtExceptions.report(e);
             }
@@ -693,6 +700,7 @@ final class HandlerChains {
                 boolean holding = chains.signals.hasHeldWakeups();
                 if (chains.deferred.isEmpty() && !holding) {
                     chains.watched = false;
+                    chains.waitingLooks = 0;
                     WATCHED.remove(chains);
                     return null;
                 }
@@ -714,6 +722,7 @@ final class HandlerChains {
                         if (chains.generation == chains.seenGeneration) { // still the same handler
                             chains.takeDeferred(made.calls());
                             taken = made.calls().isEmpty() ? null : made;
+                            chains.waitingLooks = 0; // a wait seen again must be seen at two looks again
                         }
                     }
                 }

@@ -22,9 +22,10 @@ import java.nio.file.Path;
  *
  * <p>Every answer is a best effort: where the JVM does not measure a
  * thread's CPU time, or {@code /proc} cannot be read, the answer is
- * "unknown" (-1, or {@link Sleep#NO}), never an exception. {@code /proc} is
- * read with panaio's own system calls, not through {@code java.nio.file},
- * whose default provider may be panaio's.
+ * "unknown" (-1, or {@link Sleep#NO}), never an exception. A thread's
+ * {@code /proc} files are read with panaio's own system calls, not through
+ * {@code java.nio.file}, whose default provider may be panaio's (only the
+ * one link read of {@link #currentTid} goes through it).
  *
  * <p>Thread-safe.
  */
@@ -95,18 +96,29 @@ final class ThreadStates {
         if (tid < 0) {
             return Sleep.NO;
         }
+        if (!asleepPerStat(tid)) {
+            return Sleep.NO;
+        }
+        String wchan = readProc("/proc/self/task/" + tid + "/wchan");
+        if (wchan != null && wchan.contains("futex")) {
+            return Sleep.FUTEX;
+        }
+        if (wchan != null && wchan.strip().equals("0") && !asleepPerStat(tid)) {
+            return Sleep.NO; // woke between the two reads (a running thread's wchan is 0)
+        }
+        return Sleep.ELSEWHERE;
+    }
+
+    /** Whether {@code /proc/self/task/<tid>/stat} gives thread {@code tid}'s state as S or D. */
+    private static boolean asleepPerStat(long tid) {
         String stat = readProc("/proc/self/task/" + tid + "/stat");
         // "tid (comm) S ...": the name may hold spaces and parentheses, so the state follows the last ')'.
         int close = stat == null ? -1 : stat.lastIndexOf(')');
         if (close < 0 || close + 2 >= stat.length()) {
-            return Sleep.NO;
+            return false;
         }
         char state = stat.charAt(close + 2);
-        if (state != 'S' && state != 'D') {
-            return Sleep.NO;
-        }
-        String wchan = readProc("/proc/self/task/" + tid + "/wchan");
-        return wchan != null && wchan.contains("futex") ? Sleep.FUTEX : Sleep.ELSEWHERE;
+        return state == 'S' || state == 'D';
     }
 
     /** The start of {@code /proc} file {@code name} as ASCII, or null if it cannot be read. */
