@@ -1,6 +1,7 @@
 package dev.panaio;
 
 import com.sun.nio.file.ExtendedOpenOption;
+import dev.panaio.testing.child.FailingThreadFactoryProbe;
 import dev.panaio.testing.child.HandlerThreadFactoryProbe;
 import dev.panaio.testing.ChildJvm;
 import dev.panaio.testing.TestData;
@@ -320,6 +321,25 @@ class AioFileChannelTest {
         assertThat(run.exitCode()).as(run.toString()).isZero();
         assertThat(run.value("jdk")).as("the JDK's channel, which shows the probe works").isEqualTo("true");
         assertThat(run.value("panaio")).as(run.toString()).isEqualTo("true");
+    }
+
+    /**
+     * A thread factory that throws (named by the JDK's property, as the
+     * default pool takes it) loses no handler call: every batch the pool
+     * could not make a thread for runs where it was handed over, and every
+     * chain handed on goes back to the thread that had it.
+     */
+    @Test
+    void shouldCallEveryHandlerWhenTheDefaultPoolsThreadFactoryThrows() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("flaky-factory"), 4096, SEED); // just written: cached
+        ChildJvm.Outcome run = ChildJvm.onClassPath(FailingThreadFactoryProbe.class,
+                List.of("--enable-native-access=ALL-UNNAMED", "-D" + "java.nio.channels.DefaultThreadPool.threadFactory="
+                        + FailingThreadFactoryProbe.Factory.class.getName()), path.toString());
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        assertThat(Integer.parseInt(run.value("refused"))).as("threads the factory refused: the probe works")
+                .isPositive();
+        assertThat(run.value("done")).as(run.toString()).isEqualTo("true");
+        assertThat(run.value("handled")).as(run.toString()).isEqualTo(run.value("expected"));
     }
 
     @Test

@@ -256,12 +256,22 @@ final class HandlerChains {
         }
     }
 
-    /** Gives {@code batch} to the pool; if the pool refuses it, runs it here, as a refused handler always ran. */
+    /**
+     * Gives {@code batch} to the pool; if the pool refuses it, runs it here,
+     * as a refused handler always ran. So too if the pool cannot make a
+     * thread for it (its thread factory throws, or the JVM has no memory for
+     * a thread), after reporting that: the batch's calls were accepted, and
+     * must run once.
+     */
     private static boolean start(Batch batch) {
         try {
             pool().execute(batch);
             return true;
         } catch (RejectedExecutionException e) {
+            batch.runInPlace();
+            return false;
+        } catch (RuntimeException | Error e) { // nothing ran: the executor made no thread for it
+            UncaughtExceptions.report(e);
             batch.runInPlace();
             return false;
         }
