@@ -327,7 +327,9 @@ class AioFileChannelTest {
      * A thread factory that throws (named by the JDK's property, as the
      * default pool takes it) loses no handler call: every batch the pool
      * could not make a thread for runs where it was handed over, and every
-     * chain handed on goes back to the thread that had it.
+     * chain that could not be handed on goes back to the thread that had it.
+     * (The JDK's channel throws the factory's exception out of the read call,
+     * and its handler is never called.)
      */
     @Test
     void shouldCallEveryHandlerWhenTheDefaultPoolsThreadFactoryThrows() throws Exception {
