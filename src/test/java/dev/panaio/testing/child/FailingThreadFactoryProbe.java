@@ -17,9 +17,9 @@ import static java.nio.file.StandardOpenOption.READ;
 /**
  * Run with {@code -Djava.nio.channels.DefaultThreadPool.threadFactory=} this
  * class's {@link Factory}, which throws at two of every three threads it is
- * asked for (the first two among them, so that the first batch runs where it
- * was handed over, and its chain, 1,024 handlers later, fails to be handed on
- * once): {@value #CHAINS} chains of {@value #READS} cached reads of
+ * asked for (the first two among them: the first chain runs where it was
+ * started, on the main thread, and 1,024 handlers later fails to be handed
+ * on once): {@value #CHAINS} chains of {@value #READS} cached reads of
  * {@code args[0]} (a small file just written) through panaio's asynchronous
  * channel, each read started by the handler of the one before, and prints
  * {@code handled=} (handler calls made), {@code expected=},
@@ -31,7 +31,7 @@ public final class FailingThreadFactoryProbe {
     }
 
     private static final int CHAINS = 64;
-    private static final int READS = 500;
+    private static final int READS = 1500;
 
     /** The factory the property names: two requests for a thread in three throw. */
     public static final class Factory implements ThreadFactory {
