@@ -23,7 +23,7 @@ import static java.nio.file.StandardOpenOption.READ;
  * {@code args[0]} (a small file just written) through panaio's asynchronous
  * channel, each read started by the handler of the one before, and prints
  * {@code handled=} (handler calls made), {@code expected=},
- * {@code done=} (whether every chain ended within a minute) and
+ * {@code done=} (whether every chain ended within 30 s) and
  * {@code refused=} (threads the factory refused to make).
  */
 public final class FailingThreadFactoryProbe {
@@ -77,7 +77,7 @@ public final class FailingThreadFactoryProbe {
                 };
                 channel.read(dst, 0, 1, next);
             }
-            boolean done = chainsDone.await(60, TimeUnit.SECONDS);
+            boolean done = chainsDone.await(30, TimeUnit.SECONDS);
             System.out.println("handled=" + handled.get());
             System.out.println("expected=" + (long) CHAINS * READS);
             System.out.println("done=" + done);
