@@ -342,6 +342,10 @@ class AioFileChannelTest {
                 .isPositive();
         assertThat(run.value("done")).as(run.toString()).isEqualTo("true");
         assertThat(run.value("handled")).as(run.toString()).isEqualTo(run.value("expected"));
+        // The JDK's channel on the same factory: a read that got no thread throws, and its handler never runs.
+        int jdkThrew = Integer.parseInt(run.value("jdkThrew"));
+        assertThat(jdkThrew).as(run.toString()).isPositive();
+        assertThat(Integer.parseInt(run.value("jdkHandled"))).as(run.toString()).isEqualTo(3 - jdkThrew);
     }
 
     @Test

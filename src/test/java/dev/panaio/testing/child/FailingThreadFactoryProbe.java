@@ -24,7 +24,10 @@ import static java.nio.file.StandardOpenOption.READ;
  * channel, each read started by the handler of the one before, and prints
  * {@code handled=} (handler calls made), {@code expected=},
  * {@code done=} (whether every chain ended within 30 s) and
- * {@code refused=} (threads the factory refused to make).
+ * {@code refused=} (threads the factory refused to make). Then three reads
+ * through the JDK's channel on the same factory: {@code jdkThrew=} (read
+ * calls that threw the factory's exception) and {@code jdkHandled=}
+ * (handlers called).
  */
 public final class FailingThreadFactoryProbe {
     private FailingThreadFactoryProbe() {
@@ -83,5 +86,30 @@ public final class FailingThreadFactoryProbe {
             System.out.println("done=" + done);
             System.out.println("refused=" + Factory.REFUSED.get());
         }
+        // The JDK's channel, on the same factory (its default pool takes the same property): three reads.
+        AtomicInteger jdkHandled = new AtomicInteger();
+        int jdkThrew = 0;
+        try (AsynchronousFileChannel jdk = AsynchronousFileChannel.open(file, READ)) {
+            for (int i = 0; i < 3; i++) {
+                try {
+                    jdk.read(ByteBuffer.allocate(512), 0, null, new CompletionHandler<Integer, Void>() {
+                        @Override
+                        public void completed(Integer result, Void attachment) {
+                            jdkHandled.incrementAndGet();
+                        }
+
+                        @Override
+                        public void failed(Throwable error, Void attachment) {
+                            jdkHandled.incrementAndGet();
+                        }
+                    });
+                } catch (IllegalStateException e) { // the factory's
+                    jdkThrew++;
+                }
+            }
+            Thread.sleep(1_000); // time for the handlers of the reads that did not throw
+        }
+        System.out.println("jdkThrew=" + jdkThrew);
+        System.out.println("jdkHandled=" + jdkHandled.get());
     }
 }
