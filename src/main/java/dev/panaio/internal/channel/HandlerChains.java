@@ -48,7 +48,8 @@ import java.util.concurrent.locks.LockSupport;
  *       computing, they go as one chain per CPU that no chain uses, and at
  *       least two: halves, so that handlers that all wait start within a
  *       few looks, without a thread each for what only looked like a wait
- *       (the JVM's own, which the kernel shows the same way).</li>
+ *       (the JVM's own waits, on a kernel that does not say where a thread
+ *       sleeps).</li>
  *   <li>A handler that is only waiting for a CPU keeps what is behind it
  *       (until {@value #RUNNABLE_LIMIT_MILLIS} ms, where nothing can tell):
  *       on another thread, those handlers would queue for the same CPUs.
@@ -56,7 +57,7 @@ import java.util.concurrent.locks.LockSupport;
  *       which preempted others: hundreds of threads on two CPUs, and reads
  *       that waited seconds for a CPU.</li>
  *   <li>A chain run in place by a thread that is not the pool's (a batch
- *       the pool refused) goes to the pool after {@value #MAX_CHAINED}
+ *       the pool refused, or could make no thread for) goes to the pool after {@value #MAX_CHAINED}
  *       handlers in a row, so that it does not keep that thread for ever. A
  *       pool thread keeps its chain: handed on there, it made the cached
  *       pool add a thread whenever all of its threads were busy running
@@ -72,7 +73,7 @@ import java.util.concurrent.locks.LockSupport;
  * thread delivering what one reap found) share a pool task, up to
  * {@value #MAX_BATCH}, until a pool thread starts it: one wake-up for them
  * instead of one each. The ones behind the first wait as deferred handlers
- * do, so the watcher moves them if one runs long. An engine thread holds its
+ * do, so the watcher moves them if one waits or computes long. An engine thread holds its
  * task back until its loop has nothing else to do
  * ({@link EngineLoop#runWhenIdle}), so that the task carries everything its
  * busy stretch completed: it goes as soon as it is full, and a busy loop
