@@ -100,6 +100,10 @@ final class HandlerChains {
     static final int SHARE_EVERY = 64;
     /** The pool threads running a chain (a batch and the handlers deferred behind it), waiting or not. */
     private static final AtomicInteger RUNNING_CHAINS = new AtomicInteger();
+    /** Batches handed to the pool whose run has not ended: the chains that run, or soon will. */
+    private static final AtomicInteger HANDED = new AtomicInteger();
+    /** The chains running on pool threads, for a thread that joins one ({@link #foldIntoRunningChain}). */
+    private static final ConcurrentLinkedQueue<HandlerChains> ON_POOL = new ConcurrentLinkedQueue<>();
     /** The most handler calls one hand-off to the pool carries ({@link Batch}). */
     static final int MAX_BATCH = 16;
     /**
@@ -174,6 +178,8 @@ final class HandlerChains {
     private final ArrayDeque<HandlerCall> deferred = new ArrayDeque<>();
     /** Whether the watcher has this thread in its list. Guarded by this. */
     private boolean watched;
+    /** Whether this thread runs a chain on the pool that other threads may join. Guarded by this. */
+    private boolean accepting;
 
     /** The engine wake-ups this thread holds back while a handler runs. */
     private final HeldSignals signals = HeldSignals.forThisThread(this::watchHeld);
@@ -212,11 +218,17 @@ final class HandlerChains {
      */
     static void execute(HandlerCall call) {
         Batch open = OPEN_BATCH.get();
-        if (open != null && open.add(call)) {
+        // As many chains handed to the pool as there are CPUs: a thread that is not an engine's joins them rather
+        // than making another, which would only wait for the same CPUs.
+        boolean crowded = HANDED.get() >= CPUS && !EngineLoop.isAnyEngineThread();
+        if (open != null && (open.add(call) || (crowded && open.addBeyondCapacity(call)))) {
             if (open.held && open.isFull()) {
                 startHeld(open); // full: it goes now
             }
             return; // the pool thread that will run that batch is not running yet: this one rides along
+        }
+        if (crowded && foldIntoRunningChain(call)) {
+            return;
         }
         Batch batch = new Batch(call);
         if (EngineLoop.runWhenIdle(START_HELD)) {
@@ -258,6 +270,48 @@ final class HandlerChains {
     }
 
     /**
+     * Defers {@code call} behind the handlers of a chain running on a pool
+     * thread that still takes handlers, the chains taken in turn.
+     *
+     * @return false if no chain took it
+     */
+    private static boolean foldIntoRunningChain(HandlerCall call) {
+        for (HandlerChains chains : ON_POOL) {
+            synchronized (chains) {
+                if (chains.accepting) {
+                    chains.deferred.addLast(call);
+                    if (!chains.watched) {
+                        Watcher.watch(chains);
+                        chains.watched = true;
+                    }
+                    ON_POOL.remove(chains); // the next call goes to the next chain
+                    ON_POOL.add(chains);
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Hands {@code batch} to the pool, counted in {@link #HANDED} until its
+     * run ends.
+     *
+     * @throws RejectedExecutionException if the pool refuses it; and whatever the pool's thread factory throws
+     */
+    private static void handToPool(Batch batch) {
+        batch.counted = true;
+        HANDED.getAndIncrement();
+        try {
+            pool().execute(batch);
+        } catch (RuntimeException | Error e) {
+            batch.counted = false;
+            HANDED.getAndDecrement();
+            throw e;
+        }
+    }
+
+    /**
      * Gives {@code batch} to the pool; if the pool refuses it, runs it here,
      * as a refused handler always ran. So too if the pool cannot make a
      * thread for it (its thread factory throws, or the JVM has no memory for
@@ -266,7 +320,7 @@ final class HandlerChains {
      */
     private static boolean start(Batch batch) {
         try {
-            pool().execute(batch);
+            handToPool(batch);
             return true;
         } catch (RejectedExecutionException e) {
             batch.runInPlace();
@@ -303,6 +357,8 @@ final class HandlerChains {
         private boolean started;
         /** Held back by the engine thread that made it until its loop has nothing else to do. That thread only. */
         private boolean held;
+        /** Counted in {@link #HANDED} until its run ends. */
+        private volatile boolean counted;
 
         Batch(HandlerCall first) {
             this.first = first;
@@ -323,8 +379,22 @@ final class HandlerChains {
             return count == capacity;
         }
 
+        /** Adds {@code call} past the batch's capacity, while no pool thread has started it. */
+        synchronized boolean addBeyondCapacity(HandlerCall call) {
+            if (started) {
+                return false;
+            }
+            if (rest == null) {
+                rest = new HandlerCall[MAX_BATCH - 1];
+            } else if (count - 1 == rest.length) {
+                rest = java.util.Arrays.copyOf(rest, 2 * rest.length);
+            }
+            rest[count++ - 1] = call;
+            return true;
+        }
+
         synchronized boolean add(HandlerCall call) {
-            if (started || count == capacity) {
+            if (started || count >= capacity) {
                 return false;
             }
             if (rest == null) {
@@ -371,7 +441,13 @@ final class HandlerChains {
                 self.addDeferred(rest[i - 1]);
                 rest[i - 1] = null;
             }
-            self.run(first, onPool);
+            try {
+                self.run(first, onPool);
+            } finally {
+                if (counted) {
+                    HANDED.getAndDecrement();
+                }
+            }
         }
     }
 
@@ -417,6 +493,10 @@ final class HandlerChains {
         running = true;
         if (holdWakeups) {
             RUNNING_CHAINS.getAndIncrement();
+            synchronized (this) {
+                accepting = true;
+            }
+            ON_POOL.add(this);
         }
         try {
             HandlerCall next = first;
@@ -448,6 +528,10 @@ final class HandlerChains {
         } finally {
             running = false;
             if (holdWakeups) {
+                synchronized (this) { // before the last take below: a call folded in after it would wait for ever
+                    accepting = false;
+                }
+                ON_POOL.remove(this);
                 RUNNING_CHAINS.getAndDecrement();
             }
             // If a call threw past its own reporting: the rest goes to another thread.
@@ -478,7 +562,7 @@ final class HandlerChains {
             half = List.of(back);
         }
         try {
-            pool().execute(new Batch(half));
+            handToPool(new Batch(half));
         } catch (RuntimeException | Error e) { // refused, or its thread factory threw: nothing ran
             synchronized (this) { // behind what was deferred since, where the half came from
                 deferred.addAll(half);
@@ -502,7 +586,7 @@ final class HandlerChains {
      */
     private boolean handOn(List<HandlerCall> chain) {
         try {
-            pool().execute(new Batch(chain));
+            handToPool(new Batch(chain));
             return true;
         } catch (RuntimeException | Error e) { // refused, or its thread factory threw: nothing ran
             putBack(chain);
@@ -524,7 +608,7 @@ final class HandlerChains {
         try {
             Batch batch = new Batch(rest);
             try {
-                pool().execute(batch);
+                handToPool(batch);
             } catch (RejectedExecutionException e) {
                 refused = batch;
             }
@@ -679,7 +763,7 @@ final class HandlerChains {
                     int to = from + (calls.size() - from) / (parts - part);
                     Batch batch = new Batch(calls.subList(from, to));
                     try {
-                        pool().execute(batch);
+                        handToPool(batch);
                     } catch (RejectedExecutionException e) {
                         from = to; // run here, now, as a refused handler always ran: never put back
                         batch.runInPlace();
