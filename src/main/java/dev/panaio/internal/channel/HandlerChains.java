@@ -79,6 +79,19 @@ import java.util.concurrent.locks.LockSupport;
  * busy stretch completed: it goes as soon as it is full, and a busy loop
  * holds it for at most 100 µs.
  *
+ * <p>While as many batches have been handed to the pool, and not finished,
+ * as there are CPUs, a thread that is not an engine's makes no new chain: its
+ * task grows past {@value #MAX_BATCH} until a pool thread starts it, or the
+ * call is deferred behind the handlers of a chain running on another pool
+ * thread (one whose thread is runnable, the chains taken in turn), where the
+ * watcher moves it as it moves any deferred handler. Another chain would only
+ * wait for the same CPUs: with 256 handlers re-reading a cached file on two
+ * CPUs, the longest call fell from hundreds of milliseconds with 16 chains to
+ * a few with two (BENCHMARKS.md, ninth run). The price is a handler that
+ * waits behind another chain's handlers (until the watcher moves it, if one
+ * of them waits) where the JDK's pool would give it a thread; engine threads,
+ * whose completions are the direct reads' handlers, are left as they were.
+ *
  * <p>While a handler runs, the wake-ups of sleeping engines that its
  * requests call for wait until it returns ({@link HeldSignals}), so that the
  * engine thread does not preempt it inside its call, and one wake-up carries
@@ -89,7 +102,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Thread-safe: each thread that runs a batch (a pool thread, or one that
  * ran a refused batch in place) has its own state; its queue of deferred
- * handlers and its held wake-ups are shared only with the watcher.
+ * handlers is shared with the watcher and, while it runs on the pool, with
+ * the threads that join it (under its lock, with the flag that closes it as
+ * the run ends); its held wake-ups are shared only with the watcher.
  */
 final class HandlerChains {
     /** Handlers a thread that is not the pool's runs in a row before it hands the rest of a chain to the pool. */
@@ -214,7 +229,9 @@ final class HandlerChains {
     /**
      * Hands {@code call} to the default pool: it runs on a pool thread, which
      * may then run a chain behind it, together with the calls this thread
-     * hands off next, until that pool thread starts ({@link Batch}).
+     * hands off next, until that pool thread starts ({@link Batch}); or, while
+     * as many batches as CPUs are handed and unfinished, behind a running
+     * chain's handlers ({@link #foldIntoRunningChain}).
      */
     static void execute(HandlerCall call) {
         Batch open = OPEN_BATCH.get();
@@ -270,13 +287,18 @@ final class HandlerChains {
     }
 
     /**
-     * Defers {@code call} behind the handlers of a chain running on a pool
-     * thread that still takes handlers, the chains taken in turn.
+     * Defers {@code call} behind the handlers of a chain running on another
+     * pool thread, one that still takes handlers and whose thread is runnable
+     * (not waiting), the chains taken in turn.
      *
      * @return false if no chain took it
      */
     private static boolean foldIntoRunningChain(HandlerCall call) {
+        HandlerChains self = PER_THREAD.get();
         for (HandlerChains chains : ON_POOL) {
+            if (chains == self || chains.owner.getState() != Thread.State.RUNNABLE) {
+                continue;
+            }
             synchronized (chains) {
                 if (chains.accepting) {
                     chains.deferred.addLast(call);
@@ -284,8 +306,9 @@ final class HandlerChains {
                         Watcher.watch(chains);
                         chains.watched = true;
                     }
-                    ON_POOL.remove(chains); // the next call goes to the next chain
-                    ON_POOL.add(chains);
+                    if (ON_POOL.remove(chains)) { // the next call goes to the next chain
+                        ON_POOL.add(chains);
+                    }
                     return true;
                 }
             }
@@ -495,8 +518,8 @@ final class HandlerChains {
             RUNNING_CHAINS.getAndIncrement();
             synchronized (this) {
                 accepting = true;
+                ON_POOL.add(this);
             }
-            ON_POOL.add(this);
         }
         try {
             HandlerCall next = first;
@@ -530,11 +553,11 @@ final class HandlerChains {
             if (holdWakeups) {
                 synchronized (this) { // before the last take below: a call folded in after it would wait for ever
                     accepting = false;
+                    ON_POOL.remove(this);
                 }
-                ON_POOL.remove(this);
                 RUNNING_CHAINS.getAndDecrement();
             }
-            // If a call threw past its own reporting: the rest goes to another thread.
+            // What was deferred (or folded in) after the last handler, or left if a call threw: to another thread.
             List<HandlerCall> rest = takeDeferred(new ArrayList<>());
             if (!rest.isEmpty()) {
                 handOnOrRunHere(rest);
