@@ -574,7 +574,7 @@ final class HandlerChains {
     private void shareWithIdleCpu() {
         List<HandlerCall> half;
         synchronized (this) {
-            int n = deferred.size() / 2;
+            int n = (deferred.size() + 1) / 2; // one of one: two handlers that keep reading use two CPUs
             if (n == 0) {
                 return;
             }

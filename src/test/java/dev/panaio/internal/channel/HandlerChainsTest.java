@@ -1,7 +1,7 @@
 package dev.panaio.internal.channel;
 
-import dev.panaio.AioAsynchronousFileChannel;
 import com.sun.nio.file.ExtendedOpenOption;
+import dev.panaio.AioAsynchronousFileChannel;
 import dev.panaio.AioEngine;
 import dev.panaio.EventFd;
 import dev.panaio.testing.TestData;
@@ -9,17 +9,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.Pipe;
-import java.nio.channels.CompletionHandler;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.ByteBuffer;
+import java.nio.channels.CompletionHandler;
+import java.nio.channels.Pipe;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -384,6 +385,70 @@ class HandlerChainsTest {
             assertThat(Duration.ofNanos(spunNanos.get(60, TimeUnit.SECONDS)))
                     .as("round %d: how long the first spun before the second ran", round)
                     .isLessThan(Duration.ofMillis(HandlerChains.RUNNABLE_LIMIT_MILLIS - 100));
+        }
+    }
+
+    /**
+     * While as many chains run as there are CPUs (each a handler that keeps
+     * re-reading a cached file), handlers handed over from another thread
+     * join those chains rather than start more, which would only wait for
+     * the same CPUs.
+     */
+    @Test
+    void shouldJoinRunningChainsRatherThanStartMoreWhileAsManyRunAsCpus() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("cached"), (long) BLOCK * 64, SEED); // just written: cached
+        int cpus = Runtime.getRuntime().availableProcessors();
+        Set<Thread> chainThreads = ConcurrentHashMap.newKeySet();
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch chainsEnded = new CountDownLatch(cpus);
+        try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ)) {
+            for (int chain = 0; chain < cpus; chain++) {
+                ByteBuffer dst = ByteBuffer.allocateDirect(BLOCK);
+                channel.read(dst, 0, null, new CompletionHandler<Integer, Void>() {
+                    @Override
+                    public void completed(Integer result, Void unused) {
+                        chainThreads.add(Thread.currentThread());
+                        if (stop.get()) {
+                            chainsEnded.countDown();
+                        } else {
+                            dst.clear();
+                            channel.read(dst, 0, null, this);
+                        }
+                    }
+
+                    @Override
+                    public void failed(Throwable error, Void unused) {
+                        chainsEnded.countDown();
+                    }
+                });
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (chainThreads.size() <= chain && System.nanoTime() < deadline) { // on a thread of its own
+                    Thread.sleep(1);
+                }
+            }
+            int count = 200;
+            List<Thread> ranOn = new CopyOnWriteArrayList<>();
+            CountDownLatch handled = new CountDownLatch(count);
+            for (int i = 0; i < count; i++) {
+                channel.read(ByteBuffer.allocateDirect(BLOCK), 0, null, new CompletionHandler<Integer, Void>() {
+                    @Override
+                    public void completed(Integer result, Void unused) {
+                        ranOn.add(Thread.currentThread());
+                        handled.countDown();
+                    }
+
+                    @Override
+                    public void failed(Throwable error, Void unused) {
+                        handled.countDown();
+                    }
+                });
+            }
+            assertThat(handled.await(60, TimeUnit.SECONDS)).as("all %d handlers called", count).isTrue();
+            stop.set(true);
+            assertThat(chainsEnded.await(60, TimeUnit.SECONDS)).as("the chains ended").isTrue();
+            long joined = ranOn.stream().filter(chainThreads::contains).count();
+            assertThat(joined).as("handlers of %d reads that ran on the %d running chains' threads (%s)", count, cpus,
+                    chainThreads).isGreaterThanOrEqualTo(count * 3L / 4);
         }
     }
 
