@@ -86,8 +86,8 @@ import java.util.concurrent.locks.LockSupport;
  * thread (one whose thread is runnable, the chains taken in turn), where the
  * watcher moves it as it moves any deferred handler. Another chain would only
  * wait for the same CPUs: with 256 handlers re-reading a cached file on two
- * CPUs, the longest call fell from hundreds of milliseconds with 16 chains to
- * a few with two (BENCHMARKS.md, ninth run). The price is a handler that
+ * CPUs, the longest call fell from 91 and 651 ms, with 16 chains or more,
+ * to 8.5 and 17.7 ms (BENCHMARKS.md, ninth run). The price is a handler that
  * waits behind another chain's handlers (until the watcher moves it, if one
  * of them waits) where the JDK's pool would give it a thread; engine threads,
  * whose completions are the direct reads' handlers, are left as they were.
