@@ -64,8 +64,9 @@ import java.util.concurrent.locks.LockSupport;
  *       chains.</li>
  * </ul>
  * So the number of chains, and of the pool's busy threads, stays what the
- * handlers' own concurrency makes it. Only while fewer chains run than there
- * are CPUs does a chain give half of the handlers deferred on it to another
+ * handlers' own concurrency makes it. Only while fewer chains run (or are
+ * handed to the pool to run) than there are CPUs does a chain give half of
+ * the handlers deferred on it to another
  * thread, every {@value #SHARE_EVERY} handlers, so that handlers that keep
  * starting cached reads use every CPU.
  *
@@ -113,8 +114,6 @@ final class HandlerChains {
     private static final int CPUS = Runtime.getRuntime().availableProcessors();
     /** How many handlers a pool thread's chain runs between its looks at whether a CPU could take half of it. */
     static final int SHARE_EVERY = 64;
-    /** The pool threads running a chain (a batch and the handlers deferred behind it), waiting or not. */
-    private static final AtomicInteger RUNNING_CHAINS = new AtomicInteger();
     /** Batches handed to the pool whose run has not ended: the chains that run, or soon will. */
     private static final AtomicInteger HANDED = new AtomicInteger();
     /** The chains running on pool threads, for a thread that joins one ({@link #foldIntoRunningChain}). */
@@ -220,10 +219,7 @@ final class HandlerChains {
 
     /** A first engine wake-up is held: the watcher looks at this thread until it is sent. */
     private synchronized void watchHeld() {
-        if (!watched) {
-            Watcher.watch(this);
-            watched = true; // only once watched: a thread the watcher could not take asks again next time
-        }
+        watchLocked();
     }
 
     /**
@@ -302,10 +298,7 @@ final class HandlerChains {
             synchronized (chains) {
                 if (chains.accepting) {
                     chains.deferred.addLast(call);
-                    if (!chains.watched) {
-                        Watcher.watch(chains);
-                        chains.watched = true;
-                    }
+                    chains.watchLocked();
                     if (ON_POOL.remove(chains)) { // the next call goes to the next chain
                         ON_POOL.add(chains);
                     }
@@ -497,6 +490,15 @@ final class HandlerChains {
         for (int i = taken.size() - 1; i >= 0; i--) {
             deferred.addFirst(taken.get(i));
         }
+        watchLocked();
+    }
+
+    /**
+     * Puts this thread in the watcher's list unless it is there; the caller
+     * holds this thread's lock. Only once it is in does {@link #watched}
+     * turn true: a thread the watcher could not take asks again next time.
+     */
+    private void watchLocked() {
         if (!watched) {
             Watcher.watch(this);
             watched = true;
@@ -506,16 +508,12 @@ final class HandlerChains {
     /** Queues {@code call} behind the running handler, where the watcher can see it. */
     private synchronized void addDeferred(HandlerCall call) {
         deferred.addLast(call);
-        if (!watched) {
-            Watcher.watch(this);
-            watched = true; // only once watched: a thread the watcher could not take asks again next time
-        }
+        watchLocked();
     }
 
     private void run(HandlerCall first, boolean holdWakeups) {
         running = true;
         if (holdWakeups) {
-            RUNNING_CHAINS.getAndIncrement();
             synchronized (this) {
                 accepting = true;
                 ON_POOL.add(this);
@@ -534,7 +532,7 @@ final class HandlerChains {
                     signals.release(); // one wake-up of the engine for every request the handler started
                 }
                 next = nextDeferred();
-                if (next != null && holdWakeups && chained % SHARE_EVERY == 0 && RUNNING_CHAINS.get() < CPUS) {
+                if (next != null && holdWakeups && chained % SHARE_EVERY == 0 && HANDED.get() < CPUS) {
                     shareWithIdleCpu();
                 }
                 if (next != null && chained >= MAX_CHAINED && !holdWakeups) {
@@ -555,7 +553,6 @@ final class HandlerChains {
                     accepting = false;
                     ON_POOL.remove(this);
                 }
-                RUNNING_CHAINS.getAndDecrement();
             }
             // What was deferred (or folded in) after the last handler, or left if a call threw: to another thread.
             List<HandlerCall> rest = takeDeferred(new ArrayList<>());
@@ -567,8 +564,9 @@ final class HandlerChains {
 
     /**
      * Hands the back half of the handlers deferred here, in their order, to
-     * the pool as a chain of its own: fewer chains run than there are CPUs,
-     * so a CPU may have nothing to do while they wait here. If the pool
+     * the pool as a chain of its own: fewer chains run, or are about to, than
+     * there are CPUs ({@link #HANDED}), so a CPU may have nothing to do while
+     * they wait here. If the pool
      * cannot take them, they stay.
      */
     private void shareWithIdleCpu() {
@@ -589,10 +587,7 @@ final class HandlerChains {
         } catch (RuntimeException | Error e) { // refused, or its thread factory threw: nothing ran
             synchronized (this) { // behind what was deferred since, where the half came from
                 deferred.addAll(half);
-                if (!watched) {
-                    Watcher.watch(this);
-                    watched = true;
-                }
+                watchLocked();
             }
             if (!(e instanceof RejectedExecutionException)) {
                 UncaughtExceptions.report(e);
@@ -779,7 +774,7 @@ final class HandlerChains {
         private static void move(HandlerChains chains, Taken taken) {
             List<HandlerCall> calls = taken.calls();
             int parts = taken.verdict() == Verdict.WAITS ? calls.size()
-                    : Math.clamp(Math.max(2, CPUS - RUNNING_CHAINS.get()), 1, calls.size());
+                    : Math.clamp(Math.max(2, CPUS - HANDED.get()), 1, calls.size());
             int from = 0;
             try {
                 for (int part = 0; part < parts; part++) {
