@@ -181,11 +181,11 @@ class EngineLoopTest {
                 EngineLoop loop = new EngineLoop(4, 64, "test-engine");
                 waitFor(loop::offersToSubmitter, "the idle loop's offer");
                 List<CountingSink> sinks = new ArrayList<>();
-                CountDownLatch start = new CountDownLatch(1);
+                CountDownLatch running = new CountDownLatch(1);
                 AtomicReference<Throwable> crash = new AtomicReference<>();
                 Thread submitter = Thread.ofPlatform().start(() -> {
                     try {
-                        start.await();
+                        running.countDown();
                         for (int i = 0; i < 4; i++) {
                             CountingSink sink = new CountingSink();
                             synchronized (sinks) {
@@ -197,7 +197,9 @@ class EngineLoopTest {
                         crash.set(t);
                     }
                 });
-                start.countDown();
+                // The delay counts from the moment the submitter runs, not from its start: starting a thread can
+                // take longer than the longest delay, and then no round would see its caller submit.
+                running.await();
                 long delay = (round % 10) * 20_000L; // 0 to 180 us: before, during and after the submits
                 for (long t0 = System.nanoTime(); System.nanoTime() - t0 < delay; ) {
                     Thread.onSpinWait();
