@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -74,7 +75,7 @@ class AioFileChannelLockTest {
                     thrown.complete(t);
                 }
             });
-            Thread.sleep(100); // waiting for the JDK's lock
+            awaitWaitingForTheLock(waiter); // waiting for the JDK's lock
             waiter.interrupt();
             assertThat(thrown.get(10, TimeUnit.SECONDS))
                     .isInstanceOf(java.nio.channels.FileLockInterruptionException.class);
@@ -87,7 +88,7 @@ class AioFileChannelLockTest {
             java.nio.channels.FileLock heldAgain = jdk.lock(0, 10, false);
             AioFileChannel closing = AioFileChannel.open(path, READ, WRITE);
             CompletableFuture<Throwable> closedMeanwhile = new CompletableFuture<>();
-            Thread.ofPlatform().start(() -> {
+            Thread locker = Thread.ofPlatform().start(() -> {
                 try {
                     closing.lock(0, 10, false);
                     closedMeanwhile.complete(null);
@@ -95,7 +96,7 @@ class AioFileChannelLockTest {
                     closedMeanwhile.complete(t);
                 }
             });
-            Thread.sleep(100);
+            awaitWaitingForTheLock(locker); // closed before its lock call, it would throw ClosedChannelException
             closing.close();
             assertThat(closedMeanwhile.get(10, TimeUnit.SECONDS)).isInstanceOf(AsynchronousCloseException.class);
 
@@ -132,6 +133,21 @@ class AioFileChannelLockTest {
             }
             assertThat(lock).as("the dropped channel's lock, released by its cleaner").isNotNull();
         }
+    }
+
+    /**
+     * Waits, up to 30 s, until {@code thread} waits inside a channel's
+     * {@code lock} for a lock another holds: a fixed sleep was once too short
+     * for a thread started on a loaded machine to get there.
+     */
+    private static void awaitWaitingForTheLock(Thread thread) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Arrays.stream(thread.getStackTrace()).anyMatch(frame -> frame.getMethodName().equals("lockReserved"))
+                && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertThat(thread.getStackTrace()).as("the locking thread's stack")
+                .anyMatch(frame -> frame.getMethodName().equals("lockReserved"));
     }
 
     private static void lockAndDrop(Path path) throws IOException {

@@ -240,13 +240,19 @@ class CloseDuringKernelReadTest {
                     throw new AssertionError(e);
                 }
             });
+            if (row != Row.PANAIO_ENGINE_CLOSED) {
+                // The closer may not have run yet on a loaded machine: waited for, while the read stays held, so
+                // that the close (or the interrupt) lands before the release, as each row needs.
+                long closedBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(HANG_SECONDS);
+                while (channel.isOpen() && System.nanoTime() < closedBy) {
+                    Thread.sleep(1);
+                }
+                assertThat(channel.isOpen()).as("isOpen() while close() waits").isFalse();
+            }
             // Not a bound on anything: close() returning within it while the read is held is the failure.
             closer.join(WATCH_MILLIS);
             assertThat(closer.isAlive()).as("close() with the read held in the kernel (it waits for it): %s",
                     Arrays.toString(closer.getStackTrace())).isTrue();
-            if (row != Row.PANAIO_ENGINE_CLOSED) {
-                assertThat(channel.isOpen()).as("isOpen() while close() waits").isFalse();
-            }
             // The close is waiting and the read is still in the kernel.
             assertHeld(row, device, completedBefore, outcome, engine, aioArena, "after the close");
 
