@@ -91,9 +91,18 @@ public final class PageCache {
 
     /** Pages of {@code file} in the page cache now, by {@code mincore(2)} over a read-only mapping. */
     public static long residentPages(Path file) throws IOException {
+        long resident = 0;
+        for (boolean page : residency(file)) {
+            resident += page ? 1 : 0;
+        }
+        return resident;
+    }
+
+    /** Whether each page of {@code file}, in order, is in the page cache now, by {@code mincore(2)}. */
+    public static boolean[] residency(Path file) throws IOException {
         long size = Files.size(file);
         if (size == 0) {
-            return 0;
+            return new boolean[0];
         }
         try (Arena arena = Arena.ofConfined()) {
             int fd = (int) OPEN.invokeExact(arena.allocateFrom(file.toString()), O_RDONLY);
@@ -108,14 +117,14 @@ public final class PageCache {
                 }
                 try {
                     long pageSize = (int) GETPAGESIZE.invokeExact();
-                    long pages = (size + pageSize - 1) / pageSize;
+                    int pages = Math.toIntExact((size + pageSize - 1) / pageSize);
                     MemorySegment vector = arena.allocate(pages);
                     if ((int) MINCORE.invokeExact(map, size, vector) != 0) {
                         throw new IOException("mincore(" + file + ") failed");
                     }
-                    long resident = 0;
-                    for (long i = 0; i < pages; i++) {
-                        resident += vector.get(JAVA_BYTE, i) & 1;
+                    boolean[] resident = new boolean[pages];
+                    for (int i = 0; i < pages; i++) {
+                        resident[i] = (vector.get(JAVA_BYTE, i) & 1) != 0;
                     }
                     return resident;
                 } finally {
