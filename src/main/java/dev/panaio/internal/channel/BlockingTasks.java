@@ -86,12 +86,14 @@ final class BlockingTasks {
 
     /**
      * The most reads whose pages were asked for ahead of their task. Unbounded
-     * (every miss outstanding, 256 at queue depth 256), a pool thread's own
-     * read that found its pages gone again (evicted under memory pressure,
-     * or by a benchmark's eviction every 10 ms) waited behind all of them at
-     * the disk, its four threads fell that far behind the pages they had
-     * asked for, and more were evicted before use: 1,870 to 10,691 reads a
-     * second instead of 57,351, with 8 KiB read from the disk per 4 KiB read.
+     * (every miss outstanding: 256 at queue depth 256), a read whose pages
+     * were evicted before its task ran (memory pressure; the benchmark's
+     * {@code --uncached} evicts every 10 ms) read them again, queued at the
+     * disk behind all the others, while its pool thread waited; the pool fell
+     * behind the pages asked for, and more went before use. With another process writing to
+     * the disk, uncached reads at queue depth 256 made 10,850 and 10,943 a
+     * second, reading 8.2 KiB from the disk for each 4 KiB; bounded, 49,387
+     * and 48,815 at 4.3 KiB (the JDK's channel beside them: 49,463 to 62,695).
      */
     static final int MAX_AHEAD = 64;
 
