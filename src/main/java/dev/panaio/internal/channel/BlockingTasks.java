@@ -1,5 +1,6 @@
 package dev.panaio.internal.channel;
 
+import dev.panaio.AioEngine;
 import dev.panaio.internal.engine.HeldSignals;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
@@ -12,6 +13,9 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.AsynchronousCloseException;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -20,8 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One file's reads on the engine's small blocking pool: those that missed
  * the page cache (its buffered writes go through {@link WriteQueue}). A pool
- * thread first asks the kernel for the pages of every read still waiting for
- * a thread ({@link #UNSTARTED_READS}). One per {@link FileIo}.
+ * thread first asks the kernel for the pages of the reads still waiting for
+ * a thread, up to a bound ({@link Window}). One per {@link FileIo}.
  *
  * <p>Any thread may hand it a request; its tasks run on pool threads.
  */
@@ -33,14 +37,17 @@ final class BlockingTasks {
     private final BufferedTransfer transfer;
     /** The channel's requests in the kernel: a task counts in while its system call runs. */
     private final KernelRequests inKernel;
+    /** The pool's reads waiting for a thread, and how many have had their pages asked for. */
+    private final Window window;
 
     BlockingTasks(FileDescriptorHandle handle, Executor pool, SharedCounters counters, BufferedTransfer transfer,
-                  KernelRequests inKernel) {
+                  KernelRequests inKernel, Window window) {
         this.handle = handle;
         this.pool = pool;
         this.counters = counters;
         this.transfer = transfer;
         this.inKernel = inKernel;
+        this.window = window;
     }
 
     /** Runs {@code request} on the pool; {@code done} bytes were read already and count in the result. */
@@ -50,9 +57,6 @@ final class BlockingTasks {
         op.countedBy(inKernel);
         PoolTask task = new PoolTask(op, request, flags, done);
         boolean prefetch = request.kind() == Request.Kind.READ;
-        if (prefetch) {
-            UNSTARTED_READS.add(task);
-        }
         // A default-pool handler's read is started once the handler returns: waking a pool thread inside its call
         // would let that thread preempt it there (HeldSignals).
         if (op.submitterMayWait() || !HeldSignals.heldStart(() -> start(task, prefetch))) {
@@ -63,10 +67,12 @@ final class BlockingTasks {
     /** Hands {@code task} to the pool; never throws. */
     private void start(PoolTask task, boolean prefetch) {
         try {
+            if (prefetch) {
+                window.waiting.add(task); // only now: a held start takes no place in the window while it is held
+            }
             pool.execute(task);
         } catch (RejectedExecutionException | Error e) { // closed, or no thread could be started: failed, not lost
             if (prefetch) {
-                UNSTARTED_READS.remove(task);
                 task.leaveWindow();
             }
             task.op.fail(e instanceof Error ? e : new AsynchronousCloseException());
@@ -74,44 +80,67 @@ final class BlockingTasks {
     }
 
     /**
-     * Reads waiting for a pool thread whose pages nobody has asked the kernel
-     * for yet. Whichever pool thread starts a task first asks for the oldest
-     * of them ({@code POSIX_FADV_WILLNEED}, which starts the disk reads and
-     * waits for none), up to {@link #MAX_AHEAD} asked for and not yet run, so
-     * that many reads are at the disk while the pool stays small and the
-     * caller submits no I/O. An entry whose task has run is dropped when
-     * polled; the last task to run drains what is left.
+     * One engine's reads that wait for a thread of its blocking pool. Whichever
+     * pool thread starts a task first asks the kernel for the pages of the
+     * oldest of them ({@code POSIX_FADV_WILLNEED}, which starts the disk reads
+     * and waits for none), up to {@link #MAX_AHEAD} asked for and not yet run,
+     * so that many reads are at the disk while the pool stays small and the
+     * caller submits no I/O. A task leaves the queue at the latest when it
+     * runs or is refused, so the queue holds only reads still waiting. One
+     * per engine, as its pool is: one engine's stalled pool does not stop
+     * another's reads being asked for.
+     *
+     * <p>Thread-safe.
      */
-    private static final ConcurrentLinkedQueue<PoolTask> UNSTARTED_READS = new ConcurrentLinkedQueue<>();
+    static final class Window {
+        /**
+         * The most reads whose pages were asked for ahead of their task. Unbounded
+         * (every miss outstanding: 256 at queue depth 256), a read whose pages
+         * were evicted before its task ran (memory pressure; the benchmark's
+         * {@code --uncached} evicts every 10 ms) read them again, queued at the
+         * disk behind all the others, while its pool thread waited; the pool fell
+         * behind the pages asked for, and more went before use. With another
+         * process writing to the disk, uncached reads at queue depth 256 made
+         * 10,850 and 10,943 a second, reading 8.2 KiB from the disk for each
+         * 4 KiB; bounded, 49,387 and 48,815 at 4.3 KiB (the JDK's channel beside
+         * them: 49,463 to 62,695).
+         */
+        static final int MAX_AHEAD = 64;
 
-    /**
-     * The most reads whose pages were asked for ahead of their task. Unbounded
-     * (every miss outstanding: 256 at queue depth 256), a read whose pages
-     * were evicted before its task ran (memory pressure; the benchmark's
-     * {@code --uncached} evicts every 10 ms) read them again, queued at the
-     * disk behind all the others, while its pool thread waited; the pool fell
-     * behind the pages asked for, and more went before use. With another process writing to
-     * the disk, uncached reads at queue depth 256 made 10,850 and 10,943 a
-     * second, reading 8.2 KiB from the disk for each 4 KiB; bounded, 49,387
-     * and 48,815 at 4.3 KiB (the JDK's channel beside them: 49,463 to 62,695).
-     */
-    static final int MAX_AHEAD = 64;
+        private static final Map<AioEngine, Window> BY_ENGINE = Collections.synchronizedMap(new WeakHashMap<>());
 
-    /** How many tasks have their pages asked for and have not run yet, over all files. */
-    private static final AtomicInteger AHEAD = new AtomicInteger();
+        /** Reads handed to the pool whose pages nobody has asked for yet and whose task has not started. */
+        private final ConcurrentLinkedQueue<PoolTask> waiting = new ConcurrentLinkedQueue<>();
+        /** How many tasks have their pages asked for and have not run (nor been refused). */
+        private final AtomicInteger ahead = new AtomicInteger();
 
-    /** {@link #AHEAD} now, for tests. */
-    static int readsAhead() {
-        return AHEAD.get();
+        /** The window of {@code engine}'s blocking pool. */
+        static Window of(AioEngine engine) {
+            return BY_ENGINE.computeIfAbsent(engine, unused -> new Window());
+        }
+
+        /** How many reads have their pages asked for and have not run, for tests. */
+        int readsAhead() {
+            return ahead.get();
+        }
+
+        /** How many reads wait for a pool thread, for tests. */
+        int readsWaiting() {
+            return waiting.size();
+        }
     }
 
     /** A read or write on the pool; a read may have its pages requested ahead by another pool thread. */
     private final class PoolTask implements Runnable {
-        private static final VarHandle STARTED;
+        private static final VarHandle STATE;
+        /** Its states in {@link Window}: waiting in its queue, its pages asked for ahead, out of it. */
+        private static final int WAITING = 0;
+        private static final int ASKED = 1;
+        private static final int LEFT = 2;
 
         static {
             try {
-                STARTED = MethodHandles.lookup().findVarHandle(PoolTask.class, "started", boolean.class);
+                STATE = MethodHandles.lookup().findVarHandle(PoolTask.class, "state", int.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
@@ -121,8 +150,8 @@ final class BlockingTasks {
         private final Request request;
         private final int flags;
         private final long done;
-        @SuppressWarnings("unused") // through STARTED
-        private volatile boolean started;
+        @SuppressWarnings("unused") // through STATE
+        private volatile int state;
 
         PoolTask(ChannelCompletion op, Request request, int flags, long done) {
             this.op = op;
@@ -131,29 +160,39 @@ final class BlockingTasks {
             this.done = done;
         }
 
-        /** Asks the kernel to start reading this task's pages into the page cache, once. */
+        /** Asks the kernel to start reading this task's pages into the page cache, if it still waits. */
         void startPageReads() {
-            if (STARTED.compareAndSet(this, false, true)) {
-                AHEAD.incrementAndGet();
+            if (STATE.compareAndSet(this, WAITING, ASKED)) {
+                window.ahead.incrementAndGet();
                 willNeed(request.position(), request.length());
             }
         }
 
-        /** This task runs (or never will): its pages, if asked for ahead, no longer count in {@link #AHEAD}. */
+        /**
+         * This task runs, or never will: it leaves the window's queue, and its
+         * pages, if asked for ahead, no longer count. Once only, whoever calls.
+         */
         void leaveWindow() {
-            if ((boolean) STARTED.getAndSet(this, true)) {
-                AHEAD.decrementAndGet();
+            int was = (int) STATE.getAndSet(this, LEFT);
+            if (was == ASKED) {
+                window.ahead.decrementAndGet(); // a poll took it out of the queue
+            } else if (was == WAITING) {
+                window.waiting.remove(this); // near the head: tasks start in the order they were queued
             }
         }
 
         @Override
         public void run() {
-            leaveWindow(); // its own read below starts its pages
-            for (PoolTask next; AHEAD.get() < MAX_AHEAD && (next = UNSTARTED_READS.poll()) != null; ) {
-                next.startPageReads();
-            }
             long result;
             try {
+                // Inside the try: an error here fails this request rather than losing it.
+                if (request.kind() == Request.Kind.READ) {
+                    leaveWindow(); // its own read below starts its pages
+                    for (PoolTask next; window.ahead.get() < Window.MAX_AHEAD
+                            && (next = window.waiting.poll()) != null; ) {
+                        next.startPageReads();
+                    }
+                }
                 if (!op.enteringKernel()) {
                     // The channel's close has begun and waits only for calls already in the kernel.
                     throw new AsynchronousCloseException();

@@ -137,7 +137,7 @@ public final class FileIo {
         this.requestMemory = new RequestMemory(engine, file, alignment, strict, counters);
         // The engine's blocking pool, looked up only when a task is handed to it: it is made on first use.
         this.blocking = new BlockingTasks(handle, task -> ENGINES.blockingPool(engine).execute(task), counters,
-                transfer, inKernel);
+                transfer, inKernel, BlockingTasks.Window.of(engine));
         this.writes = new WriteQueue(task -> ENGINES.blockingPool(engine).execute(task), counters, transfer,
                 inKernel);
         this.vectored = new VectoredIo(this, engine, file, alignment, strict, syncWrites, counters, question,

@@ -14,10 +14,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static java.nio.file.StandardOpenOption.READ;
@@ -39,74 +41,125 @@ class BlockingTasksTest {
 
     /**
      * Each task, as it starts, asks the kernel for the pages of the reads
-     * queued behind it, but only up to {@link BlockingTasks#MAX_AHEAD} asked for
-     * and not yet run: asked for all at once, a read whose pages were evicted
-     * before it ran waited at the disk behind all the others.
+     * queued behind it, but only up to {@link BlockingTasks.Window#MAX_AHEAD}
+     * asked for and not yet run: asked for all at once, a read whose pages
+     * were evicted before it ran waited at the disk behind all the others.
      */
     @Test
     void shouldAskForThePagesOfAtMostMaxAheadQueuedReadsAndReadEachOnce() throws Exception {
-        int reads = 3 * BlockingTasks.MAX_AHEAD;
+        int ahead = BlockingTasks.Window.MAX_AHEAD;
+        int reads = 3 * ahead;
         Path path = TestData.writeFile(dir.resolve("misses"), reads * STRIDE, SEED);
         PageCache.evict(path);
-        int aheadBefore = BlockingTasks.readsAhead();
         List<Runnable> pool = new ArrayList<>();
         List<CompletableFuture<Integer>> results = new ArrayList<>();
         List<MemorySegment> buffers = new ArrayList<>();
+        var window = new BlockingTasks.Window();
         try (AioFile file = AioFile.open(path, READ)) {
             FileDescriptorHandle handle = SharedSecrets.fileAccess().handle(file);
             BlockingTasks tasks = new BlockingTasks(handle, pool::add, new SharedCounters(),
-                    new BufferedTransfer(handle), new KernelRequests());
-            for (int i = 0; i < reads; i++) {
-                var op = new ChannelCompletion.ToFuture();
-                MemorySegment buffer = Arena.ofAuto().allocate(BLOCK);
-                Request request = Request.read(file, buffer, i * STRIDE, "preadv2", RequestOptions.NONE);
-                op.request = request; // as FileIo sets it
-                tasks.runBlocking(op, request, 0, 0);
-                results.add(op.future());
-                buffers.add(buffer);
-            }
-            assertThat(pool).as("tasks handed to the pool").hasSize(reads);
+                    new BufferedTransfer(handle), new KernelRequests(), window);
+            try {
+                for (int i = 0; i < reads; i++) {
+                    var op = new ChannelCompletion.ToFuture();
+                    MemorySegment buffer = Arena.ofAuto().allocate(BLOCK);
+                    Request request = Request.read(file, buffer, i * STRIDE, "preadv2", RequestOptions.NONE);
+                    op.request = request; // as FileIo sets it
+                    tasks.runBlocking(op, request, 0, 0);
+                    results.add(op.future());
+                    buffers.add(buffer);
+                }
+                assertThat(pool).as("tasks handed to the pool").hasSize(reads);
+                assertThat(window.readsWaiting()).as("reads waiting, none asked for").isEqualTo(reads);
 
-            pool.removeFirst().run(); // asks for the pages of the reads behind it, then reads its own
-            assertThat(results.getFirst().get(10, TimeUnit.SECONDS)).isEqualTo(BLOCK);
-            assertThat(settledReadsInCache(path, reads)).as("reads whose pages are in the page cache after the "
-                    + "first task ran (its own and those it asked for)")
-                    .isEqualTo(BlockingTasks.MAX_AHEAD + 1);
-            assertThat(BlockingTasks.readsAhead() - aheadBefore).as("reads asked for ahead, not yet run")
-                    .isEqualTo(BlockingTasks.MAX_AHEAD);
+                pool.removeFirst().run(); // asks for the pages of the reads behind it, then reads its own
+                assertThat(results.getFirst().get(10, TimeUnit.SECONDS)).isEqualTo(BLOCK);
+                assertThat(window.readsAhead()).as("reads asked for ahead, not yet run").isEqualTo(ahead);
+                assertThat(window.readsWaiting()).as("reads still waiting, not asked for").isEqualTo(reads - 1 - ahead);
+                // The kernel reads in the background: wait for the pages asked for, then see that no more came.
+                awaitInCache(path, ahead + 1);
+                Thread.sleep(200);
+                assertThat(readsInCache(path, reads)).as("reads whose pages are in the page cache after the first "
+                        + "task ran (its own and those it asked for)").isEqualTo(ahead + 1);
 
-            while (!pool.isEmpty()) {
-                pool.removeFirst().run();
+                while (!pool.isEmpty()) {
+                    pool.removeFirst().run();
+                }
+                for (int i = 0; i < reads; i++) {
+                    assertThat(results.get(i).get(10, TimeUnit.SECONDS)).as("read %d's count", i).isEqualTo(BLOCK);
+                    assertThat(TestData.firstMismatch(buffers.get(i), i * STRIDE, SEED))
+                            .as("read %d's first wrong byte", i).isEqualTo(-1);
+                }
+                assertThat(window.readsAhead()).as("reads asked for ahead once all ran").isZero();
+                assertThat(window.readsWaiting()).as("reads waiting once all ran").isZero();
+            } finally {
+                while (!pool.isEmpty()) { // on failure: each still finishes
+                    pool.removeFirst().run();
+                }
             }
-            for (int i = 0; i < reads; i++) {
-                assertThat(results.get(i).get(10, TimeUnit.SECONDS)).as("read %d's count", i).isEqualTo(BLOCK);
-                assertThat(TestData.firstMismatch(buffers.get(i), i * STRIDE, SEED)).as("read %d's first wrong byte", i)
-                        .isEqualTo(-1);
-            }
-            assertThat(BlockingTasks.readsAhead()).as("reads asked for ahead once all ran").isEqualTo(aheadBefore);
         }
     }
 
     /**
-     * How many of the reads' first pages are in the page cache, once the
-     * count has not changed for 200 ms (the kernel reads what it was asked
-     * for in the background), at most 10 s.
+     * A read refused by the pool (closed, or no thread could be made) leaves
+     * the window: it is no longer waiting, and does not count as asked for.
      */
-    private static int settledReadsInCache(Path path, int reads) throws Exception {
-        int pagesPerStride = (int) (STRIDE / Syscalls.getpagesize());
-        int last = -1;
-        int same = 0;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (same < 4 && System.nanoTime() < deadline) {
-            boolean[] resident = PageCache.residency(path);
-            int count = 0;
-            for (int i = 0; i < reads; i++) {
-                count += resident[i * pagesPerStride] ? 1 : 0;
+    @Test
+    void shouldTakeARefusedReadOutOfTheWindow() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("refused"), 4 * STRIDE, SEED);
+        var window = new BlockingTasks.Window();
+        List<Runnable> pool = new ArrayList<>();
+        boolean[] refuse = {false};
+        try (AioFile file = AioFile.open(path, READ)) {
+            FileDescriptorHandle handle = SharedSecrets.fileAccess().handle(file);
+            BlockingTasks tasks = new BlockingTasks(handle, task -> {
+                if (refuse[0]) {
+                    throw new java.util.concurrent.RejectedExecutionException("closed");
+                }
+                pool.add(task);
+            }, new SharedCounters(), new BufferedTransfer(handle), new KernelRequests(), window);
+            var accepted = new ChannelCompletion.ToFuture();
+            Request first = Request.read(file, Arena.ofAuto().allocate(BLOCK), 0, "preadv2", RequestOptions.NONE);
+            accepted.request = first;
+            tasks.runBlocking(accepted, first, 0, 0);
+            refuse[0] = true;
+            var refused = new ChannelCompletion.ToFuture();
+            Request second = Request.read(file, Arena.ofAuto().allocate(BLOCK), STRIDE, "preadv2",
+                    RequestOptions.NONE);
+            refused.request = second;
+            tasks.runBlocking(refused, second, 0, 0);
+            assertThat(window.readsWaiting()).as("reads waiting after one was refused").isEqualTo(1);
+            try {
+                refused.future().get(10, TimeUnit.SECONDS);
+                throw new AssertionError("the refused read completed");
+            } catch (ExecutionException e) {
+                assertThat(e.getCause()).isInstanceOf(AsynchronousCloseException.class);
             }
-            same = count == last ? same + 1 : 0;
-            last = count;
-            Thread.sleep(50);
+            pool.removeFirst().run();
+            assertThat(accepted.future().get(10, TimeUnit.SECONDS)).isEqualTo(BLOCK);
+            assertThat(window.readsWaiting()).isZero();
+            assertThat(window.readsAhead()).isZero();
         }
-        return last;
+    }
+
+    /** Waits, up to 30 s, until the first pages of reads 0 to {@code count - 1} are all in the page cache. */
+    private static void awaitInCache(Path path, int count) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (readsInCache(path, count) < count && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(readsInCache(path, count)).as("of the first %d reads, those whose pages came in", count)
+                .isEqualTo(count);
+    }
+
+    /** How many of the first {@code reads} reads have their first page in the page cache. */
+    private static int readsInCache(Path path, int reads) throws Exception {
+        int pagesPerStride = (int) (STRIDE / Syscalls.getpagesize());
+        boolean[] resident = PageCache.residency(path);
+        int count = 0;
+        for (int i = 0; i < reads; i++) {
+            count += resident[i * pagesPerStride] ? 1 : 0;
+        }
+        return count;
     }
 }
