@@ -2,7 +2,7 @@
 # abbg.sh outdir rounds bench-args...: as abunc.sh, with a background O_DIRECT writer during each run
 out=$1; rounds=$2; shift 2
 mkdir -p $out
-for r in $(seq 1 $rounds); do for v in pre new; do
+for r in $(seq 1 $rounds); do for v in ${VARIANTS:-pre new}; do
   tree=/work/main; [ $v = pre ] && tree=/work/wt-pre
   cd $tree
   (while :; do dd if=/dev/zero of=/work/main/target/bench/bg.dat bs=1M count=2000 oflag=direct status=none; done) &
