@@ -94,16 +94,15 @@ final class BlockingTasks {
      */
     static final class Window {
         /**
-         * The most reads whose pages were asked for ahead of their task. Unbounded
-         * (every miss outstanding: 256 at queue depth 256), a read whose pages
-         * were evicted before its task ran (memory pressure; the benchmark's
-         * {@code --uncached} evicts every 10 ms) read them again, queued at the
-         * disk behind all the others, while its pool thread waited; the pool fell
-         * behind the pages asked for, and more went before use. With another
-         * process writing to the disk, uncached reads at queue depth 256 made
-         * 10,850 and 10,943 a second, reading 8.2 KiB from the disk for each
-         * 4 KiB; bounded, 49,387 and 48,815 at 4.3 KiB (the JDK's channel beside
-         * them: 49,463 to 62,695).
+         * The most reads whose pages were asked for ahead of their task (a few
+         * more when pool threads start at the same moment: the bound is read,
+         * then taken). Unbounded (every miss outstanding: 256 at queue depth
+         * 256), with another process writing to the disk, uncached reads at queue
+         * depth 256 made 10,850 to 12,839 a second, reading 8.0 KiB from the disk
+         * for each 4 KiB: pages evicted before their task ran (memory pressure;
+         * the benchmark's {@code --uncached} evicts every 10 ms) were read twice.
+         * Bounded, 45,693 and 47,158 at 4.2 to 4.3 KiB (the JDK's channel beside
+         * them: 41,539 to 48,512).
          */
         static final int MAX_AHEAD = 64;
 
