@@ -3,6 +3,7 @@ package dev.panaio.internal.channel;
 import dev.panaio.AioEngine;
 import dev.panaio.internal.engine.HeldSignals;
 import dev.panaio.internal.engine.Request;
+import dev.panaio.internal.engine.UncaughtExceptions;
 import dev.panaio.internal.gen.aio_abi.aio_abi_h;
 import dev.panaio.internal.jfr.FileIoEvent;
 import dev.panaio.internal.stats.SharedCounters;
@@ -72,10 +73,16 @@ final class BlockingTasks {
             }
             pool.execute(task);
         } catch (RejectedExecutionException | Error e) { // closed, or no thread could be started: failed, not lost
-            if (prefetch) {
-                task.leaveWindow();
+            // A ThreadPoolExecutor can queue the task and then throw (no thread could be made for its queue): a pool
+            // thread may run it yet, and whichever claims it first finishes it, once.
+            if (task.claim()) {
+                if (prefetch) {
+                    task.leaveWindow();
+                }
+                task.op.fail(e instanceof Error ? e : new AsynchronousCloseException());
+            } else if (e instanceof Error) {
+                UncaughtExceptions.report(e); // the task ran after all; the failure is still told
             }
-            task.op.fail(e instanceof Error ? e : new AsynchronousCloseException());
         }
     }
 
@@ -132,6 +139,7 @@ final class BlockingTasks {
     /** A read or write on the pool; a read may have its pages requested ahead by another pool thread. */
     private final class PoolTask implements Runnable {
         private static final VarHandle STATE;
+        private static final VarHandle CLAIMED;
         /** Its states in {@link Window}: waiting in its queue, its pages asked for ahead, out of it. */
         private static final int WAITING = 0;
         private static final int ASKED = 1;
@@ -140,6 +148,7 @@ final class BlockingTasks {
         static {
             try {
                 STATE = MethodHandles.lookup().findVarHandle(PoolTask.class, "state", int.class);
+                CLAIMED = MethodHandles.lookup().findVarHandle(PoolTask.class, "claimed", boolean.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
@@ -151,12 +160,22 @@ final class BlockingTasks {
         private final long done;
         @SuppressWarnings("unused") // through STATE
         private volatile int state;
+        @SuppressWarnings("unused") // through CLAIMED
+        private volatile boolean claimed;
 
         PoolTask(ChannelCompletion op, Request request, int flags, long done) {
             this.op = op;
             this.request = request;
             this.flags = flags;
             this.done = done;
+        }
+
+        /**
+         * Whether this caller is the one to finish the task: a pool thread
+         * running it, or the hand-off that saw the pool throw. True once only.
+         */
+        boolean claim() {
+            return CLAIMED.compareAndSet(this, false, true);
         }
 
         /** Asks the kernel to start reading this task's pages into the page cache, if it still waits. */
@@ -182,6 +201,9 @@ final class BlockingTasks {
 
         @Override
         public void run() {
+            if (!claim()) {
+                return; // failed already where it was handed over, the pool having thrown after queueing it
+            }
             long result;
             try {
                 // Inside the try: an error here fails this request rather than losing it.

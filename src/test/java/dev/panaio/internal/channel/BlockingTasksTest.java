@@ -142,6 +142,44 @@ class BlockingTasksTest {
         }
     }
 
+    /**
+     * A pool that queued a read and then threw (a {@code ThreadPoolExecutor}
+     * that could make no thread for its queue): the read fails once, where it
+     * was handed over, and the pool thread that takes it later does nothing,
+     * so the caller's buffer, which the failure gave back, is not written.
+     */
+    @Test
+    void shouldFinishAReadOnceWhenThePoolQueuesItAndThenThrows() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("queued-then-thrown"), STRIDE, SEED);
+        var window = new BlockingTasks.Window();
+        List<Runnable> pool = new ArrayList<>();
+        OutOfMemoryError noThread = new OutOfMemoryError("test: unable to create native thread");
+        try (AioFile file = AioFile.open(path, READ)) {
+            FileDescriptorHandle handle = SharedSecrets.fileAccess().handle(file);
+            BlockingTasks tasks = new BlockingTasks(handle, task -> {
+                pool.add(task);
+                throw noThread;
+            }, new SharedCounters(), new BufferedTransfer(handle), new KernelRequests(), window);
+            var op = new ChannelCompletion.ToFuture();
+            MemorySegment buffer = Arena.ofAuto().allocate(BLOCK);
+            Request request = Request.read(file, buffer, 0, "preadv2", RequestOptions.NONE);
+            op.request = request;
+            tasks.runBlocking(op, request, 0, 0);
+            try {
+                op.future().get(10, TimeUnit.SECONDS);
+                throw new AssertionError("the read completed though the pool threw");
+            } catch (ExecutionException e) {
+                assertThat(e.getCause()).as("the read's failure").isSameAs(noThread);
+            }
+            assertThat(window.readsWaiting()).as("reads waiting after the pool threw").isZero();
+            assertThat(pool).as("tasks the pool queued").hasSize(1);
+            pool.removeFirst().run(); // the pool thread that takes it after all
+            assertThat(buffer.asByteBuffer().mismatch(java.nio.ByteBuffer.allocate(BLOCK)))
+                    .as("first byte the late task wrote into the failed read's buffer").isEqualTo(-1);
+            assertThat(window.readsAhead()).isZero();
+        }
+    }
+
     /** Waits, up to 30 s, until the first pages of reads 0 to {@code count - 1} are all in the page cache. */
     private static void awaitInCache(Path path, int count) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
