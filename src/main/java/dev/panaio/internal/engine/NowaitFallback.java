@@ -11,6 +11,8 @@ import dev.panaio.internal.sys.Syscalls;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.channels.AsynchronousCloseException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -101,12 +103,53 @@ public final class NowaitFallback extends LoopSubmission implements CompletionSi
         }
         counted.run();
         next.handedBack(); // queued for the pool, not in the kernel: a close does not wait for it while it waits there
+        PoolWrite task = new PoolWrite();
         try {
-            pool.execute(this::writeBlocking);
+            pool.execute(task);
         } catch (RejectedExecutionException closed) {
-            next.fail(new AsynchronousCloseException());
+            if (task.claim()) {
+                next.fail(new AsynchronousCloseException());
+            }
         } catch (Error noThread) { // the pool could not start a thread: the write is failed, not lost
-            next.fail(noThread);
+            // A ThreadPoolExecutor can queue the task and then throw: a pool thread may run it yet, and whichever
+            // claims it first finishes the write, once.
+            if (task.claim()) {
+                next.fail(noThread);
+            } else {
+                UncaughtExceptions.report(noThread); // written after all; the failure is still told
+            }
+        }
+    }
+
+    /**
+     * One hand-off of the write to the pool, finished once: by the pool
+     * thread that runs it, or where the pool threw for it, whichever claims
+     * it first. Without that, a write the pool queued before it threw would
+     * be failed and then made, from memory the failure had given back.
+     */
+    private final class PoolWrite implements Runnable {
+        private static final VarHandle CLAIMED;
+
+        static {
+            try {
+                CLAIMED = MethodHandles.lookup().findVarHandle(PoolWrite.class, "claimed", boolean.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        @SuppressWarnings("unused") // through CLAIMED
+        private volatile boolean claimed;
+
+        boolean claim() {
+            return CLAIMED.compareAndSet(this, false, true);
+        }
+
+        @Override
+        public void run() {
+            if (claim()) {
+                writeBlocking();
+            }
         }
     }
 

@@ -8,6 +8,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -124,6 +126,34 @@ class NowaitFallbackTest {
             sink.finish(-ErrnoExceptions.EAGAIN);
             pool.removeFirst().run();
             assertThat(next.calls).containsExactly("handedBack", "entering", "finishOffPool 4096");
+        }
+    }
+
+    /*
+     * A pool that queued the write and then threw (a ThreadPoolExecutor that could make no thread for its queue): the
+     * write fails once, where it was handed over, and the pool thread that takes it later neither enters the kernel's
+     * count nor writes, from memory the failure gave back.
+     */
+    @Test
+    void shouldFinishAWriteOnceWhenThePoolQueuesItAndThenThrows() throws Exception {
+        Path path = TestData.writeFile(dir.resolve("data"), 4096, 1);
+        try (AioFile file = AioFile.open(path, READ, WRITE, ExtendedOpenOption.DIRECT);
+             Arena arena = Arena.ofShared()) {
+            Recording next = new Recording();
+            List<Runnable> pool = new CopyOnWriteArrayList<>();
+            Request write = Request.write(file, arena.allocate(4096, 4096), 0, "aio"); // zeros over the file's data
+            CompletionSink sink = NowaitFallback.wrap(write, next, task -> {
+                pool.add(task);
+                throw new OutOfMemoryError("test: unable to create native thread");
+            }, () -> { }, (request, s) -> { }).sink();
+
+            sink.finish(-ErrnoExceptions.EAGAIN);
+            assertThat(next.calls).containsExactly("handedBack", "fail OutOfMemoryError");
+            assertThat(pool).as("tasks the pool queued").hasSize(1);
+            pool.removeFirst().run(); // the pool thread that takes it after all
+            assertThat(next.calls).as("once the late task ran").containsExactly("handedBack", "fail OutOfMemoryError");
+            assertThat(TestData.firstMismatch(MemorySegment.ofArray(Files.readAllBytes(path)), 0, 1))
+                    .as("first byte of the file the late task wrote").isEqualTo(-1);
         }
     }
 }
