@@ -196,11 +196,11 @@ public abstract sealed class ChannelCompletion extends LoopSubmission implements
             value = settle(result);
         } catch (Throwable t) {
             leftKernel();
-            DeliveryThreads.executor().execute(() -> failed(t));
+            DeliveryThreads.deliver(() -> failed(t));
             return;
         }
         leftKernel();
-        DeliveryThreads.executor().execute(() -> succeed(value));
+        DeliveryThreads.deliver(() -> succeed(value));
     }
 
     /**
@@ -226,7 +226,7 @@ public abstract sealed class ChannelCompletion extends LoopSubmission implements
         }
         releaseBounce();
         leftKernel();
-        DeliveryThreads.executor().execute(() -> failed(error));
+        DeliveryThreads.deliver(() -> failed(error));
     }
 
     /**

@@ -58,8 +58,8 @@ final class Trampoline {
                     try {
                         pool.execute(() -> PER_THREAD.get().deliverChain(resume, pool));
                         continue; // the rest of the deque: each is the head of a chain, handed off likewise
-                    } catch (RejectedExecutionException closed) {
-                        // the engine is closing: deliver here rather than drop it
+                    } catch (RejectedExecutionException | Error noThread) {
+                        // no thread for it (the pool queues nothing then): delivered here rather than dropped
                     }
                 }
                 deliverOne(next);
@@ -72,7 +72,7 @@ final class Trampoline {
                 Deferred entry = stranded;
                 try {
                     pool.execute(() -> PER_THREAD.get().deliverChain(entry, pool));
-                } catch (RejectedExecutionException closed) {
+                } catch (RejectedExecutionException | Error noThread) {
                     deliverOne(entry);
                 }
             }

@@ -4,11 +4,14 @@ import dev.panaio.internal.context.RequestChecks;
 import dev.panaio.internal.engine.DeliveryThreads;
 import dev.panaio.internal.engine.HeldSignals;
 import dev.panaio.internal.engine.Request;
+import dev.panaio.internal.engine.UncaughtExceptions;
 import dev.panaio.internal.jfr.FileIoEvent;
 import dev.panaio.internal.stats.SharedCounters;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.channels.AsynchronousCloseException;
 import java.util.ArrayList;
 import java.util.List;
@@ -119,10 +122,19 @@ final class WriteQueue {
     private void startDrain() {
         // A write queued while a failed start below was emptying the queue is seen by the loop's next look.
         while (!queue.isEmpty() && draining.compareAndSet(false, true)) {
+            Drain task = new Drain();
             try {
-                pool.execute(this::drain);
+                pool.execute(task);
                 return;
             } catch (RejectedExecutionException | Error e) { // closed, or no thread could start: failed, not lost
+                // A ThreadPoolExecutor can queue the task and then throw (no thread for its queue): if a pool thread
+                // has claimed it, that task drains; else it never will, and what is queued fails here.
+                if (!task.claim()) {
+                    if (e instanceof Error) {
+                        UncaughtExceptions.report(e);
+                    }
+                    return;
+                }
                 Throwable error = e instanceof Error ? e : new AsynchronousCloseException();
                 try {
                     for (Write w; (w = queue.poll()) != null; ) {
@@ -131,6 +143,37 @@ final class WriteQueue {
                 } finally {
                     draining.set(false); // even if a failure's delivery threw: the next write starts a drain
                 }
+            }
+        }
+    }
+
+    /**
+     * One drain task handed to the pool, run once: by the pool thread that
+     * claims it, unless the hand-off claimed it first because the pool threw
+     * (having queued it or not). Two drains of one file never run at once.
+     */
+    private final class Drain implements Runnable {
+        private static final VarHandle CLAIMED;
+
+        static {
+            try {
+                CLAIMED = MethodHandles.lookup().findVarHandle(Drain.class, "claimed", boolean.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        @SuppressWarnings("unused") // through CLAIMED
+        private volatile boolean claimed;
+
+        boolean claim() {
+            return CLAIMED.compareAndSet(this, false, true);
+        }
+
+        @Override
+        public void run() {
+            if (claim()) {
+                drain();
             }
         }
     }
@@ -160,10 +203,14 @@ final class WriteQueue {
             passOnDeliveries();
             if (made >= MAX_PER_TASK && !queue.isEmpty()) {
                 // Let other files' tasks have the thread: this task queues itself behind them, still draining.
+                Drain next = new Drain();
                 try {
-                    pool.execute(this::drain);
+                    pool.execute(next);
                     return;
                 } catch (RejectedExecutionException | Error e) {
+                    if (!next.claim()) {
+                        return; // queued after all, and claimed by a pool thread: it drains
+                    }
                     made = 0; // closing: the pool waits for this task, which finishes the queue itself
                     continue;
                 }
@@ -266,12 +313,7 @@ final class WriteQueue {
                 delivery.run();
             }
         };
-        try {
-            DeliveryThreads.executor().execute(handOff);
-        } catch (Error noThread) {
-            // Each delivery only hands a handler to its own executor: done here rather than lost.
-            handOff.run();
-        }
+        DeliveryThreads.deliver(handOff); // here if no thread could take it: each only hands a handler on
     }
 
     /** One pwritev2 of every buffer of {@code run}; the count is shared out in order. */

@@ -84,15 +84,33 @@ public final class BlockingPool {
         boolean interrupted = false;
         for (;;) {
             try {
-                if (pool.awaitTermination(1, TimeUnit.DAYS)) {
+                if (pool.awaitTermination(100, TimeUnit.MILLISECONDS)) {
                     break;
                 }
             } catch (InterruptedException e) {
                 interrupted = true;
             }
+            startThreadForQueue(pool);
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * A task can wait in the queue with no thread left to run it: every
+     * thread timed out while the pool made none for it (no memory for a
+     * thread), or died of an error. A shut-down pool starts no thread by
+     * itself, and would never terminate; so one is started here, if one can be.
+     */
+    private static void startThreadForQueue(ExecutorService pool) {
+        if (pool instanceof ThreadPoolExecutor executor && executor.getPoolSize() == 0
+                && !executor.getQueue().isEmpty()) {
+            try {
+                executor.prestartCoreThread();
+            } catch (Error noThread) {
+                // tried again on the next look
+            }
         }
     }
 

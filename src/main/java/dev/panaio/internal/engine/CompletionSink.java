@@ -50,11 +50,11 @@ public interface CompletionSink {
      * does it here first.
      */
     default void finishOffPool(long result) {
-        DeliveryThreads.executor().execute(() -> finish(result));
+        DeliveryThreads.deliver(() -> finish(result));
     }
 
     /** As {@link #fail}, on a blocking-pool thread: see {@link #finishOffPool}. */
     default void failOffPool(Throwable error) {
-        DeliveryThreads.executor().execute(() -> fail(error));
+        DeliveryThreads.deliver(() -> fail(error));
     }
 }

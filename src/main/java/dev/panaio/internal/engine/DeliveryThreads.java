@@ -24,4 +24,28 @@ public final class DeliveryThreads {
     public static Executor executor() {
         return Holder.EXECUTOR;
     }
+
+    /**
+     * Hands {@code delivery} to the delivery threads; where none could be
+     * made for it (the JVM out of memory or threads), reports that and runs it
+     * here: a result delivered on a pool thread beats one lost, and a pool
+     * task that threw would leave its request unfinished.
+     */
+    public static void deliver(Runnable delivery) {
+        deliver(executor(), delivery);
+    }
+
+    /**
+     * As {@link #deliver(Runnable)}, through {@code executor}, which must
+     * queue nothing when it throws (a cached pool hands a task to a thread or
+     * fails): a throw then means the task will not run.
+     */
+    static void deliver(Executor executor, Runnable delivery) {
+        try {
+            executor.execute(delivery);
+        } catch (RuntimeException | Error noThread) {
+            UncaughtExceptions.report(noThread);
+            delivery.run();
+        }
+    }
 }

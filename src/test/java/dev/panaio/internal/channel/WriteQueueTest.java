@@ -82,6 +82,44 @@ class WriteQueueTest {
         assertThat(TestData.firstMismatch(written, 0, SEED)).isEqualTo(-1);
     }
 
+    /**
+     * A pool that queued a file's drain task and then threw (a
+     * {@code ThreadPoolExecutor} that could make no thread for its queue): the
+     * queued writes fail, and that task, run later, does nothing; so the next
+     * write's drain is the file's only one, and a write after it starts none.
+     */
+    @Test
+    void shouldKeepOneDrainPerFileWhenThePoolQueuesOneAndThenThrows() throws Exception {
+        Path path = dir.resolve("queued-then-thrown");
+        List<Runnable> pool = new ArrayList<>();
+        boolean[] fail = {true};
+        try (AioFile file = AioFile.open(path, CREATE, READ, WRITE)) {
+            WriteQueue queue = new WriteQueue(task -> {
+                pool.add(task);
+                if (fail[0]) {
+                    throw new OutOfMemoryError("test: unable to create native thread");
+                }
+            }, new SharedCounters(), new BufferedTransfer(SharedSecrets.fileAccess().handle(file)),
+                    new KernelRequests());
+            CompletableFuture<Integer> failed = queue(queue, file, 0, false);
+            assertThat(failed).isCompletedExceptionally();
+            fail[0] = false;
+            CompletableFuture<Integer> second = queue(queue, file, 4096, false);
+            assertThat(pool).as("drain tasks: the one queued before the throw, the second write's").hasSize(2);
+            pool.removeFirst().run(); // the stale one, taken by a pool thread after all
+            CompletableFuture<Integer> third = queue(queue, file, 8192, false);
+            assertThat(pool).as("drain tasks once a third write was queued: still only the second write's").hasSize(1);
+            pool.removeFirst().run();
+            assertThat(pool).isEmpty();
+            assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo(4096);
+            assertThat(third.get(10, TimeUnit.SECONDS)).isEqualTo(4096);
+        }
+        MemorySegment written = MemorySegment.ofArray(Files.readAllBytes(path));
+        assertThat(TestData.firstMismatch(written.asSlice(4096), 4096, SEED)).as("the two writes' bytes").isEqualTo(-1);
+        assertThat(written.asSlice(0, 4096).mismatch(MemorySegment.ofArray(new byte[4096])))
+                .as("the failed write's bytes: none written").isEqualTo(-1);
+    }
+
     @Test
     void shouldMakeWritesThatDoNotContinueEachOtherOneByOne() throws Exception {
         assumeTrue(ThreadIo.available(), "no per-thread I/O accounting here");

@@ -18,6 +18,27 @@ class BlockingPoolTest {
      * guards itself with a lock holds it there, and a hand-off behind it
      * waits as long.
      */
+    /**
+     * A task left in the queue with no thread to run it (every thread timed
+     * out while the pool could make none for it): the engine's close must
+     * still run it and return, not wait for ever for a pool that, shut down,
+     * starts no thread by itself.
+     */
+    @Test
+    void shouldRunATaskLeftInTheQueueWithNoThreadWhenShutDown() throws Exception {
+        BlockingPool pool = new BlockingPool(1);
+        ThreadPoolExecutor executor = (ThreadPoolExecutor) pool.executor();
+        CountDownLatch ran = new CountDownLatch(1);
+        executor.getQueue().add(ran::countDown); // queued, as execute does, but with no thread started for it
+        assertThat(executor.getPoolSize()).as("threads").isZero();
+        pool.refuseNew();
+        Thread closer = Thread.ofPlatform().daemon().start(pool::shutdown);
+        closer.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(closer.isAlive()).as("shutdown still waiting after 30 s").isFalse();
+        assertThat(ran.getCount()).as("the queued task's runs still to come").isZero();
+        assertThat(executor.isTerminated()).isTrue();
+    }
+
     @Test
     void shouldTakeATaskWhileAnotherThreadIsStoppedInsideTheQueue() throws Exception {
         BlockingPool pool = new BlockingPool(1);
