@@ -500,16 +500,8 @@ final class HandlerChains {
      */
     private void watchLocked() {
         if (!watched) {
-            try {
-                Watcher.watch(this);
-                watched = true;
-            } catch (RuntimeException | Error noWatcher) {
-                // No watcher thread could be made. The call is queued all the same, and the chain's thread runs it
-                // after its running handler (or, put back at a chain's end, when it next runs a chain); only it is
-                // not moved should that handler wait. Before, this threw out of a call already accepted. Asked again
-                // next time.
-                UncaughtExceptions.report(noWatcher);
-            }
+            Watcher.watch(this);
+            watched = true;
         }
     }
 
