@@ -210,7 +210,8 @@ public abstract sealed class ChannelCompletion extends LoopSubmission implements
      * CompletionHandler with an executor), the bookkeeping runs here and that
      * hand-off is returned, for the task to pass off the pool together with
      * others in one go; else the value is delivered as {@link #finishOffPool}
-     * does it, and null returned. Caller code never runs where a batch waits.
+     * does it, and null returned. Caller code never runs where a batch waits
+     * (unless no thread at all can be made: {@link DeliveryThreads#deliver}).
      */
     Runnable finishOffPoolBatched(long result) {
         finishOffPool(result);

@@ -59,7 +59,10 @@ final class Trampoline {
                         pool.execute(() -> PER_THREAD.get().deliverChain(resume, pool));
                         continue; // the rest of the deque: each is the head of a chain, handed off likewise
                     } catch (RejectedExecutionException | Error noThread) {
-                        // no thread for it (the pool queues nothing then): delivered here rather than dropped
+                        // closing, or no thread for it (the pool queues nothing then): delivered here, not dropped
+                        if (noThread instanceof Error) {
+                            UncaughtExceptions.report(noThread);
+                        }
                     }
                 }
                 deliverOne(next);
@@ -74,6 +77,9 @@ final class Trampoline {
                     pool.execute(() -> PER_THREAD.get().deliverChain(entry, pool));
                 } catch (RejectedExecutionException | Error noThread) {
                     deliverOne(entry);
+                    if (noThread instanceof Error) {
+                        UncaughtExceptions.report(noThread);
+                    }
                 }
             }
         }

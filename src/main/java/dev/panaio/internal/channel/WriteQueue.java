@@ -208,10 +208,13 @@ final class WriteQueue {
                     pool.execute(next);
                     return;
                 } catch (RejectedExecutionException | Error e) {
+                    if (e instanceof Error) {
+                        UncaughtExceptions.report(e);
+                    }
                     if (!next.claim()) {
                         return; // queued after all, and claimed by a pool thread: it drains
                     }
-                    made = 0; // closing: the pool waits for this task, which finishes the queue itself
+                    made = 0; // closing, or no thread: this task finishes the queue itself
                     continue;
                 }
             }
@@ -310,10 +313,14 @@ final class WriteQueue {
         deliveries.clear();
         Runnable handOff = () -> {
             for (Runnable delivery : batch) {
-                delivery.run();
+                try {
+                    delivery.run();
+                } catch (RuntimeException | Error e) { // a caller's executor that threw: the rest still go
+                    UncaughtExceptions.report(e);
+                }
             }
         };
-        DeliveryThreads.deliver(handOff); // here if no thread could take it: each only hands a handler on
+        DeliveryThreads.deliver(handOff);
     }
 
     /** One pwritev2 of every buffer of {@code run}; the count is shared out in order. */

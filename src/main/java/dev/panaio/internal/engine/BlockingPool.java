@@ -79,7 +79,9 @@ public final class BlockingPool {
         }
         pool.shutdown();
         if (isPoolThread()) {
-            return; // a pool thread cannot wait for itself; no caller code runs here anyway
+            // A pool thread cannot wait for itself. Caller code runs here only as DeliveryThreads' last resort, with
+            // no thread at all to be made.
+            return;
         }
         boolean interrupted = false;
         for (;;) {

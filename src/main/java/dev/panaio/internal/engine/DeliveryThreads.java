@@ -26,10 +26,13 @@ public final class DeliveryThreads {
     }
 
     /**
-     * Hands {@code delivery} to the delivery threads; where none could be
-     * made for it (the JVM out of memory or threads), reports that and runs it
-     * here: a result delivered on a pool thread beats one lost, and a pool
-     * task that threw would leave its request unfinished.
+     * Hands {@code delivery} to the delivery threads. Where none could be
+     * made for it (the JVM out of memory or threads), it runs on a virtual
+     * thread, which needs no new platform thread while the carriers live; and
+     * only if that fails too, here, on the pool thread: the last resort, where
+     * caller code that waits for the pool can hold it (the thing the delivery
+     * threads are for), but a result lost would leave its caller waiting for
+     * ever. The failure is reported once the delivery has run.
      */
     public static void deliver(Runnable delivery) {
         deliver(executor(), delivery);
@@ -43,9 +46,18 @@ public final class DeliveryThreads {
     static void deliver(Executor executor, Runnable delivery) {
         try {
             executor.execute(delivery);
+            return;
         } catch (RuntimeException | Error noThread) {
-            UncaughtExceptions.report(noThread);
-            delivery.run();
+            try {
+                try {
+                    Thread.ofVirtual().name("panaio-delivery-virtual").start(delivery);
+                } catch (RuntimeException | Error noVirtualThread) {
+                    noThread.addSuppressed(noVirtualThread);
+                    delivery.run();
+                }
+            } finally {
+                UncaughtExceptions.report(noThread);
+            }
         }
     }
 }

@@ -42,10 +42,19 @@ class TrampolineTest {
      */
     @Test
     void shouldDeliverTheRestOfAChainHereWhenNoThreadCanTakeIt() {
+        Error noThread = new Error("test: unable to create native thread"); // not an OOM: fatal to JUnit's run
         Chain chain = new Chain(task -> {
-            throw new Error("test: unable to create native thread"); // not an OOM: fatal to JUnit's run
+            throw noThread;
         });
-        Trampoline.deliver(chain, 0, chain.pool);
+        List<Throwable> reported = new ArrayList<>();
+        Thread.UncaughtExceptionHandler before = Thread.currentThread().getUncaughtExceptionHandler();
+        Thread.currentThread().setUncaughtExceptionHandler((t, e) -> reported.add(e));
+        try {
+            Trampoline.deliver(chain, 0, chain.pool);
+        } finally {
+            Thread.currentThread().setUncaughtExceptionHandler(before);
+        }
+        assertThat(reported).as("failures reported").isNotEmpty().allMatch(e -> e == noThread);
         assertThat(chain.delivered).as("results delivered").hasSize(CHAIN);
         for (int i = 0; i < CHAIN; i++) {
             assertThat(chain.delivered.get(i)).as("delivery %d", i).isEqualTo(i);

@@ -12,13 +12,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class BlockingPoolTest {
 
     /**
-     * A thread inside the queue's {@code remove}, held in the {@code equals}
-     * the queue calls on each element, stands for any thread stopped while
-     * it is inside the queue (preempted, on a busy machine): a queue that
-     * guards itself with a lock holds it there, and a hand-off behind it
-     * waits as long.
-     */
-    /**
      * A task left in the queue with no thread to run it (every thread timed
      * out while the pool could make none for it): the engine's close must
      * still run it and return, not wait for ever for a pool that, shut down,
@@ -39,6 +32,13 @@ class BlockingPoolTest {
         assertThat(executor.isTerminated()).isTrue();
     }
 
+    /**
+     * A thread inside the queue's {@code remove}, held in the {@code equals}
+     * the queue calls on each element, stands for any thread stopped while
+     * it is inside the queue (preempted, on a busy machine): a queue that
+     * guards itself with a lock holds it there, and a hand-off behind it
+     * waits as long.
+     */
     @Test
     void shouldTakeATaskWhileAnotherThreadIsStoppedInsideTheQueue() throws Exception {
         BlockingPool pool = new BlockingPool(1);
