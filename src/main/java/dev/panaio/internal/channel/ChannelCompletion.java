@@ -5,6 +5,7 @@ import dev.panaio.internal.engine.CompletionSink;
 import dev.panaio.internal.engine.DeliveryThreads;
 import dev.panaio.internal.engine.LoopSubmission;
 import dev.panaio.internal.engine.Request;
+import dev.panaio.internal.engine.UncaughtExceptions;
 import dev.panaio.internal.memory.AlignedBufferPool;
 import dev.panaio.internal.memory.ArenaUses;
 import dev.panaio.internal.memory.CallerMemory;
@@ -16,6 +17,7 @@ import java.nio.channels.CompletionHandler;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -549,11 +551,39 @@ public abstract sealed class ChannelCompletion extends LoopSubmission implements
             AnsweredHandler.call(handler, attachment, value, error);
         }
 
+        /**
+         * Hands the handler call to the caller's executor. One that refuses it
+         * (shut down) or throws otherwise gets it called here rather than lost;
+         * and since an executor may queue the call before it throws, the call
+         * is claimed once, by whichever runs it first.
+         */
         private void dispatch() {
+            UserCall call = new UserCall();
             try {
-                executor.execute(this::callHandler);
-            } catch (RejectedExecutionException e) {
-                callHandler();
+                executor.execute(call);
+            } catch (RuntimeException | Error e) {
+                if (call.claim()) {
+                    callHandler();
+                }
+                if (!(e instanceof RejectedExecutionException)) {
+                    UncaughtExceptions.report(e);
+                }
+            }
+        }
+
+        /** The handler call handed to the caller's executor: made once, whoever claims it first. */
+        private final class UserCall implements Runnable {
+            private final AtomicBoolean claimed = new AtomicBoolean();
+
+            boolean claim() {
+                return claimed.compareAndSet(false, true);
+            }
+
+            @Override
+            public void run() {
+                if (claim()) {
+                    callHandler();
+                }
             }
         }
     }
