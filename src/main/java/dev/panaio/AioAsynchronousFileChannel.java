@@ -88,7 +88,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * ExecutorService, FileAttribute[])}, else on panaio's default executor, a
  * process-wide cached pool of daemon threads (as the JDK's default thread
  * pool). A handler that throws does not disturb the channel; the exception
- * goes to the thread's uncaught exception handler.
+ * goes to the thread's uncaught exception handler. A caller's executor is
+ * handed the handler when the request completes; if it refuses it (shut down)
+ * or throws, the handler runs once on the thread that completed the request,
+ * and a failure other than the refusal goes to that thread's uncaught
+ * exception handler. The JDK's channel hands its executor the whole operation
+ * when it starts, so there the read or write throws instead: more permissive
+ * here.
  *
  * <p>One case saves a thread hand-off, as the {@code AsynchronousFileChannel}
  * specification allows: when a handler running on the default executor starts
