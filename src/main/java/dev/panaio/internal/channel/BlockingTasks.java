@@ -1,6 +1,7 @@
 package dev.panaio.internal.channel;
 
 import dev.panaio.AioEngine;
+import dev.panaio.internal.engine.ClaimedTask;
 import dev.panaio.internal.engine.HeldSignals;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.engine.UncaughtExceptions;
@@ -137,9 +138,8 @@ final class BlockingTasks {
     }
 
     /** A read or write on the pool; a read may have its pages requested ahead by another pool thread. */
-    private final class PoolTask implements Runnable {
+    private final class PoolTask extends ClaimedTask {
         private static final VarHandle STATE;
-        private static final VarHandle CLAIMED;
         /** Its states in {@link Window}: waiting in its queue, its pages asked for ahead, out of it. */
         private static final int WAITING = 0;
         private static final int ASKED = 1;
@@ -148,7 +148,6 @@ final class BlockingTasks {
         static {
             try {
                 STATE = MethodHandles.lookup().findVarHandle(PoolTask.class, "state", int.class);
-                CLAIMED = MethodHandles.lookup().findVarHandle(PoolTask.class, "claimed", boolean.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
@@ -160,22 +159,12 @@ final class BlockingTasks {
         private final long done;
         @SuppressWarnings("unused") // through STATE
         private volatile int state;
-        @SuppressWarnings("unused") // through CLAIMED
-        private volatile boolean claimed;
 
         PoolTask(ChannelCompletion op, Request request, int flags, long done) {
             this.op = op;
             this.request = request;
             this.flags = flags;
             this.done = done;
-        }
-
-        /**
-         * Whether this caller is the one to finish the task: a pool thread
-         * running it, or the hand-off that saw the pool throw. True once only.
-         */
-        boolean claim() {
-            return CLAIMED.compareAndSet(this, false, true);
         }
 
         /** Asks the kernel to start reading this task's pages into the page cache, if it still waits. */
@@ -199,11 +188,9 @@ final class BlockingTasks {
             }
         }
 
+        /** On a pool thread, unless the hand-off failed it already, the pool having thrown after queueing it. */
         @Override
-        public void run() {
-            if (!claim()) {
-                return; // failed already where it was handed over, the pool having thrown after queueing it
-            }
+        protected void runClaimed() {
             long result;
             try {
                 // Inside the try: an error here fails this request rather than losing it.

@@ -1,6 +1,7 @@
 package dev.panaio.internal.channel;
 
 import dev.panaio.internal.jfr.FileIoEvent;
+import dev.panaio.internal.engine.ClaimedTask;
 import dev.panaio.internal.engine.CompletionSink;
 import dev.panaio.internal.engine.DeliveryThreads;
 import dev.panaio.internal.engine.LoopSubmission;
@@ -17,7 +18,6 @@ import java.nio.channels.CompletionHandler;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -572,18 +572,10 @@ public abstract sealed class ChannelCompletion extends LoopSubmission implements
         }
 
         /** The handler call handed to the caller's executor: made once, whoever claims it first. */
-        private final class UserCall implements Runnable {
-            private final AtomicBoolean claimed = new AtomicBoolean();
-
-            boolean claim() {
-                return claimed.compareAndSet(false, true);
-            }
-
+        private final class UserCall extends ClaimedTask {
             @Override
-            public void run() {
-                if (claim()) {
-                    callHandler();
-                }
+            protected void runClaimed() {
+                callHandler();
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.panaio.internal.channel;
 
 import dev.panaio.internal.context.RequestChecks;
+import dev.panaio.internal.engine.ClaimedTask;
 import dev.panaio.internal.engine.DeliveryThreads;
 import dev.panaio.internal.engine.HeldSignals;
 import dev.panaio.internal.engine.Request;
@@ -10,8 +11,6 @@ import dev.panaio.internal.stats.SharedCounters;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.channels.AsynchronousCloseException;
 import java.util.ArrayList;
 import java.util.List;
@@ -148,33 +147,13 @@ final class WriteQueue {
     }
 
     /**
-     * One drain task handed to the pool, run once: by the pool thread that
-     * claims it, unless the hand-off claimed it first because the pool threw
-     * (having queued it or not). Two drains of one file never run at once.
+     * One drain task handed to the pool, run once ({@link ClaimedTask}): two
+     * drains of one file never run at once.
      */
-    private final class Drain implements Runnable {
-        private static final VarHandle CLAIMED;
-
-        static {
-            try {
-                CLAIMED = MethodHandles.lookup().findVarHandle(Drain.class, "claimed", boolean.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
-        @SuppressWarnings("unused") // through CLAIMED
-        private volatile boolean claimed;
-
-        boolean claim() {
-            return CLAIMED.compareAndSet(this, false, true);
-        }
-
+    private final class Drain extends ClaimedTask {
         @Override
-        public void run() {
-            if (claim()) {
-                drain();
-            }
+        protected void runClaimed() {
+            drain();
         }
     }
 

@@ -11,8 +11,6 @@ import dev.panaio.internal.sys.Syscalls;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.channels.AsynchronousCloseException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -122,34 +120,14 @@ public final class NowaitFallback extends LoopSubmission implements CompletionSi
     }
 
     /**
-     * One hand-off of the write to the pool, finished once: by the pool
-     * thread that runs it, or where the pool threw for it, whichever claims
-     * it first. Without that, a write the pool queued before it threw would
-     * be failed and then made, from memory the failure had given back.
+     * One hand-off of the write to the pool, finished once ({@link ClaimedTask}).
+     * Without that, a write the pool queued before it threw would be failed
+     * and then made, from memory the failure had given back.
      */
-    private final class PoolWrite implements Runnable {
-        private static final VarHandle CLAIMED;
-
-        static {
-            try {
-                CLAIMED = MethodHandles.lookup().findVarHandle(PoolWrite.class, "claimed", boolean.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
-        @SuppressWarnings("unused") // through CLAIMED
-        private volatile boolean claimed;
-
-        boolean claim() {
-            return CLAIMED.compareAndSet(this, false, true);
-        }
-
+    private final class PoolWrite extends ClaimedTask {
         @Override
-        public void run() {
-            if (claim()) {
-                writeBlocking();
-            }
+        protected void runClaimed() {
+            writeBlocking();
         }
     }
 
