@@ -7,8 +7,8 @@ import java.lang.invoke.VarHandle;
  * A task handed to an executor that may throw after it queued the task: a
  * {@code ThreadPoolExecutor} whose threads time out can queue it and then
  * fail to make the thread for its queue. Whoever claims the task first
- * finishes its request, once: the executor's thread that runs it, or the
- * hand-off that saw the throw and fails the request (or runs it in place).
+ * does its work, once: the executor's thread that runs it, or the hand-off
+ * that saw the throw and fails the task's requests (or runs it in place).
  * A task run after the hand-off claimed it does nothing.
  *
  * <p>Thread-safe.
