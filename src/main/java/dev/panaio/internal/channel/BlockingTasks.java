@@ -52,34 +52,29 @@ final class BlockingTasks {
         this.window = window;
     }
 
-    /** Runs {@code request} on the pool; {@code done} bytes were read already and count in the result. */
+    /** Runs the read {@code request} on the pool; {@code done} bytes were read already and count in the result. */
     void runBlocking(ChannelCompletion op, Request request, int flags, long done) {
         counters.poolRuns.increment();
         op.answeredBy(FileIoEvent.POOL);
         op.countedBy(inKernel);
         PoolTask task = new PoolTask(op, request, flags, done);
-        boolean prefetch = request.kind() == Request.Kind.READ;
         // A default-pool handler's read is started once the handler returns: waking a pool thread inside its call
         // would let that thread preempt it there (HeldSignals).
-        if (op.submitterMayWait() || !HeldSignals.heldStart(() -> start(task, prefetch))) {
-            start(task, prefetch);
+        if (op.submitterMayWait() || !HeldSignals.heldStart(() -> start(task))) {
+            start(task);
         }
     }
 
     /** Hands {@code task} to the pool; never throws. */
-    private void start(PoolTask task, boolean prefetch) {
+    private void start(PoolTask task) {
         try {
-            if (prefetch) {
-                window.waiting.add(task); // only now: a held start takes no place in the window while it is held
-            }
+            window.waiting.add(task); // only now: a held start takes no place in the window while it is held
             pool.execute(task);
         } catch (RejectedExecutionException | Error e) { // closed, or no thread could be started: failed, not lost
             // A ThreadPoolExecutor can queue the task and then throw (no thread could be made for its queue): a pool
             // thread may run it yet, and whichever claims it first finishes it, once.
             if (task.claim()) {
-                if (prefetch) {
-                    task.leaveWindow();
-                }
+                task.leaveWindow();
                 task.op.fail(e instanceof Error ? e : new AsynchronousCloseException());
             } else if (e instanceof Error) {
                 UncaughtExceptions.report(e); // the task ran after all; the failure is still told
@@ -137,7 +132,7 @@ final class BlockingTasks {
         }
     }
 
-    /** A read or write on the pool; a read may have its pages requested ahead by another pool thread. */
+    /** A read on the pool, whose pages another pool thread may have asked for ahead. */
     private final class PoolTask extends ClaimedTask {
         private static final VarHandle STATE;
         /** Its states in {@link Window}: waiting in its queue, its pages asked for ahead, out of it. */
@@ -194,12 +189,9 @@ final class BlockingTasks {
             long result;
             try {
                 // Inside the try: an error here fails this request rather than losing it.
-                if (request.kind() == Request.Kind.READ) {
-                    leaveWindow(); // its own read below starts its pages
-                    for (PoolTask next; window.ahead.get() < Window.MAX_AHEAD
-                            && (next = window.waiting.poll()) != null; ) {
-                        next.startPageReads();
-                    }
+                leaveWindow(); // its own read below starts its pages
+                for (PoolTask next; window.ahead.get() < Window.MAX_AHEAD && (next = window.waiting.poll()) != null; ) {
+                    next.startPageReads();
                 }
                 if (!op.enteringKernel()) {
                     // The channel's close has begun and waits only for calls already in the kernel.
