@@ -89,12 +89,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * process-wide cached pool of daemon threads (as the JDK's default thread
  * pool). A handler that throws does not disturb the channel; the exception
  * goes to the thread's uncaught exception handler. A caller's executor is
- * handed the handler when the request completes; if it refuses it (shut down)
- * or throws, the handler runs once on the thread that completed the request,
- * and a failure other than the refusal goes to that thread's uncaught
- * exception handler. The JDK's channel hands its executor the whole operation
- * when it starts, so there the read or write throws instead: more permissive
- * here.
+ * handed a read's or write's handler when the request completes; if it
+ * refuses it (shut down) or throws, the handler runs once on one of panaio's
+ * delivery threads, and a failure other than the refusal is reported as
+ * uncaught. The JDK's channel hands its executor the whole operation when it
+ * starts, so there {@code read} and {@code write} throw
+ * {@code RejectedExecutionException} instead: more permissive here. A
+ * {@code lock} throws it as the JDK's does.
  *
  * <p>One case saves a thread hand-off, as the {@code AsynchronousFileChannel}
  * specification allows: when a handler running on the default executor starts

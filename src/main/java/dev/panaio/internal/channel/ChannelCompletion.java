@@ -553,9 +553,11 @@ public abstract sealed class ChannelCompletion extends LoopSubmission implements
 
         /**
          * Hands the handler call to the caller's executor. One that refuses it
-         * (shut down) or throws otherwise gets it called here rather than lost;
-         * and since an executor may queue the call before it throws, the call
-         * is claimed once, by whichever runs it first.
+         * (shut down) or throws otherwise gets it made on a delivery thread
+         * rather than lost: never here, which may be the thread that started
+         * the operation, or an engine thread. And since an executor may queue
+         * the call before it throws, the call is claimed once, by whichever
+         * runs it first.
          */
         private void dispatch() {
             UserCall call = new UserCall();
@@ -563,7 +565,7 @@ public abstract sealed class ChannelCompletion extends LoopSubmission implements
                 executor.execute(call);
             } catch (RuntimeException | Error e) {
                 if (call.claim()) {
-                    callHandler();
+                    DeliveryThreads.deliver(this::callHandler);
                 }
                 if (!(e instanceof RejectedExecutionException)) {
                     UncaughtExceptions.report(e);
