@@ -8,6 +8,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -231,16 +232,13 @@ final class HandlerChains {
      */
     static void execute(HandlerCall call) {
         Batch open = OPEN_BATCH.get();
-        // As many chains handed to the pool as there are CPUs: a thread that is not an engine's joins them rather
-        // than making another, which would only wait for the same CPUs.
-        boolean crowded = HANDED.get() >= CPUS && !EngineLoop.isAnyEngineThread();
-        if (open != null && (open.add(call) || (crowded && open.addBeyondCapacity(call)))) {
+        if (open != null && open.add(call)) {
             if (open.held && open.isFull()) {
                 startHeld(open); // full: it goes now
             }
             return; // the pool thread that will run that batch is not running yet: this one rides along
         }
-        if (crowded && foldIntoRunningChain(call)) {
+        if (crowded() && foldIntoRunningChain(call)) {
             return;
         }
         Batch batch = new Batch(call);
@@ -250,6 +248,16 @@ final class HandlerChains {
             return;
         }
         startOpen(batch);
+    }
+
+    /**
+     * As many chains handed to the pool as there are CPUs: a thread that is
+     * not an engine's joins them (its open batch grows past {@value #MAX_BATCH},
+     * or the call joins a running chain) rather than making another, which
+     * would only wait for the same CPUs.
+     */
+    private static boolean crowded() {
+        return HANDED.get() >= CPUS && !EngineLoop.isAnyEngineThread();
     }
 
     /** Set on an engine thread that holds a batch back. */
@@ -355,7 +363,8 @@ final class HandlerChains {
      * Handler calls handed to the pool back to back by one thread (an engine
      * thread delivering the completions of one reap), run by one pool thread
      * in order: a wake-up of a pool thread (tens of microseconds here) for up
-     * to {@value #MAX_BATCH} of them instead of one each. Calls join it only
+     * to {@value #MAX_BATCH} of them instead of one each (more while the pool
+     * is {@linkplain #crowded crowded}). Calls join it only
      * until a pool thread starts it; the ones behind the first wait as
      * deferred handlers do, where the watcher takes them to other threads if
      * one handler runs long.
@@ -365,8 +374,6 @@ final class HandlerChains {
         private HandlerCall first;
         /** The calls after the first, made when a second joins: a lone call (one completion per reap) needs none. */
         private HandlerCall[] rest;
-        /** The most calls it takes: {@value #MAX_BATCH}, or as many as a moved chain brought (it takes no more). */
-        private final int capacity;
         /** Guarded by this. */
         private int count;
         /** Guarded by this. */
@@ -378,43 +385,34 @@ final class HandlerChains {
 
         Batch(HandlerCall first) {
             this.first = first;
-            capacity = MAX_BATCH;
             count = 1;
         }
 
-        /** A chain moved whole to another thread, in its order; it takes no more calls. */
+        /** A chain moved whole to another thread, in its order; handed straight to the pool, it is never open. */
         private Batch(List<HandlerCall> chain) {
             first = chain.getFirst();
             rest = chain.subList(1, chain.size()).toArray(new HandlerCall[0]);
-            capacity = chain.size();
-            count = capacity;
+            count = chain.size();
         }
 
-        /** Whether it holds as many calls as it can take. */
+        /** Whether it holds {@value #MAX_BATCH} calls or more. */
         synchronized boolean isFull() {
-            return count == capacity;
+            return count >= MAX_BATCH;
         }
 
-        /** Adds {@code call} past the batch's capacity, while no pool thread has started it. */
-        synchronized boolean addBeyondCapacity(HandlerCall call) {
-            if (started) {
+        /**
+         * Adds {@code call} while no pool thread has started it: up to
+         * {@value #MAX_BATCH} calls, and past that while the pool is
+         * {@linkplain #crowded crowded}.
+         */
+        synchronized boolean add(HandlerCall call) {
+            if (started || (count >= MAX_BATCH && !crowded())) {
                 return false;
             }
             if (rest == null) {
                 rest = new HandlerCall[MAX_BATCH - 1];
             } else if (count - 1 == rest.length) {
-                rest = java.util.Arrays.copyOf(rest, 2 * rest.length);
-            }
-            rest[count++ - 1] = call;
-            return true;
-        }
-
-        synchronized boolean add(HandlerCall call) {
-            if (started || count >= capacity) {
-                return false;
-            }
-            if (rest == null) {
-                rest = new HandlerCall[MAX_BATCH - 1];
+                rest = Arrays.copyOf(rest, 2 * rest.length);
             }
             rest[count++ - 1] = call;
             return true;
@@ -426,7 +424,8 @@ final class HandlerChains {
         }
 
         /**
-         * Runs it on the calling thread, because the pool refused it. That
+         * Runs it on the calling thread, because the pool refused it or could
+         * make no thread for it. That
          * thread may be an engine thread, the watcher, or a pool thread in
          * the middle of its own run, where no watcher would send held
          * wake-ups in time: its handlers' engine wake-ups go at once.
@@ -548,15 +547,19 @@ final class HandlerChains {
             }
         } finally {
             running = false;
-            if (holdWakeups) {
-                synchronized (this) { // before the last take below: a call folded in after it would wait for ever
+            // What was deferred (or folded in) after the last handler, or left if a call threw: to another thread.
+            // Taken under the lock that closes the chain to folding: a call folded in after it would wait for ever.
+            List<HandlerCall> rest = null;
+            synchronized (this) {
+                if (holdWakeups) {
                     accepting = false;
                     ON_POOL.remove(this);
                 }
+                if (!deferred.isEmpty()) {
+                    rest = takeDeferred(new ArrayList<>());
+                }
             }
-            // What was deferred (or folded in) after the last handler, or left if a call threw: to another thread.
-            List<HandlerCall> rest = takeDeferred(new ArrayList<>());
-            if (!rest.isEmpty()) {
+            if (rest != null) {
                 handOnOrRunHere(rest);
             }
         }
@@ -585,7 +588,7 @@ final class HandlerChains {
         try {
             handToPool(new Batch(half));
         } catch (RuntimeException | Error e) { // refused, or its thread factory threw: nothing ran
-            synchronized (this) { // behind what was deferred since, where the half came from
+            synchronized (this) { // back at the end, where the half was taken from (behind what was deferred since)
                 deferred.addAll(half);
                 watchLocked();
             }
@@ -616,8 +619,9 @@ final class HandlerChains {
     }
 
     /**
-     * Gives what was left deferred when this thread's run ended abruptly,
-     * {@code rest}, to the pool whole; runs it here if the pool refuses it, as
+     * Gives what was left deferred when this thread's run ended (folded in
+     * after its last handler, or left by one that threw), {@code rest}, to the
+     * pool whole; runs it here if the pool refuses it, as
      * a refused handler always ran; puts it back for the watcher if the
      * pool's thread factory throws.
      */

@@ -15,7 +15,7 @@ import java.lang.invoke.VarHandle;
  * handler returns, one wake-up carries every request the handler started.
  * A handler that waits for what it started (a future's {@code get}) is not
  * left waiting: the handler watcher, which looks at a thread holding
- * wake-ups every period (2 ms), sends them once the same handler has run a
+ * wake-ups every period, sends them once the same handler has run a
  * whole period ({@link #release} from its thread).
  *
  * <p>A read that missed the page cache, and a buffered write that is queued,
