@@ -401,6 +401,7 @@ class HandlerChainsTest {
         Set<Thread> chainThreads = ConcurrentHashMap.newKeySet();
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch chainsEnded = new CountDownLatch(cpus);
+        AtomicReference<Throwable> chainFailure = new AtomicReference<>();
         try (AioAsynchronousFileChannel channel = AioAsynchronousFileChannel.open(path, READ)) {
             for (int chain = 0; chain < cpus; chain++) {
                 ByteBuffer dst = ByteBuffer.allocateDirect(BLOCK);
@@ -418,6 +419,7 @@ class HandlerChainsTest {
 
                     @Override
                     public void failed(Throwable error, Void unused) {
+                        chainFailure.compareAndSet(null, error);
                         chainsEnded.countDown();
                     }
                 });
@@ -425,6 +427,8 @@ class HandlerChainsTest {
                 while (chainThreads.size() <= chain && System.nanoTime() < deadline) { // on a thread of its own
                     Thread.sleep(1);
                 }
+                assertThat(chainThreads).as("threads of the chains started, once chain %d started", chain)
+                        .hasSizeGreaterThan(chain);
             }
             int count = 200;
             List<Thread> ranOn = new CopyOnWriteArrayList<>();
@@ -446,6 +450,7 @@ class HandlerChainsTest {
             assertThat(handled.await(60, TimeUnit.SECONDS)).as("all %d handlers called", count).isTrue();
             stop.set(true);
             assertThat(chainsEnded.await(60, TimeUnit.SECONDS)).as("the chains ended").isTrue();
+            assertThat(chainFailure.get()).as("a chain's read failure").isNull();
             long joined = ranOn.stream().filter(chainThreads::contains).count();
             assertThat(joined).as("handlers of %d reads that ran on the %d running chains' threads (%s)", count, cpus,
                     chainThreads).isGreaterThanOrEqualTo(count / 2L); // most: a chain briefly blocked is skipped
