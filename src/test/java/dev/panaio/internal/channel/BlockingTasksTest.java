@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 import static java.nio.file.StandardOpenOption.READ;
@@ -56,17 +57,11 @@ class BlockingTasksTest {
         List<MemorySegment> buffers = new ArrayList<>();
         var window = new BlockingTasks.Window();
         try (AioFile file = AioFile.open(path, READ)) {
-            FileDescriptorHandle handle = SharedSecrets.fileAccess().handle(file);
-            BlockingTasks tasks = new BlockingTasks(handle, pool::add, new SharedCounters(),
-                    new BufferedTransfer(handle), new KernelRequests(), window);
+            BlockingTasks tasks = tasks(file, pool::add, window);
             try {
                 for (int i = 0; i < reads; i++) {
-                    var op = new ChannelCompletion.ToFuture();
                     MemorySegment buffer = Arena.ofAuto().allocate(BLOCK);
-                    Request request = Request.read(file, buffer, i * STRIDE, "preadv2", RequestOptions.NONE);
-                    op.request = request; // as FileIo sets it
-                    tasks.runBlocking(op, request, 0, 0);
-                    results.add(op.future());
+                    results.add(startRead(tasks, file, buffer, i * STRIDE));
                     buffers.add(buffer);
                 }
                 assertThat(pool).as("tasks handed to the pool").hasSize(reads);
@@ -111,32 +106,20 @@ class BlockingTasksTest {
         List<Runnable> pool = new ArrayList<>();
         boolean[] refuse = {false};
         try (AioFile file = AioFile.open(path, READ)) {
-            FileDescriptorHandle handle = SharedSecrets.fileAccess().handle(file);
-            BlockingTasks tasks = new BlockingTasks(handle, task -> {
+            BlockingTasks tasks = tasks(file, task -> {
                 if (refuse[0]) {
                     throw new java.util.concurrent.RejectedExecutionException("closed");
                 }
                 pool.add(task);
-            }, new SharedCounters(), new BufferedTransfer(handle), new KernelRequests(), window);
-            var accepted = new ChannelCompletion.ToFuture();
-            Request first = Request.read(file, Arena.ofAuto().allocate(BLOCK), 0, "preadv2", RequestOptions.NONE);
-            accepted.request = first;
-            tasks.runBlocking(accepted, first, 0, 0);
+            }, window);
+            CompletableFuture<Integer> accepted = startRead(tasks, file, Arena.ofAuto().allocate(BLOCK), 0);
             refuse[0] = true;
-            var refused = new ChannelCompletion.ToFuture();
-            Request second = Request.read(file, Arena.ofAuto().allocate(BLOCK), STRIDE, "preadv2",
-                    RequestOptions.NONE);
-            refused.request = second;
-            tasks.runBlocking(refused, second, 0, 0);
+            CompletableFuture<Integer> refused = startRead(tasks, file, Arena.ofAuto().allocate(BLOCK), STRIDE);
             assertThat(window.readsWaiting()).as("reads waiting after one was refused").isEqualTo(1);
-            try {
-                refused.future().get(10, TimeUnit.SECONDS);
-                throw new AssertionError("the refused read completed");
-            } catch (ExecutionException e) {
-                assertThat(e.getCause()).isInstanceOf(AsynchronousCloseException.class);
-            }
+            assertThat(refused).failsWithin(10, TimeUnit.SECONDS).withThrowableOfType(ExecutionException.class)
+                    .havingCause().isInstanceOf(AsynchronousCloseException.class);
             pool.removeFirst().run();
-            assertThat(accepted.future().get(10, TimeUnit.SECONDS)).isEqualTo(BLOCK);
+            assertThat(accepted.get(10, TimeUnit.SECONDS)).isEqualTo(BLOCK);
             assertThat(window.readsWaiting()).isZero();
             assertThat(window.readsAhead()).isZero();
         }
@@ -157,22 +140,14 @@ class BlockingTasksTest {
         // as fatal to the whole run should the code under test let it out.
         Error noThread = new Error("test: unable to create native thread");
         try (AioFile file = AioFile.open(path, READ)) {
-            FileDescriptorHandle handle = SharedSecrets.fileAccess().handle(file);
-            BlockingTasks tasks = new BlockingTasks(handle, task -> {
+            BlockingTasks tasks = tasks(file, task -> {
                 pool.add(task);
                 throw noThread;
-            }, new SharedCounters(), new BufferedTransfer(handle), new KernelRequests(), window);
-            var op = new ChannelCompletion.ToFuture();
+            }, window);
             MemorySegment buffer = Arena.ofAuto().allocate(BLOCK);
-            Request request = Request.read(file, buffer, 0, "preadv2", RequestOptions.NONE);
-            op.request = request;
-            tasks.runBlocking(op, request, 0, 0);
-            try {
-                op.future().get(10, TimeUnit.SECONDS);
-                throw new AssertionError("the read completed though the pool threw");
-            } catch (ExecutionException e) {
-                assertThat(e.getCause()).as("the read's failure").isSameAs(noThread);
-            }
+            CompletableFuture<Integer> read = startRead(tasks, file, buffer, 0);
+            assertThat(read).as("the read, the pool having thrown").failsWithin(10, TimeUnit.SECONDS)
+                    .withThrowableOfType(ExecutionException.class).havingCause().isSameAs(noThread);
             assertThat(window.readsWaiting()).as("reads waiting after the pool threw").isZero();
             assertThat(pool).as("tasks the pool queued").hasSize(1);
             pool.removeFirst().run(); // the pool thread that takes it after all
@@ -180,6 +155,23 @@ class BlockingTasksTest {
                     .as("first byte the late task wrote into the failed read's buffer").isEqualTo(-1);
             assertThat(window.readsAhead()).isZero();
         }
+    }
+
+    /** The file's read tasks on {@code pool}, with the window of reads asked for ahead {@code window}. */
+    private static BlockingTasks tasks(AioFile file, Executor pool, BlockingTasks.Window window) {
+        FileDescriptorHandle handle = SharedSecrets.fileAccess().handle(file);
+        return new BlockingTasks(handle, pool, new SharedCounters(), new BufferedTransfer(handle), new KernelRequests(),
+                window);
+    }
+
+    /** Starts a read of {@code buffer} at {@code position}, as FileIo does; its result. */
+    private static CompletableFuture<Integer> startRead(BlockingTasks tasks, AioFile file, MemorySegment buffer,
+                                                        long position) {
+        var op = new ChannelCompletion.ToFuture();
+        Request request = Request.read(file, buffer, position, "preadv2", RequestOptions.NONE);
+        op.request = request; // as FileIo sets it
+        tasks.runBlocking(op, request, 0, 0);
+        return op.future();
     }
 
     /** Waits, up to 30 s, until the first pages of reads 0 to {@code count - 1} are all in the page cache. */
