@@ -3,15 +3,12 @@ package dev.panaio.internal.channel;
 import dev.panaio.internal.sys.CallScratch;
 import dev.panaio.internal.sys.Syscalls;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * What the JVM and the kernel say of another thread that Java calls
@@ -24,8 +21,7 @@ import java.nio.file.Path;
  * thread's CPU time, or {@code /proc} cannot be read, the answer is
  * "unknown" (-1, or {@link Sleep#NO}), never an exception. A thread's
  * {@code /proc} files are read with panaio's own system calls, not through
- * {@code java.nio.file}, whose default provider may be panaio's (only the
- * one link read of {@link #currentTid} goes through it).
+ * {@code java.nio.file}, whose default provider may be panaio's.
  *
  * <p>Thread-safe.
  */
@@ -55,18 +51,19 @@ final class ThreadStates {
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(PROC_BYTES));
 
     /**
-     * The kernel's id of the calling thread, from {@code /proc/thread-self};
-     * -1 for a virtual thread (its carrier changes) or if it cannot be read.
+     * The kernel's id of the calling thread, the first field of
+     * {@code /proc/thread-self/stat}; -1 for a virtual thread (its carrier
+     * changes) or if it cannot be read.
      */
     static long currentTid() {
         if (Thread.currentThread().isVirtual()) {
             return -1;
         }
+        String stat = readProc("/proc/thread-self/stat");
+        int end = stat == null ? -1 : stat.indexOf(' ');
         try {
-            // A link to "<pid>/task/<tid>".
-            Path link = Files.readSymbolicLink(Path.of("/proc/thread-self"));
-            return Long.parseLong(link.getFileName().toString());
-        } catch (IOException | RuntimeException e) {
+            return end > 0 ? Long.parseLong(stat, 0, end, 10) : -1;
+        } catch (NumberFormatException e) {
             return -1;
         }
     }
