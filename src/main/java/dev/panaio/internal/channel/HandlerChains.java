@@ -218,9 +218,13 @@ final class HandlerChains {
     private HandlerChains() {
     }
 
-    /** A first engine wake-up is held: the watcher looks at this thread until it is sent. */
-    private synchronized void watchHeld() {
-        watchLocked();
+    /**
+     * A first engine wake-up is held: the watcher looks at this thread until it is sent.
+     *
+     * @return false if the watcher's thread could not start: the caller sends the wake-up itself
+     */
+    private synchronized boolean watchHeld() {
+        return watchLocked();
     }
 
     /**
@@ -496,12 +500,20 @@ final class HandlerChains {
      * Puts this thread in the watcher's list unless it is there; the caller
      * holds this thread's lock. Only once it is in does {@link #watched}
      * turn true: a thread the watcher could not take asks again next time.
+     * It never throws: its callers have already queued a handler call, which
+     * must run once, and the call that queued it may be a caller's
+     * {@code read}, which must not both throw and have its handler called.
+     *
+     * @return whether the watcher has this thread in its list: false if the
+     *         watcher's thread could not start (reported). The deferred calls
+     *         still run when the running handler returns; only a handler that
+     *         waits for them is not rescued, and without threads it could not be.
      */
-    private void watchLocked() {
+    private boolean watchLocked() {
         if (!watched) {
-            Watcher.watch(this);
-            watched = true;
+            watched = Watcher.watch(this);
         }
+        return watched;
     }
 
     /** Queues {@code call} behind the running handler, where the watcher can see it. */
@@ -688,33 +700,44 @@ final class HandlerChains {
         private Watcher() {
         }
 
-        /** Adds {@code chains}, whose lock the caller holds, to the list. */
-        static void watch(HandlerChains chains) {
-            WATCHED.add(chains);
+        /**
+         * Adds {@code chains}, whose lock the caller holds, to the list,
+         * starting the watcher's thread on first use.
+         *
+         * @return false if that thread could not start (reported): {@code chains} is not in the list
+         */
+        static boolean watch(HandlerChains chains) {
             Thread watcher = thread;
-            if (watcher == null) {
-                try {
-                    watcher = start();
-                } catch (Throwable t) { // no thread to watch it: out of the list, and asked again next time
-                    WATCHED.remove(chains);
-                    throw t;
-                }
+            if (watcher == null && (watcher = start()) == null) {
+                return false;
             }
+            WATCHED.add(chains);
             if (idle) { // read after the add: a watcher about to wait sees the add, or is unparked here
                 LockSupport.unpark(watcher);
             }
+            return true;
         }
 
-        /** Starts the watcher's thread unless it runs; a start that failed is tried again by the next watch. */
+        /**
+         * Starts the watcher's thread unless it runs.
+         *
+         * @return the thread, or null if it could not start (no memory or no thread left to the process: the
+         *         failure is reported), and the next watch tries again
+         */
         private static Thread start() {
             synchronized (START_LOCK) {
                 Thread watcher = thread;
                 if (watcher == null) {
-                    // No inherited thread-locals, no context class loader: it lives as long as the process.
-                    watcher = Thread.ofPlatform().name("panaio-handler-watch").daemon()
-                            .inheritInheritableThreadLocals(false).unstarted(Watcher::loop);
-                    watcher.setContextClassLoader(null);
-                    watcher.start();
+                    try {
+                        // No inherited thread-locals, no context class loader: it lives as long as the process.
+                        watcher = Thread.ofPlatform().name("panaio-handler-watch").daemon()
+                                .inheritInheritableThreadLocals(false).unstarted(Watcher::loop);
+                        watcher.setContextClassLoader(null);
+                        watcher.start();
+                    } catch (Throwable t) {
+                        UncaughtExceptions.report(t);
+                        return null;
+                    }
                     thread = watcher;
                 }
                 return watcher;

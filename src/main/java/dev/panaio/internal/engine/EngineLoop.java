@@ -111,27 +111,56 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     /** Submitters parked for room: bumped by any of them. */
     private final LongAdder backpressureWaits = new LongAdder();
 
-    /** Opens the loop's context and eventfd and starts its thread, named {@code name}. */
+    /**
+     * Opens the loop's context and eventfd and starts its thread, named
+     * {@code name}. If any step fails (io_setup refused, no eventfd, no
+     * thread for the loop), what the earlier ones opened is closed again
+     * before the failure is thrown: a caller that retries, waiting for
+     * {@code fs.aio-max-nr} or a thread limit, leaks nothing.
+     */
     public EngineLoop(int capacity, int maxPending, String name) throws IOException {
-        this.context = AioContext.open(capacity);
+        AioContext openedContext = null;
+        EventFd openedWakeups = null;
         try {
-            this.wakeups = EventFd.open();
-        } catch (IOException | RuntimeException e) {
-            context.close();
+            openedContext = AioContext.open(capacity);
+            openedWakeups = EventFd.open();
+            this.context = openedContext;
+            this.wakeups = openedWakeups;
+            this.notify = RequestOptions.NONE.withNotify(wakeups);
+            int slots = context.capacity();
+            this.inKernel = new LoopSubmission[slots];
+            this.freeIds = new int[slots];
+            for (int i = 0; i < slots; i++) {
+                freeIds[i] = slots - 1 - i;
+            }
+            this.freeCount = slots;
+            this.pendingPermits = new Semaphore(maxPending);
+            this.maxPending = maxPending;
+            this.thread = new EngineThread(this, name);
+            thread.start(); // last: once it runs, the thread owns what is open, and closes it as it ends
+        } catch (IOException | RuntimeException | Error e) {
+            closeAfterFailedOpen(openedContext, openedWakeups, e);
             throw e;
         }
-        this.notify = RequestOptions.NONE.withNotify(wakeups);
-        int slots = context.capacity();
-        this.inKernel = new LoopSubmission[slots];
-        this.freeIds = new int[slots];
-        for (int i = 0; i < slots; i++) {
-            freeIds[i] = slots - 1 - i;
+    }
+
+    /** Closes what a constructor that failed with {@code failure} had opened; a failure closing it is added to it. */
+    private void closeAfterFailedOpen(AioContext openedContext, EventFd openedWakeups, Throwable failure) {
+        if (openedContext != null) {
+            try {
+                openedContext.close(); // nothing was submitted: io_destroy has nothing to wait for
+            } catch (RuntimeException | Error e) {
+                failure.addSuppressed(e);
+            }
         }
-        this.freeCount = slots;
-        this.pendingPermits = new Semaphore(maxPending);
-        this.maxPending = maxPending;
-        this.thread = new EngineThread(this, name);
-        thread.start();
+        if (openedWakeups != null) {
+            try {
+                openedWakeups.close();
+            } catch (IOException | RuntimeException | Error e) {
+                failure.addSuppressed(e);
+            }
+        }
+        scratch.close();
     }
 
     /** Requests the kernel can hold at once on this loop. */

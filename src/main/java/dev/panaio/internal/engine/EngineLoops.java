@@ -27,7 +27,7 @@ public final class EngineLoops {
                 loops[i] = new EngineLoop(capacity, maxPending,
                         String.format(Locale.ROOT, "panaio-engine-%d-%d", engineId, i));
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) { // an Error: no thread for a loop, say
             for (EngineLoop loop : loops) {
                 if (loop != null) {
                     loop.shutdown();

@@ -2,6 +2,7 @@ package dev.panaio.internal.engine;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.function.BooleanSupplier;
 
 /**
  * The wake-ups of sleeping engine loops, and the starts of blocking-pool
@@ -34,8 +35,12 @@ import java.lang.invoke.VarHandle;
 public final class HeldSignals {
     private static final ThreadLocal<HeldSignals> PER_THREAD = new ThreadLocal<>();
 
-    /** Runs once a first wake-up is held since the last release: has the watcher look at this thread. */
-    private final Runnable onFirstHeld;
+    /**
+     * Asked once a first wake-up is held since the last release: has the
+     * watcher look at this thread, and says whether it will (false: its
+     * thread could not start).
+     */
+    private final BooleanSupplier onFirstHeld;
     /**
      * Set by the owner in {@link #hold}; cleared by {@link #release}, by the
      * owner or the watcher, under this lock when wake-ups wait and without it
@@ -58,12 +63,12 @@ public final class HeldSignals {
     /** Written under this lock; read without it by {@link #release}'s look for nothing to send. */
     private volatile int count;
 
-    private HeldSignals(Runnable onFirstHeld) {
+    private HeldSignals(BooleanSupplier onFirstHeld) {
         this.onFirstHeld = onFirstHeld;
     }
 
     /** This thread's holder, made on first use with {@code onFirstHeld}. */
-    public static HeldSignals forThisThread(Runnable onFirstHeld) {
+    public static HeldSignals forThisThread(BooleanSupplier onFirstHeld) {
         HeldSignals self = PER_THREAD.get();
         if (self == null) {
             self = new HeldSignals(onFirstHeld);
@@ -193,12 +198,15 @@ public final class HeldSignals {
             self.held[self.count++] = item;
         }
         if (first) {
+            boolean watched;
             try {
-                self.onFirstHeld.run();
-            } catch (Throwable t) {
-                // Nothing would watch it (the watcher thread could not start): the caller sends it itself.
-                self.release(item);
+                watched = self.onFirstHeld.getAsBoolean();
+            } catch (Throwable t) { // out of memory for the watcher's list, say
                 UncaughtExceptions.report(t);
+                watched = false;
+            }
+            if (!watched) { // nothing would send it if the handler ran long: the caller sends it itself
+                self.release(item);
                 return false;
             }
         }

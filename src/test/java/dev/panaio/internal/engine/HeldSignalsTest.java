@@ -104,7 +104,7 @@ class HeldSignalsTest {
     void shouldHoldAHandlersWakeUpUntilReleasedAndTellTheWatcherOnce() throws Exception {
         withLoopOnNewThread((loop, file) -> {
             AtomicInteger watched = new AtomicInteger();
-            HeldSignals signals = HeldSignals.forThisThread(watched::incrementAndGet);
+            HeldSignals signals = HeldSignals.forThisThread(() -> watched.incrementAndGet() > 0);
             waitFor(() -> loop.isSleeping() && loop.outstanding() == 0, "the loop to go to sleep");
 
             signals.hold();
@@ -128,7 +128,7 @@ class HeldSignalsTest {
     @Test
     void shouldNeverHoldTheWakeUpOfASubmitterThatMayWaitOrOfAThreadNotHolding() throws Exception {
         withLoopOnNewThread((loop, file) -> {
-            HeldSignals signals = HeldSignals.forThisThread(() -> { });
+            HeldSignals signals = HeldSignals.forThisThread(() -> true);
             waitFor(() -> loop.isSleeping() && loop.outstanding() == 0, "the loop to go to sleep");
             signals.hold();
             Sink mayWait = new Sink(true); // a parked caller, a future's get: the engine is woken at once
@@ -148,22 +148,14 @@ class HeldSignalsTest {
     @Test
     void shouldLeaveTheWakeUpToTheCallerWhenTheWatcherCannotBeTold() throws Exception {
         withLoopOnNewThread((loop, file) -> {
-            HeldSignals signals = HeldSignals.forThisThread(() -> {
-                throw new IllegalStateException("the watcher cannot start (a test's stand-in)");
-            });
+            HeldSignals signals = HeldSignals.forThisThread(() -> false); // the watcher's thread could not start
             waitFor(() -> loop.isSleeping() && loop.outstanding() == 0, "the loop to go to sleep");
-            Thread.UncaughtExceptionHandler before = Thread.currentThread().getUncaughtExceptionHandler();
-            Thread.currentThread().setUncaughtExceptionHandler((t, e) -> { }); // the report is expected
-            try {
-                signals.hold();
-                Sink sink = new Sink(false);
-                loop.enqueue(Request.sync(Request.Kind.FSYNC, file), sink);
-                assertThat(signals.hasHeldWakeups()).as("nothing left held for no watcher").isFalse();
-                assertThat(sink.done.await(10, TimeUnit.SECONDS)).as("done while the thread holds").isTrue();
-                signals.release();
-            } finally {
-                Thread.currentThread().setUncaughtExceptionHandler(before);
-            }
+            signals.hold();
+            Sink sink = new Sink(false);
+            loop.enqueue(Request.sync(Request.Kind.FSYNC, file), sink);
+            assertThat(signals.hasHeldWakeups()).as("nothing left held for no watcher").isFalse();
+            assertThat(sink.done.await(10, TimeUnit.SECONDS)).as("done while the thread holds").isTrue();
+            signals.release();
         });
     }
 
@@ -171,7 +163,7 @@ class HeldSignalsTest {
     void shouldRunAHeldTaskStartOnceAtTheReleaseInOrderWithWakeUpsAndNeverWhenNotHolding() throws Exception {
         withLoopOnNewThread((loop, file) -> {
             AtomicInteger watched = new AtomicInteger();
-            HeldSignals signals = HeldSignals.forThisThread(watched::incrementAndGet);
+            HeldSignals signals = HeldSignals.forThisThread(() -> watched.incrementAndGet() > 0);
             AtomicInteger first = new AtomicInteger();
             AtomicInteger second = new AtomicInteger();
             assertThat(HeldSignals.heldStart(first::incrementAndGet)).as("held by a thread not holding").isFalse();
@@ -199,21 +191,13 @@ class HeldSignalsTest {
     @Test
     void shouldLeaveATaskStartToTheCallerAloneWhenTheWatcherCannotBeTold() throws Exception {
         onNewThread(() -> {
-            HeldSignals signals = HeldSignals.forThisThread(() -> {
-                throw new IllegalStateException("the watcher cannot start (a test's stand-in)");
-            });
-            Thread.UncaughtExceptionHandler before = Thread.currentThread().getUncaughtExceptionHandler();
-            Thread.currentThread().setUncaughtExceptionHandler((t, e) -> { }); // the report is expected
-            try {
-                signals.hold();
-                AtomicInteger started = new AtomicInteger();
-                assertThat(HeldSignals.heldStart(started::incrementAndGet)).as("left to the caller").isFalse();
-                assertThat(signals.hasHeldWakeups()).as("nothing left held for no watcher").isFalse();
-                signals.release();
-                assertThat(started.get()).as("not run by the release: the caller runs it, once").isZero();
-            } finally {
-                Thread.currentThread().setUncaughtExceptionHandler(before);
-            }
+            HeldSignals signals = HeldSignals.forThisThread(() -> false); // the watcher's thread could not start
+            signals.hold();
+            AtomicInteger started = new AtomicInteger();
+            assertThat(HeldSignals.heldStart(started::incrementAndGet)).as("left to the caller").isFalse();
+            assertThat(signals.hasHeldWakeups()).as("nothing left held for no watcher").isFalse();
+            signals.release();
+            assertThat(started.get()).as("not run by the release: the caller runs it, once").isZero();
         });
     }
 }
