@@ -26,7 +26,8 @@ import static java.nio.file.StandardOpenOption.READ;
  * one before, on a pool thread made before the cap. Each read's handler is
  * deferred behind the running one, which needs the handler watcher's thread:
  * it cannot start. Prints {@code watcherBefore=} (whether that thread ran
- * before the cap: it must not, or nothing is tested), {@code handled=},
+ * before the cap: it must not, or nothing is tested), {@code capHolds=}
+ * (a thread started after the cap failed), {@code handled=},
  * {@code expected=}, {@code threw=} (read calls that threw) and
  * {@code done=} (the chain ended within 30 s).
  *
@@ -96,6 +97,7 @@ public final class ThreadLimitProbe {
         running.await();
         System.out.println("watcherBefore=" + threadRuns("panaio-handler-watch"));
         cap(cgroup, 0);
+        System.out.println("capHolds=" + !threadStarts());
         capped.countDown();
         System.out.println("done=" + done.await(30, TimeUnit.SECONDS));
         System.out.println("handled=" + handled.get());
@@ -123,6 +125,18 @@ public final class ThreadLimitProbe {
     private static void cap(Path cgroup, int room) throws IOException {
         long now = Long.parseLong(Files.readString(cgroup.resolve("pids.current")).strip());
         Files.writeString(cgroup.resolve("pids.max"), Long.toString(now + room));
+    }
+
+    /** Whether a thread can be made now. */
+    private static boolean threadStarts() {
+        try {
+            Thread.ofPlatform().start(() -> { }).join();
+            return true;
+        } catch (OutOfMemoryError e) {
+            return false;
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static boolean threadRuns(String name) {
