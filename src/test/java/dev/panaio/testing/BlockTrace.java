@@ -1,6 +1,7 @@
 package dev.panaio.testing;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,14 +22,27 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * is done, taking the path to this instance with it (seen with two runs of
  * the suite at once). Needs root, tracefs, and a kernel whose
  * tracepoint has the {@code ioprio} field (Linux 6.10+); skips otherwise.
+ *
+ * <p>An instance outlives the JVM that made it: its tracepoint fires for
+ * every block request of the machine until the instance is removed, and two
+ * left by killed test runs once cost every benchmark on the machine about 5 %
+ * of a direct-read loop's CPU samples for fifteen hours (docs/BENCHMARKS.md,
+ * eleventh run). So a JVM that exits without {@link #close} removes its
+ * instance in a shutdown hook, and each start removes those of test JVMs
+ * that are no longer alive (killed, where no hook runs).
  */
 public final class BlockTrace implements AutoCloseable {
+    private static final String PREFIX = "panaio-";
+
     private final Path mountedHere;
     private final Path instance;
+    private final Thread removeAtExit;
 
     private BlockTrace(Path mountedHere, Path instance) {
         this.mountedHere = mountedHere;
         this.instance = instance;
+        this.removeAtExit = new Thread(() -> removeQuietly(instance), "block-trace-cleanup");
+        Runtime.getRuntime().addShutdownHook(removeAtExit);
     }
 
     /** Starts tracing requests issued to the block device that holds {@code file}'s filesystem. */
@@ -51,7 +65,8 @@ public final class BlockTrace implements AutoCloseable {
             unmount(mountedHere);
             assumeTrue(false, "this kernel's block_rq_issue tracepoint has no ioprio field (Linux 6.10+ has)");
         }
-        Path instance = tracefs.resolve("instances/panaio-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        removeInstancesOfDeadJvms(tracefs.resolve("instances"));
+        Path instance = tracefs.resolve("instances/" + PREFIX + ProcessHandle.current().pid() + "-" + System.nanoTime());
         Files.createDirectory(instance); // tracefs makes a new trace instance
         Path event = instance.resolve("events/block/block_rq_issue");
         // dev_t in the kernel is major << 20 | minor.
@@ -68,10 +83,49 @@ public final class BlockTrace implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
-            Files.writeString(instance.resolve("events/block/block_rq_issue/enable"), "0");
-            Files.delete(instance);
+            remove(instance);
+            try {
+                Runtime.getRuntime().removeShutdownHook(removeAtExit);
+            } catch (IllegalStateException e) {
+                // closed while the JVM exits: the hook finds nothing left to remove
+            }
         } finally {
             unmount(mountedHere);
+        }
+    }
+
+    /** Removes the instances named for a process id that no live process has: a test JVM killed while it traced. */
+    private static void removeInstancesOfDeadJvms(Path instances) throws IOException {
+        try (DirectoryStream<Path> all = Files.newDirectoryStream(instances, PREFIX + "*")) {
+            for (Path stale : all) {
+                String name = stale.getFileName().toString();
+                int end = name.indexOf('-', PREFIX.length());
+                long pid;
+                try {
+                    pid = Long.parseLong(name.substring(PREFIX.length(), end));
+                } catch (RuntimeException e) { // not named by this class
+                    continue;
+                }
+                if (ProcessHandle.of(pid).isEmpty()) { // a live process with that id, reused or not, keeps it
+                    remove(stale);
+                }
+            }
+        }
+    }
+
+    /** Stops an instance's tracing and removes it (tracefs frees its buffer). */
+    private static void remove(Path instance) throws IOException {
+        Files.writeString(instance.resolve("events/block/block_rq_issue/enable"), "0");
+        Files.delete(instance);
+    }
+
+    private static void removeQuietly(Path instance) {
+        try {
+            if (Files.exists(instance)) {
+                remove(instance);
+            }
+        } catch (IOException e) {
+            // the JVM is exiting: nothing to tell
         }
     }
 
