@@ -488,12 +488,14 @@ final class HandlerChains {
     /**
      * Puts back, in front and in order, handlers that were taken to go to
      * the pool but did not go, where the watcher takes them again.
+     *
+     * @return false if there is no watcher to take them (its thread could not start)
      */
-    private synchronized void putBack(List<HandlerCall> taken) {
+    private synchronized boolean putBack(List<HandlerCall> taken) {
         for (int i = taken.size() - 1; i >= 0; i--) {
             deferred.addFirst(taken.get(i));
         }
-        watchLocked();
+        return watchLocked();
     }
 
     /**
@@ -505,9 +507,10 @@ final class HandlerChains {
      * {@code read}, which must not both throw and have its handler called.
      *
      * @return whether the watcher has this thread in its list: false if the
-     *         watcher's thread could not start (reported). The deferred calls
-     *         still run when the running handler returns; only a handler that
-     *         waits for them is not rescued, and without threads it could not be.
+     *         watcher's thread could not start (reported). Calls deferred
+     *         behind a running handler still run when it returns; only a
+     *         handler that waits for them is not rescued, and without threads
+     *         it could not be.
      */
     private boolean watchLocked() {
         if (!watched) {
@@ -635,7 +638,7 @@ final class HandlerChains {
      * after its last handler, or left by one that threw), {@code rest}, to the
      * pool whole; runs it here if the pool refuses it, as
      * a refused handler always ran; puts it back for the watcher if the
-     * pool's thread factory throws.
+     * pool's thread factory throws, and runs it here if there is no watcher.
      */
     private void handOnOrRunHere(List<HandlerCall> rest) {
         Batch refused = null;
@@ -647,8 +650,10 @@ final class HandlerChains {
                 refused = batch;
             }
         } catch (RuntimeException | Error e) { // nothing ran: the watcher takes it once this thread waits
-            putBack(rest);
             UncaughtExceptions.report(e);
+            if (!putBack(rest)) { // and if there is no watcher (no thread for it either), nothing would: here
+                refused = new Batch(takeDeferred(new ArrayList<>()));
+            }
         }
         if (refused != null) {
             refused.runInPlace();
@@ -692,6 +697,11 @@ final class HandlerChains {
         private static final ConcurrentLinkedQueue<HandlerChains> WATCHED = new ConcurrentLinkedQueue<>();
         /** Held only to start the watcher's thread. */
         private static final Object START_LOCK = new Object();
+        /** How long after a start that failed the next is tried. */
+        private static final long START_RETRY_MILLIS = 100;
+        /** Whether a start failed, and when: guarded by {@link #START_LOCK}. */
+        private static boolean startFailed;
+        private static long startFailedNanos;
         /** The watcher's thread, once it runs; null before. */
         private static volatile Thread thread;
         /** Whether the watcher waits (or is about to) for a thread to join the list. */
@@ -711,7 +721,12 @@ final class HandlerChains {
             if (watcher == null && (watcher = start()) == null) {
                 return false;
             }
-            WATCHED.add(chains);
+            try {
+                WATCHED.add(chains);
+            } catch (Throwable t) { // no memory for the list's node: not watched, asked again next time
+                UncaughtExceptions.report(t);
+                return false;
+            }
             if (idle) { // read after the add: a watcher about to wait sees the add, or is unparked here
                 LockSupport.unpark(watcher);
             }
@@ -722,12 +737,16 @@ final class HandlerChains {
          * Starts the watcher's thread unless it runs.
          *
          * @return the thread, or null if it could not start (no memory or no thread left to the process: the
-         *         failure is reported), and the next watch tries again
+         *         failure is reported), and a watch at least {@value #START_RETRY_MILLIS} ms later tries again
          */
         private static Thread start() {
             synchronized (START_LOCK) {
                 Thread watcher = thread;
                 if (watcher == null) {
+                    if (startFailed && System.nanoTime() - startFailedNanos
+                            < TimeUnit.MILLISECONDS.toNanos(START_RETRY_MILLIS)) {
+                        return null; // not a failed thread start and a report for every handler deferred meanwhile
+                    }
                     try {
                         // No inherited thread-locals, no context class loader: it lives as long as the process.
                         watcher = Thread.ofPlatform().name("panaio-handler-watch").daemon()
@@ -735,6 +754,8 @@ final class HandlerChains {
                         watcher.setContextClassLoader(null);
                         watcher.start();
                     } catch (Throwable t) {
+                        startFailed = true;
+                        startFailedNanos = System.nanoTime();
                         UncaughtExceptions.report(t);
                         return null;
                     }

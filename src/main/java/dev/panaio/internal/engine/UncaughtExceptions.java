@@ -12,6 +12,11 @@ public final class UncaughtExceptions {
     /** Hands {@code failure} to the current thread's uncaught-exception handler. */
     public static void report(Throwable failure) {
         Thread current = Thread.currentThread();
-        current.getUncaughtExceptionHandler().uncaughtException(current, failure);
+        try {
+            current.getUncaughtExceptionHandler().uncaughtException(current, failure);
+        } catch (Throwable handlerFailed) {
+            // The handler itself threw (or had no memory to print): there is nowhere left to report to, and the
+            // caller, which may be delivering a result, must go on.
+        }
     }
 }

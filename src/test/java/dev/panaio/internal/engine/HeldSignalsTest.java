@@ -200,4 +200,27 @@ class HeldSignalsTest {
             assertThat(started.get()).as("not run by the release: the caller runs it, once").isZero();
         });
     }
+
+    @Test
+    void shouldLeaveATaskStartToTheCallerWhenTellingTheWatcherThrows() throws Exception {
+        onNewThread(() -> {
+            HeldSignals signals = HeldSignals.forThisThread(() -> {
+                throw new OutOfMemoryError("no memory for the watcher's list (a test's stand-in)");
+            });
+            Thread.UncaughtExceptionHandler before = Thread.currentThread().getUncaughtExceptionHandler();
+            AtomicInteger reported = new AtomicInteger();
+            Thread.currentThread().setUncaughtExceptionHandler((t, e) -> reported.incrementAndGet());
+            try {
+                signals.hold();
+                AtomicInteger started = new AtomicInteger();
+                assertThat(HeldSignals.heldStart(started::incrementAndGet)).as("left to the caller").isFalse();
+                assertThat(signals.hasHeldWakeups()).as("nothing left held for no watcher").isFalse();
+                assertThat(reported.get()).as("the failure reported once").isEqualTo(1);
+                signals.release();
+                assertThat(started.get()).as("not run by the release: the caller runs it, once").isZero();
+            } finally {
+                Thread.currentThread().setUncaughtExceptionHandler(before);
+            }
+        });
+    }
 }
