@@ -58,8 +58,10 @@ class FaultThreadLimitTest extends FaultTesting {
     @Test
     void shouldLoseNoHandlerAndLeakNoContextWhenNoThreadCanBeMade() throws Exception {
         Path path = TestData.writeFile(dir.resolve("cached"), 4096, SEED); // just written: cached
+        // No thread the JVM would start of itself on demand (compiler, GC workers) takes the room the test leaves.
         ChildJvm.Outcome run = ChildJvm.onClassPath(ThreadLimitProbe.class,
-                List.of("--enable-native-access=ALL-UNNAMED"), path.toString(), cgroup.toString());
+                List.of("--enable-native-access=ALL-UNNAMED", "-XX:-UseDynamicNumberOfCompilerThreads",
+                        "-XX:-UseDynamicNumberOfGCThreads"), path.toString(), cgroup.toString());
         assertThat(run.exitCode()).as(run.toString()).isZero();
         assertThat(run.value("watcherBefore")).as("the watcher's thread had not run before the cap: "
                 + "the probe tests its start").isEqualTo("false");
@@ -69,9 +71,14 @@ class FaultThreadLimitTest extends FaultTesting {
         assertThat(run.value("threw")).as("read calls that threw, whose handlers ran all the same: " + run)
                 .isEqualTo("0");
         assertThat(run.value("handled")).as(run.toString()).isEqualTo(run.value("expected"));
+        assertThat(run.value("elsewhere")).as("handlers run elsewhere than the chain's thread: the reads were not "
+                + "answered at once and deferred, which is what this tests: " + run).isEqualTo("0");
 
         for (int n = 1; n <= 2; n++) {
             assertThat(run.value("engine" + n)).as(run.toString()).isEqualTo(OutOfMemoryError.class.getName());
+            // With room for no thread, none starts; with room for one, the first loop's does and the second fails.
+            assertThat(run.value("started" + n)).as("threads started by engine open " + n + ": " + run)
+                    .isEqualTo(Integer.toString(n - 1));
             assertThat(run.value("ringsLeft" + n)).as("AIO contexts left by engine open " + n + ": " + run)
                     .isEqualTo("0");
             assertThat(run.value("eventfdsLeft" + n)).as("eventfds left by engine open " + n + ": " + run)

@@ -4,6 +4,8 @@ import dev.panaio.AioAsynchronousFileChannel;
 import dev.panaio.AioEngine;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.CompletionHandler;
@@ -28,20 +30,26 @@ import static java.nio.file.StandardOpenOption.READ;
  * it cannot start. Prints {@code watcherBefore=} (whether that thread ran
  * before the cap: it must not, or nothing is tested), {@code capHolds=}
  * (a thread started after the cap failed), {@code handled=},
- * {@code expected=}, {@code threw=} (read calls that threw) and
- * {@code done=} (the chain ended within 30 s).
+ * {@code expected=}, {@code threw=} (read calls that threw),
+ * {@code elsewhere=} (handlers that ran on another thread than the first:
+ * 0 when each read was answered at once and its handler deferred, as this
+ * probe means) and {@code done=} (the chain ended within 30 s).
  *
  * <p>Then opens an engine twice, capped at no thread and at one more than
  * the process has, and prints for each {@code engineN=} (what the open
- * threw, or {@code opened}), {@code ringsLeftN=} and {@code eventfdsLeftN=}
- * (AIO rings mapped and eventfds open after it, less before). Last, with the
- * cap lifted, {@code recovered=} (an engine opens and a read is answered).
+ * threw, or {@code opened}), {@code startedN=} (threads started during the
+ * open: with room for one, the first loop's), {@code ringsLeftN=} and
+ * {@code eventfdsLeftN=} (AIO rings mapped and eventfds open after it, less
+ * before). Last, with the cap lifted, {@code recovered=} (an engine opens
+ * and a read is answered). Run it with the JVM's dynamic compiler and GC
+ * threads off, so that the JVM itself starts no thread into the room left.
  */
 public final class ThreadLimitProbe {
     private ThreadLimitProbe() {
     }
 
     private static final int READS = 200;
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     public static void main(String[] args) throws Exception {
         Path file = Path.of(args[0]);
@@ -66,13 +74,18 @@ public final class ThreadLimitProbe {
         CountDownLatch done = new CountDownLatch(1);
         AtomicInteger handled = new AtomicInteger();
         AtomicInteger threw = new AtomicInteger();
+        AtomicInteger elsewhere = new AtomicInteger();
+        Thread[] first = new Thread[1];
         ByteBuffer dst = ByteBuffer.allocateDirect(512);
         channel.read(dst, 0, 0, new CompletionHandler<Integer, Integer>() {
             @Override
             public void completed(Integer count, Integer index) {
                 if (index == 0) { // on a pool thread, made before the cap
+                    first[0] = Thread.currentThread();
                     running.countDown();
                     awaitQuietly(capped);
+                } else if (Thread.currentThread() != first[0]) {
+                    elsewhere.incrementAndGet();
                 }
                 handled.incrementAndGet();
                 if (index == READS) {
@@ -103,6 +116,7 @@ public final class ThreadLimitProbe {
         System.out.println("handled=" + handled.get());
         System.out.println("expected=" + (READS + 1));
         System.out.println("threw=" + threw.get());
+        System.out.println("elsewhere=" + elsewhere.get());
     }
 
     /** Opens a two-thread engine with room for {@code room} more threads; prints what was left open. */
@@ -110,6 +124,7 @@ public final class ThreadLimitProbe {
         long rings = rings();
         long eventfds = eventfds();
         cap(cgroup, room);
+        long started = THREADS.getTotalStartedThreadCount();
         String outcome;
         try (AioEngine engine = AioEngine.builder().threads(2).build()) {
             outcome = "opened";
@@ -117,6 +132,7 @@ public final class ThreadLimitProbe {
             outcome = t.getClass().getName();
         }
         System.out.println("engine" + n + "=" + outcome);
+        System.out.println("started" + n + "=" + (THREADS.getTotalStartedThreadCount() - started));
         System.out.println("ringsLeft" + n + "=" + (rings() - rings));
         System.out.println("eventfdsLeft" + n + "=" + (eventfds() - eventfds));
     }
