@@ -65,14 +65,30 @@ public final class BlockTrace implements AutoCloseable {
             unmount(mountedHere);
             assumeTrue(false, "this kernel's block_rq_issue tracepoint has no ioprio field (Linux 6.10+ has)");
         }
-        removeInstancesOfDeadJvms(tracefs.resolve("instances"));
-        Path instance = tracefs.resolve("instances/" + PREFIX + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        String namespace = pidNamespace();
+        try {
+            removeInstancesOfDeadJvms(tracefs.resolve("instances"), namespace);
+        } catch (IOException e) {
+            // other runs' leftovers: not this test's to fail on
+        }
+        Path instance = tracefs.resolve("instances/" + PREFIX + ProcessHandle.current().pid() + "-" + namespace + "-"
+                + System.nanoTime());
         Files.createDirectory(instance); // tracefs makes a new trace instance
-        Path event = instance.resolve("events/block/block_rq_issue");
-        // dev_t in the kernel is major << 20 | minor.
-        Files.writeString(event.resolve("filter"), "dev == " + ((long) major << 20 | minor));
-        Files.writeString(event.resolve("enable"), "1");
-        return new BlockTrace(mountedHere, instance);
+        BlockTrace trace = new BlockTrace(mountedHere, instance); // from here on, removed at exit
+        try {
+            Path event = instance.resolve("events/block/block_rq_issue");
+            // dev_t in the kernel is major << 20 | minor.
+            Files.writeString(event.resolve("filter"), "dev == " + ((long) major << 20 | minor));
+            Files.writeString(event.resolve("enable"), "1");
+        } catch (IOException | RuntimeException e) {
+            try {
+                trace.close();
+            } catch (IOException | RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+        return trace;
     }
 
     /** Requests issued so far, one line each, as the tracepoint prints them ("... be,0,3 [comm]"). */
@@ -94,22 +110,42 @@ public final class BlockTrace implements AutoCloseable {
         }
     }
 
-    /** Removes the instances named for a process id that no live process has: a test JVM killed while it traced. */
-    private static void removeInstancesOfDeadJvms(Path instances) throws IOException {
+    /**
+     * Removes the instances named for a process id, in this JVM's pid namespace, that no live process has: a test
+     * JVM killed while it traced. (Trace instances are the whole kernel's: one made in a container names a pid of
+     * the container's namespace, which this JVM cannot look up; the older names, {@code panaio-<pid>-<time>},
+     * carry no namespace and count as this one's.)
+     */
+    private static void removeInstancesOfDeadJvms(Path instances, String namespace) throws IOException {
         try (DirectoryStream<Path> all = Files.newDirectoryStream(instances, PREFIX + "*")) {
             for (Path stale : all) {
-                String name = stale.getFileName().toString();
-                int end = name.indexOf('-', PREFIX.length());
+                String[] parts = stale.getFileName().toString().substring(PREFIX.length()).split("-");
                 long pid;
                 try {
-                    pid = Long.parseLong(name.substring(PREFIX.length(), end));
+                    pid = Long.parseLong(parts[0]);
                 } catch (RuntimeException e) { // not named by this class
                     continue;
                 }
+                if (parts.length == 3 && !parts[1].equals(namespace)) {
+                    continue; // another pid namespace's
+                }
                 if (ProcessHandle.of(pid).isEmpty()) { // a live process with that id, reused or not, keeps it
-                    remove(stale);
+                    try {
+                        remove(stale);
+                    } catch (IOException e) {
+                        // another run removed it first, or the kernel still holds it: not this test's to fail on
+                    }
                 }
             }
+        }
+    }
+
+    /** This process's pid namespace, by the inode {@code /proc/self/ns/pid} names ({@code pid:[4026531836]}). */
+    private static String pidNamespace() {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString().replaceAll("[^0-9]", "");
+        } catch (IOException | UnsupportedOperationException e) {
+            return "0"; // no namespaces to tell apart
         }
     }
 
