@@ -138,7 +138,8 @@ public final class Bench {
     }
 
     /**
-     * One engine's run. Append and wal start from the same place for every
+     * One engine's run. It starts with no large writeback in progress
+     * ({@link Writeback}). Append and wal start from the same place for every
      * engine; a buffered run on a data file is watched in the page cache (and
      * for --uncached, evicted from it) from just before the engine starts.
      */
@@ -153,6 +154,7 @@ public final class Bench {
             Progress.say("  note: " + caveat);
         }
         try {
+            Writeback.settle(engine.name());
             warmUpJit(engine, spec);
             BenchTarget.restartStream(spec);
             EngineResult result;

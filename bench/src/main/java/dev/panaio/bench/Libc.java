@@ -17,7 +17,7 @@ import java.util.Locale;
 /**
  * The harness's own downcalls, for what neither the JDK nor panaio's public API
  * offers: page cache advice and queries on the data file ({@code posix_fadvise},
- * {@code cachestat(2)}, {@code mincore} on a mapping), {@code fallocate}, and
+ * {@code cachestat(2)}, {@code mincore} on a mapping), {@code fallocate}, {@code sync}, and
  * a thread's own scheduler figures ({@code pread} of its {@code schedstat},
  * {@code clock_gettime} of its CPU clock) for {@link StallTrace}.
  * The harness must not reach into panaio's internal packages, so it has its own
@@ -74,6 +74,8 @@ final class Libc {
                     ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
     private static final MethodHandle clock_gettime$MH = plainDowncall("clock_gettime",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    // sync(2) cannot fail.
+    private static final MethodHandle sync$MH = plainDowncall("sync", FunctionDescriptor.ofVoid());
     private static final MethodHandle syscall_cachestat$MH = downcall("syscall",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
                     ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT),
@@ -117,6 +119,17 @@ final class Libc {
             int rc = (int) clock_gettime$MH.invokeExact(clock, timespec);
             return rc != 0 ? -1 : timespec.get(ValueLayout.JAVA_LONG, 0) * 1_000_000_000L
                     + timespec.get(ValueLayout.JAVA_LONG, 8);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** sync(): writes every dirty page of the machine, and returns once they are written. */
+    static void sync() {
+        try {
+            sync$MH.invokeExact();
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

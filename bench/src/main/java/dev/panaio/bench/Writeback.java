@@ -1,0 +1,56 @@
+package dev.panaio.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Dirty pages that an earlier run left (a buffered write workload dirties
+ * gigabytes: 2.3 GiB for appends at queue depth 32 on this project's machine)
+ * are written back by the kernel for tens of seconds after it ends, on the
+ * same disk. A run that starts meanwhile shares the disk with that writeback:
+ * O_DIRECT reads at queue depth 256 once made 14,633 IOPS that way, and
+ * 66,308 in the same command run again on a quiet disk (docs/BENCHMARKS.md,
+ * eleventh run). So before each engine's run the harness writes them all
+ * ({@code sync}) when more than {@value #THRESHOLD_MIB} MiB are dirty or under
+ * writeback, and says so. An engine's own writes, and the throttling they
+ * meet, are then all its own.
+ */
+final class Writeback {
+    private Writeback() {
+    }
+
+    /** Less than this is left alone: the kernel writes it within a few seconds anyway. */
+    static final long THRESHOLD_MIB = 64;
+    private static final Path MEMINFO = Path.of("/proc/meminfo");
+
+    /** Writes the machine's dirty pages first if there are many; {@code engine} names who waits, in the message. */
+    static void settle(String engine) {
+        long before = pendingKib();
+        if (before < THRESHOLD_MIB * 1024) {
+            return;
+        }
+        long start = System.nanoTime();
+        Libc.sync();
+        Progress.say(String.format(Locale.ROOT,
+                "  %s: first wrote %.0f MiB of dirty pages an earlier run left (sync, %.1f s), so that their writeback "
+                        + "does not share the disk with this run", engine, before / 1024.0,
+                (System.nanoTime() - start) / 1e9));
+    }
+
+    /** Dirty plus under-writeback memory, in KiB, from /proc/meminfo; 0 if it cannot be read. */
+    static long pendingKib() {
+        long sum = 0;
+        try {
+            for (String line : Files.readAllLines(MEMINFO)) {
+                if (line.startsWith("Dirty:") || line.startsWith("Writeback:")) {
+                    sum += Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return 0; // no /proc: nothing to settle by
+        }
+        return sum;
+    }
+}
