@@ -7,15 +7,15 @@ import java.util.Locale;
 
 /**
  * Dirty pages that an earlier run left (a buffered write workload dirties
- * gigabytes: 2.3 GiB for appends at queue depth 32 on this project's machine)
- * are written back by the kernel for tens of seconds after it ends, on the
- * same disk. A run that starts meanwhile shares the disk with that writeback:
- * O_DIRECT reads at queue depth 256 once made 14,633 IOPS that way, and
- * 66,308 in the same command run again on a quiet disk (docs/BENCHMARKS.md,
- * eleventh run). So before each engine's run the harness writes them all
- * ({@code sync}) when more than {@value #THRESHOLD_MIB} MiB are dirty or under
- * writeback, and says so. An engine's own writes, and the throttling they
- * meet, are then all its own.
+ * gigabytes: about 1 GiB of the data file for random writes at queue depth 32
+ * on this project's machine) are written back by the kernel once they are 30 s
+ * old ({@code vm.dirty_expire_centisecs}), on the same disk. A run that starts
+ * meanwhile shares the disk with that writeback: O_DIRECT reads at queue
+ * depth 256 made 14,633 IOPS while such pages fell due, and 66,308 three
+ * minutes later (docs/BENCHMARKS.md, eleventh run). So before each engine's
+ * run the harness writes them all ({@code sync}) when more than
+ * {@value #THRESHOLD_MIB} MiB are dirty or under writeback, and says so. An
+ * engine's own writes, and the throttling they meet, are then all its own.
  */
 final class Writeback {
     private Writeback() {
