@@ -247,8 +247,12 @@ public final class AioEngine implements AutoCloseable {
             AioEngine engine = new AioEngine(this, false);
             try {
                 engine.registerMBean();
-            } catch (RuntimeException e) {
-                engine.closeEngine();
+            } catch (RuntimeException | Error e) { // an Error too: the engine's threads run, and its contexts are open
+                try {
+                    engine.closeEngine();
+                } catch (RuntimeException | Error closing) {
+                    e.addSuppressed(closing);
+                }
                 throw e;
             }
             return engine;

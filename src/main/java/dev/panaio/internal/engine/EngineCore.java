@@ -45,8 +45,13 @@ public final class EngineCore {
     public EngineCore(int threads, int capacity, int maxPending, int engineId, int blockingThreads,
                       long maxRetainedBufferBytes) throws IOException {
         this.loops = new EngineLoops(threads, capacity, maxPending, engineId);
-        this.blockingPool = new BlockingPool(blockingThreads);
-        this.bouncePool = new AlignedBufferPool(4096, maxRetainedBufferBytes);
+        try {
+            this.blockingPool = new BlockingPool(blockingThreads);
+            this.bouncePool = new AlignedBufferPool(4096, maxRetainedBufferBytes);
+        } catch (RuntimeException | Error e) { // out of memory, say: the loops' threads and contexts do not outlive it
+            loops.shutdown();
+            throw e;
+        }
     }
 
     /**
