@@ -94,11 +94,9 @@ class FaultThreadLimitTest extends FaultTesting {
             parent = V1;
         } else if (controllers(V2).contains("pids")) {
             parent = V2;
-            try {
-                Files.writeString(V2.resolve("cgroup.subtree_control"), "+pids");
-            } catch (IOException e) {
-                assumeTrue(false, "cannot enable the pids controller for child cgroups: " + e);
-            }
+            // Turning the controller on for the root's children would change the machine for good: not a test's to do.
+            assumeTrue(read(V2.resolve("cgroup.subtree_control")).contains("pids"), "the pids controller is not "
+                    + "enabled for child cgroups (echo +pids > " + V2.resolve("cgroup.subtree_control") + " does)");
         } else {
             assumeTrue(false, "this machine has no pids cgroup controller (neither " + V1 + " nor pids in "
                     + V2.resolve("cgroup.controllers") + ")");
@@ -122,8 +120,12 @@ class FaultThreadLimitTest extends FaultTesting {
     }
 
     private static String controllers(Path root) {
+        return read(root.resolve("cgroup.controllers"));
+    }
+
+    private static String read(Path file) {
         try {
-            return Files.readString(root.resolve("cgroup.controllers"));
+            return Files.readString(file);
         } catch (IOException e) {
             return "";
         }
