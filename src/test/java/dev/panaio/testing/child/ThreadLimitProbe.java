@@ -11,6 +11,7 @@ import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.CompletionHandler;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,8 +41,8 @@ import static java.nio.file.StandardOpenOption.READ;
  * threw, or {@code opened}), {@code startedN=} (threads started during the
  * open: with room for one, the first loop's), {@code ringsLeftN=} and
  * {@code eventfdsLeftN=} (AIO rings mapped and eventfds open after it, less
- * before). Last, with the cap lifted, {@code recovered=} (an engine opens
- * and a read is answered). Run it with the JVM's dynamic compiler and GC
+ * before). Last, with the cap lifted, {@code recovered=} (a new engine
+ * opens and answers a read). Run it with the JVM's dynamic compiler and GC
  * threads off, so that the JVM itself starts no thread into the room left.
  */
 public final class ThreadLimitProbe {
@@ -62,8 +63,8 @@ public final class ThreadLimitProbe {
         openEngine(cgroup, 1, 2);
         Files.writeString(cgroup.resolve("pids.max"), "max");
         try (AioEngine engine = AioEngine.builder().build();
-             AsynchronousFileChannel channel = AioAsynchronousFileChannel.open(file, READ)) {
-            System.out.println("recovered=" + (engine != null && channel.read(ByteBuffer.allocate(512), 0)
+             AsynchronousFileChannel channel = AioAsynchronousFileChannel.open(file, Set.of(READ), null, engine)) {
+            System.out.println("recovered=" + (channel.read(ByteBuffer.allocate(512), 0)
                     .get(10, TimeUnit.SECONDS) == 512));
         }
     }
