@@ -69,7 +69,9 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
               --buffered         through the page cache (the file must fit in it to measure the
                                  cache, not the disk: try --size 256m); buffered writes run into
                                  dirty-page throttling once they outgrow the dirty limits, which the
-                                 run prints (try --seconds 30)
+                                 run prints (append: try --seconds 30; randwrite dirties at most
+                                 the file, so it also needs a file larger than the limits, such as
+                                 --size 8g --file target/bench/big8g.dat)
               --uncached         buffered reads that miss the page cache: the file's pages are evicted
                                  before each engine and every %d ms during its run
                                  (posix_fadvise DONTNEED); the hit ratio seen is reported.

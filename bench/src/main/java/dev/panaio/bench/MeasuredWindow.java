@@ -25,7 +25,8 @@ public final class MeasuredWindow {
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     /**
-     * Wall time and process CPU time of the measured window, and the bytes the
+     * Wall time and process CPU time of the measured window (less what the
+     * harness's own working threads used, {@link HarnessThreads}), and the bytes the
      * process's threads caused to be read from storage in it ({@code read_bytes}
      * of /proc/self/io: page cache misses and their readahead; -1 where the
      * kernel does not account task I/O), and how long its threads waited for a
@@ -131,7 +132,7 @@ public final class MeasuredWindow {
             Progress.say(String.format(Locale.ROOT, "  %s: measuring %.1f s", engine, spec.measureNanos() / 1e9));
             long read0 = storageReadBytes();
             SchedulerWait.Sample sched0 = SchedulerWait.sample();
-            long cpu0 = OS.getProcessCpuTime();
+            long cpu0 = OS.getProcessCpuTime() - HarnessThreads.cpuNanos();
             long t0 = System.nanoTime();
             phase = MEASURE;
             failed.await(spec.measureNanos(), TimeUnit.NANOSECONDS);
@@ -140,7 +141,7 @@ public final class MeasuredWindow {
             SchedulerWait sched = sched0.until(SchedulerWait.sample());
             phase = STOP;
             long t1 = System.nanoTime();
-            long cpu1 = OS.getProcessCpuTime();
+            long cpu1 = OS.getProcessCpuTime() - HarnessThreads.cpuNanos();
             long read1 = storageReadBytes();
             return new Timing(t1 - t0, cpu1 - cpu0, read0 < 0 || read1 < 0 ? -1 : read1 - read0,
                     sched.withGcPauses(gc.summary(t0, t1)));

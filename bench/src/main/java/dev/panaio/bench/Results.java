@@ -92,6 +92,7 @@ final class Results {
                 o.put("writeback_max_mib", round(cache.writebackMaxPages() * 4096 / 1048576.0, 1));
             }
             o.put("evictions", cache.evictions());
+            o.put("watch_samples", cache.samples());
             o.put("watch_cpu_s", round(cache.threadCpuNanos() / 1e9, 4));
             o.put("page_cache_source", cache.source());
         }
@@ -251,9 +252,9 @@ final class Results {
     private static String pageCacheTable(RunSpec spec, List<Row> rows) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%nPage cache%s (hit ratio: 1 - bytes read from storage / bytes read, "
-                + "from /proc/self/io; resident: sampled every %d ms%s):%n",
+                + "from /proc/self/io; resident: sampled every %d ms or less often, as a sample's cost allows%s):%n",
                 spec.uncached() ? ", evicted before and during each run" : "", PageCacheWatch.PERIOD_MILLIS,
-                spec.uncached() ? ", before each eviction" : ""));
+                spec.uncached() ? ", before an eviction" : ""));
         sb.append(String.format(Locale.ROOT, "%-22s %10s %11s %11s %11s %11s%n", "engine", "hit ratio",
                 "resident %", "max res. %", "dirty MiB", "wb MiB"));
         for (Row row : rows) {
