@@ -5,7 +5,7 @@
 # runs of a fraction of a second on tiny files: a verdict line and a chart, a
 # --file made when missing, a warning when O_DIRECT measures memory, and the
 # page cache and stall figures of --uncached, append and wal, the page-cache
-# watch's own CPU beside dirty pages, and the
+# watch's own CPU when its samples are costly, and the
 # split of the stall under --stall-trace.
 # Usage: bench/cli-test.sh    (prints 'N passed, N failed'; exit 1 if any failed)
 set -uo pipefail
@@ -173,13 +173,13 @@ assert ",".join(r["engine"] for r in rows) == "'"$null_engines"'", rows
 assert all(r["ops"] > 0 and r["submit_max_us"] > 0 for r in rows), rows
 ' nullread --engine "$null_engines" --qd 2 --seconds 0.5 --warmup 0.3
 
-# The page-cache watch beside a run that dirties a file: a cachestat sample walks every cached page, so the
-# watch must space its samples by their cost, not take half a CPU (it did, every 10 ms, beside write runs).
-json_check "page-cache watch: a few % of a CPU beside dirty pages" '
+# The page-cache watch spaces its samples by their cost: a cachestat sample walks the file's pages, up to about
+# 13 ms beside a write run here, and taken every 10 ms it took half a CPU. Samples made to cost 5 ms of CPU each.
+PANAIO_BENCH_JVM_OPTS=-Dpanaio.bench.sampleExtraCpuMillis=5 json_check "page-cache watch: a few % of a CPU" '
 for r in rows:
-    assert r["watch_samples"] > 0 and r["dirty_max_mib"] > 0, r
+    assert r["watch_samples"] > 0, r
     assert r["watch_cpu_s"] < 0.08 * (r["seconds"] + 0.5), r
-' randwrite --buffered --size 256m --file "$tmp/dirty.dat" --engine panaio-async --qd 8 --seconds 1 --warmup 0.5
+' randwrite --buffered --file "$tmp/data.dat" --engine panaio-async --qd 2 --seconds 1 --warmup 0.5
 
 # Buffered appends: each engine's stall, and the file cut back to its size afterwards.
 json_check "append: stalls, file restored" '

@@ -79,6 +79,15 @@ final class PageCacheWatch implements AutoCloseable {
     static final String SOURCE_PROPERTY = "panaio.bench.pageCacheSource";
 
     private boolean useCachestat = !"mincore".equals(System.getProperty(SOURCE_PROPERTY));
+
+    /**
+     * CPU milliseconds each sample spends on top of its call, as a costly
+     * walk of a large file's pages would: how cli-test checks that samples
+     * are spaced by their cost, where its small files sample in microseconds.
+     */
+    static final String SAMPLE_EXTRA_CPU_PROPERTY = "panaio.bench.sampleExtraCpuMillis";
+    private final long sampleExtraCpuNanos =
+            TimeUnit.MILLISECONDS.toNanos(Long.getLong(SAMPLE_EXTRA_CPU_PROPERTY, 0));
     private MemorySegment mapping;
     private MemorySegment vector;
     private long samples;
@@ -169,6 +178,12 @@ final class PageCacheWatch implements AutoCloseable {
             writeback = counts.writeback();
         } else {
             cached = mincoreResident();
+        }
+        if (sampleExtraCpuNanos > 0) {
+            long until = THREADS.getCurrentThreadCpuTime() + sampleExtraCpuNanos;
+            while (THREADS.getCurrentThreadCpuTime() < until) {
+                Thread.onSpinWait();
+            }
         }
         samples++;
         double fraction = Math.min(1.0, cached / (double) pages);
