@@ -70,7 +70,7 @@ final class BenchTarget {
             }
         }
         if (!options.direct() && !options.workload().isRead()) {
-            Progress.say(DirtyLimits.describe());
+            Progress.say(DirtyLimits.describe(file));
         }
         return new RunSpec(options.workload(), file, size, options.bs(), qd, options.direct(), warmup, measure,
                 alignment, batch(options, qd), options.uncached(), cursor, options.stallTrace());

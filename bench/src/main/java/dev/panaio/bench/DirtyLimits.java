@@ -12,21 +12,56 @@ import java.util.Locale;
  * the background limit. The limits are vm.dirty_bytes or vm.dirty_ratio of the
  * memory that can be dirtied, and inside a memory cgroup of the cgroup's
  * memory as well, so a small cgroup is throttled far sooner than the machine.
+ * A device whose backing-device info has {@code strict_limit} set is held to
+ * its own share ({@code max_bytes}): its writers are throttled from about three
+ * quarters of that (the midpoint of the share and its background half), which
+ * is how a run meets throttling where the machine's memory is too large for
+ * it (BENCHMARKS.md, "Never block").
  */
 final class DirtyLimits {
     private DirtyLimits() {
     }
 
-    /** One line naming the limits as configured, and the memory cgroup's limit where there is one. */
-    static String describe() {
+    /**
+     * One line naming the limits as configured, the memory cgroup's limit where
+     * there is one, and {@code file}'s device's own strict limit where it has one.
+     */
+    static String describe(Path file) {
         String background = limit("dirty_background_bytes", "dirty_background_ratio");
         String hard = limit("dirty_bytes", "dirty_ratio");
         String cgroup = cgroupLimit();
         String available = memAvailable();
+        String device = strictDeviceLimit(file);
         return String.format(Locale.ROOT, "buffered writes: writeback starts at %s of dirty pages, throttling "
-                + "between that and %s (vm.dirty_*%s%s); a run must dirty more than that to meet the throttling",
+                + "between that and %s (vm.dirty_*%s%s); a run must dirty more than that to meet the throttling%s",
                 background, hard, available == null ? "" : "; MemAvailable now " + available,
-                cgroup == null ? "" : "; this memory cgroup's limit " + cgroup);
+                cgroup == null ? "" : "; this memory cgroup's limit " + cgroup,
+                device == null ? "" : "; but " + device);
+    }
+
+    /**
+     * What {@code file}'s device holds its writers to, if its backing-device
+     * info has {@code strict_limit} set with a {@code max_bytes}; null otherwise.
+     */
+    private static String strictDeviceLimit(Path file) {
+        long dev;
+        try {
+            dev = ((Number) Files.getAttribute(file.toAbsolutePath().getParent(), "unix:dev")).longValue();
+        } catch (IOException | RuntimeException e) {
+            return null; // no unix view, or no parent yet
+        }
+        // glibc's major() and minor() of a dev_t
+        long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
+        long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
+        String bdi = "/sys/class/bdi/" + major + ":" + minor + "/";
+        String maxBytes = read(bdi + "max_bytes");
+        if (!"1".equals(read(bdi + "strict_limit")) || maxBytes == null || !maxBytes.matches("\\d+")) {
+            return null;
+        }
+        long max = Long.parseLong(maxBytes);
+        return String.format(Locale.ROOT, "this file's device (%d:%d) has strict_limit set with max_bytes %s: its "
+                + "writers are throttled from about %s of its dirty pages", major, minor, BenchTarget.bytes(max),
+                BenchTarget.bytes(max / 4 * 3));
     }
 
     private static String limit(String bytesName, String ratioName) {
