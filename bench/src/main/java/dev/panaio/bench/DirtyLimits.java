@@ -13,10 +13,10 @@ import java.util.Locale;
  * memory that can be dirtied, and inside a memory cgroup of the cgroup's
  * memory as well, so a small cgroup is throttled far sooner than the machine.
  * A device whose backing-device info has {@code strict_limit} set is held to
- * its own share ({@code max_bytes}): its writers are throttled from about three
- * quarters of that (the midpoint of the share and its background half), which
- * is how a run meets throttling where the machine's memory is too large for
- * it (BENCHMARKS.md, "Never block").
+ * its own share ({@code max_bytes}): its writers are throttled from the
+ * midpoint of the share and its background part (three quarters of it with
+ * the default ratios, 10 and 20 %), which is how a run meets throttling where
+ * the machine's memory is too large for it (BENCHMARKS.md, "Never block").
  */
 final class DirtyLimits {
     private DirtyLimits() {
@@ -42,6 +42,7 @@ final class DirtyLimits {
     /**
      * What {@code file}'s device holds its writers to, if its backing-device
      * info has {@code strict_limit} set with a {@code max_bytes}; null otherwise.
+     * A partition's is its disk's: {@code /sys/class/bdi} has the disks only.
      */
     private static String strictDeviceLimit(Path file) {
         long dev;
@@ -51,17 +52,46 @@ final class DirtyLimits {
             return null; // no unix view, or no parent yet
         }
         // glibc's major() and minor() of a dev_t
-        long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
-        long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
-        String bdi = "/sys/class/bdi/" + major + ":" + minor + "/";
+        long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & 0xfffff000L);
+        long minor = (dev & 0xff) | ((dev >>> 12) & 0xffffff00L);
+        String device = major + ":" + minor;
+        Path block = Path.of("/sys/dev/block", device);
+        if (Files.exists(block.resolve("partition"))) {
+            try {
+                String disk = read(block.toRealPath().getParent().resolve("dev").toString());
+                if (disk != null) {
+                    device = disk;
+                }
+            } catch (IOException e) {
+                return null;
+            }
+        }
+        String bdi = "/sys/class/bdi/" + device + "/";
         String maxBytes = read(bdi + "max_bytes");
         if (!"1".equals(read(bdi + "strict_limit")) || maxBytes == null || !maxBytes.matches("\\d+")) {
             return null;
         }
         long max = Long.parseLong(maxBytes);
-        return String.format(Locale.ROOT, "this file's device (%d:%d) has strict_limit set with max_bytes %s: its "
-                + "writers are throttled from about %s of its dirty pages", major, minor, BenchTarget.bytes(max),
-                BenchTarget.bytes(max / 4 * 3));
+        // Paused from the midpoint of the device's share and its background part, which the vm.dirty_* pair sets.
+        double background = backgroundShare();
+        String from = Double.isNaN(background) ? "the midpoint of that and its background part"
+                : "about " + BenchTarget.bytes((long) (max * (1 + background) / 2));
+        return String.format(Locale.ROOT, "this file's device (%s) has strict_limit set with max_bytes %s: its "
+                + "writers are throttled from %s of its dirty pages", device, BenchTarget.bytes(max), from);
+    }
+
+    /** The background limit over the hard one, from vm.dirty_background_* and vm.dirty_*; NaN if unknown. */
+    private static double backgroundShare() {
+        for (String[] pair : new String[][] {{"dirty_background_bytes", "dirty_bytes"},
+                {"dirty_background_ratio", "dirty_ratio"}}) {
+            String background = read("/proc/sys/vm/" + pair[0]);
+            String hard = read("/proc/sys/vm/" + pair[1]);
+            if (background != null && hard != null && background.matches("\\d+") && hard.matches("\\d+")
+                    && !hard.equals("0") && !background.equals("0")) {
+                return Math.min(1.0, Long.parseLong(background) / (double) Long.parseLong(hard));
+            }
+        }
+        return Double.NaN;
     }
 
     private static String limit(String bytesName, String ratioName) {

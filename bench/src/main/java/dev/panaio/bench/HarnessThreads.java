@@ -10,7 +10,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * window (the page cache watch): their CPU time there is the harness's, so
  * {@link MeasuredWindow} takes it out of the process's CPU time it gives the
  * engine. fio and the C loop run in processes of their own, where it was
- * never counted.
+ * never counted. Only the CPU time: the run-queue wait and thread runs
+ * ({@link SchedulerWait}) still count the watch's thread, whose share of
+ * them is small now that its samples are spaced by their cost.
  *
  * <p>Thread-safe.
  */

@@ -31,11 +31,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>What it costs.</b> A cachestat call walks the file's entries in the
  * page cache, and what that costs depends on them: on this project's machine,
- * from a fraction of a millisecond to 11 to 13 ms of CPU a call for the
- * benchmarks' 1 GiB data file beside a random-write run. Taken every period,
- * samples kept a CPU half busy beside such a run and three-quarters busy
- * beside an append run, on a machine of two, preempting the very calls the
- * run times. So a sample waits after the one before at least
+ * 5 to 14 ms of CPU a call for the benchmarks' 1 GiB data file beside a
+ * random-write run. Taken every period, samples kept 0.4 of a CPU busy beside
+ * such a run and 0.6 beside an append run, on a machine of two, preempting the
+ * very calls the run times. So a sample waits after the one before at least
  * {@value #SAMPLE_COST_FACTOR} times as long as that one took: the watch uses
  * at most about 2 % of a CPU for its samples, whatever the file's size.
  * Evictions keep their period. The watch's CPU time in the measured window is
