@@ -12,8 +12,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Watches the data file's pages in the page cache during one engine's run, on
- * a thread of its own, every {@value #PERIOD_MILLIS} ms: how many are cached,
- * dirty and under writeback, and, for {@code --uncached}, evicts them.
+ * a thread of its own: how many are cached, dirty and under writeback (every
+ * {@value #PERIOD_MILLIS} ms at most, less often as a sample's cost requires),
+ * and, for {@code --uncached}, evicts them every {@value #PERIOD_MILLIS} ms.
  *
  * <p><b>Eviction</b> is {@code posix_fadvise(POSIX_FADV_DONTNEED)} over the
  * whole file: once before the engine starts, then once a period, so that a page
