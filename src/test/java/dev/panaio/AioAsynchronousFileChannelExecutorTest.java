@@ -37,6 +37,17 @@ class AioAsynchronousFileChannelExecutorTest {
     @TempDir
     Path dir;
 
+    /** A lock's handler for calls that throw before any handler could run. */
+    private static final CompletionHandler<FileLock, Void> IGNORED_LOCK = new CompletionHandler<>() {
+        @Override
+        public void completed(FileLock lock, Void attachment) {
+        }
+
+        @Override
+        public void failed(Throwable error, Void attachment) {
+        }
+    };
+
     /** Records each call and the thread it ran on; {@code done} completes with the first. */
     private static final class Recording implements CompletionHandler<Integer, Void> {
         final List<Object> calls = new CopyOnWriteArrayList<>();
@@ -73,15 +84,8 @@ class AioAsynchronousFileChannelExecutorTest {
                     .isInstanceOf(RejectedExecutionException.class);
             assertThatThrownBy(() -> jdk.write(ByteBuffer.allocate(100), 100, null, jdkWrite))
                     .isInstanceOf(RejectedExecutionException.class);
-            assertThatThrownBy(() -> jdk.lock(0, 10, false, null, new CompletionHandler<FileLock, Void>() {
-                @Override
-                public void completed(FileLock lock, Void attachment) {
-                }
-
-                @Override
-                public void failed(Throwable error, Void attachment) {
-                }
-            })).isInstanceOf(RejectedExecutionException.class);
+            assertThatThrownBy(() -> jdk.lock(0, 10, false, null, IGNORED_LOCK))
+                    .isInstanceOf(RejectedExecutionException.class);
         }
 
         ExecutorService ours = Executors.newSingleThreadExecutor();
@@ -93,15 +97,8 @@ class AioAsynchronousFileChannelExecutorTest {
             panaio.write(ByteBuffer.wrap(new byte[100]), 100, null, write);
             assertThat(read.done.get(30, TimeUnit.SECONDS)).as("panaio's read").isEqualTo(100);
             assertThat(write.done.get(30, TimeUnit.SECONDS)).as("panaio's write").isEqualTo(100);
-            assertThatThrownBy(() -> panaio.lock(0, 10, false, null, new CompletionHandler<FileLock, Void>() {
-                @Override
-                public void completed(FileLock lock, Void attachment) {
-                }
-
-                @Override
-                public void failed(Throwable error, Void attachment) {
-                }
-            })).isInstanceOf(RejectedExecutionException.class);
+            assertThatThrownBy(() -> panaio.lock(0, 10, false, null, IGNORED_LOCK))
+                    .isInstanceOf(RejectedExecutionException.class);
         }
         Thread.sleep(200); // a second call would come soon after the first: give it the time to show
         assertThat(jdkRead.calls).as("the JDK's read handler calls").isEmpty();
