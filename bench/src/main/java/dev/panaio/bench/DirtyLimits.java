@@ -105,17 +105,25 @@ final class DirtyLimits {
 
     /** MemAvailable of /proc/meminfo, near what the kernel counts as dirtyable; null if unknown. */
     private static String memAvailable() {
+        long kib = meminfoKib("MemAvailable:");
+        return kib < 0 ? null : String.format(Locale.ROOT, "%.1f GiB", kib / 1048576.0);
+    }
+
+    /** The sum of the named lines of /proc/meminfo ({@code "Dirty:"}, say), in KiB; -1 if it cannot be read. */
+    static long meminfoKib(String... fields) {
+        long sum = 0;
         try {
             for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (line.startsWith("MemAvailable:")) {
-                    long kib = Long.parseLong(line.replaceAll("[^0-9]", ""));
-                    return String.format(Locale.ROOT, "%.1f GiB", kib / 1048576.0);
+                for (String field : fields) {
+                    if (line.startsWith(field)) {
+                        sum += Long.parseLong(line.replaceAll("[^0-9]", ""));
+                    }
                 }
             }
         } catch (IOException | RuntimeException e) {
-            // not Linux's /proc
+            return -1; // not Linux's /proc
         }
-        return null;
+        return sum;
     }
 
     private static String cgroupLimit() {

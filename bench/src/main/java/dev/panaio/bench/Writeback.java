@@ -1,8 +1,5 @@
 package dev.panaio.bench;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -23,7 +20,6 @@ final class Writeback {
 
     /** Less than this is left alone: the kernel writes it within a few seconds anyway. */
     static final long THRESHOLD_MIB = 64;
-    private static final Path MEMINFO = Path.of("/proc/meminfo");
 
     /** Writes the machine's dirty pages first if there are many; {@code engine} names who waits, in the message. */
     static void settle(String engine) {
@@ -41,16 +37,6 @@ final class Writeback {
 
     /** Dirty plus under-writeback memory, in KiB, from /proc/meminfo; 0 if it cannot be read. */
     static long pendingKib() {
-        long sum = 0;
-        try {
-            for (String line : Files.readAllLines(MEMINFO)) {
-                if (line.startsWith("Dirty:") || line.startsWith("Writeback:")) {
-                    sum += Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return 0; // no /proc: nothing to settle by
-        }
-        return sum;
+        return Math.max(0, DirtyLimits.meminfoKib("Dirty:", "Writeback:"));
     }
 }
