@@ -4,6 +4,8 @@ import dev.panaio.internal.jfr.FileIoEvent;
 import dev.panaio.internal.engine.ClaimedTask;
 import dev.panaio.internal.engine.CompletionSink;
 import dev.panaio.internal.engine.DeliveryThreads;
+import dev.panaio.internal.engine.EngineLoop;
+import dev.panaio.internal.engine.RelayedWakes;
 import dev.panaio.internal.engine.LoopSubmission;
 import dev.panaio.internal.engine.Request;
 import dev.panaio.internal.engine.UncaughtExceptions;
@@ -12,6 +14,8 @@ import dev.panaio.internal.memory.ArenaUses;
 import dev.panaio.internal.memory.CallerMemory;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.CompletionHandler;
@@ -367,10 +371,39 @@ public abstract sealed class ChannelCompletion extends LoopSubmission implements
     /**
      * Wakes one thread parked in {@link #await()}: the blocking channel calls.
      * A virtual thread unmounts while it waits, pinning no carrier.
+     *
+     * <p>A waiter parked in {@link #await()} may be handed other virtual
+     * threads to unpark as it leaves ({@link RelayedWakes}); it unparks every
+     * one of them, whatever the result. One that has not reached the wait,
+     * or has left it, refuses them, and the engine thread unparks them
+     * itself, so no wake-up ever waits for a thread that is not waiting.
      */
-    public static final class ToWaiter extends ChannelCompletion {
+    public static final class ToWaiter extends ChannelCompletion implements RelayedWakes.Waiter {
+        /** {@link #relay}: the waiter is parked in {@link #await()}, or about to be. */
+        private static final Object AWAITING = new Object();
+        /** {@link #relay}: the waiter has left {@link #await()}. */
+        private static final Object LEFT = new Object();
+        private static final VarHandle RELAY;
+
+        static {
+            try {
+                RELAY = MethodHandles.lookup().findVarHandle(ToWaiter.class, "relay", Object.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
         private final Thread waiter = Thread.currentThread();
         private volatile boolean done;
+        /**
+         * Null until the waiter enters {@link #await()}, then {@link #AWAITING}
+         * until it leaves ({@link #LEFT}), unless an engine thread gives it,
+         * in between, the other virtual threads its reap finished the waits
+         * of ({@link RelayedWakes}), as a {@code Thread[]} it unparks on
+         * leaving.
+         */
+        @SuppressWarnings("unused") // through RELAY
+        private Object relay;
         private long result;
         private Throwable error;
 
@@ -406,12 +439,27 @@ public abstract sealed class ChannelCompletion extends LoopSubmission implements
          * Unparks the waiter, unless the waiter itself finished the request
          * (a page-cache hit): it is not parked, it reads {@code done} before
          * it would park, and a permit left behind would only make its next
-         * park return at once for nothing.
+         * park return at once for nothing. A virtual thread whose request an
+         * engine thread reaped is woken once that reap is over, with the
+         * others it finished ({@link EngineLoop#wakeAfterReap}): the first of
+         * them by the engine thread, the rest by that first one
+         * ({@link #relay}).
          */
         private void wake() {
-            if (waiter != Thread.currentThread()) {
+            if (waiter != Thread.currentThread() && !(waiter.isVirtual() && EngineLoop.wakeAfterReap(this))) {
                 LockSupport.unpark(waiter);
             }
+        }
+
+        @Override
+        public Thread thread() {
+            return waiter;
+        }
+
+        /** Takes {@code others} only while the waiter is in {@link #await()}, which unparks them on leaving. */
+        @Override
+        public boolean relay(Thread[] others) {
+            return RELAY.compareAndSet(this, AWAITING, others);
         }
 
         /** Only wakes the waiter, which runs its own code: nothing to move off the pool. */
@@ -436,11 +484,18 @@ public abstract sealed class ChannelCompletion extends LoopSubmission implements
          * early would hand it back while in use. The interrupt status is kept.
          */
         public long await() throws IOException {
+            RELAY.setVolatile(this, AWAITING);
             boolean interrupted = false;
             while (!done) {
                 LockSupport.park(this);
                 if (Thread.interrupted()) {
                     interrupted = true;
+                }
+            }
+            // First, before anything here can throw: the threads relayed to this one wait for nothing else.
+            if (RELAY.getAndSet(this, LEFT) instanceof Thread[] others) {
+                for (Thread other : others) {
+                    LockSupport.unpark(other);
                 }
             }
             if (interrupted) {

@@ -42,7 +42,9 @@ import dev.panaio.internal.sys.Syscalls;
  * ({@link HeldSignals}). So submitters never block in io_submit under load,
  * and a burst of submissions from many threads is coalesced into half as many
  * system calls. Completions bound for the default pool's handlers leave in one
- * hand-off when the loop runs out of work ({@link #runWhenIdle}).
+ * hand-off when the loop runs out of work ({@link #runWhenIdle}); virtual
+ * threads whose waits a reap finished are woken once the reap is over, the
+ * first by this thread and the rest by that first one ({@link RelayedWakes}).
  *
  * <p>One exception saves the hand-off when there is no load: a loop that goes
  * to sleep with nothing queued or in flight, after a busy period in which it
@@ -215,6 +217,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
      */
     private void idleNow() {
         EngineThread engine = (EngineThread) Thread.currentThread();
+        engine.wakes.wakeAll();
         Runnable action;
         while ((action = engine.whenIdle) != null) {
             engine.whenIdle = null;
@@ -224,6 +227,22 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
                 UncaughtExceptions.report(t);
             }
         }
+    }
+
+    /**
+     * On an engine thread, has the wait of {@code waiter}'s virtual thread
+     * end once this thread's reap is over, together with the others that
+     * reap finished ({@link RelayedWakes}).
+     *
+     * @param waiter the finished wait
+     * @return false on any other thread: the caller unparks the waiter itself
+     */
+    public static boolean wakeAfterReap(RelayedWakes.Waiter waiter) {
+        if (Thread.currentThread() instanceof EngineThread engine) {
+            engine.wakes.add(waiter);
+            return true;
+        }
+        return false;
     }
 
     /** Whether the calling thread is the thread of any engine loop, of any engine. */
@@ -470,6 +489,7 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
         int moved = moveToKernel();
         offer.noteOutstanding(context.inFlight() + retry.size());
         int reaped = context.reap(this);
+        ((EngineThread) Thread.currentThread()).wakes.wakeAll(); // before the next io_submit, however long it takes
         if (moved > 0 || reaped > 0) {
             idleIfHeldTooLong();
             return true;

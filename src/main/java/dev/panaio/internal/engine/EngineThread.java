@@ -11,6 +11,8 @@ final class EngineThread extends Thread {
     Runnable whenIdle;
     /** When {@link #whenIdle} was set, after none was (System.nanoTime). This thread only. */
     long whenIdleSince;
+    /** Virtual threads whose waits this thread's reap finished, woken together after it. This thread only. */
+    final RelayedWakes wakes = new RelayedWakes();
 
     EngineThread(Runnable loop, String name) {
         super(loop, name);

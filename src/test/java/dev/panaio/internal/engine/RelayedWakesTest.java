@@ -1,0 +1,200 @@
+package dev.panaio.internal.engine;
+
+import dev.panaio.AioEngine;
+import dev.panaio.AioFileChannel;
+import dev.panaio.testing.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+import com.sun.nio.file.ExtendedOpenOption;
+
+import static java.nio.file.StandardOpenOption.READ;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@link RelayedWakes}: every held waiter is woken, by the engine thread or
+ * by the first waiter, which takes over the others only when it says it can;
+ * and, through {@code AioFileChannel} on real files, virtual threads whose
+ * reads an engine thread reaped are relayed and all finish with the file's
+ * bytes.
+ */
+class RelayedWakesTest {
+    private static final int SEED = 23;
+
+    @TempDir
+    Path dir;
+
+    /** A waiter over a real thread, which takes the others or refuses them as told, and keeps what it was given. */
+    private static final class Recorded implements RelayedWakes.Waiter {
+        final Thread thread;
+        final boolean takes;
+        Thread[] given;
+
+        Recorded(Thread thread, boolean takes) {
+            this.thread = thread;
+            this.takes = takes;
+        }
+
+        @Override
+        public Thread thread() {
+            return thread;
+        }
+
+        @Override
+        public boolean relay(Thread[] others) {
+            given = others;
+            return takes;
+        }
+    }
+
+    /** Virtual threads that each park once and count down {@code woken} when unparked. */
+    private static List<Thread> parked(int n, CountDownLatch woken) throws InterruptedException {
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Thread t = Thread.ofVirtual().start(() -> {
+                LockSupport.park();
+                woken.countDown();
+            });
+            threads.add(t);
+        }
+        for (Thread t : threads) {
+            while (t.getState() != Thread.State.WAITING) {
+                Thread.sleep(1);
+            }
+        }
+        return threads;
+    }
+
+    @Test
+    void shouldUnparkEveryWaiterItselfWhenTheFirstRefusesTheOthers() throws Exception {
+        CountDownLatch woken = new CountDownLatch(3);
+        List<Thread> threads = parked(3, woken);
+        RelayedWakes wakes = new RelayedWakes();
+        Recorded first = new Recorded(threads.get(0), false);
+        wakes.add(first);
+        wakes.add(new Recorded(threads.get(1), false));
+        wakes.add(new Recorded(threads.get(2), false));
+        long relayedBefore = RelayedWakes.relayed();
+
+        wakes.wakeAll();
+
+        assertThat(first.given).as("offered to the first").containsExactly(threads.get(1), threads.get(2));
+        assertThat(woken.await(10, TimeUnit.SECONDS)).as("every waiter unparked").isTrue();
+        assertThat(RelayedWakes.relayed() - relayedBefore).as("relayed").isZero();
+    }
+
+    @Test
+    void shouldUnparkOnlyTheFirstWhenItTakesTheOthers() throws Exception {
+        CountDownLatch firstWoken = new CountDownLatch(1);
+        Thread firstThread = parked(1, firstWoken).getFirst();
+        Thread second = Thread.ofVirtual().unstarted(() -> { });
+        Thread third = Thread.ofVirtual().unstarted(() -> { });
+        RelayedWakes wakes = new RelayedWakes();
+        Recorded first = new Recorded(firstThread, true);
+        wakes.add(first);
+        wakes.add(new Recorded(second, true));
+        wakes.add(new Recorded(third, true));
+        long relayedBefore = RelayedWakes.relayed();
+
+        wakes.wakeAll();
+
+        assertThat(first.given).containsExactly(second, third);
+        assertThat(firstWoken.await(10, TimeUnit.SECONDS)).as("the first unparked").isTrue();
+        assertThat(RelayedWakes.relayed() - relayedBefore).as("relayed").isEqualTo(2);
+        // Held no longer: a second wakeAll offers nothing to anyone.
+        first.given = null;
+        wakes.wakeAll();
+        assertThat(first.given).isNull();
+    }
+
+    @Test
+    void shouldUnparkALoneWaiterWithoutARelay() throws Exception {
+        CountDownLatch woken = new CountDownLatch(1);
+        Recorded only = new Recorded(parked(1, woken).getFirst(), true);
+        RelayedWakes wakes = new RelayedWakes();
+        wakes.add(only);
+
+        wakes.wakeAll();
+
+        assertThat(woken.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(only.given).as("nothing to relay").isNull();
+    }
+
+    @Test
+    void shouldWakeWhatItHoldsOnceItIsFullRatherThanDropAWaiter() throws Exception {
+        int n = 65;
+        CountDownLatch woken = new CountDownLatch(n);
+        List<Thread> threads = parked(n, woken);
+        RelayedWakes wakes = new RelayedWakes();
+        for (Thread t : threads) {
+            wakes.add(new Recorded(t, false));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (woken.getCount() > 1 && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertThat(woken.getCount()).as("woken before wakeAll: all but the one added after the array filled")
+                .isEqualTo(1);
+
+        wakes.wakeAll();
+
+        assertThat(woken.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    /**
+     * Many virtual threads reading a file with O_DIRECT through one engine:
+     * its reaps finish several waits at once, which the first waiter relays,
+     * and every read ends with the file's bytes.
+     */
+    @Test
+    void shouldRelayTheWakesOfVirtualThreadsReadingThroughTheEngineAndFinishEveryRead() throws Exception {
+        int threads = 64;
+        int readsEach = 200;
+        Path path = TestData.writeFile(dir.resolve("data"), 8 << 20, SEED);
+        long relayedBefore = RelayedWakes.relayed();
+        AtomicLong reads = new AtomicLong();
+        AtomicLong mismatches = new AtomicLong();
+        try (AioEngine engine = AioEngine.open();
+             FileChannel channel = AioFileChannel.open(path, Set.of(READ, ExtendedOpenOption.DIRECT), engine)) {
+            long blocks = channel.size() / 4096;
+            List<Thread> readers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int seed = t;
+                readers.add(Thread.ofVirtual().start(() -> {
+                    ByteBuffer block = ByteBuffer.allocateDirect(8192).alignedSlice(4096);
+                    try {
+                        for (int i = 0; i < readsEach; i++) {
+                            long position = ((seed * 7919L + i * 104729L) % blocks) * 4096;
+                            block.clear();
+                            channel.read(block, position);
+                            reads.incrementAndGet();
+                            if (block.get(17) != TestData.byteAt(position + 17, SEED)) {
+                                mismatches.incrementAndGet();
+                            }
+                        }
+                    } catch (Exception e) {
+                        mismatches.incrementAndGet();
+                    }
+                }));
+            }
+            for (Thread reader : readers) {
+                assertThat(reader.join(Duration.ofSeconds(60))).as("a reader finished").isTrue();
+            }
+        }
+        assertThat(reads.get()).isEqualTo((long) threads * readsEach);
+        assertThat(mismatches.get()).isZero();
+        assertThat(RelayedWakes.relayed() - relayedBefore).as("wake-ups relayed by a first waiter").isPositive();
+    }
+}
