@@ -217,7 +217,6 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
      */
     private void idleNow() {
         EngineThread engine = (EngineThread) Thread.currentThread();
-        engine.wakes.wakeAll();
         Runnable action;
         while ((action = engine.whenIdle) != null) {
             engine.whenIdle = null;
@@ -230,19 +229,16 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     }
 
     /**
-     * On an engine thread, has the wait of {@code waiter}'s virtual thread
-     * end once this thread's reap is over, together with the others that
-     * reap finished ({@link RelayedWakes}).
+     * On an engine thread that is reaping, has the wait of {@code waiter}'s
+     * virtual thread end once the reap is over, together with the others
+     * that reap finished ({@link RelayedWakes}).
      *
      * @param waiter the finished wait
-     * @return false on any other thread: the caller unparks the waiter itself
+     * @return false on any other thread, or outside a reap: the caller
+     *         unparks the waiter itself
      */
     public static boolean wakeAfterReap(RelayedWakes.Waiter waiter) {
-        if (Thread.currentThread() instanceof EngineThread engine) {
-            engine.wakes.add(waiter);
-            return true;
-        }
-        return false;
+        return Thread.currentThread() instanceof EngineThread engine && engine.wakes.add(waiter);
     }
 
     /** Whether the calling thread is the thread of any engine loop, of any engine. */
@@ -488,8 +484,14 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     private boolean turn() throws Throwable {
         int moved = moveToKernel();
         offer.noteOutstanding(context.inFlight() + retry.size());
-        int reaped = context.reap(this);
-        ((EngineThread) Thread.currentThread()).wakes.wakeAll(); // before the next io_submit, however long it takes
+        RelayedWakes wakes = ((EngineThread) Thread.currentThread()).wakes;
+        wakes.holdDuringReap();
+        int reaped;
+        try {
+            reaped = context.reap(this);
+        } finally {
+            wakes.wakeAll(); // now, not once idle: the next io_submit may take a while
+        }
         if (moved > 0 || reaped > 0) {
             idleIfHeldTooLong();
             return true;

@@ -21,7 +21,10 @@ import java.util.concurrent.locks.LockSupport;
  * <p>The relay never holds a wake-up back beyond the first waiter's own: a
  * waiter that is not parked in its wait (it has not reached it yet, or has
  * already left it) refuses the others, and the engine thread unparks them
- * itself.
+ * itself. Only a reap's wake-ups are held, and the reap's end wakes them
+ * whatever it throws; a wait finished anywhere else on an engine thread (a
+ * request failed before it reached the kernel, a handler run in place) is
+ * unparked at once, so no wake-up is held where nothing would release it.
  *
  * <p>Thread-safety: an instance belongs to one engine thread;
  * {@link #relayed} from any thread.
@@ -51,42 +54,89 @@ public final class RelayedWakes {
 
     private final Waiter[] held = new Waiter[CAPACITY];
     private int count;
+    /** Whether a reap is running, between {@link #holdDuringReap} and {@link #wakeAll}: only then are waiters held. */
+    private boolean holding;
 
     /** Wake-ups that first waiters took over so far, in this process. */
     static long relayed() {
         return RELAYED.sum();
     }
 
-    /** Holds {@code waiter} until {@link #wakeAll}. */
-    void add(Waiter waiter) {
-        if (count == CAPACITY) {
-            wakeAll();
-        }
-        held[count++] = waiter;
+    /** From now until {@link #wakeAll}, {@link #add} holds waiters: the engine thread is about to reap. */
+    void holdDuringReap() {
+        holding = true;
     }
 
-    /** Wakes what {@link #add} held: the first unparked here, the others relayed by it (or unparked here). */
+    /**
+     * Holds {@code waiter} until {@link #wakeAll}, if a reap is running.
+     *
+     * @return false outside a reap: nothing is held, and the caller unparks the waiter itself, so that a
+     *         waiter finished anywhere else (a request failed before it reached the kernel, a handler run in
+     *         place) is never held where no {@code wakeAll} follows
+     */
+    boolean add(Waiter waiter) {
+        if (!holding) {
+            return false;
+        }
+        if (count == CAPACITY) {
+            wakeAll();
+            holding = true;
+        }
+        held[count++] = waiter;
+        return true;
+    }
+
+    /**
+     * Wakes what {@link #add} held and ends the holding: the first waiter
+     * unparked here and the others relayed by it, or, if it refuses them
+     * (or the relay cannot be made), every one unparked here. A failure to
+     * wake one thread is reported and the others are still woken.
+     */
     void wakeAll() {
+        holding = false;
         int n = count;
         if (n == 0) {
             return;
         }
-        Thread[] others = n > 1 ? new Thread[n - 1] : null; // a failure here leaves every waiter held
         count = 0;
-        Waiter first = held[0];
-        if (others != null) {
+        try {
+            if (n > 1 && relayed(n)) {
+                unpark(held[0].thread());
+            } else {
+                for (int i = 0; i < n; i++) {
+                    unpark(held[i].thread());
+                }
+            }
+        } finally {
+            Arrays.fill(held, 0, n, null);
+        }
+    }
+
+    /** Whether the first of the {@code n} held waiters took over the others. */
+    private boolean relayed(int n) {
+        try {
+            Thread[] others = new Thread[n - 1];
             for (int i = 1; i < n; i++) {
                 others[i - 1] = held[i].thread();
             }
-            if (first.relay(others)) {
-                RELAYED.add(others.length);
-            } else {
-                for (Thread t : others) {
-                    LockSupport.unpark(t);
-                }
+            if (!held[0].relay(others)) {
+                return false;
             }
+            RELAYED.add(n - 1);
+            return true;
+        } catch (Throwable t) {
+            // No relay, or one that may have been taken: then the others are unparked twice, which costs each
+            // a park that returns at once, where a relay left unmade would cost them their wake-up.
+            UncaughtExceptions.report(t);
+            return false;
         }
-        LockSupport.unpark(first.thread());
-        Arrays.fill(held, 0, n, null);
+    }
+
+    private static void unpark(Thread thread) {
+        try {
+            LockSupport.unpark(thread);
+        } catch (Throwable t) {
+            UncaughtExceptions.report(t);
+        }
     }
 }

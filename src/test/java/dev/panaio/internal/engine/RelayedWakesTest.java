@@ -37,7 +37,7 @@ class RelayedWakesTest {
     Path dir;
 
     /** A waiter over a real thread, which takes the others or refuses them as told, and keeps what it was given. */
-    private static final class Recorded implements RelayedWakes.Waiter {
+    private static class Recorded implements RelayedWakes.Waiter {
         final Thread thread;
         final boolean takes;
         Thread[] given;
@@ -82,8 +82,9 @@ class RelayedWakesTest {
         CountDownLatch woken = new CountDownLatch(3);
         List<Thread> threads = parked(3, woken);
         RelayedWakes wakes = new RelayedWakes();
+        wakes.holdDuringReap();
         Recorded first = new Recorded(threads.get(0), false);
-        wakes.add(first);
+        assertThat(wakes.add(first)).as("held during a reap").isTrue();
         wakes.add(new Recorded(threads.get(1), false));
         wakes.add(new Recorded(threads.get(2), false));
         long relayedBefore = RelayedWakes.relayed();
@@ -102,6 +103,7 @@ class RelayedWakesTest {
         Thread second = Thread.ofVirtual().unstarted(() -> { });
         Thread third = Thread.ofVirtual().unstarted(() -> { });
         RelayedWakes wakes = new RelayedWakes();
+        wakes.holdDuringReap();
         Recorded first = new Recorded(firstThread, true);
         wakes.add(first);
         wakes.add(new Recorded(second, true));
@@ -117,6 +119,50 @@ class RelayedWakesTest {
         first.given = null;
         wakes.wakeAll();
         assertThat(first.given).isNull();
+        assertThat(wakes.add(new Recorded(second, true))).as("held after the reap").isFalse();
+    }
+
+    @Test
+    void shouldHoldNothingOutsideAReap() throws Exception {
+        CountDownLatch woken = new CountDownLatch(1);
+        Recorded waiter = new Recorded(parked(1, woken).getFirst(), true);
+        RelayedWakes wakes = new RelayedWakes();
+
+        assertThat(wakes.add(waiter)).as("held with no reap running").isFalse();
+        wakes.holdDuringReap();
+        wakes.wakeAll();
+
+        assertThat(waiter.given).isNull();
+        assertThat(woken.getCount()).as("unparked by wakeAll, though never held").isEqualTo(1);
+        LockSupport.unpark(waiter.thread); // as the engine thread does when add refuses
+        assertThat(woken.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void shouldUnparkEveryWaiterItselfWhenTheRelayThrows() throws Exception {
+        CountDownLatch woken = new CountDownLatch(3);
+        List<Thread> threads = parked(3, woken);
+        RelayedWakes wakes = new RelayedWakes();
+        wakes.holdDuringReap();
+        wakes.add(new Recorded(threads.get(0), true) {
+            @Override
+            public boolean relay(Thread[] others) {
+                throw new IllegalStateException("a relay that fails");
+            }
+        });
+        wakes.add(new Recorded(threads.get(1), true));
+        wakes.add(new Recorded(threads.get(2), true));
+        Thread.UncaughtExceptionHandler before = Thread.currentThread().getUncaughtExceptionHandler();
+        List<Throwable> reported = new ArrayList<>();
+        Thread.currentThread().setUncaughtExceptionHandler((t, e) -> reported.add(e));
+        try {
+            wakes.wakeAll();
+        } finally {
+            Thread.currentThread().setUncaughtExceptionHandler(before);
+        }
+
+        assertThat(reported).singleElement().extracting(Throwable::getMessage).isEqualTo("a relay that fails");
+        assertThat(woken.await(10, TimeUnit.SECONDS)).as("every waiter unparked").isTrue();
     }
 
     @Test
@@ -124,6 +170,7 @@ class RelayedWakesTest {
         CountDownLatch woken = new CountDownLatch(1);
         Recorded only = new Recorded(parked(1, woken).getFirst(), true);
         RelayedWakes wakes = new RelayedWakes();
+        wakes.holdDuringReap();
         wakes.add(only);
 
         wakes.wakeAll();
@@ -138,6 +185,7 @@ class RelayedWakesTest {
         CountDownLatch woken = new CountDownLatch(n);
         List<Thread> threads = parked(n, woken);
         RelayedWakes wakes = new RelayedWakes();
+        wakes.holdDuringReap();
         for (Thread t : threads) {
             wakes.add(new Recorded(t, false));
         }
