@@ -12,11 +12,11 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Unparked one by one from the engine thread, each virtual thread is an
  * external submission to the virtual-thread scheduler, which wakes an idle
  * carrier; the kernel often places that carrier on the engine thread's CPU,
- * where it preempts the engine thread at once, runs the one virtual thread there is
- * for it, and parks; the next unpark does the same. The engine thread and a
- * carrier then take turns, one completion each, while the other CPU idles
- * (docs/BENCHMARKS.md, thirteenth run). Unparked from a carrier, the others
- * are queued on that carrier and cost no such turn.
+ * where it preempts the engine thread, runs the virtual thread there is for
+ * it, and parks; the next unpark does the same, so that the engine thread and
+ * a carrier take turns, about one completion each (docs/BENCHMARKS.md,
+ * thirteenth run). Unparked from a carrier, the others are queued on that
+ * carrier and cost the engine thread no such turn.
  *
  * <p>The relay never holds a wake-up back beyond the first waiter's own: a
  * waiter that is not parked in its wait (it has not reached it yet, or has
