@@ -181,6 +181,19 @@ for r in rows:
     assert r["watch_cpu_s"] < 0.08 * (r["seconds"] + 0.5), r
 ' randwrite --buffered --file "$tmp/data.dat" --engine panaio-async --qd 2 --seconds 1 --warmup 0.5
 
+# ... and what CPU it does use is the harness's, not the engine's: made to sample every period at 9 ms of CPU a
+# sample, it keeps most of a CPU busy beside one thread reading a cached file, whose CPU (one thread, at most one
+# CPU) must not take the watch's in. Needs two CPUs: on one, the two threads would share it.
+PANAIO_BENCH_JVM_OPTS="-Dpanaio.bench.sampleExtraCpuMillis=9 -Dpanaio.bench.sampleCostFactor=0" json_check \
+    "page-cache watch: its CPU not counted as the engine's" '
+import os
+r = rows[0]
+assert r["engine"] == "filechannel" and r["watch_samples"] > 0, r
+if len(os.sched_getaffinity(0)) >= 2:
+    assert r["watch_cpu_s"] > 0.5 * r["seconds"], r
+    assert r["cpu_s"] < 1.3 * r["seconds"], r
+' randread --buffered --file "$tmp/data.dat" --engine filechannel --qd 1 --seconds 1 --warmup 0.3
+
 # Buffered appends: each engine's stall, and the file cut back to its size afterwards.
 json_check "append: stalls, file restored" '
 import os

@@ -48,6 +48,13 @@ final class PageCacheWatch implements AutoCloseable {
     static final long PERIOD_MILLIS = 10;
     /** A sample that took t waits at least this many times t after its start before the next one. */
     static final long SAMPLE_COST_FACTOR = 50;
+    /**
+     * Replaces {@link #SAMPLE_COST_FACTOR}: how cli-test makes the watch
+     * sample every period and, with {@link #SAMPLE_EXTRA_CPU_PROPERTY}, keep
+     * most of a CPU busy, to check that its CPU time is not counted as the
+     * engine's.
+     */
+    static final String SAMPLE_COST_FACTOR_PROPERTY = "panaio.bench.sampleCostFactor";
     private static final long PAGE = 4096;
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -90,6 +97,7 @@ final class PageCacheWatch implements AutoCloseable {
     static final String SAMPLE_EXTRA_CPU_PROPERTY = "panaio.bench.sampleExtraCpuMillis";
     private final long sampleExtraCpuNanos =
             TimeUnit.MILLISECONDS.toNanos(Long.getLong(SAMPLE_EXTRA_CPU_PROPERTY, 0));
+    private final long sampleCostFactor = Long.getLong(SAMPLE_COST_FACTOR_PROPERTY, SAMPLE_COST_FACTOR);
     private MemorySegment mapping;
     private MemorySegment vector;
     private long samples;
@@ -138,7 +146,7 @@ final class PageCacheWatch implements AutoCloseable {
                     long cpu = THREADS.getCurrentThreadCpuTime();
                     sample(); // its CPU time (not its wall time, which waits for a CPU on a busy machine) sets the next
                     nextSample = now + Math.max(TimeUnit.MILLISECONDS.toNanos(PERIOD_MILLIS),
-                            SAMPLE_COST_FACTOR * (THREADS.getCurrentThreadCpuTime() - cpu));
+                            sampleCostFactor * (THREADS.getCurrentThreadCpuTime() - cpu));
                 }
                 if (evict) {
                     evictOnce();
