@@ -495,7 +495,11 @@ public abstract sealed class ChannelCompletion extends LoopSubmission implements
             // First, before anything here can throw: the threads relayed to this one wait for nothing else.
             if (RELAY.getAndSet(this, LEFT) instanceof Thread[] others) {
                 for (Thread other : others) {
-                    LockSupport.unpark(other);
+                    try {
+                        LockSupport.unpark(other);
+                    } catch (Throwable t) {
+                        UncaughtExceptions.report(t); // the others still wait for theirs
+                    }
                 }
             }
             if (interrupted) {

@@ -632,6 +632,10 @@ public final class EngineLoop implements Runnable, CompletionConsumer {
     public void onCompletion(long tag, long result) {
         LoopSubmission op = take((int) tag);
         completed.increment();
+        if (!(op.sink instanceof RelayedWakes.Waiter) && Thread.currentThread() instanceof EngineThread engine) {
+            // The caller's code may run in this delivery and wait for a virtual thread woken earlier in the reap.
+            engine.wakes.wakeBeforeCallerCode();
+        }
         try {
             op.sink.finish(result);
         } catch (Throwable t) {

@@ -11,12 +11,12 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Unparked one by one from the engine thread, each virtual thread is an
  * external submission to the virtual-thread scheduler, which wakes an idle
- * carrier; the kernel often places that carrier on the engine thread's CPU,
- * where it preempts the engine thread, runs the virtual thread there is for
- * it, and parks; the next unpark does the same, so that the engine thread and
- * a carrier take turns, about one completion each (docs/BENCHMARKS.md,
- * thirteenth run). Unparked from a carrier, the others are queued on that
- * carrier and cost the engine thread no such turn.
+ * carrier. Those carriers preempted the engine thread thousands of times a
+ * second, a carrier running next on its CPU nearly every time; by inference
+ * from those records, each ran the virtual thread there was for it and
+ * parked, and the next unpark did the same (docs/BENCHMARKS.md, thirteenth
+ * run). Unparked from a carrier, the others are queued on that carrier and
+ * cost the engine thread no such turn.
  *
  * <p>The relay never holds a wake-up back beyond the first waiter's own: a
  * waiter that is not parked in its wait (it has not reached it yet, or has
@@ -25,6 +25,10 @@ import java.util.concurrent.locks.LockSupport;
  * whatever it throws; a wait finished anywhere else on an engine thread (a
  * request failed before it reached the kernel, a handler run in place) is
  * unparked at once, so no wake-up is held where nothing would release it.
+ * Within a reap, what is held is woken before any caller code runs there (a
+ * future's dependents, a handler on the engine thread), which might wait for
+ * one of those threads. A thread that cannot be woken is reported, and the
+ * others are still woken.
  *
  * <p>Thread-safety: an instance belongs to one engine thread;
  * {@link #relayed} from any thread.
@@ -100,15 +104,29 @@ public final class RelayedWakes {
         }
         count = 0;
         try {
-            if (n > 1 && relayed(n)) {
-                unpark(held[0].thread());
-            } else {
-                for (int i = 0; i < n; i++) {
-                    unpark(held[i].thread());
+            boolean firstWakesTheOthers = n > 1 && relayed(n);
+            boolean firstWoken = unpark(held[0]);
+            if (!firstWakesTheOthers || !firstWoken) {
+                // Also when the first took them but cannot be woken: woken twice, a thread only finds its next
+                // park return at once, where a wake-up left to a thread still parked would never come.
+                for (int i = 1; i < n; i++) {
+                    unpark(held[i]);
                 }
             }
         } finally {
             Arrays.fill(held, 0, n, null);
+        }
+    }
+
+    /**
+     * Wakes what is held now and goes on holding: code of the caller's (a
+     * future's dependents, a handler run on the engine thread) is about to
+     * run in this reap, and may wait for one of these threads.
+     */
+    void wakeBeforeCallerCode() {
+        if (count > 0) {
+            wakeAll();
+            holding = true;
         }
     }
 
@@ -132,11 +150,14 @@ public final class RelayedWakes {
         }
     }
 
-    private static void unpark(Thread thread) {
+    /** Unparks {@code waiter}'s thread; false, with the failure reported, if that threw. */
+    private static boolean unpark(Waiter waiter) {
         try {
-            LockSupport.unpark(thread);
+            LockSupport.unpark(waiter.thread());
+            return true;
         } catch (Throwable t) {
             UncaughtExceptions.report(t);
+            return false;
         }
     }
 }

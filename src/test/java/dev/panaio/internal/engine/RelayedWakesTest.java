@@ -133,7 +133,6 @@ class RelayedWakesTest {
         wakes.wakeAll();
 
         assertThat(waiter.given).isNull();
-        assertThat(woken.getCount()).as("unparked by wakeAll, though never held").isEqualTo(1);
         LockSupport.unpark(waiter.thread); // as the engine thread does when add refuses
         assertThat(woken.await(10, TimeUnit.SECONDS)).isTrue();
     }
@@ -152,14 +151,7 @@ class RelayedWakesTest {
         });
         wakes.add(new Recorded(threads.get(1), true));
         wakes.add(new Recorded(threads.get(2), true));
-        Thread.UncaughtExceptionHandler before = Thread.currentThread().getUncaughtExceptionHandler();
-        List<Throwable> reported = new ArrayList<>();
-        Thread.currentThread().setUncaughtExceptionHandler((t, e) -> reported.add(e));
-        try {
-            wakes.wakeAll();
-        } finally {
-            Thread.currentThread().setUncaughtExceptionHandler(before);
-        }
+        List<Throwable> reported = reportedDuring(wakes::wakeAll);
 
         assertThat(reported).singleElement().extracting(Throwable::getMessage).isEqualTo("a relay that fails");
         assertThat(woken.await(10, TimeUnit.SECONDS)).as("every waiter unparked").isTrue();
@@ -181,24 +173,76 @@ class RelayedWakesTest {
 
     @Test
     void shouldWakeWhatItHoldsOnceItIsFullRatherThanDropAWaiter() throws Exception {
-        int n = 65;
+        int n = 66;
         CountDownLatch woken = new CountDownLatch(n);
         List<Thread> threads = parked(n, woken);
         RelayedWakes wakes = new RelayedWakes();
         wakes.holdDuringReap();
         for (Thread t : threads) {
-            wakes.add(new Recorded(t, false));
+            assertThat(wakes.add(new Recorded(t, false))).as("held, the array full or not").isTrue();
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (woken.getCount() > 1 && System.nanoTime() < deadline) {
+        while (woken.getCount() > 2 && System.nanoTime() < deadline) {
             Thread.sleep(1);
         }
-        assertThat(woken.getCount()).as("woken before wakeAll: all but the one added after the array filled")
-                .isEqualTo(1);
+        assertThat(woken.getCount()).as("woken before wakeAll: all but the two added after the array filled")
+                .isEqualTo(2);
 
         wakes.wakeAll();
 
         assertThat(woken.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void shouldWakeTheOthersItselfWhenTheFirstTookThemButCannotBeWoken() throws Exception {
+        CountDownLatch woken = new CountDownLatch(2);
+        List<Thread> threads = parked(2, woken);
+        RelayedWakes wakes = new RelayedWakes();
+        wakes.holdDuringReap();
+        Recorded first = new Recorded(Thread.ofVirtual().unstarted(() -> { }), true) {
+            @Override
+            public Thread thread() {
+                throw new IllegalStateException("a first waiter that cannot be woken");
+            }
+        };
+        wakes.add(first);
+        wakes.add(new Recorded(threads.get(0), true));
+        wakes.add(new Recorded(threads.get(1), true));
+        List<Throwable> reported = reportedDuring(wakes::wakeAll);
+
+        assertThat(first.given).as("taken by the first").containsExactlyElementsOf(threads);
+        assertThat(reported).singleElement().extracting(Throwable::getMessage)
+                .isEqualTo("a first waiter that cannot be woken");
+        assertThat(woken.await(10, TimeUnit.SECONDS)).as("the others unparked by the engine thread").isTrue();
+    }
+
+    @Test
+    void shouldWakeWhatItHoldsBeforeCallerCodeAndGoOnHolding() throws Exception {
+        CountDownLatch woken = new CountDownLatch(2);
+        List<Thread> threads = parked(2, woken);
+        RelayedWakes wakes = new RelayedWakes();
+        wakes.holdDuringReap();
+        wakes.add(new Recorded(threads.get(0), false));
+        wakes.add(new Recorded(threads.get(1), false));
+
+        wakes.wakeBeforeCallerCode();
+
+        assertThat(woken.await(10, TimeUnit.SECONDS)).as("woken before the caller's code runs").isTrue();
+        Recorded later = new Recorded(Thread.ofVirtual().unstarted(() -> { }), true);
+        assertThat(wakes.add(later)).as("still holding for the rest of the reap").isTrue();
+    }
+
+    /** Runs {@code body} with this thread's uncaught-exception handler collecting what is reported. */
+    private static List<Throwable> reportedDuring(Runnable body) {
+        Thread.UncaughtExceptionHandler before = Thread.currentThread().getUncaughtExceptionHandler();
+        List<Throwable> reported = new ArrayList<>();
+        Thread.currentThread().setUncaughtExceptionHandler((t, e) -> reported.add(e));
+        try {
+            body.run();
+        } finally {
+            Thread.currentThread().setUncaughtExceptionHandler(before);
+        }
+        return reported;
     }
 
     /**
