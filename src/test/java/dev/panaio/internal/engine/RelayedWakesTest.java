@@ -81,12 +81,8 @@ class RelayedWakesTest {
     void shouldUnparkEveryWaiterItselfWhenTheFirstRefusesTheOthers() throws Exception {
         CountDownLatch woken = new CountDownLatch(3);
         List<Thread> threads = parked(3, woken);
-        RelayedWakes wakes = new RelayedWakes();
-        wakes.holdDuringReap();
         Recorded first = new Recorded(threads.get(0), false);
-        assertThat(wakes.add(first)).as("held during a reap").isTrue();
-        wakes.add(new Recorded(threads.get(1), false));
-        wakes.add(new Recorded(threads.get(2), false));
+        RelayedWakes wakes = holding(first, new Recorded(threads.get(1), false), new Recorded(threads.get(2), false));
         long relayedBefore = RelayedWakes.relayed();
 
         wakes.wakeAll();
@@ -102,12 +98,8 @@ class RelayedWakesTest {
         Thread firstThread = parked(1, firstWoken).getFirst();
         Thread second = Thread.ofVirtual().unstarted(() -> { });
         Thread third = Thread.ofVirtual().unstarted(() -> { });
-        RelayedWakes wakes = new RelayedWakes();
-        wakes.holdDuringReap();
         Recorded first = new Recorded(firstThread, true);
-        wakes.add(first);
-        wakes.add(new Recorded(second, true));
-        wakes.add(new Recorded(third, true));
+        RelayedWakes wakes = holding(first, new Recorded(second, true), new Recorded(third, true));
         long relayedBefore = RelayedWakes.relayed();
 
         wakes.wakeAll();
@@ -141,16 +133,13 @@ class RelayedWakesTest {
     void shouldUnparkEveryWaiterItselfWhenTheRelayThrows() throws Exception {
         CountDownLatch woken = new CountDownLatch(3);
         List<Thread> threads = parked(3, woken);
-        RelayedWakes wakes = new RelayedWakes();
-        wakes.holdDuringReap();
-        wakes.add(new Recorded(threads.get(0), true) {
+        Recorded failing = new Recorded(threads.get(0), true) {
             @Override
             public boolean relay(Thread[] others) {
                 throw new IllegalStateException("a relay that fails");
             }
-        });
-        wakes.add(new Recorded(threads.get(1), true));
-        wakes.add(new Recorded(threads.get(2), true));
+        };
+        RelayedWakes wakes = holding(failing, new Recorded(threads.get(1), true), new Recorded(threads.get(2), true));
         List<Throwable> reported = reportedDuring(wakes::wakeAll);
 
         assertThat(reported).singleElement().extracting(Throwable::getMessage).isEqualTo("a relay that fails");
@@ -161,9 +150,7 @@ class RelayedWakesTest {
     void shouldUnparkALoneWaiterWithoutARelay() throws Exception {
         CountDownLatch woken = new CountDownLatch(1);
         Recorded only = new Recorded(parked(1, woken).getFirst(), true);
-        RelayedWakes wakes = new RelayedWakes();
-        wakes.holdDuringReap();
-        wakes.add(only);
+        RelayedWakes wakes = holding(only);
 
         wakes.wakeAll();
 
@@ -197,17 +184,13 @@ class RelayedWakesTest {
     void shouldWakeTheOthersItselfWhenTheFirstTookThemButCannotBeWoken() throws Exception {
         CountDownLatch woken = new CountDownLatch(2);
         List<Thread> threads = parked(2, woken);
-        RelayedWakes wakes = new RelayedWakes();
-        wakes.holdDuringReap();
         Recorded first = new Recorded(Thread.ofVirtual().unstarted(() -> { }), true) {
             @Override
             public Thread thread() {
                 throw new IllegalStateException("a first waiter that cannot be woken");
             }
         };
-        wakes.add(first);
-        wakes.add(new Recorded(threads.get(0), true));
-        wakes.add(new Recorded(threads.get(1), true));
+        RelayedWakes wakes = holding(first, new Recorded(threads.get(0), true), new Recorded(threads.get(1), true));
         List<Throwable> reported = reportedDuring(wakes::wakeAll);
 
         assertThat(first.given).as("taken by the first").containsExactlyElementsOf(threads);
@@ -220,16 +203,23 @@ class RelayedWakesTest {
     void shouldWakeWhatItHoldsBeforeCallerCodeAndGoOnHolding() throws Exception {
         CountDownLatch woken = new CountDownLatch(2);
         List<Thread> threads = parked(2, woken);
-        RelayedWakes wakes = new RelayedWakes();
-        wakes.holdDuringReap();
-        wakes.add(new Recorded(threads.get(0), false));
-        wakes.add(new Recorded(threads.get(1), false));
+        RelayedWakes wakes = holding(new Recorded(threads.get(0), false), new Recorded(threads.get(1), false));
 
         wakes.wakeBeforeCallerCode();
 
         assertThat(woken.await(10, TimeUnit.SECONDS)).as("woken before the caller's code runs").isTrue();
         Recorded later = new Recorded(Thread.ofVirtual().unstarted(() -> { }), true);
         assertThat(wakes.add(later)).as("still holding for the rest of the reap").isTrue();
+    }
+
+    /** A reap's holding, with {@code waiters} held (each checked to be). */
+    private static RelayedWakes holding(RelayedWakes.Waiter... waiters) {
+        RelayedWakes wakes = new RelayedWakes();
+        wakes.holdDuringReap();
+        for (RelayedWakes.Waiter waiter : waiters) {
+            assertThat(wakes.add(waiter)).as("held during a reap").isTrue();
+        }
+        return wakes;
     }
 
     /** Runs {@code body} with this thread's uncaught-exception handler collecting what is reported. */
