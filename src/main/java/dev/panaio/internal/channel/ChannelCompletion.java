@@ -440,10 +440,10 @@ public abstract sealed class ChannelCompletion extends LoopSubmission implements
          * (a page-cache hit): it is not parked, it reads {@code done} before
          * it would park, and a permit left behind would only make its next
          * park return at once for nothing. A virtual thread whose request an
-         * engine thread reaped is woken once that reap is over, with the
-         * others it finished ({@link EngineLoop#wakeAfterReap}): the first of
-         * them by the engine thread, the rest by that first one
-         * ({@link #relay}).
+         * engine thread reaped is woken with the others that reap finished,
+         * once it is over or before it delivers to caller code
+         * ({@link EngineLoop#wakeAfterReap}): the first of them by the engine
+         * thread, the rest by that first one ({@link #relay}).
          */
         private void wake() {
             if (waiter != Thread.currentThread() && !(waiter.isVirtual() && EngineLoop.wakeAfterReap(this))) {
