@@ -96,7 +96,7 @@ final class CLoopEngine implements Engine {
             // It times its io_submit calls as the panaio loop does, and reads its threads' schedstat over the window.
             SchedulerWait scheduler = new SchedulerWait(r.path("run_queue_wait_ns").asLong(-1),
                     r.path("thread_runs").asLong(-1), -1,
-                    GcPauses.Summary.UNKNOWN);
+                    GcPauses.Summary.UNKNOWN, JitCompilers.Summary.UNKNOWN);
             return new EngineResult(name(), r.path("ops").asLong(), r.path("seconds").asDouble(),
                     r.path("p50_us").asDouble(), r.path("p99_us").asDouble(), r.path("p999_us").asDouble(),
                     r.path("cpu_s").asDouble(), null, r.path("submit_p999_us").asDouble(Double.NaN),

@@ -5,6 +5,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +51,15 @@ public final class MeasuredWindow {
         }
         return -1;
     }
+
+    /**
+     * How much longer than asked a warm-up may last for the JIT compilers to
+     * settle ({@link JitCompilers#warmUp}), in seconds: property
+     * {@code panaio.bench.jitSettleSeconds}, 20 by default; 0 ends every
+     * warm-up when asked, as before the fourteenth run.
+     */
+    private static final long MAX_JIT_SETTLE_NANOS =
+            (long) (Double.parseDouble(System.getProperty("panaio.bench.jitSettleSeconds", "20")) * 1e9);
 
     private volatile int phase = WARMUP;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -122,16 +132,19 @@ public final class MeasuredWindow {
         // the measured window, each of which then stops every thread for tens of milliseconds (33 to 52 ms
         // measured at qd 256): the harness's pause, not the engine's.
         try (GcPauses gc = GcPauses.start()) {
+            JitCompilers.Summary jit = JitCompilers.Summary.UNKNOWN;
             if (spec.warmupNanos() > 0) {
                 Progress.say(String.format(Locale.ROOT, "  %s: warming up %.1f s", engine,
                         spec.warmupNanos() / 1e9));
-                if (failed.await(spec.warmupNanos(), TimeUnit.NANOSECONDS)) {
+                jit = JitCompilers.warmUp(engine, spec.warmupNanos(), MAX_JIT_SETTLE_NANOS, failed);
+                if (failed.getCount() == 0) {
                     return new Timing(0, 0, -1, SchedulerWait.UNKNOWN);
                 }
             }
             Progress.say(String.format(Locale.ROOT, "  %s: measuring %.1f s", engine, spec.measureNanos() / 1e9));
             long read0 = storageReadBytes();
             SchedulerWait.Sample sched0 = SchedulerWait.sample();
+            Map<String, Long> jit0 = JitCompilers.sample();
             long cpu0 = OS.getProcessCpuTime() - HarnessThreads.cpuNanos();
             long t0 = System.nanoTime();
             phase = MEASURE;
@@ -143,8 +156,9 @@ public final class MeasuredWindow {
             long t1 = System.nanoTime();
             long cpu1 = OS.getProcessCpuTime() - HarnessThreads.cpuNanos();
             long read1 = storageReadBytes();
+            jit = jit.withWindowCpu(JitCompilers.cpuBetween(jit0, JitCompilers.sample()));
             return new Timing(t1 - t0, cpu1 - cpu0, read0 < 0 || read1 < 0 ? -1 : read1 - read0,
-                    sched.withGcPauses(gc.summary(t0, t1)));
+                    sched.withGcPauses(gc.summary(t0, t1)).withJit(jit));
         }
     }
 

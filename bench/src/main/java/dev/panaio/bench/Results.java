@@ -49,6 +49,14 @@ final class Results {
         if (r.schedulerWait().stealTicks() >= 0) {
             o.put("steal_ticks", r.schedulerWait().stealTicks());
         }
+        JitCompilers.Summary jit = r.schedulerWait().jit();
+        if (jit.settleNanos() >= 0) {
+            o.put("jit_settle_s", round(jit.settleNanos() / 1e9, 1));
+            o.put("jit_settled", jit.settled());
+        }
+        if (jit.windowCpuNanos() >= 0) {
+            o.put("jit_cpu_s", round(jit.windowCpuNanos() / 1e9, 4));
+        }
         GcPauses.Summary gc = r.schedulerWait().gcPauses();
         if (gc.known()) {
             o.put("gc_pauses", gc.count());

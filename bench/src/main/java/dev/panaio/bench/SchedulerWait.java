@@ -24,9 +24,11 @@ import java.util.Map;
  * preemption), summed the same way. Steal is the {@code steal} column
  * of the {@code cpu} line of {@code /proc/stat}, for the whole machine. Each is
  * -1 where the kernel does not give it. And the garbage collector's pauses,
- * which stop every Java thread of the process ({@link GcPauses}).
+ * which stop every Java thread of the process ({@link GcPauses}), and the JIT
+ * compilers' CPU time, taken from the same two CPUs ({@link JitCompilers}).
  */
-record SchedulerWait(long runQueueNanos, long threadRuns, long stealTicks, GcPauses.Summary gcPauses) {
+record SchedulerWait(long runQueueNanos, long threadRuns, long stealTicks, GcPauses.Summary gcPauses,
+                     JitCompilers.Summary jit) {
     private static final Path TASKS = Path.of("/proc/self/task");
     private static final Path STAT = Path.of("/proc/stat");
 
@@ -80,15 +82,21 @@ record SchedulerWait(long runQueueNanos, long threadRuns, long stealTicks, GcPau
                 }
             }
             long steal = stealTicks >= 0 && end.stealTicks >= 0 ? end.stealTicks - stealTicks : -1;
-            return new SchedulerWait(wait, runs, steal, GcPauses.Summary.UNKNOWN);
+            return new SchedulerWait(wait, runs, steal, GcPauses.Summary.UNKNOWN, JitCompilers.Summary.UNKNOWN);
         }
     }
 
     /** This with the garbage collector's pauses over the same window. */
     SchedulerWait withGcPauses(GcPauses.Summary pauses) {
-        return new SchedulerWait(runQueueNanos, threadRuns, stealTicks, pauses);
+        return new SchedulerWait(runQueueNanos, threadRuns, stealTicks, pauses, jit);
+    }
+
+    /** This with what the JIT compilers did before and in the same window. */
+    SchedulerWait withJit(JitCompilers.Summary compilers) {
+        return new SchedulerWait(runQueueNanos, threadRuns, stealTicks, gcPauses, compilers);
     }
 
     /** Unknown. */
-    static final SchedulerWait UNKNOWN = new SchedulerWait(-1, -1, -1, GcPauses.Summary.UNKNOWN);
+    static final SchedulerWait UNKNOWN =
+            new SchedulerWait(-1, -1, -1, GcPauses.Summary.UNKNOWN, JitCompilers.Summary.UNKNOWN);
 }

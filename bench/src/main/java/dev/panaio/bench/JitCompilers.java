@@ -1,0 +1,135 @@
+package dev.panaio.bench;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The JVM's JIT compiler threads, and a warm-up that lasts until they have
+ * settled. On this project's two CPUs they compiled for seconds into a run's
+ * measured window, taking up to half of the machine there, and more for some
+ * engines than for others, so the window compared code still being compiled
+ * (docs/BENCHMARKS.md, fourteenth run). A user's service runs compiled code.
+ *
+ * <p>The threads are HotSpot's {@code C1 CompilerThreadN} and
+ * {@code C2 CompilerThreadN}, which {@code /proc/self/task/*&#47;comm} shows
+ * cut to 15 characters; their CPU time is the first field of each thread's
+ * {@code schedstat} (CONFIG_SCHED_INFO). The JVM starts and stops compiler
+ * threads as the work needs (UseDynamicNumberOfCompilerThreads): the CPU of
+ * one that ends between two samples is not counted, so a figure is at least
+ * what was used.
+ */
+final class JitCompilers {
+    /** The length of the stretch the threads must have been quiet over. */
+    static final long PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    /** Quiet: at most this much compiling in the last {@link #PERIOD_NANOS}, 5 % of one CPU. */
+    static final long QUIET_CPU_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
+
+    private static final Path TASKS = Path.of("/proc/self/task");
+    private static final List<String> NAMES = List.of("C1 CompilerThre", "C2 CompilerThre");
+
+    private JitCompilers() {
+    }
+
+    /**
+     * What the warm-up's end found: how much longer than asked it lasted for
+     * the compilers to settle, whether they did, and their CPU time in the
+     * measured window; each -1 where /proc cannot tell.
+     */
+    record Summary(long settleNanos, boolean settled, long windowCpuNanos) {
+        static final Summary UNKNOWN = new Summary(-1, false, -1);
+
+        Summary withWindowCpu(long cpuNanos) {
+            return new Summary(settleNanos, settled, cpuNanos);
+        }
+    }
+
+    /** The CPU time of each compiler thread alive now, by thread id; null where /proc does not give it. */
+    static Map<String, Long> sample() {
+        Map<String, Long> cpu = new HashMap<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(TASKS)) {
+            for (Path task : tasks) {
+                try {
+                    if (NAMES.contains(Files.readString(task.resolve("comm")).strip())) {
+                        String schedstat = Files.readString(task.resolve("schedstat"));
+                        cpu.put(task.getFileName().toString(), Long.parseLong(schedstat.split(" ")[0]));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended meanwhile, or no CONFIG_SCHED_INFO
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        return cpu;
+    }
+
+    /** The compiler threads' CPU time between two samples; -1 if either is unknown. */
+    static long cpuBetween(Map<String, Long> before, Map<String, Long> after) {
+        if (before == null || after == null) {
+            return -1;
+        }
+        long sum = 0;
+        for (var e : after.entrySet()) {
+            sum += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+        }
+        return sum;
+    }
+
+    /**
+     * Ends a warm-up of {@code warmupNanos} once the compiler threads have
+     * used at most {@link #QUIET_CPU_NANOS} over its last
+     * {@link #PERIOD_NANOS}, waiting up to {@code maxSettleNanos} more for
+     * that, one period at a time. Returns early, with what it knows, if the
+     * run fails ({@code failed} counted down).
+     */
+    static Summary warmUp(String engine, long warmupNanos, long maxSettleNanos, CountDownLatch failed)
+            throws InterruptedException {
+        long head = Math.max(0, warmupNanos - PERIOD_NANOS);
+        if (failed.await(head, TimeUnit.NANOSECONDS)) {
+            return Summary.UNKNOWN;
+        }
+        Map<String, Long> before = sample();
+        long period = warmupNanos - head;
+        long settle = -period; // the first period is the warm-up's own tail
+        while (true) {
+            if (failed.await(period, TimeUnit.NANOSECONDS)) {
+                return Summary.UNKNOWN;
+            }
+            settle += period;
+            Map<String, Long> after = sample();
+            long cpu = cpuBetween(before, after);
+            if (cpu < 0) {
+                return Summary.UNKNOWN;
+            }
+            long quiet = QUIET_CPU_NANOS * period / PERIOD_NANOS;
+            if (cpu <= quiet) {
+                if (settle > 0) {
+                    Progress.say(String.format(Locale.ROOT, "  %s: the JIT settled after %.1f s more of warm-up",
+                            engine, settle / 1e9));
+                }
+                return new Summary(Math.max(0, settle), true, -1);
+            }
+            if (settle >= maxSettleNanos) {
+                Progress.say(String.format(Locale.ROOT, "  %s: the JIT still compiles (%.0f ms of CPU in the last "
+                        + "%.1f s) after %.1f s more of warm-up: measuring anyway", engine, cpu / 1e6,
+                        period / 1e9, settle / 1e9));
+                return new Summary(settle, false, -1);
+            }
+            if (settle == 0) {
+                Progress.say(String.format(Locale.ROOT, "  %s: the JIT still compiles (%.0f ms of CPU in the last "
+                        + "%.1f s): warming up until it settles, at most %.0f s more", engine, cpu / 1e6,
+                        period / 1e9, maxSettleNanos / 1e9));
+            }
+            before = after;
+            period = PERIOD_NANOS;
+        }
+    }
+}
