@@ -6,7 +6,7 @@
 # --file made when missing, a warning when O_DIRECT measures memory, and the
 # page cache and stall figures of --uncached, append and wal, the page-cache
 # watch's own CPU when its samples are costly, and the
-# split of the stall under --stall-trace.
+# split of the stall under --stall-trace, and a warm-up that waits for the JIT.
 # Usage: bench/cli-test.sh    (prints 'N passed, N failed'; exit 1 if any failed)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -193,6 +193,21 @@ if len(os.sched_getaffinity(0)) >= 2:
     assert r["watch_cpu_s"] > 0.5 * r["seconds"], r
     assert r["cpu_s"] < 1.3 * r["seconds"], r
 ' randread --buffered --file "$tmp/data.dat" --engine filechannel --qd 1 --seconds 1 --warmup 0.3
+
+# A warm-up ends only once the JIT compilers have settled. panaio-vthreads, the first engine of its JVM, has them
+# compiling on a whole CPU 0.2 s into its warm-up here, for seconds more: the warm-up goes on, says so, and the row
+# tells for how long. With the wait capped at 0, the window opens on time, and the row says they had not settled.
+json_check "warm-up: until the JIT settles" '
+r = rows[0]
+import os, sys
+assert r["jit_settle_s"] > 0 and r["jit_settled"] and r["jit_cpu_s"] >= 0, r
+err = open(os.path.join(os.path.dirname(sys.argv[1]), "err")).read()
+assert "the JIT still compiles" in err and "the JIT settled after" in err, err
+' randread --file "$tmp/made.dat" --engine panaio-vthreads --qd 8 --seconds 0.5 --warmup 0.2
+PANAIO_BENCH_JVM_OPTS=-Dpanaio.bench.jitSettleSeconds=0 json_check "warm-up: the JIT's wait capped at 0" '
+r = rows[0]
+assert r["jit_settle_s"] == 0 and not r["jit_settled"] and r["jit_cpu_s"] > 0, r
+' randread --file "$tmp/made.dat" --engine panaio-vthreads --qd 8 --seconds 0.5 --warmup 0.2
 
 # Buffered appends: each engine's stall, and the file cut back to its size afterwards.
 json_check "append: stalls, file restored" '
