@@ -14,17 +14,20 @@ import java.util.concurrent.TimeUnit;
 /**
  * The JVM's JIT compiler threads, and a warm-up that lasts until they have
  * settled. On this project's two CPUs they compiled for seconds into a run's
- * measured window, taking up to half of the machine there, and more for some
- * engines than for others, so the window compared code still being compiled
- * (docs/BENCHMARKS.md, fourteenth run). A user's service runs compiled code.
+ * measured window (about two fifths of the machine in one second recorded
+ * there), and more for some engines than for others, so the window compared
+ * code still being compiled (docs/BENCHMARKS.md, fourteenth run). A user's
+ * service runs compiled code.
  *
  * <p>The threads are HotSpot's {@code C1 CompilerThreadN} and
  * {@code C2 CompilerThreadN}, which {@code /proc/self/task/*&#47;comm} shows
  * cut to 15 characters; their CPU time is the first field of each thread's
  * {@code schedstat} (CONFIG_SCHED_INFO). The JVM starts and stops compiler
  * threads as the work needs (UseDynamicNumberOfCompilerThreads): the CPU of
- * one that ends between two samples is not counted, so a figure is at least
- * what was used.
+ * one that ends between two samples is not counted, so a figure is at most
+ * what was used, and a period can pass for quiet that was not quite. Where
+ * the JVM has no thread of those names (an interpreter-only JVM, another
+ * compiler), nothing is known and the warm-up ends when asked.
  */
 final class JitCompilers {
     /** The length of the stretch the threads must have been quiet over. */
@@ -86,9 +89,11 @@ final class JitCompilers {
     /**
      * Ends a warm-up of {@code warmupNanos} once the compiler threads have
      * used at most {@link #QUIET_CPU_NANOS} over its last
-     * {@link #PERIOD_NANOS}, waiting up to {@code maxSettleNanos} more for
-     * that, one period at a time. Returns early, with what it knows, if the
-     * run fails ({@code failed} counted down).
+     * {@link #PERIOD_NANOS} (over all of a shorter warm-up, the bound scaled
+     * to its length), waiting up to {@code maxSettleNanos} more for that, one
+     * period at a time, the last cut to what is left. Returns
+     * {@link Summary#UNKNOWN} at once if the run fails ({@code failed}
+     * counted down), and when no compiler thread is found.
      */
     static Summary warmUp(String engine, long warmupNanos, long maxSettleNanos, CountDownLatch failed)
             throws InterruptedException {
@@ -106,7 +111,8 @@ final class JitCompilers {
             settle += period;
             Map<String, Long> after = sample();
             long cpu = cpuBetween(before, after);
-            if (cpu < 0) {
+            if (cpu < 0 || (before.isEmpty() && after.isEmpty())) {
+                Progress.say("  " + engine + ": no JIT compiler thread found in /proc/self/task: the warm-up ends now");
                 return Summary.UNKNOWN;
             }
             long quiet = QUIET_CPU_NANOS * period / PERIOD_NANOS;
@@ -125,11 +131,11 @@ final class JitCompilers {
             }
             if (settle == 0) {
                 Progress.say(String.format(Locale.ROOT, "  %s: the JIT still compiles (%.0f ms of CPU in the last "
-                        + "%.1f s): warming up until it settles, at most %.0f s more", engine, cpu / 1e6,
+                        + "%.1f s): warming up until it settles, at most %.1f s more", engine, cpu / 1e6,
                         period / 1e9, maxSettleNanos / 1e9));
             }
             before = after;
-            period = PERIOD_NANOS;
+            period = Math.min(PERIOD_NANOS, maxSettleNanos - settle);
         }
     }
 }
