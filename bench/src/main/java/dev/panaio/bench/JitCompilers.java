@@ -30,10 +30,16 @@ import java.util.concurrent.TimeUnit;
  * compiler), nothing is known and the warm-up ends when asked.
  */
 final class JitCompilers {
-    /** The length of the stretch the threads must have been quiet over. */
+    /** How often the warm-up's end looks at the threads. */
     static final long PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
-    /** Quiet: at most this much compiling in the last {@link #PERIOD_NANOS}, 5 % of one CPU. */
+    /** Quiet: at most this much compiling in a {@link #PERIOD_NANOS}, 5 % of one CPU. */
     static final long QUIET_CPU_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
+    /**
+     * Settled: this many quiet periods in a row. After one, compiling came
+     * back in the windows of panaio-async more than after two; four did no
+     * better than two (docs/BENCHMARKS.md, fourteenth run).
+     */
+    static final int QUIET_PERIODS = 2;
 
     private static final Path TASKS = Path.of("/proc/self/task");
     private static final List<String> NAMES = List.of("C1 CompilerThre", "C2 CompilerThre");
@@ -88,53 +94,64 @@ final class JitCompilers {
 
     /**
      * Ends a warm-up of {@code warmupNanos} once the compiler threads have
-     * used at most {@link #QUIET_CPU_NANOS} over its last
-     * {@link #PERIOD_NANOS} (over all of a shorter warm-up, the bound scaled
-     * to its length), waiting up to {@code maxSettleNanos} more for that, one
-     * period at a time, the last cut to what is left. Returns
+     * used at most {@link #QUIET_CPU_NANOS} in each of its last
+     * {@link #QUIET_PERIODS} periods of {@link #PERIOD_NANOS} (a shorter
+     * warm-up's tail is split as evenly, the bound scaled to the periods'
+     * length), waiting up to {@code maxSettleNanos} more for that, one period
+     * at a time, the last cut to what is left. Returns
      * {@link Summary#UNKNOWN} at once if the run fails ({@code failed}
      * counted down), and when no compiler thread is found.
      */
     static Summary warmUp(String engine, long warmupNanos, long maxSettleNanos, CountDownLatch failed)
             throws InterruptedException {
-        long head = Math.max(0, warmupNanos - PERIOD_NANOS);
-        if (failed.await(head, TimeUnit.NANOSECONDS)) {
+        long period = Math.min(warmupNanos, QUIET_PERIODS * PERIOD_NANOS) / QUIET_PERIODS;
+        long tailLeft = period * QUIET_PERIODS;
+        if (failed.await(warmupNanos - tailLeft, TimeUnit.NANOSECONDS)) {
             return Summary.UNKNOWN;
         }
+        long settle = 0;
+        int quietPeriods = 0;
+        boolean said = false;
         Map<String, Long> before = sample();
-        long period = warmupNanos - head;
-        long settle = -period; // the first period is the warm-up's own tail
         while (true) {
             if (failed.await(period, TimeUnit.NANOSECONDS)) {
                 return Summary.UNKNOWN;
             }
-            settle += period;
+            if (tailLeft > 0) {
+                tailLeft -= period;
+            } else {
+                settle += period;
+            }
             Map<String, Long> after = sample();
             long cpu = cpuBetween(before, after);
             if (cpu < 0 || (before.isEmpty() && after.isEmpty())) {
                 Progress.say("  " + engine + ": no JIT compiler thread found in /proc/self/task: the warm-up ends now");
                 return Summary.UNKNOWN;
             }
-            long quiet = QUIET_CPU_NANOS * period / PERIOD_NANOS;
-            if (cpu <= quiet) {
+            before = after;
+            quietPeriods = cpu <= QUIET_CPU_NANOS * period / PERIOD_NANOS ? quietPeriods + 1 : 0;
+            if (quietPeriods >= QUIET_PERIODS) {
                 if (settle > 0) {
                     Progress.say(String.format(Locale.ROOT, "  %s: the JIT settled after %.1f s more of warm-up",
                             engine, settle / 1e9));
                 }
-                return new Summary(Math.max(0, settle), true, -1);
+                return new Summary(settle, true, -1);
+            }
+            if (tailLeft > 0) {
+                continue; // the warm-up's own tail: its next period is asked for anyway
             }
             if (settle >= maxSettleNanos) {
                 Progress.say(String.format(Locale.ROOT, "  %s: the JIT still compiles (%.0f ms of CPU in the last "
-                        + "%.1f s) after %.1f s more of warm-up: measuring anyway", engine, cpu / 1e6,
+                        + "%.2f s) after %.1f s more of warm-up: measuring anyway", engine, cpu / 1e6,
                         period / 1e9, settle / 1e9));
                 return new Summary(settle, false, -1);
             }
-            if (settle == 0) {
+            if (!said) {
+                said = true;
                 Progress.say(String.format(Locale.ROOT, "  %s: the JIT still compiles (%.0f ms of CPU in the last "
-                        + "%.1f s): warming up until it settles, at most %.1f s more", engine, cpu / 1e6,
+                        + "%.2f s): warming up until it settles, at most %.1f s more", engine, cpu / 1e6,
                         period / 1e9, maxSettleNanos / 1e9));
             }
-            before = after;
             period = Math.min(PERIOD_NANOS, maxSettleNanos - settle);
         }
     }
