@@ -34,7 +34,7 @@ lines = [
     ('panaio ÷ fio-uring, IOPS', 'panaio', 'fio-uring', 'iops'),
     ('panaio ÷ fio-uring, CPU/op', 'panaio', 'fio-uring', 'cpu_us_per_op'),
 ]
-runs = [load('randread-qd32-run%d' % i) for i in range(1, 9)]
+runs = [load('randread-qd32-run%d' % i) for i in range(1, 13)]
 runs = [r for r in runs if r]
 for label, a, b, key in lines:
     print('  %-48s %s' % (label, '  '.join(ratio(r, a, b, key) for r in runs)))
