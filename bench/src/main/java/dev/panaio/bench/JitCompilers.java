@@ -35,9 +35,9 @@ final class JitCompilers {
     /** Quiet: at most this much compiling in a {@link #PERIOD_NANOS}, 5 % of one CPU. */
     static final long QUIET_CPU_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
     /**
-     * Settled: this many quiet periods in a row. After one, compiling came
-     * back in the windows of panaio-async more than after two; four did no
-     * better than two (docs/BENCHMARKS.md, fourteenth run).
+     * Settled: quiet for this many periods' length in a row. After one,
+     * compiling came back in the windows of panaio-async more than after two;
+     * four did no better than two (docs/BENCHMARKS.md, fourteenth run).
      */
     static final int QUIET_PERIODS = 2;
 
@@ -94,23 +94,24 @@ final class JitCompilers {
 
     /**
      * Ends a warm-up of {@code warmupNanos} once the compiler threads have
-     * used at most {@link #QUIET_CPU_NANOS} in each of its last
-     * {@link #QUIET_PERIODS} periods of {@link #PERIOD_NANOS} (a shorter
-     * warm-up's tail is split as evenly, the bound scaled to the periods'
-     * length), waiting up to {@code maxSettleNanos} more for that, one period
-     * at a time, the last cut to what is left. Returns
-     * {@link Summary#UNKNOWN} at once if the run fails ({@code failed}
-     * counted down), and when no compiler thread is found.
+     * been quiet ({@link #QUIET_CPU_NANOS} a {@link #PERIOD_NANOS} at most)
+     * in every period of its last {@link #QUIET_PERIODS} periods' length (all
+     * of a shorter warm-up, looked at in that many parts), waiting up to
+     * {@code maxSettleNanos} more for that, one period at a time, the last cut
+     * to what is left. Returns {@link Summary#UNKNOWN} at once if the run
+     * fails ({@code failed} counted down), and when no compiler thread is
+     * found.
      */
     static Summary warmUp(String engine, long warmupNanos, long maxSettleNanos, CountDownLatch failed)
             throws InterruptedException {
         long period = Math.min(warmupNanos, QUIET_PERIODS * PERIOD_NANOS) / QUIET_PERIODS;
         long tailLeft = period * QUIET_PERIODS;
+        long quietNeeded = tailLeft;
         if (failed.await(warmupNanos - tailLeft, TimeUnit.NANOSECONDS)) {
             return Summary.UNKNOWN;
         }
         long settle = 0;
-        int quietPeriods = 0;
+        long quietFor = 0;
         boolean said = false;
         Map<String, Long> before = sample();
         while (true) {
@@ -129,8 +130,9 @@ final class JitCompilers {
                 return Summary.UNKNOWN;
             }
             before = after;
-            quietPeriods = cpu <= QUIET_CPU_NANOS * period / PERIOD_NANOS ? quietPeriods + 1 : 0;
-            if (quietPeriods >= QUIET_PERIODS) {
+            boolean quiet = cpu <= QUIET_CPU_NANOS * period / PERIOD_NANOS;
+            quietFor = quiet ? quietFor + period : 0;
+            if (quietFor >= quietNeeded) {
                 if (settle > 0) {
                     Progress.say(String.format(Locale.ROOT, "  %s: the JIT settled after %.1f s more of warm-up",
                             engine, settle / 1e9));
@@ -141,12 +143,12 @@ final class JitCompilers {
                 continue; // the warm-up's own tail: its next period is asked for anyway
             }
             if (settle >= maxSettleNanos) {
-                Progress.say(String.format(Locale.ROOT, "  %s: the JIT still compiles (%.0f ms of CPU in the last "
+                Progress.say(String.format(Locale.ROOT, "  %s: the JIT has not settled (%.0f ms of CPU in the last "
                         + "%.2f s) after %.1f s more of warm-up: measuring anyway", engine, cpu / 1e6,
                         period / 1e9, settle / 1e9));
                 return new Summary(settle, false, -1);
             }
-            if (!said) {
+            if (!said && !quiet) {
                 said = true;
                 Progress.say(String.format(Locale.ROOT, "  %s: the JIT still compiles (%.0f ms of CPU in the last "
                         + "%.2f s): warming up until it settles, at most %.1f s more", engine, cpu / 1e6,
