@@ -175,10 +175,11 @@ assert all(r["ops"] > 0 and r["submit_max_us"] > 0 for r in rows), rows
 
 # The page-cache watch spaces its samples by their cost: a cachestat sample walks the file's pages, up to about
 # 14 ms beside a write run here, and taken every 10 ms it took 0.4 to 0.6 of a CPU. Samples made to cost 5 ms each.
+# The watch runs through the warm-up too, which lasts as long as the JIT takes to settle.
 PANAIO_BENCH_JVM_OPTS=-Dpanaio.bench.sampleExtraCpuMillis=5 json_check "page-cache watch: a few % of a CPU" '
 for r in rows:
     assert r["watch_samples"] > 0, r
-    assert r["watch_cpu_s"] < 0.08 * (r["seconds"] + 0.5), r
+    assert r["watch_cpu_s"] < 0.08 * (r["seconds"] + 0.5 + r.get("jit_settle_s", 0)), r
 ' randwrite --buffered --file "$tmp/data.dat" --engine panaio-async --qd 2 --seconds 1 --warmup 0.5
 
 # ... and what CPU it does use is the harness's, not the engine's: made to sample every period at 9 ms of CPU a
