@@ -400,8 +400,7 @@ public abstract sealed class ChannelCompletion extends LoopSubmission implements
          * until it leaves ({@link #LEFT}), unless an engine thread gives it,
          * in between, the other virtual threads its reap finished the waits
          * of ({@link RelayedWakes}), as a {@code Thread[]} it unparks on
-         * leaving. A platform thread's stays null, so it refuses every relay:
-         * only a virtual thread's wake-up is held ({@link #wake}).
+         * leaving.
          */
         @SuppressWarnings("unused") // through RELAY
         private Object relay;
@@ -485,10 +484,7 @@ public abstract sealed class ChannelCompletion extends LoopSubmission implements
          * early would hand it back while in use. The interrupt status is kept.
          */
         public long await() throws IOException {
-            boolean relays = waiter.isVirtual(); // only a virtual thread's wake-up is held, and handed others
-            if (relays) {
-                RELAY.setVolatile(this, AWAITING);
-            }
+            RELAY.setVolatile(this, AWAITING);
             boolean interrupted = false;
             while (!done) {
                 LockSupport.park(this);
@@ -497,7 +493,7 @@ public abstract sealed class ChannelCompletion extends LoopSubmission implements
                 }
             }
             // First, before anything here can throw: the threads relayed to this one wait for nothing else.
-            if (relays && RELAY.getAndSet(this, LEFT) instanceof Thread[] others) {
+            if (RELAY.getAndSet(this, LEFT) instanceof Thread[] others) {
                 for (Thread other : others) {
                     try {
                         LockSupport.unpark(other);
