@@ -128,7 +128,7 @@ class AioFileChannelDirectIoTest {
     }
 
     @Test
-    void shouldScatterACachedBufferedFileInOnePageCacheCallAndTheUncachedRestOnThePool() throws IOException {
+    void shouldScatterACachedBufferedFileInOnePageCacheCallAndTheUncachedRestOnThePool() throws Exception {
         Path path = TestData.writeFile(dir.resolve("vb"), 1 << 20, SEED);
         try (AioEngine engine = AioEngine.open(); Arena shared = Arena.ofShared();
              AioFileChannel channel = AioFileChannel.open(path, Set.of(READ), engine)) {
@@ -144,17 +144,21 @@ class AioFileChannelDirectIoTest {
             assertThat(after.bounceCopiedBytes()).isZero();
             checkScattered(dsts, 1000);
 
-            // Only the first 16 KiB cached: the inline call stops short, the pool reads the rest into the same buffers.
-            PageCache.cacheOnlyTheFirst(path, 16384);
-            for (ByteBuffer dst : dsts) {
-                MemorySegment.ofBuffer(dst.clear()).fill((byte) 0);
-            }
-            before = engine.stats();
-            assertThat(channel.position(0).read(dsts, 0, 3)).isEqualTo(108_000);
-            after = engine.stats();
-            assertThat(after.inlineMisses() - before.inlineMisses()).isEqualTo(1);
-            assertThat(after.poolRuns() - before.poolRuns()).isEqualTo(1);
-            checkScattered(dsts, 0);
+            // Only the first 16 KiB cached: the inline call stops short, the pool reads the rest into the same buffers
+            // (tried again if the kernel's readahead answers the whole range in time).
+            PageCache.untilAMiss(path, 16384, () -> {
+                for (ByteBuffer dst : dsts) {
+                    MemorySegment.ofBuffer(dst.clear()).fill((byte) 0);
+                }
+                AioEngineStats ahead = engine.stats();
+                assertThat(channel.position(0).read(dsts, 0, 3)).isEqualTo(108_000);
+                AioEngineStats behind = engine.stats();
+                checkScattered(dsts, 0);
+                long misses = behind.inlineMisses() - ahead.inlineMisses();
+                assertThat(misses).as("page-cache calls that stopped short").isBetween(0L, 1L);
+                assertThat(behind.poolRuns() - ahead.poolRuns()).as("pool runs").isEqualTo(misses);
+                return misses == 1;
+            });
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.panaio.testing;
 
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
@@ -47,6 +48,7 @@ public final class PageCache {
     private static final int PROT_READ = 1;
     private static final int MAP_SHARED = 1;
     private static final int ATTEMPTS = 3;
+    private static final int MISS_ATTEMPTS = 100;
     private static final MethodHandle PREAD;
 
     static {
@@ -193,5 +195,44 @@ public final class PageCache {
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
+    }
+
+    /** One read of {@link #untilAMiss}, with its checks. */
+    @FunctionalInterface
+    public interface Attempt {
+        /**
+         * Makes the read once and checks its result.
+         *
+         * @return whether the read met the uncached pages (the case under
+         *         test), or found the whole range cached after all
+         */
+        boolean missed() throws Exception;
+    }
+
+    /**
+     * Caches only the first {@code bytes} of {@code file} and makes
+     * {@code attempt}'s read, until a read meets the pages left uncached.
+     *
+     * <p>A {@code preadv2(RWF_NOWAIT)} that finds a page missing starts the
+     * kernel's readahead of it before it gives up, inside the call. On a disk
+     * that answers fast enough (a VM's, cached by its host), that readahead
+     * can complete before the call looks at the page again, and the call then
+     * reads the whole range: a correct result, which the attempt checks, but
+     * not the miss under test. So it tries again, up to 100 times; a read that
+     * never misses (one made without RWF_NOWAIT, say) fails the test. Each try
+     * first reads the whole file, which waits for the pages a previous try's
+     * readahead still has under I/O: they would land after the eviction and
+     * cache the range again.
+     */
+    public static void untilAMiss(Path file, long bytes, Attempt attempt) throws Exception {
+        for (int i = 0; i < MISS_ATTEMPTS; i++) {
+            Files.readAllBytes(file);
+            cacheOnlyTheFirst(file, bytes);
+            if (attempt.missed()) {
+                return;
+            }
+        }
+        Assertions.fail("no read of " + file + " met the pages past its first " + bytes + " bytes uncached, in "
+                + MISS_ATTEMPTS + " tries: each found the whole range cached");
     }
 }
