@@ -210,7 +210,7 @@ public final class PageCache {
     }
 
     /**
-     * Caches only the first {@code bytes} of {@code file} and makes
+     * Caches only the first {@code bytes} of {@code file} (none: 0) and makes
      * {@code attempt}'s read, until a read meets the pages left uncached.
      *
      * <p>A {@code preadv2(RWF_NOWAIT)} that finds a page missing starts the
