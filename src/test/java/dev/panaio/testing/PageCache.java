@@ -232,7 +232,8 @@ public final class PageCache {
                 return;
             }
         }
-        Assertions.fail("no read of " + file + " met the pages past its first " + bytes + " bytes uncached, in "
-                + MISS_ATTEMPTS + " tries: each found the whole range cached");
+        String uncached = bytes == 0 ? "its evicted pages" : "the pages past its first " + bytes + " bytes";
+        Assertions.fail("no read of " + file + " met " + uncached + " uncached, in " + MISS_ATTEMPTS
+                + " tries: each found the whole range cached");
     }
 }
