@@ -91,12 +91,15 @@ class InlineTransfersTest {
                 warm(inline);
                 ByteBuffer dst = ByteBuffer.allocateDirect(64 << 10);
                 PageCache.untilAMiss(path, 16384, () -> {
-                    long answer = inline.readAtOnce(dst.clear(), 0);
+                    MemorySegment.ofBuffer(dst.clear()).fill((byte) 0);
+                    long answer = inline.readAtOnce(dst, 0);
                     if (answer == InlineTransfers.MISSED) {
                         assertThat(dst.position()).as("after readAtOnce's miss").isZero();
                         return true;
                     }
                     assertThat(answer).as("readAtOnce, the range cached after all").isEqualTo(64 << 10);
+                    assertThat(dst.position()).isEqualTo(64 << 10);
+                    assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(dst.flip()), 0, SEED)).isEqualTo(-1);
                     return false;
                 });
                 PageCache.untilAMiss(path, 16384, () -> {
@@ -108,6 +111,7 @@ class InlineTransfersTest {
                         assertThat(dst.position()).as("after readInline's miss").isBetween(16384, (64 << 10) - 1);
                     } else {
                         assertThat(answer[0]).as("readInline, the range cached after all").isEqualTo(64 << 10);
+                        assertThat(dst.position()).isEqualTo(64 << 10);
                     }
                     int read = dst.position();
                     assertThat(TestData.firstMismatch(MemorySegment.ofBuffer(dst.flip()), 0, SEED))
