@@ -215,10 +215,10 @@ public final class PageCache {
      *
      * <p>A {@code preadv2(RWF_NOWAIT)} that finds a page missing starts the
      * kernel's readahead of it before it gives up, inside the call. On a disk
-     * that answers fast enough (a VM's, cached by its host), that readahead
-     * can complete before the call looks at the page again, and the call then
-     * reads the whole range: a correct result, which the attempt checks, but
-     * not the miss under test. So it tries again, up to 100 times; a read that
+     * that answers fast enough, that readahead can complete before the call
+     * looks at the page again, and the call then reads the whole range: a
+     * correct result, which the attempt checks, but not the miss under test.
+     * So it tries again, up to 100 times; a read that
      * never misses (one made without RWF_NOWAIT, say) fails the test. Each try
      * first reads the whole file, which waits for the pages a previous try's
      * readahead still has under I/O: they would land after the eviction and
