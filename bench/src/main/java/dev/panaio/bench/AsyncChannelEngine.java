@@ -92,9 +92,9 @@ public abstract class AsyncChannelEngine implements Engine {
         private final MeasuredWindow window;
         private final CountDownLatch idle;
         private final ByteBuffer buffer;
-        final LatencyRecorder recorder = new LatencyRecorder();
+        final LatencyRecorder recorder;
         /** How long the read or write call itself kept this slot's submitting thread. */
-        final LatencyRecorder submitStalls = new LatencyRecorder();
+        final LatencyRecorder submitStalls;
         /** Where the measured calls' time went, under --stall-trace. */
         final StallTrace.Calls traced = new StallTrace.Calls();
         private final StallTrace trace;
@@ -108,6 +108,8 @@ public abstract class AsyncChannelEngine implements Engine {
             this.spec = spec;
             this.offsets = offsets;
             this.window = window;
+            this.recorder = window.completions();
+            this.submitStalls = window.stalls();
             this.idle = idle;
             this.buffer = AlignedBuffers.direct(spec.bs(), spec.bufferAlignment(), !spec.reads());
         }
@@ -127,12 +129,12 @@ public abstract class AsyncChannelEngine implements Engine {
             }
             position = offsets.next();
             buffer.clear();
-            boolean measuring = window.measuring();
             StallTrace.Probe probe = null;
             long cpu = 0;
             long runDelay = 0;
             long slices = 0;
-            if (trace != null && measuring) {
+            // The trace alone, in the window alone: without --stall-trace, no branch on the window's phase here.
+            if (trace != null && window.measuring()) {
                 // Read into locals: a handler run inside the call (inline completion) issues and reads again.
                 probe = trace.probe();
                 if (probe.sampleBefore()) {
@@ -157,20 +159,17 @@ public abstract class AsyncChannelEngine implements Engine {
                 failed(e, null);
                 return;
             }
-            if (measuring) {
-                // Includes the completion when the channel completed the request inside the call.
-                long end = System.nanoTime();
-                long stall = end - callStart;
-                submitStalls.record(stall);
-                if (probe != null) {
-                    if (probe.sampleAfter()) {
-                        traced.probeNanos += System.nanoTime() - end;
-                        traced.probeCount++;
-                        traced.add(callStart, end, probe.runDelayNanos - runDelay,
-                                Math.max(0, probe.cpuNanos - cpu - probe.cpuBiasNanos), probe.slices - slices);
-                    } else {
-                        traced.untraced++;
-                    }
+            // Includes the completion when the channel completed the request inside the call.
+            long end = System.nanoTime();
+            submitStalls.record(end - callStart);
+            if (probe != null) {
+                if (probe.sampleAfter()) {
+                    traced.probeNanos += System.nanoTime() - end;
+                    traced.probeCount++;
+                    traced.add(callStart, end, probe.runDelayNanos - runDelay,
+                            Math.max(0, probe.cpuNanos - cpu - probe.cpuBiasNanos), probe.slices - slices);
+                } else {
+                    traced.untraced++;
                 }
             }
         }
@@ -183,9 +182,7 @@ public abstract class AsyncChannelEngine implements Engine {
                         + spec.bs() + " bytes"), null);
                 return;
             }
-            if (window.measuring()) {
-                recorder.record(end - start);
-            }
+            recorder.record(end - start);
             issue(end);
         }
 

@@ -62,7 +62,7 @@ public record EngineResult(String engine, long ops, double seconds, double p50Us
     public EngineResult withSubmitStalls(Collection<LatencyRecorder> stalls) {
         Histogram all = new Histogram(LatencyRecorder.MAX_NANOS, 3);
         for (LatencyRecorder r : stalls) {
-            all.add(r.histogram);
+            all.add(r.measured());
         }
         if (all.getTotalCount() == 0) {
             return this;
@@ -72,14 +72,25 @@ public record EngineResult(String engine, long ops, double seconds, double p50Us
                 schedulerWait, stallTrace);
     }
 
-    /** Merges the recorders of one in-process run. */
+    /**
+     * Merges the recorders of one in-process run. What they kept of the
+     * window must be what they recorded between its edges, give or take one
+     * record a recorder at each edge (made as the window opened or closed):
+     * else the harness counted warm-up requests, or lost some, and the run
+     * fails rather than report them.
+     */
     public static EngineResult of(String engine, MeasuredWindow.Timing timing,
                                   Collection<LatencyRecorder> recorders) {
         Histogram all = new Histogram(LatencyRecorder.MAX_NANOS, 3);
         long ops = 0;
         for (LatencyRecorder r : recorders) {
-            all.add(r.histogram);
-            ops += r.ops;
+            all.add(r.measured());
+            ops += r.measuredOps();
+        }
+        if (Math.abs(ops - timing.completions()) > 2L * recorders.size()) {
+            throw new IllegalStateException(String.format(java.util.Locale.ROOT,
+                    "%s: the recorders kept %,d completions of the window, but %,d were recorded in it", engine,
+                    ops, timing.completions()));
         }
         return new EngineResult(engine, ops, timing.elapsedNanos() / 1e9,
                 all.getValueAtPercentile(50) / 1e3, all.getValueAtPercentile(99) / 1e3,

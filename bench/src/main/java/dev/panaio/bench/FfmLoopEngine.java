@@ -225,9 +225,7 @@ final class FfmLoopEngine implements Engine {
                 submitted[batchSlots[i]] = start;
             }
             submit(n);
-            if (window.measuring()) {
-                submitStalls.record(System.nanoTime() - start);
-            }
+            submitStalls.record(System.nanoTime() - start);
         }
 
         private void submit(int n) throws IOException {
@@ -300,9 +298,7 @@ final class FfmLoopEngine implements Engine {
                 throw new IOException(String.format(Locale.ROOT,
                         "ffm-loop: a request completed with %d instead of %d bytes", res, bs));
             }
-            if (window.measuring()) {
-                recorder.record(now - submitted[slot]);
-            }
+            recorder.record(now - submitted[slot]);
             free[freeCount++] = slot;
             inFlight--;
         }

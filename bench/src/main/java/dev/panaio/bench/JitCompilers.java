@@ -8,8 +8,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * The JVM's JIT compiler threads, and a warm-up that lasts until they have
@@ -49,14 +49,15 @@ final class JitCompilers {
 
     /**
      * What the warm-up's end found: how much longer than asked it lasted for
-     * the compilers to settle, whether they did, and their CPU time in the
+     * the compilers to settle, whether they did, the requests completed in
+     * the quiet stretch that ended it, and the compilers' CPU time in the
      * measured window; each -1 where /proc cannot tell.
      */
-    record Summary(long settleNanos, boolean settled, long windowCpuNanos) {
-        static final Summary UNKNOWN = new Summary(-1, false, -1);
+    record Summary(long settleNanos, boolean settled, long quietRequests, long windowCpuNanos) {
+        static final Summary UNKNOWN = new Summary(-1, false, -1, -1);
 
         Summary withWindowCpu(long cpuNanos) {
-            return new Summary(settleNanos, settled, cpuNanos);
+            return new Summary(settleNanos, settled, quietRequests, cpuNanos);
         }
     }
 
@@ -93,29 +94,61 @@ final class JitCompilers {
     }
 
     /**
+     * Settled also needs this many completions in the quiet stretch. A loop
+     * the JIT threw away (a deoptimization: a branch or a type it had not
+     * seen) runs in code that profiles it until its back-edges reach
+     * HotSpot's {@code Tier4BackEdgeThreshold} (40,000), and compiling it
+     * again comes only then. Compiling the profiling code takes the
+     * compilers a few milliseconds, which a quiet stretch hides; at 10,000
+     * requests a second a loop is then seconds on its way back, and in the
+     * fifteenth run {@code ThreadedChannelEngine.work} was compiled again
+     * 4.3 s into panaio-vthreads' window at queue depth 1 (docs/BENCHMARKS.md).
+     * A stretch of 100,000 completions, each at least one back-edge of the
+     * engine's loop, holds that loop's compiling again if it was pending.
+     * An engine slower than 12,500 requests a second needs no more than
+     * {@link #LONGEST_QUIET_NANOS} of quiet: the CPU a request costs matters
+     * less beside a device that slow, and waiting for more would make a
+     * run of each engine at a few thousand requests a second last most of
+     * a minute longer.
+     */
+    static final long QUIET_COMPLETIONS = 100_000;
+    /** Quiet for this long is enough, however few requests completed meanwhile. */
+    static final long LONGEST_QUIET_NANOS = TimeUnit.SECONDS.toNanos(8);
+
+    /** The warm-up's wait; true if the run failed meanwhile. */
+    @FunctionalInterface
+    interface Pause {
+        boolean await(long nanos) throws InterruptedException;
+    }
+
+    /**
      * Ends a warm-up of {@code warmupNanos} once the compiler threads have
      * been quiet ({@link #QUIET_CPU_NANOS} a {@link #PERIOD_NANOS} at most)
      * in every period of its last {@link #QUIET_PERIODS} periods' length (all
-     * of a shorter warm-up, looked at in that many parts), waiting up to
-     * {@code maxSettleNanos} more for that, one period at a time, the last cut
-     * to what is left. Returns {@link Summary#UNKNOWN} at once if the run
-     * fails ({@code failed} counted down), and when no compiler thread is
-     * found.
+     * of a shorter warm-up, looked at in that many parts) and at least
+     * {@link #QUIET_COMPLETIONS} requests completed in that quiet stretch
+     * (or it lasted {@link #LONGEST_QUIET_NANOS}),
+     * waiting up to {@code maxSettleNanos} more for that, one period at a
+     * time, the last cut to what is left. Returns {@link Summary#UNKNOWN} at
+     * once if the run fails ({@code pause} says so), and when no compiler
+     * thread is found.
      */
-    static Summary warmUp(String engine, long warmupNanos, long maxSettleNanos, CountDownLatch failed)
+    static Summary warmUp(String engine, long warmupNanos, long maxSettleNanos, Pause pause, LongSupplier completed)
             throws InterruptedException {
         long period = Math.min(warmupNanos, QUIET_PERIODS * PERIOD_NANOS) / QUIET_PERIODS;
         long tailLeft = period * QUIET_PERIODS;
         long quietNeeded = tailLeft;
-        if (failed.await(warmupNanos - tailLeft, TimeUnit.NANOSECONDS)) {
+        if (pause.await(warmupNanos - tailLeft)) {
             return Summary.UNKNOWN;
         }
         long settle = 0;
         long quietFor = 0;
-        boolean said = false;
+        boolean saidBusy = false;
+        boolean saidCounting = false;
         Map<String, Long> before = sample();
+        long quietSince = completed.getAsLong();
         while (true) {
-            if (failed.await(period, TimeUnit.NANOSECONDS)) {
+            if (pause.await(period)) {
                 return Summary.UNKNOWN;
             }
             if (tailLeft > 0) {
@@ -124,6 +157,7 @@ final class JitCompilers {
                 settle += period;
             }
             Map<String, Long> after = sample();
+            long done = completed.getAsLong();
             long cpu = cpuBetween(before, after);
             if (cpu < 0 || (before.isEmpty() && after.isEmpty())) {
                 Progress.say("  " + engine + ": no JIT compiler thread found in /proc/self/task: the warm-up ends now");
@@ -131,28 +165,39 @@ final class JitCompilers {
             }
             before = after;
             boolean quiet = cpu <= QUIET_CPU_NANOS * period / PERIOD_NANOS;
-            quietFor = quiet ? quietFor + period : 0;
-            if (quietFor >= quietNeeded) {
+            if (quiet) {
+                quietFor += period;
+            } else {
+                quietFor = 0;
+                quietSince = done;
+            }
+            if (quietFor >= quietNeeded && (done - quietSince >= QUIET_COMPLETIONS
+                    || quietFor >= LONGEST_QUIET_NANOS)) {
                 if (settle > 0) {
                     Progress.say(String.format(Locale.ROOT, "  %s: the JIT settled after %.1f s more of warm-up",
                             engine, settle / 1e9));
                 }
-                return new Summary(settle, true, -1);
+                return new Summary(settle, true, done - quietSince, -1);
             }
             if (tailLeft > 0) {
                 continue; // the warm-up's own tail: its next period is asked for anyway
             }
             if (settle >= maxSettleNanos) {
                 Progress.say(String.format(Locale.ROOT, "  %s: the JIT has not settled (%.0f ms of CPU in the last "
-                        + "%.2f s) after %.1f s more of warm-up: measuring anyway", engine, cpu / 1e6,
-                        period / 1e9, settle / 1e9));
-                return new Summary(settle, false, -1);
+                        + "%.2f s, %,d requests since it was last busy) after %.1f s more of warm-up: measuring "
+                        + "anyway", engine, cpu / 1e6, period / 1e9, done - quietSince, settle / 1e9));
+                return new Summary(settle, false, done - quietSince, -1);
             }
-            if (!said && !quiet) {
-                said = true;
+            if (quiet && !saidCounting) {
+                saidCounting = true;
+                Progress.say(String.format(Locale.ROOT, "  %s: %,d requests since the JIT was last busy, of %,d: "
+                        + "warming up until they are done, at most %.1f s more", engine, done - quietSince,
+                        QUIET_COMPLETIONS, (maxSettleNanos - settle) / 1e9));
+            } else if (!quiet && !saidBusy) {
+                saidBusy = true;
                 Progress.say(String.format(Locale.ROOT, "  %s: the JIT still compiles (%.0f ms of CPU in the last "
                         + "%.2f s): warming up until it settles, at most %.1f s more", engine, cpu / 1e6,
-                        period / 1e9, maxSettleNanos / 1e9));
+                        period / 1e9, (maxSettleNanos - settle) / 1e9));
             }
             period = Math.min(PERIOD_NANOS, maxSettleNanos - settle);
         }

@@ -7,15 +7,18 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The clock of one in-process run: a warm-up, then the measured window, then
- * a stop. Workers keep issuing requests until {@link #stopped()}, and record a
- * completion only while {@link #measuring()}; the controlling thread takes the
- * wall and CPU time at the window's edges.
+ * a stop. Workers keep issuing requests until {@link #stopped()}, and record
+ * every completion and submitting call in their window's recorders
+ * ({@link #completions()}, {@link #stalls()}), which keep what the measured
+ * window saw ({@link LatencyRecorder}); the controlling thread takes the wall
+ * and CPU time at the window's edges.
  */
 public final class MeasuredWindow {
     private static final int WARMUP = 0;
@@ -31,9 +34,12 @@ public final class MeasuredWindow {
      * process's threads caused to be read from storage in it ({@code read_bytes}
      * of /proc/self/io: page cache misses and their readahead; -1 where the
      * kernel does not account task I/O), and how long its threads waited for a
-     * CPU and the hypervisor stole it.
+     * CPU and the hypervisor stole it; and the completions the window's
+     * recorders counted between its edges, a check of what they kept
+     * ({@link EngineResult#of}).
      */
-    public record Timing(long elapsedNanos, long cpuNanos, long storageReadBytes, SchedulerWait schedulerWait) {
+    public record Timing(long elapsedNanos, long cpuNanos, long storageReadBytes, SchedulerWait schedulerWait,
+                         long completions) {
     }
 
     private static final Path PROC_SELF_IO = Path.of("/proc/self/io");
@@ -61,7 +67,21 @@ public final class MeasuredWindow {
     private static final long MAX_JIT_SETTLE_NANOS =
             (long) (Double.parseDouble(System.getProperty("panaio.bench.jitSettleSeconds", "20")) * 1e9);
 
+    /** The epoch of a window that has closed: recorders record nothing more. */
+    static final int CLOSED = -1;
+    /**
+     * How often the warm-up moves to a new epoch, each recorder starting
+     * afresh on its next record: the path taken when the window opens is
+     * then one the JIT has seen taken.
+     */
+    static final long REHEARSAL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
     private volatile int phase = WARMUP;
+    private volatile int epoch;
+    /** The measured window's epoch; set by the controlling thread as it opens. */
+    private int measuredEpoch = CLOSED;
+    /** The recorders of completions, which the warm-up counts ({@link #completed()}). */
+    private final List<LatencyRecorder> completions = new CopyOnWriteArrayList<>();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final CountDownLatch failed = new CountDownLatch(1);
 
@@ -87,8 +107,8 @@ public final class MeasuredWindow {
     public static EngineResult runOneWorker(String engine, String threadName, RunSpec spec, WorkerLoop loop)
             throws EngineException, InterruptedException {
         MeasuredWindow window = new MeasuredWindow();
-        LatencyRecorder recorder = new LatencyRecorder();
-        LatencyRecorder submitStalls = new LatencyRecorder();
+        LatencyRecorder recorder = window.completions();
+        LatencyRecorder submitStalls = window.stalls();
         Thread worker = Thread.ofPlatform().name(threadName).unstarted(() -> {
             try {
                 loop.run(window, recorder, submitStalls);
@@ -104,7 +124,42 @@ public final class MeasuredWindow {
         return EngineResult.of(engine, timing, List.of(recorder)).withSubmitStalls(List.of(submitStalls));
     }
 
-    /** Whether completions now count. */
+    /** A recorder of completions for one worker, thread or request slot, counted by the warm-up. */
+    public LatencyRecorder completions() {
+        LatencyRecorder recorder = new LatencyRecorder(this);
+        completions.add(recorder);
+        return recorder;
+    }
+
+    /** A recorder of the time submitting calls took, for one worker, thread or request slot. */
+    public LatencyRecorder stalls() {
+        return new LatencyRecorder(this);
+    }
+
+    /** What recorders compare their own epoch with; {@link #CLOSED} once the window closed. */
+    int epoch() {
+        return epoch;
+    }
+
+    /** The measured window's epoch, once it has opened; else {@link #CLOSED}. */
+    int measuredEpoch() {
+        return measuredEpoch;
+    }
+
+    /** Completions recorded so far, warm-up included, by every worker. */
+    long completed() {
+        long sum = 0;
+        for (LatencyRecorder r : completions) {
+            sum += r.recorded();
+        }
+        return sum;
+    }
+
+    /**
+     * Whether the window is open. Only for work done in the window alone
+     * (--stall-trace): a branch on it in an engine's hot path is compiled for
+     * the warm-up and thrown away at the window's opening.
+     */
     public boolean measuring() {
         return phase == MEASURE;
     }
@@ -136,9 +191,10 @@ public final class MeasuredWindow {
             if (spec.warmupNanos() > 0) {
                 Progress.say(String.format(Locale.ROOT, "  %s: warming up %.1f s", engine,
                         spec.warmupNanos() / 1e9));
-                jit = JitCompilers.warmUp(engine, spec.warmupNanos(), MAX_JIT_SETTLE_NANOS, failed);
+                jit = JitCompilers.warmUp(engine, spec.warmupNanos(), MAX_JIT_SETTLE_NANOS, this::rehearse,
+                        this::completed);
                 if (failed.getCount() == 0) {
-                    return new Timing(0, 0, -1, SchedulerWait.UNKNOWN);
+                    return new Timing(0, 0, -1, SchedulerWait.UNKNOWN, 0);
                 }
             }
             Progress.say(String.format(Locale.ROOT, "  %s: measuring %.1f s", engine, spec.measureNanos() / 1e9));
@@ -147,19 +203,39 @@ public final class MeasuredWindow {
             Map<String, Long> jit0 = JitCompilers.sample();
             long cpu0 = OS.getProcessCpuTime() - HarnessThreads.cpuNanos();
             long t0 = System.nanoTime();
+            long done0 = completed();
+            measuredEpoch = epoch + 1;
+            epoch = measuredEpoch;
             phase = MEASURE;
             failed.await(spec.measureNanos(), TimeUnit.NANOSECONDS);
             // Before the workers are told to stop: a thread-per-request engine's threads end soon after, and a
             // thread that has ended is missing from the sample.
             SchedulerWait sched = sched0.until(SchedulerWait.sample());
+            epoch = CLOSED;
+            long done1 = completed();
             phase = STOP;
             long t1 = System.nanoTime();
             long cpu1 = OS.getProcessCpuTime() - HarnessThreads.cpuNanos();
             long read1 = storageReadBytes();
             jit = jit.withWindowCpu(JitCompilers.cpuBetween(jit0, JitCompilers.sample()));
             return new Timing(t1 - t0, cpu1 - cpu0, read0 < 0 || read1 < 0 ? -1 : read1 - read0,
-                    sched.withGcPauses(gc.summary(t0, t1)).withJit(jit));
+                    sched.withGcPauses(gc.summary(t0, t1)).withJit(jit), done1 - done0);
         }
+    }
+
+    /**
+     * The warm-up's wait: {@code nanos} long, a new epoch every
+     * {@link #REHEARSAL_NANOS}. Returns true at once if a worker failed.
+     */
+    private boolean rehearse(long nanos) throws InterruptedException {
+        long end = System.nanoTime() + nanos;
+        for (long left = nanos; left > 0; left = end - System.nanoTime()) {
+            if (failed.await(Math.min(left, REHEARSAL_NANOS), TimeUnit.NANOSECONDS)) {
+                return true;
+            }
+            epoch++;
+        }
+        return false;
     }
 
     /** Throws the first worker failure, if any. */

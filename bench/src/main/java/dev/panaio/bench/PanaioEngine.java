@@ -95,16 +95,12 @@ public final class PanaioEngine implements Engine {
                         long start = System.nanoTime();
                         slots.stampBatch(start);
                         aio.submit();
-                        if (window.measuring()) {
-                            submitStalls.record(System.nanoTime() - start); // this thread calls io_submit itself
-                        }
+                        submitStalls.record(System.nanoTime() - start); // this thread calls io_submit itself
                     }
                     if (slots.prepareGroupCommit(aio, file)) {
                         long start = System.nanoTime();
                         aio.submit();
-                        if (window.measuring()) {
-                            submitStalls.record(System.nanoTime() - start);
-                        }
+                        submitStalls.record(System.nanoTime() - start);
                     }
                 } else if (aio.inFlight() == 0) {
                     break;
@@ -222,7 +218,7 @@ public final class PanaioEngine implements Engine {
                 // Durable now: the records whose writes completed before this fdatasync was submitted.
                 for (int i = 0; i < committingCount; i++) {
                     int slot = committing[i];
-                    if (result == 0 && window.measuring()) {
+                    if (result == 0) {
                         recorder.record(now - submitted[slot]);
                     }
                     free[freeCount++] = slot;
@@ -240,9 +236,7 @@ public final class PanaioEngine implements Engine {
                 written[writtenCount++] = slot;
                 return;
             }
-            if (window.measuring()) {
-                recorder.record(now - submitted[slot]);
-            }
+            recorder.record(now - submitted[slot]);
             free[freeCount++] = slot;
         }
 

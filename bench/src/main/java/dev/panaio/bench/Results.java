@@ -53,6 +53,7 @@ final class Results {
         if (jit.settleNanos() >= 0) {
             o.put("jit_settle_s", round(jit.settleNanos() / 1e9, 1));
             o.put("jit_settled", jit.settled());
+            o.put("jit_quiet_requests", jit.quietRequests());
         }
         if (jit.windowCpuNanos() >= 0) {
             o.put("jit_cpu_s", round(jit.windowCpuNanos() / 1e9, 4));

@@ -74,9 +74,9 @@ public abstract class ThreadedChannelEngine implements Engine {
         try (FileChannel channel = open(spec.file(), options)) {
             GroupCommit commit = groupCommit ? new GroupCommit(channel) : null;
             for (int i = 0; i < spec.qd(); i++) {
-                LatencyRecorder recorder = new LatencyRecorder();
+                LatencyRecorder recorder = window.completions();
                 recorders.add(recorder);
-                LatencyRecorder submitStalls = new LatencyRecorder();
+                LatencyRecorder submitStalls = window.stalls();
                 stalls.add(submitStalls);
                 OffsetStream offsets = spec.offsets(i);
                 Thread worker = threads().name(name + "-", i).unstarted(() -> work(channel, commit, spec, offsets,
@@ -120,12 +120,10 @@ public abstract class ThreadedChannelEngine implements Engine {
                     }
                 }
                 long end = System.nanoTime();
-                if (window.measuring()) {
-                    recorder.record(end - start);
-                    // The same figure, recorded apart as an asynchronous engine records its calls': each engine's
-                    // harness work per request is the same, two clock reads and two histogram records.
-                    submitStalls.record(end - start);
-                }
+                recorder.record(end - start);
+                // The same figure, recorded apart as an asynchronous engine records its calls': each engine's
+                // harness work per request is the same, two clock reads and two histogram records.
+                submitStalls.record(end - start);
             }
         } catch (IOException e) {
             window.fail(e);
