@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks scripts/bench's contract with its users, in about a minute:
+# Checks scripts/bench's contract with its users, in a few minutes:
 # exit 2 and a usage for bad command lines, exit 1 and a one-line reason for
 # files it cannot use, nothing but JSON lines on stdout under --json, and, from
 # runs of a fraction of a second on tiny files: a verdict line and a chart, a
