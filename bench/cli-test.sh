@@ -167,7 +167,7 @@ assert all(r["page_cache_source"] == "mincore" and r["evictions"] > 0 and r["ops
 
 # nullread's loops side by side: each completes requests and times its io_submit calls (the C loop too).
 null_engines=panaio,ffm-loop
-command -v gcc >/dev/null && null_engines+=,c-loop,c-handoff
+command -v gcc >/dev/null && null_engines+=,c-loop,c-handoff,c-wake
 json_check "nullread: panaio, ffm-loop and the C loops" '
 assert ",".join(r["engine"] for r in rows) == "'"$null_engines"'", rows
 assert all(r["ops"] > 0 and r["submit_max_us"] > 0 for r in rows), rows

@@ -27,11 +27,22 @@
  * one through a CompletionHandler on a pool thread does, with nothing else of
  * the JVM's or panaio's in the way: what that shape costs on this machine.
  *
+ * With MODE wake (the bench engine "c-wake") it is the shape of panaio's
+ * blocking channel when its engine is idle, in C: QD caller threads, each
+ * submitting its own request with io_submit, as a caller that takes the idle
+ * engine's offer does, then sleeping on a futex of its own until the engine
+ * thread (this one), which sleeps in io_getevents, takes the completion and
+ * wakes it. Each request so costs a wake-up of the engine thread by the
+ * kernel and one of the caller by the engine thread, where a thread blocked in
+ * pread(2) is woken once: what keeping the caller out of the wait for the
+ * device costs on this machine. Latency and the submit stall are taken by the
+ * caller: from before its io_submit to its waking, and its io_submit's time.
+ *
  * usage: nullread WORKLOAD FILE FILE_SIZE BS QD DIRECT WARMUP_S SECONDS [BATCH [MODE]]
  *   WORKLOAD  randread | randwrite | seqread | nullread
  *   BATCH     most requests per io_submit (default 2: a call of more than 2 plugs the block
  *             queue until all of it is prepared; QD sends every free slot at once)
- *   MODE      loop (default) | handoff
+ *   MODE      loop (default) | handoff | wake
  * Prints one JSON object on one line, with the harness's keys, and the process's run-queue wait
  * and thread runs over the window (/proc/self/task/N/schedstat), as the harness gives for the JVM's.
  */
@@ -45,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <linux/futex.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -124,7 +136,7 @@ static void die(const char *what) {
 }
 
 /* One reading of each thread's run-queue wait (ns) and runs (times put on a CPU), from schedstat. */
-#define MAX_TASKS 16
+#define MAX_TASKS 300 /* wake mode: a thread per request slot, up to qd 256, and two more */
 struct sched_sample {
     int count; /* -1 where the kernel gives none */
     long tid[MAX_TASKS];
@@ -616,6 +628,103 @@ static void run_handoff(void) {
     pthread_join(handler_thread, NULL);
 }
 
+/*
+ * Wake mode. Each caller thread owns one request slot and a futex word: it
+ * clears the word, submits, and sleeps while the word is 0; the engine thread
+ * stores the result, sets the word and wakes it. The histograms are shared by
+ * the callers: their counts are added atomically.
+ */
+static int *wake_words;
+static long long *wake_results;
+static long wake_in_flight; /* atomics: callers add, the engine thread takes away */
+static int wake_retired;    /* callers that have ended: atomics */
+
+static void record_atomic(uint64_t *counts, uint64_t *count, uint64_t value) {
+    __atomic_fetch_add(&counts[bucket_of(value)], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(count, 1, __ATOMIC_RELAXED);
+}
+
+static void *run_caller(void *arg) {
+    int slot = (int) (intptr_t) arg;
+    for (;;) {
+        if (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) == STOP) {
+            break;
+        }
+        struct iocb *cb = prepare(slot, next_offset(&streams[slot]), -1);
+        __atomic_store_n(&wake_words[slot], 0, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&wake_in_flight, 1, __ATOMIC_RELAXED);
+        uint64_t t = now_ns(CLOCK_MONOTONIC);
+        long ret;
+        do {
+            ret = syscall(SYS_io_submit, ctx, 1L, &cb);
+        } while (ret < 0 && errno == EINTR);
+        if (ret != 1) {
+            die("io_submit"); /* the context has room for every slot's one request */
+        }
+        uint64_t submitted_at = now_ns(CLOCK_MONOTONIC);
+        while (__atomic_load_n(&wake_words[slot], __ATOMIC_ACQUIRE) == 0) {
+            syscall(SYS_futex, &wake_words[slot], FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+        }
+        uint64_t now = now_ns(CLOCK_MONOTONIC);
+        long long res = wake_results[slot];
+        if (res != expected) {
+            fprintf(stderr, "%s: a request completed with %lld instead of %lld bytes%s%s\n", engine_name, res,
+                    expected, res < 0 ? ": " : "", res < 0 ? strerror((int) -res) : "");
+            exit(1);
+        }
+        if (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) == MEASURE) {
+            record_atomic(histogram, &measured_ops, now - t);
+            uint64_t stall = submitted_at - t;
+            record_atomic(submit_histogram, &submit_count, stall);
+            uint64_t max = __atomic_load_n(&submit_max, __ATOMIC_RELAXED);
+            while (stall > max && !__atomic_compare_exchange_n(&submit_max, &max, stall, 0, __ATOMIC_RELAXED,
+                    __ATOMIC_RELAXED)) {
+            }
+        }
+    }
+    /* It lives until the window's end is read, so that its runs are counted with the others. */
+    while (!__atomic_load_n(&window_read, __ATOMIC_ACQUIRE)) {
+        sleep_s(0.001);
+    }
+    __atomic_fetch_add(&wake_retired, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* The engine thread: sleeps in io_getevents, and wakes each completion's caller. */
+static void run_wake(void) {
+    wake_words = calloc(qd_slots, sizeof *wake_words);
+    wake_results = calloc(qd_slots, sizeof *wake_results);
+    pthread_t *callers = calloc(qd_slots, sizeof *callers);
+    for (int slot = 0; slot < qd_slots; slot++) {
+        if (pthread_create(&callers[slot], NULL, run_caller, (void *) (intptr_t) slot) != 0) {
+            fprintf(stderr, "%s: cannot start caller thread %d\n", engine_name, slot);
+            exit(1);
+        }
+    }
+    /* A bounded wait, so that the end is seen once every caller has retired. */
+    struct timespec tick = {0, 10 * 1000 * 1000};
+    while (__atomic_load_n(&wake_retired, __ATOMIC_ACQUIRE) < qd_slots
+            || __atomic_load_n(&wake_in_flight, __ATOMIC_ACQUIRE) > 0) {
+        long n = syscall(SYS_io_getevents, ctx, 1L, (long) qd_slots, events, &tick);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            die("io_getevents");
+        }
+        for (long i = 0; i < n; i++) {
+            int slot = (int) events[i].data;
+            wake_results[slot] = events[i].res;
+            __atomic_fetch_sub(&wake_in_flight, 1, __ATOMIC_RELAXED);
+            __atomic_store_n(&wake_words[slot], 1, __ATOMIC_RELEASE);
+            syscall(SYS_futex, &wake_words[slot], FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        }
+    }
+    for (int slot = 0; slot < qd_slots; slot++) {
+        pthread_join(callers[slot], NULL);
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc < 9 || argc > 11) {
         fprintf(stderr, "usage: %s WORKLOAD FILE FILE_SIZE BS QD DIRECT WARMUP_S SECONDS [BATCH [MODE]]\n", argv[0]);
@@ -631,11 +740,16 @@ int main(int argc, char **argv) {
     max_batch = argc >= 10 ? atoi(argv[9]) : 2;
     const char *mode = argc == 11 ? argv[10] : "loop";
     int handoff = strcmp(mode, "handoff") == 0;
-    engine_name = handoff ? "c-handoff" : "c-loop";
+    int wake = strcmp(mode, "wake") == 0;
+    engine_name = handoff ? "c-handoff" : wake ? "c-wake" : "c-loop";
     writes = strcmp(workload, "randwrite") == 0;
     int random = writes || strcmp(workload, "randread") == 0;
-    if (bs == 0 || qd < 1 || max_batch < 1 || (!handoff && strcmp(mode, "loop") != 0)) {
-        fprintf(stderr, "%s: BS, QD and BATCH must be positive, MODE loop or handoff\n", engine_name);
+    if (bs == 0 || qd < 1 || max_batch < 1 || (!handoff && !wake && strcmp(mode, "loop") != 0)) {
+        fprintf(stderr, "%s: BS, QD and BATCH must be positive, MODE loop, handoff or wake\n", engine_name);
+        return 2;
+    }
+    if (wake && qd > MAX_TASKS - 2) {
+        fprintf(stderr, "%s: QD at most %d: a thread per request slot\n", engine_name, MAX_TASKS - 2);
         return 2;
     }
 
@@ -688,6 +802,8 @@ int main(int argc, char **argv) {
     }
     if (handoff) {
         run_handoff();
+    } else if (wake) {
+        run_wake();
     } else {
         run_loop();
     }

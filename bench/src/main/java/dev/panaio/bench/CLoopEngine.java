@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * bench/c/nullread.c, in one of its two modes.
+ * bench/c/nullread.c, in one of its three modes.
  * <ul>
  *   <li>{@code c-loop}: a C loop making the same system calls as
  *       {@link PanaioEngine} (one io_submit per batch, reaping from the ring,
@@ -22,6 +22,12 @@ import java.util.Locale;
  *       each completion and queues the next request, each sleeping in an
  *       eventfd and woken by the other. Its distance from fio is what two
  *       hand-offs per request cost on the machine, with no JVM in the way.</li>
+ *   <li>{@code c-wake}: the shape of {@link PanaioVirtualThreadEngine} on an
+ *       idle engine in C, {@code qd} caller threads that each submit their own
+ *       request and sleep on a futex until an engine thread, asleep in
+ *       io_getevents, wakes them with its completion. Its distance from
+ *       {@code filechannel} is what keeping the caller out of the device's
+ *       wait costs on the machine: a second wake-up per request.</li>
  * </ul>
  */
 final class CLoopEngine implements Engine {
@@ -46,6 +52,11 @@ final class CLoopEngine implements Engine {
     /** The asynchronous channel's two threads in C. */
     static CLoopEngine handoff() {
         return new CLoopEngine("c-handoff", "handoff");
+    }
+
+    /** The blocking channel's callers and engine thread in C, its engine idle: each caller submits its own. */
+    static CLoopEngine wake() {
+        return new CLoopEngine("c-wake", "wake");
     }
 
     @Override

@@ -26,7 +26,8 @@ public final class Engines {
             FioEngine.ioUring(),
             new FfmLoopEngine(),
             CLoopEngine.loop(),
-            CLoopEngine.handoff());
+            CLoopEngine.handoff(),
+            CLoopEngine.wake());
 
     /** Every engine. */
     public static List<Engine> all() {
