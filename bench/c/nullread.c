@@ -127,7 +127,7 @@ static uint64_t now_ns(clockid_t clock) {
     return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
 }
 
-/* The engine's name, for messages: c-loop, or c-handoff in handoff mode. */
+/* The engine's name, for messages: c-loop, c-handoff or c-wake, after the mode. */
 static const char *engine_name = "c-loop";
 
 static void die(const char *what) {
@@ -136,7 +136,7 @@ static void die(const char *what) {
 }
 
 /* One reading of each thread's run-queue wait (ns) and runs (times put on a CPU), from schedstat. */
-#define MAX_TASKS 300 /* wake mode: a thread per request slot, up to qd 256, and two more */
+#define MAX_TASKS 300 /* wake mode: a thread per request slot, and two more: qd 298 at most */
 struct sched_sample {
     int count; /* -1 where the kernel gives none */
     long tid[MAX_TASKS];
@@ -202,7 +202,7 @@ struct window {
     struct sched_sample sched0, sched1;
 };
 
-/* Set by the clock thread once it has read the window's end: the handoff mode's handler thread lives until then. */
+/* Set by the clock thread once it has read the window's end: the handoff and wake modes' threads live until then. */
 static int window_read;
 
 static void sleep_s(double s) {
@@ -258,7 +258,7 @@ static uint64_t *submitted;
 static long in_flight;
 static long long expected;
 
-/* What both modes share: the file, the buffers and iocbs, each slot's offsets. */
+/* What every mode shares: the file, the buffers and iocbs, each slot's offsets. */
 static int fd;
 static int writes;
 static uint64_t bs;
@@ -631,55 +631,57 @@ static void run_handoff(void) {
 /*
  * Wake mode. Each caller thread owns one request slot and a futex word: it
  * clears the word, submits, and sleeps while the word is 0; the engine thread
- * stores the result, sets the word and wakes it. The histograms are shared by
- * the callers: their counts are added atomically.
+ * stores the result, sets the word and wakes it. Each caller counts into
+ * histograms of its own, merged once every caller has ended, and its state has
+ * a cache line of its own: the callers share nothing but the context.
  */
-static int *wake_words;
-static long long *wake_results;
+struct caller {
+    int word;           /* the futex: 1 once the engine thread has stored the result */
+    long long result;
+    uint64_t ops, submits, submit_max;
+    uint64_t *histogram, *submit_histogram;
+} __attribute__((aligned(64)));
+
+static struct caller *wake_callers;
 static long wake_in_flight; /* atomics: callers add, the engine thread takes away */
 static int wake_retired;    /* callers that have ended: atomics */
 
-static void record_atomic(uint64_t *counts, uint64_t *count, uint64_t value) {
-    __atomic_fetch_add(&counts[bucket_of(value)], 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(count, 1, __ATOMIC_RELAXED);
-}
-
 static void *run_caller(void *arg) {
     int slot = (int) (intptr_t) arg;
+    struct caller *me = &wake_callers[slot];
     for (;;) {
         if (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) == STOP) {
             break;
         }
         struct iocb *cb = prepare(slot, next_offset(&streams[slot]), -1);
-        __atomic_store_n(&wake_words[slot], 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&me->word, 0, __ATOMIC_RELAXED);
         __atomic_fetch_add(&wake_in_flight, 1, __ATOMIC_RELAXED);
         uint64_t t = now_ns(CLOCK_MONOTONIC);
         long ret;
         do {
             ret = syscall(SYS_io_submit, ctx, 1L, &cb);
         } while (ret < 0 && errno == EINTR);
-        if (ret != 1) {
-            die("io_submit"); /* the context has room for every slot's one request */
+        if (ret < 0) {
+            die("io_submit"); /* EAGAIN cannot come: the context has room for every slot's one request */
         }
         uint64_t submitted_at = now_ns(CLOCK_MONOTONIC);
-        while (__atomic_load_n(&wake_words[slot], __ATOMIC_ACQUIRE) == 0) {
-            syscall(SYS_futex, &wake_words[slot], FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+        while (__atomic_load_n(&me->word, __ATOMIC_ACQUIRE) == 0) {
+            syscall(SYS_futex, &me->word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
         }
         uint64_t now = now_ns(CLOCK_MONOTONIC);
-        long long res = wake_results[slot];
+        long long res = me->result;
         if (res != expected) {
             fprintf(stderr, "%s: a request completed with %lld instead of %lld bytes%s%s\n", engine_name, res,
                     expected, res < 0 ? ": " : "", res < 0 ? strerror((int) -res) : "");
             exit(1);
         }
         if (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) == MEASURE) {
-            record_atomic(histogram, &measured_ops, now - t);
+            me->histogram[bucket_of(now - t)]++;
+            me->ops++;
             uint64_t stall = submitted_at - t;
-            record_atomic(submit_histogram, &submit_count, stall);
-            uint64_t max = __atomic_load_n(&submit_max, __ATOMIC_RELAXED);
-            while (stall > max && !__atomic_compare_exchange_n(&submit_max, &max, stall, 0, __ATOMIC_RELAXED,
-                    __ATOMIC_RELAXED)) {
-            }
+            me->submit_histogram[bucket_of(stall)]++;
+            me->submits++;
+            me->submit_max = stall > me->submit_max ? stall : me->submit_max;
         }
     }
     /* It lives until the window's end is read, so that its runs are counted with the others. */
@@ -690,13 +692,25 @@ static void *run_caller(void *arg) {
     return NULL;
 }
 
-/* The engine thread: sleeps in io_getevents, and wakes each completion's caller. */
+/* The engine thread: sleeps in io_getevents, and wakes each completion's caller; then merges their counts. */
 static void run_wake(void) {
-    wake_words = calloc(qd_slots, sizeof *wake_words);
-    wake_results = calloc(qd_slots, sizeof *wake_results);
-    pthread_t *callers = calloc(qd_slots, sizeof *callers);
+    wake_callers = aligned_alloc(64, sizeof *wake_callers * qd_slots);
+    pthread_t *threads = calloc(qd_slots, sizeof *threads);
+    if (wake_callers == NULL || threads == NULL) {
+        fprintf(stderr, "%s: out of memory\n", engine_name);
+        exit(1);
+    }
     for (int slot = 0; slot < qd_slots; slot++) {
-        if (pthread_create(&callers[slot], NULL, run_caller, (void *) (intptr_t) slot) != 0) {
+        memset(&wake_callers[slot], 0, sizeof wake_callers[slot]);
+        wake_callers[slot].histogram = calloc(BUCKETS, sizeof(uint64_t));
+        wake_callers[slot].submit_histogram = calloc(BUCKETS, sizeof(uint64_t));
+        if (wake_callers[slot].histogram == NULL || wake_callers[slot].submit_histogram == NULL) {
+            fprintf(stderr, "%s: out of memory\n", engine_name);
+            exit(1);
+        }
+    }
+    for (int slot = 0; slot < qd_slots; slot++) {
+        if (pthread_create(&threads[slot], NULL, run_caller, (void *) (intptr_t) slot) != 0) {
             fprintf(stderr, "%s: cannot start caller thread %d\n", engine_name, slot);
             exit(1);
         }
@@ -713,15 +727,23 @@ static void run_wake(void) {
             die("io_getevents");
         }
         for (long i = 0; i < n; i++) {
-            int slot = (int) events[i].data;
-            wake_results[slot] = events[i].res;
+            struct caller *c = &wake_callers[events[i].data];
+            c->result = events[i].res;
             __atomic_fetch_sub(&wake_in_flight, 1, __ATOMIC_RELAXED);
-            __atomic_store_n(&wake_words[slot], 1, __ATOMIC_RELEASE);
-            syscall(SYS_futex, &wake_words[slot], FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+            __atomic_store_n(&c->word, 1, __ATOMIC_RELEASE);
+            syscall(SYS_futex, &c->word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
         }
     }
     for (int slot = 0; slot < qd_slots; slot++) {
-        pthread_join(callers[slot], NULL);
+        pthread_join(threads[slot], NULL);
+        struct caller *c = &wake_callers[slot];
+        for (unsigned b = 0; b < BUCKETS; b++) {
+            histogram[b] += c->histogram[b];
+            submit_histogram[b] += c->submit_histogram[b];
+        }
+        measured_ops += c->ops;
+        submit_count += c->submits;
+        submit_max = c->submit_max > submit_max ? c->submit_max : submit_max;
     }
 }
 

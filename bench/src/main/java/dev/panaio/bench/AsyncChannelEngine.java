@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -57,11 +58,12 @@ public abstract class AsyncChannelEngine implements Engine {
         MeasuredWindow window = new MeasuredWindow();
         CountDownLatch idle = new CountDownLatch(spec.qd());
         List<Slot> slots = new ArrayList<>();
+        StallsByThread stalls = new StallsByThread(window);
         MeasuredWindow.Timing timing;
         StallTrace trace = spec.stallTrace() ? new StallTrace() : null;
         try (AsynchronousFileChannel channel = open(spec.file(), options)) {
             for (int i = 0; i < spec.qd(); i++) {
-                slots.add(new Slot(channel, spec, spec.offsets(i), window, idle, trace));
+                slots.add(new Slot(channel, spec, spec.offsets(i), window, stalls, idle, trace));
             }
             for (Slot slot : slots) {
                 slot.issue(System.nanoTime());
@@ -80,8 +82,33 @@ public abstract class AsyncChannelEngine implements Engine {
         }
         window.rethrow();
         return EngineResult.of(name, timing, slots.stream().map(s -> s.recorder).toList())
-                .withSubmitStalls(slots.stream().map(s -> s.submitStalls).toList())
+                .withSubmitStalls(stalls.all)
                 .withStallTrace(traced);
+    }
+
+    /**
+     * A recorder of the submitting calls' time for each thread that makes
+     * them. A slot's next call is made by whichever thread ran its last
+     * completion, and a caller records its call's time after the call
+     * returns, by which time another thread may have completed the request,
+     * issued the next and be recording its own: a recorder per slot would be
+     * written by two threads at once.
+     */
+    private static final class StallsByThread {
+        final List<LatencyRecorder> all = new CopyOnWriteArrayList<>();
+        private final ThreadLocal<LatencyRecorder> mine;
+
+        StallsByThread(MeasuredWindow window) {
+            mine = ThreadLocal.withInitial(() -> {
+                LatencyRecorder recorder = window.stalls();
+                all.add(recorder);
+                return recorder;
+            });
+        }
+
+        LatencyRecorder ofThisThread() {
+            return mine.get();
+        }
     }
 
     /** One request in flight at a time; its completions are serialised by the channel. */
@@ -93,8 +120,8 @@ public abstract class AsyncChannelEngine implements Engine {
         private final CountDownLatch idle;
         private final ByteBuffer buffer;
         final LatencyRecorder recorder;
-        /** How long the read or write call itself kept this slot's submitting thread. */
-        final LatencyRecorder submitStalls;
+        /** How long the read or write call itself kept its thread, by thread. */
+        private final StallsByThread stalls;
         /** Where the measured calls' time went, under --stall-trace. */
         final StallTrace.Calls traced = new StallTrace.Calls();
         private final StallTrace trace;
@@ -102,14 +129,14 @@ public abstract class AsyncChannelEngine implements Engine {
         private long start;
 
         Slot(AsynchronousFileChannel channel, RunSpec spec, OffsetStream offsets, MeasuredWindow window,
-             CountDownLatch idle, StallTrace trace) {
+             StallsByThread stalls, CountDownLatch idle, StallTrace trace) {
             this.trace = trace;
             this.channel = channel;
             this.spec = spec;
             this.offsets = offsets;
             this.window = window;
             this.recorder = window.completions();
-            this.submitStalls = window.stalls();
+            this.stalls = stalls;
             this.idle = idle;
             this.buffer = AlignedBuffers.direct(spec.bs(), spec.bufferAlignment(), !spec.reads());
         }
@@ -161,7 +188,7 @@ public abstract class AsyncChannelEngine implements Engine {
             }
             // Includes the completion when the channel completed the request inside the call.
             long end = System.nanoTime();
-            submitStalls.record(end - callStart);
+            stalls.ofThisThread().record(end - callStart);
             if (probe != null) {
                 if (probe.sampleAfter()) {
                     traced.probeNanos += System.nanoTime() - end;
@@ -182,7 +209,9 @@ public abstract class AsyncChannelEngine implements Engine {
                         + spec.bs() + " bytes"), null);
                 return;
             }
-            recorder.record(end - start);
+            if (recorder.record(end - start)) {
+                end = System.nanoTime(); // a new epoch's reset: not the next request's time
+            }
             issue(end);
         }
 

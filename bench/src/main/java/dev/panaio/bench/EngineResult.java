@@ -74,10 +74,11 @@ public record EngineResult(String engine, long ops, double seconds, double p50Us
 
     /**
      * Merges the recorders of one in-process run. What they kept of the
-     * window must be what they recorded between its edges, give or take one
-     * record a recorder at each edge (made as the window opened or closed):
-     * else the harness counted warm-up requests, or lost some, and the run
-     * fails rather than report them.
+     * window must be what they recorded between its edges, as counted
+     * ({@link MeasuredWindow.Timing}), give or take one record a recorder (a
+     * record under way as the window opened or closed): else the harness
+     * counted warm-up requests, or lost some, and the run fails rather than
+     * report them.
      */
     public static EngineResult of(String engine, MeasuredWindow.Timing timing,
                                   Collection<LatencyRecorder> recorders) {
@@ -87,10 +88,11 @@ public record EngineResult(String engine, long ops, double seconds, double p50Us
             all.add(r.measured());
             ops += r.measuredOps();
         }
-        if (Math.abs(ops - timing.completions()) > 2L * recorders.size()) {
+        if (ops < timing.fewestCompletions() - recorders.size() || ops > timing.mostCompletions() + recorders.size()) {
             throw new IllegalStateException(String.format(java.util.Locale.ROOT,
-                    "%s: the recorders kept %,d completions of the window, but %,d were recorded in it", engine,
-                    ops, timing.completions()));
+                    "%s: the recorders kept %,d completions of the window, but %,d to %,d were recorded in it "
+                            + "(give or take %d)", engine, ops, timing.fewestCompletions(),
+                    timing.mostCompletions(), recorders.size()));
         }
         return new EngineResult(engine, ops, timing.elapsedNanos() / 1e9,
                 all.getValueAtPercentile(50) / 1e3, all.getValueAtPercentile(99) / 1e3,

@@ -188,7 +188,7 @@ final class JitCompilers {
                         + "anyway", engine, cpu / 1e6, period / 1e9, done - quietSince, settle / 1e9));
                 return new Summary(settle, false, done - quietSince, -1);
             }
-            if (quiet && !saidCounting) {
+            if (quiet && quietFor >= quietNeeded && !saidCounting) {
                 saidCounting = true;
                 Progress.say(String.format(Locale.ROOT, "  %s: %,d requests since the JIT was last busy, of %,d: "
                         + "warming up until they are done, at most %.1f s more", engine, done - quietSince,

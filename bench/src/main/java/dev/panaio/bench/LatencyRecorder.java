@@ -49,21 +49,30 @@ public final class LatencyRecorder {
         this.epoch = window.epoch();
     }
 
-    /** Counts one completed request that took {@code nanos} from submission; nothing once the window closed. */
-    public void record(long nanos) {
+    /**
+     * Counts one completed request that took {@code nanos} from submission;
+     * nothing once the window closed. Returns true if it started afresh
+     * first, for a new epoch: zeroing the histogram (about 250 KB) took some
+     * microseconds, which a caller that times its next request from a clock
+     * read before this call must not count.
+     */
+    public boolean record(long nanos) {
         int now = window.epoch();
+        boolean fresh = false;
         if (now != epoch) {
             if (now == MeasuredWindow.CLOSED) {
-                return;
+                return false;
             }
             histogram.reset();
             ops = 0;
             epoch = now;
+            fresh = true;
         }
         histogram.recordValue(Math.max(0, Math.min(nanos, MAX_NANOS)));
         ops++;
         // Read by the window's thread while this one records: opaque, so that the count is never torn.
         RECORDED.setOpaque(this, (long) RECORDED.getOpaque(this) + 1);
+        return fresh;
     }
 
     /** Records made so far, warm-up included; read from any thread while the recorder's own records. */

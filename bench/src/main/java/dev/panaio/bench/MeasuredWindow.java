@@ -36,10 +36,13 @@ public final class MeasuredWindow {
      * kernel does not account task I/O), and how long its threads waited for a
      * CPU and the hypervisor stole it; and the completions the window's
      * recorders counted between its edges, a check of what they kept
-     * ({@link EngineResult#of}).
+     * ({@link EngineResult#of}): at least {@code fewestCompletions}, counted
+     * from just after the window opened, and at most
+     * {@code mostCompletions}, counted from just before. Counting the
+     * recorders one by one takes time, in which some of them record.
      */
     public record Timing(long elapsedNanos, long cpuNanos, long storageReadBytes, SchedulerWait schedulerWait,
-                         long completions) {
+                         long fewestCompletions, long mostCompletions) {
     }
 
     private static final Path PROC_SELF_IO = Path.of("/proc/self/io");
@@ -92,8 +95,8 @@ public final class MeasuredWindow {
          * Issues and completes requests until the window stops.
          *
          * @param window       the run's clock
-         * @param latencies    where each measured completion's latency goes
-         * @param submitStalls where each measured submitting call's time goes
+         * @param latencies    where each completion's latency goes (warm-up included: the recorder keeps the window's)
+         * @param submitStalls where each submitting call's time goes (likewise)
          * @throws IOException a failure of the run
          */
         void run(MeasuredWindow window, LatencyRecorder latencies, LatencyRecorder submitStalls) throws IOException;
@@ -194,7 +197,7 @@ public final class MeasuredWindow {
                 jit = JitCompilers.warmUp(engine, spec.warmupNanos(), MAX_JIT_SETTLE_NANOS, this::rehearse,
                         this::completed);
                 if (failed.getCount() == 0) {
-                    return new Timing(0, 0, -1, SchedulerWait.UNKNOWN, 0);
+                    return new Timing(0, 0, -1, SchedulerWait.UNKNOWN, 0, 0);
                 }
             }
             Progress.say(String.format(Locale.ROOT, "  %s: measuring %.1f s", engine, spec.measureNanos() / 1e9));
@@ -203,9 +206,10 @@ public final class MeasuredWindow {
             Map<String, Long> jit0 = JitCompilers.sample();
             long cpu0 = OS.getProcessCpuTime() - HarnessThreads.cpuNanos();
             long t0 = System.nanoTime();
-            long done0 = completed();
+            long before = completed();
             measuredEpoch = epoch + 1;
             epoch = measuredEpoch;
+            long after = completed();
             phase = MEASURE;
             failed.await(spec.measureNanos(), TimeUnit.NANOSECONDS);
             // Before the workers are told to stop: a thread-per-request engine's threads end soon after, and a
@@ -219,7 +223,7 @@ public final class MeasuredWindow {
             long read1 = storageReadBytes();
             jit = jit.withWindowCpu(JitCompilers.cpuBetween(jit0, JitCompilers.sample()));
             return new Timing(t1 - t0, cpu1 - cpu0, read0 < 0 || read1 < 0 ? -1 : read1 - read0,
-                    sched.withGcPauses(gc.summary(t0, t1)).withJit(jit), done1 - done0);
+                    sched.withGcPauses(gc.summary(t0, t1)).withJit(jit), done1 - after, done1 - before);
         }
     }
 
