@@ -62,6 +62,8 @@ expect "nullread is buffered" 2 "has no O_DIRECT" -- nullread --direct
 expect "uncached is buffered" 2 "--uncached is for buffered reads" -- --uncached --direct
 expect "uncached reads only" 2 "--uncached evicts .* not randwrite" -- randwrite --uncached
 expect "fallocated is for wal" 2 "--fallocated is for wal, not randread" -- --fallocated
+expect "bad rounds" 2 "--rounds must be between 1 and 50, not 51" -- --rounds 51
+expect "rounds not in a sweep" 2 "--rounds is for one queue depth, not a sweep" -- sweep --rounds 2
 expect "engine without the workload" 2 "engine 'c-loop' does not run wal" -- wal --engine c-loop
 expect "missing directory" 1 "^scripts/bench: no such directory: $tmp/none \(for --file $tmp/none/x\.dat\)$" \
   -- --file "$tmp/none/x.dat"
@@ -172,6 +174,29 @@ json_check "nullread: panaio, ffm-loop and the C loops" '
 assert ",".join(r["engine"] for r in rows) == "'"$null_engines"'", rows
 assert all(r["ops"] > 0 and r["submit_max_us"] > 0 for r in rows), rows
 ' nullread --engine "$null_engines" --qd 2 --seconds 0.5 --warmup 0.3
+
+# --rounds: the engines interleaved, the order rotated each round, every row saying its round; then one summary row
+# per engine, whose figures are the medians of its rounds and whose ratios are the medians of those taken within
+# each round against panaio's figure of the same round.
+json_check "--rounds: interleaved, ratios within rounds" '
+import statistics
+per = [r for r in rows if "summary" not in r]
+summary = {r["engine"]: r for r in rows if r.get("summary")}
+assert [r["round"] for r in per] == [1, 1, 2, 2, 3, 3] and all(r["rounds"] == 3 for r in per), per
+assert [r["engine"] for r in per] == ["panaio", "ffm-loop", "ffm-loop", "panaio", "panaio", "ffm-loop"], per
+assert list(summary) == ["panaio", "ffm-loop"], rows
+for engine, s in summary.items():
+    own = [r for r in per if r["engine"] == engine]
+    assert s["rounds"] == 3 and s["rounds_completed"] == 3, s
+    assert abs(s["iops"] - statistics.median(r["iops"] for r in own)) < 0.2, (s, own)
+    ratios = []
+    for n in (1, 2, 3):
+        base = next(r for r in per if r["round"] == n and r["engine"] == "panaio")
+        mine = next(r for r in per if r["round"] == n and r["engine"] == engine)
+        ratios.append(mine["iops"] / base["iops"])
+    assert abs(s["iops_x_panaio"] - statistics.median(ratios)) < 0.002, (s, ratios)
+    assert abs(s["iops_x_panaio_min"] - min(ratios)) < 0.002 and abs(s["iops_x_panaio_max"] - max(ratios)) < 0.002, s
+' nullread --engine panaio,ffm-loop --qd 2 --seconds 0.3 --warmup 0.2 --rounds 3
 
 # The page-cache watch spaces its samples by their cost: a cachestat sample walks the file's pages, up to about
 # 14 ms beside a write run here, and taken every 10 ms it took 0.4 to 0.6 of a CPU. Samples made to cost 5 ms each.

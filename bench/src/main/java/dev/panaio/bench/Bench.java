@@ -62,6 +62,9 @@ public final class Bench {
             if (warning != null) {
                 Progress.say(warning);
             }
+            if (options.rounds() > 1) {
+                return runRounds(spec, engines, options, dataDir, warning);
+            }
             List<Results.Row> rows = runAll(spec, engines);
             print(spec, rows, options.json());
             // Under --json, stdout holds nothing but the JSON lines: the chart and the verdict go to stderr.
@@ -80,6 +83,58 @@ public final class Bench {
             System.err.println("scripts/bench: " + e.getMessage());
             return 1;
         }
+    }
+
+    /**
+     * {@code --rounds}: every engine once a round, the order rotated each
+     * round; each round's table (or JSON rows, with their round), then the
+     * medians, a chart of them and the verdict ({@link Rounds}).
+     */
+    private static int runRounds(RunSpec spec, List<Engine> engines, BenchOptions options, Path dataDir,
+                                 String warning) throws InterruptedException, BenchFailure {
+        int n = options.rounds();
+        List<List<Results.Row>> rounds = new ArrayList<>();
+        for (int round = 0; round < n; round++) {
+            List<Engine> order = Rounds.order(engines, round);
+            Progress.say(String.format(Locale.ROOT, "round %d of %d: %s", round + 1, n,
+                    String.join(", ", order.stream().map(Engine::name).toList())));
+            List<Results.Row> rows = runAll(spec, order);
+            rounds.add(rows);
+            if (options.json()) {
+                EngineResult base = Results.baseline(rows);
+                for (Results.Row row : rows) {
+                    System.out.println(Results.jsonLine(spec, row.engine(), row.result(), row.error(), base,
+                            round + 1, n));
+                }
+            } else {
+                System.out.printf(Locale.ROOT, "round %d of %d%n", round + 1, n);
+                System.out.print(Results.table(spec, rows));
+                System.out.println();
+            }
+            System.out.flush();
+        }
+        List<Rounds.Summary> summaries = Rounds.summarise(engines, rounds);
+        if (options.json()) {
+            for (Rounds.Summary s : summaries) {
+                System.out.println(Rounds.jsonLine(spec, n, s));
+            }
+        } else {
+            System.out.print(Rounds.table(spec, n, summaries));
+        }
+        System.out.flush();
+        PrintStream out = options.json() ? System.err : System.out;
+        if (warning != null) {
+            out.println(warning);
+        }
+        List<Results.Row> medians = summaries.stream().filter(s -> s.completed() > 0)
+                .map(s -> new Results.Row(s.engine(), s.asResult(), null)).toList();
+        String chart = writeRunChart(spec, medians, dataDir.resolve(RUN_CHART));
+        if (chart != null) {
+            out.println(chart + ", the medians of the rounds");
+        }
+        out.println(Rounds.verdict(spec.workload(), summaries, rounds));
+        out.flush();
+        return rounds.stream().flatMap(List::stream).allMatch(r -> r.result() != null) ? 0 : 1;
     }
 
     /**

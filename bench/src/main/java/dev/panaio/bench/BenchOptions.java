@@ -23,17 +23,21 @@ import java.util.Locale;
  * @param fallocated wal on a file preallocated with fallocate(2), made anew before each engine
  * @param stallTrace panaio-async and jdk-afc split each submitting call's time into run-queue wait, CPU time and
  *                   the rest ({@link StallTrace})
+ * @param rounds   times the engines run, interleaved, the order rotated each round ({@link Rounds}); 1 by default
  */
 public record BenchOptions(boolean sweep, Workload workload, List<String> engines, Path file, long size, int bs,
                            int qd, int batch, List<Integer> qdList, double seconds, double warmup,
                            boolean direct, boolean json, boolean uncached, boolean fallocated,
-                           boolean stallTrace) {
+                           boolean stallTrace, int rounds) {
     /**
      * Requests per io_submit unless {@code --batch} says otherwise. While io_submit handles more than two
      * requests the kernel plugs the block queue, so the first wait for the last to be prepared; two per call
      * stays below that and still halves the system calls of one per call (docs/BENCHMARKS.md, "Submission policy").
      */
     static final int DEFAULT_BATCH = 2;
+
+    /** The most rounds one command runs. */
+    static final int MAX_ROUNDS = 50;
 
     static final String USAGE = """
             usage: scripts/bench [WORKLOAD] [options]
@@ -85,7 +89,15 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
                                  over 1 ms are split into run-queue wait, on CPU and the rest
                                  (blocked, sleeping). Costs four system calls per call, outside the
                                  timed call; not in the default run
-              --json             one JSON object per engine per line on stdout, nothing else
+              --rounds N         run the engines N times (1 to 50), interleaved, the order rotated
+                                 each round; after each round's table, the medians, and each ratio
+                                 to panaio taken within a round, as a median with its least and
+                                 greatest: this host's speed drifts by 15 %% from one second to the
+                                 next, so engines compared in one window each are compared across
+                                 that drift (default 1)
+              --json             one JSON object per engine per line on stdout, nothing else; with
+                                 --rounds, each row has its "round", and a "summary" row per engine
+                                 follows them
               --qd-list A,B,...  queue depths of a sweep (default 1,2,4,...,256)
               -h, --help         this text
 
@@ -139,6 +151,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
         boolean uncached = false;
         boolean fallocated = false;
         boolean stallTrace = false;
+        int rounds = 1;
 
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -158,7 +171,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
                 case "--fallocated" -> fallocated = true;
                 case "--stall-trace" -> stallTrace = true;
                 case "--engine", "--engines", "--file", "--size", "--bs", "--qd", "--batch", "--seconds",
-                     "--warmup", "--qd-list" -> {
+                     "--warmup", "--qd-list", "--rounds" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new UsageException(arg + " needs a value");
@@ -175,6 +188,7 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
                         case "--seconds" -> seconds = parseSeconds(arg, value, false);
                         case "--warmup" -> warmup = parseSeconds(arg, value, true);
                         case "--qd-list" -> qdList = parseQdList(value);
+                        case "--rounds" -> rounds = parseCount(arg, value);
                         default -> throw new AssertionError(arg);
                     }
                 }
@@ -222,12 +236,19 @@ public record BenchOptions(boolean sweep, Workload workload, List<String> engine
         if (fallocated && workload != Workload.WAL) {
             throw new UsageException("--fallocated is for wal, not " + workload.id());
         }
+        if (rounds > MAX_ROUNDS) {
+            throw new UsageException("--rounds must be between 1 and " + MAX_ROUNDS + ", not " + rounds);
+        }
+        if (rounds > 1 && sweep) {
+            throw new UsageException("--rounds is for one queue depth, not a sweep: run the sweep's queue depths "
+                    + "with --qd and --rounds instead");
+        }
         if (file == null && size < bs) {
             throw new UsageException("--size " + size + " is smaller than --bs " + bs);
         }
         return new BenchOptions(sweep, workload, engines, file, size, bs, qd, batch, qdList,
                 seconds != null ? seconds : sweep ? 2 : 5, warmup != null ? warmup : 1,
-                direct == null || direct, json, uncached, fallocated, stallTrace);
+                direct == null || direct, json, uncached, fallocated, stallTrace, rounds);
     }
 
     private static List<String> parseEngines(String value) throws UsageException {

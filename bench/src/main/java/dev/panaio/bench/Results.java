@@ -15,6 +15,17 @@ final class Results {
 
     /** One JSON object, on one line, for one engine's result or failure. */
     static String jsonLine(RunSpec spec, String engine, EngineResult r, String error, EngineResult baseline) {
+        return json(spec, engine, r, error, baseline).toString();
+    }
+
+    /** As {@link #jsonLine}, for round {@code round} (from 1) of {@code rounds} (--rounds). */
+    static String jsonLine(RunSpec spec, String engine, EngineResult r, String error, EngineResult baseline,
+                           int round, int rounds) {
+        return json(spec, engine, r, error, baseline).put("round", round).put("rounds", rounds).toString();
+    }
+
+    private static ObjectNode json(RunSpec spec, String engine, EngineResult r, String error,
+                                   EngineResult baseline) {
         ObjectNode o = JSON.createObjectNode();
         o.put("engine", engine);
         o.put("workload", spec.workload().id());
@@ -25,7 +36,7 @@ final class Results {
         o.put("file", spec.file().toString());
         if (r == null) {
             o.put("error", error);
-            return o.toString();
+            return o;
         }
         o.put("seconds", round(r.seconds(), 3));
         o.put("ops", r.ops());
@@ -112,7 +123,7 @@ final class Results {
             o.put("iops_x_panaio", round(r.iops() / baseline.iops(), 3));
             o.put("cpu_per_op_x_panaio", round(r.cpuMicrosPerOp() / baseline.cpuMicrosPerOp(), 3));
         }
-        return o.toString();
+        return o;
     }
 
     private static void bucketJson(ObjectNode o, StallTrace.Bucket b) {
